@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/** Ids the platform generates (customers, payments, subscriptions): UUIDs, v7 in practice. */
+export const id = z.uuid();
+
+/** A plan is a catalog entry with a readable id (`pro-monthly`) or a UUID, so any short token is accepted. */
+export const planId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'plan id: 1-64 letters, digits, . _ -');
+
+/** An instant in UTC as the clock prints it (`Date#toISOString()`): offsets are refused so times sort as text. */
+export const isoTime = z.iso.datetime();
+
+/** Money is never a float: integer minor units (cents) of an ISO 4217 currency. */
+export const minorUnits = z.int().nonnegative();
+export const currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 currency: three uppercase letters');
+
+export const money = z.object({ amount: minorUnits, currency }).strict();
+
+/** A billing period, end exclusive. */
+export const period = z
+  .object({ start: isoTime, end: isoTime })
+  .strict()
+  .refine((p) => Date.parse(p.end) > Date.parse(p.start), { message: 'period end must be after its start', path: ['end'] });
+
+export const billingInterval = z.enum(['month', 'year']);
+
+export const paymentPurpose = z.enum(['registration', 'renewal']);
+
+/** What the platform may know of a card: never its number or CVC, only what a receipt shows and the gateway's token. */
+export const paymentMethod = z
+  .object({
+    brand: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'card brand in lowercase, e.g. visa'),
+    last4: z.string().regex(/^\d{4}$/, 'last4: four digits'),
+    tokenId: z.string().min(1).max(255).optional(),
+  })
+  .strict();
+
+export type Money = z.infer<typeof money>;
+export type Period = z.infer<typeof period>;
+export type BillingInterval = z.infer<typeof billingInterval>;
+export type PaymentPurpose = z.infer<typeof paymentPurpose>;
+export type PaymentMethod = z.infer<typeof paymentMethod>;

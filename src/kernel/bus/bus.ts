@@ -1,0 +1,27 @@
+import type { ConsumerRunner } from '../consumers/consumer-runner.ts';
+import type { BusMessage } from './message.ts';
+
+/** A running consumer group member. */
+export interface Subscription {
+  readonly consumer: string;
+  /** Events published to its topics and not yet processed. */
+  lag(): Promise<number>;
+  /** Finishes the message in hand, commits, leaves the group. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Delivers the store's events to consumer groups, at least once and in order per key.
+ * Two backends: Kafka (fed by the outbox relay) and embedded (the store's global log).
+ */
+export interface Bus {
+  readonly kind: 'kafka' | 'embedded';
+  /** Connects and creates what the bus needs (topics on Kafka). */
+  start(): Promise<void>;
+  subscribe(runner: ConsumerRunner): Promise<Subscription>;
+  /** Sends a dead letter to the consumer's dead-letter topic, where the bus has topics. */
+  publishDeadLetter(consumer: string, message: BusMessage, error: string): Promise<void>;
+  /** True when the bus can deliver now (for `/ready`). */
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,78 @@
+import type { EventCatalog } from '../catalog/catalog.ts';
+import type { EventRow } from '../store/event-store.ts';
+import type { RecordedEvent } from '../store/envelope.ts';
+import type { BusMessage } from './message.ts';
+
+export const CLOUDEVENTS_SOURCE = '/tributary';
+
+/** Why a message can never be processed, whatever the number of attempts. */
+export class PoisonMessageError extends Error {
+  override readonly name = 'PoisonMessageError';
+}
+
+/** A stored event as a CloudEvents 1.0 message in Kafka binary mode: attributes in `ce_*` headers, data as the body. */
+export function toCloudEvent(row: EventRow, topic: string): BusMessage {
+  return {
+    topic,
+    key: row.partition_key,
+    headers: {
+      ce_specversion: '1.0',
+      ce_id: row.event_id,
+      ce_type: row.type,
+      ce_source: CLOUDEVENTS_SOURCE,
+      ce_subject: row.stream_id,
+      ce_time: new Date(row.occurred_at).toISOString(),
+      'content-type': 'application/json',
+      ce_schemaversion: String(row.schema_version),
+      ce_streamversion: String(row.version),
+      ce_position: String(row.position),
+      ce_txid: String(row.tx_id),
+      ce_correlationid: row.metadata.correlationId,
+      ...(row.metadata.causationId ? { ce_causationid: row.metadata.causationId } : {}),
+      ce_actor: row.metadata.actor,
+    },
+    value: JSON.stringify(row.data),
+  };
+}
+
+const REQUIRED = ['ce_specversion', 'ce_id', 'ce_type', 'ce_source', 'ce_time'] as const;
+
+/** Reads a message back into an event, validated and upcast; throws `PoisonMessageError` when it cannot be. */
+export function fromCloudEvent(catalog: EventCatalog, message: BusMessage): RecordedEvent {
+  const headers = message.headers;
+  for (const name of REQUIRED) {
+    if (!headers[name]) throw new PoisonMessageError(`not a CloudEvent: missing header ${name}`);
+  }
+  if (headers.ce_specversion !== '1.0') throw new PoisonMessageError(`unsupported CloudEvents specversion ${headers.ce_specversion}`);
+  const type = headers.ce_type!;
+  if (!catalog.has(type)) throw new PoisonMessageError(`unknown event type ${type}`);
+  let body: unknown;
+  try {
+    body = JSON.parse(message.value);
+  } catch {
+    throw new PoisonMessageError(`${type}: body is not JSON`);
+  }
+  let decoded: { data: unknown; schemaVersion: number };
+  try {
+    decoded = catalog.decode(type, Number(headers.ce_schemaversion ?? catalog.get(type).version), body);
+  } catch (error) {
+    throw new PoisonMessageError((error as Error).message);
+  }
+  return {
+    id: headers.ce_id!,
+    type,
+    schemaVersion: decoded.schemaVersion,
+    streamId: headers.ce_subject ?? '',
+    version: Number(headers.ce_streamversion ?? 0),
+    position: Number(headers.ce_position ?? 0),
+    txId: headers.ce_txid ?? '0',
+    occurredAt: new Date(headers.ce_time!),
+    partitionKey: message.key,
+    data: decoded.data,
+    metadata: {
+      correlationId: headers.ce_correlationid ?? headers.ce_id!,
+      causationId: headers.ce_causationid ?? null,
+      actor: headers.ce_actor ?? 'unknown',
+    },
+  };
+}

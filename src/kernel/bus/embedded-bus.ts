@@ -1,0 +1,103 @@
+import type { EventCatalog } from '../catalog/catalog.ts';
+import type { Clock } from '../clock.ts';
+import type { ConsumerRunner } from '../consumers/consumer-runner.ts';
+import type { Logger } from '../logger.ts';
+import { consumerLag } from '../metrics.ts';
+import { Checkpoints } from '../store/checkpoints.ts';
+import type { LogPosition } from '../store/envelope.ts';
+import type { EventStore } from '../store/event-store.ts';
+import type { Bus, Subscription } from './bus.ts';
+import { toCloudEvent } from './cloudevent.ts';
+
+export interface EmbeddedBusOptions {
+  store: EventStore;
+  catalog: EventCatalog;
+  clock: Clock;
+  log: Logger;
+  /** How long an idle group waits before looking again (an append in this process wakes it sooner). */
+  pollIntervalMs?: number;
+  batchSize?: number;
+}
+
+/**
+ * The bus without a broker: each consumer group reads the store's global log from its own
+ * durable checkpoint, saved after each handled event (at least once, like Kafka offsets).
+ */
+export class EmbeddedBus implements Bus {
+  readonly kind = 'embedded' as const;
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly checkpoints: Checkpoints;
+
+  constructor(private readonly options: EmbeddedBusOptions) {
+    this.checkpoints = new Checkpoints(options.store.db, options.clock);
+  }
+
+  async start(): Promise<void> {}
+
+  async subscribe(runner: ConsumerRunner): Promise<Subscription> {
+    const { store, catalog, log } = this.options;
+    const types = catalog.typesOf(runner.consumer.topics);
+    const checkpointName = `consumer:${runner.name}`;
+    const abort = new AbortController();
+    let position: LogPosition = await this.checkpoints.load(checkpointName);
+
+    const loop = async () => {
+      while (!abort.signal.aborted) {
+        try {
+          const rows = await store.readAllRaw(position, { types, limit: this.options.batchSize ?? 200 });
+          if (rows.length === 0) {
+            await store.appended.wait(this.options.pollIntervalMs ?? 250, abort.signal);
+            continue;
+          }
+          for (const row of rows) {
+            if (abort.signal.aborted) return;
+            const message = toCloudEvent(row, catalog.get(row.type).topic);
+            message.origin = { position: row.position };
+            const outcome = await runner.process(message);
+            if (outcome === 'interrupted') return;
+            position = { txId: row.tx_id, position: row.position };
+            await this.checkpoints.save(checkpointName, position);
+          }
+        } catch (error) {
+          // The store is unreachable or the checkpoint could not be saved: the event is redelivered.
+          log.error({ err: error, consumer: runner.name }, 'embedded bus: delivery failed; retrying');
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        }
+      }
+    };
+    const running = loop();
+
+    const subscription: Subscription = {
+      consumer: runner.name,
+      lag: async () => {
+        const lag = await store.countAfter(position, types);
+        consumerLag.set({ consumer: runner.name }, lag);
+        return lag;
+      },
+      stop: async () => {
+        abort.abort();
+        runner.stop();
+        await running;
+        this.subscriptions.delete(subscription);
+      },
+    };
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  // The dead-letter record (kept for every bus) is the embedded bus's dead-letter topic.
+  async publishDeadLetter(): Promise<void> {}
+
+  async healthy(): Promise<boolean> {
+    try {
+      await this.options.store.db.query('select 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+  }
+}

@@ -1,0 +1,9 @@
+/** A message as it travels on a bus: Kafka's shape, used by the embedded bus too. */
+export interface BusMessage {
+  topic: string;
+  key: string;
+  headers: Record<string, string>;
+  value: string;
+  /** Where it came from, for dead letters and logs: partition/offset on Kafka, position embedded. */
+  origin?: Record<string, string | number>;
+}

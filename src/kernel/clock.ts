@@ -1,0 +1,31 @@
+/** The one source of time. Nothing else calls `Date.now()` or `new Date()` for business time. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * A clock that only moves when told to (like Stripe's test clocks): renewals, dunning and
+ * revenue recognition can be exercised in seconds.
+ */
+export class TestClock implements Clock {
+  private current: number;
+
+  constructor(start: Date = new Date()) {
+    this.current = start.getTime();
+  }
+
+  now(): Date {
+    return new Date(this.current);
+  }
+
+  advanceTo(target: Date): void {
+    if (target.getTime() < this.current) throw new RangeError('the test clock cannot go back in time');
+    this.current = target.getTime();
+  }
+
+  advanceBy(milliseconds: number): void {
+    this.advanceTo(new Date(this.current + milliseconds));
+  }
+}

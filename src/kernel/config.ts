@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const url = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`);
+
+const brokers = z
+  .string()
+  .transform((value) => value.split(',').map((broker) => broker.trim()).filter(Boolean))
+  .refine((list) => list.length > 0 && list.every((broker) => /^[\w.-]+:\d+$/.test(broker)), 'must be host:port[,host:port...]');
+
+/** Every environment variable the platform reads, with its default and meaning (`tributary --help`). */
+export const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP port'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('HTTP listen address'),
+  DATA_DIR: z.string().min(1).default('./data').describe('embedded store (PGlite) and local mailbox folder'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional().describe('PostgreSQL URL; unset = embedded PGlite in DATA_DIR'),
+  DATABASE_POOL_SIZE: positiveInt(20).describe('PostgreSQL connections per process'),
+  KAFKA_BROKERS: brokers.optional().describe('Kafka bootstrap brokers host:port,...; unset = embedded bus'),
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[\w.-]*$/).default('').describe('prefix of every topic and consumer group'),
+  KAFKA_PARTITIONS: positiveInt(3).describe('partitions of each topic created at start'),
+  KAFKA_REPLICATION_FACTOR: positiveInt(1).describe('replication factor of topics created at start'),
+  CONSUMER_MAX_ATTEMPTS: positiveInt(5).describe('handler attempts before an event is dead-lettered'),
+  CONSUMER_RETRY_BASE_MS: positiveInt(200).describe('first retry delay (doubles each time, with jitter)'),
+  CONSUMER_RETRY_MAX_MS: positiveInt(30_000).describe('longest retry delay'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
+  CLOCK: z.enum(['system', 'test']).optional().describe('system = wall clock; test = advanceable (default: test when embedded, system otherwise)'),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().describe('bearer token of the admin API'),
+});
+
+export type EnvConfig = z.infer<typeof configSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  kafka: { brokers: string[]; topicPrefix: string; partitions: number; replicationFactor: number } | undefined;
+  retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+  logLevel: string;
+  clock: 'system' | 'test';
+  adminToken: string | undefined;
+}
+
+/** A configuration value that cannot start the platform; its message is one line for the operator. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment once, at start. Nothing else reads `process.env`. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.fromEntries(Object.keys(configSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]));
+  const result = configSchema.safeParse(known);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const name = String(issue.path[0]);
+    throw new ConfigError(`invalid configuration: ${name}=${JSON.stringify(env[name])}: ${issue.message}`);
+  }
+  const value = result.data;
+  return {
+    port: value.PORT,
+    host: value.HOST,
+    dataDir: value.DATA_DIR,
+    databaseUrl: value.DATABASE_URL,
+    databasePoolSize: value.DATABASE_POOL_SIZE,
+    kafka: value.KAFKA_BROKERS
+      ? {
+          brokers: value.KAFKA_BROKERS,
+          topicPrefix: value.KAFKA_TOPIC_PREFIX,
+          partitions: value.KAFKA_PARTITIONS,
+          replicationFactor: value.KAFKA_REPLICATION_FACTOR,
+        }
+      : undefined,
+    retry: { maxAttempts: value.CONSUMER_MAX_ATTEMPTS, baseDelayMs: value.CONSUMER_RETRY_BASE_MS, maxDelayMs: value.CONSUMER_RETRY_MAX_MS },
+    logLevel: value.LOG_LEVEL,
+    clock: value.CLOCK ?? (value.DATABASE_URL || value.KAFKA_BROKERS ? 'system' : 'test'),
+    adminToken: value.ADMIN_TOKEN,
+  };
+}
+
+/** The variables, their defaults and meanings, for `--help` and the README. */
+export function describeConfig(): { name: string; default: string; description: string }[] {
+  return Object.entries(configSchema.shape).map(([name, schema]) => {
+    const parsed = (schema as z.ZodType).safeParse(undefined);
+    return {
+      name,
+      default: parsed.success && parsed.data !== undefined ? String(parsed.data) : '',
+      description: (schema as z.ZodType).description ?? '',
+    };
+  });
+}

@@ -1,0 +1,27 @@
+import type { Database } from './database.ts';
+
+export interface Migration {
+  /** Sortable, unique and never renamed once released, e.g. `0001_event_store`. */
+  id: string;
+  sql: string;
+}
+
+/**
+ * Applies the migrations not yet recorded, in id order, in one transaction. A transaction-level
+ * advisory lock (per schema) makes a second process wait and then find nothing left to do.
+ */
+export async function migrate(db: Database, migrations: readonly Migration[]): Promise<string[]> {
+  const ordered = [...migrations].sort((a, b) => a.id.localeCompare(b.id));
+  return db.transaction(async (tx) => {
+    await tx.query(`select pg_advisory_xact_lock(hashtext(current_schema() || '.tributary_migrations'))`);
+    await tx.exec(`create table if not exists schema_migrations (id text primary key, applied_at timestamptz not null default now())`);
+    const { rows } = await tx.query<{ id: string }>('select id from schema_migrations');
+    const applied = new Set(rows.map((row) => row.id));
+    const pending = ordered.filter((migration) => !applied.has(migration.id));
+    for (const migration of pending) {
+      await tx.exec(migration.sql);
+      await tx.query('insert into schema_migrations (id) values ($1)', [migration.id]);
+    }
+    return pending.map((migration) => migration.id);
+  });
+}

@@ -1,0 +1,164 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { EventCatalog } from '../catalog/catalog.ts';
+import type { Clock } from '../clock.ts';
+import type { Database, Sql } from '../db/database.ts';
+import { eventsAppended } from '../metrics.ts';
+import type { AppendResult, ExpectedVersion, LogPosition, NewEvent, RecordedEvent } from './envelope.ts';
+import { AppendSignal } from './append-signal.ts';
+import { ConcurrencyError } from './errors.ts';
+
+export interface AppendOptions {
+  expectedVersion?: ExpectedVersion;
+  /** Append inside the caller's transaction (the effect and its events commit together). */
+  tx?: Sql;
+}
+
+export interface StreamAppend {
+  streamId: string;
+  events: NewEvent[];
+  expectedVersion?: ExpectedVersion;
+}
+
+interface EventRow {
+  position: number;
+  tx_id: string;
+  event_id: string;
+  stream_id: string;
+  version: number;
+  type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: RecordedEvent['metadata'];
+  partition_key: string;
+  occurred_at: Date;
+}
+
+const COLUMNS = 'position, tx_id, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at';
+
+export class EventStore {
+  /** Fires after every append (readers in this process wake up at once). */
+  readonly appended = new AppendSignal();
+
+  constructor(
+    readonly db: Database,
+    readonly catalog: EventCatalog,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Appends events to one stream atomically; throws `ConcurrencyError` or `EventValidationError`. */
+  async append(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    if (events.length === 0) throw new RangeError('append needs at least one event');
+    const expected = options.expectedVersion ?? 'any';
+    const payload = events.map((event) => this.encode(event));
+    const sql = options.tx ?? this.db;
+    let rows: { out_position: number; out_version: number; out_event_id: string }[];
+    try {
+      ({ rows } = await sql.query('select * from append_events($1, $2, $3)', [streamId, String(expected), JSON.stringify(payload)]));
+    } catch (error) {
+      const { code, detail } = error as { code?: string; detail?: string };
+      if (code === 'TR409') throw new ConcurrencyError(streamId, expected, Number(detail));
+      throw error;
+    }
+    for (const event of payload) eventsAppended.inc({ type: event.type });
+    this.appended.notify();
+    const last = rows[rows.length - 1]!;
+    return {
+      streamId,
+      version: last.out_version,
+      position: last.out_position,
+      events: rows.map((row) => ({ id: row.out_event_id, version: row.out_version, position: row.out_position })),
+    };
+  }
+
+  /** Appends to several streams in one transaction: all or nothing. */
+  async appendMany(appends: StreamAppend[], tx?: Sql): Promise<AppendResult[]> {
+    const run = async (sql: Sql) => {
+      const results: AppendResult[] = [];
+      for (const { streamId, events, expectedVersion } of appends) {
+        results.push(await this.append(streamId, events, { tx: sql, expectedVersion: expectedVersion ?? 'any' }));
+      }
+      return results;
+    };
+    return tx ? run(tx) : this.db.transaction(run);
+  }
+
+  /** A stream's events from `fromVersion` (1 = the first), upcast to their current schema. */
+  async readStream(streamId: string, options: { fromVersion?: number; limit?: number; tx?: Sql } = {}): Promise<RecordedEvent[]> {
+    const { rows } = await (options.tx ?? this.db).query<EventRow>(
+      `select ${COLUMNS} from events where stream_id = $1 and version >= $2 order by version limit $3`,
+      [streamId, options.fromVersion ?? 1, options.limit ?? 1_000_000],
+    );
+    return rows.map((row) => this.decode(row));
+  }
+
+  /**
+   * The global log after `after`, in (txId, position) order. Only events of transactions older
+   * than the oldest one still in flight are returned: an event committed late by a concurrent
+   * transaction sorts after everything read before it, so a reader never skips one.
+   */
+  async readAll(after: LogPosition, options: { limit?: number; types?: readonly string[] } = {}): Promise<RecordedEvent[]> {
+    const rows = await this.readAllRaw(after, options);
+    return rows.map((row) => this.decode(row));
+  }
+
+  /** Same as `readAll`, but rows as stored: the relay and the embedded bus forward them undecoded. */
+  async readAllRaw(after: LogPosition, options: { limit?: number; types?: readonly string[] } = {}): Promise<EventRow[]> {
+    const params: unknown[] = [after.txId, after.position, options.limit ?? 500];
+    if (options.types) params.push(options.types);
+    const { rows } = await this.db.query<EventRow>(
+      `select ${COLUMNS} from events
+       where (tx_id, position) > ($1::xid8, $2::bigint)
+         and tx_id < pg_snapshot_xmin(pg_current_snapshot()) ${options.types ? 'and type = any($4::text[])' : ''}
+       order by tx_id, position limit $3`,
+      params,
+    );
+    return rows;
+  }
+
+  /** How many readable events lie after `after` (optionally of some types): a reader's lag. */
+  async countAfter(after: LogPosition, types?: readonly string[]): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `select count(*)::int8 as n from events
+       where (tx_id, position) > ($1::xid8, $2::bigint) ${types ? 'and type = any($3::text[])' : ''}`,
+      types ? [after.txId, after.position, types] : [after.txId, after.position],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  private encode(event: NewEvent) {
+    const data = this.catalog.validate(event.type, event.data);
+    const id = event.id ?? uuidv7();
+    return {
+      id,
+      type: event.type,
+      schemaVersion: this.catalog.get(event.type).version,
+      data,
+      metadata: {
+        correlationId: event.metadata?.correlationId ?? id,
+        causationId: event.metadata?.causationId ?? null,
+        actor: event.metadata?.actor ?? 'system',
+      },
+      partitionKey: this.catalog.partitionKey(event.type, data),
+      occurredAt: this.clock.now().toISOString(),
+    };
+  }
+
+  private decode(row: EventRow): RecordedEvent {
+    const { data, schemaVersion } = this.catalog.decode(row.type, row.schema_version, row.data);
+    return {
+      id: row.event_id,
+      type: row.type,
+      schemaVersion,
+      streamId: row.stream_id,
+      version: row.version,
+      position: row.position,
+      txId: row.tx_id,
+      occurredAt: row.occurred_at,
+      partitionKey: row.partition_key,
+      data,
+      metadata: row.metadata,
+    };
+  }
+}
+
+export type { EventRow };

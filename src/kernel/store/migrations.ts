@@ -1,0 +1,79 @@
+import type { Migration } from '../db/migrate.ts';
+
+export const eventStoreMigrations: Migration[] = [
+  {
+    id: '0001_event_store',
+    sql: /* sql */ `
+      create table events (
+        position bigint generated always as identity primary key,
+        -- the writing transaction: the global log is read in (tx_id, position) order, and only
+        -- below the oldest transaction still in flight, so a late commit is never skipped
+        tx_id xid8 not null,
+        event_id uuid not null,
+        stream_id text not null,
+        version integer not null,
+        type text not null,
+        schema_version integer not null,
+        data jsonb not null,
+        metadata jsonb not null,
+        partition_key text not null,
+        occurred_at timestamptz not null,
+        constraint events_event_id_unique unique (event_id),
+        constraint events_stream_version_unique unique (stream_id, version)
+      );
+      create index events_global_order on events (tx_id, position);
+
+      -- One round trip per append: lock the stream, check the expected version, skip event ids
+      -- already stored (a retried append is idempotent), insert the rest with the next versions.
+      create function append_events(p_stream text, p_expected text, p_events jsonb)
+      returns table (out_position bigint, out_version integer, out_event_id uuid, out_tx_id xid8)
+      language plpgsql as $fn$
+      declare
+        current_version integer;
+        fresh jsonb;
+      begin
+        perform pg_advisory_xact_lock(hashtext('tributary.stream:' || p_stream));
+        select coalesce(max(e.version), 0) into current_version from events e where e.stream_id = p_stream;
+
+        select coalesce(jsonb_agg(x.value order by x.ordinality), '[]'::jsonb) into fresh
+        from jsonb_array_elements(p_events) with ordinality as x(value, ordinality)
+        where not exists (select 1 from events e where e.event_id = (x.value->>'id')::uuid);
+
+        if jsonb_array_length(fresh) = 0 then
+          -- every event is already stored: report them as they are
+          return query select e.position, e.version, e.event_id, e.tx_id from events e
+            where e.event_id in (select (v->>'id')::uuid from jsonb_array_elements(p_events) v)
+            order by e.position;
+          return;
+        end if;
+
+        if (p_expected = 'no_stream' and current_version <> 0)
+          or (p_expected = 'stream_exists' and current_version = 0)
+          or (p_expected ~ '^[0-9]+$' and current_version <> p_expected::integer) then
+          raise exception using
+            errcode = 'TR409',
+            message = format('stream %s: expected version %s, actual %s', p_stream, p_expected, current_version),
+            detail = current_version::text;
+        end if;
+
+        return query
+          insert into events (tx_id, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at)
+          select pg_current_xact_id(), (x.value->>'id')::uuid, p_stream, current_version + x.ordinality::integer,
+                 x.value->>'type', (x.value->>'schemaVersion')::integer, x.value->'data', x.value->'metadata',
+                 x.value->>'partitionKey', (x.value->>'occurredAt')::timestamptz
+          from jsonb_array_elements(fresh) with ordinality as x(value, ordinality)
+          order by x.ordinality
+          returning position, version, event_id, tx_id;
+      end
+      $fn$;
+
+      -- Durable positions in the global log: consumer groups, the outbox relay, projections.
+      create table checkpoints (
+        name text primary key,
+        tx_id xid8 not null,
+        position bigint not null,
+        updated_at timestamptz not null
+      );
+    `,
+  },
+];

@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { v7 as uuidv7, validate as isUuid, version as uuidVersion } from 'uuid';
+import { migrate } from '../../src/kernel/db/migrate.ts';
+import { consumerMigrations } from '../../src/kernel/consumers/migrations.ts';
+import { LOG_START, type RecordedEvent } from '../../src/kernel/store/envelope.ts';
+import { ConcurrencyError, EventValidationError } from '../../src/kernel/store/errors.ts';
+import { eventStoreMigrations } from '../../src/kernel/store/migrations.ts';
+import type { Backend, StoreFixture } from '../support/open-store.ts';
+import { openStore } from '../support/open-store.ts';
+import { thing } from '../support/test-catalog.ts';
+
+const stream = () => `thing-${uuidv7()}`;
+
+async function readWholeLog(fixture: StoreFixture, batch: number): Promise<RecordedEvent[]> {
+  const seen: RecordedEvent[] = [];
+  let after = LOG_START;
+  for (;;) {
+    const page = await fixture.store.readAll(after, { limit: batch });
+    if (page.length === 0) return seen;
+    seen.push(...page);
+    const last = page[page.length - 1]!;
+    after = { txId: last.txId, position: last.position };
+  }
+}
+
+/** The same cases for every backend of the event store. */
+export function eventStoreContract(backend: Backend, available: () => Promise<boolean> | boolean = () => true) {
+  describe(`event store on ${backend}`, async () => {
+    const skip = !(await available());
+    let fixture: StoreFixture;
+    beforeAll(async () => {
+      if (!skip) fixture = await openStore(backend);
+    });
+    afterAll(async () => fixture?.close());
+
+    it.skipIf(skip)('appends to a new stream and reads it back in order, with UUID v7 ids and metadata', async () => {
+      const id = stream();
+      const result = await fixture.store.append(id, [thing('c1', 1), thing('c1', 2)], { expectedVersion: 'no_stream' });
+      expect(result.version).toBe(2);
+      expect(result.events.map((event) => event.version)).toEqual([1, 2]);
+      const events = await fixture.store.readStream(id);
+      expect(events.map((event) => (event.data as { n: number }).n)).toEqual([1, 2]);
+      for (const event of events) {
+        expect(isUuid(event.id) && uuidVersion(event.id)).toBe(7);
+        expect(event).toMatchObject({ type: 'ThingHappened', streamId: id, partitionKey: 'c1', schemaVersion: 2 });
+        expect(event.metadata).toEqual({ correlationId: event.id, causationId: null, actor: 'system' });
+        expect(event.occurredAt.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+      }
+      expect(events[1]!.position).toBeGreaterThan(events[0]!.position);
+      expect(result.position).toBe(events[1]!.position);
+    });
+
+    it.skipIf(skip)('carries the given metadata', async () => {
+      const id = stream();
+      const metadata = { correlationId: uuidv7(), causationId: uuidv7(), actor: 'user:42' };
+      await fixture.store.append(id, [{ ...thing('c1', 1), metadata }]);
+      const [event] = await fixture.store.readStream(id);
+      expect(event!.metadata).toEqual(metadata);
+    });
+
+    it.skipIf(skip)('refuses a wrong expected version with the expected and actual versions', async () => {
+      const id = stream();
+      await fixture.store.append(id, [thing('c1', 1), thing('c1', 2)]);
+      const error = await fixture.store.append(id, [thing('c1', 3)], { expectedVersion: 1 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConcurrencyError);
+      expect(error).toMatchObject({ streamId: id, expected: 1, actual: 2 });
+      expect((error as Error).message).toBe(`stream ${id}: expected version 1, actual 2`);
+      await expect(fixture.store.append(id, [thing('c1', 3)], { expectedVersion: 'no_stream' })).rejects.toMatchObject({ actual: 2 });
+      await expect(fixture.store.append(stream(), [thing('c1', 1)], { expectedVersion: 'stream_exists' })).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(fixture.store.append(stream(), [thing('c1', 1)], { expectedVersion: 3 })).rejects.toMatchObject({ actual: 0 });
+      expect((await fixture.store.append(id, [thing('c1', 3)], { expectedVersion: 2 })).version).toBe(3);
+      expect((await fixture.store.append(id, [thing('c1', 4)], { expectedVersion: 'stream_exists' })).version).toBe(4);
+      expect((await fixture.store.append(id, [thing('c1', 5)], { expectedVersion: 'any' })).version).toBe(5);
+      expect(await fixture.store.readStream(id)).toHaveLength(5);
+    });
+
+    it.skipIf(skip)('lets exactly one of several concurrent writers with the same expected version win', async () => {
+      const id = stream();
+      await fixture.store.append(id, [thing('c1', 0)]);
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, n) => fixture.store.append(id, [thing('c1', n + 1)], { expectedVersion: 1 })),
+      );
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+      for (const result of results) {
+        if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(ConcurrencyError);
+      }
+      expect(await fixture.store.readStream(id)).toHaveLength(2);
+    });
+
+    it.skipIf(skip)('keeps every event of concurrent writers with any expected version', async () => {
+      const id = stream();
+      await Promise.all(Array.from({ length: 10 }, (_, n) => fixture.store.append(id, [thing('c1', n)])));
+      const events = await fixture.store.readStream(id);
+      expect(events.map((event) => event.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    });
+
+    it.skipIf(skip)('stores an event id once: a retried append returns the stored events', async () => {
+      const id = stream();
+      const eventId = uuidv7();
+      const first = await fixture.store.append(id, [{ ...thing('c1', 1), id: eventId }], { expectedVersion: 'no_stream' });
+      const retry = await fixture.store.append(id, [{ ...thing('c1', 1), id: eventId }], { expectedVersion: 'no_stream' });
+      expect(retry.events).toEqual(first.events);
+      const elsewhere = await fixture.store.append(stream(), [{ ...thing('c1', 1), id: eventId }]).catch((e: unknown) => e);
+      expect(elsewhere).not.toBeInstanceOf(Error);
+      expect(await fixture.store.readStream(id)).toHaveLength(1);
+      const { rows } = await fixture.db.query<{ n: number }>('select count(*)::int8 as n from events where event_id = $1', [eventId]);
+      expect(rows[0]!.n).toBe(1);
+    });
+
+    it.skipIf(skip)('refuses an invalid event naming the field, and writes nothing of the batch', async () => {
+      const id = stream();
+      const bad = { type: 'ThingHappened', data: { customerId: 'c1', n: 1.5, note: 'x' } };
+      const error = await fixture.store.append(id, [thing('c1', 1), bad]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EventValidationError);
+      expect(error).toMatchObject({ eventType: 'ThingHappened', field: 'n' });
+      expect((error as Error).message).toContain('data.n');
+      await expect(fixture.store.append(id, [{ type: 'NoSuchThing', data: {} }])).rejects.toThrow('unknown event type: NoSuchThing');
+      await expect(fixture.store.append(id, [{ type: 'ThingHappened', data: { customerId: 'c1', n: 1, note: 'x', extra: true } }])).rejects.toThrow(
+        EventValidationError,
+      );
+      expect(await fixture.store.readStream(id)).toHaveLength(0);
+    });
+
+    it.skipIf(skip)('appends across streams atomically: one conflict and nothing is written', async () => {
+      const [a, b] = [stream(), stream()];
+      await fixture.store.append(b, [thing('c2', 1)]);
+      await expect(
+        fixture.store.appendMany([
+          { streamId: a, events: [thing('c1', 1)], expectedVersion: 'no_stream' },
+          { streamId: b, events: [thing('c2', 2)], expectedVersion: 'no_stream' },
+        ]),
+      ).rejects.toBeInstanceOf(ConcurrencyError);
+      expect(await fixture.store.readStream(a)).toHaveLength(0);
+      const results = await fixture.store.appendMany([
+        { streamId: a, events: [thing('c1', 1)], expectedVersion: 'no_stream' },
+        { streamId: b, events: [thing('c2', 2)], expectedVersion: 1 },
+      ]);
+      expect(results.map((result) => result.version)).toEqual([1, 2]);
+    });
+
+    it.skipIf(skip)('reads a stream forward from a version, with a limit', async () => {
+      const id = stream();
+      await fixture.store.append(id, [1, 2, 3, 4, 5].map((n) => thing('c1', n)));
+      const events = await fixture.store.readStream(id, { fromVersion: 3, limit: 2 });
+      expect(events.map((event) => event.version)).toEqual([3, 4]);
+    });
+
+    it.skipIf(skip)('reads the global log in batches, every event exactly once, in order', async () => {
+      const ids = [stream(), stream(), stream()];
+      for (let n = 0; n < 30; n++) await fixture.store.append(ids[n % 3]!, [thing(`c${n % 3}`, n)]);
+      const all = await readWholeLog(fixture, 7);
+      const positions = all.map((event) => event.position);
+      expect(new Set(positions).size).toBe(positions.length);
+      const ours = all.filter((event) => ids.includes(event.streamId));
+      expect(ours.map((event) => (event.data as { n: number }).n)).toEqual(Array.from({ length: 30 }, (_, n) => n));
+      const filtered = await fixture.store.readAll(LOG_START, { types: ['OtherThingHappened'] });
+      expect(filtered).toEqual([]);
+    });
+
+    it.skipIf(skip)('upcasts an event stored at an older schema version when reading it', async () => {
+      const id = stream();
+      await fixture.db.query(
+        `insert into events (tx_id, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at)
+         values (pg_current_xact_id(), $1, $2, 1, 'ThingHappened', 1, $3, $4, 'c9', now())`,
+        [uuidv7(), id, JSON.stringify({ customerId: 'c9', n: 7 }), JSON.stringify({ correlationId: 'x', causationId: null, actor: 'system' })],
+      );
+      const [event] = await fixture.store.readStream(id);
+      expect(event).toMatchObject({ schemaVersion: 2, data: { customerId: 'c9', n: 7, note: 'upcast from v1' } });
+    });
+
+    it.skipIf(skip)('applies migrations once: running them again, even concurrently, changes nothing', async () => {
+      const migrations = [...eventStoreMigrations, ...consumerMigrations];
+      const again = await Promise.all([migrate(fixture.db, migrations), migrate(fixture.db, migrations)]);
+      expect(again).toEqual([[], []]);
+    });
+  });
+}
