@@ -1,0 +1,49 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { DatabaseUnavailableError } from '../kernel/db/database.ts';
+import { ConcurrencyError, EventValidationError } from '../kernel/store/errors.ts';
+
+/** An RFC 9457 problem document. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  [extension: string]: unknown;
+}
+
+const PROBLEM_BASE = 'https://tributary.dev/problems/';
+
+export const sendProblem = (reply: FastifyReply, problem: Problem) =>
+  reply.code(problem.status).type('application/problem+json').send(problem);
+
+/** The one place where typed errors become HTTP answers. */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof ConcurrencyError) {
+    return { type: `${PROBLEM_BASE}concurrency-conflict`, title: 'Concurrency conflict', status: 409, detail: error.message, expectedVersion: error.expected, actualVersion: error.actual };
+  }
+  if (error instanceof EventValidationError) {
+    return { type: `${PROBLEM_BASE}invalid-event`, title: 'Invalid event', status: 422, detail: error.message, field: error.field };
+  }
+  if (error instanceof DatabaseUnavailableError) {
+    return { type: `${PROBLEM_BASE}unavailable`, title: 'Service unavailable', status: 503, detail: 'the database is unreachable; nothing was written' };
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    return { type: `${PROBLEM_BASE}invalid-request`, title: 'Invalid request', status: 400, detail: fastifyError.message };
+  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return { type: `${PROBLEM_BASE}invalid-request`, title: 'Invalid request', status: fastifyError.statusCode, detail: fastifyError.message };
+  }
+  return { type: `${PROBLEM_BASE}internal`, title: 'Internal error', status: 500 };
+}
+
+export function registerProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, { ...problem, instance: request.url });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, { type: `${PROBLEM_BASE}not-found`, title: 'Not found', status: 404, detail: `no route ${request.method} ${request.url}`, instance: request.url }),
+  );
+}

@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+import { registry } from '../../kernel/metrics.ts';
+import { sendProblem } from '../problem.ts';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<boolean>;
+}
+
+/** Liveness, readiness, metrics and the event documentation. */
+export function operationsRoutes(app: FastifyInstance, deps: { checks: ReadinessCheck[]; asyncApi: () => object }): void {
+  app.get('/health', async () => ({ status: 'ok' }));
+
+  app.get('/ready', async (_request, reply) => {
+    const results = await Promise.all(
+      deps.checks.map(async ({ name, check }) => [name, await check().catch(() => false)] as const),
+    );
+    const checks = Object.fromEntries(results.map(([name, ok]) => [name, ok ? 'up' : 'down']));
+    if (results.every(([, ok]) => ok)) return { status: 'ready', checks };
+    return sendProblem(reply, {
+      type: 'https://tributary.dev/problems/not-ready',
+      title: 'Not ready',
+      status: 503,
+      detail: `down: ${results.filter(([, ok]) => !ok).map(([name]) => name).join(', ')}`,
+      checks,
+    });
+  });
+
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+
+  app.get('/asyncapi.json', async () => deps.asyncApi());
+}

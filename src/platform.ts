@@ -1,0 +1,128 @@
+import type { FastifyInstance } from 'fastify';
+import { seedEvents } from './domain/events/index.ts';
+import { buildHttpApp } from './http/app.ts';
+import type { Bus, Subscription } from './kernel/bus/bus.ts';
+import { EmbeddedBus } from './kernel/bus/embedded-bus.ts';
+import { KafkaBus } from './kernel/bus/kafka-bus.ts';
+import { asyncApiDocument } from './kernel/catalog/asyncapi.ts';
+import { EventCatalog } from './kernel/catalog/catalog.ts';
+import { systemClock, TestClock, type Clock } from './kernel/clock.ts';
+import type { Config } from './kernel/config.ts';
+import type { ConsumerDefinition } from './kernel/consumers/consumer.ts';
+import { ConsumerRunner } from './kernel/consumers/consumer-runner.ts';
+import { DeadLetterStore } from './kernel/consumers/dead-letter-store.ts';
+import { consumerMigrations } from './kernel/consumers/migrations.ts';
+import type { Database } from './kernel/db/database.ts';
+import { migrate } from './kernel/db/migrate.ts';
+import { openDatabase } from './kernel/db/open-database.ts';
+import { createLogger, type Logger } from './kernel/logger.ts';
+import { OutboxRelay } from './kernel/outbox/outbox-relay.ts';
+import { retryForever } from './kernel/retry-forever.ts';
+import { EventStore } from './kernel/store/event-store.ts';
+import { eventStoreMigrations } from './kernel/store/migrations.ts';
+import { reactions } from './reactions/index.ts';
+
+export const migrations = [...eventStoreMigrations, ...consumerMigrations];
+
+export interface Platform {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  catalog: EventCatalog;
+  db: Database;
+  store: EventStore;
+  bus: Bus;
+  relay: OutboxRelay | undefined;
+  deadLetters: DeadLetterStore;
+  subscriptions: Subscription[];
+  http: FastifyInstance;
+  /** Resolves when the store is migrated and every consumer is subscribed. */
+  started: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  consumers?: ConsumerDefinition[];
+  log?: Logger;
+}
+
+/**
+ * Wires the platform from its configuration. The HTTP server answers at once (`/ready` says 503
+ * until the store and the bus are up); the rest starts in the background, retrying with backoff.
+ */
+export async function startPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const clock = config.clock === 'test' ? new TestClock() : systemClock;
+  const catalog = new EventCatalog(seedEvents);
+  const db = await openDatabase(config);
+  const store = new EventStore(db, catalog, clock);
+  const deadLetters = new DeadLetterStore(db, clock);
+  const shutdown = new AbortController();
+  let migrated = false;
+
+  const bus: Bus = config.kafka
+    ? new KafkaBus({ ...config.kafka, clientId: 'tributary', catalog, log })
+    : new EmbeddedBus({ store, catalog, clock, log });
+  const relay = bus instanceof KafkaBus ? new OutboxRelay({ store, catalog, publisher: bus, clock, log }) : undefined;
+
+  const http = buildHttpApp({
+    log,
+    checks: [
+      { name: 'store', check: async () => migrated && (await db.query('select 1'), true) },
+      { name: 'bus', check: () => bus.healthy() },
+    ],
+    asyncApi: () => asyncApiDocument(catalog, { title: 'Tributary events', version: '1.0.0', kafkaBrokers: config.kafka?.brokers.join(',') }),
+  });
+
+  const subscriptions: Subscription[] = [];
+  const started = (async () => {
+    await retryForever('database migration', () => migrate(db, migrations), log, shutdown.signal);
+    migrated = true;
+    await bus.start();
+    await relay?.start();
+    for (const consumer of options.consumers ?? reactions) {
+      const runner = new ConsumerRunner(consumer, {
+        db,
+        catalog,
+        clock,
+        log,
+        deadLetters,
+        retry: config.retry,
+        publishDeadLetter: (name, message, error) => bus.publishDeadLetter(name, message, error),
+      });
+      subscriptions.push(await bus.subscribe(runner));
+    }
+    log.info({ bus: bus.kind, store: db.kind, consumers: subscriptions.length }, 'platform started');
+  })();
+  started.catch((error: unknown) => {
+    if (!shutdown.signal.aborted) log.error({ err: error }, 'platform failed to start');
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    log,
+    clock,
+    catalog,
+    db,
+    store,
+    bus,
+    relay,
+    deadLetters,
+    subscriptions,
+    http,
+    started,
+    stop() {
+      stopping ??= (async () => {
+        shutdown.abort();
+        await started.catch(() => {});
+        await http.close();
+        await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+        await relay?.stop();
+        await bus.close();
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}
