@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced: variables are used by the callers
 # Shared settings for start.sh / stop.sh / reset.sh / tool.sh (sourced, not run).
 KAFKA_SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$KAFKA_SCRIPT_DIR/../.." && pwd)"
@@ -21,7 +22,7 @@ port_open() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$KAFKA_PORT" 2>/dev/
 broker_pid() {
   local pid
   pid="$(cat "$PID_FILE" 2>/dev/null)" || return 1
-  [[ -n "$pid" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka' && echo "$pid"
+  [[ -n "$pid" ]] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'kafka\.Kafka' && echo "$pid"
 }
 
 # Run a Kafka main class (CLI tool) on the cached classpath. Tools log only

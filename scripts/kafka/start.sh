@@ -92,14 +92,15 @@ fi
 
 # 4. Launch detached (own session, survives the caller's shell/terminal),
 #    unless a previous start.sh left one still booting.
+log_start=$(($(wc -l 2>/dev/null <"$LOG_DIR/server.log" || echo 0) + 1))  # this run's log lines
 if ! broker_pid >/dev/null; then
   rm -f "$PID_FILE"
-  # shellcheck disable=SC2086 # KAFKA_HEAP_OPTS is a list of flags
+  # shellcheck disable=SC2086,SC2016 # HEAP_OPTS is a flag list; $$ expands in the child
   nohup setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
     java ${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$CONF_DIR/log4j2.properties" \
     -cp "$LIBS_DIR/*" kafka.Kafka "$CONF_DIR/server.properties" \
-    >"$LOG_DIR/stdout.log" 2>&1 </dev/null &
+    >"$LOG_DIR/stdout.log" 2>&1 </dev/null 9>&- &  # 9>&-: the broker must not inherit the lock
   for _ in {1..50}; do [[ -s "$PID_FILE" ]] && break; sleep 0.1; done
 fi
 
@@ -108,8 +109,9 @@ deadline=$((SECONDS + TIMEOUT))
 until port_open && KAFKA_TOOL_TIMEOUT=20 kafka_class org.apache.kafka.tools.TopicCommand \
     --bootstrap-server "$BOOTSTRAP" --list >/dev/null 2>&1; do
   if (( SECONDS >= deadline )) || ! broker_pid >/dev/null; then
-    echo "kafka: broker did not become ready within ${TIMEOUT}s (or died). Log tail:" >&2
-    tail -n 40 "$LOG_DIR/server.log" "$LOG_DIR/stdout.log" >&2 2>/dev/null || true
+    echo "kafka: broker did not become ready within ${TIMEOUT}s (or died). Errors, then log tail:" >&2
+    tail -n "+$log_start" "$LOG_DIR/server.log" 2>/dev/null | grep -E ' (ERROR|FATAL) |^Caused by' | tail -n 10 >&2 || true
+    tail -n 15 "$LOG_DIR/server.log" "$LOG_DIR/stdout.log" >&2 2>/dev/null || true
     exit 1
   fi
   sleep 0.5

@@ -1,13 +1,57 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import type { Database } from './database.ts';
 import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres.ts';
 
+/** Two processes must never open one PGlite folder (it is a single-process database). */
+export class DataDirInUseError extends Error {
+  override readonly name = 'DataDirInUseError';
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+};
+
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lockFile = join(dataDir, 'store.pid');
+  for (;;) {
+    try {
+      await writeFile(lockFile, String(process.pid), { flag: 'wx' });
+      return () => rm(lockFile, { force: true });
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+      const holder = Number(await readFile(lockFile, 'utf8').catch(() => '0'));
+      if (holder && holder !== process.pid && alive(holder)) {
+        throw new DataDirInUseError(`${dataDir} is in use by process ${holder}; stop it, or use its HTTP API`);
+      }
+      await rm(lockFile, { force: true }); // left by a process that died
+    }
+  }
+}
+
 /** PostgreSQL when `DATABASE_URL` is set, else PGlite in `DATA_DIR/store`. */
 export async function openDatabase(config: Config): Promise<Database> {
   if (config.databaseUrl) return openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize });
   await mkdir(config.dataDir, { recursive: true });
-  return openPglite(join(config.dataDir, 'store'));
+  const unlock = await lockDataDir(config.dataDir);
+  try {
+    const db = await openPglite(join(config.dataDir, 'store'));
+    return {
+      ...db,
+      async close() {
+        await db.close();
+        await unlock();
+      },
+    };
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
 }

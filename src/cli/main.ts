@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, describeConfig, loadConfig, type Config } from '../kernel/config.ts';
+import { ConsumerRunner } from '../kernel/consumers/consumer-runner.ts';
+import { replayDeadLetters } from '../kernel/consumers/replay-dead-letters.ts';
+import { migrate } from '../kernel/db/migrate.ts';
+import { DataDirInUseError } from '../kernel/db/open-database.ts';
+import { silentLogger } from '../kernel/logger.ts';
+import { migrations, startPlatform } from '../platform.ts';
+import { reactions } from '../reactions/index.ts';
+import { serve } from './serve.ts';
+
+const USAGE = `Usage: tributary <command> [options]
+
+Commands:
+  start                      run the platform: HTTP API, bus, relay and consumers (default)
+  migrate                    apply the database migrations and exit
+  dlq list [--consumer C]    list pending dead letters
+  dlq replay <consumer>      run a consumer's dead letters through its handler again
+  help                       this text
+
+Configuration (environment variables):
+${describeConfig()
+  .map((variable) => `  ${variable.name.padEnd(26)} ${variable.description}${variable.default ? ` (default ${variable.default})` : ''}`)
+  .join('\n')}
+`;
+
+/** A one-line message for the operator, then exit code 2. */
+class UsageError extends Error {}
+
+async function withPlatform<T>(config: Config, work: (platform: Awaited<ReturnType<typeof startPlatform>>) => Promise<T>): Promise<T> {
+  const platform = await startPlatform({ ...config, logLevel: 'error' }, { consumers: [] });
+  try {
+    await platform.started;
+    return await work(platform);
+  } finally {
+    await platform.stop();
+  }
+}
+
+async function run(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { consumer: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command = 'start', ...rest] = positionals;
+  if (values.help || command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const config = loadConfig();
+  switch (command) {
+    case 'start':
+      return serve(config);
+    case 'migrate':
+      return withPlatform(config, async (platform) => {
+        const applied = await migrate(platform.db, migrations);
+        console.log(applied.length ? `applied: ${applied.join(', ')}` : 'up to date');
+      });
+    case 'dlq': {
+      const [action, consumer] = rest;
+      if (action === 'list') {
+        return withPlatform(config, async (platform) => {
+          const letters = await platform.deadLetters.list({ consumer: values.consumer });
+          for (const letter of letters) {
+            console.log(`${letter.id}\t${letter.consumer}\t${letter.eventType ?? '-'}\t${letter.eventId ?? '-'}\t${letter.poison ? 'poison' : `${letter.attempts} attempts`}\t${letter.error}`);
+          }
+          if (letters.length === 0) console.log('no dead letters');
+        });
+      }
+      if (action === 'replay' && consumer) {
+        const definition = reactions.find((reaction) => reaction.name === consumer);
+        if (!definition) throw new UsageError(`unknown consumer: ${consumer} (known: ${reactions.map((r) => r.name).join(', ') || 'none'})`);
+        return withPlatform(config, async (platform) => {
+          const runner = new ConsumerRunner(definition, { ...platform, log: silentLogger, retry: config.retry });
+          const report = await replayDeadLetters(runner, platform.deadLetters);
+          console.log(`${consumer}: ${report.replayed} replayed, ${report.failed.length} failed again`);
+          for (const failure of report.failed) console.log(`  ${failure.id}: ${failure.error}`);
+        });
+      }
+      throw new UsageError('usage: tributary dlq list [--consumer C] | tributary dlq replay <consumer>');
+    }
+    default:
+      throw new UsageError(`unknown command: ${command} (see tributary --help)`);
+  }
+}
+
+try {
+  await run(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof DataDirInUseError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`tributary: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  throw error;
+}
