@@ -94,6 +94,10 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     }
     log.info({ bus: bus.kind, store: db.kind, consumers: subscriptions.length }, 'platform started');
   })();
+  // Consumer lag is sampled in the background so `/metrics` never waits on Kafka or a count.
+  const lagSampler = setInterval(() => {
+    for (const subscription of subscriptions) subscription.lag().catch(() => {});
+  }, 5_000).unref();
   started.catch((error: unknown) => {
     if (!shutdown.signal.aborted) log.error({ err: error }, 'platform failed to start');
   });
@@ -115,6 +119,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     stop() {
       stopping ??= (async () => {
         shutdown.abort();
+        clearInterval(lagSampler);
         await started.catch(() => {});
         await http.close();
         await Promise.all(subscriptions.map((subscription) => subscription.stop()));
