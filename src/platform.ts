@@ -79,8 +79,10 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     await retryForever('database migration', () => migrate(db, migrations), log, shutdown.signal);
     migrated = true;
     await bus.start();
+    if (shutdown.signal.aborted) return;
     await relay?.start();
     for (const consumer of options.consumers ?? reactions) {
+      if (shutdown.signal.aborted) return;
       const runner = new ConsumerRunner(consumer, {
         db,
         catalog,
@@ -120,11 +122,12 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       stopping ??= (async () => {
         shutdown.abort();
         clearInterval(lagSampler);
-        await started.catch(() => {});
         await http.close();
+        // Closing the bus also ends its connection retries, so a start still waiting for Kafka returns.
+        await bus.close();
+        await started.catch(() => {});
         await Promise.all(subscriptions.map((subscription) => subscription.stop()));
         await relay?.stop();
-        await bus.close();
         await db.close();
       })();
       return stopping;
