@@ -118,7 +118,7 @@ describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)',
     );
     subscription = await bus.subscribe(runner);
 
-    let first = startRelay();
+    const first = startRelay();
     let appended = 0;
     const writing = (async () => {
       while (appended < TOTAL) {
@@ -137,8 +137,21 @@ describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)',
     first.kill('SIGKILL');
     await once(first, 'exit');
     expect(first.signalCode).toBe('SIGKILL');
-    const publishedAtKill = TOTAL - (await store.countAfter(await new Checkpoints(db, systemClock).load('relay')));
+    const checkpoints = new Checkpoints(db, systemClock);
+    const atKill = await checkpoints.load('relay');
+    const publishedAtKill = appended - (await store.countAfter(atKill));
     expect(appended).toBeLessThan(TOTAL); // mid-stream: the writer is still going
+
+    // A SIGKILL lands between a batch's produce and its checkpoint only by luck (a window of a few
+    // ms), so the test also puts the store where such a kill leaves it: the checkpoint one batch
+    // back, behind events Kafka already has. The restarted relay must publish them again.
+    const { rows } = await db.query<{ tx_id: string; position: number }>(
+      `select tx_id::text, position from events where (tx_id, position) <= ($1::xid8, $2::bigint)
+       order by tx_id desc, position desc offset $3 limit 1`,
+      [atKill.txId, atKill.position, RELAY_BATCH],
+    );
+    expect(rows).toHaveLength(1);
+    await checkpoints.save('relay', { txId: rows[0]!.tx_id, position: rows[0]!.position });
 
     const second = startRelay();
     await writing;
@@ -150,20 +163,20 @@ describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)',
     second.kill('SIGTERM');
     const [code] = (await once(second, 'exit')) as [number | null];
     expect(code).toBe(0); // a clean stop on SIGTERM
-    expect(await store.countAfter(await new Checkpoints(db, systemClock).load('relay'))).toBe(0);
+    expect(await store.countAfter(await checkpoints.load('relay'))).toBe(0);
 
     expect(await count('select count(*)::int8 as n from welcome_effects')).toBe(TOTAL);
     expect(await count('select count(distinct event_id)::int8 as n from welcome_effects')).toBe(TOTAL);
     expect(await count(`select count(*)::int8 as n from events e join welcome_effects w using (event_id)`)).toBe(TOTAL);
     expect(await count(`select count(*)::int8 as n from inbox where consumer = 'welcome-kill'`)).toBe(TOTAL);
 
-    // Kafka may hold the batch in flight at the kill twice, never more: the relay restarted from its checkpoint.
+    // Kafka holds the rewound batch twice, and perhaps the batch in flight at the kill, never more:
+    // the relay restarted from its checkpoint, not from the start.
     const onKafka = await kafkaMessages();
-    expect(onKafka).toBeGreaterThanOrEqual(TOTAL);
-    expect(onKafka - TOTAL).toBeLessThanOrEqual(RELAY_BATCH);
+    expect(onKafka - TOTAL).toBeGreaterThanOrEqual(RELAY_BATCH);
+    expect(onKafka - TOTAL).toBeLessThanOrEqual(2 * RELAY_BATCH);
     expect(runner.outcomes.filter((outcome) => outcome === 'processed')).toHaveLength(TOTAL);
     expect(runner.outcomes.filter((outcome) => outcome === 'duplicate')).toHaveLength(onKafka - TOTAL);
-    console.info(`relay-kill: killed after ~${publishedAtKill} published; Kafka holds ${onKafka} messages for ${TOTAL} events (${onKafka - TOTAL} duplicates dropped by the inbox)`);
-    first = second;
+    console.info(`relay-kill: killed with ~${publishedAtKill} events published; Kafka holds ${onKafka} messages for ${TOTAL} events (${onKafka - TOTAL} duplicates dropped by the inbox)`);
   });
 });

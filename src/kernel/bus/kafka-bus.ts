@@ -59,6 +59,30 @@ export const describeKafkaError = (error: unknown): string => {
   return messages.length > 0 ? messages.join(' <- ') : String(error);
 };
 
+/** Kafka refuses a record batch over `max.message.bytes` (1 MB by default): larger sends are split. */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+const sizeOf = (message: BusMessage): number =>
+  Buffer.byteLength(message.value) +
+  Buffer.byteLength(message.key) +
+  Object.entries(message.headers).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
+
+function* chunksOf(messages: readonly BusMessage[], maxBytes: number): Generator<BusMessage[]> {
+  let chunk: BusMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = sizeOf(message);
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(message);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
 const hasApiError = (error: unknown, apiId: string): boolean =>
   Boolean((error as { findBy?: (property: string, value: unknown) => unknown }).findBy?.('apiId', apiId));
 
@@ -113,6 +137,7 @@ export class KafkaBus implements Bus {
         log.info({ brokers, topics: this.options.catalog.topics().length }, 'kafka: connected; topics ready');
         return;
       } catch (error) {
+        if (this.closing.signal.aborted) return;
         const delay = this.retryDelay(attempt);
         log.error({ brokers, attempt, retryInMs: delay, reason: describeKafkaError(error) }, 'kafka: brokers unreachable or topics not created; retrying');
         await sleep(delay, undefined, { signal: this.closing.signal }).catch(() => {});
@@ -149,10 +174,11 @@ export class KafkaBus implements Bus {
     await this.start();
     if (this.closing.signal.aborted) throw new Error('KafkaBus is closed');
     try {
-      await this.ensureTopics([deadLetterTopic(runner.name)]);
+      // Its topics are the catalog's as a rule; a consumer of another topic must not fail to join.
+      await this.ensureTopics([...runner.consumer.topics, deadLetterTopic(runner.name)]);
     } catch (error) {
-      // Not fatal: publishDeadLetter creates it when it first needs it.
-      this.options.log.warn({ consumer: runner.name, reason: describeKafkaError(error) }, 'kafka: dead-letter topic not created yet');
+      // Not fatal: joining retries, and publishDeadLetter creates the dead-letter topic when it needs it.
+      this.options.log.warn({ consumer: runner.name, reason: describeKafkaError(error) }, 'kafka: topics of the consumer not created yet');
     }
     const subscription = new KafkaSubscription(this, runner, () => this.subscriptions.delete(subscription));
     this.subscriptions.add(subscription);
@@ -165,7 +191,10 @@ export class KafkaBus implements Bus {
    * the partition Java clients and kcat (`murmur2_random`) would choose.
    */
   async publish(messages: readonly BusMessage[]): Promise<void> {
-    if (messages.length === 0) return;
+    for (const chunk of chunksOf(messages, MAX_REQUEST_BYTES)) await this.send(chunk);
+  }
+
+  private async send(messages: readonly BusMessage[]): Promise<void> {
     const producer = this.producer();
     try {
       await producer.send({

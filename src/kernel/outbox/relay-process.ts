@@ -1,113 +1,97 @@
 /**
  * The outbox relay as its own process: `npx tsx src/kernel/outbox/relay-process.ts`.
  *
- * Env: DATABASE_URL (required), DB_SCHEMA (optional, tests), KAFKA_BROKERS (127.0.0.1:9092),
- * KAFKA_TOPIC_PREFIX (''), KAFKA_PARTITIONS (3), RELAY_BATCH_SIZE (500), RELAY_POLL_MS (200),
- * LOG_LEVEL (info). SIGTERM or SIGINT: finishes the batch in hand, saves the checkpoint, exits 0.
+ * Reads the platform configuration (DATABASE_URL and KAFKA_BROKERS required; KAFKA_TOPIC_PREFIX,
+ * KAFKA_PARTITIONS, KAFKA_REPLICATION_FACTOR, DATABASE_POOL_SIZE, LOG_LEVEL), plus two knobs for
+ * tests: DB_SCHEMA (the schema to use) and RELAY_BATCH_SIZE (events per produce, default 500).
+ * Waits for PostgreSQL and Kafka while they are unreachable (a log line per attempt). SIGTERM or
+ * SIGINT: finishes the batch in hand, saves the checkpoint, exits 0.
  */
+import { seedEvents } from '../../domain/events/index.ts';
+import { KafkaBus } from '../bus/kafka-bus.ts';
 import { EventCatalog } from '../catalog/catalog.ts';
 import { systemClock } from '../clock.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { consumerMigrations } from '../consumers/migrations.ts';
-import type { Database } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { openPostgres } from '../db/postgres.ts';
-import { KafkaBus } from '../bus/kafka-bus.ts';
 import { createLogger } from '../logger.ts';
+import { retryForever } from '../retry-forever.ts';
 import { EventStore } from '../store/event-store.ts';
 import { eventStoreMigrations } from '../store/migrations.ts';
-import { seedEvents } from '../../domain/events/index.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 
 interface RelayConfig {
   databaseUrl: string;
-  dbSchema: string | undefined;
-  brokers: string[];
-  topicPrefix: string;
-  partitions: number;
-  batchSize: number;
-  pollIntervalMs: number;
+  databasePoolSize: number;
+  kafka: NonNullable<Config['kafka']>;
   logLevel: string;
+  schema: string | undefined;
+  batchSize: number;
 }
 
-const positiveInt = (name: string, value: string | undefined, fallback: number): number => {
-  if (value === undefined || value === '') return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${name} must be a positive integer, got ${value}`);
-  return parsed;
-};
-
-const readConfig = (env: NodeJS.ProcessEnv): RelayConfig => {
-  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is required: the relay reads the PostgreSQL event store');
+function loadRelayConfig(): RelayConfig {
+  const config = loadConfig();
+  if (!config.databaseUrl) throw new ConfigError('the relay needs DATABASE_URL: it reads the PostgreSQL event store');
+  if (!config.kafka) throw new ConfigError('the relay needs KAFKA_BROKERS: it publishes to Kafka');
+  // Test-only knobs, not platform configuration (hence not in config.ts's list).
+  // eslint-disable-next-line no-restricted-properties
+  const { DB_SCHEMA: schema, RELAY_BATCH_SIZE: batch } = process.env;
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new ConfigError(`invalid configuration: DB_SCHEMA=${JSON.stringify(schema)}: not a schema name`);
+  const batchSize = batch ? Number(batch) : 500;
+  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new ConfigError(`invalid configuration: RELAY_BATCH_SIZE=${JSON.stringify(batch)}: must be a positive integer`);
   return {
-    databaseUrl: env.DATABASE_URL,
-    dbSchema: env.DB_SCHEMA || undefined,
-    brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((broker) => broker.trim()).filter(Boolean),
-    topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
-    partitions: positiveInt('KAFKA_PARTITIONS', env.KAFKA_PARTITIONS, 3),
-    batchSize: positiveInt('RELAY_BATCH_SIZE', env.RELAY_BATCH_SIZE, 500),
-    pollIntervalMs: positiveInt('RELAY_POLL_MS', env.RELAY_POLL_MS, 200),
-    logLevel: env.LOG_LEVEL ?? 'info',
+    databaseUrl: config.databaseUrl,
+    databasePoolSize: Math.min(config.databasePoolSize, 4),
+    kafka: config.kafka,
+    logLevel: config.logLevel,
+    schema: schema || undefined,
+    batchSize,
   };
-};
+}
 
 async function main(): Promise<void> {
-  const log = createLogger(process.env.LOG_LEVEL ?? 'info').child({ process: 'relay' });
   let config: RelayConfig;
   try {
-    config = readConfig(process.env);
+    config = loadRelayConfig();
   } catch (error) {
-    log.fatal((error as Error).message);
+    if (!(error instanceof ConfigError)) throw error;
+    createLogger().fatal(error.message);
     process.exit(2);
   }
+  const log = createLogger(config.logLevel).child({ process: 'relay' });
+  const catalog = new EventCatalog(seedEvents);
+  const db = await openPostgres({ url: config.databaseUrl, schema: config.schema, poolSize: config.databasePoolSize });
+  const store = new EventStore(db, catalog, systemClock);
+  const bus = new KafkaBus({ ...config.kafka, clientId: 'tributary-relay', catalog, log });
+  const relay = new OutboxRelay({ store, catalog, publisher: bus, clock: systemClock, log, batchSize: config.batchSize });
+  const shutdown = new AbortController();
 
-  let db: Database | undefined;
-  let bus: KafkaBus | undefined;
-  let relay: OutboxRelay | undefined;
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'relay: stopping');
-    await relay?.stop();
-    await bus?.close();
-    await db?.close();
-    log.info('relay: stopped');
-    process.exit(0);
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string) => {
+    stopping ??= (async () => {
+      log.info({ signal }, 'relay: stopping');
+      shutdown.abort();
+      await relay.stop(); // the batch in hand is published and checkpointed
+      await bus.close(); // also ends a start still waiting for Kafka
+      await db.close();
+      log.info('relay: stopped');
+      process.exit(0);
+    })();
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 
   try {
-    db = await openPostgres({ url: config.databaseUrl, schema: config.dbSchema, poolSize: 4 });
-    await migrate(db, [...eventStoreMigrations, ...consumerMigrations]);
+    await retryForever('relay: database migration', () => migrate(db, [...eventStoreMigrations, ...consumerMigrations]), log, shutdown.signal);
   } catch (error) {
-    log.fatal({ reason: (error as Error).message }, 'relay: cannot open the event store');
-    process.exit(1);
+    if (shutdown.signal.aborted) return;
+    throw error;
   }
-  const catalog = new EventCatalog(seedEvents);
-  const store = new EventStore(db, catalog, systemClock);
-  bus = new KafkaBus({
-    brokers: config.brokers,
-    clientId: 'tributary-relay',
-    topicPrefix: config.topicPrefix,
-    partitions: config.partitions,
-    catalog,
-    log,
-  });
-  // Waits (retrying, logging) until Kafka answers and the topics exist; SIGTERM meanwhile ends it.
-  await bus.start();
-  if (stopping) return;
-  relay = new OutboxRelay({
-    store,
-    catalog,
-    publisher: bus,
-    clock: systemClock,
-    log,
-    batchSize: config.batchSize,
-    pollIntervalMs: config.pollIntervalMs,
-  });
+  await bus.start(); // waits, retrying, until Kafka answers and the topics exist
+  if (shutdown.signal.aborted) return;
   await relay.start();
-  log.info({ brokers: config.brokers, topicPrefix: config.topicPrefix }, 'relay: publishing the event store to Kafka');
+  log.info({ brokers: config.kafka.brokers, topicPrefix: config.kafka.topicPrefix }, 'relay: publishing the event store to Kafka');
 }
 
 await main();
