@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { v7 as uuidv7 } from 'uuid';
+import { migrate } from '../db/migrate.ts';
+import { silentLogger } from '../logger.ts';
+import { openStore, type Backend, type StoreFixture } from '../../../test/support/open-store.ts';
+import { postgresAvailable } from '../../../test/support/postgres.ts';
+import { sagaMigrations } from './migrations.ts';
+import type { SagaDefinition } from './saga.ts';
+import { SagaOrchestrator } from './saga-orchestrator.ts';
+
+interface TestState {
+  customer: string;
+  charge?: string;
+  behaviour?: 'decline' | 'flaky' | 'broken-last' | 'broken-all';
+}
+
+const fast = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
+
+function testSaga(calls: Map<string, number>, refunds: Map<string, number>): SagaDefinition<TestState> {
+  const count = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1).get(key)!;
+  return {
+    type: 'test-saga',
+    steps: [
+      {
+        name: 'create',
+        local: true,
+        async run({ state }, tx) {
+          await tx!.query('insert into customers (id) values ($1)', [state.customer]);
+          return { ok: {} };
+        },
+        async compensate({ state }, tx) {
+          await tx!.query('delete from customers where id = $1', [state.customer]);
+        },
+      },
+      {
+        name: 'charge',
+        local: false,
+        retry: fast,
+        async run({ state, idempotencyKey }) {
+          const n = count(calls, idempotencyKey);
+          if (state.behaviour === 'decline') return { fail: { code: 'card_declined', message: 'declined', details: { declineCode: 'generic_decline' } } };
+          if (state.behaviour === 'flaky' && n < 3) throw new Error('gateway unavailable');
+          return { ok: { charge: `ch_${idempotencyKey}` } };
+        },
+        async compensate({ state, idempotencyKey }) {
+          count(refunds, idempotencyKey);
+          if (state.behaviour === 'broken-all') throw new Error('refund failed');
+        },
+      },
+      {
+        name: 'finish',
+        local: true,
+        retry: fast,
+        async run({ state }, tx) {
+          if (state.behaviour === 'broken-last' || state.behaviour === 'broken-all') throw new Error('cannot finish');
+          await tx!.query('update customers set done = true where id = $1', [state.customer]);
+          return { ok: {} };
+        },
+      },
+    ],
+  };
+}
+
+function sagaSuite(backend: Backend) {
+  describe(`saga orchestrator on ${backend}`, async () => {
+    const skip = backend === 'PostgreSQL' && !(await postgresAvailable());
+    let fixture: StoreFixture;
+    const calls = new Map<string, number>();
+    const refunds = new Map<string, number>();
+    const orchestrator = (owner: string) => {
+      const instance = new SagaOrchestrator({ db: fixture.db, clock: fixture.clock, log: silentLogger, owner, leaseMs: 300, compensationRetry: fast });
+      instance.register(testSaga(calls, refunds));
+      return instance;
+    };
+    const customers = async (id: string) => (await fixture.db.query<{ done: boolean }>('select done from customers where id = $1', [id])).rows;
+
+    beforeAll(async () => {
+      if (skip) return;
+      fixture = await openStore(backend);
+      await migrate(fixture.db, sagaMigrations);
+      await fixture.db.exec('create table customers (id text primary key, done boolean not null default false)');
+    });
+    afterAll(async () => fixture?.close());
+
+    it.skipIf(skip)('runs the steps in order and stores each outcome', async () => {
+      const id = uuidv7();
+      const record = await orchestrator('p1').start('test-saga', id, { customer: id });
+      expect(record.status).toBe('completed');
+      expect(record.state).toMatchObject({ customer: id, charge: `ch_${id}:charge` });
+      expect(record.steps.map((step) => [step.step, step.phase, step.status])).toEqual([
+        ['create', 'run', 'completed'],
+        ['charge', 'run', 'completed'],
+        ['finish', 'run', 'completed'],
+      ]);
+      expect(await customers(id)).toEqual([{ done: true }]);
+    });
+
+    it.skipIf(skip)('compensates the completed steps when a step fails for a business reason', async () => {
+      const id = uuidv7();
+      const record = await orchestrator('p1').start('test-saga', id, { customer: id, behaviour: 'decline' });
+      expect(record.status).toBe('compensated');
+      expect(record.failure).toMatchObject({ code: 'card_declined', details: { declineCode: 'generic_decline' } });
+      expect(await customers(id)).toEqual([]);
+      expect(refunds.get(`${id}:charge`)).toBeUndefined(); // the declined charge has nothing to undo
+      expect(record.steps.find((step) => step.step === 'create' && step.phase === 'compensate')?.status).toBe('completed');
+    });
+
+    it.skipIf(skip)('retries a step that throws, with the same idempotency key', async () => {
+      const id = uuidv7();
+      const record = await orchestrator('p1').start('test-saga', id, { customer: id, behaviour: 'flaky' });
+      expect(record.status).toBe('completed');
+      expect(calls.get(`${id}:charge`)).toBe(3);
+      expect(record.steps.find((step) => step.step === 'charge')?.attempts).toBe(3);
+    });
+
+    it.skipIf(skip)('after a step keeps failing, undoes everything before it, the charge included', async () => {
+      const id = uuidv7();
+      const record = await orchestrator('p1').start('test-saga', id, { customer: id, behaviour: 'broken-last' });
+      expect(record.status).toBe('compensated');
+      expect(record.failure).toMatchObject({ code: 'step_failed' });
+      expect(refunds.get(`${id}:charge`)).toBe(1);
+      expect(await customers(id)).toEqual([]);
+    });
+
+    it.skipIf(skip)('parks a saga whose compensation keeps failing as compensation_failed, with the error', async () => {
+      const id = uuidv7();
+      const record = await orchestrator('p1').start('test-saga', id, { customer: id, behaviour: 'broken-all' });
+      expect(record.status).toBe('compensation_failed');
+      expect(refunds.get(`${id}:charge`)).toBe(fast.maxAttempts);
+      expect(record.steps.find((step) => step.step === 'charge' && step.phase === 'compensate')).toMatchObject({ status: 'failed', error: 'charge: refund failed' });
+      expect(await customers(id)).toHaveLength(1); // never dropped: an operator sees what is left
+    });
+
+    it.skipIf(skip)('takes over a saga left by a dead process and resumes it where it stopped', async () => {
+      const id = uuidv7();
+      // A process that died after the first step: its lease has expired.
+      await fixture.db.query(
+        `insert into sagas (id, type, status, state, lease_owner, lease_until, created_at, updated_at)
+         values ($1, 'test-saga', 'running', $2, 'dead-process', clock_timestamp() - interval '1 second', now(), now())`,
+        [id, JSON.stringify({ customer: id })],
+      );
+      await fixture.db.query('insert into customers (id) values ($1)', [id]);
+      await fixture.db.query(`insert into saga_steps (saga_id, step, phase, status, attempts, started_at, finished_at) values ($1, 'create', 'run', 'completed', 1, now(), now())`, [id]);
+      const survivor = orchestrator('p2');
+      expect(await survivor.recoverOnce()).toEqual([id]);
+      const record = await survivor.waitFor(id, 10_000);
+      expect(record?.status).toBe('completed');
+      expect(calls.get(`${id}:charge`)).toBe(1);
+      expect(await customers(id)).toEqual([{ done: true }]);
+      await survivor.stop();
+    });
+
+    it.skipIf(skip)('runs a saga once when two processes start it at the same time', async () => {
+      const id = uuidv7();
+      const [a, b] = await Promise.all([orchestrator('p1').start('test-saga', id, { customer: id }), orchestrator('p2').start('test-saga', id, { customer: id })]);
+      expect(a.status).toBe('completed');
+      expect(b.status).toBe('completed');
+      expect(calls.get(`${id}:charge`)).toBe(1);
+    });
+  });
+}
+
+sagaSuite('PGlite');
+sagaSuite('PostgreSQL');

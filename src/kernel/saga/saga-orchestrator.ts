@@ -1,0 +1,283 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Counter, Gauge } from 'prom-client';
+import type { Clock } from '../clock.ts';
+import { backoffDelay, type RetryPolicy } from '../consumers/retry-policy.ts';
+import type { Database, Sql } from '../db/database.ts';
+import type { Logger } from '../logger.ts';
+import { registry } from '../metrics.ts';
+import { isFinished, type SagaDefinition, type SagaRecord, type SagaStatus, type SagaStep, type StepFailure, type StepRecord, type StepResult } from './saga.ts';
+
+export const sagaOutcomes = new Counter({ name: 'tributary_saga_outcomes_total', help: 'Sagas finished, by type and outcome', labelNames: ['type', 'status'], registers: [registry] });
+export const sagasParked = new Gauge({ name: 'tributary_saga_compensation_failed', help: 'Sagas parked as compensation_failed (need an operator)', labelNames: ['type'], registers: [registry] });
+
+/** This process no longer holds the saga's lease: another one took it over. */
+class LeaseLostError extends Error {}
+
+export interface SagaOrchestratorOptions {
+  db: Database;
+  clock: Clock;
+  log: Logger;
+  /** This process's name in leases. */
+  owner: string;
+  /** How long a lease lasts without a heartbeat: a dead process's sagas are resumed after it. */
+  leaseMs?: number;
+  defaultRetry?: RetryPolicy;
+  /** Compensations are retried this way before the saga is parked as `compensation_failed`. */
+  compensationRetry?: RetryPolicy;
+}
+
+interface SagaRow {
+  id: string;
+  type: string;
+  status: SagaStatus;
+  state: Record<string, unknown>;
+  failure: StepFailure | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const withTimeout = async <T>(work: Promise<T>, timeoutMs: number | undefined, what: string): Promise<T> => {
+  if (!timeoutMs) return work;
+  const abort = new AbortController();
+  try {
+    return await Promise.race([work, sleep(timeoutMs, undefined, { signal: abort.signal }).then(() => Promise.reject(new Error(`${what} timed out after ${timeoutMs} ms`)))]);
+  } finally {
+    abort.abort();
+  }
+};
+
+/**
+ * Runs sagas declared as data: each step's outcome is stored durably before the next one runs,
+ * a failed step compensates the completed ones in reverse, and sagas left unfinished by a dead
+ * process are taken over (lease + heartbeat, `FOR UPDATE SKIP LOCKED`) and resumed.
+ */
+export class SagaOrchestrator {
+  private readonly definitions = new Map<string, SagaDefinition<never>>();
+  private readonly running = new Map<string, Promise<SagaRecord>>();
+  private recovery: NodeJS.Timeout | undefined;
+  private readonly leaseMs: number;
+
+  constructor(private readonly options: SagaOrchestratorOptions) {
+    this.leaseMs = options.leaseMs ?? 5_000;
+  }
+
+  register<State>(definition: SagaDefinition<State>): void {
+    this.definitions.set(definition.type, definition as SagaDefinition<never>);
+  }
+
+  /**
+   * Starts saga `id` (a retried start with the same id starts nothing new) and resolves when it
+   * has finished, here or in the process that holds it.
+   */
+  async start<State extends object>(type: string, id: string, input: State): Promise<SagaRecord<State>> {
+    const now = this.options.clock.now();
+    await this.options.db.query(
+      `insert into sagas (id, type, status, state, lease_owner, lease_until, created_at, updated_at)
+       values ($1, $2, 'running', $3, $4, clock_timestamp() + $5 * interval '1 millisecond', $6, $6)
+       on conflict (id) do nothing`,
+      [id, type, JSON.stringify(input), this.options.owner, this.leaseMs, now],
+    );
+    return this.drive(id) as Promise<SagaRecord<State>>;
+  }
+
+  async get(id: string): Promise<SagaRecord | null> {
+    const { rows } = await this.options.db.query<SagaRow>('select * from sagas where id = $1', [id]);
+    const row = rows[0];
+    if (!row) return null;
+    const steps = await this.options.db.query<{ step: string; phase: 'run' | 'compensate'; status: StepRecord['status']; attempts: number; started_at: Date | null; finished_at: Date | null; error: string | null }>(
+      'select * from saga_steps where saga_id = $1 order by started_at nulls last, phase desc',
+      [id],
+    );
+    return {
+      id: row.id,
+      type: row.type,
+      status: row.status,
+      state: row.state,
+      failure: row.failure,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      steps: steps.rows.map((s) => ({ step: s.step, phase: s.phase, status: s.status, attempts: s.attempts, startedAt: s.started_at, finishedAt: s.finished_at, error: s.error })),
+    };
+  }
+
+  /** Resolves when saga `id` has finished, whoever runs it (polls the store). */
+  async waitFor(id: string, timeoutMs: number): Promise<SagaRecord | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const record = await this.get(id);
+      if (!record || isFinished(record.status) || Date.now() >= deadline) return record;
+      await sleep(20);
+    }
+  }
+
+  /** Periodically takes over sagas whose lease expired (their process died) and resumes them. */
+  startRecovery(intervalMs = 1_000): void {
+    this.recovery ??= setInterval(() => void this.recoverOnce().catch((error: unknown) => this.options.log.error({ err: error }, 'saga recovery failed')), intervalMs);
+  }
+
+  /** Takes over expired sagas once; returns their ids (their runs go on in the background). */
+  async recoverOnce(): Promise<string[]> {
+    const { rows } = await this.options.db.query<{ id: string }>(
+      `with expired as (
+         select id from sagas
+         where status in ('running', 'compensating') and lease_until < clock_timestamp()
+         order by lease_until limit 10
+         for update skip locked
+       )
+       update sagas s set lease_owner = $1, lease_until = clock_timestamp() + $2 * interval '1 millisecond'
+       from expired where s.id = expired.id
+       returning s.id`,
+      [this.options.owner, this.leaseMs],
+    );
+    for (const { id } of rows) {
+      this.options.log.warn({ sagaId: id }, 'saga: taking over from a process that stopped');
+      void this.drive(id).catch(() => {});
+    }
+    return rows.map((row) => row.id);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.recovery);
+    this.recovery = undefined;
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  private drive(id: string): Promise<SagaRecord> {
+    let run = this.running.get(id);
+    if (!run) {
+      run = this.driveOwned(id).finally(() => this.running.delete(id));
+      this.running.set(id, run);
+    }
+    return run;
+  }
+
+  private async driveOwned(id: string): Promise<SagaRecord> {
+    const { db } = this.options;
+    // Only the lease holder runs a saga; anyone else waits for its outcome.
+    const { rowCount } = await db.query(
+      `update sagas set lease_owner = $2, lease_until = clock_timestamp() + $3 * interval '1 millisecond'
+       where id = $1 and status in ('running', 'compensating') and (lease_owner = $2 or lease_until < clock_timestamp())`,
+      [id, this.options.owner, this.leaseMs],
+    );
+    if (rowCount === 0) return (await this.waitFor(id, 60_000))!;
+    const heartbeat = setInterval(
+      () => void db.query(`update sagas set lease_until = clock_timestamp() + $3 * interval '1 millisecond' where id = $1 and lease_owner = $2`, [id, this.options.owner, this.leaseMs]).catch(() => {}),
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+    );
+    try {
+      await this.advance(id);
+    } catch (error) {
+      if (!(error instanceof LeaseLostError)) throw error;
+      this.options.log.warn({ sagaId: id }, 'saga: lease lost; another process continues it');
+      return (await this.waitFor(id, 60_000))!;
+    } finally {
+      clearInterval(heartbeat);
+    }
+    return (await this.get(id))!;
+  }
+
+  private async advance(id: string): Promise<void> {
+    let record = (await this.get(id))!;
+    const definition = this.definitions.get(record.type);
+    if (!definition) throw new Error(`no saga definition for ${record.type}`);
+    const steps = definition.steps as SagaStep<Record<string, unknown>>[];
+    const done = (name: string, phase: 'run' | 'compensate') => record.steps.some((s) => s.step === name && s.phase === phase && s.status === 'completed');
+
+    if (record.status === 'running') {
+      for (const step of steps) {
+        if (done(step.name, 'run')) continue;
+        const result = await this.attempt(record, step, 'run', step.retry ?? this.options.defaultRetry ?? { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2_000 });
+        if ('fail' in result) {
+          await this.finishStep(id, step.name, 'run', 'failed', result.fail.message, { status: 'compensating', failure: result.fail });
+          break;
+        }
+        record = (await this.get(id))!;
+      }
+      record = (await this.get(id))!;
+      if (record.status === 'running') {
+        await this.setStatus(id, 'completed');
+        sagaOutcomes.inc({ type: record.type, status: 'completed' });
+        return;
+      }
+    }
+
+    // Compensate, newest first, every step that completed or may have had an effect (failed after retries).
+    const touched = (name: string) => record.steps.some((s) => s.step === name && s.phase === 'run' && (s.status === 'completed' || (s.status === 'failed' && record.failure?.code === 'step_failed')));
+    for (const step of [...steps].reverse()) {
+      if (!step.compensate || !touched(step.name) || done(step.name, 'compensate')) continue;
+      const result = await this.attempt(record, step, 'compensate', this.options.compensationRetry ?? { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 });
+      if ('fail' in result) {
+        await this.finishStep(id, step.name, 'compensate', 'failed', result.fail.message, { status: 'compensation_failed' });
+        sagaOutcomes.inc({ type: record.type, status: 'compensation_failed' });
+        sagasParked.inc({ type: record.type });
+        this.options.log.error({ sagaId: id, step: step.name, error: result.fail.message }, 'saga: compensation keeps failing; parked as compensation_failed');
+        return;
+      }
+      record = (await this.get(id))!;
+    }
+    await this.setStatus(id, 'compensated');
+    sagaOutcomes.inc({ type: record.type, status: 'compensated' });
+  }
+
+  /** Runs one phase of a step with retries; a thrown error that outlasts them is a failure. */
+  private async attempt(record: SagaRecord, step: SagaStep<Record<string, unknown>>, phase: 'run' | 'compensate', retry: RetryPolicy): Promise<StepResult<Record<string, unknown>>> {
+    const { db, log } = this.options;
+    const context = { sagaId: record.id, state: record.state, idempotencyKey: `${record.id}:${step.name}` };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.startStep(record.id, step.name, phase);
+        if (step.local) {
+          return await db.transaction(async (tx) => {
+            const result = await this.invoke(step, phase, context, tx);
+            if ('ok' in result) await this.finishStep(record.id, step.name, phase, 'completed', null, { state: result.ok }, tx);
+            return result;
+          });
+        }
+        const result = await this.invoke(step, phase, context, undefined);
+        if ('ok' in result) await this.finishStep(record.id, step.name, phase, 'completed', null, { state: result.ok });
+        return result;
+      } catch (error) {
+        if (error instanceof LeaseLostError) throw error;
+        const message = error instanceof Error ? error.message : String(error);
+        await db.query(`update saga_steps set error = $4 where saga_id = $1 and step = $2 and phase = $3`, [record.id, step.name, phase, message]).catch(() => {});
+        if (attempt >= retry.maxAttempts) return { fail: { code: 'step_failed', message: `${step.name}: ${message}` } };
+        const delay = backoffDelay(retry, attempt);
+        log.warn({ sagaId: record.id, step: step.name, phase, attempt, retryInMs: delay, reason: message }, 'saga step failed; retrying');
+        await sleep(delay);
+      }
+    }
+  }
+
+  private async invoke(step: SagaStep<Record<string, unknown>>, phase: 'run' | 'compensate', context: Parameters<SagaStep<Record<string, unknown>>['run']>[0], tx: Sql | undefined) {
+    const what = `${step.name} (${phase})`;
+    if (phase === 'run') return withTimeout(step.run(context, tx), step.timeoutMs, what);
+    await withTimeout(step.compensate!(context, tx), step.timeoutMs, what);
+    return { ok: {} };
+  }
+
+  private async startStep(sagaId: string, step: string, phase: string): Promise<void> {
+    const { rowCount } = await this.options.db.query(
+      `insert into saga_steps (saga_id, step, phase, status, attempts, started_at)
+       select $1, $2, $3, 'started', 1, $5 from sagas where id = $1 and lease_owner = $4
+       on conflict (saga_id, step, phase) do update set status = 'started', attempts = saga_steps.attempts + 1, error = null`,
+      [sagaId, step, phase, this.options.owner, this.options.clock.now()],
+    );
+    if (rowCount === 0) throw new LeaseLostError();
+  }
+
+  /** Records a step's outcome (and the saga's new state or status) only while this process holds the lease. */
+  private async finishStep(sagaId: string, step: string, phase: string, status: 'completed' | 'failed', error: string | null, change: { state?: object; status?: SagaStatus; failure?: StepFailure }, tx: Sql = this.options.db): Promise<void> {
+    const now = this.options.clock.now();
+    const { rowCount } = await tx.query(
+      `update sagas set state = state || $3, status = coalesce($4, status), failure = coalesce($5, failure), updated_at = $6
+       where id = $1 and lease_owner = $2`,
+      [sagaId, this.options.owner, JSON.stringify(change.state ?? {}), change.status ?? null, change.failure ? JSON.stringify(change.failure) : null, now],
+    );
+    if (rowCount === 0) throw new LeaseLostError();
+    await tx.query(`update saga_steps set status = $4, finished_at = $5, error = coalesce($6, error) where saga_id = $1 and step = $2 and phase = $3`, [sagaId, step, phase, status, now, error]);
+  }
+
+  private async setStatus(id: string, status: SagaStatus): Promise<void> {
+    await this.options.db.query(`update sagas set status = $2, updated_at = $3, lease_owner = null, lease_until = null where id = $1`, [id, status, this.options.clock.now()]);
+  }
+}

@@ -1,0 +1,63 @@
+import type { Sql } from '../db/database.ts';
+import type { RetryPolicy } from '../consumers/retry-policy.ts';
+
+/** What a step needs to know; `idempotencyKey` (`sagaId:step`) goes to every external call. */
+export interface StepContext<State> {
+  sagaId: string;
+  state: State;
+  idempotencyKey: string;
+}
+
+/** A business outcome that ends the saga: completed steps are compensated (e.g. a declined card). */
+export interface StepFailure {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export type StepResult<State> = { ok: Partial<State> } | { fail: StepFailure };
+
+/**
+ * One step, declared as data. A local step runs in the transaction that records its outcome
+ * (effect and checkpoint commit together); an external step runs outside it with its
+ * idempotency key, so running it again after a crash repeats nothing.
+ */
+export interface SagaStep<State> {
+  name: string;
+  local: boolean;
+  run(context: StepContext<State>, tx: Sql | undefined): Promise<StepResult<State>>;
+  compensate?(context: StepContext<State>, tx: Sql | undefined): Promise<void>;
+  retry?: RetryPolicy;
+  /** A step attempt taking longer counts as failed (and is retried). */
+  timeoutMs?: number;
+}
+
+export interface SagaDefinition<State> {
+  type: string;
+  steps: SagaStep<State>[];
+}
+
+export type SagaStatus = 'running' | 'completed' | 'compensating' | 'compensated' | 'compensation_failed';
+
+export interface StepRecord {
+  step: string;
+  phase: 'run' | 'compensate';
+  status: 'started' | 'completed' | 'failed';
+  attempts: number;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  error: string | null;
+}
+
+export interface SagaRecord<State = Record<string, unknown>> {
+  id: string;
+  type: string;
+  status: SagaStatus;
+  state: State;
+  failure: StepFailure | null;
+  createdAt: Date;
+  updatedAt: Date;
+  steps: StepRecord[];
+}
+
+export const isFinished = (status: SagaStatus): boolean => status === 'completed' || status === 'compensated' || status === 'compensation_failed';
