@@ -65,7 +65,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     : new EmbeddedBus({ store, catalog, clock, log });
   const relay = bus instanceof KafkaBus ? new OutboxRelay({ store, catalog, publisher: bus, clock, log }) : undefined;
 
-  const http = buildHttpApp({
+  const http = await buildHttpApp({
     log,
     checks: [
       { name: 'store', check: async () => migrated && (await db.query('select 1'), true) },

@@ -1,22 +1,42 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../kernel/logger.ts';
 import { registerProblemHandlers } from './problem.ts';
 import { operationsRoutes, type ReadinessCheck } from './routes/operations.ts';
+
+export type App = FastifyInstance & { withTypeProvider: FastifyInstance['withTypeProvider'] };
 
 export interface HttpDeps {
   log: Logger;
   checks: ReadinessCheck[];
   asyncApi: () => object;
+  /** More routes (the services'), registered after the documentation plugins. */
+  routes?: ((app: FastifyInstance) => void)[];
 }
 
-export function buildHttpApp(deps: HttpDeps): FastifyInstance {
+/** The Fastify app: zod-validated routes, OpenAPI 3.1 at /openapi.json, docs at /docs, problem+json errors. */
+export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
-    // Correlation ids travel from the request into events and logs.
     requestIdHeader: 'x-request-id',
-  });
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Tributary API', version: '1.0.0', description: 'Event-driven subscription platform' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   operationsRoutes(app, deps);
+  for (const routes of deps.routes ?? []) routes(app);
   return app;
 }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { DatabaseUnavailableError } from '../kernel/db/database.ts';
 import { ConcurrencyError, EventValidationError } from '../kernel/store/errors.ts';
+import { NotFoundError, UnauthorizedError } from './auth.ts';
 
 /** An RFC 9457 problem document. */
 export interface Problem {
@@ -18,6 +19,12 @@ export const sendProblem = (reply: FastifyReply, problem: Problem) =>
 
 /** The one place where typed errors become HTTP answers. */
 export function toProblem(error: unknown): Problem {
+  if (error instanceof UnauthorizedError) {
+    return { type: `${PROBLEM_BASE}unauthorized`, title: 'Unauthorized', status: 401, detail: error.message };
+  }
+  if (error instanceof NotFoundError) {
+    return { type: `${PROBLEM_BASE}not-found`, title: 'Not found', status: 404, detail: error.message };
+  }
   if (error instanceof ConcurrencyError) {
     return { type: `${PROBLEM_BASE}concurrency-conflict`, title: 'Concurrency conflict', status: 409, detail: error.message, expectedVersion: error.expected, actualVersion: error.actual };
   }
@@ -29,7 +36,12 @@ export function toProblem(error: unknown): Problem {
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
-    return { type: `${PROBLEM_BASE}invalid-request`, title: 'Invalid request', status: 400, detail: fastifyError.message };
+    const [first] = fastifyError.validation;
+    const path = first?.instancePath.replace(/^\//, '').replaceAll('/', '.') ?? '';
+    const missing = (first?.params as { issue?: { path?: PropertyKey[] } } | undefined)?.issue?.path?.join('.');
+    const field = path || missing || null;
+    const where = [fastifyError.validationContext, field].filter(Boolean).join('.');
+    return { type: `${PROBLEM_BASE}invalid-request`, title: 'Invalid request', status: 400, detail: `${where}: ${first?.message ?? 'invalid'}`, field };
   }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return { type: `${PROBLEM_BASE}invalid-request`, title: 'Invalid request', status: fastifyError.statusCode, detail: fastifyError.message };
@@ -40,6 +52,7 @@ export function toProblem(error: unknown): Problem {
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error);
+    if (problem.status === 401) void reply.header('www-authenticate', 'Bearer');
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, { ...problem, instance: request.url });
   });

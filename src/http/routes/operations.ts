@@ -9,9 +9,9 @@ export interface ReadinessCheck {
 
 /** Liveness, readiness, metrics and the event documentation. */
 export function operationsRoutes(app: FastifyInstance, deps: { checks: ReadinessCheck[]; asyncApi: () => object }): void {
-  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
-  app.get('/ready', async (_request, reply) => {
+  app.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
     const results = await Promise.all(
       deps.checks.map(async ({ name, check }) => [name, await check().catch(() => false)] as const),
     );
@@ -26,7 +26,7 @@ export function operationsRoutes(app: FastifyInstance, deps: { checks: Readiness
     });
   });
 
-  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
-  app.get('/asyncapi.json', async () => deps.asyncApi());
+  app.get('/asyncapi.json', { schema: { hide: true } }, async () => deps.asyncApi());
 }
