@@ -39,3 +39,26 @@ export type Period = z.infer<typeof period>;
 export type BillingInterval = z.infer<typeof billingInterval>;
 export type PaymentPurpose = z.infer<typeof paymentPurpose>;
 export type PaymentMethod = z.infer<typeof paymentMethod>;
+
+/** Personal data: kept on the customer's own events only, so erasure (crypto-shredding per customer) covers it. */
+export const email = z.email().max(254);
+export const personName = z.string().min(1).max(200).regex(/\S/, 'name must not be blank');
+
+/** The gateway's decline code, e.g. `generic_decline`, `insufficient_funds`, `expired_card`. */
+export const declineCode = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'decline code in snake_case');
+
+/** Free text a person or the platform gives as a reason; never blank. */
+export const reason = z.string().min(1).max(500).regex(/\S/, 'reason must not be blank');
+
+/** Why a customer was deleted: the registration saga undid it, or the customer asked to be forgotten. */
+export const customerDeletionReason = z.enum(['compensation', 'erasure']);
+
+/** The registration saga's forward steps, in order; `complete` (registering the customer) is the pivot. */
+export const registrationStep = z.enum(['create_customer', 'charge_payment', 'create_subscription', 'complete']);
+
+/** What the saga undoes when it compensates, in the order it undoes it. */
+export const registrationCompensation = z.enum(['refund_payment', 'delete_customer']);
+
+export type CustomerDeletionReason = z.infer<typeof customerDeletionReason>;
+export type RegistrationStep = z.infer<typeof registrationStep>;
+export type RegistrationCompensation = z.infer<typeof registrationCompensation>;

@@ -162,17 +162,44 @@ describe('seed events', () => {
   });
 
   it('refuses an unknown event type', () => {
-    expect(() => catalog.validate('CustomerDeleted', {})).toThrow(EventValidationError);
+    expect(() => catalog.validate('CustomerTeleported', {})).toThrow(EventValidationError);
   });
 
-  it('lists the topics', () => {
+  it('lists the topics: the seed\'s, and one of its own for each event the write side adds', () => {
     expect(catalog.topics()).toEqual([
+      'customer.created',
+      'customer.deleted',
       'customer.registered',
       'payment.failed',
       'payment.processed',
+      'payment.refunded',
+      'registration.compensated',
+      'registration.compensating',
+      'registration.compensation_failed',
+      'registration.completed',
+      'registration.customer_created',
+      'registration.payment_charged',
+      'registration.payment_declined',
+      'registration.started',
+      'registration.subscription_created',
       'subscription.cancelled',
       'subscription.created',
+      'subscription.ended',
+      'subscription.past_due',
       'subscription.renewed',
     ]);
+  });
+
+  it('keeps the seed\'s wiring: each seed topic carries exactly its seed event', () => {
+    const seed = {
+      'customer.registered': 'CustomerRegistered',
+      'payment.processed': 'PaymentProcessed',
+      'subscription.created': 'SubscriptionCreated',
+      'subscription.renewed': 'SubscriptionRenewed',
+      'subscription.cancelled': 'SubscriptionCancelled',
+      'payment.failed': 'PaymentFailed',
+    };
+    for (const [topic, type] of Object.entries(seed)) expect(catalog.typesOf([topic])).toEqual([type]);
+    expect(new Set(seedEvents.map((d) => d.topic)).size).toBe(seedEvents.length);
   });
 });
