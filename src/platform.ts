@@ -21,8 +21,20 @@ import { retryForever } from './kernel/retry-forever.ts';
 import { EventStore } from './kernel/store/event-store.ts';
 import { eventStoreMigrations } from './kernel/store/migrations.ts';
 import { reactions } from './reactions/index.ts';
+import { hostname } from 'node:os';
+import { CustomerTokens, registerAuth } from './http/auth.ts';
+import { plansRoutes } from './http/routes/plans.ts';
+import { registrationRoutes } from './http/routes/registrations.ts';
+import { tokenSecret } from './http/token-secret.ts';
+import { sagaMigrations } from './kernel/saga/migrations.ts';
+import { SagaOrchestrator } from './kernel/saga/saga-orchestrator.ts';
+import { gatewayMigrations, SimulatedGateway, TEST_PAYMENT_METHODS, type PaymentGateway } from './services/payments/gateway/index.ts';
+import { loadPlans } from './services/plans/index.ts';
+import { registrationSaga, type RegistrationFaults } from './services/registration/registration-saga.ts';
+import { registrationMigrations } from './services/registration/migrations.ts';
+import { RegistrationService } from './services/registration/registration-service.ts';
 
-export const migrations = [...eventStoreMigrations, ...consumerMigrations];
+export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations];
 
 export interface Platform {
   config: Config;
@@ -35,6 +47,9 @@ export interface Platform {
   relay: OutboxRelay | undefined;
   deadLetters: DeadLetterStore;
   subscriptions: Subscription[];
+  gateway: PaymentGateway;
+  sagas: SagaOrchestrator;
+  registrations: RegistrationService;
   http: FastifyInstance;
   /** Resolves when the store is migrated and every consumer is subscribed. */
   started: Promise<void>;
@@ -44,6 +59,8 @@ export interface Platform {
 export interface PlatformOptions {
   consumers?: ConsumerDefinition[];
   log?: Logger;
+  /** Test hooks: injected failures of the registration saga. */
+  faults?: RegistrationFaults;
 }
 
 /**
@@ -63,6 +80,15 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const bus: Bus = config.kafka
     ? new KafkaBus({ ...config.kafka, clientId: 'tributary', catalog, log })
     : new EmbeddedBus({ store, catalog, clock, log });
+  const plans = await loadPlans(config.plansFile);
+  // The simulator keeps its charges in the platform's database, so a restarted process still knows them.
+  const gateway = new SimulatedGateway({ clock, store: db });
+  const sagas = new SagaOrchestrator({ db, clock, log, owner: `${hostname()}:${process.pid}` });
+  sagas.register(registrationSaga({ store, gateway, clock, faults: options.faults }));
+  const registrations = new RegistrationService({ db, clock, sagas, plans, isKnownPaymentMethod: (token) => TEST_PAYMENT_METHODS.has(token) });
+  const tokens = new CustomerTokens(await tokenSecret(config), clock);
+  if (!config.adminToken) log.warn('ADMIN_TOKEN is not set: the admin API answers 401 to everyone');
+
   const relay = bus instanceof KafkaBus ? new OutboxRelay({ store, catalog, publisher: bus, clock, log }) : undefined;
 
   const http = await buildHttpApp({
@@ -72,6 +98,11 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       { name: 'bus', check: () => bus.healthy() },
     ],
     asyncApi: () => asyncApiDocument(catalog, { title: 'Tributary events', version: '1.0.0', kafkaBrokers: config.kafka?.brokers.join(',') }),
+    configure: (app) => registerAuth(app, { adminToken: config.adminToken, tokens }),
+    routes: [
+      plansRoutes(plans),
+      registrationRoutes({ registrations, tokens, waitMs: config.registerWaitMs, rateLimit: { max: config.registerRateLimit, timeWindow: 60_000 } }),
+    ],
   });
 
   const subscriptions: Subscription[] = [];
@@ -81,6 +112,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     await bus.start();
     if (shutdown.signal.aborted) return;
     await relay?.start();
+    sagas.startRecovery();
     for (const consumer of options.consumers ?? reactions) {
       if (shutdown.signal.aborted) return;
       const runner = new ConsumerRunner(consumer, {
@@ -116,6 +148,9 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     relay,
     deadLetters,
     subscriptions,
+    gateway,
+    sagas,
+    registrations,
     http,
     started,
     stop() {
@@ -123,6 +158,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
         shutdown.abort();
         clearInterval(lagSampler);
         await http.close();
+        await sagas.stop();
         // Closing the bus also ends its connection retries, so a start still waiting for Kafka returns.
         await bus.close();
         await started.catch(() => {});

@@ -1,3 +1,4 @@
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -12,6 +13,8 @@ export interface HttpDeps {
   log: Logger;
   checks: ReadinessCheck[];
   asyncApi: () => object;
+  /** Hooks that must be in place before any route (authentication). */
+  configure?: (app: FastifyInstance) => void;
   /** More routes (the services'), registered after the documentation plugins. */
   routes?: ((app: FastifyInstance) => void)[];
 }
@@ -26,6 +29,9 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
+  // Limits apply only to routes that ask for one (POST /register).
+  await app.register(fastifyRateLimit, { global: false });
+  deps.configure?.(app);
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',

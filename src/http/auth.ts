@@ -24,8 +24,9 @@ export class CustomerTokens {
     private readonly ttlSeconds = 30 * 24 * 3600,
   ) {}
 
-  issue(customerId: string): string {
-    const payload = b64(JSON.stringify({ sub: customerId, exp: Math.floor(this.clock.now().getTime() / 1000) + this.ttlSeconds }));
+  /** `issuedAt` fixed (e.g. when the registration completed) makes a replayed answer carry the same token. */
+  issue(customerId: string, issuedAt: Date = this.clock.now()): string {
+    const payload = b64(JSON.stringify({ sub: customerId, exp: Math.floor(issuedAt.getTime() / 1000) + this.ttlSeconds }));
     return `ct_${payload}.${this.sign(payload)}`;
   }
 

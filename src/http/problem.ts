@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { DatabaseUnavailableError } from '../kernel/db/database.ts';
 import { ConcurrencyError, EventValidationError } from '../kernel/store/errors.ts';
+import { UnknownPlanError } from '../services/plans/index.ts';
+import { EmailTakenError, IdempotencyKeyMismatchError, UnknownPaymentMethodTokenError } from '../services/registration/registration-service.ts';
 import { NotFoundError, UnauthorizedError } from './auth.ts';
 
 /** An RFC 9457 problem document. */
@@ -12,7 +14,7 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-const PROBLEM_BASE = 'https://tributary.dev/problems/';
+export const PROBLEM_BASE = 'https://tributary.dev/problems/';
 
 export const sendProblem = (reply: FastifyReply, problem: Problem) =>
   reply.code(problem.status).type('application/problem+json').send(problem);
@@ -24,6 +26,18 @@ export function toProblem(error: unknown): Problem {
   }
   if (error instanceof NotFoundError) {
     return { type: `${PROBLEM_BASE}not-found`, title: 'Not found', status: 404, detail: error.message };
+  }
+  if (error instanceof UnknownPlanError) {
+    return { type: `${PROBLEM_BASE}unknown-plan`, title: 'Unknown plan', status: 422, detail: error.message, field: 'planId' };
+  }
+  if (error instanceof UnknownPaymentMethodTokenError) {
+    return { type: `${PROBLEM_BASE}unknown-payment-method`, title: 'Unknown payment method', status: 422, detail: error.message, field: 'paymentMethod' };
+  }
+  if (error instanceof EmailTakenError) {
+    return { type: `${PROBLEM_BASE}email-taken`, title: 'Email already registered', status: 409, detail: error.message, field: 'email' };
+  }
+  if (error instanceof IdempotencyKeyMismatchError) {
+    return { type: `${PROBLEM_BASE}idempotency-key-reused`, title: 'Idempotency-Key reused', status: 422, detail: error.message, field: 'Idempotency-Key' };
   }
   if (error instanceof ConcurrencyError) {
     return { type: `${PROBLEM_BASE}concurrency-conflict`, title: 'Concurrency conflict', status: 409, detail: error.message, expectedVersion: error.expected, actualVersion: error.actual };
@@ -42,6 +56,9 @@ export function toProblem(error: unknown): Problem {
     const field = path || missing || null;
     const where = [fastifyError.validationContext, field].filter(Boolean).join('.');
     return { type: `${PROBLEM_BASE}invalid-request`, title: 'Invalid request', status: 400, detail: `${where}: ${first?.message ?? 'invalid'}`, field };
+  }
+  if (fastifyError.statusCode === 429) {
+    return { type: `${PROBLEM_BASE}rate-limited`, title: 'Too many requests', status: 429, detail: fastifyError.message };
   }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return { type: `${PROBLEM_BASE}invalid-request`, title: 'Invalid request', status: fastifyError.statusCode, detail: fastifyError.message };

@@ -33,6 +33,10 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
   CLOCK: z.enum(['system', 'test']).optional().describe('system = wall clock; test = advanceable (default: test when embedded, system otherwise)'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().describe('bearer token of the admin API'),
+  TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('key that signs customer tokens (default: kept in DATA_DIR when embedded, random per process otherwise)'),
+  PLANS_FILE: z.string().min(1).optional().describe('JSON plan catalog (default: the shipped catalog)'),
+  REGISTER_WAIT_MS: positiveInt(5_000).describe('how long POST /register waits for the saga before answering 202'),
+  REGISTER_RATE_LIMIT: positiveInt(30).describe('POST /register requests per minute per client address'),
 });
 
 export type EnvConfig = z.infer<typeof configSchema>;
@@ -48,6 +52,10 @@ export interface Config {
   logLevel: string;
   clock: 'system' | 'test';
   adminToken: string | undefined;
+  tokenSecret: string | undefined;
+  plansFile: string | undefined;
+  registerWaitMs: number;
+  registerRateLimit: number;
 }
 
 /** A configuration value that cannot start the platform; its message is one line for the operator. */
@@ -83,6 +91,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: value.LOG_LEVEL,
     clock: value.CLOCK ?? (value.DATABASE_URL || value.KAFKA_BROKERS ? 'system' : 'test'),
     adminToken: value.ADMIN_TOKEN,
+    tokenSecret: value.TOKEN_SECRET,
+    plansFile: value.PLANS_FILE,
+    registerWaitMs: value.REGISTER_WAIT_MS,
+    registerRateLimit: value.REGISTER_RATE_LIMIT,
   };
 }
 

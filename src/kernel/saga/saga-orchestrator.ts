@@ -80,7 +80,7 @@ export class SagaOrchestrator {
     return this.drive(id) as Promise<SagaRecord<State>>;
   }
 
-  async get(id: string): Promise<SagaRecord | null> {
+  async get<State = Record<string, unknown>>(id: string): Promise<SagaRecord<State> | null> {
     const { rows } = await this.options.db.query<SagaRow>('select * from sagas where id = $1', [id]);
     const row = rows[0];
     if (!row) return null;
@@ -92,7 +92,7 @@ export class SagaOrchestrator {
       id: row.id,
       type: row.type,
       status: row.status,
-      state: row.state,
+      state: row.state as State,
       failure: row.failure,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
@@ -101,10 +101,10 @@ export class SagaOrchestrator {
   }
 
   /** Resolves when saga `id` has finished, whoever runs it (polls the store). */
-  async waitFor(id: string, timeoutMs: number): Promise<SagaRecord | null> {
+  async waitFor<State = Record<string, unknown>>(id: string, timeoutMs: number): Promise<SagaRecord<State> | null> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const record = await this.get(id);
+      const record = await this.get<State>(id);
       if (!record || isFinished(record.status) || Date.now() >= deadline) return record;
       await sleep(20);
     }

@@ -1,0 +1,33 @@
+import type { Decider } from '../domain/decider.ts';
+import type { Sql } from '../kernel/db/database.ts';
+import type { AppendResult, EventMetadata } from '../kernel/store/envelope.ts';
+import type { EventStore } from '../kernel/store/event-store.ts';
+
+export interface Handled<State> {
+  state: State;
+  /** Null when the decider had nothing new to say (a repeated command). */
+  appended: AppendResult | null;
+}
+
+/**
+ * Loads a stream, decides, appends with the version it read (a concurrent writer makes it fail
+ * with a ConcurrencyError instead of deciding on stale state) and returns the new state.
+ */
+export async function handleCommand<Command, State, Event extends { type: string; data: unknown }>(
+  store: EventStore,
+  decider: Decider<Command, State, Event>,
+  streamId: string,
+  command: Command,
+  options: { tx?: Sql; metadata?: Partial<EventMetadata> } = {},
+): Promise<Handled<State>> {
+  const history = await store.readStream(streamId, { tx: options.tx });
+  const state = history.reduce((current, event) => decider.evolve(current, event as unknown as Event), decider.initialState);
+  const events = decider.decide(command, state);
+  if (events.length === 0) return { state, appended: null };
+  const appended = await store.append(
+    streamId,
+    events.map((event) => ({ type: event.type, data: event.data, metadata: options.metadata })),
+    { expectedVersion: history.length, tx: options.tx },
+  );
+  return { state: events.reduce(decider.evolve, state), appended };
+}

@@ -1,0 +1,124 @@
+import { customerDecider } from '../../domain/customer/decider.ts';
+import { paymentDecider } from '../../domain/payment/decider.ts';
+import { subscriptionDecider } from '../../domain/subscription/decider.ts';
+import type { Clock } from '../../kernel/clock.ts';
+import type { EventStore } from '../../kernel/store/event-store.ts';
+import type { SagaDefinition, StepResult } from '../../kernel/saga/saga.ts';
+import { handleCommand } from '../command-handler.ts';
+import { chargeResultOf, GatewayTimeoutError, type ChargeResult, type PaymentGateway } from '../payments/gateway/index.ts';
+
+/** Everything the saga needs to resume after a crash: its input and each step's output. */
+export interface RegistrationState {
+  registrationId: string;
+  customerId: string;
+  subscriptionId: string;
+  paymentId: string;
+  email: string;
+  name: string;
+  planId: string;
+  paymentMethod: string;
+  amount: number;
+  currency: string;
+  interval: 'month' | 'year';
+  correlationId: string;
+  chargeId?: string;
+  position?: number;
+}
+
+export const REGISTRATION_SAGA = 'registration';
+
+export const customerStream = (id: string) => `customer-${id}`;
+export const paymentStream = (id: string) => `payment-${id}`;
+export const subscriptionStream = (id: string) => `subscription-${id}`;
+
+/** Test hook: makes the subscription step fail, to exercise the refund path. */
+export interface RegistrationFaults {
+  failSubscriptionStep?: boolean;
+}
+
+/**
+ * create customer (pending) → charge → create subscription → register the customer
+ * (CustomerRegistered: the welcome email goes out). A decline deletes the customer; a failure
+ * after the charge refunds it too.
+ */
+export function registrationSaga(deps: { store: EventStore; gateway: PaymentGateway; clock: Clock; faults?: RegistrationFaults }): SagaDefinition<RegistrationState> {
+  const { store, gateway, clock } = deps;
+  const now = () => clock.now().toISOString();
+  const metadata = (state: RegistrationState) => ({ correlationId: state.correlationId, causationId: null, actor: `registration:${state.registrationId}` });
+
+  /** Charges once per key; after an ambiguous timeout, asks the gateway what happened. */
+  const charge = async (state: RegistrationState, idempotencyKey: string): Promise<ChargeResult> => {
+    try {
+      return await gateway.charge({ idempotencyKey, amount: state.amount, currency: state.currency, paymentMethod: state.paymentMethod, customerId: state.customerId, description: `Registration ${state.registrationId} (${state.planId})` });
+    } catch (error) {
+      if (!(error instanceof GatewayTimeoutError)) throw error;
+      const known = await gateway.retrieve(idempotencyKey);
+      if (!known) throw error; // not charged: the retry charges with the same key
+      return chargeResultOf(known);
+    }
+  };
+
+  return {
+    type: REGISTRATION_SAGA,
+    steps: [
+      {
+        name: 'create-customer',
+        local: true,
+        async run({ state }, tx): Promise<StepResult<RegistrationState>> {
+          const { rows } = await tx!.query<{ customer_id: string }>(
+            `insert into customer_emails (email, customer_id) values ($1, $2)
+             on conflict (email) do update set email = excluded.email returning customer_id`,
+            [state.email, state.customerId],
+          );
+          if (rows[0]?.customer_id !== state.customerId) return { fail: { code: 'email_taken', message: `${state.email} already belongs to a customer` } };
+          await handleCommand(store, customerDecider, customerStream(state.customerId), { type: 'CreateCustomer', data: { customerId: state.customerId, email: state.email, name: state.name, planId: state.planId, createdAt: now() } }, { tx, metadata: metadata(state) });
+          return { ok: {} };
+        },
+        async compensate({ state }, tx) {
+          await handleCommand(store, customerDecider, customerStream(state.customerId), { type: 'DeleteCustomer', data: { customerId: state.customerId, reason: 'compensation', deletedAt: now() } }, { tx, metadata: metadata(state) });
+          await tx!.query('delete from customer_emails where email = $1 and customer_id = $2', [state.email, state.customerId]);
+        },
+      },
+      {
+        name: 'charge',
+        local: false,
+        timeoutMs: 15_000,
+        async run({ state, idempotencyKey }): Promise<StepResult<RegistrationState>> {
+          const result = await charge(state, idempotencyKey);
+          const details = { paymentId: state.paymentId, customerId: state.customerId, subscriptionId: null, amount: state.amount, currency: state.currency, purpose: 'registration' as const };
+          if (result.status === 'declined') {
+            await handleCommand(store, paymentDecider, paymentStream(state.paymentId), { type: 'RecordPaymentFailed', data: { ...details, declineCode: result.declineCode, message: result.message, attempt: 1, failedAt: now() } }, { metadata: metadata(state) });
+            return { fail: { code: 'payment_declined', message: result.message, details: { declineCode: result.declineCode } } };
+          }
+          await handleCommand(store, paymentDecider, paymentStream(state.paymentId), { type: 'RecordPaymentSucceeded', data: { ...details, periodIndex: 0, paymentMethod: { brand: result.brand, last4: result.last4, tokenId: state.paymentMethod }, gatewayReference: result.chargeId, processedAt: now() } }, { metadata: metadata(state) });
+          return { ok: { chargeId: result.chargeId } };
+        },
+        async compensate({ state, idempotencyKey }) {
+          // Refund only what the gateway shows as charged (a timed-out charge may or may not have been).
+          const known = await gateway.retrieve(idempotencyKey);
+          if (known?.status !== 'succeeded') return;
+          const refund = await gateway.refund({ idempotencyKey: `${state.registrationId}:refund`, chargeId: known.chargeId });
+          await handleCommand(store, paymentDecider, paymentStream(state.paymentId), { type: 'RefundPayment', data: { paymentId: state.paymentId, reason: 'registration_failed', gatewayReference: refund.refundId, refundedAt: now() } }, { metadata: metadata(state) });
+        },
+      },
+      {
+        name: 'create-subscription',
+        local: true,
+        retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 200 },
+        async run({ state }, tx): Promise<StepResult<RegistrationState>> {
+          if (deps.faults?.failSubscriptionStep) throw new Error('subscription service unavailable (injected fault)');
+          await handleCommand(store, subscriptionDecider, subscriptionStream(state.subscriptionId), { type: 'CreateSubscription', data: { subscriptionId: state.subscriptionId, customerId: state.customerId, planId: state.planId, price: { amount: state.amount, currency: state.currency }, interval: state.interval, start: now() } }, { tx, metadata: metadata(state) });
+          return { ok: {} };
+        },
+      },
+      {
+        name: 'register-customer',
+        local: true,
+        async run({ state }, tx): Promise<StepResult<RegistrationState>> {
+          const { appended } = await handleCommand(store, customerDecider, customerStream(state.customerId), { type: 'RegisterCustomer', data: { customerId: state.customerId, registeredAt: now() } }, { tx, metadata: metadata(state) });
+          return { ok: appended ? { position: appended.position } : {} };
+        },
+      },
+    ],
+  };
+}

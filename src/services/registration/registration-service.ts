@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import type { Clock } from '../../kernel/clock.ts';
+import type { Database } from '../../kernel/db/database.ts';
+import { isFinished, type SagaRecord } from '../../kernel/saga/saga.ts';
+import type { SagaOrchestrator } from '../../kernel/saga/saga-orchestrator.ts';
+import type { PlanCatalog } from '../plans/index.ts';
+import { REGISTRATION_SAGA, type RegistrationState } from './registration-saga.ts';
+
+export interface RegistrationRequest {
+  email: string;
+  name: string;
+  planId: string;
+  paymentMethod: string;
+}
+
+/** The same Idempotency-Key was sent with another body (422). */
+export class IdempotencyKeyMismatchError extends Error {
+  override readonly name = 'IdempotencyKeyMismatchError';
+}
+
+/** The email belongs to an active customer (409). */
+export class EmailTakenError extends Error {
+  override readonly name = 'EmailTakenError';
+}
+
+/** The payment token is not one the gateway knows (422, nothing written). */
+export class UnknownPaymentMethodTokenError extends Error {
+  override readonly name = 'UnknownPaymentMethodTokenError';
+}
+
+export type Registration = SagaRecord<RegistrationState>;
+
+const normalize = (request: RegistrationRequest): RegistrationRequest => ({ ...request, email: request.email.trim().toLowerCase(), name: request.name.trim() });
+
+/** Runs registrations as sagas; a retried request with the same key joins the first one. */
+export class RegistrationService {
+  constructor(
+    private readonly deps: {
+      db: Database;
+      clock: Clock;
+      sagas: SagaOrchestrator;
+      plans: PlanCatalog;
+      isKnownPaymentMethod: (token: string) => boolean;
+    },
+  ) {}
+
+  /**
+   * Starts (or joins) the registration and waits up to `waitMs` for it to finish. Checks that
+   * need nothing written (plan, token, email in use) are done first, so bad input writes nothing.
+   */
+  async register(input: RegistrationRequest, options: { idempotencyKey?: string; waitMs: number; correlationId: string }): Promise<Registration> {
+    const request = normalize(input);
+    const plan = this.deps.plans.require(request.planId);
+    if (!this.deps.isKnownPaymentMethod(request.paymentMethod)) throw new UnknownPaymentMethodTokenError(`unknown payment method token: ${request.paymentMethod}`);
+
+    let registrationId = uuidv7();
+    if (options.idempotencyKey) {
+      const hash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+      const { rows } = await this.deps.db.query<{ request_hash: string; registration_id: string }>(
+        `with claimed as (
+           insert into idempotency_keys (key, request_hash, registration_id, created_at) values ($1, $2, $3, $4)
+           on conflict (key) do nothing returning request_hash, registration_id
+         )
+         select request_hash, registration_id from claimed
+         union all select request_hash, registration_id from idempotency_keys where key = $1
+         limit 1`,
+        [options.idempotencyKey, hash, registrationId, this.deps.clock.now()],
+      );
+      const claim = rows[0]!;
+      if (claim.request_hash !== hash) throw new IdempotencyKeyMismatchError('this Idempotency-Key was used with a different request body');
+      registrationId = claim.registration_id;
+      const existing = await this.deps.sagas.get<RegistrationState>(registrationId);
+      if (existing) return this.finish(existing, options.waitMs);
+    }
+
+    const { rows: taken } = await this.deps.db.query('select 1 from customer_emails where email = $1', [request.email]);
+    if (taken.length > 0) throw new EmailTakenError(`${request.email} already belongs to a customer`);
+
+    const state: RegistrationState = {
+      registrationId,
+      customerId: uuidv7(),
+      subscriptionId: uuidv7(),
+      paymentId: uuidv7(),
+      ...request,
+      amount: plan.amount,
+      currency: plan.currency,
+      interval: plan.interval,
+      correlationId: options.correlationId,
+    };
+    const run = this.deps.sagas.start(REGISTRATION_SAGA, registrationId, state);
+    return this.race(run, registrationId, options.waitMs);
+  }
+
+  get(id: string): Promise<Registration | null> {
+    return this.deps.sagas.get<RegistrationState>(id);
+  }
+
+  private async finish(record: Registration, waitMs: number): Promise<Registration> {
+    if (isFinished(record.status)) return record;
+    return (await this.deps.sagas.waitFor<RegistrationState>(record.id, waitMs)) ?? record;
+  }
+
+  /** The finished saga, or its state so far once `waitMs` has passed (it goes on in the background). */
+  private async race(run: Promise<Registration>, id: string, waitMs: number): Promise<Registration> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), waitMs)));
+    run.catch(() => {}); // the orchestrator logs; a later GET shows the outcome
+    try {
+      return (await Promise.race([run, timeout])) ?? (await this.get(id))!;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
