@@ -67,7 +67,10 @@ export class RegistrationService {
          limit 1`,
         [options.idempotencyKey, hash, registrationId, this.deps.clock.now()],
       );
-      const claim = rows[0]!;
+      // A concurrent first request may have committed the key after this statement's snapshot: read it again.
+      const claim =
+        rows[0] ??
+        (await this.deps.db.query<{ request_hash: string; registration_id: string }>('select request_hash, registration_id from idempotency_keys where key = $1', [options.idempotencyKey])).rows[0]!;
       if (claim.request_hash !== hash) throw new IdempotencyKeyMismatchError('this Idempotency-Key was used with a different request body');
       registrationId = claim.registration_id;
       const existing = await this.deps.sagas.get<RegistrationState>(registrationId);
