@@ -33,8 +33,15 @@ import { loadPlans } from './services/plans/index.ts';
 import { registrationSaga, type RegistrationFaults } from './services/registration/registration-saga.ts';
 import { registrationMigrations } from './services/registration/migrations.ts';
 import { RegistrationService } from './services/registration/registration-service.ts';
+import { adminClockRoutes } from './http/routes/admin-clock.ts';
+import { customerRoutes } from './http/routes/customers.ts';
+import { subscriptionRoutes } from './http/routes/subscriptions.ts';
+import { ClockService } from './services/subscriptions/clock-service.ts';
+import { subscriptionMigrations } from './services/subscriptions/migrations.ts';
+import { RenewalScheduler } from './services/subscriptions/renewal-scheduler.ts';
+import { SubscriptionService } from './services/subscriptions/subscription-service.ts';
 
-export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations];
+export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...subscriptionMigrations];
 
 export interface Platform {
   config: Config;
@@ -50,6 +57,8 @@ export interface Platform {
   gateway: PaymentGateway;
   sagas: SagaOrchestrator;
   registrations: RegistrationService;
+  subscriptionService: SubscriptionService;
+  clockService: ClockService | undefined;
   http: FastifyInstance;
   /** Resolves when the store is migrated and every consumer is subscribed. */
   started: Promise<void>;
@@ -83,9 +92,20 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const plans = await loadPlans(config.plansFile);
   // The simulator keeps its charges in the platform's database, so a restarted process still knows them.
   const gateway = new SimulatedGateway({ clock, store: db });
-  const sagas = new SagaOrchestrator({ db, clock, log, owner: `${hostname()}:${process.pid}` });
+  const crashAt = config.clock === 'test' ? config.sagaCrashAt : undefined;
+  const sagas = new SagaOrchestrator({
+    db,
+    clock,
+    log,
+    owner: `${hostname()}:${process.pid}`,
+    onBoundary: crashAt ? (boundary) => boundary === crashAt && process.kill(process.pid, 'SIGKILL') : undefined,
+  });
   sagas.register(registrationSaga({ store, gateway, clock, faults: options.faults }));
   const registrations = new RegistrationService({ db, clock, sagas, plans, isKnownPaymentMethod: (token) => TEST_PAYMENT_METHODS.has(token) });
+  const isKnownPaymentMethod = (token: string) => TEST_PAYMENT_METHODS.has(token);
+  const subscriptionService = new SubscriptionService({ db, store, clock });
+  const scheduler = new RenewalScheduler({ db, store, clock, gateway, log, dunningDays: config.dunningDays });
+  const clockService = clock instanceof TestClock ? new ClockService({ db, clock, scheduler }) : undefined;
   const tokens = new CustomerTokens(await tokenSecret(config), clock);
   if (!config.adminToken) log.warn('ADMIN_TOKEN is not set: the admin API answers 401 to everyone');
 
@@ -102,17 +122,31 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     routes: [
       plansRoutes(plans),
       registrationRoutes({ registrations, tokens, waitMs: config.registerWaitMs, rateLimit: { max: config.registerRateLimit, timeWindow: 60_000 } }),
+      subscriptionRoutes(subscriptionService),
+      customerRoutes({ store, subscriptions: subscriptionService, isKnownPaymentMethod }),
+      ...(clockService ? [adminClockRoutes({ clock, clockService })] : []),
     ],
   });
 
   const subscriptions: Subscription[] = [];
+  let schedulerTimer: NodeJS.Timeout | undefined;
   const started = (async () => {
     await retryForever('database migration', () => migrate(db, migrations), log, shutdown.signal);
+    await clockService?.restore();
     migrated = true;
     await bus.start();
     if (shutdown.signal.aborted) return;
     await relay?.start();
     sagas.startRecovery();
+    // Renewals fall due by the platform clock; with the test clock, POST /admin/clock/advance runs them.
+    let scheduling: Promise<unknown> | undefined;
+    schedulerTimer = setInterval(() => {
+      if (clockService || scheduling) return;
+      scheduling = scheduler
+        .runDue(clock.now())
+        .catch((error: unknown) => log.error({ err: error }, 'renewal scheduler failed'))
+        .finally(() => (scheduling = undefined));
+    }, 1_000);
     for (const consumer of options.consumers ?? reactions) {
       if (shutdown.signal.aborted) return;
       const runner = new ConsumerRunner(consumer, {
@@ -151,12 +185,15 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     gateway,
     sagas,
     registrations,
+    subscriptionService,
+    clockService,
     http,
     started,
     stop() {
       stopping ??= (async () => {
         shutdown.abort();
         clearInterval(lagSampler);
+        clearInterval(schedulerTimer);
         await http.close();
         await sagas.stop();
         // Closing the bus also ends its connection retries, so a start still waiting for Kafka returns.

@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { DatabaseUnavailableError } from '../kernel/db/database.ts';
 import { ConcurrencyError, EventValidationError } from '../kernel/store/errors.ts';
+import { DomainError, InvalidCommandError, NotFoundError as DomainNotFoundError } from '../domain/errors.ts';
+import { ClockRewindError } from '../kernel/clock.ts';
 import { UnknownPlanError } from '../services/plans/index.ts';
 import { EmailTakenError, IdempotencyKeyMismatchError, UnknownPaymentMethodTokenError } from '../services/registration/registration-service.ts';
 import { NotFoundError, UnauthorizedError } from './auth.ts';
@@ -26,6 +28,18 @@ export function toProblem(error: unknown): Problem {
   }
   if (error instanceof NotFoundError) {
     return { type: `${PROBLEM_BASE}not-found`, title: 'Not found', status: 404, detail: error.message };
+  }
+  if (error instanceof ClockRewindError) {
+    return { type: `${PROBLEM_BASE}clock-rewind`, title: 'The test clock only moves forward', status: 400, detail: error.message, field: 'to' };
+  }
+  if (error instanceof DomainNotFoundError) {
+    return { type: `${PROBLEM_BASE}not-found`, title: 'Not found', status: 404, detail: error.message };
+  }
+  if (error instanceof InvalidCommandError) {
+    return { type: `${PROBLEM_BASE}${error.code.replaceAll('_', '-')}`, title: 'Command refused', status: 422, detail: error.message, code: error.code };
+  }
+  if (error instanceof DomainError) {
+    return { type: `${PROBLEM_BASE}${error.code.replaceAll('_', '-')}`, title: 'Conflict', status: 409, detail: error.message, code: error.code };
   }
   if (error instanceof UnknownPlanError) {
     return { type: `${PROBLEM_BASE}unknown-plan`, title: 'Unknown plan', status: 422, detail: error.message, field: 'planId' };

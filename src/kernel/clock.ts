@@ -5,6 +5,11 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
+/** The test clock only moves forward (HTTP 400). */
+export class ClockRewindError extends RangeError {
+  override readonly name = 'ClockRewindError';
+}
+
 /**
  * A clock that only moves when told to (like Stripe's test clocks): renewals, dunning and
  * revenue recognition can be exercised in seconds.
@@ -21,7 +26,7 @@ export class TestClock implements Clock {
   }
 
   advanceTo(target: Date): void {
-    if (target.getTime() < this.current) throw new RangeError('the test clock cannot go back in time');
+    if (target.getTime() < this.current) throw new ClockRewindError(`the test clock is at ${new Date(this.current).toISOString()} and cannot go back to ${target.toISOString()}`);
     this.current = target.getTime();
   }
 

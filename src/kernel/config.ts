@@ -37,6 +37,14 @@ export const configSchema = z.object({
   PLANS_FILE: z.string().min(1).optional().describe('JSON plan catalog (default: the shipped catalog)'),
   REGISTER_WAIT_MS: positiveInt(5_000).describe('how long POST /register waits for the saga before answering 202'),
   REGISTER_RATE_LIMIT: positiveInt(30).describe('POST /register requests per minute per client address'),
+  DUNNING_DAYS: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'must be days after the renewal date, e.g. 1,3,5')
+    .default('1,3,5')
+    .transform((value) => value.split(',').map(Number))
+    .refine((days) => days.every((day, i) => i === 0 || day > days[i - 1]!), 'must be increasing')
+    .describe('days after a declined renewal on which it is retried; then the subscription is cancelled'),
+  SAGA_CRASH_AT: z.string().regex(/^[\w-]+:(run|compensate):(before-effect|after-effect|after-checkpoint)$/, 'must be step:run|compensate:before-effect|after-effect|after-checkpoint').optional().describe('tests only (with CLOCK=test): kill the process with SIGKILL at this saga step boundary'),
 });
 
 export type EnvConfig = z.infer<typeof configSchema>;
@@ -56,6 +64,8 @@ export interface Config {
   plansFile: string | undefined;
   registerWaitMs: number;
   registerRateLimit: number;
+  sagaCrashAt: string | undefined;
+  dunningDays: number[];
 }
 
 /** A configuration value that cannot start the platform; its message is one line for the operator. */
@@ -95,6 +105,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     plansFile: value.PLANS_FILE,
     registerWaitMs: value.REGISTER_WAIT_MS,
     registerRateLimit: value.REGISTER_RATE_LIMIT,
+    sagaCrashAt: value.SAGA_CRASH_AT,
+    dunningDays: value.DUNNING_DAYS,
   };
 }
 

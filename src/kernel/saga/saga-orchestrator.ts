@@ -24,7 +24,15 @@ export interface SagaOrchestratorOptions {
   defaultRetry?: RetryPolicy;
   /** Compensations are retried this way before the saga is parked as `compensation_failed`. */
   compensationRetry?: RetryPolicy;
+  /**
+   * Called at each step boundary as `step:phase:point`: crash-injection tests kill the process
+   * there (SAGA_CRASH_AT) to prove every registration still ends completed or compensated.
+   */
+  onBoundary?: (boundary: string) => void;
 }
+
+/** Before a step's effect; after an external effect, before its checkpoint; after the checkpoint (a local step's effect commits with it). */
+export type SagaBoundary = 'before-effect' | 'after-effect' | 'after-checkpoint';
 
 interface SagaRow {
   id: string;
@@ -226,15 +234,21 @@ export class SagaOrchestrator {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.startStep(record.id, step.name, phase);
+        const boundary = (point: SagaBoundary) => this.options.onBoundary?.(`${step.name}:${phase}:${point}`);
+        boundary('before-effect');
         if (step.local) {
-          return await db.transaction(async (tx) => {
-            const result = await this.invoke(step, phase, context, tx);
-            if ('ok' in result) await this.finishStep(record.id, step.name, phase, 'completed', null, { state: result.ok }, tx);
-            return result;
+          const result = await db.transaction(async (tx) => {
+            const outcome = await this.invoke(step, phase, context, tx);
+            if ('ok' in outcome) await this.finishStep(record.id, step.name, phase, 'completed', null, { state: outcome.ok }, tx);
+            return outcome;
           });
+          boundary('after-checkpoint');
+          return result;
         }
         const result = await this.invoke(step, phase, context, undefined);
+        boundary('after-effect');
         if ('ok' in result) await this.finishStep(record.id, step.name, phase, 'completed', null, { state: result.ok });
+        boundary('after-checkpoint');
         return result;
       } catch (error) {
         if (error instanceof LeaseLostError) throw error;

@@ -5,6 +5,8 @@ import type { Clock } from '../../kernel/clock.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
 import type { SagaDefinition, StepResult } from '../../kernel/saga/saga.ts';
 import { handleCommand } from '../command-handler.ts';
+import { customerStream, paymentStream, subscriptionStream } from '../streams.ts';
+import { reschedule } from '../subscriptions/renewal-scheduler.ts';
 import { chargeResultOf, GatewayTimeoutError, type ChargeResult, type PaymentGateway } from '../payments/gateway/index.ts';
 
 /** Everything the saga needs to resume after a crash: its input and each step's output. */
@@ -26,10 +28,6 @@ export interface RegistrationState {
 }
 
 export const REGISTRATION_SAGA = 'registration';
-
-export const customerStream = (id: string) => `customer-${id}`;
-export const paymentStream = (id: string) => `payment-${id}`;
-export const subscriptionStream = (id: string) => `subscription-${id}`;
 
 /** Test hook: makes the subscription step fail, to exercise the refund path. */
 export interface RegistrationFaults {
@@ -107,7 +105,10 @@ export function registrationSaga(deps: { store: EventStore; gateway: PaymentGate
         retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 200 },
         async run({ state }, tx): Promise<StepResult<RegistrationState>> {
           if (deps.faults?.failSubscriptionStep) throw new Error('subscription service unavailable (injected fault)');
-          await handleCommand(store, subscriptionDecider, subscriptionStream(state.subscriptionId), { type: 'CreateSubscription', data: { subscriptionId: state.subscriptionId, customerId: state.customerId, planId: state.planId, price: { amount: state.amount, currency: state.currency }, interval: state.interval, start: now() } }, { tx, metadata: metadata(state) });
+          const { state: subscription } = await handleCommand(store, subscriptionDecider, subscriptionStream(state.subscriptionId), { type: 'CreateSubscription', data: { subscriptionId: state.subscriptionId, customerId: state.customerId, planId: state.planId, price: { amount: state.amount, currency: state.currency }, interval: state.interval, start: now() } }, { tx, metadata: metadata(state) });
+          // Renewals charge the same card, and the scheduler looks at the subscription when its period ends.
+          await tx!.query('insert into payment_methods (customer_id, token) values ($1, $2) on conflict (customer_id) do nothing', [state.customerId, state.paymentMethod]);
+          await reschedule(tx!, state.subscriptionId, subscription);
           return { ok: {} };
         },
       },

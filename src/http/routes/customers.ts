@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { EventStore } from '../../kernel/store/event-store.ts';
+import { loadCustomer } from '../../services/subscriptions/subscription-streams.ts';
+import type { SubscriptionService } from '../../services/subscriptions/subscription-service.ts';
+import { NotFoundError, requireOwner } from '../auth.ts';
+import { UnknownPaymentMethodTokenError } from '../../services/registration/registration-service.ts';
+
+const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
+const params = z.object({ id: z.string().max(64) });
+const customerView = z.object({ customerId: z.string(), email: z.string(), name: z.string(), status: z.enum(['pending', 'registered']), planId: z.string(), createdAt: z.string() });
+
+/** One customer, read from its stream (the read side's Customer API will serve lists and search). */
+export const customerRoutes = (deps: { store: EventStore; subscriptions: SubscriptionService; isKnownPaymentMethod: (token: string) => boolean }) => (app: FastifyInstance) => {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const load = async (id: string, request: Parameters<typeof requireOwner>[0]) => {
+    const customer = await loadCustomer(deps.store, id);
+    requireOwner(request, customer.status === 'none' ? undefined : customer.customerId);
+    if (customer.status === 'none' || customer.status === 'deleted') throw new NotFoundError(`no customer ${id}`);
+    return customer;
+  };
+
+  api.get(
+    '/customers/:id',
+    { schema: { tags: ['customers'], summary: 'A customer', security: [{ bearer: [] }], params, response: { 200: customerView, 401: problem, 404: problem } } },
+    async (request) => {
+      const { customerId, email, name, status, planId, createdAt } = await load(request.params.id, request);
+      return { customerId, email, name, status, planId, createdAt };
+    },
+  );
+
+  api.put(
+    '/customers/:id/payment-method',
+    {
+      schema: {
+        tags: ['customers'],
+        summary: 'The payment method renewals are charged to (a token, never a card number)',
+        security: [{ bearer: [] }],
+        params,
+        body: z.object({ paymentMethod: z.string().min(1).max(255) }).strict(),
+        response: { 200: z.object({ customerId: z.string(), paymentMethod: z.string() }), 400: problem, 401: problem, 404: problem, 422: problem },
+      },
+    },
+    async (request) => {
+      await load(request.params.id, request);
+      if (!deps.isKnownPaymentMethod(request.body.paymentMethod)) throw new UnknownPaymentMethodTokenError(`unknown payment method token: ${request.body.paymentMethod}`);
+      await deps.subscriptions.setPaymentMethod(request.params.id, request.body.paymentMethod);
+      return { customerId: request.params.id, paymentMethod: request.body.paymentMethod };
+    },
+  );
+};

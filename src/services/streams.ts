@@ -1,0 +1,4 @@
+/** Stream ids of the aggregates: one stream per aggregate instance. */
+export const customerStream = (id: string) => `customer-${id}`;
+export const paymentStream = (id: string) => `payment-${id}`;
+export const subscriptionStream = (id: string) => `subscription-${id}`;

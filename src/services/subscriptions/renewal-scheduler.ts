@@ -1,0 +1,137 @@
+import { v5 as uuidv5 } from 'uuid';
+import { paymentDecider } from '../../domain/payment/decider.ts';
+import { subscriptionDecider, type Subscription } from '../../domain/subscription/decider.ts';
+import { nextRenewalDue } from '../../domain/subscription/schedule.ts';
+import type { Clock } from '../../kernel/clock.ts';
+import type { Database, Sql } from '../../kernel/db/database.ts';
+import type { Logger } from '../../kernel/logger.ts';
+import type { EventStore } from '../../kernel/store/event-store.ts';
+import { handleCommand } from '../command-handler.ts';
+import { chargeResultOf, GatewayTimeoutError, type ChargeResult, type PaymentGateway } from '../payments/gateway/index.ts';
+import { paymentStream, subscriptionStream } from '../streams.ts';
+import { loadSubscription } from './subscription-streams.ts';
+
+const DAY_MS = 24 * 3600 * 1000;
+/** Payment ids of renewals derive from their idempotency key, so a re-run job records the same payment. */
+const PAYMENT_ID_NAMESPACE = '6f1c1f36-5d4b-4b8e-9a55-2f8d4c1e7a10';
+
+/** The next time the scheduler must look at this subscription (a renewal, a dunning retry or its end), or null. */
+export function nextTimer(state: Subscription): string | null {
+  if (state.status === 'none' || state.status === 'cancelled' || state.status === 'ended') return null;
+  const times = [nextRenewalDue(state)?.dueAt, state.cancelAt].filter((time): time is string => Boolean(time));
+  return times.length ? times.sort()[0]! : null;
+}
+
+export async function reschedule(sql: Sql, subscriptionId: string, state: Subscription): Promise<void> {
+  const due = nextTimer(state);
+  if (due) {
+    await sql.query(
+      `insert into subscription_timers (subscription_id, due_at) values ($1, $2)
+       on conflict (subscription_id) do update set due_at = excluded.due_at`,
+      [subscriptionId, due],
+    );
+  } else {
+    await sql.query('delete from subscription_timers where subscription_id = $1', [subscriptionId]);
+  }
+}
+
+export interface RenewalSchedulerDeps {
+  db: Database;
+  store: EventStore;
+  clock: Clock;
+  gateway: PaymentGateway;
+  log: Logger;
+  /** Days after the renewal date on which a declined renewal is retried. */
+  dunningDays: number[];
+}
+
+/**
+ * Charges renewals when periods end, retries declined ones on the dunning schedule, cancels when
+ * it is exhausted, and ends subscriptions cancelled at period end. Every charge's idempotency key
+ * is `subscriptionId:periodIndex` (`:attempt` for retries), so a job that runs twice charges once.
+ */
+export class RenewalScheduler {
+  constructor(private readonly deps: RenewalSchedulerDeps) {}
+
+  /** Runs every job due at or before `at`, earliest first; returns how many ran. */
+  async runDue(at: Date): Promise<number> {
+    let ran = 0;
+    const seen = new Set<string>();
+    for (;;) {
+      const { rows } = await this.deps.db.query<{ subscription_id: string; due_at: Date }>(
+        'select subscription_id, due_at from subscription_timers where due_at <= $1 order by due_at, subscription_id limit 1',
+        [at],
+      );
+      const job = rows[0];
+      if (!job) return ran;
+      const attemptKey = `${job.subscription_id}@${job.due_at.toISOString()}`;
+      if (seen.has(attemptKey)) {
+        // The job did not move its timer (it failed): look again later rather than loop.
+        await this.deps.db.query('update subscription_timers set due_at = $2 where subscription_id = $1', [job.subscription_id, new Date(at.getTime() + 3600_000)]);
+        continue;
+      }
+      seen.add(attemptKey);
+      try {
+        await this.process(job.subscription_id);
+      } catch (error) {
+        this.deps.log.error({ err: error, subscriptionId: job.subscription_id }, 'renewal job failed; retrying in an hour');
+      }
+      ran++;
+    }
+  }
+
+  private async process(subscriptionId: string): Promise<void> {
+    const { db, store, clock } = this.deps;
+    const state = await loadSubscription(store, subscriptionId);
+    const now = clock.now();
+    if (state.status === 'none') return void (await reschedule(db, subscriptionId, state));
+    const metadata = { correlationId: subscriptionId, causationId: null, actor: 'scheduler:renewals' };
+
+    if (state.cancelAt && now.getTime() >= Date.parse(state.cancelAt) && (state.status === 'active' || state.status === 'past_due')) {
+      await db.transaction(async (tx) => {
+        const { state: ended } = await handleCommand(store, subscriptionDecider, subscriptionStream(subscriptionId), { type: 'EndSubscription', data: { subscriptionId, endedAt: now.toISOString() } }, { tx, metadata });
+        await reschedule(tx, subscriptionId, ended);
+      });
+      return;
+    }
+
+    const due = nextRenewalDue(state);
+    if (!due || now.getTime() < Date.parse(due.dueAt)) return void (await reschedule(db, subscriptionId, state));
+
+    const idempotencyKey = due.attempt === 1 ? `${subscriptionId}:${due.periodIndex}` : `${subscriptionId}:${due.periodIndex}:${due.attempt}`;
+    const paymentId = uuidv5(idempotencyKey, PAYMENT_ID_NAMESPACE);
+    const token = (await db.query<{ token: string }>('select token from payment_methods where customer_id = $1', [state.customerId])).rows[0]?.token;
+    const result: ChargeResult = token
+      ? await this.charge({ idempotencyKey, amount: due.amount, currency: due.currency, paymentMethod: token, customerId: state.customerId, description: `Renewal of ${subscriptionId}, period ${due.periodIndex}` })
+      : { status: 'declined', chargeId: `none:${idempotencyKey}`, declineCode: 'generic_decline', message: 'no payment method on file' };
+
+    const details = { paymentId, customerId: state.customerId, subscriptionId, amount: due.amount, currency: due.currency, purpose: 'renewal' as const };
+    await db.transaction(async (tx) => {
+      let next: Subscription;
+      if (result.status === 'succeeded') {
+        await handleCommand(store, paymentDecider, paymentStream(paymentId), { type: 'RecordPaymentSucceeded', data: { ...details, periodIndex: due.periodIndex, paymentMethod: { brand: result.brand, last4: result.last4, tokenId: token }, gatewayReference: result.chargeId, processedAt: now.toISOString() } }, { tx, metadata });
+        ({ state: next } = await handleCommand(store, subscriptionDecider, subscriptionStream(subscriptionId), { type: 'RenewSubscription', data: { subscriptionId, periodIndex: due.periodIndex, paymentId, amount: due.amount, currency: due.currency, renewedAt: now.toISOString() } }, { tx, metadata }));
+      } else {
+        const retryDay = this.deps.dunningDays[due.attempt - 1];
+        // Retries count from the renewal date, the end of the unpaid period.
+        const renewalDate = Date.parse(state.currentPeriod.end);
+        const nextRetryAt = retryDay === undefined ? null : new Date(renewalDate + retryDay * DAY_MS).toISOString();
+        await handleCommand(store, paymentDecider, paymentStream(paymentId), { type: 'RecordPaymentFailed', data: { ...details, declineCode: result.declineCode, message: result.message, attempt: due.attempt, failedAt: now.toISOString() } }, { tx, metadata });
+        ({ state: next } = await handleCommand(store, subscriptionDecider, subscriptionStream(subscriptionId), { type: 'RecordRenewalFailed', data: { subscriptionId, periodIndex: due.periodIndex, paymentId, attempt: due.attempt, declineCode: result.declineCode, failedAt: now.toISOString(), nextRetryAt } }, { tx, metadata }));
+      }
+      await reschedule(tx, subscriptionId, next);
+    });
+  }
+
+  /** After an ambiguous timeout, asks the gateway whether the charge went through. */
+  private async charge(request: Parameters<PaymentGateway['charge']>[0]): Promise<ChargeResult> {
+    try {
+      return await this.deps.gateway.charge(request);
+    } catch (error) {
+      if (!(error instanceof GatewayTimeoutError)) throw error;
+      const known = await this.deps.gateway.retrieve(request.idempotencyKey);
+      if (!known) throw error;
+      return chargeResultOf(known);
+    }
+  }
+}

@@ -1,0 +1,362 @@
+/**
+ * Crash injection with real processes (issue 3, picture 2 of ARCHITECTURE.md): for each boundary
+ * of the registration saga, the platform runs as a child process with SAGA_CRASH_AT=<boundary>
+ * (CLOCK=test), SIGKILLs itself there in the middle of POST /register, and is started again on the
+ * same data without it. The retried request (same Idempotency-Key) and GET /registrations/{id}
+ * must then show the registration ended completed or compensated (recovery takes the saga over
+ * once its lease, 5 s, has expired), and the database, read directly once the process has
+ * stopped, must hold no orphan customer, never two charges, and no charge without a subscription
+ * unless it was refunded.
+ *
+ * The failure after the charge (to reach `charge:compensate:*`) needs no hook in the platform: a
+ * trigger installed in the test's own database makes every SubscriptionCreated append fail, so the
+ * create-subscription step fails for real (its transaction rolls back), as it would if the
+ * database refused it.
+ */
+import { randomUUID } from 'node:crypto';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database, Sql } from '../src/kernel/db/database.ts';
+import { migrate } from '../src/kernel/db/migrate.ts';
+import { openPglite } from '../src/kernel/db/pglite.ts';
+import { openPostgres } from '../src/kernel/db/postgres.ts';
+import { migrations } from '../src/platform.ts';
+import { startPlatformProcess, type PlatformProcess } from './support/platform-process.ts';
+import { postgresAvailable, TEST_DATABASE_URL, uniqueName } from './support/postgres.ts';
+import { waitFor } from './support/wait-for.ts';
+
+const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** Per boundary: two process starts (3-8 s each on an idle machine), the lease (5 s), the checks. */
+const CASE_TIMEOUT_MS = 180_000;
+const START_TIMEOUT_MS = 90_000;
+
+type Outcome = 'completed' | 'compensated';
+
+interface Scenario {
+  /** `step:phase:point`, as SAGA_CRASH_AT takes it. */
+  boundary: string;
+  path: 'visa' | 'declined' | 'subscription fails';
+  card: string;
+  /** Make the create-subscription step fail (a database trigger refuses SubscriptionCreated). */
+  failSubscription: boolean;
+  outcome: Outcome;
+  /** The answer to the retried POST /register. */
+  status: 201 | 402 | 503;
+  /** The customer's events, in order, once the registration has ended. */
+  events: string[];
+}
+
+const completedPath = (boundary: string): Scenario => ({
+  boundary,
+  path: 'visa',
+  card: 'pm_card_visa',
+  failSubscription: false,
+  outcome: 'completed',
+  status: 201,
+  events: ['CustomerCreated', 'PaymentProcessed', 'SubscriptionCreated', 'CustomerRegistered'],
+});
+
+const declinedPath = (boundary: string): Scenario => ({
+  boundary,
+  path: 'declined',
+  card: 'pm_card_chargeDeclined',
+  failSubscription: false,
+  outcome: 'compensated',
+  status: 402,
+  events: ['CustomerCreated', 'PaymentFailed', 'CustomerDeleted'],
+});
+
+const refundPath = (boundary: string): Scenario => ({
+  boundary,
+  path: 'subscription fails',
+  card: 'pm_card_visa',
+  failSubscription: true,
+  outcome: 'compensated',
+  status: 503,
+  events: ['CustomerCreated', 'PaymentProcessed', 'PaymentRefunded', 'CustomerDeleted'],
+});
+
+/** Every boundary of the run phase: local steps have no after-effect (effect and checkpoint commit together). */
+const RUN_BOUNDARIES = [
+  'create-customer:run:before-effect',
+  'create-customer:run:after-checkpoint',
+  'charge:run:before-effect',
+  'charge:run:after-effect',
+  'charge:run:after-checkpoint',
+  'create-subscription:run:before-effect',
+  'create-subscription:run:after-checkpoint',
+  'register-customer:run:before-effect',
+  'register-customer:run:after-checkpoint',
+].map(completedPath);
+
+/** A declined card: the decline recorded but not checkpointed, and the customer's deletion. */
+const DECLINE_BOUNDARIES = ['charge:run:after-effect', 'create-customer:compensate:before-effect', 'create-customer:compensate:after-checkpoint'].map(declinedPath);
+
+/** A failure after the charge: the refund (create-customer's compensation is the declined path's). */
+const REFUND_BOUNDARIES = ['charge:compensate:before-effect', 'charge:compensate:after-effect', 'charge:compensate:after-checkpoint'].map(refundPath);
+
+const EMBEDDED_SCENARIOS = [...RUN_BOUNDARIES, ...DECLINE_BOUNDARIES, ...REFUND_BOUNDARIES];
+const POSTGRES_SCENARIOS = [...RUN_BOUNDARIES.filter((scenario) => scenario.boundary.startsWith('charge:')), ...REFUND_BOUNDARIES];
+
+const label = (scenario: Scenario) => ({ ...scenario, name: `${scenario.boundary} (${scenario.path}) → ${scenario.outcome}` });
+
+/** Installed in the test's database only: every SubscriptionCreated append fails. */
+const FAIL_SUBSCRIPTIONS_SQL = /* sql */ `
+  create function crash_test_refuse_subscription() returns trigger language plpgsql as $fn$
+  begin
+    if new.type = 'SubscriptionCreated' then
+      raise exception 'subscription store unavailable (injected by the crash test)';
+    end if;
+    return new;
+  end
+  $fn$;
+  create trigger crash_test_refuse_subscription before insert on events
+    for each row execute function crash_test_refuse_subscription();
+`;
+
+/** Where one boundary's platform keeps its data, and how the test reads it afterwards. */
+interface Backend {
+  name: string;
+  prepare(scenario: Scenario): Promise<{
+    env: Record<string, string>;
+    /** Runs once the first process has migrated the store, before the request. */
+    beforeRequest(): Promise<void>;
+    /** The store, opened by the test (the platform has stopped). */
+    open(): Promise<Database>;
+    cleanup(): Promise<void>;
+  }>;
+}
+
+/**
+ * PGlite in a DATA_DIR of the boundary's own, copied from a template migrated once (a fresh PGlite
+ * folder costs an initdb, several seconds). The failing-subscription template has the trigger.
+ */
+function embeddedBackend(root: () => string): Backend {
+  return {
+    name: 'embedded',
+    async prepare(scenario) {
+      const dataDir = await mkdtemp(join(tmpdir(), 'tributary-crash-'));
+      await cp(join(root(), scenario.failSubscription ? 'faulty' : 'plain'), join(dataDir, 'store'), { recursive: true });
+      return {
+        env: { DATA_DIR: dataDir, DATABASE_URL: '', KAFKA_BROKERS: '' },
+        beforeRequest: async () => {},
+        open: () => openPglite(join(dataDir, 'store')),
+        cleanup: () => rm(dataDir, { recursive: true, force: true }),
+      };
+    },
+  };
+}
+
+async function createEmbeddedTemplates(root: string): Promise<void> {
+  const plain = await openPglite(join(root, 'plain'));
+  try {
+    await migrate(plain, migrations);
+  } finally {
+    await plain.close();
+  }
+  await cp(join(root, 'plain'), join(root, 'faulty'), { recursive: true });
+  const faulty = await openPglite(join(root, 'faulty'));
+  try {
+    await faulty.exec(FAIL_SUBSCRIPTIONS_SQL);
+  } finally {
+    await faulty.close();
+  }
+}
+
+/** PostgreSQL, a schema of the boundary's own (search_path in DATABASE_URL), the embedded bus on it. */
+const postgresBackend: Backend = {
+  name: 'postgres',
+  async prepare(scenario) {
+    const schema = uniqueName('crash');
+    const dataDir = await mkdtemp(join(tmpdir(), 'tributary-crash-pg-'));
+    const admin = async (sql: string) => {
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await client.connect();
+      try {
+        await client.query(sql);
+      } finally {
+        await client.end();
+      }
+    };
+    await admin(`create schema ${schema}`);
+    return {
+      env: { DATABASE_URL: `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`, KAFKA_BROKERS: '', DATA_DIR: dataDir },
+      beforeRequest: async () => {
+        if (scenario.failSubscription) await admin(`set search_path = ${schema}; ${FAIL_SUBSCRIPTIONS_SQL}`);
+      },
+      open: () => openPostgres({ url: TEST_DATABASE_URL, schema, poolSize: 1 }),
+      async cleanup() {
+        await admin(`drop schema if exists ${schema} cascade`).catch(() => {});
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+const register = (platform: PlatformProcess, payload: object, key: string) =>
+  fetch(`${platform.url}/register`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(payload) });
+
+const waitReady = (platform: PlatformProcess) => waitFor(`${platform.url}/ready`, async () => (await fetch(`${platform.url}/ready`)).ok, START_TIMEOUT_MS);
+
+interface RegistrationView {
+  registrationId: string;
+  status: string;
+  customerId: string;
+  steps: { step: string; phase: string; status: string }[];
+}
+
+async function crashAndRecover(backend: Backend, scenario: Scenario): Promise<void> {
+  const t0=performance.now(); let last=t0; const T=(w:string)=>{const n=performance.now(); console.log(`[timing] ${scenario.boundary} ${w} +${((n-last)/1000).toFixed(1)}s`); last=n;};
+  const setup = await backend.prepare(scenario);
+  const key = `crash-${randomUUID()}`;
+  const payload = { email: `crash-${randomUUID()}@example.com`, name: 'Crash Test', planId: 'pro-monthly', paymentMethod: scenario.card };
+  const env = { CLOCK: 'test', ADMIN_TOKEN, LOG_LEVEL: 'warn', REGISTER_RATE_LIMIT: '1000', ...setup.env };
+  let crashing: PlatformProcess | undefined;
+  let restarted: PlatformProcess | undefined;
+  try {
+    // 1. The request dies with the process, at the boundary.
+    T('prepared');
+    crashing = await startPlatformProcess({ ...env, SAGA_CRASH_AT: scenario.boundary });
+    await waitReady(crashing);
+    T('crashing ready');
+    await setup.beforeRequest();
+    const first = await register(crashing, payload, key).then(
+      async (response) => new Error(`the process did not crash at ${scenario.boundary}: it answered ${response.status} ${await response.text()}`),
+      () => null, // the connection dropped: expected
+    );
+    if (first) throw first;
+    await crashing.stop();
+    expect(crashing.child.signalCode, 'the process killed itself at the boundary').toBe('SIGKILL');
+
+    // 2. Restart on the same data, without the crash; the retried request joins the saga, which
+    // recovery takes over once the dead process's lease has expired.
+    T('crashed');
+    restarted = await startPlatformProcess({ ...env, SAGA_CRASH_AT: '', REGISTER_WAIT_MS: '60000' });
+    await waitReady(restarted);
+    T('restarted ready');
+    const retried = await register(restarted, payload, key);
+    const answer = (await retried.json()) as { registrationId: string; declineCode?: string; status: unknown };
+    expect(retried.status, JSON.stringify(answer)).toBe(scenario.status);
+    if (scenario.status === 402) expect(answer.declineCode).toBe('generic_decline');
+    const { registrationId } = answer;
+    expect(registrationId).toEqual(expect.any(String));
+
+    T('retried answered');
+    const view = await waitFor(
+      'the registration to end',
+      async () => {
+        const response = await fetch(`${restarted!.url}/registrations/${registrationId}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+        const body = (await response.json()) as RegistrationView;
+        return ['completed', 'compensated', 'compensation_failed'].includes(body.status) ? body : null;
+      },
+      30_000,
+    );
+    expect(view.status).toBe(scenario.outcome);
+    expect(view.steps.filter((step) => step.status === 'started'), 'a step left started').toEqual([]);
+    expect(restarted.output()).toContain('saga: taking over from a process that stopped');
+    // A second retry gets the same answer again.
+    const again = await register(restarted, payload, key);
+    expect(again.status).toBe(scenario.status);
+    expect(await restarted.stop('SIGTERM')).toBe(0);
+
+    // 3. The invariants, read from the store itself.
+    T('restarted stopped');
+    const db = await setup.open();
+    try {
+    T('db opened');
+      await checkInvariants(db, scenario, registrationId);
+    } finally {
+      await db.close();
+    }
+  } catch (error) {
+    const tail = (platform: PlatformProcess | undefined) => platform?.output().split('\n').slice(-30).join('\n') ?? '(not started)';
+    if (error instanceof Error) error.message += `\n--- crashing process:\n${tail(crashing)}\n--- restarted process:\n${tail(restarted)}`;
+    throw error;
+  } finally {
+    await crashing?.stop('SIGKILL');
+    await restarted?.stop('SIGKILL');
+    await setup.cleanup();
+  }
+}
+
+interface ChargeRow {
+  idempotency_key: string;
+  charge_id: string;
+  status: string;
+  customer_id: string;
+  amount: number | string;
+  amount_refunded: number | string;
+}
+
+async function checkInvariants(db: Sql, scenario: Scenario, registrationId: string): Promise<void> {
+  // One saga, ended as expected, every step's outcome recorded.
+  const sagas = (await db.query<{ id: string; status: string; state: { customerId: string; subscriptionId: string; paymentId: string; email: string } }>('select id, status, state from sagas')).rows;
+  expect(sagas.map((saga) => [saga.id, saga.status])).toEqual([[registrationId, scenario.outcome]]);
+  const { customerId, subscriptionId, paymentId, email } = sagas[0]!.state;
+  const steps = (await db.query<{ step: string; phase: string; status: string }>(`select step, phase, status from saga_steps where saga_id = $1`, [registrationId])).rows;
+  expect(steps.filter((step) => step.status === 'started')).toEqual([]);
+
+  const events = (await db.query<{ stream_id: string; type: string; partition_key: string }>('select stream_id, type, partition_key from events order by position')).rows;
+  const typesOf = (streamId: string) => events.filter((event) => event.stream_id === streamId).map((event) => event.type);
+
+  // The customer's history, exactly: nothing twice, nothing missing.
+  expect(events.filter((event) => event.partition_key === customerId).map((event) => event.type)).toEqual(scenario.events);
+
+  // Never a second customer, never an orphan: a created customer is registered or deleted.
+  const customerStreams = [...new Set(events.filter((event) => event.type === 'CustomerCreated').map((event) => event.stream_id))];
+  expect(customerStreams).toEqual([`customer-${customerId}`]);
+  for (const stream of customerStreams) {
+    const types = typesOf(stream);
+    expect(types.filter((type) => type === 'CustomerCreated')).toHaveLength(1);
+    expect(types.includes('CustomerRegistered') !== types.includes('CustomerDeleted'), `${stream}: ${types.join(', ')}`).toBe(true);
+  }
+  const emails = (await db.query<{ email: string; customer_id: string }>('select email, customer_id from customer_emails')).rows;
+  expect(emails).toEqual(scenario.outcome === 'completed' ? [{ email, customer_id: customerId }] : []);
+
+  // Never two charges: one gateway record per key, at most one successful charge per registration.
+  const charges = (await db.query<ChargeRow>('select idempotency_key, charge_id, status, customer_id, amount, amount_refunded from gateway_charges')).rows;
+  const perKey = new Map<string, number>();
+  for (const charge of charges) perKey.set(charge.idempotency_key, (perKey.get(charge.idempotency_key) ?? 0) + 1);
+  expect([...perKey.values()].every((count) => count === 1)).toBe(true);
+  expect(charges.map((charge) => [charge.idempotency_key, charge.customer_id])).toEqual([[`${registrationId}:charge`, customerId]]);
+  const succeeded = charges.filter((charge) => charge.status === 'succeeded');
+  expect(succeeded.length).toBeLessThanOrEqual(1);
+  expect(succeeded).toHaveLength(scenario.path === 'declined' ? 0 : 1);
+  expect(typesOf(`payment-${paymentId}`).filter((type) => type === 'PaymentProcessed')).toHaveLength(succeeded.length);
+
+  // Never a charge without a subscription unless refunded (once, in full, at the gateway and in the log).
+  const refunds = (await db.query<{ charge_id: string; amount: number | string }>('select charge_id, amount from gateway_refunds')).rows;
+  const hasSubscription = typesOf(`subscription-${subscriptionId}`).includes('SubscriptionCreated');
+  for (const charge of succeeded) {
+    const refunded = Number(charge.amount_refunded) === Number(charge.amount);
+    expect(hasSubscription || refunded, `charge ${charge.charge_id}: no subscription and not refunded`).toBe(true);
+    expect(hasSubscription && refunded, `charge ${charge.charge_id}: refunded although the subscription exists`).toBe(false);
+    expect(refunds.filter((refund) => refund.charge_id === charge.charge_id).map((refund) => Number(refund.amount))).toEqual(refunded ? [Number(charge.amount)] : []);
+    expect(typesOf(`payment-${paymentId}`).filter((type) => type === 'PaymentRefunded')).toHaveLength(refunded ? 1 : 0);
+  }
+  expect(refunds.length).toBeLessThanOrEqual(succeeded.length);
+  // A subscription only for a completed registration (never for a compensated one).
+  expect(hasSubscription).toBe(scenario.outcome === 'completed');
+}
+
+describe('registration saga crash injection: embedded (PGlite)', () => {
+  let root: string;
+  const backend = embeddedBackend(() => root);
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'tributary-crash-templates-'));
+    const t=performance.now(); await createEmbeddedTemplates(root); console.log('[timing] templates', (performance.now()-t)/1000);
+  }, START_TIMEOUT_MS);
+  afterAll(async () => {
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it.each(EMBEDDED_SCENARIOS.map(label))('$name', (scenario) => crashAndRecover(backend, scenario), CASE_TIMEOUT_MS);
+});
+
+describe('registration saga crash injection: PostgreSQL (embedded bus)', async () => {
+  const skip = !(await postgresAvailable());
+  it.skipIf(skip).each(POSTGRES_SCENARIOS.map(label))('$name', (scenario) => crashAndRecover(postgresBackend, scenario), CASE_TIMEOUT_MS);
+});
