@@ -209,7 +209,6 @@ interface RegistrationView {
 }
 
 async function crashAndRecover(backend: Backend, scenario: Scenario): Promise<void> {
-  const t0=performance.now(); let last=t0; const T=(w:string)=>{const n=performance.now(); console.log(`[timing] ${scenario.boundary} ${w} +${((n-last)/1000).toFixed(1)}s`); last=n;};
   const setup = await backend.prepare(scenario);
   const key = `crash-${randomUUID()}`;
   const payload = { email: `crash-${randomUUID()}@example.com`, name: 'Crash Test', planId: 'pro-monthly', paymentMethod: scenario.card };
@@ -218,10 +217,8 @@ async function crashAndRecover(backend: Backend, scenario: Scenario): Promise<vo
   let restarted: PlatformProcess | undefined;
   try {
     // 1. The request dies with the process, at the boundary.
-    T('prepared');
     crashing = await startPlatformProcess({ ...env, SAGA_CRASH_AT: scenario.boundary });
     await waitReady(crashing);
-    T('crashing ready');
     await setup.beforeRequest();
     const first = await register(crashing, payload, key).then(
       async (response) => new Error(`the process did not crash at ${scenario.boundary}: it answered ${response.status} ${await response.text()}`),
@@ -233,10 +230,8 @@ async function crashAndRecover(backend: Backend, scenario: Scenario): Promise<vo
 
     // 2. Restart on the same data, without the crash; the retried request joins the saga, which
     // recovery takes over once the dead process's lease has expired.
-    T('crashed');
     restarted = await startPlatformProcess({ ...env, SAGA_CRASH_AT: '', REGISTER_WAIT_MS: '60000' });
     await waitReady(restarted);
-    T('restarted ready');
     const retried = await register(restarted, payload, key);
     const answer = (await retried.json()) as { registrationId: string; declineCode?: string; status: unknown };
     expect(retried.status, JSON.stringify(answer)).toBe(scenario.status);
@@ -244,7 +239,6 @@ async function crashAndRecover(backend: Backend, scenario: Scenario): Promise<vo
     const { registrationId } = answer;
     expect(registrationId).toEqual(expect.any(String));
 
-    T('retried answered');
     const view = await waitFor(
       'the registration to end',
       async () => {
@@ -263,10 +257,8 @@ async function crashAndRecover(backend: Backend, scenario: Scenario): Promise<vo
     expect(await restarted.stop('SIGTERM')).toBe(0);
 
     // 3. The invariants, read from the store itself.
-    T('restarted stopped');
     const db = await setup.open();
     try {
-    T('db opened');
       await checkInvariants(db, scenario, registrationId);
     } finally {
       await db.close();
@@ -347,7 +339,7 @@ describe('registration saga crash injection: embedded (PGlite)', () => {
   const backend = embeddedBackend(() => root);
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'tributary-crash-templates-'));
-    const t=performance.now(); await createEmbeddedTemplates(root); console.log('[timing] templates', (performance.now()-t)/1000);
+    await createEmbeddedTemplates(root);
   }, START_TIMEOUT_MS);
   afterAll(async () => {
     if (root) await rm(root, { recursive: true, force: true });
