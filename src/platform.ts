@@ -28,7 +28,7 @@ import { registrationRoutes } from './http/routes/registrations.ts';
 import { tokenSecret } from './http/token-secret.ts';
 import { sagaMigrations } from './kernel/saga/migrations.ts';
 import { SagaOrchestrator } from './kernel/saga/saga-orchestrator.ts';
-import { gatewayMigrations, SimulatedGateway, TEST_PAYMENT_METHODS, type PaymentGateway } from './services/payments/gateway/index.ts';
+import { gatewayMigrations, HttpGateway, SimulatedGateway, TEST_PAYMENT_METHODS, type PaymentGateway } from './services/payments/gateway/index.ts';
 import { loadPlans } from './services/plans/index.ts';
 import { registrationSaga, type RegistrationFaults } from './services/registration/registration-saga.ts';
 import { registrationMigrations } from './services/registration/migrations.ts';
@@ -91,7 +91,9 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     : new EmbeddedBus({ store, catalog, clock, log });
   const plans = await loadPlans(config.plansFile);
   // The simulator keeps its charges in the platform's database, so a restarted process still knows them.
-  const gateway = new SimulatedGateway({ clock, store: db });
+  const gateway: PaymentGateway = config.gateway.url
+    ? new HttpGateway({ baseUrl: config.gateway.url, apiKey: config.gateway.apiKey, timeoutMs: config.gateway.timeoutMs })
+    : new SimulatedGateway({ clock, store: db });
   const crashAt = config.clock === 'test' ? config.sagaCrashAt : undefined;
   const sagas = new SagaOrchestrator({
     db,

@@ -7,13 +7,14 @@ import { DataDirInUseError } from '../kernel/db/open-database.ts';
 import { silentLogger } from '../kernel/logger.ts';
 import { migrations, startPlatform } from '../platform.ts';
 import { reactions } from '../reactions/index.ts';
-import { serve } from './serve.ts';
+import { serve, serveGateway } from './serve.ts';
 
 const USAGE = `Usage: tributary <command> [options]
 
 Commands:
   start                      run the platform: HTTP API, bus, relay and consumers (default)
   migrate                    apply the database migrations and exit
+  gateway                    run the payment gateway simulator as its own HTTP service (GATEWAY_PORT)
   dlq list [--consumer C]    list pending dead letters
   dlq replay <consumer>      run a consumer's dead letters through its handler again
   help                       this text
@@ -52,6 +53,8 @@ async function run(argv: string[]): Promise<void> {
   switch (command) {
     case 'start':
       return serve(config);
+    case 'gateway':
+      return serveGateway(config);
     case 'migrate':
       return withPlatform(config, async (platform) => {
         const applied = await migrate(platform.db, migrations);

@@ -1,4 +1,9 @@
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../kernel/config.ts';
+import { openDatabase } from '../kernel/db/open-database.ts';
+import { createLogger } from '../kernel/logger.ts';
+import { startGatewayService } from '../services/payments/gateway/index.ts';
 import { startPlatform } from '../platform.ts';
 
 /** Runs the whole platform in this process until SIGTERM or SIGINT, then stops gracefully. */
@@ -13,4 +18,19 @@ export async function serve(config: Config): Promise<void> {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** The payment gateway simulator as its own service (distributed mode), its charges in DATABASE_URL or DATA_DIR. */
+export async function serveGateway(config: Config): Promise<void> {
+  const log = createLogger(config.logLevel);
+  const db = await openDatabase({ ...config, dataDir: join(config.dataDir, 'gateway') });
+  const service = await startGatewayService({ db, host: config.host, port: config.gateway.port, apiKey: config.gateway.apiKey, logger: log as FastifyBaseLogger });
+  log.info({ address: service.url }, `payment gateway simulator listening on ${service.url}`);
+  const stop = async () => {
+    await service.stop();
+    await db.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
 }

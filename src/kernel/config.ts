@@ -44,6 +44,10 @@ export const configSchema = z.object({
     .transform((value) => value.split(',').map(Number))
     .refine((days) => days.every((day, i) => i === 0 || day > days[i - 1]!), 'must be increasing')
     .describe('days after a declined renewal on which it is retried; then the subscription is cancelled'),
+  PAYMENT_GATEWAY_URL: url(['http:', 'https:']).optional().describe('payment gateway service (tributary gateway); unset = the built-in simulator in this process'),
+  PAYMENT_GATEWAY_API_KEY: z.string().min(16, 'must be at least 16 characters').optional().describe('bearer key between the platform and its gateway service'),
+  PAYMENT_GATEWAY_TIMEOUT_MS: positiveInt(10_000).describe('how long to wait for the gateway before a charge counts as ambiguous'),
+  GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(4010).describe('port of `tributary gateway`'),
   SAGA_CRASH_AT: z.string().regex(/^[\w-]+:(run|compensate):(before-effect|after-effect|after-checkpoint)$/, 'must be step:run|compensate:before-effect|after-effect|after-checkpoint').optional().describe('tests only (with CLOCK=test): kill the process with SIGKILL at this saga step boundary'),
 });
 
@@ -66,6 +70,7 @@ export interface Config {
   registerRateLimit: number;
   sagaCrashAt: string | undefined;
   dunningDays: number[];
+  gateway: { url: string | undefined; apiKey: string | undefined; timeoutMs: number; port: number };
 }
 
 /** A configuration value that cannot start the platform; its message is one line for the operator. */
@@ -107,6 +112,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     registerRateLimit: value.REGISTER_RATE_LIMIT,
     sagaCrashAt: value.SAGA_CRASH_AT,
     dunningDays: value.DUNNING_DAYS,
+    gateway: { url: value.PAYMENT_GATEWAY_URL, apiKey: value.PAYMENT_GATEWAY_API_KEY, timeoutMs: value.PAYMENT_GATEWAY_TIMEOUT_MS, port: value.GATEWAY_PORT },
   };
 }
 

@@ -21,10 +21,11 @@ export interface PlatformProcess {
 }
 
 /** `npm start` as a user runs it: a real process, configured by environment variables only. */
-export async function startPlatformProcess(env: Record<string, string>, options: { waitForHealth?: boolean } = {}): Promise<PlatformProcess> {
+export async function startPlatformProcess(env: Record<string, string>, options: { waitForHealth?: boolean; command?: 'start' | 'gateway' } = {}): Promise<PlatformProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], {
-    env: { ...process.env, LOG_LEVEL: 'info', PORT: String(port), ...env },
+  const command = options.command ?? 'start';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', command], {
+    env: { ...process.env, LOG_LEVEL: 'info', PORT: String(port), GATEWAY_PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
