@@ -20,7 +20,8 @@ import { OutboxRelay } from './kernel/outbox/outbox-relay.ts';
 import { retryForever } from './kernel/retry-forever.ts';
 import { EventStore } from './kernel/store/event-store.ts';
 import { eventStoreMigrations } from './kernel/store/migrations.ts';
-import { reactions } from './reactions/index.ts';
+import { reactionConsumers, reactionMigrations, reactionModules } from './reactions/index.ts';
+import type { ReactionDeps } from './reactions/reaction-module.ts';
 import { hostname } from 'node:os';
 import { CustomerTokens, registerAuth } from './http/auth.ts';
 import { plansRoutes } from './http/routes/plans.ts';
@@ -41,7 +42,7 @@ import { subscriptionMigrations } from './services/subscriptions/migrations.ts';
 import { RenewalScheduler } from './services/subscriptions/renewal-scheduler.ts';
 import { SubscriptionService } from './services/subscriptions/subscription-service.ts';
 
-export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...subscriptionMigrations];
+export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...subscriptionMigrations, ...reactionMigrations()];
 
 export interface Platform {
   config: Config;
@@ -113,6 +114,10 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
 
   const relay = bus instanceof KafkaBus ? new OutboxRelay({ store, catalog, publisher: bus, clock, log }) : undefined;
 
+  const reactionDeps: ReactionDeps = { config, db, store, catalog, clock, log };
+  const consumers = options.consumers ?? reactionConsumers(reactionDeps);
+  const stoppers: (() => Promise<void>)[] = [];
+
   const http = await buildHttpApp({
     log,
     checks: [
@@ -127,6 +132,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       subscriptionRoutes(subscriptionService),
       customerRoutes({ store, subscriptions: subscriptionService, isKnownPaymentMethod }),
       ...(clockService ? [adminClockRoutes({ clock, clockService })] : []),
+      ...reactionModules.flatMap((module) => (module.routes ? [module.routes(reactionDeps)] : [])),
     ],
   });
 
@@ -149,7 +155,8 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
         .catch((error: unknown) => log.error({ err: error }, 'renewal scheduler failed'))
         .finally(() => (scheduling = undefined));
     }, 1_000);
-    for (const consumer of options.consumers ?? reactions) {
+    for (const module of reactionModules) if (module.start) stoppers.push(module.start(reactionDeps));
+    for (const consumer of consumers) {
       if (shutdown.signal.aborted) return;
       const runner = new ConsumerRunner(consumer, {
         db,
@@ -203,6 +210,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
         await started.catch(() => {});
         await Promise.all(subscriptions.map((subscription) => subscription.stop()));
         await relay?.stop();
+        await Promise.all(stoppers.map((stop) => stop()));
         await db.close();
       })();
       return stopping;

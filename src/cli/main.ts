@@ -6,7 +6,7 @@ import { migrate } from '../kernel/db/migrate.ts';
 import { DataDirInUseError } from '../kernel/db/open-database.ts';
 import { silentLogger } from '../kernel/logger.ts';
 import { migrations, startPlatform } from '../platform.ts';
-import { reactions } from '../reactions/index.ts';
+import { reactionConsumers } from '../reactions/index.ts';
 import { serve, serveGateway } from './serve.ts';
 
 const USAGE = `Usage: tributary <command> [options]
@@ -72,9 +72,10 @@ async function run(argv: string[]): Promise<void> {
         });
       }
       if (action === 'replay' && consumer) {
-        const definition = reactions.find((reaction) => reaction.name === consumer);
-        if (!definition) throw new UsageError(`unknown consumer: ${consumer} (known: ${reactions.map((r) => r.name).join(', ') || 'none'})`);
         return withPlatform(config, async (platform) => {
+          const reactions = reactionConsumers({ config, db: platform.db, store: platform.store, catalog: platform.catalog, clock: platform.clock, log: silentLogger });
+          const definition = reactions.find((reaction) => reaction.name === consumer);
+          if (!definition) throw new UsageError(`unknown consumer: ${consumer} (known: ${reactions.map((r) => r.name).join(', ') || 'none'})`);
           const runner = new ConsumerRunner(definition, { ...platform, log: silentLogger, retry: config.retry });
           const report = await replayDeadLetters(runner, platform.deadLetters);
           console.log(`${consumer}: ${report.replayed} replayed, ${report.failed.length} failed again`);

@@ -282,13 +282,19 @@ export class SagaOrchestrator {
   /** Records a step's outcome (and the saga's new state or status) only while this process holds the lease. */
   private async finishStep(sagaId: string, step: string, phase: string, status: 'completed' | 'failed', error: string | null, change: { state?: object; status?: SagaStatus; failure?: StepFailure }, tx: Sql = this.options.db): Promise<void> {
     const now = this.options.clock.now();
+    // One statement, so atomic even outside a transaction (external steps, the switch to
+    // compensating): a crash never leaves the saga's new state with its step still `started`.
     const { rowCount } = await tx.query(
-      `update sagas set state = state || $3, status = coalesce($4, status), failure = coalesce($5, failure), updated_at = $6
-       where id = $1 and lease_owner = $2`,
-      [sagaId, this.options.owner, JSON.stringify(change.state ?? {}), change.status ?? null, change.failure ? JSON.stringify(change.failure) : null, now],
+      `with saga as (
+         update sagas set state = state || $3, status = coalesce($4, status), failure = coalesce($5, failure), updated_at = $6
+         where id = $1 and lease_owner = $2
+         returning id
+       )
+       update saga_steps set status = $9, finished_at = $6, error = coalesce($10, error)
+       where saga_id = (select id from saga) and step = $7 and phase = $8`,
+      [sagaId, this.options.owner, JSON.stringify(change.state ?? {}), change.status ?? null, change.failure ? JSON.stringify(change.failure) : null, now, step, phase, status, error],
     );
     if (rowCount === 0) throw new LeaseLostError();
-    await tx.query(`update saga_steps set status = $4, finished_at = $5, error = coalesce($6, error) where saga_id = $1 and step = $2 and phase = $3`, [sagaId, step, phase, status, now, error]);
   }
 
   private async setStatus(id: string, status: SagaStatus): Promise<void> {

@@ -1,4 +1,5 @@
 import { customerDecider } from '../../domain/customer/decider.ts';
+import { NotFoundError } from '../../domain/errors.ts';
 import { paymentDecider } from '../../domain/payment/decider.ts';
 import { subscriptionDecider } from '../../domain/subscription/decider.ts';
 import type { Clock } from '../../kernel/clock.ts';
@@ -110,6 +111,18 @@ export function registrationSaga(deps: { store: EventStore; gateway: PaymentGate
           await tx!.query('insert into payment_methods (customer_id, token) values ($1, $2) on conflict (customer_id) do nothing', [state.customerId, state.paymentMethod]);
           await reschedule(tx!, state.subscriptionId, subscription);
           return { ok: {} };
+        },
+        async compensate({ state }, tx) {
+          // A later step failed (register-customer): the subscription must not stay active, and renew, for a deleted customer.
+          let cancelled;
+          try {
+            ({ state: cancelled } = await handleCommand(store, subscriptionDecider, subscriptionStream(state.subscriptionId), { type: 'CancelSubscription', data: { subscriptionId: state.subscriptionId, atPeriodEnd: false, reason: 'registration_failed', requestedAt: now() } }, { tx, metadata: metadata(state) }));
+          } catch (error) {
+            // This step itself failed (its transaction rolled back): there is no subscription to cancel.
+            if (error instanceof NotFoundError) return;
+            throw error;
+          }
+          await reschedule(tx!, state.subscriptionId, cancelled);
         },
       },
       {

@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import type { EventCatalog } from '../kernel/catalog/catalog.ts';
+import type { Clock } from '../kernel/clock.ts';
+import type { Config } from '../kernel/config.ts';
+import type { ConsumerDefinition } from '../kernel/consumers/consumer.ts';
+import type { Database } from '../kernel/db/database.ts';
+import type { Migration } from '../kernel/db/migrate.ts';
+import type { Logger } from '../kernel/logger.ts';
+import type { EventStore } from '../kernel/store/event-store.ts';
+
+/** What a reaction module gets from the platform. */
+export interface ReactionDeps {
+  config: Config;
+  db: Database;
+  store: EventStore;
+  catalog: EventCatalog;
+  clock: Clock;
+  log: Logger;
+}
+
+/**
+ * A group of consumers with their tables and their API (email, billing, audit...): the platform
+ * migrates its tables, subscribes its consumers (one consumer group each) and serves its routes.
+ */
+export interface ReactionModule {
+  name: string;
+  migrations: Migration[];
+  consumers(deps: ReactionDeps): ConsumerDefinition[];
+  /** Routes of its API; `requireAdmin`/`requireOwner` from src/http/auth.ts guard them. */
+  routes?(deps: ReactionDeps): (app: FastifyInstance) => void;
+  /** Background work (e.g. scheduled checks); returns how to stop it. */
+  start?(deps: ReactionDeps): () => Promise<void>;
+}
