@@ -19,6 +19,8 @@ export const sagaMigrations: Migration[] = [
       create index sagas_unfinished on sagas (lease_until) where status in ('running', 'compensating');
 
       create table saga_steps (
+        -- the order steps were first started in (their times come from the clock, which a test may hold still)
+        seq bigint generated always as identity,
         saga_id text not null references sagas (id),
         step text not null,
         phase text not null,

@@ -93,7 +93,7 @@ export class SagaOrchestrator {
     const row = rows[0];
     if (!row) return null;
     const steps = await this.options.db.query<{ step: string; phase: 'run' | 'compensate'; status: StepRecord['status']; attempts: number; started_at: Date | null; finished_at: Date | null; error: string | null }>(
-      'select * from saga_steps where saga_id = $1 order by started_at nulls last, phase desc',
+      'select * from saga_steps where saga_id = $1 order by seq',
       [id],
     );
     return {
