@@ -8,6 +8,7 @@ import { eventStoreMigrations } from '../../src/kernel/store/migrations.ts';
 import type { Backend, StoreFixture } from '../support/open-store.ts';
 import { openStore } from '../support/open-store.ts';
 import { thing } from '../support/test-catalog.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const stream = () => `thing-${uuidv7()}`;
 
@@ -148,7 +149,11 @@ export function eventStoreContract(backend: Backend, available: () => Promise<bo
     it.skipIf(skip)('reads the global log in batches, every event exactly once, in order', async () => {
       const ids = [stream(), stream(), stream()];
       for (let n = 0; n < 30; n++) await fixture.store.append(ids[n % 3]!, [thing(`c${n % 3}`, n)]);
-      const all = await readWholeLog(fixture, 7);
+      // Any transaction still open in the cluster (another test's) holds the reader back for a moment.
+      const all = await waitFor('the whole log', async () => {
+        const log = await readWholeLog(fixture, 7);
+        return log.filter((event) => ids.includes(event.streamId)).length === 30 ? log : null;
+      });
       const positions = all.map((event) => event.position);
       expect(new Set(positions).size).toBe(positions.length);
       const ours = all.filter((event) => ids.includes(event.streamId));
