@@ -1,0 +1,448 @@
+/**
+ * POST /register over HTTP, 16 concurrent clients, each figure beside a baseline in the same run:
+ * `npm run bench:register`.
+ *
+ * - The platform runs as `npm start` does (a child process, configured by environment only):
+ *   embedded (PGlite + the embedded bus), PostgreSQL with the embedded bus, and PostgreSQL + Kafka
+ *   (the outbox relay) when `scripts/kafka/start.sh` gives a broker (or KAFKA_BROKERS is set).
+ * - The baseline is a plain Fastify handler (this file, in a child process of its own) that makes
+ *   the same database writes in one transaction, with no saga machinery: the idempotency key, the
+ *   email row, the gateway's charge row, the four events through `append_events` (the same
+ *   EventStore, so the same validation and SQL), and the renewal bookkeeping rows.
+ * - Database round trips per saga step: the platform in this process, its Database's
+ *   query/exec/transaction wrapped to count the statements of each registration (attributed with
+ *   AsyncLocalStorage, so background pollers are not counted); a transaction counts BEGIN and COMMIT.
+ *
+ * Clients use node:http with a keep-alive agent, unique emails and Idempotency-Keys; the rate limit
+ * is raised with REGISTER_RATE_LIMIT. PostgreSQL: TEST_DATABASE_URL, a fresh schema per server,
+ * dropped after. Env: BENCH_SECONDS (10), BENCH_CONCURRENCY (16), BENCH_COUNT_N (200).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { Admin } from '@platformatic/kafka';
+import Fastify from 'fastify';
+import pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { seedEvents } from '../src/domain/events/index.ts';
+import { EventCatalog } from '../src/kernel/catalog/catalog.ts';
+import { systemClock } from '../src/kernel/clock.ts';
+import { loadConfig } from '../src/kernel/config.ts';
+import type { Database, Sql } from '../src/kernel/db/database.ts';
+import { migrate } from '../src/kernel/db/migrate.ts';
+import { openPglite } from '../src/kernel/db/pglite.ts';
+import { openPostgres } from '../src/kernel/db/postgres.ts';
+import { silentLogger } from '../src/kernel/logger.ts';
+import { EventStore } from '../src/kernel/store/event-store.ts';
+import { migrations, startPlatform } from '../src/platform.ts';
+import { loadPlans } from '../src/services/plans/index.ts';
+import { freePort, startPlatformProcess, type PlatformProcess } from '../test/support/platform-process.ts';
+import { TEST_DATABASE_URL, uniqueName } from '../test/support/postgres.ts';
+import { waitFor } from '../test/support/wait-for.ts';
+import { fmtInt, fmtMs, fmtRatio, machine, percentile, printTable, verdict } from './support.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_MS = 2_000;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const COUNT_N = Number(process.env.BENCH_COUNT_N ?? 200);
+const SAGA_STEPS = 4;
+const PLAN_ID = 'pro-monthly';
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const GOAL_RATE = 1_000;
+const GOAL_P99_MS = 50;
+const GOAL_TRIPS_PER_STEP = 1;
+
+// ---------------------------------------------------------------------------------------------
+// The baseline server: `tsx bench/register.ts --baseline` (env BASELINE_DATA_DIR or BASELINE_DATABASE_URL + BASELINE_SCHEMA).
+
+async function serveBaseline(): Promise<void> {
+  const db: Database = process.env.BASELINE_DATABASE_URL
+    ? await openPostgres({ url: process.env.BASELINE_DATABASE_URL, schema: process.env.BASELINE_SCHEMA, poolSize: 20 })
+    : await openPglite(process.env.BASELINE_DATA_DIR!);
+  await migrate(db, migrations);
+  const tables = new Set((await db.query<{ name: string }>(`select table_name as name from information_schema.tables where table_schema = current_schema()`)).rows.map((row) => row.name));
+  const store = new EventStore(db, new EventCatalog(seedEvents), systemClock);
+  const plans = await loadPlans(undefined);
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+
+  app.post('/register', async (request, reply) => {
+    const body = request.body as { email: string; name: string; planId: string; paymentMethod: string };
+    const plan = plans.require(body.planId);
+    const key = String(request.headers['idempotency-key'] ?? randomUUID());
+    const [registrationId, customerId, paymentId, subscriptionId] = [uuidv7(), uuidv7(), uuidv7(), uuidv7()];
+    const now = new Date().toISOString();
+    const metadata = { correlationId: registrationId, causationId: null, actor: `registration:${registrationId}` };
+    const chargeId = `ch_${randomBytes(12).toString('hex')}`;
+    const position = await db.transaction(async (tx) => {
+      await tx.query('insert into idempotency_keys (key, request_hash, registration_id, created_at) values ($1, $2, $3, $4)', [key, 'baseline', registrationId, now]);
+      await tx.query('insert into customer_emails (email, customer_id) values ($1, $2)', [body.email.toLowerCase(), customerId]);
+      await tx.query(
+        `insert into gateway_charges (idempotency_key, charge_id, status, amount, currency, customer_id, description, payment_method, brand, last4, created_at)
+         values ($1, $2, 'succeeded', $3, $4, $5, $6, $7, 'visa', '4242', $8)`,
+        [`${registrationId}:charge`, chargeId, plan.amount, plan.currency, customerId, `Registration ${registrationId}`, body.paymentMethod, now],
+      );
+      await store.append(`customer-${customerId}`, [{ type: 'CustomerCreated', data: { customerId, email: body.email, name: body.name, planId: plan.id, createdAt: now }, metadata }], { tx, expectedVersion: 0 });
+      await store.append(
+        `payment-${paymentId}`,
+        [{ type: 'PaymentProcessed', data: { paymentId, customerId, subscriptionId: null, amount: plan.amount, currency: plan.currency, purpose: 'registration', periodIndex: 0, paymentMethod: { brand: 'visa', last4: '4242', tokenId: body.paymentMethod }, gatewayReference: chargeId, processedAt: now }, metadata }],
+        { tx, expectedVersion: 0 },
+      );
+      const end = new Date(Date.now() + 30 * 24 * 3600_000).toISOString();
+      await store.append(
+        `subscription-${subscriptionId}`,
+        [{ type: 'SubscriptionCreated', data: { subscriptionId, customerId, planId: plan.id, price: { amount: plan.amount, currency: plan.currency }, interval: plan.interval, currentPeriod: { start: now, end }, createdAt: now }, metadata }],
+        { tx, expectedVersion: 0 },
+      );
+      if (tables.has('payment_methods')) await tx.query('insert into payment_methods (customer_id, token) values ($1, $2)', [customerId, body.paymentMethod]);
+      if (tables.has('subscription_timers')) await tx.query('insert into subscription_timers (subscription_id, due_at) values ($1, $2)', [subscriptionId, end]);
+      const registered = await store.append(`customer-${customerId}`, [{ type: 'CustomerRegistered', data: { customerId, email: body.email, name: body.name, planId: plan.id, registeredAt: now }, metadata }], { tx, expectedVersion: 1 });
+      return registered.position;
+    });
+    return reply.code(201).header('location', `/customers/${customerId}`).send({ registrationId, customerId, subscriptionId, paymentId, status: 'completed', position });
+  });
+  app.get('/ready', async () => ({ status: 'ready' }));
+  const port = Number(process.env.PORT);
+  await app.listen({ port, host: '127.0.0.1' });
+  const stop = async () => {
+    await app.close();
+    await db.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+}
+
+/** The platform as `serve` runs it, but without its reactions (no consumer competes for the CPU): `tsx bench/register.ts --platform-without-reactions`. */
+async function servePlatformWithoutReactions(): Promise<void> {
+  const config = loadConfig();
+  const platform = await startPlatform(config, { consumers: [] });
+  await platform.http.listen({ port: config.port, host: config.host });
+  process.once('SIGTERM', () => void platform.stop().then(() => process.exit(0)));
+}
+
+/** This file as a server (`mode`: --baseline or --platform-without-reactions) in a child process. */
+async function startBenchProcess(mode: string, env: Record<string, string>): Promise<PlatformProcess> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/register.ts', mode], { env: { ...process.env, PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${mode} on ${url}`, async () => {
+    if (child.exitCode !== null) throw new Error(`${mode} exited: ${output}`);
+    return (await fetch(`${url}/ready`)).ok;
+  }, 120_000);
+  return {
+    url,
+    child,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load: CONCURRENCY clients, each with its own request in flight, for SECONDS after a warm-up.
+
+interface LoadResult {
+  rate: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  other: Map<number, number>;
+}
+
+const post = (agent: http.Agent, url: URL, body: string, key: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const request = http.request(
+      { agent, hostname: url.hostname, port: url.port, path: '/register', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'idempotency-key': key } },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+
+async function load(baseUrl: string): Promise<LoadResult> {
+  const url = new URL(baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const run = randomBytes(4).toString('hex');
+  let next = 0;
+  let measuring = false;
+  let stopping = false;
+  const latencies: number[] = [];
+  const other = new Map<number, number>();
+  const client = async () => {
+    while (!stopping) {
+      const n = next++;
+      const body = JSON.stringify({ email: `bench-${run}-${n}@example.com`, name: `Bench ${n}`, planId: PLAN_ID, paymentMethod: 'pm_card_visa' });
+      const started = performance.now();
+      const status = await post(agent, url, body, `bench-${run}-${n}`).catch(() => 0);
+      if (!measuring) continue;
+      if (status === 201) latencies.push(performance.now() - started);
+      else other.set(status, (other.get(status) ?? 0) + 1);
+    }
+  };
+  const clients = Array.from({ length: CONCURRENCY }, client);
+  await sleep(WARMUP_MS);
+  measuring = true;
+  const start = performance.now();
+  await sleep(SECONDS * 1000);
+  measuring = false;
+  const elapsed = performance.now() - start;
+  stopping = true;
+  await Promise.all(clients);
+  agent.destroy();
+  return { rate: (latencies.length * 1000) / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), ok: latencies.length, other };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backends: where each server keeps its data.
+
+const cleanups: (() => Promise<unknown>)[] = [];
+
+const tempDir = async (prefix: string) => {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+};
+
+const adminQuery = async (sql: string) => {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+};
+
+const freshSchema = async () => {
+  const schema = uniqueName('bench');
+  await adminQuery(`create schema ${schema}`);
+  cleanups.push(() => adminQuery(`drop schema if exists ${schema} cascade`));
+  return schema;
+};
+
+const postgresUrl = (schema: string) => `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`;
+
+async function kafkaBrokers(): Promise<string | null> {
+  if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS;
+  try {
+    await promisify(execFile)('bash', ['scripts/kafka/start.sh'], { timeout: 600_000 });
+    return `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
+  } catch (error) {
+    console.warn(`no Kafka broker (${(error as Error).message.split('\n')[0]}): the PostgreSQL + Kafka row is skipped`);
+    return null;
+  }
+}
+
+const common = { ADMIN_TOKEN, LOG_LEVEL: 'warn', REGISTER_RATE_LIMIT: '100000000', KAFKA_BROKERS: '', DATABASE_URL: '', SAGA_CRASH_AT: '' };
+
+// ---------------------------------------------------------------------------------------------
+// Round trips: the platform in this process, its Database wrapped.
+
+type Counter = Map<string, number>;
+
+const classify = (text: string): string => {
+  if (/\b(sagas|saga_steps)\b/.test(text)) return /^\s*select/i.test(text) ? 'saga state reads (select sagas, saga_steps)' : 'saga state writes (start, lease, step start/finish, status)';
+  if (/append_events/.test(text)) return 'event append (append_events)';
+  if (/\bfrom events\b/.test(text)) return 'stream reads (deciders)';
+  if (/gateway_/.test(text)) return 'payment gateway simulator (gateway_charges)';
+  if (/idempotency_keys|customer_emails/.test(text)) return 'registration service (key, email)';
+  if (/payment_methods|subscription_timers/.test(text)) return 'renewal bookkeeping';
+  if (text === 'BEGIN' || text === 'COMMIT') return 'transaction BEGIN/COMMIT';
+  return 'other';
+};
+
+function instrument(db: Database, context: AsyncLocalStorage<Counter>): void {
+  const count = (text: string) => {
+    const counter = context.getStore();
+    if (!counter) return;
+    const kind = classify(text);
+    counter.set(kind, (counter.get(kind) ?? 0) + 1);
+  };
+  const wrap = (sql: Sql): Sql => ({
+    query: ((text: string, params?: unknown[]) => (count(text), sql.query(text, params))) as Sql['query'],
+    exec: (text: string) => (count(text), sql.exec(text)),
+  });
+  const { query, exec, transaction } = { query: db.query.bind(db), exec: db.exec.bind(db), transaction: db.transaction.bind(db) };
+  // Every service holds this very object: replacing its methods counts everyone's statements.
+  const mutable = db as { -readonly [K in keyof Database]: Database[K] };
+  mutable.query = ((text: string, params?: unknown[]) => (count(text), query(text, params))) as Database['query'];
+  mutable.exec = (text: string) => (count(text), exec(text));
+  mutable.transaction = ((fn: (tx: Sql) => Promise<unknown>) => {
+    count('BEGIN');
+    count('COMMIT');
+    return transaction((tx) => fn(wrap(tx)));
+  }) as Database['transaction'];
+}
+
+async function countRoundTrips(env: Record<string, string>): Promise<{ perRegistration: Counter; n: number }> {
+  const platform = await startPlatform(loadConfig({ ...common, LOG_LEVEL: 'silent', ...env }), { log: silentLogger, consumers: [] });
+  try {
+    await platform.started;
+    const context = new AsyncLocalStorage<Counter>();
+    instrument(platform.db, context);
+    const total: Counter = new Map();
+    const run = randomBytes(4).toString('hex');
+    for (let n = 0; n < COUNT_N; n++) {
+      const counter: Counter = new Map();
+      // What the POST /register handler calls (the HTTP layer itself makes no statement); called
+      // directly because Fastify's inject does not keep the caller's async context.
+      const registration = await context.run(counter, () =>
+        platform.registrations.register(
+          { email: `count-${run}-${n}@example.com`, name: `Count ${n}`, planId: PLAN_ID, paymentMethod: 'pm_card_visa' },
+          { idempotencyKey: `count-${run}-${n}`, waitMs: 30_000, correlationId: `count-${n}` },
+        ),
+      );
+      if (registration.status !== 'completed') throw new Error(`registration ${n}: ${registration.status}`);
+      for (const [kind, value] of counter) total.set(kind, (total.get(kind) ?? 0) + value);
+    }
+    if (total.size === 0) throw new Error('no statement was attributed to the registrations');
+    return { perRegistration: new Map([...total].map(([kind, value]) => [kind, value / COUNT_N])), n: COUNT_N };
+  } finally {
+    await platform.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Row {
+  backend: string;
+  server: string;
+  result: LoadResult | null;
+  baseline: LoadResult | null;
+  note?: string;
+}
+
+async function measure(start: () => Promise<PlatformProcess>): Promise<LoadResult> {
+  const server = await start();
+  try {
+    await waitFor('/ready', async () => (await fetch(`${server.url}/ready`)).ok, 120_000);
+    return await load(server.url);
+  } finally {
+    await server.stop('SIGTERM');
+  }
+}
+
+const describeOther = (result: LoadResult) => [...result.other].map(([status, count]) => `${count}×${status || 'error'}`).join(', ') || '0';
+
+async function main(): Promise<void> {
+  const brokers = await kafkaBrokers();
+  const targets: { backend: string; platform: () => Promise<Record<string, string>>; withoutReactions: boolean }[] = [
+    { backend: 'embedded (PGlite, embedded bus)', platform: async () => ({ DATA_DIR: await tempDir('bench-register-') }), withoutReactions: true },
+    { backend: 'PostgreSQL (embedded bus)', platform: async () => ({ DATA_DIR: await tempDir('bench-register-'), DATABASE_URL: postgresUrl(await freshSchema()) }), withoutReactions: true },
+  ];
+  if (brokers) {
+    targets.push({
+      backend: 'PostgreSQL + Kafka (outbox relay)',
+      platform: async () => {
+        const prefix = `bench-${randomBytes(4).toString('hex')}.`;
+        cleanups.push(async () => {
+          const admin = new Admin({ clientId: 'bench-cleanup', bootstrapBrokers: brokers.split(',') });
+          const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+          if (topics.length) await admin.deleteTopics({ topics }).catch(() => {});
+          await admin.close();
+        });
+        return { DATA_DIR: await tempDir('bench-register-'), DATABASE_URL: postgresUrl(await freshSchema()), KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix };
+      },
+      withoutReactions: false,
+    });
+  }
+
+  const rows: Row[] = [];
+  try {
+    // Baselines first, one per database.
+    console.error('baseline on PGlite...');
+    const pgliteBaseline = await measure(async () => startBenchProcess('--baseline', { BASELINE_DATA_DIR: join(await tempDir('bench-baseline-'), 'store') }));
+    console.error('baseline on PostgreSQL...');
+    const pgBaseline = await measure(async () => {
+      const schema = await freshSchema();
+      return startBenchProcess('--baseline', { BASELINE_DATABASE_URL: TEST_DATABASE_URL, BASELINE_SCHEMA: schema });
+    });
+    for (const target of targets) {
+      console.error(`platform on ${target.backend}...`);
+      const baseline = target.backend.startsWith('embedded') ? pgliteBaseline : pgBaseline;
+      const result = await measure(async () => startPlatformProcess({ ...common, ...(await target.platform()) }, { waitForHealth: true }));
+      rows.push({ backend: target.backend, server: 'saga (npm start)', result, baseline });
+      if (target.withoutReactions) {
+        console.error(`platform on ${target.backend}, reactions off...`);
+        const bare = await measure(async () => startBenchProcess('--platform-without-reactions', { ...common, ...(await target.platform()) }));
+        rows.push({ backend: target.backend, server: 'saga, reactions off', result: bare, baseline });
+      }
+    }
+    rows.push({ backend: 'embedded (PGlite)', server: 'baseline', result: pgliteBaseline, baseline: pgliteBaseline });
+    rows.push({ backend: 'PostgreSQL', server: 'baseline', result: pgBaseline, baseline: pgBaseline });
+
+    console.error('counting round trips...');
+    const trips = [
+      { backend: 'embedded (PGlite)', ...(await countRoundTrips({ DATA_DIR: await tempDir('bench-count-') })) },
+      { backend: 'PostgreSQL', ...(await countRoundTrips({ DATA_DIR: await tempDir('bench-count-'), DATABASE_URL: postgresUrl(await freshSchema()) })) },
+    ];
+
+    const goalRow = (row: Row) => row.server !== 'baseline' && row.backend.startsWith('PostgreSQL');
+    printTable(
+      `POST /register, ${CONCURRENCY} concurrent clients over HTTP, ${SECONDS} s each`,
+      ['backend', 'server', 'registrations/s', 'p50 ms', 'p99 ms', 'non-201', 'vs baseline (rate)', `goal ≥ ${fmtInt(GOAL_RATE)}/s, p99 < ${GOAL_P99_MS} ms`],
+      rows.map((row) => {
+        const r = row.result!;
+        return [
+          row.backend,
+          row.server,
+          fmtInt(r.rate),
+          fmtMs(r.p50),
+          fmtMs(r.p99),
+          describeOther(r),
+          row.server === 'baseline' ? '—' : fmtRatio(r.rate / row.baseline!.rate),
+          goalRow(row) ? verdict(r.rate >= GOAL_RATE && r.p99 < GOAL_P99_MS) : '—',
+        ];
+      }),
+      [
+        `${await machine()}; client, server and database share the machine.`,
+        'saga (npm start): the platform as `npm start` runs it (child process, LOG_LEVEL=warn), its reactions (emails, audit log) consuming the events on the same cores; saga, reactions off: the same platform with no consumer, so only the saga machinery differs from the baseline.',
+        'baseline: a plain Fastify handler making the same writes in one transaction (idempotency key, email row, gateway charge row, the four events via append_events, renewal rows), no saga.',
+        `each client: unique email and Idempotency-Key, pm_card_visa, plan ${PLAN_ID}; ${WARMUP_MS / 1000} s warm-up not counted; latency of 201 answers only.`,
+        ...(brokers ? [] : ['PostgreSQL + Kafka: no broker, row skipped.']),
+      ],
+    );
+
+    const kinds = [...new Set(trips.flatMap((trip) => [...trip.perRegistration.keys()]))].sort();
+    const sum = (counter: Counter, filter: (kind: string) => boolean = () => true) => [...counter].filter(([kind]) => filter(kind)).reduce((total, [, value]) => total + value, 0);
+    const notGateway = (kind: string) => !kind.startsWith('payment gateway');
+    printTable(
+      `Database round trips per registration (${COUNT_N} registrations, one at a time)`,
+      ['statements', ...trips.map((trip) => trip.backend)],
+      [
+        ...kinds.map((kind) => [kind, ...trips.map((trip) => (trip.perRegistration.get(kind) ?? 0).toFixed(2))]),
+        ['**total per registration**', ...trips.map((trip) => `**${sum(trip.perRegistration).toFixed(1)}**`)],
+        [`**per saga step** (÷ ${SAGA_STEPS})`, ...trips.map((trip) => `**${(sum(trip.perRegistration) / SAGA_STEPS).toFixed(1)}**`)],
+        [`per saga step without the gateway simulator's own statements`, ...trips.map((trip) => (sum(trip.perRegistration, notGateway) / SAGA_STEPS).toFixed(1))],
+        [`goal ≤ ${GOAL_TRIPS_PER_STEP} per step`, ...trips.map((trip) => verdict(sum(trip.perRegistration, notGateway) / SAGA_STEPS <= GOAL_TRIPS_PER_STEP))],
+      ],
+      ['counted by wrapping the Database: each query/exec is one round trip, a transaction adds BEGIN and COMMIT; only statements made on behalf of the registration (AsyncLocalStorage), not the pollers.'],
+    );
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  }
+}
+
+if (process.argv.includes('--baseline')) {
+  await serveBaseline();
+} else if (process.argv.includes('--platform-without-reactions')) {
+  await servePlatformWithoutReactions();
+} else {
+  await main();
+  process.exit(0);
+}
