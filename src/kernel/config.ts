@@ -49,6 +49,11 @@ export const configSchema = z.object({
   PAYMENT_GATEWAY_TIMEOUT_MS: positiveInt(10_000).describe('how long to wait for the gateway before a charge counts as ambiguous'),
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(4010).describe('port of `tributary gateway`'),
   SAGA_CRASH_AT: z.string().regex(/^[\w-]+:(run|compensate):(before-effect|after-effect|after-checkpoint)$/, 'must be step:run|compensate:before-effect|after-effect|after-checkpoint').optional().describe('tests only (with CLOCK=test): kill the process with SIGKILL at this saga step boundary'),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional().describe('SMTP server for email, smtp[s]://[user:pass@]host:port; unset = .eml files in DATA_DIR/mailbox'),
+  EMAIL_FROM: z.string().min(3).default('Tributary <no-reply@tributary.local>').describe('From address of every email'),
+  SMTP_TIMEOUT_MS: positiveInt(10_000).describe('how long to wait for the SMTP server to connect, greet and answer each command'),
+  TAX_RATE_BPS: z.coerce.number().int().min(0).max(10_000).default(0).describe('tax rate of invoices in basis points (2000 = 20%), included in the plan price: tax = round(total * rate / (10000 + rate)), half up'),
+  REVENUE_RECOGNITION_INTERVAL_MS: positiveInt(60_000).describe('how often revenue recognition posts the days earned by the clock (ledger queries catch up first too)'),
 });
 
 export type EnvConfig = z.infer<typeof configSchema>;
@@ -71,6 +76,8 @@ export interface Config {
   sagaCrashAt: string | undefined;
   dunningDays: number[];
   gateway: { url: string | undefined; apiKey: string | undefined; timeoutMs: number; port: number };
+  email: { smtpUrl: string | undefined; from: string; smtpTimeoutMs: number };
+  billing: { taxRateBps: number; recognitionIntervalMs: number };
 }
 
 /** A configuration value that cannot start the platform; its message is one line for the operator. */
@@ -113,6 +120,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sagaCrashAt: value.SAGA_CRASH_AT,
     dunningDays: value.DUNNING_DAYS,
     gateway: { url: value.PAYMENT_GATEWAY_URL, apiKey: value.PAYMENT_GATEWAY_API_KEY, timeoutMs: value.PAYMENT_GATEWAY_TIMEOUT_MS, port: value.GATEWAY_PORT },
+    email: { smtpUrl: value.SMTP_URL, from: value.EMAIL_FROM, smtpTimeoutMs: value.SMTP_TIMEOUT_MS },
+    billing: { taxRateBps: value.TAX_RATE_BPS, recognitionIntervalMs: value.REVENUE_RECOGNITION_INTERVAL_MS },
   };
 }
 

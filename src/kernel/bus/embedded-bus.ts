@@ -49,13 +49,18 @@ export class EmbeddedBus implements Bus {
             await store.appended.wait(this.options.pollIntervalMs ?? 250, abort.signal);
             continue;
           }
-          for (const row of rows) {
-            if (abort.signal.aborted) return;
-            const message = toCloudEvent(row, catalog.get(row.type).topic);
-            message.origin = { position: row.position };
-            const outcome = await runner.process(message);
-            if (outcome === 'interrupted') return;
-            position = { txId: row.tx_id, position: row.position };
+          // The checkpoint is saved once per batch (and on stop): a crash redelivers at most the
+          // batch, and the consumer's inbox drops what it already applied.
+          try {
+            for (const row of rows) {
+              if (abort.signal.aborted) return;
+              const message = toCloudEvent(row, catalog.get(row.type).topic);
+              message.origin = { position: row.position };
+              const outcome = await runner.process(message);
+              if (outcome === 'interrupted') return;
+              position = { txId: row.tx_id, position: row.position };
+            }
+          } finally {
             await this.checkpoints.save(checkpointName, position);
           }
         } catch (error) {

@@ -9,6 +9,7 @@ import { consumerProcessed, deadLetters, handlerDuration, handlerFailures } from
 import type { RecordedEvent } from '../store/envelope.ts';
 import type { ConsumerDefinition } from './consumer.ts';
 import type { DeadLetterStore } from './dead-letter-store.ts';
+import { PermanentError } from './permanent-error.ts';
 import { backoffDelay, type RetryPolicy } from './retry-policy.ts';
 
 export type Outcome = 'processed' | 'duplicate' | 'dead-lettered';
@@ -69,7 +70,7 @@ export class ConsumerRunner {
       } catch (error) {
         handlerFailures.inc({ consumer: this.name });
         const reason = error instanceof Error ? error.message : String(error);
-        if (attempt >= this.deps.retry.maxAttempts) {
+        if (error instanceof PermanentError || attempt >= this.deps.retry.maxAttempts) {
           log.error({ err: error, attempt }, 'handler failed; dead-lettering the event');
           await this.deadLetter(message, reason, false, attempt);
           return 'dead-lettered';

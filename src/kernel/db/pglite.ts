@@ -6,8 +6,12 @@ interface PgliteLike {
   exec(text: string): Promise<unknown>;
 }
 
+// PGlite runs queries on this thread without yielding: give timers and I/O (HTTP) a turn first.
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const sqlOf = (client: PgliteLike): Sql => ({
   async query<Row>(text: string, params?: unknown[]) {
+    await yieldToEventLoop();
     const result = await client.query<Row>(text, params);
     return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
   },

@@ -27,7 +27,8 @@ export const eventStoreMigrations: Migration[] = [
       -- already stored (a retried append is idempotent), insert the rest with the next versions.
       create function append_events(p_stream text, p_expected text, p_events jsonb)
       returns table (out_position bigint, out_version integer, out_event_id uuid, out_tx_id xid8)
-      language plpgsql as $fn$
+      -- A generic plan saved while the table was tiny would scan it whole forever after: plan each call.
+      language plpgsql set plan_cache_mode = force_custom_plan as $fn$
       declare
         current_version integer;
         fresh jsonb;

@@ -1,0 +1,81 @@
+/** Timing, pacing and markdown tables shared by the benchmarks. */
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Milliseconds `fn` takes. */
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+/** A line on stderr (the table goes to stdout); BENCH_QUIET=1 silences it. */
+export const progress = (line: string): void => {
+  if (!process.env.BENCH_QUIET) console.error(`  ${line}`);
+};
+
+/** Events per second. */
+export const rate = (events: number, ms: number): number => (events * 1000) / ms;
+
+/**
+ * Runs `task(0..count-1)` on `concurrency` workers, each taking the next index, until all are done
+ * or `deadline` (a performance.now() time) has passed; returns how many ran.
+ */
+export async function inParallel(concurrency: number, count: number, task: (index: number) => Promise<unknown>, deadline = Infinity): Promise<number> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count && performance.now() < deadline) await task(next++);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return next;
+}
+
+/**
+ * Calls `fire(i, dueAt)` (without awaiting it) `perSecond` times a second for `durationMs`; returns
+ * how many it fired. `dueAt` is when the call was due: measuring from it, a stalled event loop
+ * counts as latency (no coordinated omission).
+ */
+export async function paced(perSecond: number, durationMs: number, fire: (index: number, dueAt: number) => void): Promise<number> {
+  const start = performance.now();
+  let fired = 0;
+  for (let elapsed = 0; elapsed < durationMs; elapsed = performance.now() - start) {
+    const due = Math.floor((elapsed * perSecond) / 1000);
+    for (; fired < due; fired++) fire(fired, start + (fired * 1000) / perSecond);
+    await sleep(1);
+  }
+  return fired;
+}
+
+/** Polls `done` every 5 ms; throws after `timeoutMs`. */
+export async function until(what: string, done: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** The p-quantile (0..1) of unsorted values, nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? NaN;
+}
+
+export const fmtInt = (value: number): string => Math.round(value).toLocaleString('en-US');
+export const fmtMs = (value: number): string => (value < 10 ? value.toFixed(2) : value.toFixed(1));
+export const fmtRatio = (value: number): string => `${value.toFixed(2)}×`;
+export const verdict = (met: boolean): string => (met ? '✅' : '❌ missed');
+
+/** Prints a markdown table (pasteable into the README). */
+export function printTable(title: string, header: readonly string[], rows: readonly (readonly string[])[], notes: readonly string[] = []): void {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  const out = [`\n### ${title}\n`, line(header), line(header.map(() => '---')), ...rows.map(line)];
+  if (notes.length > 0) out.push('', ...notes.map((note) => `- ${note}`));
+  console.log(out.join('\n'));
+}
+
+const loadAtStart = os.loadavg()[0]!;
+
+/** A one-line machine description for the table notes (the load tells whether others shared the cores). */
+export const machine = (): string =>
+  `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, load average ${loadAtStart.toFixed(1)} at start and ${os.loadavg()[0]!.toFixed(1)} at the end`;
