@@ -1,0 +1,16 @@
+/** Minor units as the currency writes them (`EUR 29.00`, `JPY 500`), from the integer, never through a float. */
+export function formatMoney(amount: number, currency: string): string {
+  const format = new Intl.NumberFormat('en', { style: 'currency', currency, currencyDisplay: 'code' });
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  const sign = amount < 0 ? '-' : '';
+  const units = String(Math.abs(amount)).padStart(digits + 1, '0');
+  const decimal = digits === 0 ? units : `${units.slice(0, -digits)}.${units.slice(-digits)}`;
+  return format.format(`${sign}${decimal}` as Intl.StringNumericLiteral).replace(/\u00a0/g, ' ');
+}
+
+/** A day in UTC, as invoices print it (`15 Jan 2026`). */
+export const formatDay = (iso: string): string =>
+  new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(new Date(iso));
+
+/** A rate in basis points as a percentage (`20%`, `8.25%`). */
+export const formatRate = (bps: number): string => `${(bps / 100).toFixed(2).replace(/\.?0+$/, '')}%`;

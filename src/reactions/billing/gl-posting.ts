@@ -1,0 +1,120 @@
+import type { PaymentProcessedData } from '../../domain/events/payment-processed.ts';
+import type { PaymentRefundedData } from '../../domain/events/payment-refunded.ts';
+import type { Clock } from '../../kernel/clock.ts';
+import { defineConsumer, type ConsumerDefinition } from '../../kernel/consumers/consumer.ts';
+import type { Sql } from '../../kernel/db/database.ts';
+import type { RecordedEvent } from '../../kernel/store/envelope.ts';
+import { ACCOUNTS } from './ledger/accounts.ts';
+import { credit, debit, entryExists, nonZero, postEntries, UnbalancedEntryError, type JournalEntry } from './ledger/journal.ts';
+import { splitRefund } from './ledger/recognition.ts';
+import { applyRefund, basisOf, lockSchedule, openSchedule, recogniseThrough } from './ledger/revenue-schedules.ts';
+import { findCharge, paidFor, ServiceUnknownError, type PaidForDeps } from './paid-for.ts';
+import { inclusiveTax } from './tax.ts';
+
+export interface GlPostingDeps extends PaidForDeps {
+  clock: Clock;
+  taxRateBps: number;
+}
+
+/**
+ * A charge: invoiced (Dr Accounts Receivable / Cr Deferred Revenue, and Cr Tax Payable for the tax
+ * inside the price) and paid at once (Dr Cash / Cr Accounts Receivable); its net amount is then
+ * recognised day by day over the service period. Both entries are keyed by the PaymentProcessed.
+ */
+async function postCharge(deps: GlPostingDeps, tx: Sql, event: RecordedEvent<PaymentProcessedData>): Promise<void> {
+  if (await entryExists(tx, { sourceId: event.id, kind: 'charge' })) return;
+  const payment = event.data;
+  const { subtotal, tax } = inclusiveTax(payment.amount, deps.taxRateBps);
+  const service = await paidFor(deps, tx, payment);
+  const base = { sourceId: event.id, part: 0, paymentId: payment.paymentId, customerId: payment.customerId, currency: payment.currency, effectiveAt: new Date(payment.processedAt) };
+  const entries: JournalEntry[] = [
+    {
+      ...base,
+      kind: 'charge',
+      description: `Invoiced: ${service.planName}, ${service.period.start.slice(0, 10)} to ${service.period.end.slice(0, 10)}`,
+      lines: nonZero(debit(ACCOUNTS.receivable, payment.amount), credit(ACCOUNTS.deferredRevenue, subtotal), credit(ACCOUNTS.taxPayable, tax)),
+    },
+    {
+      ...base,
+      kind: 'settlement',
+      description: `Paid by ${payment.paymentMethod.brand} ${payment.paymentMethod.last4} (${payment.gatewayReference})`,
+      lines: [debit(ACCOUNTS.cash, payment.amount), credit(ACCOUNTS.receivable, payment.amount)],
+    },
+  ];
+  const posted = await postEntries(tx, entries, deps.clock.now());
+  if (posted.length === 0) return;
+  await openSchedule(tx, {
+    paymentId: payment.paymentId,
+    chargeEventId: event.id,
+    customerId: payment.customerId,
+    currency: payment.currency,
+    gross: payment.amount,
+    tax,
+    amount: subtotal,
+    period: service.period,
+  });
+}
+
+/**
+ * A refund, in full or in part: first the days earned up to the refund are recognised, then the
+ * refund takes its share of the tax out of Tax Payable, the unearned part of its net out of
+ * Deferred Revenue, the part already recognised to Refunds, and credits Cash with the whole.
+ * On Kafka the refund may arrive before its charge (two topics): the charge is posted first,
+ * from the payment's stream, under its own key, so its own event later finds it posted.
+ */
+async function postRefund(deps: GlPostingDeps, tx: Sql, event: RecordedEvent<PaymentRefundedData>): Promise<void> {
+  if (await entryExists(tx, { sourceId: event.id, kind: 'refund' })) return;
+  const refund = event.data;
+  let schedule = await lockSchedule(tx, refund.paymentId);
+  if (!schedule) {
+    const charge = await findCharge(deps.store, tx, refund.paymentId);
+    if (!charge) throw new ServiceUnknownError(`refund ${event.id}: payment ${refund.paymentId} has no recorded charge`);
+    await postCharge(deps, tx, charge);
+    schedule = await lockSchedule(tx, refund.paymentId);
+    if (!schedule) throw new ServiceUnknownError(`refund ${event.id}: the charge of payment ${refund.paymentId} opened no revenue schedule`);
+  }
+  if (refund.currency !== schedule.currency) {
+    throw new UnbalancedEntryError(`refund ${event.id}: ${refund.currency} refund of a ${schedule.currency} charge`);
+  }
+  const now = deps.clock.now();
+  schedule = await recogniseThrough(tx, schedule, new Date(refund.refundedAt), now);
+  const split = splitRefund(basisOf(schedule), refund.amount);
+  await postEntries(
+    tx,
+    [
+      {
+        sourceId: event.id,
+        kind: 'refund',
+        part: 0,
+        paymentId: refund.paymentId,
+        customerId: refund.customerId,
+        currency: refund.currency,
+        description: `Refunded (${refund.reason}, ${refund.gatewayReference})`,
+        effectiveAt: new Date(refund.refundedAt),
+        lines: nonZero(
+          debit(ACCOUNTS.deferredRevenue, split.deferred),
+          debit(ACCOUNTS.refunds, split.refunds),
+          debit(ACCOUNTS.taxPayable, split.tax),
+          credit(ACCOUNTS.cash, refund.amount),
+        ),
+      },
+    ],
+    now,
+  );
+  await applyRefund(tx, schedule, { gross: refund.amount, tax: split.tax, deferred: split.deferred });
+}
+
+/**
+ * The general ledger: payment.processed (as wired in the event-flow table) and payment.refunded,
+ * which it needs to reverse a refunded charge. Revenue recognition is not an event: the clock
+ * drives it (see RevenueRecognizer).
+ */
+export const glPosting = (deps: GlPostingDeps): ConsumerDefinition =>
+  defineConsumer({
+    name: 'gl-posting',
+    topics: ['payment.processed', 'payment.refunded'],
+    async handle(event, { tx }) {
+      if (event.type === 'PaymentProcessed') await postCharge(deps, tx, event as RecordedEvent<PaymentProcessedData>);
+      else if (event.type === 'PaymentRefunded') await postRefund(deps, tx, event as RecordedEvent<PaymentRefundedData>);
+    },
+  });

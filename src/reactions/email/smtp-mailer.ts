@@ -1,0 +1,37 @@
+import nodemailer, { type NodemailerError } from 'nodemailer';
+import { PermanentError } from '../../kernel/consumers/permanent-error.ts';
+import type { Delivery, Mailer, OutgoingEmail } from './mailer.ts';
+
+/** A 5xx reply (503 aside: a bad command sequence, fine on a new connection) or an address no server would take. */
+export function isPermanentSmtpFailure(error: NodemailerError): boolean {
+  if (error.permanent !== undefined) return error.permanent;
+  if (error.responseCode !== undefined) return error.responseCode >= 500 && error.responseCode < 600 && error.responseCode !== 503;
+  return error.code === 'EENVELOPE';
+}
+
+/** Sends over SMTP with nodemailer: a connection per email, so there is nothing to close. */
+export class SmtpMailer implements Mailer {
+  readonly kind = 'smtp' as const;
+  private readonly transport;
+
+  constructor(options: { url: string; from: string; timeoutMs: number }) {
+    this.transport = nodemailer.createTransport(
+      { url: options.url, connectionTimeout: options.timeoutMs, greetingTimeout: options.timeoutMs, socketTimeout: options.timeoutMs },
+      { from: options.from },
+    );
+  }
+
+  async send(email: OutgoingEmail): Promise<Delivery> {
+    try {
+      const info = await this.transport.sendMail({ ...email });
+      return { transport: 'smtp', detail: info.response };
+    } catch (error) {
+      const failure = error as NodemailerError;
+      const reply = failure.response ?? failure.message;
+      // Permanent: retrying gets the same answer, so the event goes to the dead-letter topic now.
+      if (isPermanentSmtpFailure(failure)) throw new PermanentError(`SMTP refused the email to ${email.to.address} for good: ${reply}`, { cause: error });
+      // Transient (4xx, refused or dropped connection, timeout): the runner retries with backoff.
+      throw new Error(`SMTP could not take the email to ${email.to.address} now: ${reply}`, { cause: error });
+    }
+  }
+}

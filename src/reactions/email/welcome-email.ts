@@ -1,0 +1,23 @@
+import { defineConsumer } from '../../kernel/consumers/consumer.ts';
+import type { CustomerRegisteredData } from '../../domain/events/customer-registered.ts';
+import { sendOnce, type EmailDeps } from './send-once.ts';
+import { welcomeEmail as welcomeTemplate } from './templates.ts';
+
+/** customer.registered → a welcome email. */
+export const welcomeEmail = (deps: EmailDeps) =>
+  defineConsumer({
+    name: 'welcome-email',
+    topics: ['customer.registered'],
+    async handle(event, context) {
+      const data = event.data as CustomerRegisteredData;
+      await sendOnce(deps, context, {
+        event,
+        type: 'welcome-email',
+        customerId: data.customerId,
+        async render(recipient) {
+          const plan = await deps.plan(data.planId);
+          return welcomeTemplate({ name: recipient.name, planName: plan?.name ?? data.planId });
+        },
+      });
+    },
+  });
