@@ -35,6 +35,8 @@ import { registrationSaga, type RegistrationFaults } from './services/registrati
 import { registrationMigrations } from './services/registration/migrations.ts';
 import { RegistrationService } from './services/registration/registration-service.ts';
 import { adminClockRoutes } from './http/routes/admin-clock.ts';
+import { adminDlqRoutes } from './http/routes/admin-dlq.ts';
+import { replayDeadLetters } from './kernel/consumers/replay-dead-letters.ts';
 import { customerRoutes } from './http/routes/customers.ts';
 import { subscriptionRoutes } from './http/routes/subscriptions.ts';
 import { ClockService } from './services/subscriptions/clock-service.ts';
@@ -118,6 +120,18 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const consumers = options.consumers ?? reactionConsumers(reactionDeps);
   const stoppers: (() => Promise<void>)[] = [];
 
+  const runnerFor = (consumer: ConsumerDefinition) =>
+    new ConsumerRunner(consumer, {
+      db,
+      catalog,
+      clock,
+      log,
+      deadLetters,
+      retry: config.retry,
+      publishDeadLetter: (name, message, error) => bus.publishDeadLetter(name, message, error),
+    });
+  const replay = (name: string) => replayDeadLetters(runnerFor(consumers.find((consumer) => consumer.name === name)!), deadLetters);
+
   const http = await buildHttpApp({
     log,
     checks: [
@@ -132,6 +146,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       subscriptionRoutes(subscriptionService),
       customerRoutes({ store, subscriptions: subscriptionService, isKnownPaymentMethod }),
       ...(clockService ? [adminClockRoutes({ clock, clockService })] : []),
+      adminDlqRoutes({ deadLetters, consumers: consumers.map((consumer) => consumer.name), replay }),
       ...reactionModules.flatMap((module) => (module.routes ? [module.routes(reactionDeps)] : [])),
     ],
   });
@@ -158,16 +173,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     for (const module of reactionModules) if (module.start) stoppers.push(module.start(reactionDeps));
     for (const consumer of consumers) {
       if (shutdown.signal.aborted) return;
-      const runner = new ConsumerRunner(consumer, {
-        db,
-        catalog,
-        clock,
-        log,
-        deadLetters,
-        retry: config.retry,
-        publishDeadLetter: (name, message, error) => bus.publishDeadLetter(name, message, error),
-      });
-      subscriptions.push(await bus.subscribe(runner));
+      subscriptions.push(await bus.subscribe(runnerFor(consumer)));
     }
     log.info({ bus: bus.kind, store: db.kind, consumers: subscriptions.length }, 'platform started');
   })();
