@@ -30,7 +30,7 @@ import { tokenSecret } from './http/token-secret.ts';
 import { sagaMigrations } from './kernel/saga/migrations.ts';
 import { SagaOrchestrator } from './kernel/saga/saga-orchestrator.ts';
 import { gatewayMigrations, HttpGateway, SimulatedGateway, TEST_PAYMENT_METHODS, type PaymentGateway } from './services/payments/gateway/index.ts';
-import { loadPlans } from './services/plans/index.ts';
+import { loadPlans, type PlanCatalog } from './services/plans/index.ts';
 import { registrationSaga, type RegistrationFaults } from './services/registration/registration-saga.ts';
 import { registrationMigrations } from './services/registration/migrations.ts';
 import { RegistrationService } from './services/registration/registration-service.ts';
@@ -41,10 +41,11 @@ import { customerRoutes } from './http/routes/customers.ts';
 import { subscriptionRoutes } from './http/routes/subscriptions.ts';
 import { ClockService } from './services/subscriptions/clock-service.ts';
 import { subscriptionMigrations } from './services/subscriptions/migrations.ts';
+import { customerMigrations } from './services/customers/migrations.ts';
 import { RenewalScheduler } from './services/subscriptions/renewal-scheduler.ts';
 import { SubscriptionService } from './services/subscriptions/subscription-service.ts';
 
-export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...subscriptionMigrations, ...reactionMigrations()];
+export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...subscriptionMigrations, ...customerMigrations, ...reactionMigrations()];
 
 export interface Platform {
   config: Config;
@@ -57,6 +58,7 @@ export interface Platform {
   relay: OutboxRelay | undefined;
   deadLetters: DeadLetterStore;
   subscriptions: Subscription[];
+  plans: PlanCatalog;
   gateway: PaymentGateway;
   sagas: SagaOrchestrator;
   registrations: RegistrationService;
@@ -116,7 +118,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
 
   const relay = bus instanceof KafkaBus ? new OutboxRelay({ store, catalog, publisher: bus, clock, log }) : undefined;
 
-  const reactionDeps: ReactionDeps = { config, db, store, catalog, clock, log };
+  const reactionDeps: ReactionDeps = { config, plans, db, store, catalog, clock, log };
   const consumers = options.consumers ?? reactionConsumers(reactionDeps);
   const stoppers: (() => Promise<void>)[] = [];
 
@@ -144,7 +146,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       plansRoutes(plans),
       registrationRoutes({ registrations, tokens, waitMs: config.registerWaitMs, rateLimit: { max: config.registerRateLimit, timeWindow: 60_000 } }),
       subscriptionRoutes(subscriptionService),
-      customerRoutes({ store, subscriptions: subscriptionService, isKnownPaymentMethod }),
+      customerRoutes({ db, store, clock, subscriptions: subscriptionService, isKnownPaymentMethod }),
       ...(clockService ? [adminClockRoutes({ clock, clockService })] : []),
       adminDlqRoutes({ deadLetters, consumers: consumers.map((consumer) => consumer.name), replay }),
       ...reactionModules.flatMap((module) => (module.routes ? [module.routes(reactionDeps)] : [])),
@@ -197,6 +199,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     relay,
     deadLetters,
     subscriptions,
+    plans,
     gateway,
     sagas,
     registrations,

@@ -11,6 +11,7 @@ import { credit, debit, postEntries, UnbalancedEntryError } from '../src/reactio
 import { listEntries, trialBalance } from '../src/reactions/billing/ledger/ledger-queries.ts';
 import { recogniseDue } from '../src/reactions/billing/ledger/revenue-schedules.ts';
 import { billingMigrations } from '../src/reactions/billing/migrations.ts';
+import { loadPlans } from '../src/services/plans/index.ts';
 import { planLookup } from '../src/reactions/billing/plans.ts';
 import { openStore, type Backend, type StoreFixture } from './support/open-store.ts';
 import { postgresAvailable } from './support/postgres.ts';
@@ -28,7 +29,7 @@ function ledgerContract(backend: Backend) {
       if (skip) return;
       fixture = await openStore(backend, new EventCatalog(seedEvents));
       await migrate(fixture.db, billingMigrations);
-      const consumer = glPosting({ store: fixture.store, plans: planLookup(undefined), clock: fixture.clock, taxRateBps: 0 });
+      const consumer = glPosting({ store: fixture.store, plans: planLookup(await loadPlans()), clock: fixture.clock, taxRateBps: 0 });
       handle = (event) =>
         fixture.db.transaction((tx) => consumer.handle(event, { tx, log: silentLogger, metadata: { correlationId: event.id, causationId: event.id, actor: 'test' } }));
     });
@@ -39,7 +40,7 @@ function ledgerContract(backend: Backend) {
       const customerId = uuidv7();
       const paymentId = uuidv7();
       const at = fixture.clock.now().toISOString();
-      await fixture.store.append(`customer-${customerId}`, [{ type: 'CustomerCreated', data: { customerId, email: `l-${customerId}@example.com`, name: 'Lee Ledger', planId: options.planId ?? 'pro-monthly', createdAt: at } }]);
+      await fixture.store.append(`customer-${customerId}`, [{ type: 'CustomerCreated', data: { customerId, pii: { alg: 'A256GCM', iv: 'aXYxMjM0NTY3ODkw', ciphertext: 'Y2lwaGVydGV4dA', tag: 'dGFnMTIzNDU2Nzg5MDEy' }, planId: options.planId ?? 'pro-monthly', createdAt: at } }]);
       await fixture.store.append(`payment-${paymentId}`, [
         {
           type: 'PaymentProcessed',

@@ -132,8 +132,8 @@ function billingSuite(mode: Mode) {
       return byYear;
     };
     const deps = (): ReactionDeps => {
-      const { config, db, store, catalog, clock, log } = fixture.platform;
-      return { config, db, store, catalog, clock, log };
+      const { config, plans, db, store, catalog, clock, log } = fixture.platform;
+      return { config, plans, db, store, catalog, clock, log };
     };
 
     it.skipIf(skip)('takes invoice numbers without gaps when many transactions issue at once, and gives one back on rollback', async () => {

@@ -74,7 +74,7 @@ function driver(fixture: PlatformFixture) {
     runner(name: string): ConsumerRunner {
       let runner = runners.get(name);
       if (!runner) {
-        const deps = { config: platform.config, db: platform.db, store: platform.store, catalog: platform.catalog, clock: platform.clock, log: silentLogger };
+        const deps = { config: platform.config, plans: platform.plans, db: platform.db, store: platform.store, catalog: platform.catalog, clock: platform.clock, log: silentLogger };
         const consumer = emailModule.consumers(deps).find((definition: ConsumerDefinition) => definition.name === name)!;
         runner = new ConsumerRunner(consumer, { db: platform.db, catalog: platform.catalog, clock: platform.clock, log: silentLogger, deadLetters: platform.deadLetters, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
         runners.set(name, runner);

@@ -124,7 +124,7 @@ describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)',
       while (appended < TOTAL) {
         const appends = Array.from({ length: PER_TRANSACTION }, () => {
           const customerId = uuidv7();
-          const data = { customerId, email: `${customerId}@example.com`, name: 'Grace Hopper', planId: 'pro-monthly', registeredAt: new Date().toISOString() };
+          const data = { customerId, pii: { alg: 'A256GCM', iv: 'aXYxMjM0NTY3ODkw', ciphertext: 'Y2lwaGVydGV4dA', tag: 'dGFnMTIzNDU2Nzg5MDEy' }, planId: 'pro-monthly', registeredAt: new Date().toISOString() };
           return { streamId: `customer-${customerId}`, events: [{ type: 'CustomerRegistered', data }], expectedVersion: 'no_stream' as const };
         });
         await store.appendMany(appends);

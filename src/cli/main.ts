@@ -7,6 +7,7 @@ import { DataDirInUseError } from '../kernel/db/open-database.ts';
 import { silentLogger } from '../kernel/logger.ts';
 import { migrations, startPlatform } from '../platform.ts';
 import { reactionConsumers } from '../reactions/index.ts';
+import { loadPlans } from '../services/plans/index.ts';
 import { serve, serveGateway } from './serve.ts';
 
 const USAGE = `Usage: tributary <command> [options]
@@ -73,7 +74,7 @@ async function run(argv: string[]): Promise<void> {
       }
       if (action === 'replay' && consumer) {
         return withPlatform(config, async (platform) => {
-          const reactions = reactionConsumers({ config, db: platform.db, store: platform.store, catalog: platform.catalog, clock: platform.clock, log: silentLogger });
+          const reactions = reactionConsumers({ config, plans: await loadPlans(config.plansFile), db: platform.db, store: platform.store, catalog: platform.catalog, clock: platform.clock, log: silentLogger });
           const definition = reactions.find((reaction) => reaction.name === consumer);
           if (!definition) throw new UsageError(`unknown consumer: ${consumer} (known: ${reactions.map((r) => r.name).join(', ') || 'none'})`);
           const runner = new ConsumerRunner(definition, { ...platform, log: silentLogger, retry: config.retry });

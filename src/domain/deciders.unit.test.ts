@@ -27,7 +27,7 @@ const t = (day: number, hour = 10) => new Date(Date.UTC(2024, 0, 31 + day, hour)
 
 const produced: Message[] = [
   ...run(customerDecider, [
-    { type: 'CreateCustomer', data: { customerId, email: 'ada@example.com', name: 'Ada Lovelace', planId: 'pro-monthly', createdAt: t(0) } },
+    { type: 'CreateCustomer', data: { customerId, pii: { alg: 'A256GCM', iv: 'aXYxMjM0NTY3ODkw', ciphertext: 'Y2lwaGVydGV4dA', tag: 'dGFnMTIzNDU2Nzg5MDEy' }, planId: 'pro-monthly', createdAt: t(0) } },
     { type: 'RegisterCustomer', data: { customerId, registeredAt: t(0, 11) } },
     { type: 'DeleteCustomer', data: { customerId, reason: 'erasure', deletedAt: t(400) } },
   ]),

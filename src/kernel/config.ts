@@ -54,6 +54,9 @@ export const configSchema = z.object({
   SMTP_TIMEOUT_MS: positiveInt(10_000).describe('how long to wait for the SMTP server to connect, greet and answer each command'),
   TAX_RATE_BPS: z.coerce.number().int().min(0).max(10_000).default(0).describe('tax rate of invoices in basis points (2000 = 20%), included in the plan price: tax = round(total * rate / (10000 + rate)), half up'),
   REVENUE_RECOGNITION_INTERVAL_MS: positiveInt(60_000).describe('how often revenue recognition posts the days earned by the clock (ledger queries catch up first too)'),
+  COMPLIANCE_GRACE_HOURS: positiveInt(24).describe('hours after a cancellation takes effect before compliance checks that no charge followed and that it took effect'),
+  RETENTION_DAYS: positiveInt(30).describe('days after a customer\'s last subscription ends before compliance erases its personal data (crypto-shredding)'),
+  COMPLIANCE_CHECK_INTERVAL_MS: positiveInt(60_000).describe('how often compliance checks the obligations due by the clock (GET /compliance/findings catches up first too)'),
 });
 
 export type EnvConfig = z.infer<typeof configSchema>;
@@ -78,6 +81,7 @@ export interface Config {
   gateway: { url: string | undefined; apiKey: string | undefined; timeoutMs: number; port: number };
   email: { smtpUrl: string | undefined; from: string; smtpTimeoutMs: number };
   billing: { taxRateBps: number; recognitionIntervalMs: number };
+  compliance: { graceHours: number; retentionDays: number; checkIntervalMs: number };
 }
 
 /** A configuration value that cannot start the platform; its message is one line for the operator. */
@@ -122,6 +126,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     gateway: { url: value.PAYMENT_GATEWAY_URL, apiKey: value.PAYMENT_GATEWAY_API_KEY, timeoutMs: value.PAYMENT_GATEWAY_TIMEOUT_MS, port: value.GATEWAY_PORT },
     email: { smtpUrl: value.SMTP_URL, from: value.EMAIL_FROM, smtpTimeoutMs: value.SMTP_TIMEOUT_MS },
     billing: { taxRateBps: value.TAX_RATE_BPS, recognitionIntervalMs: value.REVENUE_RECOGNITION_INTERVAL_MS },
+    compliance: { graceHours: value.COMPLIANCE_GRACE_HOURS, retentionDays: value.RETENTION_DAYS, checkIntervalMs: value.COMPLIANCE_CHECK_INTERVAL_MS },
   };
 }
 

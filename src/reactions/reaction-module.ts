@@ -8,9 +8,18 @@ import type { Migration } from '../kernel/db/migrate.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { EventStore } from '../kernel/store/event-store.ts';
 
+/** What reactions need of a plan: its name and billing interval. */
+export interface PlanInfo {
+  id: string;
+  name: string;
+  interval: 'month' | 'year';
+}
+
 /** What a reaction module gets from the platform. */
 export interface ReactionDeps {
   config: Config;
+  /** The plan catalog the platform loaded; undefined for a plan it no longer lists. */
+  plans: { get(planId: string): PlanInfo | undefined };
   db: Database;
   store: EventStore;
   catalog: EventCatalog;

@@ -165,6 +165,29 @@ export function busContract(name: string, open: () => Promise<BusFixture | null>
       expect(await effects(name, [customer])).toHaveLength(3);
     });
 
+    it.skipIf(skip)('in a batch where one event fails, commits the others once and dead-letters that one', async () => {
+      const name = unique('batch');
+      const customer = unique('ivy');
+      let attempts = 0;
+      // Appended together before the consumer joins: delivered as one batch.
+      await fixture!.store.append(`thing-${customer}`, [1, 2, 3, 4, 5].map((n) => thing(customer, n)));
+      await subscribe({
+        ...recorder(name),
+        async handle(event, context) {
+          await recorder(name).handle(event, context);
+          if (mine(customer, event) && (event.data as { n: number }).n === 3) {
+            attempts++;
+            throw new Error('cannot handle n=3');
+          }
+        },
+      });
+      await waitFor('the dead letter', async () => (await deadLetters.list({ consumer: name })).length === 1);
+      await waitFor('the other effects', async () => (await effects(name, [customer])).length === 4);
+      expect((await effects(name, [customer])).map((row) => row.n)).toEqual([1, 2, 4, 5]);
+      expect(attempts).toBe(fastRetry.maxAttempts);
+      expect(await deadLetters.list({ consumer: name })).toMatchObject([{ error: 'cannot handle n=3', attempts: 3, poison: false }]);
+    });
+
     it.skipIf(skip)('sends a poison message straight to the dead letters and goes on', async () => {
       const name = unique('poison');
       const customer = unique('gina');

@@ -1,10 +1,10 @@
 import type { Message } from '../decider.ts';
-import type { CustomerDeletionReason } from '../events/common.ts';
+import type { CustomerDeletionReason, Pii } from '../events/common.ts';
 
 /** Creates the customer as pending: it becomes registered only when the registration saga completes. */
 export type CreateCustomer = Message<
   'CreateCustomer',
-  { customerId: string; email: string; name: string; planId: string; createdAt: string }
+  { customerId: string; pii: Pii; planId: string; createdAt: string }
 >;
 
 /** pending → registered; publishes CustomerRegistered (welcome email, analytics, audit). */

@@ -1,14 +1,14 @@
 import type { Decider } from '../decider.ts';
 import { AlreadyExistsError, InvalidCommandError, InvalidTransitionError, NotFoundError } from '../errors.ts';
-import type { CustomerDeletionReason } from '../events/common.ts';
+import type { CustomerDeletionReason, Pii } from '../events/common.ts';
 import { instant } from '../time.ts';
 import type { CreateCustomer, CustomerCommand, DeleteCustomer, RegisterCustomer } from './commands.ts';
 import type { CustomerEvent } from './events.ts';
 
 interface Profile {
   customerId: string;
-  email: string;
-  name: string;
+  /** Email and name, encrypted with the customer's key (or legacy clear text from old events). */
+  pii: Pii;
   planId: string;
   createdAt: string;
 }
@@ -29,12 +29,12 @@ const deleted = (customerId: string) => new InvalidTransitionError('customer', '
 const create = ({ data }: CreateCustomer, state: Customer): CustomerEvent[] => {
   switch (state.status) {
     case 'none': {
-      const { customerId, email, name, planId } = data;
-      return [{ type: 'CustomerCreated', data: { customerId, email, name, planId, createdAt: instant('customer', 'createdAt', data.createdAt) } }];
+      const { customerId, pii, planId } = data;
+      return [{ type: 'CustomerCreated', data: { customerId, pii, planId, createdAt: instant('customer', 'createdAt', data.createdAt) } }];
     }
     case 'pending':
     case 'registered':
-      if (state.email === data.email && state.name === data.name && state.planId === data.planId) return [];
+      if (JSON.stringify(state.pii) === JSON.stringify(data.pii) && state.planId === data.planId) return [];
       throw new AlreadyExistsError('customer', 'customer_exists', `customer ${data.customerId} already exists with other data`);
     case 'deleted':
       throw deleted(data.customerId);
@@ -46,8 +46,8 @@ const register = ({ data }: RegisterCustomer, state: Customer): CustomerEvent[] 
     case 'none':
       throw notFound(data.customerId);
     case 'pending': {
-      const { customerId, email, name, planId } = state;
-      return [{ type: 'CustomerRegistered', data: { customerId, email, name, planId, registeredAt: instant('customer', 'registeredAt', data.registeredAt) } }];
+      const { customerId, pii, planId } = state;
+      return [{ type: 'CustomerRegistered', data: { customerId, pii, planId, registeredAt: instant('customer', 'registeredAt', data.registeredAt) } }];
     }
     case 'registered':
       return [];
@@ -99,8 +99,8 @@ export const evolve = (state: Customer, event: CustomerEvent): Customer => {
       return { status: 'pending', ...event.data };
     case 'CustomerRegistered': {
       const createdAt = state.status === 'pending' ? state.createdAt : event.data.registeredAt;
-      const { customerId, email, name, planId, registeredAt } = event.data;
-      return { status: 'registered', customerId, email, name, planId, createdAt, registeredAt };
+      const { customerId, pii, planId, registeredAt } = event.data;
+      return { status: 'registered', customerId, pii, planId, createdAt, registeredAt };
     }
     case 'CustomerDeleted':
       return { status: 'deleted', ...event.data };

@@ -44,6 +44,27 @@ export type PaymentMethod = z.infer<typeof paymentMethod>;
 export const email = z.email().max(254);
 export const personName = z.string().min(1).max(200).regex(/\S/, 'name must not be blank');
 
+/** Personal data as customer events carry it since CustomerCreated v2 / CustomerRegistered v3 (see services/customers/pii.ts). */
+const b64 = z.string().regex(/^[A-Za-z0-9_-]+$/, 'base64url');
+
+/** What a customer event carries instead of clear personal data. */
+export const encryptedPii = z.object({ alg: z.literal('A256GCM'), iv: b64, ciphertext: b64, tag: b64 }).strict();
+
+/**
+ * Events written before encryption (CustomerCreated v1, CustomerRegistered v1/v2) hold the data in
+ * clear: their upcasters pass it through as `legacy-clear`, readable as before and not shreddable.
+ */
+export const legacyClearPii = z.object({ alg: z.literal('legacy-clear'), email: z.string(), name: z.string() }).strict();
+
+export const piiField = z.discriminatedUnion('alg', [encryptedPii, legacyClearPii]);
+export type Pii = z.infer<typeof piiField>;
+
+/** Upcaster helper: `{ email, name, ...rest }` → `{ ...rest, pii: legacy-clear }`. */
+export const legacyPii = ({ email, name, ...rest }: Record<string, unknown>): Record<string, unknown> => ({
+  ...rest,
+  pii: { alg: 'legacy-clear', email, name },
+});
+
 /** The gateway's decline code, e.g. `generic_decline`, `insufficient_funds`, `expired_card`. */
 export const declineCode = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'decline code in snake_case');
 

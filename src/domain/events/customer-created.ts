@@ -1,23 +1,27 @@
 import { z } from 'zod';
 import { defineEvent, type EventData } from '../../kernel/catalog/define-event.ts';
-import { email, id, isoTime, personName, planId } from './common.ts';
+import { id, isoTime, legacyPii, piiField, planId } from './common.ts';
 
 export const CustomerCreated = defineEvent({
   type: 'CustomerCreated',
-  version: 1,
+  version: 2,
   topic: 'customer.created',
   description:
     'The registration saga created a customer, pending until the registration completes (then CustomerRegistered) or is compensated (then CustomerDeleted).',
   schema: z
     .object({
       customerId: id,
-      email,
-      name: personName,
+      /** Email and name, encrypted with the customer's own key (crypto-shredding). */
+      pii: piiField,
       planId,
       createdAt: isoTime,
     })
     .strict(),
   partitionKey: (data) => data.customerId,
+  upcasters: {
+    // v1 carried `email` and `name` in clear: kept readable as legacy clear text.
+    1: legacyPii,
+  },
 });
 
 export type CustomerCreatedData = EventData<typeof CustomerCreated>;

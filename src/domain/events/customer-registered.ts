@@ -1,17 +1,17 @@
 import { z } from 'zod';
 import { defineEvent, type EventData } from '../../kernel/catalog/define-event.ts';
-import { id, isoTime, planId } from './common.ts';
+import { id, isoTime, legacyPii, piiField, planId } from './common.ts';
 
 export const CustomerRegistered = defineEvent({
   type: 'CustomerRegistered',
-  version: 2,
+  version: 3,
   topic: 'customer.registered',
   description: 'A customer signed up and chose a plan; the welcome email, analytics and the audit log react to it.',
   schema: z
     .object({
       customerId: id,
-      email: z.email().max(254),
-      name: z.string().min(1).max(200).regex(/\S/, 'name must not be blank'),
+      /** Email and name, encrypted with the customer's own key (crypto-shredding). */
+      pii: piiField,
       planId,
       registeredAt: isoTime,
     })
@@ -20,6 +20,8 @@ export const CustomerRegistered = defineEvent({
   upcasters: {
     // v1 named the fields `fullName`, `plan` and `createdAt`; v2 renamed them, nothing else changed.
     1: ({ fullName, plan, createdAt, ...rest }) => ({ ...rest, name: fullName, planId: plan, registeredAt: createdAt }),
+    // v2 carried `email` and `name` in clear: kept readable as legacy clear text.
+    2: legacyPii,
   },
 });
 

@@ -18,7 +18,7 @@ const subscriptionId = '01890a5d-ac96-774b-bcce-b302099a8058';
 const paymentId = '01890a5d-ac96-774b-bcce-b302099a8059';
 
 const valid = {
-  CustomerRegistered: { customerId, email: 'ada@example.com', name: 'Ada Lovelace', planId: 'pro-monthly', registeredAt: '2025-01-15T10:00:00.000Z' },
+  CustomerRegistered: { customerId, pii: { alg: 'A256GCM', iv: 'aXYxMjM0NTY3ODkw', ciphertext: 'Y2lwaGVydGV4dA', tag: 'dGFnMTIzNDU2Nzg5MDEy' }, planId: 'pro-monthly', registeredAt: '2025-01-15T10:00:00.000Z' },
   PaymentProcessed: {
     paymentId,
     customerId,
@@ -75,7 +75,7 @@ const valid = {
 
 /** One wrong variant per event, each breaking a rule the platform depends on. */
 const wrong: Record<string, [string, Record<string, unknown>]> = {
-  CustomerRegistered: ['email', { ...valid.CustomerRegistered, email: 'not-an-email' }],
+  CustomerRegistered: ['pii.alg', { ...valid.CustomerRegistered, pii: { alg: 'none', email: 'ada@example.com' } }],
   PaymentProcessed: ['paymentMethod', { ...valid.PaymentProcessed, paymentMethod: { brand: 'visa', last4: '4242', number: '4242424242424242' } }],
   PaymentFailed: ['attempt', { ...valid.PaymentFailed, attempt: 0 }],
   SubscriptionCreated: ['currentPeriod.end', { ...valid.SubscriptionCreated, currentPeriod: { start: '2025-02-15T10:00:00.000Z', end: '2025-01-15T10:00:00.000Z' } }],
@@ -143,11 +143,21 @@ describe('seed events', () => {
     expect(error.field).toBe('effectiveAt');
   });
 
-  it('upcasts a v1 CustomerRegistered into v2', () => {
+  it('upcasts a v1 CustomerRegistered into v3, its clear personal data kept as legacy clear text', () => {
     const v1 = { customerId, email: 'ada@example.com', fullName: 'Ada Lovelace', plan: 'pro-monthly', createdAt: '2024-06-01T08:00:00.000Z' };
     expect(catalog.decode('CustomerRegistered', 1, v1)).toEqual({
+      schemaVersion: 3,
+      data: { customerId, pii: { alg: 'legacy-clear', email: 'ada@example.com', name: 'Ada Lovelace' }, planId: 'pro-monthly', registeredAt: '2024-06-01T08:00:00.000Z' },
+    });
+  });
+
+  it('upcasts a v2 CustomerRegistered and a v1 CustomerCreated (clear email and name) to legacy clear text', () => {
+    const v2 = { customerId, email: 'ada@example.com', name: 'Ada Lovelace', planId: 'pro-monthly', registeredAt: '2024-06-01T08:00:00.000Z' };
+    expect(catalog.decode('CustomerRegistered', 2, v2).data).toMatchObject({ pii: { alg: 'legacy-clear', email: 'ada@example.com', name: 'Ada Lovelace' } });
+    const { registeredAt: createdAt, ...created } = v2;
+    expect(catalog.decode('CustomerCreated', 1, { ...created, createdAt })).toEqual({
       schemaVersion: 2,
-      data: { customerId, email: 'ada@example.com', name: 'Ada Lovelace', planId: 'pro-monthly', registeredAt: '2024-06-01T08:00:00.000Z' },
+      data: { customerId, pii: { alg: 'legacy-clear', email: 'ada@example.com', name: 'Ada Lovelace' }, planId: 'pro-monthly', createdAt },
     });
   });
 

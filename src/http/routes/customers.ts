@@ -4,7 +4,11 @@ import { z } from 'zod';
 import type { EventStore } from '../../kernel/store/event-store.ts';
 import { loadCustomer } from '../../services/subscriptions/subscription-streams.ts';
 import type { SubscriptionService } from '../../services/subscriptions/subscription-service.ts';
-import { NotFoundError, requireOwner } from '../auth.ts';
+import { NotFoundError, requireAdmin, requireOwner } from '../auth.ts';
+import type { Clock } from '../../kernel/clock.ts';
+import type { Database } from '../../kernel/db/database.ts';
+import { eraseCustomer } from '../../services/customers/erasure.ts';
+import { decrypt } from '../../services/customers/pii.ts';
 import { UnknownPaymentMethodTokenError } from '../../services/registration/registration-service.ts';
 
 const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
@@ -12,7 +16,7 @@ const params = z.object({ id: z.string().max(64) });
 const customerView = z.object({ customerId: z.string(), email: z.string(), name: z.string(), status: z.enum(['pending', 'registered']), planId: z.string(), createdAt: z.string() });
 
 /** One customer, read from its stream (the read side's Customer API will serve lists and search). */
-export const customerRoutes = (deps: { store: EventStore; subscriptions: SubscriptionService; isKnownPaymentMethod: (token: string) => boolean }) => (app: FastifyInstance) => {
+export const customerRoutes = (deps: { db: Database; store: EventStore; clock: Clock; subscriptions: SubscriptionService; isKnownPaymentMethod: (token: string) => boolean }) => (app: FastifyInstance) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const load = async (id: string, request: Parameters<typeof requireOwner>[0]) => {
     const customer = await loadCustomer(deps.store, id);
@@ -25,8 +29,32 @@ export const customerRoutes = (deps: { store: EventStore; subscriptions: Subscri
     '/customers/:id',
     { schema: { tags: ['customers'], summary: 'A customer', security: [{ bearer: [] }], params, response: { 200: customerView, 401: problem, 404: problem } } },
     async (request) => {
-      const { customerId, email, name, status, planId, createdAt } = await load(request.params.id, request);
-      return { customerId, email, name, status, planId, createdAt };
+      const { customerId, pii, status, planId, createdAt } = await load(request.params.id, request);
+      // Personal data is encrypted with the customer's key: without it (erased) nothing personal is shown.
+      const personal = await decrypt(customerId, pii, deps.db);
+      if (!personal) throw new NotFoundError(`no customer ${request.params.id}`);
+      return { customerId, email: personal.email, name: personal.name, status, planId, createdAt };
+    },
+  );
+
+  api.post(
+    '/customers/:id/erase',
+    {
+      schema: {
+        tags: ['customers'],
+        summary: 'Erase a customer (right to be forgotten): its key is deleted (crypto-shredding), CustomerDeleted is appended and its subscriptions are cancelled now; repeating it changes nothing',
+        security: [{ bearer: [] }],
+        params,
+        response: {
+          200: z.object({ customerId: z.string(), keyDeleted: z.boolean(), deletedPosition: z.number().nullable(), cancelledSubscriptions: z.array(z.string()) }),
+          401: problem,
+          404: problem,
+        },
+      },
+    },
+    async (request) => {
+      requireAdmin(request);
+      return eraseCustomer(deps, request.params.id, { correlationId: String(request.id), actor: 'admin' });
     },
   );
 

@@ -21,7 +21,7 @@ export interface EmbeddedBusOptions {
 
 /**
  * The bus without a broker: each consumer group reads the store's global log from its own
- * durable checkpoint, saved after each handled event (at least once, like Kafka offsets).
+ * durable checkpoint, saved after each handled batch (at least once, like Kafka offsets).
  */
 export class EmbeddedBus implements Bus {
   readonly kind = 'embedded' as const;
@@ -51,15 +51,18 @@ export class EmbeddedBus implements Bus {
           }
           // The checkpoint is saved once per batch (and on stop): a crash redelivers at most the
           // batch, and the consumer's inbox drops what it already applied.
+          // The runner applies the batch in one transaction (one by one if something in it fails).
+          if (abort.signal.aborted) return;
+          const messages = rows.map((row) => {
+            const message = toCloudEvent(row, catalog.get(row.type).topic);
+            message.origin = { position: row.position };
+            return message;
+          });
           try {
-            for (const row of rows) {
-              if (abort.signal.aborted) return;
-              const message = toCloudEvent(row, catalog.get(row.type).topic);
-              message.origin = { position: row.position };
-              const outcome = await runner.process(message);
-              if (outcome === 'interrupted') return;
-              position = { txId: row.tx_id, position: row.position };
-            }
+            const done = await runner.processBatch(messages);
+            const last = done.length > 0 ? rows[done.length - 1] : undefined;
+            if (last) position = { txId: last.tx_id, position: last.position };
+            if (done.length < rows.length) return; // stopped in a retry wait: the rest is redelivered
           } finally {
             await this.checkpoints.save(checkpointName, position);
           }

@@ -12,7 +12,7 @@ import {
   type MessagesStream,
 } from '@platformatic/kafka';
 import type { EventCatalog } from '../catalog/catalog.ts';
-import type { ConsumerRunner, Outcome } from '../consumers/consumer-runner.ts';
+import type { ConsumerRunner } from '../consumers/consumer-runner.ts';
 import { deadLetterTopic } from '../consumers/consumer.ts';
 import type { Logger } from '../logger.ts';
 import { consumerLag } from '../metrics.ts';
@@ -35,6 +35,8 @@ export interface KafkaBusOptions {
   heartbeatIntervalMs?: number;
   /** How long an idle fetch waits on the broker for new messages (default 1 s). */
   maxWaitMs?: number;
+  /** Most messages a consumer hands its runner at once, of those already fetched (default 500). */
+  batchSize?: number;
   /** First and longest wait between reconnection attempts (default 500 ms and 30 s). */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
@@ -281,8 +283,8 @@ export class KafkaBus implements Bus {
 }
 
 /**
- * One consumer group member: processes its messages one at a time, commits each offset only after
- * the runner resolved (commits are coalesced per partition and sent in the background).
+ * One consumer group member: hands its runner the messages already fetched as one batch, commits
+ * their offsets only after the runner resolved (coalesced per partition, sent in the background).
  */
 class KafkaSubscription implements Subscription {
   private readonly log: Logger;
@@ -297,6 +299,7 @@ class KafkaSubscription implements Subscription {
   private flushing: Promise<void> | undefined;
   private running: Promise<void> | undefined;
   private stopped: Promise<void> | undefined;
+  private readonly batchSize: number;
 
   constructor(
     private readonly bus: KafkaBus,
@@ -306,6 +309,7 @@ class KafkaSubscription implements Subscription {
     this.log = bus.options.log.child({ consumer: runner.name });
     this.topics = runner.consumer.topics.map((topic) => bus.topicName(topic));
     this.groupId = bus.topicName(runner.name);
+    this.batchSize = bus.options.batchSize ?? 500;
   }
 
   get consumer(): string {
@@ -331,10 +335,14 @@ class KafkaSubscription implements Subscription {
     for (let attempt = 1; !this.stopping.signal.aborted; attempt++) {
       try {
         stream ??= await this.connect();
-        for await (const message of stream as AsyncIterable<StringMessage>) {
-          const outcome = await this.handle(message);
-          if (outcome === 'interrupted') break;
-          this.commitLater(message);
+        const current = stream;
+        for await (const first of current as AsyncIterable<StringMessage>) {
+          // With the first message, whatever the stream already holds (fetched, not waited for).
+          const batch = [first];
+          for (let next: StringMessage | null; batch.length < this.batchSize && (next = current.read() as StringMessage | null) !== null; ) batch.push(next);
+          const done = await this.handle(batch);
+          for (const message of batch.slice(0, done)) this.commitLater(message);
+          if (done < batch.length) break; // interrupted: the rest is redelivered to the next member
           attempt = 0;
           if (this.stopping.signal.aborted) break;
         }
@@ -350,20 +358,26 @@ class KafkaSubscription implements Subscription {
     await this.disconnect();
   }
 
-  /** Runs the message until the runner resolves; an infrastructure failure (database down) retries the same message. */
-  private async handle(message: StringMessage): Promise<Outcome | 'interrupted'> {
-    const busMessage = this.toBusMessage(message);
+  /**
+   * Runs the batch (messages in delivery order) until the runner resolves and answers how many of
+   * its messages are finished; an infrastructure failure (database down) retries the batch (the
+   * inbox drops what was already applied).
+   */
+  private async handle(messages: StringMessage[]): Promise<number> {
+    const busMessages = messages.map((message) => this.toBusMessage(message));
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.runner.process(busMessage);
+        return (await this.runner.processBatch(busMessages)).length;
       } catch (error) {
-        if (this.stopping.signal.aborted) return 'interrupted';
-        await this.backoff(attempt, 'processing failed; retrying the message', error, {
-          topic: busMessage.topic,
-          partition: message.partition,
-          offset: String(message.offset),
+        if (this.stopping.signal.aborted) return 0;
+        const first = messages[0]!;
+        await this.backoff(attempt, 'processing failed; retrying the messages', error, {
+          topic: busMessages[0]!.topic,
+          partition: first.partition,
+          offset: String(first.offset),
+          size: messages.length,
         });
-        if (this.stopping.signal.aborted) return 'interrupted';
+        if (this.stopping.signal.aborted) return 0;
       }
     }
   }

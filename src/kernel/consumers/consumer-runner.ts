@@ -3,11 +3,11 @@ import { fromCloudEvent, PoisonMessageError } from '../bus/cloudevent.ts';
 import type { BusMessage } from '../bus/message.ts';
 import type { EventCatalog } from '../catalog/catalog.ts';
 import type { Clock } from '../clock.ts';
-import type { Database } from '../db/database.ts';
+import type { Database, Sql } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { consumerProcessed, deadLetters, handlerDuration, handlerFailures } from '../metrics.ts';
 import type { RecordedEvent } from '../store/envelope.ts';
-import type { ConsumerDefinition } from './consumer.ts';
+import type { ConsumerDefinition, HandlerContext } from './consumer.ts';
 import type { DeadLetterStore } from './dead-letter-store.ts';
 import { PermanentError } from './permanent-error.ts';
 import { backoffDelay, type RetryPolicy } from './retry-policy.ts';
@@ -29,7 +29,7 @@ export interface ConsumerRunnerDeps {
  * Runs one consumer's handler for each message a bus delivers, whichever the bus: decodes the
  * CloudEvent, runs the effect in a transaction with the inbox record (exactly-once effect),
  * retries with backoff, and dead-letters what keeps failing or can never succeed.
- * The bus commits its offset or checkpoint only after `process` resolves.
+ * The bus commits its offset or checkpoint only after `process` or `processBatch` resolves.
  */
 export class ConsumerRunner {
   private stopping = false;
@@ -43,7 +43,7 @@ export class ConsumerRunner {
     return this.consumer.name;
   }
 
-  /** Stops retry waits early: the event in hand is left uncommitted and is redelivered later. */
+  /** Stops retry waits early: the event in hand is left uncommitted and is redelivered later (a batch's transaction in hand still commits). */
   stop(): void {
     this.stopping = true;
   }
@@ -57,15 +57,104 @@ export class ConsumerRunner {
       await this.deadLetter(message, error.message, true, 0);
       return 'dead-lettered';
     }
-    const log = this.deps.log.child({
-      consumer: this.name,
-      eventId: event.id,
-      eventType: event.type,
-      correlationId: event.metadata.correlationId,
-      causationId: event.metadata.causationId,
-    });
+    return this.processEvent(message, event);
+  }
+
+  /**
+   * Processes messages delivered in this order (per key: the order of their partition or of the
+   * log) and resolves with the outcomes of those finished, in order: fewer than the messages when
+   * stopped during a retry wait (the rest is left uncommitted and redelivered). The bus commits its
+   * offsets or checkpoint for the finished ones only after it resolves.
+   *
+   * The whole batch is one transaction: the inbox rows of its events (the duplicates drop out), then
+   * the handler of each new event in order, then one commit. If anything throws, it rolls back and
+   * the batch is processed again one message at a time with `process` (each in its own transaction,
+   * with its retries and dead letter), the failure in the batch counting as the failing event's
+   * first attempt: one bad event neither blocks nor duplicates the others.
+   */
+  async processBatch(messages: readonly BusMessage[]): Promise<Outcome[]> {
+    // A runner whose `process` is decorated (tests counting outcomes) sees every message go through it.
+    if (messages.length <= 1 || this.consumer.batch === false || this.process !== ConsumerRunner.prototype.process) return this.oneByOne(messages);
+    const events: (RecordedEvent | PoisonMessageError)[] = [];
+    try {
+      for (const message of messages) {
+        try {
+          events.push(fromCloudEvent(this.deps.catalog, message));
+        } catch (error) {
+          if (!(error instanceof PoisonMessageError)) throw error;
+          events.push(error);
+        }
+      }
+    } catch {
+      return this.oneByOne(messages); // `process` meets the same error at its message, after the ones before
+    }
+    let failed: { index: number; error: unknown } | undefined;
+    let outcomes: Outcome[];
+    const end = handlerDuration.startTimer({ consumer: this.name });
+    try {
+      outcomes = await this.deps.db.transaction(async (tx) => {
+        const ids = [...new Set(events.flatMap((event) => (event instanceof PoisonMessageError ? [] : [event.id])))];
+        const { rows } = await tx.query<{ event_id: string }>(
+          'insert into inbox (consumer, event_id, processed_at) select $1, id, $3 from unnest($2::uuid[]) as id on conflict do nothing returning event_id',
+          [this.name, ids, this.deps.clock.now()],
+        );
+        const fresh = new Set(rows.map((row) => row.event_id));
+        const result: Outcome[] = [];
+        for (const [index, event] of events.entries()) {
+          if (event instanceof PoisonMessageError) {
+            result.push('dead-lettered');
+            continue;
+          }
+          if (!fresh.delete(event.id)) {
+            result.push('duplicate');
+            continue;
+          }
+          try {
+            await this.consumer.handle(event, this.contextOf(event, tx, this.logOf(event)));
+          } catch (error) {
+            failed = { index, error };
+            throw error;
+          }
+          result.push('processed');
+        }
+        return result;
+      });
+    } catch (error) {
+      end();
+      // A statement in an aborted transaction fails whatever its handler: not that event's fault.
+      const attributable = failed && (failed.error as { code?: unknown } | null)?.code !== '25P02' ? failed : undefined;
+      if (!attributable) this.deps.log.warn({ consumer: this.name, err: error, size: messages.length }, 'batch failed; processing its messages one at a time');
+      return this.oneByOne(messages, attributable);
+    }
+    end();
+    const processed = outcomes.filter((outcome) => outcome === 'processed').length;
+    if (processed > 0) consumerProcessed.inc({ consumer: this.name }, processed);
+    // Dead letters of poison messages once the batch is committed (a rollback sends them through `process`).
+    for (const [index, event] of events.entries()) {
+      if (event instanceof PoisonMessageError) await this.deadLetter(messages[index]!, event.message, true, 0);
+    }
+    return outcomes;
+  }
+
+  private async oneByOne(messages: readonly BusMessage[], failed?: { index: number; error: unknown }): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const [index, message] of messages.entries()) {
+      const outcome =
+        failed?.index === index
+          ? await this.processEvent(message, fromCloudEvent(this.deps.catalog, message), failed.error)
+          : await this.process(message);
+      if (outcome === 'interrupted') break;
+      outcomes.push(outcome);
+    }
+    return outcomes;
+  }
+
+  /** Applies the event with retries; `firstFailure` is the error of an attempt already made (in a batch). */
+  private async processEvent(message: BusMessage, event: RecordedEvent, firstFailure?: unknown): Promise<Outcome | 'interrupted'> {
+    const log = this.logOf(event);
     for (let attempt = 1; ; attempt++) {
       try {
+        if (attempt === 1 && firstFailure !== undefined) throw firstFailure;
         return await this.applyOnce(event, log);
       } catch (error) {
         handlerFailures.inc({ consumer: this.name });
@@ -81,6 +170,20 @@ export class ConsumerRunner {
         if (this.stopping) return 'interrupted';
       }
     }
+  }
+
+  private logOf(event: RecordedEvent): Logger {
+    return this.deps.log.child({
+      consumer: this.name,
+      eventId: event.id,
+      eventType: event.type,
+      correlationId: event.metadata.correlationId,
+      causationId: event.metadata.causationId,
+    });
+  }
+
+  private contextOf(event: RecordedEvent, tx: Sql, log: Logger): HandlerContext {
+    return { tx, log, metadata: { correlationId: event.metadata.correlationId, causationId: event.id, actor: `consumer:${this.name}` } };
   }
 
   /** Runs the handler for a dead letter again; true when its effect is now committed. */
@@ -99,11 +202,7 @@ export class ConsumerRunner {
         [this.name, event.id, this.deps.clock.now()],
       );
       if (rowCount === 0) return 'duplicate' as const;
-      await this.consumer.handle(event, {
-        tx,
-        log,
-        metadata: { correlationId: event.metadata.correlationId, causationId: event.id, actor: `consumer:${this.name}` },
-      });
+      await this.consumer.handle(event, this.contextOf(event, tx, log));
       return 'processed' as const;
     });
     end();

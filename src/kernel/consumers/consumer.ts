@@ -16,6 +16,13 @@ export interface ConsumerDefinition {
   name: string;
   topics: string[];
   handle(event: RecordedEvent, context: HandlerContext): Promise<void>;
+  /**
+   * Whether the runner may apply several events in one transaction (default true). A batch that
+   * fails is rolled back and its events run again one at a time: a consumer whose handler has an
+   * effect outside the transaction (an email sent) would repeat it for the events before the
+   * failing one, so it sets `batch: false`.
+   */
+  batch?: boolean;
 }
 
 export const defineConsumer = (definition: ConsumerDefinition): ConsumerDefinition => definition;

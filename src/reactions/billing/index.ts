@@ -19,7 +19,7 @@ const billingOf = (deps: ReactionDeps): Billing => {
   let billing = instances.get(deps.db);
   if (!billing) {
     billing = {
-      plans: planLookup(deps.config.plansFile),
+      plans: planLookup(deps.plans),
       recognizer: new RevenueRecognizer({ db: deps.db, clock: deps.clock, log: deps.log, intervalMs: deps.config.billing.recognitionIntervalMs }),
     };
     instances.set(deps.db, billing);

@@ -1,5 +1,3 @@
-import type { Plan } from '../../services/plans/index.ts';
-import { loadPlans } from '../../services/plans/index.ts';
 import type { ReactionDeps, ReactionModule } from '../reaction-module.ts';
 import { createMailer } from './mailer.ts';
 import { emailMigrations } from './migrations.ts';
@@ -9,26 +7,11 @@ import { emailRoutes } from './routes.ts';
 import type { EmailDeps } from './send-once.ts';
 import { welcomeEmail } from './welcome-email.ts';
 
-/** The plan catalog, loaded on first use (the platform validated it at start). */
-function planLookup(plansFile: string | undefined): EmailDeps['plan'] {
-  let catalog: Promise<Map<string, Plan>> | undefined;
-  return async (planId) => {
-    catalog ??= loadPlans(plansFile).then(
-      (plans) => new Map(plans.list().map((plan) => [plan.id, plan])),
-      (error: unknown) => {
-        catalog = undefined; // the next email tries again
-        throw error;
-      },
-    );
-    return (await catalog).get(planId);
-  };
-}
-
 const emailDeps = (deps: ReactionDeps): EmailDeps => ({
   store: deps.store,
   clock: deps.clock,
   mailer: createMailer(deps.config),
-  plan: planLookup(deps.config.plansFile),
+  plan: async (planId) => deps.plans.get(planId),
 });
 
 /** Email: welcome, receipt and renewal notice, each its own consumer group; the log at GET /emails. */

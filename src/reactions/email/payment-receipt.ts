@@ -33,6 +33,8 @@ async function paidFor(deps: EmailDeps, tx: Sql, payment: PaymentProcessedData, 
 export const paymentReceipt = (deps: EmailDeps) =>
   defineConsumer({
     name: 'payment-receipt',
+    // An email sent inside a batch that later rolls back would be sent again: one event per transaction.
+    batch: false,
     topics: ['payment.processed'],
     async handle(event, context) {
       const payment = event.data as PaymentProcessedData;

@@ -2,6 +2,7 @@ import { customerDecider } from '../../domain/customer/decider.ts';
 import type { CustomerEvent } from '../../domain/customer/events.ts';
 import type { Sql } from '../../kernel/db/database.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
+import { decrypt } from '../../services/customers/pii.ts';
 
 export type Recipient =
   | { reachable: true; customerId: string; email: string; name: string; planId: string }
@@ -10,7 +11,7 @@ export type Recipient =
 /**
  * Who gets a customer's emails, from the customer's own stream (CustomerCreated carries the
  * address and name, so a registration's payment is covered before CustomerRegistered). A deleted
- * (erased or compensated) customer gets nothing.
+ * (erased or compensated) customer, or one whose key was shredded, gets nothing.
  */
 export async function findRecipient(store: EventStore, tx: Sql, customerId: string): Promise<Recipient> {
   const events = await store.readStream(`customer-${customerId}`, { tx });
@@ -20,7 +21,11 @@ export async function findRecipient(store: EventStore, tx: Sql, customerId: stri
       return { reachable: false, customerId, reason: 'unknown_customer' };
     case 'deleted':
       return { reachable: false, customerId, reason: 'customer_deleted' };
-    default:
-      return { reachable: true, customerId, email: customer.email, name: customer.name, planId: customer.planId };
+    default: {
+      // The address and name are encrypted with the customer's key: no key (erased) → no email.
+      const personal = await decrypt(customerId, customer.pii, tx);
+      if (!personal) return { reachable: false, customerId, reason: 'customer_deleted' };
+      return { reachable: true, customerId, email: personal.email, name: personal.name, planId: customer.planId };
+    }
   }
 }

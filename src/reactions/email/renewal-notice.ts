@@ -7,6 +7,8 @@ import { renewalNotice as renewalTemplate } from './templates.ts';
 export const renewalNotice = (deps: EmailDeps) =>
   defineConsumer({
     name: 'renewal-notice',
+    // An email sent inside a batch that later rolls back would be sent again: one event per transaction.
+    batch: false,
     topics: ['subscription.renewed'],
     async handle(event, context) {
       const renewal = event.data as SubscriptionRenewedData;

@@ -7,6 +7,8 @@ import { welcomeEmail as welcomeTemplate } from './templates.ts';
 export const welcomeEmail = (deps: EmailDeps) =>
   defineConsumer({
     name: 'welcome-email',
+    // An email sent inside a batch that later rolls back would be sent again: one event per transaction.
+    batch: false,
     topics: ['customer.registered'],
     async handle(event, context) {
       const data = event.data as CustomerRegisteredData;

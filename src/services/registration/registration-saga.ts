@@ -7,6 +7,8 @@ import type { EventStore } from '../../kernel/store/event-store.ts';
 import type { SagaDefinition, StepResult } from '../../kernel/saga/saga.ts';
 import { handleCommand } from '../command-handler.ts';
 import { customerStream, paymentStream, subscriptionStream } from '../streams.ts';
+import { emailDigest, encrypt, shred } from '../customers/pii.ts';
+import { loadCustomer } from '../subscriptions/subscription-streams.ts';
 import { reschedule } from '../subscriptions/renewal-scheduler.ts';
 import { chargeResultOf, GatewayTimeoutError, type ChargeResult, type PaymentGateway } from '../payments/gateway/index.ts';
 
@@ -64,18 +66,24 @@ export function registrationSaga(deps: { store: EventStore; gateway: PaymentGate
         name: 'create-customer',
         local: true,
         async run({ state }, tx): Promise<StepResult<RegistrationState>> {
+          // customer_emails keeps a keyed hash of the address, never the address itself.
           const { rows } = await tx!.query<{ customer_id: string }>(
             `insert into customer_emails (email, customer_id) values ($1, $2)
              on conflict (email) do update set email = excluded.email returning customer_id`,
-            [state.email, state.customerId],
+            [await emailDigest(tx!, state.email), state.customerId],
           );
           if (rows[0]?.customer_id !== state.customerId) return { fail: { code: 'email_taken', message: `${state.email} already belongs to a customer` } };
-          await handleCommand(store, customerDecider, customerStream(state.customerId), { type: 'CreateCustomer', data: { customerId: state.customerId, email: state.email, name: state.name, planId: state.planId, createdAt: now() } }, { tx, metadata: metadata(state) });
+          // The events carry the email and name encrypted with the customer's own key (crypto-shredding).
+          const existing = await loadCustomer(store, state.customerId, tx);
+          const pii = existing.status === 'pending' || existing.status === 'registered' ? existing.pii : await encrypt(state.customerId, { email: state.email, name: state.name }, tx!);
+          await handleCommand(store, customerDecider, customerStream(state.customerId), { type: 'CreateCustomer', data: { customerId: state.customerId, pii, planId: state.planId, createdAt: now() } }, { tx, metadata: metadata(state) });
           return { ok: {} };
         },
         async compensate({ state }, tx) {
           await handleCommand(store, customerDecider, customerStream(state.customerId), { type: 'DeleteCustomer', data: { customerId: state.customerId, reason: 'compensation', deletedAt: now() } }, { tx, metadata: metadata(state) });
-          await tx!.query('delete from customer_emails where email = $1 and customer_id = $2', [state.email, state.customerId]);
+          await tx!.query('delete from customer_emails where email = $1 and customer_id = $2', [await emailDigest(tx!, state.email), state.customerId]);
+          // A compensated customer's personal data is shredded too.
+          await shred(state.customerId, tx!);
         },
       },
       {

@@ -6,6 +6,7 @@ import { isFinished, type SagaRecord } from '../../kernel/saga/saga.ts';
 import type { SagaOrchestrator } from '../../kernel/saga/saga-orchestrator.ts';
 import type { PlanCatalog } from '../plans/index.ts';
 import { REGISTRATION_SAGA, type RegistrationState } from './registration-saga.ts';
+import { emailDigest } from '../customers/pii.ts';
 
 export interface RegistrationRequest {
   email: string;
@@ -77,7 +78,7 @@ export class RegistrationService {
       if (existing) return this.finish(existing, options.waitMs);
     }
 
-    const { rows: taken } = await this.deps.db.query('select 1 from customer_emails where email = $1', [request.email]);
+    const { rows: taken } = await this.deps.db.query('select 1 from customer_emails where email = $1', [await emailDigest(this.deps.db, request.email)]);
     if (taken.length > 0) throw new EmailTakenError(`${request.email} already belongs to a customer`);
 
     const state: RegistrationState = {

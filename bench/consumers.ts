@@ -1,0 +1,199 @@
+/**
+ * Events per second through all the platform's consumers on Kafka: `npm run bench:consumers`.
+ *
+ * The platform (PostgreSQL + Kafka, its own schema and topic prefix) registers customers through
+ * its API with no consumer running, the relay publishes their events; then every real reaction
+ * consumer (src/reactions) joins as a new group and reads them all from the start, beside the same
+ * groups with a no-op handler through the same ConsumerRunner (the baseline, same run).
+ *
+ * KAFKA_BROKERS (127.0.0.1:9092; `npm run kafka:start`), TEST_DATABASE_URL; BENCH_REGISTRATIONS
+ * (default 1,000). Progress goes to stderr (BENCH_QUIET=1 hides it).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Admin } from '@platformatic/kafka';
+import pg from 'pg';
+import type { ConsumerDefinition } from '../src/kernel/consumers/consumer.ts';
+import { ConsumerRunner } from '../src/kernel/consumers/consumer-runner.ts';
+import { loadConfig } from '../src/kernel/config.ts';
+import { silentLogger } from '../src/kernel/logger.ts';
+import { startPlatform, type Platform } from '../src/platform.ts';
+import { reactionConsumers } from '../src/reactions/index.ts';
+import { TEST_DATABASE_URL } from '../test/support/postgres.ts';
+import { fmtInt, fmtRatio, inParallel, machine, printTable, progress, rate } from './support.ts';
+
+const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 1_000);
+const CONCURRENCY = 16;
+const GOAL = 0.8;
+/** A run ends when every event reached every group, or when nothing arrived for this long. */
+const IDLE_MS = 5_000;
+
+const id = randomBytes(4).toString('hex');
+const schema = `bench_consumers_${id}`;
+const prefix = `bench-consumers-${id}.`;
+
+interface Run {
+  delivered: number;
+  expected: number;
+  perSecond: number;
+  /** Per consumer: its deliveries and its own rate (first to last of its events, all running at once). */
+  each: Map<string, { delivered: number; perSecond: number }>;
+}
+
+/** Subscribes a runner per consumer, waits until they delivered `expected` (or went idle), stops them. */
+async function run(platform: Platform, consumers: ConsumerDefinition[], expected: number): Promise<Run> {
+  let delivered = 0;
+  let first = 0;
+  let last = 0;
+  const each = new Map<string, { delivered: number; first: number; last: number }>();
+  const tick = (name: string) => {
+    last = performance.now();
+    if (delivered++ === 0) first = last;
+    const mine = each.get(name) ?? { delivered: 0, first: last, last };
+    mine.delivered++;
+    mine.last = last;
+    each.set(name, mine);
+  };
+  const subscriptions = [];
+  for (const consumer of consumers) {
+    const counted: ConsumerDefinition = {
+      ...consumer,
+      async handle(event, context) {
+        await consumer.handle(event, context);
+        tick(consumer.name);
+      },
+    };
+    const runner = new ConsumerRunner(counted, {
+      db: platform.db,
+      catalog: platform.catalog,
+      clock: platform.clock,
+      log: silentLogger,
+      deadLetters: platform.deadLetters,
+      retry: platform.config.retry,
+      publishDeadLetter: (name, message, error) => platform.bus.publishDeadLetter(name, message, error),
+    });
+    subscriptions.push(await platform.bus.subscribe(runner));
+  }
+  const started = performance.now();
+  while (delivered < expected && performance.now() - Math.max(last, started) < IDLE_MS) await sleep(20);
+  await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+  const rates = new Map([...each].map(([name, mine]) => [name, { delivered: mine.delivered, perSecond: rate(mine.delivered - 1, mine.last - mine.first) }]));
+  return { delivered, expected, perSecond: rate(delivered - 1, last - first), each: rates };
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+try {
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  cleanups.push(async () => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    await client.query(`drop schema if exists ${schema} cascade`);
+    await client.end();
+  });
+  const dataDir = await mkdtemp(join(tmpdir(), 'tributary-bench-'));
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  cleanups.push(async () => {
+    const kafka = new Admin({ clientId: 'bench-consumers-cleanup', bootstrapBrokers: BROKERS.split(',') });
+    const topics = (await kafka.listTopics().catch(() => [])).filter((topic) => topic.startsWith(prefix));
+    if (topics.length > 0) await kafka.deleteTopics({ topics }).catch(() => {});
+    const groups = [...(await kafka.listGroups().catch(() => new Map())).keys()].filter((group: string) => group.startsWith(prefix));
+    if (groups.length > 0) await kafka.deleteGroups({ groups }).catch(() => {});
+    await kafka.close();
+  });
+
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_URL: `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`,
+    KAFKA_BROKERS: BROKERS,
+    KAFKA_TOPIC_PREFIX: prefix,
+    DATA_DIR: dataDir,
+    SMTP_URL: undefined,
+    CLOCK: 'test',
+    LOG_LEVEL: 'silent',
+    ADMIN_TOKEN: 'bench-admin-token',
+    REGISTER_RATE_LIMIT: '1000000',
+  });
+  // No consumer while the events are written: each run below reads them all from the start.
+  const platform = await startPlatform(config, { log: silentLogger, consumers: [] });
+  cleanups.unshift(() => platform.stop());
+  await platform.started;
+
+  progress(`registering ${fmtInt(REGISTRATIONS)} customers (${CONCURRENCY} at a time)...`);
+  let failed = 0;
+  await inParallel(CONCURRENCY, REGISTRATIONS, async (index) => {
+    const response = await platform.http.inject({
+      method: 'POST',
+      url: '/register',
+      payload: { email: `bench-${index}@example.com`, name: `Bench ${index}`, planId: 'pro-monthly', paymentMethod: 'pm_card_visa' },
+    });
+    if (response.statusCode >= 300) failed++;
+  });
+  if (failed > 0) progress(`${failed} registrations were refused`);
+  // A month later on the test clock: every subscription renews (subscription.renewed, payments, invoices).
+  const advanced = await platform.http.inject({ method: 'POST', url: '/admin/clock/advance', payload: { days: 32 }, headers: { authorization: 'Bearer bench-admin-token' } });
+  progress(`clock advanced 32 days: ${advanced.statusCode} ${advanced.body.slice(0, 120)}`);
+  // Every event published by the relay (the sagas finish in the background).
+  const count = async (sql: string, params: unknown[] = []) => Number((await platform.db.query<{ n: string }>(sql, params)).rows[0]!.n);
+  for (let previous = -1; ; await sleep(500)) {
+    const events = await count('select count(*) as n from events');
+    const published = await count(`select count(*) as n from events where position <= coalesce((select position from checkpoints where name = 'relay'), 0)`);
+    if (events === previous && published >= events) break;
+    previous = events;
+  }
+
+  const real = reactionConsumers({ config, plans: platform.plans, db: platform.db, store: platform.store, catalog: platform.catalog, clock: platform.clock, log: silentLogger });
+  let expected = 0;
+  for (const consumer of real) expected += await count('select count(*) as n from events where type = any($1)', [platform.catalog.typesOf(consumer.topics)]);
+  const events = await count('select count(*) as n from events');
+  progress(`${fmtInt(events)} events; ${real.length} consumers (${real.map((consumer) => consumer.name).join(', ')}) have ${fmtInt(expected)} deliveries to make`);
+
+  const noop = (round: number) => real.map((consumer) => ({ ...consumer, name: `${consumer.name}-noop-${round}`, handle: async () => {} }));
+  const baselines: Run[] = [];
+  baselines.push(await run(platform, noop(1), expected));
+  progress(`no-op handlers: ${fmtInt(baselines[0]!.delivered)} deliveries, ${fmtInt(baselines[0]!.perSecond)}/s`);
+  // The real consumers once (their effects can be made once only), between two baseline rounds.
+  const deadBefore = await count('select count(*) as n from dead_letters');
+  const ours = await run(platform, real, expected);
+  const deadLettered = (await count('select count(*) as n from dead_letters')) - deadBefore;
+  progress(`real consumers: ${fmtInt(ours.delivered)} deliveries, ${fmtInt(ours.perSecond)}/s, ${deadLettered} dead letters`);
+  baselines.push(await run(platform, noop(2), expected));
+  progress(`no-op handlers: ${fmtInt(baselines[1]!.delivered)} deliveries, ${fmtInt(baselines[1]!.perSecond)}/s`);
+  const baseline = baselines.reduce((best, next) => (next.perSecond > best.perSecond ? next : best));
+
+  const ratio = ours.perSecond / baseline.perSecond;
+  printTable(
+    'Throughput of all the consumers (Kafka + PostgreSQL, deliveries/s, first to last)',
+    ['consumers', 'deliveries', 'Tributary', 'baseline (same run)', 'baseline', 'ratio', 'goal', 'met'],
+    [
+      [
+        `${real.length} reaction consumers (${real.map((consumer) => consumer.name).join(', ')})`,
+        `${fmtInt(ours.delivered)} of ${fmtInt(ours.expected)}`,
+        fmtInt(ours.perSecond),
+        'the same groups, no-op handlers, same ConsumerRunner',
+        fmtInt(baseline.perSecond),
+        fmtRatio(ratio),
+        `≥ ${GOAL}× (indicative)`,
+        ratio >= GOAL ? '✅' : '❌ missed',
+      ],
+      ...real.map((consumer) => {
+        const mine = ours.each.get(consumer.name);
+        return [`· ${consumer.name}`, fmtInt(mine?.delivered ?? 0), fmtInt(mine?.perSecond ?? 0), '', '', '', 'diagnostic', ''];
+      }),
+    ],
+    [
+      `${machine()}.`,
+      `${fmtInt(REGISTRATIONS)} registrations through POST /register (${CONCURRENCY} at a time) and a 32-day advance of the test clock (renewals) made ${fmtInt(events)} events; every consumer then joined as a new group and read its topics from the start, all at once. A delivery is one event handled by one consumer (effects committed with the inbox, in batches of what the consumer had fetched).`,
+      'Per-consumer rows: each consumer\'s own rate while all ran at once (first to last of its deliveries).',
+      `Baseline: best of two rounds of the same consumers' groups with a no-op handler (decode, inbox, commit: what the runner and Kafka cost). Dead letters during the real run: ${deadLettered}.`,
+    ],
+  );
+} finally {
+  for (const cleanup of cleanups) await cleanup().catch((error: unknown) => console.error('cleanup failed:', error));
+}

@@ -1,0 +1,39 @@
+import type { Database } from '../../kernel/db/database.ts';
+import { SubscriptionService } from '../../services/subscriptions/subscription-service.ts';
+import type { ReactionDeps, ReactionModule } from '../reaction-module.ts';
+import { ComplianceChecker } from './checks.ts';
+import { complianceCheck } from './compliance-check.ts';
+import { complianceMigrations } from './migrations.ts';
+import { complianceRoutes } from './routes.ts';
+
+// One checker per platform (its database): the timer and GET /compliance/findings share it.
+const checkers = new WeakMap<Database, ComplianceChecker>();
+const checkerOf = (deps: ReactionDeps): ComplianceChecker => {
+  let checker = checkers.get(deps.db);
+  if (!checker) {
+    checker = new ComplianceChecker({
+      db: deps.db,
+      store: deps.store,
+      clock: deps.clock,
+      log: deps.log,
+      subscriptions: new SubscriptionService({ db: deps.db, store: deps.store, clock: deps.clock }),
+      retentionDays: deps.config.compliance.retentionDays,
+      intervalMs: deps.config.compliance.checkIntervalMs,
+    });
+    checkers.set(deps.db, checker);
+  }
+  return checker;
+};
+
+/**
+ * Compliance: compliance-check (subscription.cancelled) records what each cancellation obliges the
+ * platform to; a clock-driven checker verifies it when due (and erases customers' personal data
+ * after the retention period); findings at GET /compliance/findings, violations as a metric.
+ */
+export const complianceModule: ReactionModule = {
+  name: 'compliance',
+  migrations: complianceMigrations,
+  consumers: (deps) => [complianceCheck({ graceHours: deps.config.compliance.graceHours, retentionDays: deps.config.compliance.retentionDays })],
+  routes: (deps) => complianceRoutes({ db: deps.db, checker: checkerOf(deps) }),
+  start: (deps) => checkerOf(deps).start(),
+};
