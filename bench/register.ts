@@ -28,7 +28,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Admin } from '@platformatic/kafka';
 import Fastify from 'fastify';
-import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { seedEvents } from '../src/domain/events/index.ts';
 import { EventCatalog } from '../src/kernel/catalog/catalog.ts';
@@ -43,7 +42,7 @@ import { EventStore } from '../src/kernel/store/event-store.ts';
 import { migrations, startPlatform } from '../src/platform.ts';
 import { loadPlans } from '../src/services/plans/index.ts';
 import { freePort, startPlatformProcess, type PlatformProcess } from '../test/support/platform-process.ts';
-import { TEST_DATABASE_URL, uniqueName } from '../test/support/postgres.ts';
+import { freshDatabaseUrl, TEST_DATABASE_URL } from '../test/support/postgres.ts';
 import { waitFor } from '../test/support/wait-for.ts';
 import { fmtInt, fmtMs, fmtRatio, machine, percentile, printTable, verdict } from './support.ts';
 
@@ -218,20 +217,10 @@ const tempDir = async (prefix: string) => {
   return dir;
 };
 
-const adminQuery = async (sql: string) => {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-};
-
+/** A schema of its own (dropped at the end); its DATABASE_URL is `postgresUrl(schema)`. */
 const freshSchema = async () => {
-  const schema = uniqueName('bench');
-  await adminQuery(`create schema ${schema}`);
-  cleanups.push(() => adminQuery(`drop schema if exists ${schema} cascade`));
+  const { schema, drop } = await freshDatabaseUrl('bench');
+  cleanups.push(drop);
   return schema;
 };
 

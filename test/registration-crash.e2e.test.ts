@@ -18,7 +18,6 @@ import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Sql } from '../src/kernel/db/database.ts';
 import { migrate } from '../src/kernel/db/migrate.ts';
@@ -26,7 +25,7 @@ import { openPglite } from '../src/kernel/db/pglite.ts';
 import { openPostgres } from '../src/kernel/db/postgres.ts';
 import { migrations } from '../src/platform.ts';
 import { startPlatformProcess, type PlatformProcess } from './support/platform-process.ts';
-import { postgresAvailable, TEST_DATABASE_URL, uniqueName } from './support/postgres.ts';
+import { adminQuery, freshDatabaseUrl, postgresAvailable, TEST_DATABASE_URL } from './support/postgres.ts';
 import { waitFor } from './support/wait-for.ts';
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -189,26 +188,16 @@ async function createEmbeddedTemplates(root: string): Promise<void> {
 const postgresBackend: Backend = {
   name: 'postgres',
   async prepare(scenario) {
-    const schema = uniqueName('crash');
+    const { schema, url, drop } = await freshDatabaseUrl('crash');
     const dataDir = await mkdtemp(join(tmpdir(), 'tributary-crash-pg-'));
-    const admin = async (sql: string) => {
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await client.connect();
-      try {
-        await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    };
-    await admin(`create schema ${schema}`);
     return {
-      env: { DATABASE_URL: `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`, KAFKA_BROKERS: '', DATA_DIR: dataDir },
+      env: { DATABASE_URL: url, KAFKA_BROKERS: '', DATA_DIR: dataDir },
       beforeRequest: async () => {
-        if (scenario.refuse) await admin(`set search_path = ${schema}; ${refuseSql(scenario.refuse)}`);
+        if (scenario.refuse) await adminQuery(`set search_path = ${schema}; ${refuseSql(scenario.refuse)}`);
       },
       open: () => openPostgres({ url: TEST_DATABASE_URL, schema, poolSize: 1 }),
       async cleanup() {
-        await admin(`drop schema if exists ${schema} cascade`).catch(() => {});
+        await drop().catch(() => {});
         await rm(dataDir, { recursive: true, force: true });
       },
     };

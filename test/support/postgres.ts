@@ -39,18 +39,20 @@ export async function openTestPostgres(options: { poolSize?: number } = {}): Pro
   };
 }
 
+/** Runs one statement as the test database's owner, on a connection of its own. */
+export async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 /** A DATABASE_URL whose search_path is a new, empty schema (for platforms run as processes). */
-export async function freshDatabaseUrl(): Promise<{ url: string; drop(): Promise<void> }> {
-  const schema = uniqueName('e');
-  const run = async (sql: string) => {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`create schema ${schema}`);
-  return { url: `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`, drop: () => run(`drop schema if exists ${schema} cascade`) };
+export async function freshDatabaseUrl(prefix = 'e'): Promise<{ schema: string; url: string; drop(): Promise<void> }> {
+  const schema = uniqueName(prefix);
+  await adminQuery(`create schema ${schema}`);
+  return { schema, url: `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`, drop: () => adminQuery(`drop schema if exists ${schema} cascade`) };
 }

@@ -107,7 +107,7 @@ async function postRefund(deps: GlPostingDeps, tx: Sql, event: RecordedEvent<Pay
 /**
  * The general ledger: payment.processed (as wired in the event-flow table) and payment.refunded,
  * which it needs to reverse a refunded charge. Revenue recognition is not an event: the clock
- * drives it (see RevenueRecognizer).
+ * drives it (see revenue-recognizer.ts).
  */
 export const glPosting = (deps: GlPostingDeps): ConsumerDefinition =>
   defineConsumer({

@@ -6,11 +6,12 @@ import { invoiceRoutes } from './invoice-routes.ts';
 import { ledgerRoutes } from './ledger-routes.ts';
 import { billingMigrations } from './migrations.ts';
 import { planLookup, type PlanLookup } from './plans.ts';
-import { RevenueRecognizer } from './revenue-recognizer.ts';
+import type { ClockDrivenJob } from '../../kernel/clock-driven-job.ts';
+import { revenueRecognizer } from './revenue-recognizer.ts';
 
 interface Billing {
   plans: PlanLookup;
-  recognizer: RevenueRecognizer;
+  recognizer: ClockDrivenJob;
 }
 
 // One per platform (its database): the consumers, the routes and the timer share the plan catalog and the recognizer.
@@ -20,7 +21,7 @@ const billingOf = (deps: ReactionDeps): Billing => {
   if (!billing) {
     billing = {
       plans: planLookup(deps.plans),
-      recognizer: new RevenueRecognizer({ db: deps.db, clock: deps.clock, log: deps.log, intervalMs: deps.config.billing.recognitionIntervalMs }),
+      recognizer: revenueRecognizer({ db: deps.db, clock: deps.clock, log: deps.log, intervalMs: deps.config.billing.recognitionIntervalMs }),
     };
     instances.set(deps.db, billing);
   }

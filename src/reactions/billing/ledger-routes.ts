@@ -6,7 +6,7 @@ import type { Clock } from '../../kernel/clock.ts';
 import type { Database } from '../../kernel/db/database.ts';
 import { accountOf, CHART } from './ledger/accounts.ts';
 import { accountStatement, listEntries, trialBalance } from './ledger/ledger-queries.ts';
-import type { RevenueRecognizer } from './revenue-recognizer.ts';
+import type { ClockDrivenJob } from '../../kernel/clock-driven-job.ts';
 
 const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 const instant = z.iso.datetime({ offset: true });
@@ -51,7 +51,7 @@ const entriesQuery = z.object({
 });
 
 /** GET /ledger/entries, /ledger/trial-balance, /ledger/accounts[/{code}] (admin). Each first posts the revenue earned by now. */
-export const ledgerRoutes = (deps: { db: Database; clock: Clock; recognizer: RevenueRecognizer }) => (app: FastifyInstance) => {
+export const ledgerRoutes = (deps: { db: Database; clock: Clock; recognizer: ClockDrivenJob }) => (app: FastifyInstance) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const asOfOf = (asOf: string | undefined) => (asOf === undefined ? deps.clock.now() : new Date(asOf));
 

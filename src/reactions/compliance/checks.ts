@@ -1,3 +1,4 @@
+import { ClockDrivenJob } from '../../kernel/clock-driven-job.ts';
 import { Counter } from 'prom-client';
 import type { Clock } from '../../kernel/clock.ts';
 import type { Database } from '../../kernel/db/database.ts';
@@ -103,40 +104,6 @@ export async function checkDue(deps: CheckDeps): Promise<number> {
   return recorded;
 }
 
-/** One run at a time in this process; a call during a run gets the next one (as the revenue recognizer). */
-export class ComplianceChecker {
-  private current: Promise<number> | undefined;
-  private queued: Promise<number> | undefined;
-
-  constructor(private readonly deps: CheckDeps & { intervalMs: number }) {}
-
-  catchUp(): Promise<number> {
-    if (!this.current) return this.run();
-    this.queued ??= this.current
-      .catch(() => 0)
-      .then(() => {
-        this.queued = undefined;
-        return this.run();
-      });
-    return this.queued;
-  }
-
-  private run(): Promise<number> {
-    const run: Promise<number> = checkDue(this.deps).finally(() => {
-      if (this.current === run) this.current = undefined;
-    });
-    this.current = run;
-    return run;
-  }
-
-  start(): () => Promise<void> {
-    const timer = setInterval(() => {
-      this.catchUp().catch((error: unknown) => this.deps.log.error({ err: error }, 'compliance checks failed; retrying at the next run'));
-    }, this.deps.intervalMs);
-    timer.unref();
-    return async () => {
-      clearInterval(timer);
-      await Promise.allSettled([this.current, this.queued]);
-    };
-  }
-}
+/** The checks, run by the platform clock and before `/compliance/findings` answers. */
+export const complianceChecker = (deps: CheckDeps & { intervalMs: number }): ClockDrivenJob =>
+  new ClockDrivenJob({ name: 'compliance checks', intervalMs: deps.intervalMs, log: deps.log, run: () => checkDue(deps) });

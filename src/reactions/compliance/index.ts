@@ -1,17 +1,18 @@
 import type { Database } from '../../kernel/db/database.ts';
 import { SubscriptionService } from '../../services/subscriptions/subscription-service.ts';
 import type { ReactionDeps, ReactionModule } from '../reaction-module.ts';
-import { ComplianceChecker } from './checks.ts';
+import type { ClockDrivenJob } from '../../kernel/clock-driven-job.ts';
+import { complianceChecker } from './checks.ts';
 import { complianceCheck } from './compliance-check.ts';
 import { complianceMigrations } from './migrations.ts';
 import { complianceRoutes } from './routes.ts';
 
 // One checker per platform (its database): the timer and GET /compliance/findings share it.
-const checkers = new WeakMap<Database, ComplianceChecker>();
-const checkerOf = (deps: ReactionDeps): ComplianceChecker => {
+const checkers = new WeakMap<Database, ClockDrivenJob>();
+const checkerOf = (deps: ReactionDeps): ClockDrivenJob => {
   let checker = checkers.get(deps.db);
   if (!checker) {
-    checker = new ComplianceChecker({
+    checker = complianceChecker({
       db: deps.db,
       store: deps.store,
       clock: deps.clock,

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../kernel/db/database.ts';
 import { requireAdmin } from '../../http/auth.ts';
-import type { ComplianceChecker } from './checks.ts';
+import type { ClockDrivenJob } from '../../kernel/clock-driven-job.ts';
 import { listFindings } from './obligations.ts';
 
 const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
@@ -25,7 +25,7 @@ const finding = z.object({
 });
 
 /** The compliance findings (admin): obligations checked when due (pending ones with status=pending). */
-export const complianceRoutes = (deps: { db: Database; checker: ComplianceChecker }) => (app: FastifyInstance) => {
+export const complianceRoutes = (deps: { db: Database; checker: ClockDrivenJob }) => (app: FastifyInstance) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.get(
     '/compliance/findings',
