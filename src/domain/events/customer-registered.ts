@@ -1,21 +1,25 @@
 import { z } from 'zod';
 import { defineEvent, type EventData } from '../../kernel/catalog/define-event.ts';
-import { id, isoTime, legacyPii, piiField, planId } from './common.ts';
+import { encryptedPii, id, isoTime, legacyPii, piiField, planId } from './common.ts';
+
+const schema = z
+  .object({
+    customerId: id,
+    /** Email and name, encrypted with the customer's own key (crypto-shredding). */
+    pii: piiField,
+    planId,
+    registeredAt: isoTime,
+  })
+  .strict();
 
 export const CustomerRegistered = defineEvent({
   type: 'CustomerRegistered',
   version: 3,
   topic: 'customer.registered',
   description: 'A customer signed up and chose a plan; the welcome email, analytics and the audit log react to it.',
-  schema: z
-    .object({
-      customerId: id,
-      /** Email and name, encrypted with the customer's own key (crypto-shredding). */
-      pii: piiField,
-      planId,
-      registeredAt: isoTime,
-    })
-    .strict(),
+  schema,
+  // New events never carry personal data in clear: only upcast old ones do.
+  appendSchema: schema.extend({ pii: encryptedPii }),
   partitionKey: (data) => data.customerId,
   upcasters: {
     // v1 named the fields `fullName`, `plan` and `createdAt`; v2 renamed them, nothing else changed.

@@ -213,3 +213,16 @@ describe('seed events', () => {
     expect(new Set(seedEvents.map((d) => d.topic)).size).toBe(seedEvents.length);
   });
 });
+
+describe('personal data at append', () => {
+  const catalog = new EventCatalog(seedEvents);
+  const customerId = '01890a5d-ac96-774b-bcce-b302099a8057';
+
+  it('refuses a new customer event carrying email and name in clear, while old ones stay readable', () => {
+    const clear = { customerId, pii: { alg: 'legacy-clear', email: 'ada@example.com', name: 'Ada' }, planId: 'pro-monthly', createdAt: '2024-06-01T08:00:00.000Z' };
+    expect(() => catalog.validateForAppend('CustomerCreated', clear)).toThrow(/pii/);
+    expect(() => catalog.validate('CustomerCreated', clear)).not.toThrow();
+    const sealed = { ...clear, pii: { alg: 'A256GCM', iv: 'aXYxMjM0NTY3ODkw', ciphertext: 'Y2lwaGVydGV4dA', tag: 'dGFnMTIzNDU2Nzg5MDEy' } };
+    expect(() => catalog.validateForAppend('CustomerCreated', sealed)).not.toThrow();
+  });
+});

@@ -113,7 +113,7 @@ describe.skipIf(skip)('KafkaBus (Kafka + PostgreSQL)', () => {
 
   const register = async () => {
     const customerId = uuidv7();
-    const data = { customerId, pii: { alg: 'legacy-clear', email: `${customerId}@example.com`, name: 'Ada Lovelace' }, planId: 'pro-monthly', registeredAt: new Date().toISOString() };
+    const data = { customerId, pii: { alg: 'A256GCM', iv: 'aXYxMjM0NTY3ODkw', ciphertext: 'Y2lwaGVydGV4dA', tag: 'dGFnMTIzNDU2Nzg5MDEy' }, planId: 'pro-monthly', registeredAt: new Date().toISOString() };
     const result = await store.append(`customer-${customerId}`, [{ type: 'CustomerRegistered', data }], { expectedVersion: 'no_stream' });
     return { customerId, data, eventId: result.events[0]!.id, streamId: result.streamId };
   };

@@ -46,10 +46,20 @@ export class EventCatalog {
     return { data: this.validate(type, current), schemaVersion: definition.version };
   }
 
+  /** Validates a new event's data: the schema, and the stricter append schema where there is one. */
+  validateForAppend(type: string, data: unknown): unknown {
+    const parsed = this.validate(type, data);
+    const strict = this.get(type).appendSchema;
+    return strict ? this.check(type, strict, parsed) : parsed;
+  }
+
   /** Validates data of the current version; the error names the first wrong field. */
   validate(type: string, data: unknown): unknown {
-    const definition = this.get(type);
-    const result = (definition.schema as z.ZodType).safeParse(data);
+    return this.check(type, this.get(type).schema as z.ZodType, data);
+  }
+
+  private check(type: string, schema: z.ZodType, data: unknown): unknown {
+    const result = schema.safeParse(data);
     if (result.success) return result.data;
     const issue = result.error.issues[0];
     const field = issue && issue.path.length > 0 ? issue.path.join('.') : null;

@@ -12,6 +12,11 @@ export interface EventDefinition<Schema extends z.ZodType = z.ZodType> {
   schema: Schema;
   /** The Kafka message key: the customer id, so a customer's events stay on one partition. */
   partitionKey: (data: z.infer<Schema>) => string;
+  /**
+   * A stricter schema for new events, when upcast old data may hold what new data must not
+   * (e.g. personal data in clear): checked at append only.
+   */
+  appendSchema?: z.ZodType;
   /** `upcasters[n]` turns data of version n into version n + 1. */
   upcasters?: Record<number, (data: Record<string, unknown>) => Record<string, unknown>>;
 }

@@ -126,7 +126,7 @@ export class EventStore {
   }
 
   private encode(event: NewEvent) {
-    const data = this.catalog.validate(event.type, event.data);
+    const data = this.catalog.validateForAppend(event.type, event.data);
     const id = event.id ?? uuidv7();
     return {
       id,
