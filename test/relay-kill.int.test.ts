@@ -8,10 +8,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedEvents } from '../src/domain/events/index.ts';
 import type { Subscription } from '../src/kernel/bus/bus.ts';
 import { KafkaBus } from '../src/kernel/bus/kafka-bus.ts';
-import type { BusMessage } from '../src/kernel/bus/message.ts';
 import { EventCatalog } from '../src/kernel/catalog/catalog.ts';
 import { systemClock } from '../src/kernel/clock.ts';
-import { ConsumerRunner, type Outcome } from '../src/kernel/consumers/consumer-runner.ts';
 import { DeadLetterStore } from '../src/kernel/consumers/dead-letter-store.ts';
 import { consumerMigrations } from '../src/kernel/consumers/migrations.ts';
 import { migrate } from '../src/kernel/db/migrate.ts';
@@ -21,6 +19,7 @@ import { EventStore } from '../src/kernel/store/event-store.ts';
 import { eventStoreMigrations } from '../src/kernel/store/migrations.ts';
 import { openTestPostgres, postgresAvailable, TEST_DATABASE_URL } from './support/postgres.ts';
 import { waitFor } from './support/wait-for.ts';
+import { CountingRunner, customerRegistered } from './support/kafka-test-events.ts';
 
 const brokers = inject('kafkaBrokers');
 const skip = !brokers || !(await postgresAvailable());
@@ -28,15 +27,6 @@ const skip = !brokers || !(await postgresAvailable());
 const TOTAL = 2_000;
 const PER_TRANSACTION = 20;
 const RELAY_BATCH = 100;
-
-class CountingRunner extends ConsumerRunner {
-  readonly outcomes: Outcome[] = [];
-  override async process(message: BusMessage) {
-    const outcome = await super.process(message);
-    if (outcome !== 'interrupted') this.outcomes.push(outcome);
-    return outcome;
-  }
-}
 
 describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)', () => {
   const prefix = `rk-${randomBytes(4).toString('hex')}.`;
@@ -124,7 +114,7 @@ describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)',
       while (appended < TOTAL) {
         const appends = Array.from({ length: PER_TRANSACTION }, () => {
           const customerId = uuidv7();
-          const data = { customerId, pii: { alg: 'A256GCM', iv: 'aXYxMjM0NTY3ODkw', ciphertext: 'Y2lwaGVydGV4dA', tag: 'dGFnMTIzNDU2Nzg5MDEy' }, planId: 'pro-monthly', registeredAt: new Date().toISOString() };
+          const data = customerRegistered(customerId);
           return { streamId: `customer-${customerId}`, events: [{ type: 'CustomerRegistered', data }], expectedVersion: 'no_stream' as const };
         });
         await store.appendMany(appends);

@@ -10,7 +10,8 @@ import { customerStream, paymentStream, subscriptionStream } from '../streams.ts
 import { emailDigest, encrypt, shred } from '../customers/pii.ts';
 import { loadCustomer } from '../subscriptions/subscription-streams.ts';
 import { reschedule } from '../subscriptions/renewal-scheduler.ts';
-import { chargeResultOf, GatewayTimeoutError, type ChargeResult, type PaymentGateway } from '../payments/gateway/index.ts';
+import { chargeOnce } from '../payments/charge-once.ts';
+import type { PaymentGateway } from '../payments/gateway/index.ts';
 
 /** Everything the saga needs to resume after a crash: its input and each step's output. */
 export interface RegistrationState {
@@ -47,18 +48,6 @@ export function registrationSaga(deps: { store: EventStore; gateway: PaymentGate
   const now = () => clock.now().toISOString();
   const metadata = (state: RegistrationState) => ({ correlationId: state.correlationId, causationId: null, actor: `registration:${state.registrationId}` });
 
-  /** Charges once per key; after an ambiguous timeout, asks the gateway what happened. */
-  const charge = async (state: RegistrationState, idempotencyKey: string): Promise<ChargeResult> => {
-    try {
-      return await gateway.charge({ idempotencyKey, amount: state.amount, currency: state.currency, paymentMethod: state.paymentMethod, customerId: state.customerId, description: `Registration ${state.registrationId} (${state.planId})` });
-    } catch (error) {
-      if (!(error instanceof GatewayTimeoutError)) throw error;
-      const known = await gateway.retrieve(idempotencyKey);
-      if (!known) throw error; // not charged: the retry charges with the same key
-      return chargeResultOf(known);
-    }
-  };
-
   return {
     type: REGISTRATION_SAGA,
     steps: [
@@ -91,7 +80,7 @@ export function registrationSaga(deps: { store: EventStore; gateway: PaymentGate
         local: false,
         timeoutMs: 15_000,
         async run({ state, idempotencyKey }): Promise<StepResult<RegistrationState>> {
-          const result = await charge(state, idempotencyKey);
+          const result = await chargeOnce(gateway, { idempotencyKey, amount: state.amount, currency: state.currency, paymentMethod: state.paymentMethod, customerId: state.customerId, description: `Registration ${state.registrationId} (${state.planId})` });
           const details = { paymentId: state.paymentId, customerId: state.customerId, subscriptionId: null, amount: state.amount, currency: state.currency, purpose: 'registration' as const };
           if (result.status === 'declined') {
             await handleCommand(store, paymentDecider, paymentStream(state.paymentId), { type: 'RecordPaymentFailed', data: { ...details, declineCode: result.declineCode, message: result.message, attempt: 1, failedAt: now() } }, { metadata: metadata(state) });

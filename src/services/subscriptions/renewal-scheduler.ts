@@ -7,7 +7,8 @@ import type { Database, Sql } from '../../kernel/db/database.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
 import { handleCommand } from '../command-handler.ts';
-import { chargeResultOf, GatewayTimeoutError, type ChargeResult, type PaymentGateway } from '../payments/gateway/index.ts';
+import { chargeOnce } from '../payments/charge-once.ts';
+import type { ChargeResult, PaymentGateway } from '../payments/gateway/index.ts';
 import { paymentStream, subscriptionStream } from '../streams.ts';
 import { loadSubscription } from './subscription-streams.ts';
 
@@ -102,7 +103,7 @@ export class RenewalScheduler {
     const paymentId = uuidv5(idempotencyKey, PAYMENT_ID_NAMESPACE);
     const token = (await db.query<{ token: string }>('select token from payment_methods where customer_id = $1', [state.customerId])).rows[0]?.token;
     const result: ChargeResult = token
-      ? await this.charge({ idempotencyKey, amount: due.amount, currency: due.currency, paymentMethod: token, customerId: state.customerId, description: `Renewal of ${subscriptionId}, period ${due.periodIndex}` })
+      ? await chargeOnce(this.deps.gateway, { idempotencyKey, amount: due.amount, currency: due.currency, paymentMethod: token, customerId: state.customerId, description: `Renewal of ${subscriptionId}, period ${due.periodIndex}` })
       : { status: 'declined', chargeId: `none:${idempotencyKey}`, declineCode: 'generic_decline', message: 'no payment method on file' };
 
     const details = { paymentId, customerId: state.customerId, subscriptionId, amount: due.amount, currency: due.currency, purpose: 'renewal' as const };
@@ -121,17 +122,5 @@ export class RenewalScheduler {
       }
       await reschedule(tx, subscriptionId, next);
     });
-  }
-
-  /** After an ambiguous timeout, asks the gateway whether the charge went through. */
-  private async charge(request: Parameters<PaymentGateway['charge']>[0]): Promise<ChargeResult> {
-    try {
-      return await this.deps.gateway.charge(request);
-    } catch (error) {
-      if (!(error instanceof GatewayTimeoutError)) throw error;
-      const known = await this.deps.gateway.retrieve(request.idempotencyKey);
-      if (!known) throw error;
-      return chargeResultOf(known);
-    }
   }
 }
