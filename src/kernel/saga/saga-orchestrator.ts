@@ -110,10 +110,10 @@ export class SagaOrchestrator {
 
   /** Resolves when saga `id` has finished, whoever runs it (polls the store). */
   async waitFor<State = Record<string, unknown>>(id: string, timeoutMs: number): Promise<SagaRecord<State> | null> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs; // elapsed wait, not business time
     for (;;) {
       const record = await this.get<State>(id);
-      if (!record || isFinished(record.status) || Date.now() >= deadline) return record;
+      if (!record || isFinished(record.status) || performance.now() >= deadline) return record;
       await sleep(20);
     }
   }
