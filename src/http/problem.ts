@@ -6,6 +6,8 @@ import { ClockRewindError } from '../kernel/clock.ts';
 import { UnknownPlanError } from '../services/plans/index.ts';
 import { EmailTakenError, IdempotencyKeyMismatchError, UnknownPaymentMethodTokenError } from '../services/registration/registration-service.ts';
 import { NotFoundError, UnauthorizedError } from './auth.ts';
+import { InvalidRequestError } from './invalid-request.ts';
+import { ProjectionBehindError, UnknownProjectionError } from '../kernel/projections/errors.ts';
 
 /** An RFC 9457 problem document. */
 export interface Problem {
@@ -28,6 +30,23 @@ export function toProblem(error: unknown): Problem {
   }
   if (error instanceof NotFoundError) {
     return { type: `${PROBLEM_BASE}not-found`, title: 'Not found', status: 404, detail: error.message };
+  }
+  if (error instanceof UnknownProjectionError) {
+    return { type: `${PROBLEM_BASE}not-found`, title: 'Not found', status: 404, detail: error.message };
+  }
+  if (error instanceof InvalidRequestError) {
+    return { type: `${PROBLEM_BASE}invalid-request`, title: 'Invalid request', status: 400, detail: error.message, field: error.field };
+  }
+  if (error instanceof ProjectionBehindError) {
+    return {
+      type: `${PROBLEM_BASE}view-behind`,
+      title: 'The view has not caught up yet',
+      status: 503,
+      detail: error.message,
+      projection: error.projection,
+      minPosition: error.minPosition,
+      currentPosition: error.currentPosition,
+    };
   }
   if (error instanceof ClockRewindError) {
     return { type: `${PROBLEM_BASE}clock-rewind`, title: 'The test clock only moves forward', status: 400, detail: error.message, field: 'to' };
@@ -84,6 +103,7 @@ export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error);
     if (problem.status === 401) void reply.header('www-authenticate', 'Bearer');
+    if (problem.status === 503) void reply.header('retry-after', '1');
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, { ...problem, instance: request.url });
   });

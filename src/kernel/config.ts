@@ -57,6 +57,13 @@ export const configSchema = z.object({
   COMPLIANCE_GRACE_HOURS: positiveInt(24).describe('hours after a cancellation takes effect before compliance checks that no charge followed and that it took effect'),
   RETENTION_DAYS: positiveInt(30).describe('days after a customer\'s last subscription ends before compliance erases its personal data (crypto-shredding)'),
   COMPLIANCE_CHECK_INTERVAL_MS: positiveInt(60_000).describe('how often compliance checks the obligations due by the clock (GET /compliance/findings catches up first too)'),
+  CUSTOMER_VIEW_DATABASE_URL: url(['postgres:', 'postgresql:']).optional().describe('PostgreSQL URL of the customer view (read database of the Customer API); unset = schema customer_view in the platform database'),
+  SUBSCRIPTION_VIEW_DATABASE_URL: url(['postgres:', 'postgresql:']).optional().describe('PostgreSQL URL of the subscription view (Subscription API); unset = schema subscription_view in the platform database'),
+  ANALYTICS_VIEW_DATABASE_URL: url(['postgres:', 'postgresql:']).optional().describe('PostgreSQL URL of the analytics view (Analytics API and pipeline); unset = schema analytics_view in the platform database'),
+  PROJECTION_BATCH_SIZE: positiveInt(1_000).describe('events a projection applies per transaction'),
+  READ_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000).describe('how long a query with minPosition waits for its view to reach that position before answering 503'),
+  CHURN_RETRAIN_EVERY: positiveInt(200).describe('new labelled examples (renewals, cancellations) after which the churn model is retrained'),
+  CHURN_RETRAIN_INTERVAL_MS: positiveInt(3_600_000).describe('how often the churn model is retrained when there are new examples, by the platform clock'),
 });
 
 export type EnvConfig = z.infer<typeof configSchema>;
@@ -82,6 +89,8 @@ export interface Config {
   email: { smtpUrl: string | undefined; from: string; smtpTimeoutMs: number };
   billing: { taxRateBps: number; recognitionIntervalMs: number };
   compliance: { graceHours: number; retentionDays: number; checkIntervalMs: number };
+  views: { customers: string | undefined; subscriptions: string | undefined; analytics: string | undefined; batchSize: number; readWaitMs: number };
+  churn: { retrainEvery: number; retrainIntervalMs: number };
 }
 
 /** A configuration value that cannot start the platform; its message is one line for the operator. */
@@ -127,6 +136,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     email: { smtpUrl: value.SMTP_URL, from: value.EMAIL_FROM, smtpTimeoutMs: value.SMTP_TIMEOUT_MS },
     billing: { taxRateBps: value.TAX_RATE_BPS, recognitionIntervalMs: value.REVENUE_RECOGNITION_INTERVAL_MS },
     compliance: { graceHours: value.COMPLIANCE_GRACE_HOURS, retentionDays: value.RETENTION_DAYS, checkIntervalMs: value.COMPLIANCE_CHECK_INTERVAL_MS },
+    views: {
+      customers: value.CUSTOMER_VIEW_DATABASE_URL,
+      subscriptions: value.SUBSCRIPTION_VIEW_DATABASE_URL,
+      analytics: value.ANALYTICS_VIEW_DATABASE_URL,
+      batchSize: value.PROJECTION_BATCH_SIZE,
+      readWaitMs: value.READ_WAIT_MS,
+    },
+    churn: { retrainEvery: value.CHURN_RETRAIN_EVERY, retrainIntervalMs: value.CHURN_RETRAIN_INTERVAL_MS },
   };
 }
 

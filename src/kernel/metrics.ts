@@ -59,3 +59,31 @@ export const handlerDuration = new Histogram({
   buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
   registers: [registry],
 });
+
+export const projectionLagEvents = new Gauge({
+  name: 'tributary_projection_lag_events',
+  help: 'Events in the store a projection has not applied yet',
+  labelNames: ['projection'],
+  registers: [registry],
+});
+
+export const projectionLagSeconds = new Gauge({
+  name: 'tributary_projection_lag_seconds',
+  help: 'Age of the oldest event a projection has not applied yet (0 when caught up)',
+  labelNames: ['projection'],
+  registers: [registry],
+});
+
+export const projectionApplied = new Counter({
+  name: 'tributary_projection_events_total',
+  help: 'Events of the global log a projection moved past (applied or not of its types)',
+  labelNames: ['projection'],
+  registers: [registry],
+});
+
+export const projectionFailures = new Counter({
+  name: 'tributary_projection_failures_total',
+  help: 'Batches a projection failed to apply (it retries with backoff)',
+  labelNames: ['projection'],
+  registers: [registry],
+});

@@ -143,7 +143,8 @@ export class EventStore {
     };
   }
 
-  private decode(row: EventRow): RecordedEvent {
+  /** A row of `readAllRaw` as an event of its current schema (upcast). */
+  decode(row: EventRow): RecordedEvent {
     const { data, schemaVersion } = this.catalog.decode(row.type, row.schema_version, row.data);
     return {
       id: row.event_id,

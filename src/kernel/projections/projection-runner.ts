@@ -1,0 +1,373 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Clock } from '../clock.ts';
+import type { Database } from '../db/database.ts';
+import type { Logger } from '../logger.ts';
+import { projectionApplied, projectionFailures, projectionLagEvents, projectionLagSeconds } from '../metrics.ts';
+import { AppendSignal } from '../store/append-signal.ts';
+import { LOG_START, type LogPosition } from '../store/envelope.ts';
+import type { EventRow, EventStore } from '../store/event-store.ts';
+import { ProjectionBehindError } from './errors.ts';
+import { compareLogPositions } from './log-position.ts';
+import type { ProjectionDefinition } from './projection.ts';
+
+export interface ProjectionRunnerDeps {
+  /** The event store whose global log the projection reads. */
+  store: EventStore;
+  /** The view's read database, where its schema and checkpoint live. */
+  db: Database;
+  /** The live schema (see `viewSchemaName`). */
+  schema: string;
+  clock: Clock;
+  log: Logger;
+  /** Events per transaction while following the log (a rebuild uses larger batches). */
+  batchSize: number;
+  /** How often to look for events appended by other processes. */
+  pollMs?: number;
+}
+
+export interface RebuildProgress {
+  startedAt: string;
+  /** Events of the log the shadow copy has moved past. */
+  processed: number;
+  /** Events in the log when the rebuild started. */
+  total: number;
+  percent: number;
+}
+
+export interface ProjectionStatus {
+  name: string;
+  schema: string;
+  version: number;
+  state: 'starting' | 'running' | 'failing' | 'stopped';
+  checkpoint: LogPosition;
+  eventsApplied: number;
+  lag: { events: number; seconds: number };
+  lastError: string | null;
+  rebuild: RebuildProgress | null;
+  lastRebuild: { finishedAt: string; events: number; seconds: number } | null;
+}
+
+interface StateRow {
+  tx_id: string;
+  position: number;
+  version: number;
+  events_applied: number;
+}
+
+const REBUILD_BATCH = 5_000;
+
+/**
+ * Keeps one projection's view up to date with the event store's global log. Each batch of
+ * events is applied in one transaction of the view database together with the checkpoint, so a
+ * crash neither applies an event twice nor skips one; a process whose checkpoint moved under it
+ * (another process running the same projection) notices it in that transaction and reloads.
+ *
+ * A rebuild fills a shadow schema from the start of the log while the live one keeps serving and
+ * following, then swaps the two schemas in one transaction.
+ */
+export class ProjectionRunner {
+  /** Fires when this process moved the projection's checkpoint (waiters wake at once). */
+  private readonly advanced = new AppendSignal();
+  private readonly shutdown = new AbortController();
+  private at: LogPosition | undefined;
+  private state: ProjectionStatus['state'] = 'starting';
+  private lastError: string | null = null;
+  private progress: RebuildProgress | null = null;
+  private lastRebuild: ProjectionStatus['lastRebuild'] = null;
+  private rebuilding: Promise<void> | undefined;
+  /** Serializes the live loop's batches with a rebuild's final swap. */
+  private exclusive: Promise<unknown> = Promise.resolve();
+  private loop: Promise<void> | undefined;
+  /** A live schema written by another version of the projection: it is not followed until rebuilt. */
+  private outdated = false;
+
+  constructor(
+    readonly definition: ProjectionDefinition,
+    private readonly deps: ProjectionRunnerDeps,
+  ) {}
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  get schema(): string {
+    return this.deps.schema;
+  }
+
+  /** Creates the live schema when missing; a schema of another version is rebuilt by `start`. */
+  async setup(): Promise<void> {
+    const { schema } = this.deps;
+    await this.deps.db.transaction(async (tx) => {
+      await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`tributary.projection:${schema}`]);
+      const { rows } = await tx.query('select 1 from information_schema.schemata where schema_name = $1', [schema]);
+      if (rows.length === 0) await this.createSchema(tx, schema);
+    });
+    const state = await this.loadState(schema);
+    this.outdated = state.version !== this.definition.version;
+    this.at = { txId: state.tx_id, position: state.position };
+  }
+
+  /** Follows the log in the background (after a rebuild first, when the view is of another version). */
+  start(): void {
+    this.loop ??= (async () => {
+      if (this.outdated) {
+        this.deps.log.info({ projection: this.name, version: this.definition.version }, 'projection version changed: rebuilding its view');
+        await this.rebuild().catch((error: unknown) => this.deps.log.error({ err: error, projection: this.name }, 'projection rebuild failed'));
+      }
+      await this.follow();
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.shutdown.abort();
+    await this.loop;
+    await this.rebuilding?.catch(() => {});
+    this.state = 'stopped';
+  }
+
+  /** Applies everything readable now; resolves to how many events it moved past. */
+  async catchUp(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const moved = await this.runExclusive(() => this.liveStep());
+      total += moved;
+      if (moved === 0) return total;
+    }
+  }
+
+  /** The live checkpoint as stored (another process may have moved it). */
+  async checkpoint(): Promise<LogPosition> {
+    const state = await this.loadState(this.deps.schema);
+    return { txId: state.tx_id, position: state.position };
+  }
+
+  /**
+   * Read-your-writes: resolves once the live view has applied the event at store `position`, or
+   * throws `ProjectionBehindError` after `timeoutMs`. Positions are compared in the order the log
+   * is read, (txId, position), so the event's transaction id is looked up first.
+   */
+  async waitForPosition(position: number | undefined, timeoutMs: number): Promise<void> {
+    if (position === undefined || position <= 0) return;
+    const deadline = performance.now() + timeoutMs;
+    let target: LogPosition | undefined;
+    for (;;) {
+      target ??= await this.lookUp(position);
+      const at = await this.checkpoint();
+      if (target && compareLogPositions(at, target) >= 0) return;
+      const left = deadline - performance.now();
+      if (left <= 0) throw new ProjectionBehindError(this.name, position, at.position);
+      await this.advanced.wait(Math.min(left, 50));
+    }
+  }
+
+  /**
+   * Rebuilds the view from the start of the log into a shadow schema and swaps it in; the live
+   * view keeps serving meanwhile. A second call during a rebuild joins it.
+   */
+  rebuild(): Promise<void> {
+    this.rebuilding ??= this.rebuildIntoShadow().finally(() => {
+      this.rebuilding = undefined;
+      this.progress = null;
+    });
+    return this.rebuilding;
+  }
+
+  get rebuildInProgress(): boolean {
+    return this.rebuilding !== undefined;
+  }
+
+  async status(): Promise<ProjectionStatus> {
+    const state = await this.loadState(this.deps.schema);
+    const checkpoint = { txId: state.tx_id, position: state.position };
+    const lag = await this.lag(checkpoint);
+    return {
+      name: this.name,
+      schema: this.deps.schema,
+      version: state.version,
+      state: this.state,
+      checkpoint,
+      eventsApplied: state.events_applied,
+      lag,
+      lastError: this.lastError,
+      rebuild: this.progress && { ...this.progress },
+      lastRebuild: this.lastRebuild,
+    };
+  }
+
+  /** Events not applied yet and the age of the oldest, also set as metrics. */
+  async lag(checkpoint?: LogPosition): Promise<{ events: number; seconds: number }> {
+    const at = checkpoint ?? (await this.checkpoint());
+    const events = await this.deps.store.countAfter(at);
+    const [oldest] = events > 0 ? await this.deps.store.readAllRaw(at, { limit: 1 }) : [];
+    const seconds = oldest ? Math.max(0, (this.deps.clock.now().getTime() - new Date(oldest.occurred_at).getTime()) / 1000) : 0;
+    projectionLagEvents.set({ projection: this.name }, events);
+    projectionLagSeconds.set({ projection: this.name }, seconds);
+    return { events, seconds };
+  }
+
+  private async follow(): Promise<void> {
+    let failures = 0;
+    while (!this.shutdown.signal.aborted) {
+      if (this.outdated) {
+        // The live tables belong to another version: wait for a rebuild (POST .../rebuild) to replace them.
+        await sleep(1_000, undefined, { signal: this.shutdown.signal }).catch(() => {});
+        continue;
+      }
+      try {
+        const moved = await this.runExclusive(() => this.liveStep());
+        this.state = 'running';
+        this.lastError = null;
+        failures = 0;
+        if (moved === 0) await this.deps.store.appended.wait(this.deps.pollMs ?? 200, this.shutdown.signal);
+      } catch (error) {
+        failures += 1;
+        this.state = 'failing';
+        this.lastError = (error as Error).message;
+        projectionFailures.inc({ projection: this.name });
+        this.deps.log.error({ err: error, projection: this.name }, 'projection batch failed; retrying');
+        this.at = undefined;
+        await sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), undefined, { signal: this.shutdown.signal }).catch(() => {});
+      }
+    }
+  }
+
+  /** One batch into the live schema; resolves to how many events the checkpoint moved past. */
+  private async liveStep(): Promise<number> {
+    this.at ??= await this.checkpoint();
+    const rows = await this.deps.store.readAllRaw(this.at, { limit: this.deps.batchSize });
+    if (rows.length === 0) return 0;
+    const next = await this.applyBatch(this.deps.schema, this.at, rows);
+    if (!next) {
+      this.at = await this.checkpoint(); // another process moved it
+      return 1;
+    }
+    this.at = next;
+    this.advanced.notify();
+    return rows.length;
+  }
+
+  /**
+   * Applies `rows`, read after `from`, in one transaction with the checkpoint of `schema`. Resolves
+   * to the new checkpoint, or undefined when the stored one is no longer `from` (nothing written).
+   */
+  private async applyBatch(schema: string, from: LogPosition, rows: readonly EventRow[]): Promise<LogPosition | undefined> {
+    const types = new Set(this.definition.types);
+    const events = rows.filter((row) => types.has(row.type)).map((row) => this.deps.store.decode(row));
+    const last = rows[rows.length - 1]!;
+    const next = { txId: last.tx_id, position: last.position };
+    const prefetched = events.length > 0 ? await this.definition.prefetch?.(events) : undefined;
+    const applied = await this.deps.db.transaction(async (tx) => {
+      const { rows: state } = await tx.query<StateRow>(`select tx_id::text, position from ${schema}.projection_state for update`);
+      if (state[0]?.tx_id !== from.txId || state[0].position !== from.position) return false;
+      if (events.length > 0) await this.definition.apply(events, { tx, schema, prefetched });
+      await tx.query(`update ${schema}.projection_state set tx_id = $1::xid8, position = $2, events_applied = events_applied + $3, updated_at = $4`, [
+        next.txId,
+        next.position,
+        rows.length,
+        this.deps.clock.now(),
+      ]);
+      return true;
+    });
+    if (!applied) return undefined;
+    projectionApplied.inc({ projection: this.name }, rows.length);
+    return next;
+  }
+
+  private async rebuildIntoShadow(): Promise<void> {
+    const { db, store, schema } = this.deps;
+    const shadow = `${schema}_rebuild`;
+    const started = performance.now();
+    await db.transaction(async (tx) => {
+      await tx.exec(`drop schema if exists ${shadow} cascade`);
+      await this.createSchema(tx, shadow);
+    });
+    const total = await store.countAfter(LOG_START);
+    this.progress = { startedAt: this.deps.clock.now().toISOString(), processed: 0, total, percent: total === 0 ? 100 : 0 };
+    const moveOn = (count: number) => {
+      const progress = this.progress!;
+      progress.processed += count;
+      progress.total = Math.max(progress.total, progress.processed);
+      progress.percent = Math.floor((progress.processed / progress.total) * 1000) / 10;
+    };
+
+    // Read the next batch while the current one is applied.
+    let at: LogPosition = LOG_START;
+    let pending = store.readAllRaw(at, { limit: REBUILD_BATCH });
+    for (;;) {
+      if (this.shutdown.signal.aborted) throw new Error(`rebuild of ${this.name} interrupted by shutdown`);
+      const rows = await pending;
+      if (rows.length < REBUILD_BATCH) {
+        if (rows.length > 0) {
+          at = (await this.applyBatch(shadow, at, rows)) ?? at;
+          moveOn(rows.length);
+        }
+        break;
+      }
+      const last = rows[rows.length - 1]!;
+      pending = store.readAllRaw({ txId: last.tx_id, position: last.position }, { limit: REBUILD_BATCH });
+      at = (await this.applyBatch(shadow, at, rows)) ?? at;
+      moveOn(rows.length);
+    }
+
+    // The shadow is near the head: pause the live loop, finish, swap.
+    await this.runExclusive(async () => {
+      for (;;) {
+        const rows = await store.readAllRaw(at, { limit: REBUILD_BATCH });
+        if (rows.length === 0) break;
+        at = (await this.applyBatch(shadow, at, rows)) ?? at;
+        moveOn(rows.length);
+      }
+      const retired = `${schema}_retired`;
+      await db.transaction(async (tx) => {
+        await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`tributary.projection:${schema}`]);
+        await tx.exec(`drop schema if exists ${retired} cascade; alter schema ${schema} rename to ${retired}; alter schema ${shadow} rename to ${schema}`);
+      });
+      this.at = at;
+      this.outdated = false;
+      this.advanced.notify();
+      await db.exec(`drop schema if exists ${retired} cascade`);
+    });
+    const seconds = (performance.now() - started) / 1000;
+    this.lastRebuild = { finishedAt: this.deps.clock.now().toISOString(), events: this.progress?.processed ?? 0, seconds: Math.round(seconds * 10) / 10 };
+    this.deps.log.info({ projection: this.name, ...this.lastRebuild }, 'projection rebuilt');
+  }
+
+  private async createSchema(tx: Pick<Database, 'exec' | 'query'>, schema: string): Promise<void> {
+    await tx.exec(`create schema ${schema}`);
+    await tx.exec(this.definition.tables(schema));
+    await tx.exec(`
+      create table ${schema}.projection_state (
+        singleton boolean primary key default true check (singleton),
+        name text not null,
+        version integer not null,
+        tx_id xid8 not null,
+        position bigint not null,
+        events_applied bigint not null default 0,
+        updated_at timestamptz not null
+      )`);
+    await tx.query(`insert into ${schema}.projection_state (name, version, tx_id, position, updated_at) values ($1, $2, $3::xid8, $4, $5)`, [
+      this.name,
+      this.definition.version,
+      LOG_START.txId,
+      LOG_START.position,
+      this.deps.clock.now(),
+    ]);
+  }
+
+  private async loadState(schema: string): Promise<StateRow> {
+    const { rows } = await this.deps.db.query<StateRow>(`select tx_id::text, position, version, events_applied from ${schema}.projection_state`);
+    if (!rows[0]) throw new Error(`projection ${this.name}: ${schema}.projection_state has no row`);
+    return rows[0];
+  }
+
+  private async lookUp(position: number): Promise<LogPosition | undefined> {
+    const { rows } = await this.deps.store.db.query<{ tx_id: string }>('select tx_id::text from events where position = $1', [position]);
+    return rows[0] && { txId: rows[0].tx_id, position };
+  }
+
+  private runExclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.exclusive.then(work, work);
+    this.exclusive = run.catch(() => {});
+    return run;
+  }
+}
