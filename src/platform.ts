@@ -42,10 +42,16 @@ import { subscriptionRoutes } from './http/routes/subscriptions.ts';
 import { ClockService } from './services/subscriptions/clock-service.ts';
 import { subscriptionMigrations } from './services/subscriptions/migrations.ts';
 import { customerMigrations } from './services/customers/migrations.ts';
+import { adminProjectionRoutes } from './http/routes/admin-projections.ts';
+import { ProjectionRunner } from './kernel/projections/projection-runner.ts';
+import { openViewDatabase, viewSchemaName } from './kernel/projections/view-database.ts';
+import { viewModules } from './views/index.ts';
+import type { ViewDeps } from './views/view-module.ts';
+import type { ChurnScorer } from './domain/churn/churn-features.ts';
 import { RenewalScheduler } from './services/subscriptions/renewal-scheduler.ts';
 import { SubscriptionService } from './services/subscriptions/subscription-service.ts';
 
-export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...subscriptionMigrations, ...customerMigrations, ...reactionMigrations()];
+export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...subscriptionMigrations, ...customerMigrations, ...reactionMigrations(), ...viewModules.flatMap((module) => module.migrations ?? [])];
 
 export interface Platform {
   config: Config;
@@ -64,6 +70,8 @@ export interface Platform {
   registrations: RegistrationService;
   subscriptionService: SubscriptionService;
   clockService: ClockService | undefined;
+  /** The read side's projections, one per view. */
+  projections: ProjectionRunner[];
   http: FastifyInstance;
   /** Resolves when the store is migrated and every consumer is subscribed. */
   started: Promise<void>;
@@ -119,12 +127,45 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const relay = bus instanceof KafkaBus ? new OutboxRelay({ store, catalog, publisher: bus, clock, log }) : undefined;
 
   const reactionDeps: ReactionDeps = { config, plans, db, store, catalog, clock, log };
-  const consumers = options.consumers ?? reactionConsumers(reactionDeps);
   const stoppers: (() => Promise<void>)[] = [];
 
+  // The read side: each view in its own schema, of the platform's database or of its own.
+  const churn: ChurnScorer = { score: () => null };
+  const views = await Promise.all(
+    viewModules.map(async (module) => {
+      const url = config.views[module.name as 'customers' | 'subscriptions' | 'analytics'];
+      const { db: viewDb, own } = await openViewDatabase(url, db, config.databasePoolSize);
+      const deps: ViewDeps = {
+        config,
+        clock,
+        log,
+        catalog,
+        plans,
+        churn,
+        db: viewDb,
+        platformDb: db,
+        schema: '',
+        waitForPosition: (position) => runner.waitForPosition(position, config.views.readWaitMs),
+      };
+      const definition = module.projection(deps);
+      deps.schema = viewSchemaName(url ?? config.databaseUrl, definition.schema);
+      const runner = new ProjectionRunner(definition, { store, db: viewDb, schema: deps.schema, clock, log, batchSize: config.views.batchSize });
+      return { module, deps, own, runner };
+    }),
+  );
+  const projections = views.map((view) => view.runner);
+  const viewDbOf = new Map<string, Database>();
+  const consumers = options.consumers ?? [
+    ...reactionConsumers(reactionDeps),
+    ...views.flatMap(({ module, deps }) =>
+      (module.consumers?.(deps) ?? []).map((consumer) => (viewDbOf.set(consumer.name, deps.db), consumer)),
+    ),
+  ];
+
+  // A view's consumers keep their inbox in the view database, beside their effect (exactly-once).
   const runnerFor = (consumer: ConsumerDefinition) =>
     new ConsumerRunner(consumer, {
-      db,
+      db: viewDbOf.get(consumer.name) ?? db,
       catalog,
       clock,
       log,
@@ -139,6 +180,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     checks: [
       { name: 'store', check: async () => migrated && (await db.query('select 1'), true) },
       { name: 'bus', check: () => bus.healthy() },
+      { name: 'views', check: async () => viewsReady },
     ],
     asyncApi: () => asyncApiDocument(catalog, { title: 'Tributary events', version: '1.0.0', kafkaBrokers: config.kafka?.brokers.join(',') }),
     configure: (app) => registerAuth(app, { adminToken: config.adminToken, tokens }),
@@ -148,6 +190,8 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       subscriptionRoutes(subscriptionService),
       customerRoutes({ db, store, clock, subscriptions: subscriptionService, isKnownPaymentMethod }),
       ...(clockService ? [adminClockRoutes({ clock, clockService })] : []),
+      adminProjectionRoutes(projections),
+      ...views.map(({ module, deps }) => module.routes(deps)),
       adminDlqRoutes({ deadLetters, consumers: consumers.map((consumer) => consumer.name), replay }),
       ...reactionModules.flatMap((module) => (module.routes ? [module.routes(reactionDeps)] : [])),
     ],
@@ -155,10 +199,18 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
 
   const subscriptions: Subscription[] = [];
   let schedulerTimer: NodeJS.Timeout | undefined;
+  let viewsReady = false;
   const started = (async () => {
     await retryForever('database migration', () => migrate(db, migrations), log, shutdown.signal);
     await clockService?.restore();
     migrated = true;
+    for (const view of views) {
+      if (view.own) await retryForever(`${view.module.name} view migration`, () => migrate(view.deps.db, [...consumerMigrations, ...(view.module.migrations ?? [])]), log, shutdown.signal);
+      await retryForever(`${view.module.name} view setup`, () => view.runner.setup(), log, shutdown.signal);
+      if (shutdown.signal.aborted) return;
+      view.runner.start();
+    }
+    viewsReady = true;
     await bus.start();
     if (shutdown.signal.aborted) return;
     await relay?.start();
@@ -182,6 +234,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   // Consumer lag is sampled in the background so `/metrics` never waits on Kafka or a count.
   const lagSampler = setInterval(() => {
     for (const subscription of subscriptions) subscription.lag().catch(() => {});
+    if (viewsReady) for (const projection of projections) projection.lag().catch(() => {});
   }, 5_000).unref();
   started.catch((error: unknown) => {
     if (!shutdown.signal.aborted) log.error({ err: error }, 'platform failed to start');
@@ -205,6 +258,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     registrations,
     subscriptionService,
     clockService,
+    projections,
     http,
     started,
     stop() {
@@ -220,6 +274,8 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
         await Promise.all(subscriptions.map((subscription) => subscription.stop()));
         await relay?.stop();
         await Promise.all(stoppers.map((stop) => stop()));
+        await Promise.all(projections.map((projection) => projection.stop()));
+        await Promise.all(views.map((view) => view.deps.db.close()));
         await db.close();
       })();
       return stopping;

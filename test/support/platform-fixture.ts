@@ -46,6 +46,9 @@ export async function openPlatform(mode: Mode, env: Record<string, string> = {},
       const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await client.connect();
       await client.query(`drop schema if exists ${schema} cascade`);
+      // the views live in schemas named after it (customer_view → <schema>_customer_view)
+      const { rows } = await client.query<{ name: string }>('select schema_name as name from information_schema.schemata where schema_name like $1', [`${schema}\\_%`]);
+      for (const { name } of rows) await client.query(`drop schema if exists ${name} cascade`);
       await client.end();
       const kafka = new Admin({ clientId: 'fixture-cleanup', bootstrapBrokers: brokers.split(',') });
       const topics = (await kafka.listTopics()).filter((topic) => topic.startsWith(prefix));

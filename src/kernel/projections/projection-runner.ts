@@ -165,7 +165,9 @@ export class ProjectionRunner {
    * view keeps serving meanwhile. A second call during a rebuild joins it.
    */
   rebuild(): Promise<void> {
-    this.rebuilding ??= this.rebuildIntoShadow().finally(() => {
+    if (this.rebuilding) return this.rebuilding;
+    this.progress = { startedAt: this.deps.clock.now().toISOString(), processed: 0, total: 0, percent: 0 };
+    this.rebuilding = this.rebuildIntoShadow().finally(() => {
       this.rebuilding = undefined;
       this.progress = null;
     });
@@ -282,7 +284,7 @@ export class ProjectionRunner {
       await this.createSchema(tx, shadow);
     });
     const total = await store.countAfter(LOG_START);
-    this.progress = { startedAt: this.deps.clock.now().toISOString(), processed: 0, total, percent: total === 0 ? 100 : 0 };
+    Object.assign(this.progress!, { total, percent: total === 0 ? 100 : 0 });
     const moveOn = (count: number) => {
       const progress = this.progress!;
       progress.processed += count;

@@ -11,14 +11,14 @@ export async function openViewDatabase(url: string | undefined, platformDb: Data
 }
 
 /**
- * A view's schema: its base name (`customer_view`) in a database whose tables live in `public`,
- * else prefixed with the current schema, so platforms sharing one PostgreSQL database in
- * schemas of their own (tests, staging) keep their views apart too.
+ * A view's schema: its base name (`customer_view`), prefixed with the schema the database URL
+ * puts first on its search_path (`?options=-c search_path=staging` → `staging_customer_view`),
+ * so platforms sharing one PostgreSQL database in schemas of their own keep their views apart.
  */
-export async function viewSchemaName(db: Database, base: string): Promise<string> {
-  const { rows } = await db.query<{ schema: string }>('select current_schema() as schema');
-  const current = rows[0]?.schema ?? 'public';
-  const name = current === 'public' ? base : `${current}_${base}`;
+export function viewSchemaName(databaseUrl: string | undefined, base: string): string {
+  const options = databaseUrl ? (new URL(databaseUrl).searchParams.get('options') ?? '') : '';
+  const searchPath = /search_path\s*=\s*([^\s,]+)/.exec(options)?.[1];
+  const name = searchPath && searchPath !== 'public' ? `${searchPath}_${base}` : base;
   if (!/^[a-z_][a-z0-9_]{0,50}$/.test(name)) throw new Error(`invalid view schema name: ${name}`);
   return name;
 }
