@@ -14,8 +14,9 @@ export const minPositionQuery = {
 };
 
 /** `minPosition` from the query string, else from the `X-Min-Position` header; a bad header is a 400. */
-export function minPositionOf(request: FastifyRequest<{ Querystring: { minPosition?: number } }>): number | undefined {
-  if (request.query.minPosition !== undefined) return request.query.minPosition;
+export function minPositionOf(request: Pick<FastifyRequest, 'query' | 'headers'>): number | undefined {
+  const fromQuery = (request.query as { minPosition?: number } | undefined)?.minPosition;
+  if (fromQuery !== undefined) return fromQuery;
   const header = request.headers['x-min-position'];
   if (header === undefined) return undefined;
   const value = Array.isArray(header) ? header[0] : header;
