@@ -1,0 +1,35 @@
+import type { Migration } from '../../kernel/db/migrate.ts';
+
+/** Tables of the analytics pipeline, in the view database's own schema: a projection rebuild keeps them. */
+export const analyticsMigrations: Migration[] = [
+  {
+    id: '0012_analytics_facts',
+    sql: /* sql */ `
+      -- One fact per signup (subject: the customer), per new subscription and per churned one
+      -- (subject: the subscription): the MRR movement (+ new, - churned) with its plan and currency,
+      -- the day it counts on, the cancellation's reason and the customer's signup (cohort) month.
+      -- Topics arrive in no common order, so what a fact lacks at first (a churn's plan and MRR,
+      -- a subscription's cohort) is filled in when the fact it comes from arrives.
+      create table analytics_facts (
+        kind text not null check (kind in ('signup', 'new', 'churned')),
+        subject text not null,
+        event_id text not null,
+        customer_id text not null,
+        subscription_id text,
+        plan_id text,
+        currency text,
+        mrr_delta bigint,
+        -- signup: registeredAt; new: createdAt; churned: when it takes effect
+        at timestamptz not null,
+        day date not null,
+        -- churned: the (first) cancellation request
+        requested_at timestamptz,
+        reason text,
+        cohort_month date,
+        primary key (kind, subject)
+      );
+      create index analytics_facts_customer on analytics_facts (customer_id);
+      create index analytics_facts_day on analytics_facts (kind, day);
+    `,
+  },
+];
