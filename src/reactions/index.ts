@@ -3,10 +3,11 @@ import { auditLogModule } from './audit/audit-log-module.ts';
 import { billingModule } from './billing/index.ts';
 import { complianceModule } from './compliance/index.ts';
 import { emailModule } from './email/index.ts';
+import { mlModule } from './ml/index.ts';
 import type { ReactionDeps, ReactionModule } from './reaction-module.ts';
 
 /** The seed's reactions, each module wiring its consumers as in the event-flow table. */
-export const reactionModules: ReactionModule[] = [auditLogModule, emailModule, billingModule, complianceModule];
+export const reactionModules: ReactionModule[] = [auditLogModule, emailModule, billingModule, complianceModule, mlModule];
 
 export const reactionMigrations = () => reactionModules.flatMap((module) => module.migrations);
 

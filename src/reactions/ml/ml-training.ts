@@ -1,0 +1,23 @@
+import type { Clock } from '../../kernel/clock.ts';
+import { defineConsumer } from '../../kernel/consumers/consumer.ts';
+import type { EventStore } from '../../kernel/store/event-store.ts';
+import { exampleOf, recordExample } from './churn-examples.ts';
+
+/**
+ * subscription.renewed / subscription.cancelled → a labelled example for the churn model, written
+ * in the handler's transaction (exactly-once with the inbox). `onExample` tells the trainer that
+ * one more may be due (it checks after the transaction has had time to commit).
+ */
+export const mlTraining = (deps: { store: EventStore; clock: Clock; onExample?: () => void }) =>
+  defineConsumer({
+    name: 'ml-training',
+    topics: ['subscription.renewed', 'subscription.cancelled'],
+    async handle(event, { tx, log }) {
+      const example = await exampleOf(deps.store, tx, event);
+      if (!example) {
+        log.debug({ type: event.type }, 'not a churn example');
+        return;
+      }
+      if (await recordExample(tx, event.id, example, deps.clock)) deps.onExample?.();
+    },
+  });
