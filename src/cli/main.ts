@@ -8,6 +8,8 @@ import { silentLogger } from '../kernel/logger.ts';
 import { migrations, startPlatform } from '../platform.ts';
 import { reactionConsumers } from '../reactions/index.ts';
 import { loadPlans } from '../services/plans/index.ts';
+import { simulateCommand } from '../simulator/simulate-command.ts';
+import { parseSimulateOptions, SimulateOptionsError } from '../simulator/simulate-options.ts';
 import { serve, serveGateway } from './serve.ts';
 
 const USAGE = `Usage: tributary <command> [options]
@@ -18,6 +20,8 @@ Commands:
   gateway                    run the payment gateway simulator as its own HTTP service (GATEWAY_PORT)
   dlq list [--consumer C]    list pending dead letters
   dlq replay <consumer>      run a consumer's dead letters through its handler again
+  simulate [--customers N] [--months M] [--seed S] [--concurrency C] [--url U] [--admin-token T]
+                             drive a running platform (test clock) with simulated customers; summary at the end
   help                       this text
 
 Configuration (environment variables):
@@ -40,6 +44,8 @@ async function withPlatform<T>(config: Config, work: (platform: Awaited<ReturnTy
 }
 
 async function run(argv: string[]): Promise<void> {
+  // A client of a running platform, with options of its own: dispatched before the platform's.
+  if (argv[0] === 'simulate') return simulate(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -87,6 +93,15 @@ async function run(argv: string[]): Promise<void> {
     }
     default:
       throw new UsageError(`unknown command: ${command} (see tributary --help)`);
+  }
+}
+
+async function simulate(args: string[]): Promise<void> {
+  try {
+    return await simulateCommand(parseSimulateOptions(args, () => loadConfig().adminToken, () => Math.floor(Math.random() * 0xffff_ffff)));
+  } catch (error) {
+    if (error instanceof SimulateOptionsError) throw new UsageError(error.message);
+    throw error;
   }
 }
 
