@@ -8,14 +8,12 @@ import { NotFoundError, requireAdmin, requireOwner } from '../auth.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import type { Database } from '../../kernel/db/database.ts';
 import { eraseCustomer } from '../../services/customers/erasure.ts';
-import { decrypt } from '../../services/customers/pii.ts';
 import { UnknownPaymentMethodTokenError } from '../../services/registration/registration-service.ts';
 
 const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 const params = z.object({ id: z.string().max(64) });
-const customerView = z.object({ customerId: z.string(), email: z.string(), name: z.string(), status: z.enum(['pending', 'registered']), planId: z.string(), createdAt: z.string() });
 
-/** One customer, read from its stream (the read side's Customer API will serve lists and search). */
+/** Customer writes (erasure, payment method); reads are the Customer API of the customer view (src/views/customers). */
 export const customerRoutes = (deps: { db: Database; store: EventStore; clock: Clock; subscriptions: SubscriptionService; isKnownPaymentMethod: (token: string) => boolean }) => (app: FastifyInstance) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const load = async (id: string, request: Parameters<typeof requireOwner>[0]) => {
@@ -24,18 +22,6 @@ export const customerRoutes = (deps: { db: Database; store: EventStore; clock: C
     if (customer.status === 'none' || customer.status === 'deleted') throw new NotFoundError(`no customer ${id}`);
     return customer;
   };
-
-  api.get(
-    '/customers/:id',
-    { schema: { tags: ['customers'], summary: 'A customer', security: [{ bearer: [] }], params, response: { 200: customerView, 401: problem, 404: problem } } },
-    async (request) => {
-      const { customerId, pii, status, planId, createdAt } = await load(request.params.id, request);
-      // Personal data is encrypted with the customer's key: without it (erased) nothing personal is shown.
-      const personal = await decrypt(customerId, pii, deps.db);
-      if (!personal) throw new NotFoundError(`no customer ${request.params.id}`);
-      return { customerId, email: personal.email, name: personal.name, status, planId, createdAt };
-    },
-  );
 
   api.post(
     '/customers/:id/erase',

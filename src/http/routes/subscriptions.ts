@@ -37,6 +37,7 @@ const view = (state: Exclude<Subscription, { status: 'none' }>) => ({
 
 const params = z.object({ id: z.string().max(64) });
 
+/** Subscription writes (cancel); reads are the Subscription API of the subscription view (src/views/subscriptions). */
 export const subscriptionRoutes = (subscriptions: SubscriptionService) => (app: FastifyInstance) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const load = async (id: string, request: Parameters<typeof requireOwner>[0]) => {
@@ -45,12 +46,6 @@ export const subscriptionRoutes = (subscriptions: SubscriptionService) => (app: 
     if (state.status === 'none') throw new NotFoundError(`no subscription ${id}`);
     return state;
   };
-
-  api.get(
-    '/subscriptions/:id',
-    { schema: { tags: ['subscriptions'], summary: 'A subscription', security: [{ bearer: [] }], params, response: { 200: subscriptionView, 401: problem, 404: problem } } },
-    async (request) => view(await load(request.params.id, request)),
-  );
 
   api.post(
     '/subscriptions/:id/cancel',

@@ -1,8 +1,10 @@
 import type { ViewModule } from '../view-module.ts';
+import { customerProjection } from './customer-projection.ts';
+import { customerQueryRoutes } from './customer-routes.ts';
 
-/** The customer read model and the Customer API (filled in next). */
+/** The customer view (`customer_view`) and the Customer API that reads it. */
 export const customerViewModule: ViewModule = {
   name: 'customers',
-  projection: () => ({ name: 'customers', schema: 'customer_view', version: 1, types: [], tables: () => '', apply: async () => {} }),
-  routes: () => () => {},
+  projection: (deps) => customerProjection(deps),
+  routes: (deps) => customerQueryRoutes(deps),
 };

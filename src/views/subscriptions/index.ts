@@ -1,8 +1,10 @@
 import type { ViewModule } from '../view-module.ts';
+import { subscriptionProjection } from './subscription-projection.ts';
+import { subscriptionQueryRoutes } from './subscription-routes.ts';
 
-/** The subscription read model and the Subscription API (filled in next). */
+/** The subscription view (`subscription_view`) and the Subscription API that reads it. */
 export const subscriptionViewModule: ViewModule = {
   name: 'subscriptions',
-  projection: () => ({ name: 'subscriptions', schema: 'subscription_view', version: 1, types: [], tables: () => '', apply: async () => {} }),
-  routes: () => () => {},
+  projection: () => subscriptionProjection(),
+  routes: (deps) => subscriptionQueryRoutes(deps),
 };

@@ -1,0 +1,146 @@
+import type { CustomerCreatedData } from '../../domain/events/customer-created.ts';
+import type { CustomerDeletedData } from '../../domain/events/customer-deleted.ts';
+import type { CustomerRegisteredData } from '../../domain/events/customer-registered.ts';
+import type { Database, Sql } from '../../kernel/db/database.ts';
+import { defineProjection, type ProjectionDefinition } from '../../kernel/projections/projection.ts';
+import type { RecordedEvent } from '../../kernel/store/envelope.ts';
+import { decryptMany, type PersonalData, type Pii } from '../../services/customers/pii.ts';
+import { iso, isoOrNull, upsertRows, type Column } from './upsert-rows.ts';
+
+export type CustomerStatus = 'pending' | 'registered' | 'deleted';
+
+/** A row of `customer_view.customers`, times as ISO strings. */
+export interface CustomerRow {
+  customer_id: string;
+  /** Lower case; null once the customer is deleted or its key is gone. */
+  email: string | null;
+  name: string | null;
+  status: CustomerStatus;
+  plan_id: string;
+  created_at: string;
+  registered_at: string | null;
+  deleted_at: string | null;
+  deletion_reason: CustomerDeletedData['reason'] | null;
+}
+
+const columns: readonly Column[] = [
+  ['customer_id', 'text'],
+  ['email', 'text'],
+  ['name', 'text'],
+  ['status', 'text'],
+  ['plan_id', 'text'],
+  ['created_at', 'timestamptz'],
+  ['registered_at', 'timestamptz'],
+  ['deleted_at', 'timestamptz'],
+  ['deletion_reason', 'text'],
+];
+
+const TYPES = ['CustomerCreated', 'CustomerRegistered', 'CustomerDeleted'] as const;
+
+type CustomerEvent =
+  | { type: 'CustomerCreated'; data: CustomerCreatedData }
+  | { type: 'CustomerRegistered'; data: CustomerRegisteredData }
+  | { type: 'CustomerDeleted'; data: CustomerDeletedData };
+
+const asCustomerEvent = (event: RecordedEvent) => event as unknown as CustomerEvent;
+
+/**
+ * One customer's row after one event. Personal data is filled in after the fold (decrypted once
+ * per customer and batch); a deleted customer keeps none, whatever the reason.
+ */
+function evolve(row: CustomerRow | undefined, event: CustomerEvent): CustomerRow | undefined {
+  switch (event.type) {
+    case 'CustomerCreated': {
+      const { customerId, planId, createdAt } = event.data;
+      // A repeat (the decider allows none, but an old log might) keeps the row as it is.
+      return row ?? { customer_id: customerId, email: null, name: null, status: 'pending', plan_id: planId, created_at: createdAt, registered_at: null, deleted_at: null, deletion_reason: null };
+    }
+    case 'CustomerRegistered': {
+      const { customerId, planId, registeredAt } = event.data;
+      if (row?.status === 'deleted') return row;
+      // Customers registered before CustomerCreated existed (v1 events) have no earlier event.
+      const base = row ?? { customer_id: customerId, email: null, name: null, status: 'pending' as const, plan_id: planId, created_at: registeredAt, registered_at: null, deleted_at: null, deletion_reason: null };
+      return { ...base, status: 'registered', plan_id: planId, registered_at: registeredAt };
+    }
+    case 'CustomerDeleted': {
+      // Deleting a customer the view never saw created leaves nothing to show.
+      if (!row) return undefined;
+      return { ...row, status: 'deleted', email: null, name: null, deleted_at: event.data.deletedAt, deletion_reason: event.data.reason };
+    }
+  }
+}
+
+/** The personal data each customer's last event of the batch carries (the same on all of its events). */
+function sealedPersonalData(events: readonly RecordedEvent[]): Map<string, Pii> {
+  const sealed = new Map<string, Pii>();
+  for (const event of events.map(asCustomerEvent)) {
+    if (event.type !== 'CustomerDeleted') sealed.set(event.data.customerId, event.data.pii);
+  }
+  return sealed;
+}
+
+async function loadRows(tx: Sql, schema: string, ids: string[]): Promise<Map<string, CustomerRow>> {
+  const { rows } = await tx.query<Omit<CustomerRow, 'created_at' | 'registered_at' | 'deleted_at'> & { created_at: Date; registered_at: Date | null; deleted_at: Date | null }>(
+    `select customer_id, email, name, status, plan_id, created_at, registered_at, deleted_at, deletion_reason from ${schema}.customers where customer_id = any($1::text[])`,
+    [ids],
+  );
+  return new Map(rows.map((row) => [row.customer_id, { ...row, created_at: iso(row.created_at), registered_at: isoOrNull(row.registered_at), deleted_at: isoOrNull(row.deleted_at) }]));
+}
+
+/**
+ * The customer view: one row per customer with its email (lower case) and name decrypted with
+ * the customer's key. The key lives in the platform database; the projection reads it before the
+ * batch's transaction (`prefetch`). Once the key is gone (erasure, compensation) a rebuild finds
+ * nothing to decrypt, and CustomerDeleted clears what an earlier batch decrypted.
+ */
+export function customerProjection(deps: { platformDb: Database }): ProjectionDefinition {
+  return defineProjection({
+    name: 'customers',
+    schema: 'customer_view',
+    version: 1,
+    types: TYPES,
+    tables: (schema) => /* sql */ `
+      create table ${schema}.customers (
+        customer_id text primary key,
+        email text,
+        name text,
+        status text not null check (status in ('pending', 'registered', 'deleted')),
+        plan_id text not null,
+        created_at timestamptz not null,
+        registered_at timestamptz,
+        deleted_at timestamptz,
+        deletion_reason text
+      );
+      -- The list's order (created_at, customer_id) and its filters.
+      create index customers_page on ${schema}.customers (created_at, customer_id);
+      create index customers_status_page on ${schema}.customers (status, created_at, customer_id);
+      create index customers_email_page on ${schema}.customers (email, created_at, customer_id) where email is not null;
+    `,
+    async prefetch(events): Promise<Map<string, PersonalData | null>> {
+      const sealed = sealedPersonalData(events);
+      return decryptMany([...sealed].map(([customerId, pii]) => ({ customerId, pii })), deps.platformDb);
+    },
+    async apply(events, { tx, schema, prefetched }) {
+      const personal = prefetched as Map<string, PersonalData | null>;
+      const byCustomer = new Map<string, CustomerEvent[]>();
+      for (const event of events.map(asCustomerEvent)) {
+        const list = byCustomer.get(event.data.customerId) ?? [];
+        list.push(event);
+        byCustomer.set(event.data.customerId, list);
+      }
+      const existing = await loadRows(tx, schema, [...byCustomer.keys()]);
+      const changed: CustomerRow[] = [];
+      for (const [customerId, customerEvents] of byCustomer) {
+        let row = existing.get(customerId);
+        for (const event of customerEvents) row = evolve(row, event);
+        if (!row) continue;
+        const data = personal.get(customerId);
+        if (row.status !== 'deleted' && data !== undefined) {
+          row = { ...row, email: data ? data.email.trim().toLowerCase() : null, name: data ? data.name : null };
+        }
+        changed.push(row);
+      }
+      await upsertRows(tx, `${schema}.customers`, columns, 'customer_id', changed as unknown as Record<string, unknown>[]);
+    },
+  });
+}
