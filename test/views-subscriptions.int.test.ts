@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChurnFeatures } from '../src/domain/churn/churn-features.ts';
 import { seedEvents } from '../src/domain/events/index.ts';
 import { CustomerTokens, registerAuth } from '../src/http/auth.ts';
@@ -99,7 +99,7 @@ async function openViewFixture(histories: ReturnType<typeof history>[]): Promise
   };
 }
 
-describe('the subscription projection, applied directly', () => {
+describe('the subscription projection, applied directly, and its API with a churn model', () => {
   const renewedThenEnded = history();
   const firstPayment = renewedThenEnded.register();
   renewedThenEnded.renew(1);
@@ -122,14 +122,35 @@ describe('the subscription projection, applied directly', () => {
   const renewal = refundedRenewal.renew(1);
   refundedRenewal.refund(renewal, 1000, refundedRenewal.subscriptionId);
 
+  const fresh = history();
+  const freshPayment = fresh.register(1900);
+
+  const cancelling = history();
+  cancelling.register();
+  cancelling.cancel(at(5), at(31));
+
+  const running = history();
+  running.register();
+  running.renew(1);
+  running.renew(2);
+  running.pastDue(3, 1, 2);
+
+  const histories = [renewedThenEnded, compensated, declined, refundedRenewal, fresh, cancelling, running];
+  let fixture: ViewFixture;
+  let whole: Map<string, Record<string, unknown>>;
+  beforeAll(async () => {
+    fixture = await openViewFixture(histories);
+    whole = await fixture.build('sv_whole', [fixture.events]);
+  });
+  afterAll(async () => fixture?.db.close());
+
   it('folds each history into its row, and one batch gives the same rows as one event per batch', async () => {
-    const fixture = await openViewFixture([renewedThenEnded, compensated, declined, refundedRenewal]);
-    const whole = await fixture.build('sv_whole', [fixture.events]);
     const single = await fixture.build('sv_single', fixture.events.map((event) => [event]));
-    const halves = await fixture.build('sv_halves', [fixture.events.slice(0, 7), fixture.events.slice(7)]);
+    const thirds = Math.ceil(fixture.events.length / 3);
+    const split = await fixture.build('sv_split', [fixture.events.slice(0, thirds), fixture.events.slice(thirds, 2 * thirds), fixture.events.slice(2 * thirds)]);
     expect(single).toEqual(whole);
-    expect(halves).toEqual(whole);
-    expect(whole.size).toBe(3);
+    expect(split).toEqual(whole);
+    expect(whole.size).toBe(histories.length - 1); // the declined registration has no subscription
 
     expect(whole.get(renewedThenEnded.subscriptionId)).toMatchObject({
       customer_id: renewedThenEnded.customerId,
@@ -152,45 +173,18 @@ describe('the subscription projection, applied directly', () => {
 
     expect(whole.get(compensated.subscriptionId)).toMatchObject({ status: 'cancelled', cancellation_reason: 'registration_failed', last_payment_id: registrationPayment, last_payment_amount: 900, last_payment_status: 'refunded', last_payment_refunded: 900 });
     expect(whole.get(refundedRenewal.subscriptionId)).toMatchObject({ status: 'active', renewals: 1, last_payment_id: renewal, last_payment_status: 'partially_refunded', last_payment_refunded: 1000 });
-    await fixture.db.close();
   });
 
-  it('shows the registration charge as the last payment, and a cancellation at period end keeps it active until it ends', async () => {
-    const fresh = history();
-    const paid = fresh.register(1900);
-    const fixture = await openViewFixture([fresh]);
-    const created = await fixture.build('sv_created', [fixture.events]);
-    expect(created.get(fresh.subscriptionId)).toMatchObject({ status: 'active', renewals: 0, failed_payments: 0, last_payment_id: paid, last_payment_amount: 1900, last_payment_status: 'processed' });
-    await fixture.db.close();
-
-    const cancelling = history();
-    cancelling.register();
-    cancelling.cancel(at(5), at(31));
-    const second = await openViewFixture([cancelling]);
-    const rows = await second.build('sv_cancelling', [second.events]);
-    const row = rows.get(cancelling.subscriptionId)!;
+  it('shows the registration charge as the last payment, and a cancellation at period end keeps it active until it ends', () => {
+    expect(whole.get(fresh.subscriptionId)).toMatchObject({ status: 'active', renewals: 0, failed_payments: 0, last_payment_id: freshPayment, last_payment_amount: 1900, last_payment_status: 'processed' });
+    const row = whole.get(cancelling.subscriptionId)!;
     expect(row).toMatchObject({ status: 'active', cancellation_at_period_end: true });
     expect((row.cancel_at as Date).toISOString()).toBe(at(31));
-    await second.db.close();
   });
-});
 
-describe('the Subscription API with a churn model', () => {
   it('scores only running subscriptions, from features built out of the row', async () => {
-    const running = history();
-    running.register();
-    running.renew(1);
-    running.renew(2);
-    running.pastDue(3, 1, 2);
-    const over = history();
-    over.register();
-    over.cancel(at(3), at(3));
-    const fixture = await openViewFixture([running, over]);
-    await fixture.build('sv_scored', [fixture.events]);
-
     const scored: ChurnFeatures[] = [];
     const clock = new TestClock(new Date(T0 + 100.5 * DAY));
-    const config = loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent' });
     const tokens = new CustomerTokens(Buffer.alloc(32, 7), clock);
     const app = await buildHttpApp({
       log: silentLogger,
@@ -199,13 +193,13 @@ describe('the Subscription API with a churn model', () => {
       configure: (http) => registerAuth(http, { adminToken: ADMIN_TOKEN, tokens }),
       routes: [
         subscriptionQueryRoutes({
-          config,
+          config: loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent' }),
           clock,
           log: silentLogger,
           catalog: new EventCatalog(seedEvents),
           db: fixture.db,
           platformDb: fixture.db,
-          schema: 'sv_scored',
+          schema: 'sv_whole',
           waitForPosition: async () => {},
           plans: { get: () => undefined },
           churn: { score: (features) => (scored.push(features), 0.25) },
@@ -218,15 +212,15 @@ describe('the Subscription API with a churn model', () => {
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json()).toMatchObject({ status: 'past_due', renewals: 2, failedPayments: 1, churnRisk: 0.25, lastPayment: { status: 'failed', amount: 2900 } });
     expect(scored).toEqual([{ planId: 'pro-monthly', priceAmount: 2900, currency: 'EUR', interval: 'month', tenurePeriods: 3, renewals: 2, failedPayments: 1, daysSinceSignup: 100 }]);
-    expect((await get(`/subscriptions/${over.subscriptionId}`)).json()).toMatchObject({ status: 'cancelled', churnRisk: null });
+    expect((await get(`/subscriptions/${compensated.subscriptionId}`)).json()).toMatchObject({ status: 'cancelled', churnRisk: null });
+    expect((await get(`/subscriptions/${renewedThenEnded.subscriptionId}`)).json()).toMatchObject({ status: 'ended', churnRisk: null });
     expect(scored).toHaveLength(1);
 
     const mine = { authorization: `Bearer ${tokens.issue(running.customerId)}` };
     expect((await get(`/subscriptions/${running.subscriptionId}`, mine)).statusCode).toBe(200);
-    expect((await get(`/subscriptions/${over.subscriptionId}`, mine)).statusCode).toBe(404);
+    expect((await get(`/subscriptions/${compensated.subscriptionId}`, mine)).statusCode).toBe(404);
     expect((await get('/subscriptions', mine)).json().subscriptions.map((s: { subscriptionId: string }) => s.subscriptionId)).toEqual([running.subscriptionId]);
     await app.close();
-    await fixture.db.close();
   });
 });
 
