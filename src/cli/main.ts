@@ -11,6 +11,7 @@ import { loadPlans } from '../services/plans/index.ts';
 import { simulateCommand } from '../simulator/simulate-command.ts';
 import { parseSimulateOptions, SimulateOptionsError } from '../simulator/simulate-options.ts';
 import { serve, serveGateway } from './serve.ts';
+import { listProjections, rebuildProjection } from './projections-command.ts';
 
 const USAGE = `Usage: tributary <command> [options]
 
@@ -18,6 +19,8 @@ Commands:
   start                      run the platform: HTTP API, bus, relay and consumers (default)
   migrate                    apply the database migrations and exit
   gateway                    run the payment gateway simulator as its own HTTP service (GATEWAY_PORT)
+  projections                each view's projection: checkpoint, lag, state
+  projections rebuild <name> rebuild a view (customers, subscriptions, analytics) into a shadow copy and swap it in
   dlq list [--consumer C]    list pending dead letters
   dlq replay <consumer>      run a consumer's dead letters through its handler again
   simulate [--customers N] [--months M] [--seed S] [--concurrency C] [--url U] [--admin-token T]
@@ -67,6 +70,17 @@ async function run(argv: string[]): Promise<void> {
         const applied = await migrate(platform.db, migrations);
         console.log(applied.length ? `applied: ${applied.join(', ')}` : 'up to date');
       });
+    case 'projections': {
+      const [action, name] = rest;
+      if (action === undefined || action === 'list') return withPlatform(config, listProjections);
+      if (action === 'rebuild' && name) {
+        return withPlatform(config, async (platform) => {
+          const known = await rebuildProjection(platform, name, (line) => console.log(line));
+          if (!known) throw new UsageError(`unknown projection: ${name} (known: ${platform.projections.map((p) => p.name).join(', ')})`);
+        });
+      }
+      throw new UsageError('usage: tributary projections [list] | tributary projections rebuild <name>');
+    }
     case 'dlq': {
       const [action, consumer] = rest;
       if (action === 'list') {
