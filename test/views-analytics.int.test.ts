@@ -246,6 +246,13 @@ function analyticsSuite(mode: Mode) {
       expect(cohorts.cohorts.every((cohort) => cohort.retention[0].rate === 1)).toBe(true);
       expect(cohorts.cohorts.some((cohort) => cohort.retention.some((r: Data) => r.rate < 1))).toBe(true);
       const firstCohort = cohorts.cohorts[0]!.month as string;
+
+      // A rebuild replaces the projection's schema only: the same summary, and the pipeline's facts stay.
+      expect((await inject('POST', '/admin/projections/analytics/rebuild')).statusCode).toBeLessThan(300);
+      await waitFor('the rebuild to finish', async () => (await get<{ projections: Data[] }>('/admin/projections')).projections.find((p) => p.name === 'analytics')?.lastRebuild);
+      const rebuilt = await get<Data>(`/analytics/summary?minPosition=${position}`);
+      expect({ ...rebuilt, asOf: null, window: null }).toEqual({ ...summary, asOf: null, window: null });
+      expect(await series('mrr')).toEqual(mrr);
       expect((await get<{ cohorts: Data[] }>(`/analytics/cohorts?from=${firstCohort}&to=${firstCohort}`)).cohorts.map((c) => c.month)).toEqual([firstCohort]);
     });
 
