@@ -11,9 +11,11 @@ const numericFeatures = {
   /** Prices span orders of magnitude across plans and currencies. */
   logPrice: (features: ChurnFeatures) => Math.log1p(features.priceAmount),
   tenurePeriods: (features: ChurnFeatures) => features.tenurePeriods,
-  renewals: (features: ChurnFeatures) => features.renewals,
   failedPayments: (features: ChurnFeatures) => features.failedPayments,
-  daysSinceSignup: (features: ChurnFeatures) => features.daysSinceSignup,
+  // Left out on purpose: `renewals` is tenurePeriods - 1, and `daysSinceSignup` leaks the label. A
+  // renewal is observed at a period's end, a cancellation somewhere inside a period, so days since
+  // signup beside tenure tell "mid-period" (churned) from "at a boundary" (stayed), which says
+  // nothing about an active subscription scored mid-period. Tenure carries the age in periods.
 } as const;
 
 type NumericFeature = keyof typeof numericFeatures;

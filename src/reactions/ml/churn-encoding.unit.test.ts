@@ -33,18 +33,16 @@ describe('churn feature encoding', () => {
       'interval=year',
       'logPrice',
       'tenurePeriods',
-      'renewals',
       'failedPayments',
-      'daysSinceSignup',
     ]);
     const row = encodeChurnFeatures(encoding, training[2]!);
     expect(row.slice(0, 7)).toEqual([0, 0, 1, 0, 1, 0, 1]);
-    expect(row).toHaveLength(12);
+    expect(row).toHaveLength(10);
   });
 
   it('standardises numeric features to mean 0 and deviation 1 on the training set', () => {
     const columns = training.map((f) => encodeChurnFeatures(encoding, f));
-    for (const index of [7, 8, 9, 11]) {
+    for (const index of [7, 8]) {
       const values = columns.map((row) => row[index]!);
       const mean = values.reduce((a, b) => a + b, 0) / values.length;
       const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length;
@@ -55,7 +53,12 @@ describe('churn feature encoding', () => {
 
   it('keeps a constant feature at zero rather than dividing by zero', () => {
     expect(encoding.numeric.find((f) => f.name === 'failedPayments')).toMatchObject({ mean: 0, scale: 1 });
-    expect(encodeChurnFeatures(encoding, features({ failedPayments: 2 }))[10]).toBe(2);
+    expect(encodeChurnFeatures(encoding, features({ failedPayments: 2 }))[9]).toBe(2);
+  });
+
+  it('leaves out the days since signup (they tell a mid-period cancellation from a renewal at the boundary) and renewals (tenure - 1)', () => {
+    const base = encodeChurnFeatures(encoding, features({ renewals: 1, tenurePeriods: 2, daysSinceSignup: 30 }));
+    expect(encodeChurnFeatures(encoding, features({ renewals: 1, tenurePeriods: 2, daysSinceSignup: 47 }))).toEqual(base);
   });
 
   it('encodes a plan or currency it never saw as all zeros', () => {
