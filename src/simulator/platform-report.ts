@@ -82,7 +82,7 @@ export async function summarize(client: PlatformClient, result: SimulationResult
     result,
     registrations: { value: observed.registrations, source: 'simulator: 201 answers of POST /register' },
     declines: { value: observed.declines, source: 'simulator: 402 answers of POST /register' },
-    failedRegistrations: { value: observed.failedRegistrations, source: 'simulator: other answers of POST /register' },
+    failedRegistrations: { value: observed.failedRegistrations, source: `simulator: other answers of POST /register${observed.firstRegistrationFailure ? ` (first: ${observed.firstRegistrationFailure})` : ''}` },
     renewals: fromPlatform(renewalsOf, null),
     cancellations: {
       now: fromPlatform((view) => (cancelled(view) && !view.cancellation!.atPeriodEnd ? 1 : 0), observed.cancelRequests.now),

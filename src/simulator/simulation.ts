@@ -19,8 +19,10 @@ export interface SimulationOptions {
 export interface Observed {
   registrations: number;
   declines: number;
-  /** Registrations that failed for another reason (the answer says which). */
+  /** Registrations that failed for another reason. */
   failedRegistrations: number;
+  /** The first of those reasons (status and detail of the answer). */
+  firstRegistrationFailure: string | null;
   cancelRequests: { now: number; atPeriodEnd: number };
   /** Cancellations asked for a subscription that had already been cancelled (by dunning) or ended. */
   cancelsTooLate: number;
@@ -59,7 +61,7 @@ export interface ProgressListener {
  * or at the period end, and some cards stop working at renewal time.
  */
 export class Simulation {
-  private readonly observed: Observed = { registrations: 0, declines: 0, failedRegistrations: 0, cancelRequests: { now: 0, atPeriodEnd: 0 }, cancelsTooLate: 0, cardsFailing: 0, cardsFixed: 0 };
+  private readonly observed: Observed = { registrations: 0, declines: 0, failedRegistrations: 0, firstRegistrationFailure: null, cancelRequests: { now: 0, atPeriodEnd: 0 }, cancelsTooLate: 0, cardsFailing: 0, cardsFixed: 0 };
   private readonly registered = new Map<number, SimulatedSubscription>();
   private lastPosition: number | null = null;
 
@@ -121,7 +123,10 @@ export class Simulation {
       this.registered.set(script.index, { customerId: outcome.customerId, subscriptionId: outcome.subscriptionId, plan: script.plan });
       this.seen(outcome.position);
     } else if (outcome.kind === 'declined') this.observed.declines++;
-    else this.observed.failedRegistrations++;
+    else {
+      this.observed.failedRegistrations++;
+      this.observed.firstRegistrationFailure ??= `${outcome.status}: ${outcome.detail}`;
+    }
   }
 
   private async act(action: Action): Promise<void> {
