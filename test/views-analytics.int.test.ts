@@ -70,7 +70,7 @@ function bruteForce(rows: { type: string; data: Data }[], now: Date) {
   for (const s of active) add(byPlan, s.planId, 1);
   const activeMrr = new Map<string, number>();
   for (const s of active) add(activeMrr, s.currency, s.mrr);
-  const atStart = all.filter((s) => Date.parse(s.start) <= windowStart && !(s.ended !== null && Date.parse(s.ended) <= windowStart));
+  const atStart = all.filter((s) => Date.parse(s.start) < windowStart && !(s.ended !== null && Date.parse(s.ended) < windowStart));
   const churned = atStart.filter((s) => s.ended !== null && Date.parse(s.ended) <= now.getTime()).length;
   const windowRevenue = new Map<string, number>();
   for (const r of revenue) if (r.day >= firstDay && r.day <= lastDay) add(windowRevenue, r.currency, r.amount);

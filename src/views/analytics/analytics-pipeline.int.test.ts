@@ -69,11 +69,27 @@ describe('analytics pipeline facts', () => {
     expect(await facts()).toEqual(before);
   });
 
+  it('keeps the daily MRR totals and the retention in step with the facts', async () => {
+    const daily = await db.query(`select day::text as day, currency, amount::int from analytics_mrr_daily where amount <> 0 order by day`);
+    expect(daily.rows).toEqual([
+      { day: '2026-01-31', currency: 'EUR', amount: 2417 },
+      { day: '2026-03-05', currency: 'EUR', amount: -2417 },
+    ]);
+    // Signed up 2026-01-31 23:00, churned 2026-03-05: anniversaries 01-31 and 02-28 came before.
+    expect((await db.query(`select retained_months from analytics_facts where kind = 'signup'`)).rows).toEqual([{ retained_months: 2 }]);
+  });
+
   it('dates a churn at the earliest end, counting the first request as the cancellation', async () => {
-    await db.exec('delete from analytics_facts');
+    await db.exec('delete from analytics_facts; delete from analytics_mrr_daily');
     await deliver([created, registered, atPeriodEnd]);
     expect((await facts())[0]).toMatchObject({ kind: 'churned', day: '2027-01-31', reason: 'too expensive', mrr: -2417 });
     await deliver([now]);
     expect((await facts())[0]).toMatchObject({ kind: 'churned', day: '2026-03-05', requested_at: new Date('2026-03-01T10:00:00.000Z'), reason: 'too expensive' });
+    // The churn moved from 2027-01-31 to 2026-03-05, and its MRR with it.
+    const daily = await db.query(`select day::text as day, amount::int from analytics_mrr_daily where amount <> 0 order by day`);
+    expect(daily.rows).toEqual([
+      { day: '2026-01-31', amount: 2417 },
+      { day: '2026-03-05', amount: -2417 },
+    ]);
   });
 });

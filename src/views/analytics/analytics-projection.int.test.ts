@@ -49,6 +49,7 @@ describe('analytics projection', () => {
     subscriptions: (await db.query(`select * from ${schema}.subscriptions order by subscription_id`)).rows,
     signups: (await db.query(`select day::text, signups from ${schema}.daily_signups order by day`)).rows,
     revenue: (await db.query(`select day::text, currency, amount::int from ${schema}.daily_revenue order by day, currency`)).rows,
+    totals: (await db.query(`select plan_id, currency, subscriptions, mrr::int from ${schema}.active_totals where subscriptions <> 0 order by plan_id, currency`)).rows,
   });
 
   beforeAll(async () => {
@@ -65,6 +66,9 @@ describe('analytics projection', () => {
     expect(whole.subscriptions.length).toBeGreaterThan(100);
     expect(whole.subscriptions.some((row) => row.ended_at === null && row.cancel_requested_at !== null)).toBe(true);
     expect(whole.revenue.some((row) => row.currency === 'USD')).toBe(true);
+    // The totals kept in step agree with the subscriptions they sum up.
+    const active = await db.query(`select plan_id, currency, count(*)::int as subscriptions, sum(mrr)::int as mrr from whole.subscriptions where ended_at is null group by 1, 2 order by 1, 2`);
+    expect(whole.totals).toEqual(active.rows);
     expect(await contents('one_by_one')).toEqual(whole);
     expect(await contents('uneven')).toEqual(whole);
   });

@@ -32,4 +32,20 @@ export const analyticsMigrations: Migration[] = [
       create index analytics_facts_day on analytics_facts (kind, day);
     `,
   },
+  {
+    id: '0013_analytics_aggregates',
+    sql: /* sql */ `
+      -- What the queries would otherwise add up from every fact: the net MRR movement per day and
+      -- currency, and per signup how many monthly anniversaries fell before its customer churned
+      -- (null while subscribed), kept in step with the facts in the same transaction.
+      create table analytics_mrr_daily (
+        day date not null,
+        currency text not null,
+        amount bigint not null,
+        primary key (day, currency)
+      );
+      alter table analytics_facts add column retained_months integer;
+      create index analytics_facts_cohort on analytics_facts (cohort_month) where kind = 'signup';
+    `,
+  },
 ];

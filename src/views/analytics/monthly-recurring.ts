@@ -10,5 +10,12 @@ export const monthlyRecurring = (amount: number, interval: BillingInterval): num
 /** ARR is MRR × 12 (of the rounded contributions). */
 export const annualRecurring = (mrr: number): number => mrr * 12;
 
-/** The UTC calendar day of an ISO instant (`2026-03-01T10:00:00.000Z` → `2026-03-01`). */
-export const dayOf = (instant: string | Date): string => new Date(instant).toISOString().slice(0, 10);
+const UTC_INSTANT = /^\d{4}-\d{2}-\d{2}T[^+]*Z$/;
+
+/**
+ * The UTC calendar day of an instant (`2026-03-01T10:00:00.000Z` → `2026-03-01`). Events hold
+ * UTC instants (offsets are refused), so the day is their first ten characters: no date parsing
+ * in a rebuild's hot loop.
+ */
+export const dayOf = (instant: string | Date): string =>
+  typeof instant === 'string' && UTC_INSTANT.test(instant) ? instant.slice(0, 10) : new Date(instant).toISOString().slice(0, 10);

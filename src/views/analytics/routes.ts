@@ -36,7 +36,7 @@ const summary = z.object({
   cancellations: z.int().describe('subscriptions whose (first) cancellation was requested in the window, whenever it takes effect'),
   churn: z
     .object({ rate: z.number().nullable(), activeAtWindowStart: z.int(), churned: z.int() })
-    .describe('churn rate = subscriptions active at the window start that ended (took effect) by now / subscriptions active at the window start; null when none were active'),
+    .describe('churn rate = churned / activeAtWindowStart: of the subscriptions active at the window start (started before it, not ended before it), the share that ended (took effect) by now; null when none were active'),
   revenue: z.array(money).describe('captured minus refunded in the window, per currency'),
 });
 

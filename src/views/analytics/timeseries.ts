@@ -1,5 +1,6 @@
 import type { Sql } from '../../kernel/db/database.ts';
 import { bucketIndexOf, bucketsOf, type Bucket, type BucketInterval } from './buckets.ts';
+import { dayOf } from './monthly-recurring.ts';
 
 export type AnalyticsMetric = 'signups' | 'cancellations' | 'mrr' | 'revenue';
 
@@ -13,7 +14,8 @@ export interface TimeSeries {
 }
 
 interface DayRow {
-  day: string;
+  /** null: before the first bucket (the opening MRR). */
+  day: string | null;
   currency: string | null;
   value: unknown;
 }
@@ -24,6 +26,7 @@ function perBucket(buckets: Bucket[], rows: DayRow[], currencies: string[] | nul
   const series = new Map(keys.map((currency) => [currency, buckets.map(() => 0)]));
   for (const row of rows) {
     const values = series.get(row.currency) ?? (series.set(row.currency, buckets.map(() => 0)).get(row.currency) as number[]);
+    if (row.day === null) continue;
     const index = bucketIndexOf(buckets, row.day);
     if (index >= 0) values[index]! += Number(row.value);
   }
@@ -34,24 +37,24 @@ function perBucket(buckets: Bucket[], rows: DayRow[], currencies: string[] | nul
 }
 
 /**
- * MRR at the end of each bucket (at `now` for a bucket not over yet): the new minus the churned
- * MRR of every fact up to then; a churn scheduled after `now` does not count yet.
+ * MRR at the end of each bucket (at `now` for a bucket not over yet): the net new minus churned
+ * MRR of every day before, from the pipeline's daily totals; today's facts are read one by one, so
+ * a churn later today (or scheduled after `now`) does not count yet.
  */
 async function mrrSeries(db: Sql, buckets: Bucket[], from: string, to: string, now: Date): Promise<TimeSeries['series']> {
-  const opening = await db.query<{ currency: string; value: unknown }>(
-    `select currency, sum(mrr_delta)::bigint as value from analytics_facts
-     where kind in ('new', 'churned') and mrr_delta is not null and at <= $1 and day < $2 group by currency`,
-    [now, from],
+  const today = dayOf(now);
+  const { rows } = await db.query<DayRow>(
+    `select case when day < $1 then null else day::text end as day, currency, sum(amount)::bigint as value
+     from analytics_mrr_daily where day < $2 and day <= $3 group by 1, currency
+     union all
+     select case when day < $1 then null else day::text end, currency, sum(mrr_delta)::bigint
+     from analytics_facts where kind in ('new', 'churned') and day = $2 and day <= $3 and at <= $4 and mrr_delta is not null group by 1, currency`,
+    [from, today, to, now],
   );
-  const moves = await db.query<DayRow>(
-    `select day::text as day, currency, sum(mrr_delta)::bigint as value from analytics_facts
-     where kind in ('new', 'churned') and mrr_delta is not null and at <= $1 and day between $2 and $3 group by day, currency`,
-    [now, from, to],
-  );
-  const currencies = [...new Set([...opening.rows, ...moves.rows].map((row) => row.currency as string))].sort();
-  const changes = perBucket(buckets, moves.rows, currencies);
+  const currencies = [...new Set(rows.map((row) => row.currency as string))].sort();
+  const changes = perBucket(buckets, rows, currencies);
   return changes.map(({ currency, points }) => {
-    let level = Number(opening.rows.find((row) => row.currency === currency)?.value ?? 0);
+    let level = rows.filter((row) => row.day === null && row.currency === currency).reduce((sum, row) => sum + Number(row.value), 0);
     return { currency, points: points.map((point) => ({ ...point, value: (level += point.value) })) };
   });
 }
