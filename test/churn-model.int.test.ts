@@ -18,6 +18,7 @@ import { LOG_START, type LogPosition, type NewEvent } from '../src/kernel/store/
 import { EventStore } from '../src/kernel/store/event-store.ts';
 import { eventStoreMigrations } from '../src/kernel/store/migrations.ts';
 import { churnModelOf, mlModule } from '../src/reactions/ml/index.ts';
+import { exampleOf } from '../src/reactions/ml/churn-examples.ts';
 import { listModelVersions } from '../src/reactions/ml/churn-model-store.ts';
 import { CurrentChurnModel } from '../src/reactions/ml/current-churn-model.ts';
 import { isHeldOut } from '../src/reactions/ml/holdout.ts';
@@ -228,6 +229,12 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('churn model on simulated subsc
       [false, features('pro-monthly', { tenurePeriods: 2, renewals: 1, failedPayments: 1, daysSinceSignup: 63 })],
       [true, features('pro-monthly', { tenurePeriods: 3, renewals: 2, failedPayments: 1, daysSinceSignup: 75 })],
     ]);
+
+    // A bus that carries no stream version: the history ends at the event's id instead.
+    const [cancellation] = await harness.store.readAllRaw(LOG_START, { limit: 1, types: ['SubscriptionCancelled'] });
+    const unversioned = { ...harness.store.decode(cancellation!), version: 0 };
+    const example = await harness.db.transaction((tx) => exampleOf(harness.store, tx, unversioned));
+    expect(example?.features).toEqual(rows[2]!.features);
 
     const model = churnModelOf(harness.deps);
     expect(await model.trainer.train('now')).toMatchObject({ status: 'no_model', reason: expect.stringMatching(/^too few examples/) });

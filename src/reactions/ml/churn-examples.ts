@@ -34,6 +34,15 @@ export function featuresBefore(history: readonly RecordedEvent[], at: Date): Chu
   };
 }
 
+/** The stream's events before `event`: by its version, or by its id when the bus did not carry the version. */
+async function historyBefore(store: EventStore, tx: Sql, streamId: string, event: RecordedEvent): Promise<RecordedEvent[]> {
+  if (event.version > 0) return event.version > 1 ? store.readStream(streamId, { tx, limit: event.version - 1 }) : [];
+  const all = await store.readStream(streamId, { tx });
+  const index = all.findIndex((candidate) => candidate.id === event.id);
+  if (index < 0) throw new PermanentError(`${event.type} ${event.id} is not in ${streamId}`);
+  return all.slice(0, index);
+}
+
 /** The example an event makes, or null for one that teaches nothing about churn. */
 export async function exampleOf(store: EventStore, tx: Sql, event: RecordedEvent): Promise<(ChurnExample & { observedAt: Date }) | null> {
   let subscriptionId: string;
@@ -55,7 +64,7 @@ export async function exampleOf(store: EventStore, tx: Sql, event: RecordedEvent
     return null;
   }
   const streamId = event.streamId || subscriptionStream(subscriptionId);
-  const history = event.version > 1 ? await store.readStream(streamId, { tx, limit: event.version - 1 }) : [];
+  const history = await historyBefore(store, tx, streamId, event);
   const features = featuresBefore(history, observedAt);
   if (!features) throw new PermanentError(`${event.type} ${event.id}: no SubscriptionCreated before version ${event.version} of ${streamId}`);
   return { subscriptionId, churned, features, observedAt };
