@@ -48,6 +48,7 @@ import { openViewDatabase, viewSchemaName } from './kernel/projections/view-data
 import { viewModules } from './views/index.ts';
 import type { ViewDeps } from './views/view-module.ts';
 import type { ChurnScorer } from './domain/churn/churn-features.ts';
+import { churnModelOf } from './reactions/ml/index.ts';
 import { RenewalScheduler } from './services/subscriptions/renewal-scheduler.ts';
 import { SubscriptionService } from './services/subscriptions/subscription-service.ts';
 
@@ -130,7 +131,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const stoppers: (() => Promise<void>)[] = [];
 
   // The read side: each view in its own schema, of the platform's database or of its own.
-  const churn: ChurnScorer = { score: () => null };
+  const churn: ChurnScorer = churnModelOf(reactionDeps).scorer;
   const views = await Promise.all(
     viewModules.map(async (module) => {
       const url = config.views[module.name as 'customers' | 'subscriptions' | 'analytics'];
