@@ -11,6 +11,7 @@ import { Random } from '../src/simulator/random.ts';
 import { Simulation, type ProgressListener } from '../src/simulator/simulation.ts';
 import { ADMIN_TOKEN, openPlatform, type PlatformFixture } from './support/platform-fixture.ts';
 import { startPlatformProcess, type PlatformProcess } from './support/platform-process.ts';
+import { waitFor } from './support/wait-for.ts';
 
 /** `tributary simulate ...` as a user runs it. */
 function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -115,7 +116,9 @@ describe('tributary simulate (the CLI)', () => {
   let platform: PlatformProcess;
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'tributary-sim-'));
-    platform = await startPlatformProcess({ DATA_DIR: dataDir, ADMIN_TOKEN, REGISTER_RATE_LIMIT: '100000', LOG_LEVEL: 'warn' });
+    platform = await startPlatformProcess({ DATA_DIR: dataDir, ADMIN_TOKEN, REGISTER_RATE_LIMIT: '100000', LOG_LEVEL: 'warn' }, { waitForHealth: false });
+    // A busy machine can take its time to start a process through tsx: more than startPlatformProcess's default wait.
+    await waitFor(`the platform to answer on ${platform.url}`, async () => (await fetch(`${platform.url}/health`)).ok, 110_000);
   });
   afterAll(async () => {
     await platform?.stop();
@@ -154,5 +157,5 @@ describe('a platform on the wall clock', () => {
     } finally {
       await wallClock.close();
     }
-  });
+  }, 180_000);
 });

@@ -141,13 +141,22 @@ export class PlatformClient {
     }
   }
 
-  /** Returns the subscription as the cancellation left it (unchanged when it had already ended). */
-  async cancel(subscriptionId: string, body: { atPeriodEnd: boolean; reason?: string }, idempotencyKey: string): Promise<SubscriptionView> {
-    return (await this.expect(200, 'POST', `/subscriptions/${subscriptionId}/cancel`, body, { 'idempotency-key': idempotencyKey })) as SubscriptionView;
+  /** The subscription as the cancellation left it (unchanged when it was already over); null when the platform no longer knows it. */
+  async cancel(subscriptionId: string, body: { atPeriodEnd: boolean; reason?: string }, idempotencyKey: string): Promise<SubscriptionView | null> {
+    const path = `/subscriptions/${subscriptionId}/cancel`;
+    const answer = await this.request('POST', path, body, { 'idempotency-key': idempotencyKey });
+    if (answer.status === 404) return null;
+    if (answer.status !== 200) throw new SimulatorError(`POST ${path} answered ${answer.status}: ${problemDetail(answer.body)}`);
+    return answer.body as SubscriptionView;
   }
 
-  async setPaymentMethod(customerId: string, paymentMethod: string): Promise<void> {
-    await this.expect(200, 'PUT', `/customers/${customerId}/payment-method`, { paymentMethod });
+  /** False when the customer is gone (compliance erases a customer some days after its last subscription ended). */
+  async setPaymentMethod(customerId: string, paymentMethod: string): Promise<boolean> {
+    const path = `/customers/${customerId}/payment-method`;
+    const answer = await this.request('PUT', path, { paymentMethod });
+    if (answer.status === 404) return false;
+    if (answer.status !== 200) throw new SimulatorError(`PUT ${path} answered ${answer.status}: ${problemDetail(answer.body)}`);
+    return true;
   }
 }
 

@@ -28,6 +28,8 @@ export interface Observed {
   cancelsTooLate: number;
   cardsFailing: number;
   cardsFixed: number;
+  /** Actions skipped because the platform no longer knew the customer (erased after its subscription ended). */
+  customersGone: number;
 }
 
 export interface SimulatedSubscription {
@@ -61,8 +63,10 @@ export interface ProgressListener {
  * or at the period end, and some cards stop working at renewal time.
  */
 export class Simulation {
-  private readonly observed: Observed = { registrations: 0, declines: 0, failedRegistrations: 0, firstRegistrationFailure: null, cancelRequests: { now: 0, atPeriodEnd: 0 }, cancelsTooLate: 0, cardsFailing: 0, cardsFixed: 0 };
+  private readonly observed: Observed = { registrations: 0, declines: 0, failedRegistrations: 0, firstRegistrationFailure: null, cancelRequests: { now: 0, atPeriodEnd: 0 }, cancelsTooLate: 0, cardsFailing: 0, cardsFixed: 0, customersGone: 0 };
   private readonly registered = new Map<number, SimulatedSubscription>();
+  /** Customers the platform no longer knows, and those who have cancelled (their cards no longer matter). */
+  private readonly done = new Set<number>();
   private lastPosition: number | null = null;
 
   constructor(
@@ -130,20 +134,23 @@ export class Simulation {
   }
 
   private async act(action: Action): Promise<void> {
-    const subscription = this.registered.get(action.script.index);
-    if (!subscription) return; // its registration failed
+    const { script } = action;
+    const subscription = this.registered.get(script.index);
+    if (!subscription || this.done.has(script.index)) return; // its registration failed, or it is over
     switch (action.kind) {
       case 'card-fails':
-        await this.client.setPaymentMethod(subscription.customerId, action.script.cardFailure!.card);
-        this.observed.cardsFailing++;
+        if (await this.client.setPaymentMethod(subscription.customerId, script.cardFailure!.card)) this.observed.cardsFailing++;
+        else this.gone(script.index);
         return;
       case 'card-fixed':
-        await this.client.setPaymentMethod(subscription.customerId, action.script.cardFailure!.fixCard);
-        this.observed.cardsFixed++;
+        if (await this.client.setPaymentMethod(subscription.customerId, script.cardFailure!.fixCard)) this.observed.cardsFixed++;
+        else this.gone(script.index);
         return;
       case 'cancel': {
-        const { atPeriodEnd, reason } = action.script.cancel!;
-        const after = await this.client.cancel(subscription.subscriptionId, { atPeriodEnd, ...(reason ? { reason } : {}) }, this.key('cancel', action.script.index));
+        const { atPeriodEnd, reason } = script.cancel!;
+        const after = await this.client.cancel(subscription.subscriptionId, { atPeriodEnd, ...(reason ? { reason } : {}) }, this.key('cancel', script.index));
+        if (!after) return this.gone(script.index);
+        this.done.add(script.index);
         const ours = after.cancellation !== null && after.cancellation.reason !== 'payment_failed' && after.cancellation.atPeriodEnd === atPeriodEnd;
         if (!ours) this.observed.cancelsTooLate++;
         else if (atPeriodEnd) this.observed.cancelRequests.atPeriodEnd++;
@@ -152,6 +159,11 @@ export class Simulation {
         return;
       }
     }
+  }
+
+  private gone(index: number): void {
+    this.done.add(index);
+    this.observed.customersGone++;
   }
 
   private seen(position: number | null): void {

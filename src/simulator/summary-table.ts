@@ -51,7 +51,7 @@ export function formatSummary(summary: SimulationSummary, run: { seed: number; c
     '',
     table(planRows),
     '',
-    `Simulator's own requests: ${result.observed.cancelRequests.now} cancellations now, ${result.observed.cancelRequests.atPeriodEnd} at period end, ${result.observed.cancelsTooLate} too late (already over), ${result.observed.cardsFailing} cards set to fail, ${result.observed.cardsFixed} fixed.`,
+    `Simulator's own requests: ${result.observed.cancelRequests.now} cancellations now, ${result.observed.cancelRequests.atPeriodEnd} at period end, ${result.observed.cancelsTooLate} too late (already over), ${result.observed.cardsFailing} cards set to fail, ${result.observed.cardsFixed} fixed, ${result.observed.customersGone} actions on customers already erased.`,
     '',
   ].join('\n');
 }
