@@ -8,7 +8,8 @@ import { trainChurnModel, type SetSizes } from './train-churn-model.ts';
 export type TrainingOutcome =
   | { status: 'trained'; model: ChurnModelVersion }
   | ({ status: 'no_model'; reason: string } & SetSizes)
-  | { status: 'not_due'; reason: string };
+  | { status: 'not_due'; reason: string }
+  | { status: 'busy'; reason: string };
 
 export interface ChurnTrainerDeps {
   db: Database;
@@ -36,6 +37,8 @@ export class ChurnTrainer {
   constructor(private readonly deps: ChurnTrainerDeps) {}
 
   /** Trains now if due (`due`) or regardless (`now`); resolves when this request has run. */
+  train(when: 'now'): Promise<Exclude<TrainingOutcome, { status: 'not_due' }>>;
+  train(when: 'due'): Promise<TrainingOutcome>;
   train(when: 'due' | 'now'): Promise<TrainingOutcome> {
     const run = this.queue.then(() => this.trainOnce(when));
     this.queue = run.catch(() => undefined);
@@ -66,7 +69,7 @@ export class ChurnTrainer {
     const { db, clock, log } = this.deps;
     const outcome = await db.transaction(async (tx): Promise<TrainingOutcome> => {
       const { rows } = await tx.query<{ locked: boolean }>(`select pg_try_advisory_xact_lock(hashtext(current_schema() || '.churn_training')) as locked`);
-      if (!rows[0]!.locked) return { status: 'not_due', reason: 'another process is training' };
+      if (!rows[0]!.locked) return { status: 'busy', reason: 'another process is training' };
       const now = clock.now();
       if (when === 'due') {
         const notDue = this.notDue(await countExamples(tx), await currentModelVersion(tx), now);

@@ -80,7 +80,7 @@ export const churnModelRoutes = (deps: { db: Database; trainer: ChurnTrainer }) 
           200: z.discriminatedUnion('status', [
             z.object({ status: z.literal('trained'), model: modelVersion }),
             z.object({ status: z.literal('no_model'), reason: z.string().describe('too few examples, or a single class'), ...sizes }),
-            z.object({ status: z.literal('not_due'), reason: z.string().describe('another process holds the training lock') }),
+            z.object({ status: z.literal('busy'), reason: z.string().describe('another process is training: its version will be the current one') }),
           ]),
           401: problem,
         },
@@ -89,7 +89,8 @@ export const churnModelRoutes = (deps: { db: Database; trainer: ChurnTrainer }) 
     async (request) => {
       requireAdmin(request);
       const outcome = await deps.trainer.train('now');
-      return outcome.status === 'trained' ? { status: 'trained' as const, model: versionJson(outcome.model, outcome.model.version) } : outcome;
+      if (outcome.status === 'trained') return { status: 'trained' as const, model: versionJson(outcome.model, outcome.model.version) };
+      return outcome;
     },
   );
 };
