@@ -5,7 +5,7 @@ import type { Database, Sql } from '../../kernel/db/database.ts';
 import { defineProjection, type ProjectionDefinition } from '../../kernel/projections/projection.ts';
 import type { RecordedEvent } from '../../kernel/store/envelope.ts';
 import { decryptMany, type PersonalData, type Pii } from '../../services/customers/pii.ts';
-import { iso, isoOrNull, upsertRows, type Column } from './upsert-rows.ts';
+import { upsertRows, type Column } from './upsert-rows.ts';
 
 export type CustomerStatus = 'pending' | 'registered' | 'deleted';
 
@@ -79,12 +79,12 @@ function sealedPersonalData(events: readonly RecordedEvent[]): Map<string, Pii> 
   return sealed;
 }
 
+// Times come back as text: the fold only copies them, and PostgreSQL reads its own output back.
+const SELECT_CUSTOMER = columns.map(([name, type]) => (type === 'timestamptz' ? `${name}::text` : name)).join(', ');
+
 async function loadRows(tx: Sql, schema: string, ids: string[]): Promise<Map<string, CustomerRow>> {
-  const { rows } = await tx.query<Omit<CustomerRow, 'created_at' | 'registered_at' | 'deleted_at'> & { created_at: Date; registered_at: Date | null; deleted_at: Date | null }>(
-    `select customer_id, email, name, status, plan_id, created_at, registered_at, deleted_at, deletion_reason from ${schema}.customers where customer_id = any($1::text[])`,
-    [ids],
-  );
-  return new Map(rows.map((row) => [row.customer_id, { ...row, created_at: iso(row.created_at), registered_at: isoOrNull(row.registered_at), deleted_at: isoOrNull(row.deleted_at) }]));
+  const { rows } = await tx.query<CustomerRow>(`select ${SELECT_CUSTOMER} from ${schema}.customers where customer_id = any($1::text[])`, [ids]);
+  return new Map(rows.map((row) => [row.customer_id, row]));
 }
 
 /**

@@ -1,12 +1,13 @@
 import type { Sql } from '../../kernel/db/database.ts';
 
-/** A column of a view table as `jsonb_to_recordset` reads it: name and SQL type. */
+/** A column of a view table as `json_to_recordset` reads it: name and SQL type. */
 export type Column = readonly [name: string, type: string];
 
 /**
  * Inserts or replaces many rows of a view table with one statement: the rows travel as one JSON
- * array and `jsonb_to_recordset` turns them back into a relation (set-based: a batch of events is
- * one round trip, not one per event). Rows are keyed by `key`; times are ISO strings.
+ * array and `json_to_recordset` (plain json parses faster than jsonb) turns them back into a
+ * relation, so a batch of events is one round trip, not one per event. Rows are keyed by `key`;
+ * times are strings PostgreSQL reads (ISO, or its own text output).
  */
 export async function upsertRows(tx: Sql, table: string, columns: readonly Column[], key: string, rows: readonly Record<string, unknown>[]): Promise<void> {
   if (rows.length === 0) return;
@@ -16,11 +17,7 @@ export async function upsertRows(tx: Sql, table: string, columns: readonly Colum
     .filter(([name]) => name !== key)
     .map(([name]) => `${name} = excluded.${name}`)
     .join(', ');
-  await tx.query(`insert into ${table} (${names}) select ${names} from jsonb_to_recordset($1::jsonb) as r(${types}) on conflict (${key}) do update set ${updates}`, [
+  await tx.query(`insert into ${table} (${names}) select ${names} from json_to_recordset($1::json) as r(${types}) on conflict (${key}) do update set ${updates}`, [
     JSON.stringify(rows),
   ]);
 }
-
-/** A time column as the projections keep it in memory: an ISO string (the drivers read timestamptz as Date). */
-export const isoOrNull = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
-export const iso = (value: Date | string): string => new Date(value).toISOString();

@@ -8,7 +8,7 @@ import type { SubscriptionPastDueData } from '../../domain/events/subscription-p
 import type { SubscriptionRenewedData } from '../../domain/events/subscription-renewed.ts';
 import type { Sql } from '../../kernel/db/database.ts';
 import { defineProjection, type ProjectionDefinition } from '../../kernel/projections/projection.ts';
-import { iso, isoOrNull, upsertRows, type Column } from '../customers/upsert-rows.ts';
+import { upsertRows, type Column } from '../customers/upsert-rows.ts';
 
 export type SubscriptionStatus = 'active' | 'past_due' | 'cancelled' | 'ended';
 export type PaymentStatus = 'processed' | 'failed' | 'refunded' | 'partially_refunded';
@@ -48,19 +48,16 @@ export interface SubscriptionRow extends LastPayment {
 }
 
 /**
- * The registration charge of a customer: it precedes the subscription (whose id it does not
- * carry), so it waits here until SubscriptionCreated links it; a refund without a subscription id
- * finds the subscription through it.
+ * A customer's registration charge waiting for its subscription: the charge precedes
+ * SubscriptionCreated and does not carry the subscription's id, so when the two fall into
+ * different batches the charge waits here until SubscriptionCreated takes it as its last payment.
  */
-interface RegistrationPaymentRow {
+interface PendingChargeRow {
   customer_id: string;
   payment_id: string;
   amount: number;
   currency: string;
   at: string;
-  status: PaymentStatus;
-  refunded: number;
-  subscription_id: string | null;
 }
 
 const subscriptionColumns: readonly Column[] = [
@@ -91,18 +88,13 @@ const subscriptionColumns: readonly Column[] = [
   ['ended_at', 'timestamptz'],
 ];
 
-const registrationPaymentColumns: readonly Column[] = [
+const pendingChargeColumns: readonly Column[] = [
   ['customer_id', 'text'],
   ['payment_id', 'text'],
   ['amount', 'bigint'],
   ['currency', 'text'],
   ['at', 'timestamptz'],
-  ['status', 'text'],
-  ['refunded', 'bigint'],
-  ['subscription_id', 'text'],
 ];
-
-const SUBSCRIPTION_TIMES = ['period_start', 'period_end', 'cancel_at', 'cancellation_requested_at', 'cancellation_effective_at', 'last_payment_at', 'created_at', 'ended_at'] as const;
 
 const TYPES = [
   'SubscriptionCreated',
@@ -128,11 +120,10 @@ type SubscriptionEvent =
 const refundStatus = (amount: number, refunded: number): PaymentStatus => (refunded >= amount ? 'refunded' : 'partially_refunded');
 
 /** The subscription after one of its own events (as the write side's decider evolves it). */
-function evolve(row: SubscriptionRow | undefined, event: SubscriptionEvent, registrationPayment: RegistrationPaymentRow | undefined): SubscriptionRow | undefined {
+function evolve(row: SubscriptionRow | undefined, event: SubscriptionEvent, charge: PendingChargeRow | undefined): SubscriptionRow | undefined {
   if (event.type === 'SubscriptionCreated') {
     if (row) return row;
     const { subscriptionId, customerId, planId, price, interval, currentPeriod, createdAt } = event.data;
-    const paid = registrationPayment && registrationPayment.subscription_id === null ? registrationPayment : undefined;
     return {
       subscription_id: subscriptionId,
       customer_id: customerId,
@@ -151,12 +142,12 @@ function evolve(row: SubscriptionRow | undefined, event: SubscriptionEvent, regi
       cancellation_effective_at: null,
       renewals: 0,
       failed_payments: 0,
-      last_payment_id: paid?.payment_id ?? null,
-      last_payment_amount: paid?.amount ?? null,
-      last_payment_currency: paid?.currency ?? null,
-      last_payment_at: paid?.at ?? null,
-      last_payment_status: paid?.status ?? null,
-      last_payment_refunded: paid?.refunded ?? 0,
+      last_payment_id: charge?.payment_id ?? null,
+      last_payment_amount: charge?.amount ?? null,
+      last_payment_currency: charge?.currency ?? null,
+      last_payment_at: charge?.at ?? null,
+      last_payment_status: charge ? 'processed' : null,
+      last_payment_refunded: 0,
       created_at: createdAt,
       ended_at: null,
     };
@@ -197,24 +188,26 @@ function evolve(row: SubscriptionRow | undefined, event: SubscriptionEvent, regi
   }
 }
 
-type StoredSubscription = Omit<SubscriptionRow, (typeof SUBSCRIPTION_TIMES)[number]> & Record<(typeof SUBSCRIPTION_TIMES)[number], Date | null>;
+// Times come back as text: the fold only copies them, and PostgreSQL reads its own output back.
+const SELECT_SUBSCRIPTION = subscriptionColumns.map(([name, type]) => (type === 'timestamptz' ? `${name}::text` : name)).join(', ');
 
-async function loadSubscriptions(tx: Sql, schema: string, ids: string[]): Promise<Map<string, SubscriptionRow>> {
-  if (ids.length === 0) return new Map();
-  const { rows } = await tx.query<StoredSubscription>(`select * from ${schema}.subscriptions where subscription_id = any($1::text[])`, [ids]);
-  return new Map(
-    rows.map((stored) => {
-      const row = { ...stored } as unknown as Record<string, unknown>;
-      for (const column of SUBSCRIPTION_TIMES) row[column] = isoOrNull(stored[column]);
-      return [stored.subscription_id, row as unknown as SubscriptionRow];
-    }),
-  );
+/** The stored rows of these subscriptions, and of these customers' (whose registration charge is refunded). */
+async function loadSubscriptions(tx: Sql, schema: string, ids: string[], customerIds: string[]): Promise<Map<string, SubscriptionRow>> {
+  const loaded = new Map<string, SubscriptionRow>();
+  const load = async (column: string, keys: string[]) => {
+    if (keys.length === 0) return;
+    const { rows } = await tx.query<SubscriptionRow>(`select ${SELECT_SUBSCRIPTION} from ${schema}.subscriptions where ${column} = any($1::text[])`, [keys]);
+    for (const row of rows) loaded.set(row.subscription_id, row);
+  };
+  await load('subscription_id', ids);
+  await load('customer_id', customerIds);
+  return loaded;
 }
 
-async function loadRegistrationPayments(tx: Sql, schema: string, customerIds: string[]): Promise<Map<string, RegistrationPaymentRow>> {
+async function loadPendingCharges(tx: Sql, schema: string, customerIds: string[]): Promise<Map<string, PendingChargeRow>> {
   if (customerIds.length === 0) return new Map();
-  const { rows } = await tx.query<Omit<RegistrationPaymentRow, 'at'> & { at: Date }>(`select * from ${schema}.registration_payments where customer_id = any($1::text[])`, [customerIds]);
-  return new Map(rows.map((row) => [row.customer_id, { ...row, at: iso(row.at) }]));
+  const { rows } = await tx.query<PendingChargeRow>(`select customer_id, payment_id, amount, currency, at::text from ${schema}.pending_charges where customer_id = any($1::text[])`, [customerIds]);
+  return new Map(rows.map((row) => [row.customer_id, row]));
 }
 
 const isRegistrationPayment = (event: SubscriptionEvent): boolean =>
@@ -265,74 +258,72 @@ export function subscriptionProjection(): ProjectionDefinition {
       create index subscriptions_status_page on ${schema}.subscriptions (status, created_at, subscription_id);
       create index subscriptions_plan_page on ${schema}.subscriptions (plan_id, created_at, subscription_id);
 
-      create table ${schema}.registration_payments (
+      create table ${schema}.pending_charges (
         customer_id text primary key,
         payment_id text not null,
         amount bigint not null,
         currency text not null,
-        at timestamptz not null,
-        status text not null,
-        refunded bigint not null,
-        subscription_id text
+        at timestamptz not null
       );
     `,
     async apply(recorded, { tx, schema }) {
       const events = recorded as unknown as readonly SubscriptionEvent[];
-      const registrationCustomers = new Set<string>();
+      // What to load: the subscriptions named, the charges of those created without their charge
+      // earlier in this batch, and the subscriptions of customers whose registration charge is refunded.
       const subscriptionIds = new Set<string>();
+      const charged = new Set<string>();
+      const uncharged = new Set<string>();
+      const refundedCustomers = new Set<string>();
       for (const event of events) {
-        if (event.type === 'SubscriptionCreated' || isRegistrationPayment(event)) registrationCustomers.add(event.data.customerId);
+        const { customerId } = event.data;
+        if (isRegistrationPayment(event)) {
+          if (event.type === 'PaymentProcessed') charged.add(customerId);
+          if (event.type === 'PaymentRefunded') refundedCustomers.add(customerId);
+          continue;
+        }
+        if (event.type === 'SubscriptionCreated' && !charged.has(customerId)) uncharged.add(customerId);
         if (event.data.subscriptionId) subscriptionIds.add(event.data.subscriptionId);
       }
-      const registrations = await loadRegistrationPayments(tx, schema, [...registrationCustomers]);
-      // A refund of a registration charge names no subscription: its customer's registration does.
-      for (const event of events) {
-        const linked = event.type === 'PaymentRefunded' && !event.data.subscriptionId ? registrations.get(event.data.customerId)?.subscription_id : undefined;
-        if (linked) subscriptionIds.add(linked);
-      }
-      const subscriptions = await loadSubscriptions(tx, schema, [...subscriptionIds]);
-      const changedSubscriptions = new Set<string>();
-      const changedRegistrations = new Set<string>();
+      const stored = await loadPendingCharges(tx, schema, [...uncharged]);
+      const subscriptions = await loadSubscriptions(tx, schema, [...subscriptionIds], [...refundedCustomers]);
 
-      const applyTo = (subscriptionId: string | null | undefined, event: SubscriptionEvent) => {
-        if (!subscriptionId) return;
+      const charges = new Map<string, PendingChargeRow>();
+      const taken: string[] = [];
+      const changed = new Set<string>();
+      const applyTo = (subscriptionId: string, event: SubscriptionEvent, charge?: PendingChargeRow) => {
         const before = subscriptions.get(subscriptionId);
-        const after = evolve(before, event, registrations.get(event.data.customerId));
+        const after = evolve(before, event, charge);
         if (!after || after === before) return;
         subscriptions.set(subscriptionId, after);
-        changedSubscriptions.add(subscriptionId);
+        changed.add(subscriptionId);
       };
 
       for (const event of events) {
-        if (!isRegistrationPayment(event)) {
-          applyTo(event.data.subscriptionId, event);
-          if (event.type === 'SubscriptionCreated') {
-            const registration = registrations.get(event.data.customerId);
-            if (registration && registration.subscription_id === null) {
-              registrations.set(event.data.customerId, { ...registration, subscription_id: event.data.subscriptionId });
-              changedRegistrations.add(event.data.customerId);
-            }
-          }
-          continue;
-        }
         const { customerId } = event.data;
-        const registration = registrations.get(customerId);
-        if (event.type === 'PaymentProcessed') {
+        if (!isRegistrationPayment(event)) {
+          if (event.type !== 'SubscriptionCreated') {
+            if (event.data.subscriptionId) applyTo(event.data.subscriptionId, event);
+            continue;
+          }
+          const charge = charges.get(customerId) ?? stored.get(customerId);
+          if (charges.delete(customerId) === false && stored.delete(customerId)) taken.push(customerId);
+          applyTo(event.data.subscriptionId, event, charge);
+        } else if (event.type === 'PaymentProcessed') {
           const { paymentId, amount, currency, processedAt } = event.data;
-          registrations.set(customerId, { customer_id: customerId, payment_id: paymentId, amount, currency, at: processedAt, status: 'processed', refunded: 0, subscription_id: registration?.subscription_id ?? null });
-          changedRegistrations.add(customerId);
-        } else if (event.type === 'PaymentRefunded' && registration?.payment_id === event.data.paymentId) {
-          const refunded = registration.refunded + event.data.amount;
-          registrations.set(customerId, { ...registration, refunded, status: refundStatus(registration.amount, refunded) });
-          changedRegistrations.add(customerId);
-          applyTo(registration.subscription_id, event);
+          charges.set(customerId, { customer_id: customerId, payment_id: paymentId, amount, currency, at: processedAt });
+        } else if (event.type === 'PaymentRefunded') {
+          // Refunded before any subscription took it (a failed registration): nothing shows it.
+          if (charges.get(customerId)?.payment_id === event.data.paymentId) continue;
+          for (const row of subscriptions.values()) {
+            if (row.customer_id === customerId && row.last_payment_id === event.data.paymentId) applyTo(row.subscription_id, event);
+          }
         }
         // A declined registration charge creates no subscription: nothing to show it on.
       }
 
-      const rowsOf = <Row>(ids: Set<string>, from: Map<string, Row>) => [...ids].map((id) => from.get(id)! as unknown as Record<string, unknown>);
-      await upsertRows(tx, `${schema}.registration_payments`, registrationPaymentColumns, 'customer_id', rowsOf(changedRegistrations, registrations));
-      await upsertRows(tx, `${schema}.subscriptions`, subscriptionColumns, 'subscription_id', rowsOf(changedSubscriptions, subscriptions));
+      if (taken.length > 0) await tx.query(`delete from ${schema}.pending_charges where customer_id = any($1::text[])`, [taken]);
+      await upsertRows(tx, `${schema}.pending_charges`, pendingChargeColumns, 'customer_id', [...charges.values()] as unknown as Record<string, unknown>[]);
+      await upsertRows(tx, `${schema}.subscriptions`, subscriptionColumns, 'subscription_id', [...changed].map((id) => subscriptions.get(id)! as unknown as Record<string, unknown>));
     },
   });
 }
