@@ -49,12 +49,14 @@ const OBSERVED_SOURCE = 'simulator: its own requests';
  */
 export async function summarize(client: PlatformClient, result: SimulationResult, concurrency: number): Promise<SimulationSummary> {
   await waitForReadSide(client);
+  // Read-your-writes on a read side: at least the simulator's last write (the clock's renewals are waited for above).
+  const atPosition: Record<string, string> = result.lastPosition === null ? {} : { 'x-min-position': String(result.lastPosition) };
   const views = new Map<string, SubscriptionView>();
   let listUsed = false;
   await runConcurrently(result.subscriptions, concurrency, async ({ subscriptionId, customerId }) => {
-    const one = await client.request('GET', `/subscriptions/${subscriptionId}`);
+    const one = await client.request('GET', `/subscriptions/${subscriptionId}`, undefined, atPosition);
     if (one.status === 200) return void views.set(subscriptionId, one.body as SubscriptionView);
-    const list = await client.request('GET', `/subscriptions?customerId=${encodeURIComponent(customerId)}`);
+    const list = await client.request('GET', `/subscriptions?customerId=${encodeURIComponent(customerId)}`, undefined, atPosition);
     const found = list.status === 200 ? itemsOf(list.body).find((item) => item.subscriptionId === subscriptionId) : undefined;
     if (found) {
       listUsed = true;
@@ -72,11 +74,13 @@ export async function summarize(client: PlatformClient, result: SimulationResult
   for (const view of views.values()) statuses[view.status] = (statuses[view.status] ?? 0) + 1;
 
   const mrr: SimulationSummary['mrr'] = [];
-  const analytics = await client.request('GET', '/analytics/summary');
+  const analytics = await client.request('GET', '/analytics/summary', undefined, atPosition);
   const reported = analytics.status === 200 ? mrrOf(analytics.body) : null;
   if (reported) mrr.push({ figures: reported, source: 'platform: GET /analytics/summary' });
-  if (complete) mrr.push({ figures: monthlyRevenue([...views.values()].filter((view) => view.status === 'active' || view.status === 'past_due')), source: `${readSource} (active and past-due subscriptions)` });
-  else mrr.push({ figures: monthlyRevenue(result.subscriptions.filter((s) => !views.get(s.subscriptionId) || ['active', 'past_due'].includes(views.get(s.subscriptionId)!.status)).map((s) => ({ price: { amount: s.plan.amount, currency: s.plan.currency }, interval: s.plan.interval }))), source: `${OBSERVED_SOURCE} (misses what the platform did not report)` });
+  const running = (status: string | undefined) => status === undefined || status === 'active' || status === 'past_due';
+  const live = result.subscriptions.filter(({ subscriptionId }) => running(views.get(subscriptionId)?.status));
+  const mrrSource = complete ? `${readSource} (active and past-due subscriptions)` : `${OBSERVED_SOURCE} (counting as running the subscriptions the platform did not report)`;
+  mrr.push({ figures: monthlyRevenue(live.map(({ plan }) => ({ price: { amount: plan.amount, currency: plan.currency }, interval: plan.interval }))), source: mrrSource });
 
   return {
     result,
