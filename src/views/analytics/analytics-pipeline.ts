@@ -26,6 +26,13 @@ const movementOf = async (tx: Sql, kind: 'new' | 'churned', subscriptionId: stri
   return row && row.currency !== null && row.amount !== null ? { day: row.day, currency: row.currency, amount: Number(row.amount) } : null;
 };
 
+const addToDailyMrr = (tx: Sql, movement: Movement) =>
+  tx.query(
+    `insert into analytics_mrr_daily (day, currency, amount) values ($1, $2, $3)
+     on conflict (day, currency) do update set amount = analytics_mrr_daily.amount + excluded.amount`,
+    [movement.day, movement.currency, movement.amount],
+  );
+
 /**
  * Runs `write` on a subscription's MRR fact and moves the daily MRR totals by what it changed:
  * the fact's old movement out, its new one in (nothing when a redelivered event changed nothing).
@@ -35,14 +42,8 @@ async function keepingDailyMrr(tx: Sql, kind: 'new' | 'churned', subscriptionId:
   await write();
   const after = await movementOf(tx, kind, subscriptionId);
   if (before?.day === after?.day && before?.currency === after?.currency && before?.amount === after?.amount) return;
-  for (const [movement, sign] of [[before, -1], [after, 1]] as const) {
-    if (!movement) continue;
-    await tx.query(
-      `insert into analytics_mrr_daily (day, currency, amount) values ($1, $2, $3)
-       on conflict (day, currency) do update set amount = analytics_mrr_daily.amount + excluded.amount`,
-      [movement.day, movement.currency, sign * movement.amount],
-    );
-  }
+  if (before) await addToDailyMrr(tx, { ...before, amount: -before.amount });
+  if (after) await addToDailyMrr(tx, after);
 }
 
 /** Customers have one subscription each (registration creates it): the customer churns when it does. */
@@ -57,6 +58,7 @@ async function refreshRetention(tx: Sql, customerId: string): Promise<void> {
   const churned = new Map(rows.filter((row) => row.kind === 'churned').map((row) => [row.subject, row.at]));
   const allChurned = started.length > 0 && started.every((row) => churned.has(row.subject));
   const lastChurn = allChurned ? new Date(Math.max(...started.map((row) => churned.get(row.subject)!.getTime()))) : null;
+  if (churned.size === 0) return; // nothing churned: retained_months stays null
   await tx.query(`update analytics_facts set retained_months = $2 where kind = 'signup' and subject = $1`, [customerId, lastChurn ? retainedMonths(signup.at, lastChurn) : null]);
 }
 
@@ -74,25 +76,25 @@ async function recordSignup(tx: Sql, eventId: string, data: CustomerRegisteredDa
 
 async function recordNew(tx: Sql, eventId: string, data: SubscriptionCreatedData): Promise<void> {
   const mrr = monthlyRecurring(data.price.amount, data.interval);
-  await keepingDailyMrr(tx, 'new', data.subscriptionId, async () => {
-    await tx.query(
-      `insert into analytics_facts (kind, subject, event_id, customer_id, subscription_id, plan_id, currency, mrr_delta, at, day, cohort_month)
-       values ('new', $1, $2, $3, $1, $4, $5, $6, $7, $8,
-               (select cohort_month from analytics_facts where kind = 'signup' and subject = $3))
-       on conflict (kind, subject) do nothing`,
-      [data.subscriptionId, eventId, data.customerId, data.planId, data.price.currency, mrr, data.createdAt, dayOf(data.createdAt)],
-    );
-  });
+  // Only a fact written now moves the daily totals (a redelivered event inserts nothing).
+  const inserted = await tx.query<{ day: string }>(
+    `insert into analytics_facts (kind, subject, event_id, customer_id, subscription_id, plan_id, currency, mrr_delta, at, day, cohort_month)
+     values ('new', $1, $2, $3, $1, $4, $5, $6, $7, $8,
+             (select cohort_month from analytics_facts where kind = 'signup' and subject = $3))
+     on conflict (kind, subject) do nothing
+     returning day::text as day`,
+    [data.subscriptionId, eventId, data.customerId, data.planId, data.price.currency, mrr, data.createdAt, dayOf(data.createdAt)],
+  );
+  if (inserted.rows[0]) await addToDailyMrr(tx, { day: inserted.rows[0].day, currency: data.price.currency, amount: mrr });
   // A cancellation delivered before its creation (another topic) learns its plan and MRR now.
-  await keepingDailyMrr(tx, 'churned', data.subscriptionId, async () => {
-    await tx.query(`update analytics_facts set plan_id = $2, currency = $3, mrr_delta = -$4::bigint where kind = 'churned' and subject = $1 and mrr_delta is null`, [
-      data.subscriptionId,
-      data.planId,
-      data.price.currency,
-      mrr,
-    ]);
-  });
-  await refreshRetention(tx, data.customerId);
+  const backfilled = await tx.query<{ day: string }>(
+    `update analytics_facts set plan_id = $2, currency = $3, mrr_delta = -$4::bigint where kind = 'churned' and subject = $1 and mrr_delta is null returning day::text as day`,
+    [data.subscriptionId, data.planId, data.price.currency, mrr],
+  );
+  if (backfilled.rows[0]) {
+    await addToDailyMrr(tx, { day: backfilled.rows[0].day, currency: data.price.currency, amount: -mrr });
+    await refreshRetention(tx, data.customerId);
+  }
 }
 
 /**

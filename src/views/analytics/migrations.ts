@@ -46,6 +46,7 @@ export const analyticsMigrations: Migration[] = [
       );
       alter table analytics_facts add column retained_months integer;
       create index analytics_facts_cohort on analytics_facts (cohort_month) where kind = 'signup';
+      create index analytics_facts_requested on analytics_facts (requested_at) where kind = 'churned';
     `,
   },
 ];

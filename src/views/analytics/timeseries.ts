@@ -1,5 +1,5 @@
 import type { Sql } from '../../kernel/db/database.ts';
-import { bucketIndexOf, bucketsOf, type Bucket, type BucketInterval } from './buckets.ts';
+import { addDays, bucketIndexOf, bucketsOf, type Bucket, type BucketInterval } from './buckets.ts';
 import { dayOf } from './monthly-recurring.ts';
 
 export type AnalyticsMetric = 'signups' | 'cancellations' | 'mrr' | 'revenue';
@@ -80,10 +80,9 @@ export async function analyticsTimeSeries(
     series = perBucket(buckets, rows, null);
   } else if (metric === 'cancellations') {
     const { rows } = await db.query<DayRow>(
-      `select day::text as day, null as currency, count(*)::int as value
-       from (select (requested_at at time zone 'UTC')::date as day from analytics_facts where kind = 'churned') cancelled
-       where day between $1 and $2 group by day`,
-      [from, to],
+      `select (requested_at at time zone 'UTC')::date::text as day, null as currency, count(*)::int as value
+       from analytics_facts where kind = 'churned' and requested_at >= $1 and requested_at < $2 group by 1`,
+      [`${from}T00:00:00.000Z`, `${addDays(to, 1)}T00:00:00.000Z`],
     );
     series = perBucket(buckets, rows, null);
   } else if (metric === 'revenue') {
