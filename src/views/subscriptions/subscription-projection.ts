@@ -222,7 +222,8 @@ export function subscriptionProjection(): ProjectionDefinition {
   return defineProjection({
     name: 'subscriptions',
     schema: 'subscription_view',
-    version: 1,
+    // 2: registration charges wait in pending_charges (was registration_payments).
+    version: 2,
     types: TYPES,
     tables: (schema) => /* sql */ `
       create table ${schema}.subscriptions (
