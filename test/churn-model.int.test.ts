@@ -284,7 +284,7 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('churn model on simulated subsc
     const automatic = await waitFor('the trainings the examples made due', async () => {
       const versions = await listModelVersions(harness.db, 100);
       return versions.length > 0 && total - (versions[0]!.trainingSize + versions[0]!.testSize) < RETRAIN_EVERY && versions;
-    });
+    }, 60_000);
     const sizes = automatic.map((version) => version.trainingSize + version.testSize).reverse();
     for (let i = 1; i < sizes.length; i++) expect(sizes[i]! - sizes[i - 1]!).toBeGreaterThanOrEqual(RETRAIN_EVERY);
 
@@ -367,7 +367,7 @@ describe('GET /analytics/churn-model and POST /analytics/churn-model/train (embe
 
     await simulate(platform.store, seeded(99), 0, 150);
     const expected = Number((await platform.db.query<{ n: string }>(`select count(*)::text as n from events where type = any($1::text[])`, [EXAMPLE_TYPES])).rows[0]!.n);
-    await waitFor('every example recorded', async () => (await inject('GET', '/analytics/churn-model')).json().examples.total === expected);
+    await waitFor('every example recorded', async () => (await inject('GET', '/analytics/churn-model')).json().examples.total === expected, 60_000);
 
     const first = (await inject('POST', '/analytics/churn-model/train')).json();
     const second = (await inject('POST', '/analytics/churn-model/train')).json();
@@ -389,5 +389,5 @@ describe('GET /analytics/churn-model and POST /analytics/churn-model/train (embe
     expect(newest.parameters).toMatchObject({ algorithm: 'logistic-regression', encoding: { plans: expect.arrayContaining([PLANTED, 'pro-monthly']) } });
     expect(newest.parameters.coefficients.map((c: { feature: string }) => c.feature)).toContain(`plan=${PLANTED}`);
     expect(churnModelOf(deps).scorer.score(features(PLANTED))).toBeGreaterThan(0);
-  });
+  }, SLOW_MACHINE_MS);
 });
