@@ -76,10 +76,10 @@ export async function summarize(client: PlatformClient, result: SimulationResult
   const mrr: SimulationSummary['mrr'] = [];
   const analytics = await client.request('GET', '/analytics/summary', undefined, atPosition);
   const reported = analytics.status === 200 ? mrrOf(analytics.body) : null;
-  if (reported) mrr.push({ figures: reported, source: 'platform: GET /analytics/summary' });
+  if (reported) mrr.push({ figures: reported, source: 'platform: GET /analytics/summary (every customer on the platform, not only this run\'s)' });
   const running = (status: string | undefined) => status === undefined || status === 'active' || status === 'past_due';
   const live = result.subscriptions.filter(({ subscriptionId }) => running(views.get(subscriptionId)?.status));
-  const mrrSource = complete ? `${readSource} (active and past-due subscriptions)` : `${OBSERVED_SOURCE} (counting as running the subscriptions the platform did not report)`;
+  const mrrSource = complete ? `${readSource} (this run's active and past-due subscriptions)` : `${OBSERVED_SOURCE} (this run's subscriptions, counting as running those the platform did not report)`;
   mrr.push({ figures: monthlyRevenue(live.map(({ plan }) => ({ price: { amount: plan.amount, currency: plan.currency }, interval: plan.interval }))), source: mrrSource });
 
   return {
