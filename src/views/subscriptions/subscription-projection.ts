@@ -8,7 +8,7 @@ import type { SubscriptionPastDueData } from '../../domain/events/subscription-p
 import type { SubscriptionRenewedData } from '../../domain/events/subscription-renewed.ts';
 import type { Sql } from '../../kernel/db/database.ts';
 import { defineProjection, type ProjectionDefinition } from '../../kernel/projections/projection.ts';
-import { upsertRows, type Column } from '../customers/upsert-rows.ts';
+import { upsertRows, type Column } from '../upsert-rows.ts';
 
 export type SubscriptionStatus = 'active' | 'past_due' | 'cancelled' | 'ended';
 export type PaymentStatus = 'processed' | 'failed' | 'refunded' | 'partially_refunded';

@@ -6,7 +6,7 @@ import { planId } from '../../domain/events/common.ts';
 import { NotFoundError, requireOwner, requirePrincipal } from '../../http/auth.ts';
 import { minPositionOf, minPositionQuery } from '../../http/min-position.ts';
 import type { Sql } from '../../kernel/db/database.ts';
-import { decodeCursor, pageOf, pageQuery, type PageKey } from '../customers/page-cursor.ts';
+import { decodeCursor, pageOf, pageQuery, type PageKey } from '../page-cursor.ts';
 import type { ViewDeps } from '../view-module.ts';
 import type { SubscriptionRow } from './subscription-projection.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidRequestError } from '../../http/invalid-request.ts';
+import { InvalidRequestError } from '../http/invalid-request.ts';
 
 /**
  * Keyset pagination for the view lists: rows come in (created_at, id) order, and the cursor is the

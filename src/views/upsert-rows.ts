@@ -1,4 +1,4 @@
-import type { Sql } from '../../kernel/db/database.ts';
+import type { Sql } from '../kernel/db/database.ts';
 
 /** A column of a view table as `json_to_recordset` reads it: name and SQL type. */
 export type Column = readonly [name: string, type: string];
