@@ -201,7 +201,7 @@ export async function generateLog(db: Database, spec: LogSpec): Promise<Generate
   const guessGapMs = (end - start) / (spec.events / (4 + 1.3 * spec.months));
   const scale = spec.events >= 100_000 ? 10 : 1;
   const dry = await simulate(undefined, spec, { start, end, meanGapMs: guessGapMs * scale, limit: Infinity });
-  const meanGapMs = (guessGapMs * scale * dry.events) / spec.events / 1.03;
+  const meanGapMs = (guessGapMs * scale * dry.events) / spec.events / 1.08;
   return simulate(db, spec, { start, end, meanGapMs, limit: spec.events });
 }
 
