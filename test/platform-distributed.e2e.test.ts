@@ -32,7 +32,7 @@ describe('the platform on PostgreSQL + Kafka', async () => {
   it.skipIf(skip)('is ready once PostgreSQL is migrated and the topics exist', async () => {
     const platform = await start({ DATABASE_URL: await database(), KAFKA_BROKERS: brokers!, KAFKA_TOPIC_PREFIX: `${uniqueName('e2e')}.` });
     await waitFor('/ready', async () => (await readiness(platform)).status === 200, 60_000);
-    expect((await readiness(platform)).body.checks).toEqual({ store: 'up', bus: 'up' });
+    expect((await readiness(platform)).body.checks).toEqual({ store: 'up', bus: 'up', views: 'up' });
     const document = await (await fetch(`${platform.url}/asyncapi.json`)).json();
     expect(JSON.stringify(document.servers)).toContain(brokers!.split(',')[0]);
   });

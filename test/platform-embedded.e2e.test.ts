@@ -25,7 +25,7 @@ describe('the platform on its embedded default (npm start)', () => {
       const response = await fetch(`${platform.url}/ready`);
       return response.ok ? response : null;
     });
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { store: 'up', bus: 'up' } });
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { store: 'up', bus: 'up', views: 'up' } });
   });
 
   it('serves Prometheus metrics', async () => {

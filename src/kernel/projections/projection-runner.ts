@@ -236,7 +236,7 @@ export class ProjectionRunner {
   /** One batch into the live schema; resolves to how many events the checkpoint moved past. */
   private async liveStep(): Promise<number> {
     this.at ??= await this.checkpoint();
-    const rows = await this.deps.store.readAllRaw(this.at, { limit: this.deps.batchSize });
+    const rows = await this.deps.store.readAllRaw(this.at, { limit: this.deps.batchSize, dataOf: this.definition.types });
     if (rows.length === 0) return 0;
     const next = await this.applyBatch(this.deps.schema, this.at, rows);
     if (!next) {
@@ -254,7 +254,7 @@ export class ProjectionRunner {
    */
   private async applyBatch(schema: string, from: LogPosition, rows: readonly EventRow[]): Promise<LogPosition | undefined> {
     const types = new Set(this.definition.types);
-    const events = rows.filter((row) => types.has(row.type)).map((row) => this.deps.store.decode(row));
+    const events = rows.filter((row) => types.has(row.type)).map((row) => this.deps.store.decode(row, { trusted: true }));
     const last = rows[rows.length - 1]!;
     const next = { txId: last.tx_id, position: last.position };
     const prefetched = events.length > 0 ? await this.definition.prefetch?.(events) : undefined;
@@ -294,7 +294,8 @@ export class ProjectionRunner {
 
     // Read the next batch while the current one is applied.
     let at: LogPosition = LOG_START;
-    let pending = store.readAllRaw(at, { limit: REBUILD_BATCH });
+    const dataOf = this.definition.types;
+    let pending = store.readAllRaw(at, { limit: REBUILD_BATCH, dataOf });
     for (;;) {
       if (this.shutdown.signal.aborted) throw new Error(`rebuild of ${this.name} interrupted by shutdown`);
       const rows = await pending;
@@ -306,7 +307,7 @@ export class ProjectionRunner {
         break;
       }
       const last = rows[rows.length - 1]!;
-      pending = store.readAllRaw({ txId: last.tx_id, position: last.position }, { limit: REBUILD_BATCH });
+      pending = store.readAllRaw({ txId: last.tx_id, position: last.position }, { limit: REBUILD_BATCH, dataOf });
       at = (await this.applyBatch(shadow, at, rows)) ?? at;
       moveOn(rows.length);
     }
@@ -314,7 +315,7 @@ export class ProjectionRunner {
     // The shadow is near the head: pause the live loop, finish, swap.
     await this.runExclusive(async () => {
       for (;;) {
-        const rows = await store.readAllRaw(at, { limit: REBUILD_BATCH });
+        const rows = await store.readAllRaw(at, { limit: REBUILD_BATCH, dataOf });
         if (rows.length === 0) break;
         at = (await this.applyBatch(shadow, at, rows)) ?? at;
         moveOn(rows.length);

@@ -102,11 +102,17 @@ export class EventStore {
   }
 
   /** Same as `readAll`, but rows as stored: the relay and the embedded bus forward them undecoded. */
-  async readAllRaw(after: LogPosition, options: { limit?: number; types?: readonly string[] } = {}): Promise<EventRow[]> {
+  async readAllRaw(after: LogPosition, options: { limit?: number; types?: readonly string[]; dataOf?: readonly string[] } = {}): Promise<EventRow[]> {
     const params: unknown[] = [after.txId, after.position, options.limit ?? 500];
     if (options.types) params.push(options.types);
+    // `dataOf`: every row, but data and metadata only of these types (a projection moving past the rest).
+    if (options.dataOf) params.push(options.dataOf);
+    const only = `$${params.length}::text[]`;
+    const columns = options.dataOf
+      ? COLUMNS.replace('data, metadata', `case when type = any(${only}) then data end as data, case when type = any(${only}) then metadata end as metadata`)
+      : COLUMNS;
     const { rows } = await this.db.query<EventRow>(
-      `select ${COLUMNS} from events
+      `select ${columns} from events
        where (tx_id, position) > ($1::xid8, $2::bigint)
          and tx_id < pg_snapshot_xmin(pg_current_snapshot()) ${options.types ? 'and type = any($4::text[])' : ''}
        order by tx_id, position limit $3`,
@@ -143,9 +149,12 @@ export class EventStore {
     };
   }
 
-  /** A row of `readAllRaw` as an event of its current schema (upcast). */
-  decode(row: EventRow): RecordedEvent {
-    const { data, schemaVersion } = this.catalog.decode(row.type, row.schema_version, row.data);
+  /**
+   * A row of `readAllRaw` as an event of its current schema (upcast). `trusted` skips validating
+   * data already of the current version: it was validated at append (projections rebuilding a view).
+   */
+  decode(row: EventRow, options: { trusted?: boolean } = {}): RecordedEvent {
+    const { data, schemaVersion } = this.catalog.decode(row.type, row.schema_version, row.data, options);
     return {
       id: row.event_id,
       type: row.type,
