@@ -106,7 +106,7 @@ function ledgerContract(backend: Backend) {
     });
 
     it.skipIf(skip)('writes nothing of a batch with an unbalanced entry, and never rewrites the journal', async () => {
-      const base = { sourceId: uuidv7(), part: 0, paymentId: uuidv7(), customerId: uuidv7(), currency: 'EUR', description: 'test', effectiveAt: new Date() };
+      const base = { sourceId: uuidv7(), part: 0, paymentId: uuidv7(), customerId: uuidv7(), currency: 'EUR', description: 'test', effectiveAt: fixture.clock.now() };
       await expect(
         fixture.db.transaction((tx) =>
           postEntries(
@@ -115,7 +115,7 @@ function ledgerContract(backend: Backend) {
               { ...base, kind: 'charge', lines: [debit(ACCOUNTS.receivable, 100), credit(ACCOUNTS.deferredRevenue, 100)] },
               { ...base, kind: 'settlement', lines: [debit(ACCOUNTS.cash, 100), credit(ACCOUNTS.receivable, 99)] },
             ],
-            new Date(),
+            fixture.clock.now(),
           ),
         ),
       ).rejects.toThrow(UnbalancedEntryError);

@@ -153,7 +153,7 @@ function auditSuite(mode: Mode) {
         version: 1,
         position: 0,
         txId: '0',
-        occurredAt: new Date(),
+        occurredAt: new Date('2026-03-01T00:00:00Z'),
         partitionKey: `concurrent-${n}`,
         data: { customerId: `concurrent-${n}`, planId: 'pro-monthly' },
         metadata: { correlationId: uuidv7(), causationId: null, actor: 'test' },

@@ -12,7 +12,7 @@ const event = (type: string, data: Record<string, unknown>): RecordedEvent => ({
   version: position,
   position,
   txId: String(position),
-  occurredAt: new Date(),
+  occurredAt: new Date('2026-03-01T00:00:00Z'),
   partitionKey: 'k',
   data,
   metadata: { correlationId: 'c', causationId: null, actor: 'test' },

@@ -16,7 +16,7 @@ const event = (type: string, data: Record<string, unknown>): RecordedEvent => ({
   version: 1,
   position,
   txId: String(position),
-  occurredAt: new Date(),
+  occurredAt: new Date('2026-03-01T00:00:00Z'),
   partitionKey: String(data.customerId),
   data,
   metadata: { correlationId: 'c', causationId: null, actor: 'test' },

@@ -10,7 +10,7 @@ function history(count: number): RecordedEvent[] {
   let seed = 42;
   const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
   const push = (type: string, data: Record<string, unknown>) =>
-    events.push({ id: `e${events.length}`, type, schemaVersion: 1, streamId: 's', version: 1, position: events.length + 1, txId: '1', occurredAt: new Date(), partitionKey: 'k', data, metadata: { correlationId: 'c', causationId: null, actor: 't' } });
+    events.push({ id: `e${events.length}`, type, schemaVersion: 1, streamId: 's', version: 1, position: events.length + 1, txId: '1', occurredAt: new Date('2026-03-01T00:00:00Z'), partitionKey: 'k', data, metadata: { correlationId: 'c', causationId: null, actor: 't' } });
   const open: { id: string; end: number }[] = [];
   for (let i = 0; i < count; i++) {
     const t = Date.parse('2026-01-01T00:00:00.000Z') + i * 3_600_000;

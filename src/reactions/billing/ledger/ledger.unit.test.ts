@@ -104,7 +104,7 @@ describe('journal entries', () => {
     customerId: '0190c7a8-0000-7000-8000-000000000003',
     currency,
     description: 'test',
-    effectiveAt: new Date(),
+    effectiveAt: new Date('2026-03-01T00:00:00Z'),
     lines,
   });
 
