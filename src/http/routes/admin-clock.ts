@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { Clock } from '../../kernel/clock.ts';
 import type { ClockService } from '../../services/subscriptions/clock-service.ts';
 import { requireAdmin } from '../auth.ts';
+import { problem } from '../problem-schema.ts';
 
-const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 const clockView = z.object({ now: z.string(), mode: z.literal('test') });
 
 /** The test clock (like Stripe's test clocks); absent in production, where time is the wall clock. */

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { DeadLetterStore } from '../../kernel/consumers/dead-letter-store.ts';
 import type { ReplayReport } from '../../kernel/consumers/replay-dead-letters.ts';
 import { NotFoundError, requireAdmin } from '../auth.ts';
+import { problem } from '../problem-schema.ts';
 
-const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 const deadLetter = z.object({
   id: z.number(),
   consumer: z.string(),

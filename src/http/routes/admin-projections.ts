@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { UnknownProjectionError } from '../../kernel/projections/errors.ts';
 import type { ProjectionRunner } from '../../kernel/projections/projection-runner.ts';
 import { requireAdmin } from '../auth.ts';
+import { problem } from '../problem-schema.ts';
 
-const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 const position = z.object({ txId: z.string(), position: z.number() });
 const projectionStatus = z.object({
   name: z.string(),

@@ -9,8 +9,8 @@ import type { Clock } from '../../kernel/clock.ts';
 import type { Database } from '../../kernel/db/database.ts';
 import { eraseCustomer } from '../../services/customers/erasure.ts';
 import { UnknownPaymentMethodTokenError } from '../../services/registration/registration-service.ts';
+import { problem } from '../problem-schema.ts';
 
-const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 const params = z.object({ id: z.string().max(64) });
 
 /** Customer writes (erasure, payment method); reads are the Customer API of the customer view (src/views/customers). */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Registration, RegistrationService } from '../../services/registration/registration-service.ts';
 import { NotFoundError, requireOwner, type CustomerTokens } from '../auth.ts';
 import { sendProblem, PROBLEM_BASE } from '../problem.ts';
+import { problem } from '../problem-schema.ts';
 
 const registerBody = z
   .object({
@@ -38,7 +39,6 @@ const registrationView = z.object({
   steps: z.array(step),
 });
 
-const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 
 const view = (registration: Registration) => ({
   registrationId: registration.id,

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { Subscription } from '../../domain/subscription/decider.ts';
 import type { SubscriptionService } from '../../services/subscriptions/subscription-service.ts';
 import { NotFoundError, requireOwner } from '../auth.ts';
+import { problem } from '../problem-schema.ts';
 
-const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 
 export const subscriptionView = z.object({
   subscriptionId: z.string(),

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { requireAdmin } from '../../http/auth.ts';
 import type { EventCatalog } from '../../kernel/catalog/catalog.ts';
 import type { AuditLog } from './audit-log.ts';
+import { problem } from '../../http/problem-schema.ts';
 
-const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 
 export const auditRecordView = z.object({
   id: z.int(),

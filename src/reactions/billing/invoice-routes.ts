@@ -5,8 +5,8 @@ import { NotFoundError, requireOwner, requirePrincipal } from '../../http/auth.t
 import type { Database } from '../../kernel/db/database.ts';
 import { renderInvoicePdf } from './invoice-pdf.ts';
 import { findInvoice, listInvoices, type Invoice } from './invoices.ts';
+import { problem } from '../../http/problem-schema.ts';
 
-const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 
 export const invoiceView = z.object({
   id: z.string(),

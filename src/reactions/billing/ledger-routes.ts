@@ -7,8 +7,8 @@ import type { Database } from '../../kernel/db/database.ts';
 import { accountOf, CHART } from './ledger/accounts.ts';
 import { accountStatement, listEntries, trialBalance } from './ledger/ledger-queries.ts';
 import type { ClockDrivenJob } from '../../kernel/clock-driven-job.ts';
+import { problem } from '../../http/problem-schema.ts';
 
-const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 const instant = z.iso.datetime({ offset: true });
 
 const lineView = z.object({ line: z.int(), account: z.string(), accountName: z.string(), amount: z.int().describe('debit > 0, credit < 0'), debit: z.int(), credit: z.int() });

@@ -5,8 +5,8 @@ import type { Database } from '../../kernel/db/database.ts';
 import { requireAdmin } from '../../http/auth.ts';
 import type { ClockDrivenJob } from '../../kernel/clock-driven-job.ts';
 import { listFindings } from './obligations.ts';
+import { problem } from '../../http/problem-schema.ts';
 
-const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 const kind = z.enum(['no_charge_after_cancellation', 'cancellation_took_effect', 'data_retention']);
 const status = z.enum(['pending', 'passed', 'violated']);
 

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { Sql } from '../../kernel/db/database.ts';
 import { requireAdmin } from '../../http/auth.ts';
 import { EMAIL_TYPES, listNotifications } from './notification-log.ts';
+import { problem } from '../../http/problem-schema.ts';
 
-const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 
 const query = z
   .object({

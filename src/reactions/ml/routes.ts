@@ -6,8 +6,8 @@ import type { Database } from '../../kernel/db/database.ts';
 import type { ChurnModelVersion } from './churn-model-store.ts';
 import { countExamples, listModelVersions } from './churn-model-store.ts';
 import type { ChurnTrainer } from './churn-trainer.ts';
+import { problem } from '../../http/problem-schema.ts';
 
-const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 
 const sizes = {
   trainingSize: z.int().describe('examples the model was fitted on'),

@@ -9,6 +9,7 @@ import { bucketCount, isCalendarDate } from './buckets.ts';
 import { analyticsCohorts } from './cohorts.ts';
 import { analyticsSummary } from './summary.ts';
 import { analyticsTimeSeries } from './timeseries.ts';
+import { problem } from '../../http/problem-schema.ts';
 
 /** More points than a chart can show is a mistake in the request (a year of days fits). */
 export const MAX_BUCKETS = 400;
@@ -16,7 +17,6 @@ export const MAX_BUCKETS = 400;
 const PIPELINE_LAG =
   'signups, cancellations and mrr (and the cohorts) come from the analytics pipeline, which follows the bus: minPosition waits for the projection only, so they lag behind by the bus latency (usually well under a second).';
 
-const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 const money = z.object({ currency: z.string(), amount: z.int().describe('integer minor units') });
 const date = z.string().refine(isCalendarDate, 'a calendar date, YYYY-MM-DD');
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month, YYYY-MM');

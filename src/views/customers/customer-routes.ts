@@ -7,8 +7,8 @@ import type { Sql } from '../../kernel/db/database.ts';
 import type { ViewDeps } from '../view-module.ts';
 import type { CustomerRow } from './customer-projection.ts';
 import { decodeCursor, pageOf, pageQuery } from '../page-cursor.ts';
+import { problem } from '../../http/problem-schema.ts';
 
-const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 const status = z.enum(['pending', 'registered', 'deleted']);
 
 export const customerView = z.object({

@@ -9,8 +9,8 @@ import type { Sql } from '../../kernel/db/database.ts';
 import { decodeCursor, pageOf, pageQuery, type PageKey } from '../page-cursor.ts';
 import type { ViewDeps } from '../view-module.ts';
 import type { SubscriptionRow } from './subscription-projection.ts';
+import { problem } from '../../http/problem-schema.ts';
 
-const problem = z.object({ type: z.string(), title: z.string(), status: z.int(), detail: z.string().optional() }).passthrough();
 const status = z.enum(['active', 'past_due', 'cancelled', 'ended']);
 const DAY_MS = 86_400_000;
 
