@@ -13,6 +13,9 @@ export const minPositionQuery = {
     .describe('wait (a few seconds at most) until the view has applied the event at this store position, as returned by a write; or send X-Min-Position'),
 };
 
+/** The `X-Min-Position` header, for a route's headers schema (OpenAPI); `minPositionOf` validates it. */
+export const minPositionHeaders = z.object({ 'x-min-position': z.string().optional().describe('the same as the minPosition query parameter') });
+
 /** `minPosition` from the query string, else from the `X-Min-Position` header; a bad header is a 400. */
 export function minPositionOf(request: Pick<FastifyRequest, 'query' | 'headers'>): number | undefined {
   const fromQuery = (request.query as { minPosition?: number } | undefined)?.minPosition;

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireAdmin } from '../../http/auth.ts';
 import { InvalidRequestError } from '../../http/invalid-request.ts';
-import { minPositionOf, minPositionQuery } from '../../http/min-position.ts';
+import { minPositionHeaders, minPositionOf, minPositionQuery } from '../../http/min-position.ts';
 import type { ViewDeps } from '../view-module.ts';
 import { bucketCount, isCalendarDate } from './buckets.ts';
 import { analyticsCohorts } from './cohorts.ts';
@@ -77,6 +77,7 @@ export const analyticsRoutes = (deps: ViewDeps) => (app: FastifyInstance) => {
         summary: 'Active subscriptions by plan, MRR and ARR per currency, signups, cancellations and churn rate over the last 30 days',
         description: 'Read from the analytics projection alone: exact once it has reached minPosition.',
         security: [{ bearer: [] }],
+        headers: minPositionHeaders,
         querystring: z.object({ ...minPositionQuery }).strict(),
         response: { 200: summary, 400: problem, 401: problem, 503: problem },
       },
@@ -96,6 +97,7 @@ export const analyticsRoutes = (deps: ViewDeps) => (app: FastifyInstance) => {
         summary: 'A metric per day, ISO week or month between two dates',
         description: `Buckets cover from … to (both included, UTC days; weeks start on Monday), at most ${MAX_BUCKETS}. signups: customers registered; cancellations: subscriptions by the day their cancellation was requested; mrr: MRR at each bucket's end (or now), per currency; revenue: captured minus refunded, per currency (from the projection). ${PIPELINE_LAG}`,
         security: [{ bearer: [] }],
+        headers: minPositionHeaders,
         querystring: z
           .object({
             metric: z.enum(['signups', 'cancellations', 'mrr', 'revenue']),
@@ -126,6 +128,7 @@ export const analyticsRoutes = (deps: ViewDeps) => (app: FastifyInstance) => {
         summary: 'Monthly signup cohorts and their retention by month',
         description: `Retention k months after signup: the share of a cohort's customers with a subscription started and not churned at signup time + k calendar months, among those whose k-th month has passed. ${PIPELINE_LAG}`,
         security: [{ bearer: [] }],
+        headers: minPositionHeaders,
         querystring: z.object({ from: month.optional().describe('first cohort, YYYY-MM'), to: month.optional().describe('last cohort, YYYY-MM'), ...minPositionQuery }).strict(),
         response: { 200: cohorts, 400: problem, 401: problem, 503: problem },
       },

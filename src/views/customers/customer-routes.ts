@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFoundError, requireOwner, requirePrincipal } from '../../http/auth.ts';
-import { minPositionOf, minPositionQuery } from '../../http/min-position.ts';
+import { minPositionHeaders, minPositionOf, minPositionQuery } from '../../http/min-position.ts';
 import type { Sql } from '../../kernel/db/database.ts';
 import type { ViewDeps } from '../view-module.ts';
 import type { CustomerRow } from './customer-projection.ts';
@@ -24,7 +24,6 @@ export const customerView = z.object({
 });
 
 /** X-Min-Position, the header form of `minPosition` (minPositionOf checks it). */
-const headers = z.object({ 'x-min-position': z.string().optional().describe('the same as the minPosition query parameter') });
 
 type Stored = Omit<CustomerRow, 'created_at' | 'registered_at' | 'deleted_at'> & { created_at: Date; registered_at: Date | null; deleted_at: Date | null };
 
@@ -85,7 +84,7 @@ export const customerQueryRoutes = (deps: ViewDeps) => (app: FastifyInstance) =>
         security: [{ bearer: [] }],
         params: z.object({ id: z.uuid() }),
         querystring: z.object({ ...minPositionQuery }).strict(),
-        headers,
+        headers: minPositionHeaders,
         response: { 200: customerView, 400: problem, 401: problem, 404: problem, 503: problem },
       },
     },
@@ -116,7 +115,7 @@ export const customerQueryRoutes = (deps: ViewDeps) => (app: FastifyInstance) =>
             ...minPositionQuery,
           })
           .strict(),
-        headers,
+        headers: minPositionHeaders,
         response: { 200: z.object({ customers: z.array(customerView), nextCursor: z.string().nullable() }), 400: problem, 401: problem, 503: problem },
       },
     },

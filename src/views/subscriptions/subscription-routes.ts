@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ChurnFeatures } from '../../domain/churn/churn-features.ts';
 import { planId } from '../../domain/events/common.ts';
 import { NotFoundError, requireOwner, requirePrincipal } from '../../http/auth.ts';
-import { minPositionOf, minPositionQuery } from '../../http/min-position.ts';
+import { minPositionHeaders, minPositionOf, minPositionQuery } from '../../http/min-position.ts';
 import type { Sql } from '../../kernel/db/database.ts';
 import { decodeCursor, pageOf, pageQuery, type PageKey } from '../page-cursor.ts';
 import type { ViewDeps } from '../view-module.ts';
@@ -119,7 +119,6 @@ async function listSubscriptions(db: Sql, schema: string, filter: ListFilter): P
  */
 export const subscriptionQueryRoutes = (deps: ViewDeps) => (app: FastifyInstance) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const headers = z.object({ 'x-min-position': z.string().optional().describe('the same as the minPosition query parameter') });
   // Only a subscription still running has a risk of churning.
   const riskOf = (row: Stored) => (row.status === 'active' || row.status === 'past_due' ? deps.churn.score(churnFeatures(row, deps.clock.now())) : null);
 
@@ -132,7 +131,7 @@ export const subscriptionQueryRoutes = (deps: ViewDeps) => (app: FastifyInstance
         security: [{ bearer: [] }],
         params: z.object({ id: z.uuid() }),
         querystring: z.object({ ...minPositionQuery }).strict(),
-        headers,
+        headers: minPositionHeaders,
         response: { 200: subscriptionDetails, 400: problem, 401: problem, 404: problem, 503: problem },
       },
     },
@@ -163,7 +162,7 @@ export const subscriptionQueryRoutes = (deps: ViewDeps) => (app: FastifyInstance
             ...minPositionQuery,
           })
           .strict(),
-        headers,
+        headers: minPositionHeaders,
         response: { 200: z.object({ subscriptions: z.array(subscriptionDetails), nextCursor: z.string().nullable() }), 400: problem, 401: problem, 503: problem },
       },
     },
