@@ -80,11 +80,14 @@ export class ProjectionRunner {
   private loop: Promise<void> | undefined;
   /** A live schema written by another version of the projection: it is not followed until rebuilt. */
   private outdated = false;
+  private readonly types: ReadonlySet<string>;
 
   constructor(
     readonly definition: ProjectionDefinition,
     private readonly deps: ProjectionRunnerDeps,
-  ) {}
+  ) {
+    this.types = new Set(definition.types);
+  }
 
   get name(): string {
     return this.definition.name;
@@ -253,8 +256,7 @@ export class ProjectionRunner {
    * to the new checkpoint, or undefined when the stored one is no longer `from` (nothing written).
    */
   private async applyBatch(schema: string, from: LogPosition, rows: readonly EventRow[]): Promise<LogPosition | undefined> {
-    const types = new Set(this.definition.types);
-    const events = rows.filter((row) => types.has(row.type)).map((row) => this.deps.store.decode(row, { trusted: true }));
+    const events = rows.filter((row) => this.types.has(row.type)).map((row) => this.deps.store.decode(row, { trusted: true }));
     const last = rows[rows.length - 1]!;
     const next = { txId: last.tx_id, position: last.position };
     const prefetched = events.length > 0 ? await this.definition.prefetch?.(events) : undefined;
