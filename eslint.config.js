@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', '.kafka/', 'coverage/', 'web/dist/'] },
+  { ignores: ['node_modules/', 'data/', '.kafka/', 'coverage/', 'web/dist/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

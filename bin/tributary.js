@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// The `tributary` command: TypeScript sources run through tsx, no build step.
-import { register } from 'tsx/esm/api';
+// The `tributary` command: the JavaScript compiled into dist/ by `npm run build` (run by `npm install`).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const main = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  console.error('tributary: dist/ is missing; run `npm run build` (npm install runs it)');
+  process.exit(2);
+}
+await import(main.href);

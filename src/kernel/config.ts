@@ -16,8 +16,22 @@ const brokers = z
   .transform((value) => value.split(',').map((broker) => broker.trim()).filter(Boolean))
   .refine((list) => list.length > 0 && list.every((broker) => /^[\w.-]+:\d+$/.test(broker)), 'must be host:port[,host:port...]');
 
+/** The parts of the platform a process runs (`--roles`, `TRIBUTARY_ROLES`). */
+export const ROLES = ['api', 'relay', 'consumers', 'projections', 'scheduler'] as const;
+export type Role = (typeof ROLES)[number];
+
+const nameList = z
+  .string()
+  .transform((value) => value.split(',').map((name) => name.trim()).filter(Boolean))
+  .refine((list) => list.length > 0, 'must name at least one');
+
 /** Every environment variable the platform reads, with its default and meaning (`tributary --help`). */
 export const configSchema = z.object({
+  TRIBUTARY_ROLES: nameList
+    .refine((list) => list.every((role) => (ROLES as readonly string[]).includes(role)), `must be a list of ${ROLES.join(', ')}`)
+    .default([...ROLES])
+    .describe('roles this process runs (also --roles): api, relay, consumers, projections, scheduler; any number of processes of each'),
+  TRIBUTARY_CONSUMERS: nameList.optional().describe('with the consumers role: only these consumers (also --consumers); unset = all'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP port'),
   HOST: z.string().min(1).default('127.0.0.1').describe('HTTP listen address'),
   DATA_DIR: z.string().min(1).default('./data').describe('embedded store (PGlite) and local mailbox folder'),
@@ -69,6 +83,9 @@ export const configSchema = z.object({
 export type EnvConfig = z.infer<typeof configSchema>;
 
 export interface Config {
+  roles: ReadonlySet<Role>;
+  /** Names of the consumers this process runs (the consumers role); undefined = all. */
+  consumerNames: readonly string[] | undefined;
   port: number;
   host: string;
   dataDir: string;
@@ -98,8 +115,12 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Parses the environment once, at start. Nothing else reads `process.env`. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/**
+ * Parses the environment once, at start. Nothing else reads `process.env`. `overrides` (command
+ * line options such as `--roles`) win over the environment.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Record<string, string | undefined> = {}): Config {
+  env = { ...env, ...Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)) };
   const known = Object.fromEntries(Object.keys(configSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]));
   const result = configSchema.safeParse(known);
   if (!result.success) {
@@ -109,6 +130,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const value = result.data;
   return {
+    roles: new Set(value.TRIBUTARY_ROLES as Role[]),
+    consumerNames: value.TRIBUTARY_CONSUMERS,
     port: value.PORT,
     host: value.HOST,
     dataDir: value.DATA_DIR,

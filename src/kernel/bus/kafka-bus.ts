@@ -18,6 +18,9 @@ import type { Logger } from '../logger.ts';
 import { consumerLag } from '../metrics.ts';
 import type { Bus, Subscription } from './bus.ts';
 import type { BusMessage } from './message.ts';
+import { describeKafkaError } from './describe-kafka-error.ts';
+
+export { describeKafkaError };
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -47,19 +50,6 @@ type StringMessage = Message<string, string, string, string>;
 type StringProducer = Producer<string, string, string, string>;
 
 const backoff = (attempt: number, base: number, max: number): number => Math.min(max, base * 2 ** Math.max(0, attempt - 1));
-
-/** One line about a client error: the library nests the real cause (ECONNREFUSED...) in `errors`/`cause`. */
-export const describeKafkaError = (error: unknown): string => {
-  const messages: string[] = [];
-  const walk = (value: unknown, depth: number) => {
-    if (!(value instanceof Error) || depth > 4) return;
-    if (!messages.includes(value.message)) messages.push(value.message);
-    for (const nested of (value as Partial<AggregateError>).errors ?? []) walk(nested, depth + 1);
-    walk(value.cause, depth + 1);
-  };
-  walk(error, 0);
-  return messages.length > 0 ? messages.join(' <- ') : String(error);
-};
 
 /** Kafka refuses a record batch over `max.message.bytes` (1 MB by default): larger sends are split. */
 const MAX_REQUEST_BYTES = 512 * 1024;

@@ -1,4 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Database, Sql } from './database.ts';
 
 interface PgliteLike {
@@ -20,9 +23,21 @@ const sqlOf = (client: PgliteLike): Sql => ({
   },
 });
 
+/**
+ * A database already through initdb and the migrations, built by `npm run build`: a new folder
+ * starts from it, since running initdb in WebAssembly is most of a first start. Without it (tests
+ * on the sources before any build) the folder is initialised the slow way.
+ */
+const TEMPLATE = new URL('../../../dist/pglite-template.tar', import.meta.url);
+
+async function templateFor(dataDir: string | undefined): Promise<Blob | undefined> {
+  if (!dataDir || existsSync(join(dataDir, 'PG_VERSION')) || !existsSync(TEMPLATE)) return undefined;
+  return new Blob([await readFile(TEMPLATE)]);
+}
+
 /** PGlite in `dataDir` (a folder, created when missing) or in memory when `dataDir` is undefined. */
 export async function openPglite(dataDir?: string): Promise<Database> {
-  const db = await PGlite.create(dataDir);
+  const db = await PGlite.create(dataDir, { loadDataDir: await templateFor(dataDir) });
   return {
     kind: 'pglite',
     ...sqlOf(db),

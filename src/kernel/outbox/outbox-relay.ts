@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter } from 'prom-client';
 import { toCloudEvent } from '../bus/cloudevent.ts';
-import { describeKafkaError } from '../bus/kafka-bus.ts';
+import { describeKafkaError } from '../bus/describe-kafka-error.ts';
 import type { BusMessage } from '../bus/message.ts';
 import type { EventCatalog } from '../catalog/catalog.ts';
 import type { Clock } from '../clock.ts';

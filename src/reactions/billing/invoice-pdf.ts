@@ -1,4 +1,4 @@
-import PDFDocument from 'pdfkit';
+import type PDFKit from 'pdfkit';
 import { formatDay, formatMoney, formatRate } from './format.ts';
 import type { Invoice } from './invoices.ts';
 
@@ -8,7 +8,9 @@ const SELLER = 'Tributary';
  * The invoice as a PDF (A4, PDFKit's built-in Helvetica: nothing to download or embed). Personal
  * data is not kept with invoices (it is erased with the customer), so the customer appears by id.
  */
-export function renderInvoicePdf(invoice: Invoice): Promise<Buffer> {
+export async function renderInvoicePdf(invoice: Invoice): Promise<Buffer> {
+  // Loaded on the first PDF: PDFKit takes a noticeable part of a start that may never serve one.
+  const { default: PDFDocument } = (await import('pdfkit')) as { default: typeof PDFKit };
   const doc = new PDFDocument({
     size: 'A4',
     margin: 56,
