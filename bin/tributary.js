@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `tributary` command: the JavaScript compiled into dist/ by `npm run build` (run by `npm install`).
 import { existsSync } from 'node:fs';
+import { URL } from 'node:url';
 
 const main = new URL('../dist/cli/main.js', import.meta.url);
 if (!existsSync(main)) {

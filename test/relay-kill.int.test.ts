@@ -61,7 +61,7 @@ describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)',
 
   /** The relay as its own process: node itself (not npx), so SIGKILL hits the relay and nothing else. */
   const startRelay = (): ChildProcess => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/kernel/outbox/relay-process.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/platform/relay-process.ts'], {
       env: {
         ...process.env,
         DATABASE_URL: TEST_DATABASE_URL,

@@ -16,7 +16,9 @@ import { listProjections, rebuildProjection } from './projections-command.ts';
 const USAGE = `Usage: tributary <command> [options]
 
 Commands:
-  start                      run the platform: HTTP API, bus, relay and consumers (default)
+  start [--roles R,R] [--consumers C,C]
+                             run the platform (default); --roles: api, relay, consumers, projections,
+                             scheduler (default all, or TRIBUTARY_ROLES); --consumers: a subset of consumers
   migrate                    apply the database migrations and exit
   gateway                    run the payment gateway simulator as its own HTTP service (GATEWAY_PORT)
   projections                each view's projection: checkpoint, lag, state
@@ -52,14 +54,19 @@ async function run(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { consumer: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      consumer: { type: 'string' },
+      roles: { type: 'string' },
+      consumers: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [command = 'start', ...rest] = positionals;
   if (values.help || command === 'help') {
     process.stdout.write(USAGE);
     return;
   }
-  const config = loadConfig();
+  const config = loadConfig(undefined, { TRIBUTARY_ROLES: values.roles, TRIBUTARY_CONSUMERS: values.consumers });
   switch (command) {
     case 'start':
       return serve(config);

@@ -35,6 +35,11 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   /** The durable checkpoint's name (default `relay`). */
   checkpoint?: string;
+  /**
+   * Runs a batch if this process may publish now (several relay processes: one at a time);
+   * resolves to false when another one holds the turn. Default: always this one.
+   */
+  leader?: (work: () => Promise<unknown>) => Promise<boolean>;
   /** First and longest wait after a failure (default 500 ms and 30 s). */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
@@ -109,7 +114,7 @@ export class OutboxRelay {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        const handled = await this.runOnce();
+        const handled = await this.runAsLeader();
         if (failures > 0) log.info({ after: failures }, 'relay: publishing again');
         failures = 0;
         if (handled === 0) await store.appended.wait(this.options.pollIntervalMs ?? 200, signal);
@@ -122,6 +127,15 @@ export class OutboxRelay {
         await sleep(delay, undefined, { signal }).catch(() => {});
       }
     }
+  }
+
+  /** One batch when this process has the turn; 0 when another relay has it (its checkpoint is reloaded). */
+  private async runAsLeader(): Promise<number> {
+    if (!this.options.leader) return this.runOnce();
+    let handled = 0;
+    const led = await this.options.leader(async () => (handled = await this.runOnce()));
+    if (!led) this.position = undefined;
+    return handled;
   }
 
   /** Sets the lag gauge: at most once a second while busy (it counts rows), always when idle. */

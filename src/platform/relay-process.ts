@@ -1,5 +1,5 @@
 /**
- * The outbox relay as its own process: `npx tsx src/kernel/outbox/relay-process.ts`.
+ * The outbox relay as its own process: `npx tsx src/platform/relay-process.ts`.
  *
  * Reads the platform configuration (DATABASE_URL and KAFKA_BROKERS required; KAFKA_TOPIC_PREFIX,
  * KAFKA_PARTITIONS, KAFKA_REPLICATION_FACTOR, DATABASE_POOL_SIZE, LOG_LEVEL), plus two knobs for
@@ -7,19 +7,20 @@
  * Waits for PostgreSQL and Kafka while they are unreachable (a log line per attempt). SIGTERM or
  * SIGINT: finishes the batch in hand, saves the checkpoint, exits 0.
  */
-import { seedEvents } from '../../domain/events/index.ts';
-import { KafkaBus } from '../bus/kafka-bus.ts';
-import { EventCatalog } from '../catalog/catalog.ts';
-import { systemClock } from '../clock.ts';
-import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { consumerMigrations } from '../consumers/migrations.ts';
-import { migrate } from '../db/migrate.ts';
-import { openPostgres } from '../db/postgres.ts';
-import { createLogger } from '../logger.ts';
-import { retryForever } from '../retry-forever.ts';
-import { EventStore } from '../store/event-store.ts';
-import { eventStoreMigrations } from '../store/migrations.ts';
-import { OutboxRelay } from './outbox-relay.ts';
+import { seedEvents } from '../domain/events/index.ts';
+import { KafkaBus } from '../kernel/bus/kafka-bus.ts';
+import { EventCatalog } from '../kernel/catalog/catalog.ts';
+import { systemClock } from '../kernel/clock.ts';
+import { ConfigError, loadConfig, type Config } from '../kernel/config.ts';
+import { consumerMigrations } from '../kernel/consumers/migrations.ts';
+import { migrate } from '../kernel/db/migrate.ts';
+import { openPostgres } from '../kernel/db/postgres.ts';
+import { createLogger } from '../kernel/logger.ts';
+import { OutboxRelay } from '../kernel/outbox/outbox-relay.ts';
+import { retryForever } from '../kernel/retry-forever.ts';
+import { EventStore } from '../kernel/store/event-store.ts';
+import { eventStoreMigrations } from '../kernel/store/migrations.ts';
+import { asLeader } from './leadership.ts';
 
 interface RelayConfig {
   databaseUrl: string;
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   const db = await openPostgres({ url: config.databaseUrl, schema: config.schema, poolSize: config.databasePoolSize });
   const store = new EventStore(db, catalog, systemClock);
   const bus = new KafkaBus({ ...config.kafka, clientId: 'tributary-relay', catalog, log });
-  const relay = new OutboxRelay({ store, catalog, publisher: bus, clock: systemClock, log, batchSize: config.batchSize });
+  const relay = new OutboxRelay({ store, catalog, publisher: bus, clock: systemClock, log, batchSize: config.batchSize, leader: (work) => asLeader(db, 'relay', work) });
   const shutdown = new AbortController();
 
   let stopping: Promise<void> | undefined;

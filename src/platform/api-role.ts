@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify';
+import { buildHttpApp } from '../http/app.ts';
+import { registerAuth } from '../http/auth.ts';
+import { adminClockRoutes } from '../http/routes/admin-clock.ts';
+import { adminDlqRoutes } from '../http/routes/admin-dlq.ts';
+import { adminProjectionRoutes } from '../http/routes/admin-projections.ts';
+import { customerRoutes } from '../http/routes/customers.ts';
+import { plansRoutes } from '../http/routes/plans.ts';
+import { registrationRoutes } from '../http/routes/registrations.ts';
+import type { ReadinessCheck } from '../http/routes/operations.ts';
+import { subscriptionRoutes } from '../http/routes/subscriptions.ts';
+import { asyncApiDocument } from '../kernel/catalog/asyncapi.ts';
+import { replayDeadLetters } from '../kernel/consumers/replay-dead-letters.ts';
+import { reactionModules } from '../reactions/index.ts';
+import { consumerRunner, type ConsumerEntry } from './consumers-role.ts';
+import type { PlatformCore } from './core.ts';
+import type { RunningRole } from './role.ts';
+import type { View } from './views.ts';
+
+/**
+ * The HTTP server of a process: the public and admin API with the api role; `/health`, `/ready`,
+ * `/metrics` and the documents in every process (probes and scraping reach every role).
+ */
+export async function buildHttp(core: PlatformCore, views: readonly View[], consumers: readonly ConsumerEntry[], checks: ReadinessCheck[]): Promise<FastifyInstance> {
+  const { config, log, catalog, db, store, clock, clockService, registrations, subscriptionService, tokens, reactionDeps } = core;
+  if (!config.adminToken && config.roles.has('api')) log.warn('ADMIN_TOKEN is not set: the admin API answers 401 to everyone');
+  const replay = (name: string) => replayDeadLetters(consumerRunner(core, consumers.find((entry) => entry.consumer.name === name)!), core.deadLetters);
+  return buildHttpApp({
+    log,
+    checks,
+    asyncApi: () => asyncApiDocument(catalog, { title: 'Tributary events', version: '1.0.0', kafkaBrokers: config.kafka?.brokers.join(',') }),
+    configure: (app) => registerAuth(app, { adminToken: config.adminToken, tokens }),
+    routes: config.roles.has('api')
+      ? [
+          plansRoutes(core.plans),
+          registrationRoutes({ registrations, tokens, waitMs: config.registerWaitMs, rateLimit: { max: config.registerRateLimit, timeWindow: 60_000 } }),
+          subscriptionRoutes(subscriptionService),
+          customerRoutes({ db, store, clock, subscriptions: subscriptionService, isKnownPaymentMethod: core.isKnownPaymentMethod }),
+          ...(clockService ? [adminClockRoutes({ clock, clockService })] : []),
+          adminProjectionRoutes(views.map((view) => view.runner)),
+          ...views.map(({ module, deps }) => module.routes(deps)),
+          adminDlqRoutes({ deadLetters: core.deadLetters, consumers: consumers.map((entry) => entry.consumer.name), replay }),
+          ...reactionModules.flatMap((module) => (module.routes ? [module.routes(reactionDeps)] : [])),
+        ]
+      : [],
+  });
+}
+
+/** The api role's background work: taking over the sagas of a process that died (POST /register starts them). */
+export function startApi(core: PlatformCore): RunningRole {
+  core.sagas.startRecovery();
+  return { role: 'api', stop: () => core.sagas.stop() };
+}

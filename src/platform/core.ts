@@ -1,0 +1,111 @@
+import { hostname } from 'node:os';
+import { seedEvents } from '../domain/events/index.ts';
+import { CustomerTokens } from '../http/auth.ts';
+import { tokenSecret } from '../http/token-secret.ts';
+import type { Bus } from '../kernel/bus/bus.ts';
+import { EventCatalog } from '../kernel/catalog/catalog.ts';
+import { systemClock, TestClock, type Clock } from '../kernel/clock.ts';
+import type { Config } from '../kernel/config.ts';
+import { DeadLetterStore } from '../kernel/consumers/dead-letter-store.ts';
+import { consumerMigrations } from '../kernel/consumers/migrations.ts';
+import type { Database } from '../kernel/db/database.ts';
+import { openDatabase } from '../kernel/db/open-database.ts';
+import type { Logger } from '../kernel/logger.ts';
+import { sagaMigrations } from '../kernel/saga/migrations.ts';
+import { SagaOrchestrator } from '../kernel/saga/saga-orchestrator.ts';
+import { EventStore } from '../kernel/store/event-store.ts';
+import { eventStoreMigrations } from '../kernel/store/migrations.ts';
+import { reactionMigrations } from '../reactions/index.ts';
+import type { ReactionDeps } from '../reactions/reaction-module.ts';
+import { customerMigrations } from '../services/customers/migrations.ts';
+import { gatewayMigrations, HttpGateway, SimulatedGateway, TEST_PAYMENT_METHODS, type PaymentGateway } from '../services/payments/gateway/index.ts';
+import { loadPlans, type PlanCatalog } from '../services/plans/index.ts';
+import { registrationMigrations } from '../services/registration/migrations.ts';
+import { registrationSaga, type RegistrationFaults } from '../services/registration/registration-saga.ts';
+import { RegistrationService } from '../services/registration/registration-service.ts';
+import { ClockService } from '../services/subscriptions/clock-service.ts';
+import { subscriptionMigrations } from '../services/subscriptions/migrations.ts';
+import { RenewalScheduler } from '../services/subscriptions/renewal-scheduler.ts';
+import { SubscriptionService } from '../services/subscriptions/subscription-service.ts';
+import { viewModules } from '../views/index.ts';
+import { openBus } from './open-bus.ts';
+
+export const migrations = [
+  ...eventStoreMigrations,
+  ...consumerMigrations,
+  ...sagaMigrations,
+  ...gatewayMigrations,
+  ...registrationMigrations,
+  ...subscriptionMigrations,
+  ...customerMigrations,
+  ...reactionMigrations(),
+  ...viewModules.flatMap((module) => module.migrations ?? []),
+];
+
+/** What every role of a process shares: the database, the store, the bus and the services. */
+export interface PlatformCore {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  catalog: EventCatalog;
+  db: Database;
+  store: EventStore;
+  bus: Bus;
+  deadLetters: DeadLetterStore;
+  plans: PlanCatalog;
+  gateway: PaymentGateway;
+  sagas: SagaOrchestrator;
+  registrations: RegistrationService;
+  subscriptionService: SubscriptionService;
+  renewals: RenewalScheduler;
+  clockService: ClockService | undefined;
+  tokens: CustomerTokens;
+  reactionDeps: ReactionDeps;
+  isKnownPaymentMethod(token: string): boolean;
+}
+
+/** Opens the database and builds the services; nothing runs yet. */
+export async function openCore(config: Config, log: Logger, faults?: RegistrationFaults): Promise<PlatformCore> {
+  const clock = config.clock === 'test' ? new TestClock() : systemClock;
+  const catalog = new EventCatalog(seedEvents);
+  const db = await openDatabase(config);
+  const store = new EventStore(db, catalog, clock);
+  const bus = await openBus(config, { store, catalog, clock, log });
+  const plans = await loadPlans(config.plansFile);
+  // The simulator keeps its charges in the platform's database, so a restarted process still knows them.
+  const gateway: PaymentGateway = config.gateway.url
+    ? new HttpGateway({ baseUrl: config.gateway.url, apiKey: config.gateway.apiKey, timeoutMs: config.gateway.timeoutMs })
+    : new SimulatedGateway({ clock, store: db });
+  const crashAt = config.clock === 'test' ? config.sagaCrashAt : undefined;
+  const sagas = new SagaOrchestrator({
+    db,
+    clock,
+    log,
+    owner: `${hostname()}:${process.pid}`,
+    onBoundary: crashAt ? (boundary) => boundary === crashAt && process.kill(process.pid, 'SIGKILL') : undefined,
+  });
+  sagas.register(registrationSaga({ store, gateway, clock, faults }));
+  const isKnownPaymentMethod = (token: string) => TEST_PAYMENT_METHODS.has(token);
+  const registrations = new RegistrationService({ db, clock, sagas, plans, isKnownPaymentMethod });
+  const renewals = new RenewalScheduler({ db, store, clock, gateway, log, dunningDays: config.dunningDays });
+  return {
+    config,
+    log,
+    clock,
+    catalog,
+    db,
+    store,
+    bus,
+    deadLetters: new DeadLetterStore(db, clock),
+    plans,
+    gateway,
+    sagas,
+    registrations,
+    subscriptionService: new SubscriptionService({ db, store, clock }),
+    renewals,
+    clockService: clock instanceof TestClock ? new ClockService({ db, clock, scheduler: renewals }) : undefined,
+    tokens: new CustomerTokens(await tokenSecret(config), clock),
+    reactionDeps: { config, plans, db, store, catalog, clock, log },
+    isKnownPaymentMethod,
+  };
+}
