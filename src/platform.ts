@@ -110,6 +110,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   started.catch((error: unknown) => {
     if (!shutdown.signal.aborted) log.error({ err: error }, 'platform failed to start');
   });
+  const stopFollowing = core.store.followCommits(); // readers of the log sleep until a commit
   const stopSampling = sampleLag(subscriptions, views, () => ready.views);
 
   let stopping: Promise<void> | undefined;
@@ -121,6 +122,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       await core.bus.close(); // also ends a start still waiting for Kafka
       await started.catch(() => {});
       for (const role of running.reverse()) await role.stop();
+      await stopFollowing();
       await Promise.all(views.map((view) => view.deps.db.close()));
       await core.db.close();
     })());

@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   const bus = new KafkaBus({ ...config.kafka, clientId: 'tributary-relay', catalog, log });
   const relay = new OutboxRelay({ store, catalog, publisher: bus, clock: systemClock, log, batchSize: config.batchSize, leader: (work) => asLeader(db, 'relay', work) });
   const shutdown = new AbortController();
+  const stopFollowing = store.followCommits();
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
       shutdown.abort();
       await relay.stop(); // the batch in hand is published and checkpointed
       await bus.close(); // also ends a start still waiting for Kafka
+      await stopFollowing();
       await db.close();
       log.info('relay: stopped');
       process.exit(0);

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { ConsumerRunner } from '../consumers/consumer-runner.ts';
 import type { Logger } from '../logger.ts';
 import { consumerLag } from '../metrics.ts';
+import { IdleBackoff } from '../store/append-signal.ts';
 import { Checkpoints } from '../store/checkpoints.ts';
 import type { LogPosition } from '../store/envelope.ts';
 import type { EventStore } from '../store/event-store.ts';
@@ -14,7 +15,7 @@ export interface EmbeddedBusOptions {
   catalog: EventCatalog;
   clock: Clock;
   log: Logger;
-  /** How long an idle group waits before looking again (an append in this process wakes it sooner). */
+  /** The longest an idle group waits before looking again (an append or a commit notification wakes it sooner). */
   pollIntervalMs?: number;
   batchSize?: number;
 }
@@ -40,15 +41,17 @@ export class EmbeddedBus implements Bus {
     const checkpointName = `consumer:${runner.name}`;
     const abort = new AbortController();
     let position: LogPosition = await this.checkpoints.load(checkpointName);
+    const idle = new IdleBackoff(store.appended, 20, this.options.pollIntervalMs ?? 5_000);
 
     const loop = async () => {
       while (!abort.signal.aborted) {
         try {
           const rows = await store.readAllRaw(position, { types, limit: this.options.batchSize ?? 200 });
           if (rows.length === 0) {
-            await store.appended.wait(this.options.pollIntervalMs ?? 250, abort.signal);
+            await idle.wait(abort.signal);
             continue;
           }
+          idle.reset();
           // The checkpoint is saved once per batch (and on stop): a crash redelivers at most the
           // batch, and the consumer's inbox drops what it already applied.
           // The runner applies the batch in one transaction (one by one if something in it fails).

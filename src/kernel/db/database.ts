@@ -10,6 +10,13 @@ export interface Database extends Sql {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` at each notification on `channel` of this database's schema (`LISTEN
+   * "channel:schema"`, sent after commit by any connection or process); kept up across lost
+   * connections (`onNotify` is also called after reconnecting: a notification may have been
+   * missed). Returns how to stop listening.
+   */
+  listen(channel: string, onNotify: () => void): () => Promise<void>;
   close(): Promise<void>;
 }
 

@@ -43,6 +43,12 @@ export async function openPglite(dataDir?: string): Promise<Database> {
     ...sqlOf(db),
     // PGlite is one connection: its transaction holds it, so transactions run one at a time.
     transaction: (fn) => db.transaction((tx) => fn(sqlOf(tx))),
+    listen(channel, onNotify) {
+      const listening = db.listen(`${channel}:public`, () => onNotify());
+      return async () => {
+        if (!db.closed) await (await listening)();
+      };
+    },
     close: () => db.close(),
   };
 }

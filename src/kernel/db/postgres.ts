@@ -32,6 +32,46 @@ const sqlOf = (client: pg.Pool | pg.PoolClient): Sql => ({
   },
 });
 
+/** A connection of its own that LISTENs, reconnecting with backoff (a pool connection would be handed out). */
+function listenOn(config: pg.ClientConfig, channel: string, onNotify: () => void): () => Promise<void> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let failures = 0;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async () => {
+    if (stopped) return;
+    const candidate = new pg.Client(config);
+    let lost = false;
+    const reconnect = () => {
+      if (lost || stopped) return;
+      lost = true;
+      client = undefined;
+      candidate.end().catch(() => {});
+      retry = setTimeout(() => void connect(), Math.min(30_000, 500 * 2 ** failures++));
+      retry.unref();
+    };
+    candidate.on('error', reconnect);
+    candidate.on('end', reconnect);
+    candidate.on('notification', () => onNotify());
+    try {
+      await candidate.connect();
+      const { rows } = await candidate.query<{ schema: string }>('select current_schema() as schema');
+      await candidate.query(`listen "${channel}:${rows[0]!.schema}"`);
+      client = candidate;
+      failures = 0;
+      onNotify();
+    } catch {
+      reconnect();
+    }
+  };
+  void connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => {});
+  };
+}
+
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
   const schema = options.schema;
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name: ${schema}`);
@@ -45,6 +85,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   pool.on('error', () => {});
   if (schema) await pool.query(`create schema if not exists ${schema}`).catch(translate);
   const base = sqlOf(pool);
+  const clientConfig: pg.ClientConfig = { connectionString: options.url, ...(schema ? { options: `-c search_path=${schema}` } : {}) };
   return {
     kind: 'postgres',
     ...base,
@@ -62,6 +103,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         client.release();
       }
     },
+    listen: (channel, onNotify) => listenOn(clientConfig, channel, onNotify),
     async close() {
       await pool.end();
     },

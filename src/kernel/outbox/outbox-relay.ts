@@ -7,6 +7,7 @@ import type { EventCatalog } from '../catalog/catalog.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { registry, relayLag, relayPublished } from '../metrics.ts';
+import { IdleBackoff } from '../store/append-signal.ts';
 import { Checkpoints } from '../store/checkpoints.ts';
 import type { LogPosition } from '../store/envelope.ts';
 import type { EventStore } from '../store/event-store.ts';
@@ -31,7 +32,7 @@ export interface OutboxRelayOptions {
   log: Logger;
   /** Events per produce request (default 500): also the most a crash can publish twice. */
   batchSize?: number;
-  /** How long an idle relay waits before looking again (an append in this process wakes it sooner). */
+  /** The longest an idle relay waits before looking again (an append or a commit notification wakes it sooner). */
   pollIntervalMs?: number;
   /** The durable checkpoint's name (default `relay`). */
   checkpoint?: string;
@@ -112,12 +113,14 @@ export class OutboxRelay {
   private async loop(signal: AbortSignal): Promise<void> {
     const { store, log } = this.options;
     let failures = 0;
+    const idle = new IdleBackoff(store.appended, 20, this.options.pollIntervalMs ?? 5_000);
     while (!signal.aborted) {
       try {
         const handled = await this.runAsLeader();
         if (failures > 0) log.info({ after: failures }, 'relay: publishing again');
         failures = 0;
-        if (handled === 0) await store.appended.wait(this.options.pollIntervalMs ?? 200, signal);
+        if (handled === 0) await idle.wait(signal);
+        else idle.reset();
       } catch (error) {
         failures++;
         // Start again from the saved checkpoint: what the failed batch did publish comes again.

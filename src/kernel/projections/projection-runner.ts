@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { projectionApplied, projectionFailures, projectionLagEvents, projectionLagSeconds } from '../metrics.ts';
-import { AppendSignal } from '../store/append-signal.ts';
+import { AppendSignal, IdleBackoff } from '../store/append-signal.ts';
 import { LOG_START, type LogPosition } from '../store/envelope.ts';
 import type { EventRow, EventStore } from '../store/event-store.ts';
 import { ProjectionBehindError } from './errors.ts';
@@ -21,7 +21,7 @@ export interface ProjectionRunnerDeps {
   log: Logger;
   /** Events per transaction while following the log (a rebuild uses larger batches). */
   batchSize: number;
-  /** How often to look for events appended by other processes. */
+  /** The longest an idle projection waits before looking again (an append or a commit notification wakes it sooner). */
   pollMs?: number;
 }
 
@@ -212,6 +212,7 @@ export class ProjectionRunner {
 
   private async follow(): Promise<void> {
     let failures = 0;
+    const idle = new IdleBackoff(this.deps.store.appended, 20, this.deps.pollMs ?? 5_000);
     while (!this.shutdown.signal.aborted) {
       if (this.outdated) {
         // The live tables belong to another version: wait for a rebuild (POST .../rebuild) to replace them.
@@ -223,7 +224,8 @@ export class ProjectionRunner {
         this.state = 'running';
         this.lastError = null;
         failures = 0;
-        if (moved === 0) await this.deps.store.appended.wait(this.deps.pollMs ?? 200, this.shutdown.signal);
+        if (moved === 0) await idle.wait(this.shutdown.signal);
+        else idle.reset();
       } catch (error) {
         failures += 1;
         this.state = 'failing';

@@ -33,6 +33,9 @@ interface EventRow {
   occurred_at: Date;
 }
 
+/** The notification the `events_appended` trigger sends at each commit of an append. */
+const APPENDED_CHANNEL = 'tributary_events';
+
 const COLUMNS = 'position, tx_id, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at';
 
 export class EventStore {
@@ -44,6 +47,15 @@ export class EventStore {
     readonly catalog: EventCatalog,
     private readonly clock: Clock,
   ) {}
+
+  /**
+   * Wakes this process's readers (`appended`) at every commit of an append, by any process
+   * (the database's notification); returns how to stop. Without it they see only this process's
+   * appends at once, and the others at their next safety poll.
+   */
+  followCommits(): () => Promise<void> {
+    return this.db.listen(APPENDED_CHANNEL, () => this.appended.notify());
+  }
 
   /** Appends events to one stream atomically; throws `ConcurrencyError` or `EventValidationError`. */
   async append(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {

@@ -77,4 +77,16 @@ export const eventStoreMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // Readers of the log in any process wake at the commit of an append (LISTEN "tributary_events:<schema>").
+    id: '0002_event_store_append_notify',
+    sql: `
+      create or replace function notify_events_appended() returns trigger language plpgsql as $$
+      begin
+        perform pg_notify('tributary_events:' || tg_table_schema, '');
+        return null;
+      end $$;
+      create trigger events_appended after insert on events for each statement execute function notify_events_appended();
+    `,
+  },
 ];
