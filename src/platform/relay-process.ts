@@ -20,7 +20,7 @@ import { OutboxRelay } from '../kernel/outbox/outbox-relay.ts';
 import { retryForever } from '../kernel/retry-forever.ts';
 import { EventStore } from '../kernel/store/event-store.ts';
 import { eventStoreMigrations } from '../kernel/store/migrations.ts';
-import { asLeader } from './leadership.ts';
+import { whileHolding } from '../kernel/db/try-lock.ts';
 
 interface RelayConfig {
   databaseUrl: string;
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const db = await openPostgres({ url: config.databaseUrl, schema: config.schema, poolSize: config.databasePoolSize });
   const store = new EventStore(db, catalog, systemClock);
   const bus = new KafkaBus({ ...config.kafka, clientId: 'tributary-relay', catalog, log });
-  const relay = new OutboxRelay({ store, catalog, publisher: bus, clock: systemClock, log, batchSize: config.batchSize, leader: (work) => asLeader(db, 'relay', work) });
+  const relay = new OutboxRelay({ store, catalog, publisher: bus, clock: systemClock, log, batchSize: config.batchSize, leader: (work) => whileHolding(db, 'tributary.relay', work) });
   const shutdown = new AbortController();
   const stopFollowing = store.followCommits();
 

@@ -1,7 +1,7 @@
 import type { Bus } from '../kernel/bus/bus.ts';
 import { OutboxRelay, type OutboxPublisher } from '../kernel/outbox/outbox-relay.ts';
 import type { PlatformCore } from './core.ts';
-import { asLeader } from './leadership.ts';
+import { whileHolding } from '../kernel/db/try-lock.ts';
 import type { RunningRole } from './role.ts';
 
 const publishes = (bus: Bus): bus is Bus & OutboxPublisher => typeof (bus as Partial<OutboxPublisher>).publish === 'function';
@@ -14,7 +14,7 @@ const publishes = (bus: Bus): bus is Bus & OutboxPublisher => typeof (bus as Par
 export async function startRelay(core: PlatformCore): Promise<RunningRole & { relay: OutboxRelay | undefined }> {
   const { bus, store, catalog, clock, log, db } = core;
   if (!publishes(bus)) return { role: 'relay', relay: undefined, stop: async () => {} };
-  const relay = new OutboxRelay({ store, catalog, publisher: bus, clock, log, leader: (work) => asLeader(db, 'relay', work) });
+  const relay = new OutboxRelay({ store, catalog, publisher: bus, clock, log, leader: (work) => whileHolding(db, 'tributary.relay', work) });
   await relay.start();
   return { role: 'relay', relay, stop: () => relay.stop() };
 }

@@ -1,6 +1,6 @@
 import { reactionModules } from '../reactions/index.ts';
 import type { PlatformCore } from './core.ts';
-import { asLeader } from './leadership.ts';
+import { whileHolding } from '../kernel/db/try-lock.ts';
 import type { RunningRole } from './role.ts';
 
 const RENEWALS_EVERY_MS = 1_000;
@@ -16,7 +16,7 @@ export function startScheduler(core: PlatformCore): RunningRole {
   // With the test clock, POST /admin/clock/advance runs the renewals instead.
   const timer = setInterval(() => {
     if (clockService || running) return;
-    running = asLeader(db, 'renewals', () => renewals.runDue(clock.now()))
+    running = whileHolding(db, 'tributary.renewals', () => renewals.runDue(clock.now()))
       .catch((error: unknown) => log.error({ err: error }, 'renewal scheduler failed'))
       .finally(() => (running = undefined));
   }, RENEWALS_EVERY_MS);

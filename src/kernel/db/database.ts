@@ -12,7 +12,7 @@ export interface Database extends Sql {
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   /**
    * Calls `onNotify` at each notification on `channel` of this database's schema (`LISTEN
-   * "channel:schema"`, sent after commit by any connection or process); kept up across lost
+   * channel_schema`, sent after commit by any connection or process); kept up across lost
    * connections (`onNotify` is also called after reconnecting: a notification may have been
    * missed). Returns how to stop listening.
    */

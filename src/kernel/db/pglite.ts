@@ -44,7 +44,9 @@ export async function openPglite(dataDir?: string): Promise<Database> {
     // PGlite is one connection: its transaction holds it, so transactions run one at a time.
     transaction: (fn) => db.transaction((tx) => fn(sqlOf(tx))),
     listen(channel, onNotify) {
-      const listening = db.listen(`${channel}:public`, () => onNotify());
+      const listening = db.listen(`${channel}_public`, () => onNotify());
+      // Without the notification readers still see this process's appends at once (the store's signal).
+      listening.catch(() => undefined);
       return async () => {
         if (!db.closed) await (await listening)();
       };

@@ -56,7 +56,7 @@ function listenOn(config: pg.ClientConfig, channel: string, onNotify: () => void
     try {
       await candidate.connect();
       const { rows } = await candidate.query<{ schema: string }>('select current_schema() as schema');
-      await candidate.query(`listen "${channel}:${rows[0]!.schema}"`);
+      await candidate.query(`listen ${channel}_${rows[0]!.schema}`);
       client = candidate;
       failures = 0;
       onNotify();

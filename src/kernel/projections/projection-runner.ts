@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/database.ts';
+import { whileHolding } from '../db/try-lock.ts';
 import type { Logger } from '../logger.ts';
 import { projectionApplied, projectionFailures, projectionLagEvents, projectionLagSeconds } from '../metrics.ts';
 import { AppendSignal, IdleBackoff } from '../store/append-signal.ts';
@@ -110,15 +111,9 @@ export class ProjectionRunner {
     this.at = { txId: state.tx_id, position: state.position };
   }
 
-  /** Follows the log in the background (after a rebuild first, when the view is of another version). */
+  /** Follows the log in the background (after a rebuild first, when the view is of an older version). */
   start(): void {
-    this.loop ??= (async () => {
-      if (this.outdated) {
-        this.deps.log.info({ projection: this.name, version: this.definition.version }, 'projection version changed: rebuilding its view');
-        await this.rebuild().catch((error: unknown) => this.deps.log.error({ err: error, projection: this.name }, 'projection rebuild failed'));
-      }
-      await this.follow();
-    })();
+    this.loop ??= this.follow();
   }
 
   async stop(): Promise<void> {
@@ -214,12 +209,11 @@ export class ProjectionRunner {
     let failures = 0;
     const idle = new IdleBackoff(this.deps.store.appended, 20, this.deps.pollMs ?? 5_000);
     while (!this.shutdown.signal.aborted) {
-      if (this.outdated) {
-        // The live tables belong to another version: wait for a rebuild (POST .../rebuild) to replace them.
-        await sleep(1_000, undefined, { signal: this.shutdown.signal }).catch(() => {});
-        continue;
-      }
       try {
+        if (this.outdated) {
+          await this.bringUpToVersion();
+          continue;
+        }
         const moved = await this.runExclusive(() => this.liveStep());
         this.state = 'running';
         this.lastError = null;
@@ -231,11 +225,34 @@ export class ProjectionRunner {
         this.state = 'failing';
         this.lastError = (error as Error).message;
         projectionFailures.inc({ projection: this.name });
-        this.deps.log.error({ err: error, projection: this.name }, 'projection batch failed; retrying');
+        this.deps.log.error({ err: error, projection: this.name, rebuilding: this.outdated }, 'projection failed; retrying');
         this.at = undefined;
         await sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), undefined, { signal: this.shutdown.signal }).catch(() => {});
       }
     }
+  }
+
+  /**
+   * The live view is of another version than this process's projection: an older one is rebuilt
+   * (by this process, or by another one holding the rebuild lock, which this one waits for); a
+   * newer one was built by a newer release and is left alone. A failed rebuild throws: `follow`
+   * shows the error and retries with backoff.
+   */
+  private async bringUpToVersion(): Promise<void> {
+    const { version } = await this.loadState(this.deps.schema);
+    if (version === this.definition.version) {
+      this.outdated = false;
+      this.at = undefined;
+      return;
+    }
+    if (version > this.definition.version) {
+      this.state = 'failing';
+      this.lastError = `the view is at version ${version}, newer than this process's ${this.definition.version}: not followed`;
+      await sleep(5_000, undefined, { signal: this.shutdown.signal }).catch(() => {});
+      return;
+    }
+    this.deps.log.info({ projection: this.name, from: version, to: this.definition.version }, 'projection version changed: rebuilding its view');
+    await this.rebuild();
   }
 
   /** One batch into the live schema; resolves to how many events the checkpoint moved past. */
@@ -245,7 +262,10 @@ export class ProjectionRunner {
     if (rows.length === 0) return 0;
     const next = await this.applyBatch(this.deps.schema, this.at, rows);
     if (!next) {
-      this.at = await this.checkpoint(); // another process moved it
+      // Another process moved the checkpoint, or swapped in a view of another version.
+      const state = await this.loadState(this.deps.schema);
+      this.at = { txId: state.tx_id, position: state.position };
+      this.outdated = state.version !== this.definition.version;
       return 1;
     }
     this.at = next;
@@ -255,7 +275,8 @@ export class ProjectionRunner {
 
   /**
    * Applies `rows`, read after `from`, in one transaction with the checkpoint of `schema`. Resolves
-   * to the new checkpoint, or undefined when the stored one is no longer `from` (nothing written).
+   * to the new checkpoint, or undefined when the stored one is no longer `from` or the schema is of
+   * another version (nothing written). The view's lock keeps out other processes' batches and swaps.
    */
   private async applyBatch(schema: string, from: LogPosition, rows: readonly EventRow[]): Promise<LogPosition | undefined> {
     const events = rows.filter((row) => this.types.has(row.type)).map((row) => this.deps.store.decode(row, { trusted: true }));
@@ -263,8 +284,10 @@ export class ProjectionRunner {
     const next = { txId: last.tx_id, position: last.position };
     const prefetched = events.length > 0 ? await this.definition.prefetch?.(events) : undefined;
     const applied = await this.deps.db.transaction(async (tx) => {
-      const { rows: state } = await tx.query<StateRow>(`select tx_id::text, position from ${schema}.projection_state for update`);
+      await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`tributary.projection:${schema}`]);
+      const { rows: state } = await tx.query<StateRow>(`select tx_id::text, position, version from ${schema}.projection_state for update`);
       if (state[0]?.tx_id !== from.txId || state[0].position !== from.position) return false;
+      if (state[0].version !== this.definition.version) return false;
       if (events.length > 0) await this.definition.apply(events, { tx, schema, prefetched });
       await tx.query(`update ${schema}.projection_state set tx_id = $1::xid8, position = $2, events_applied = events_applied + $3, updated_at = $4`, [
         next.txId,
@@ -279,7 +302,23 @@ export class ProjectionRunner {
     return next;
   }
 
+  /**
+   * One rebuild of a view at a time across processes: a process finding one running elsewhere
+   * waits for it to end instead of dropping the shadow it is filling.
+   */
   private async rebuildIntoShadow(): Promise<void> {
+    const lock = `tributary.projection-rebuild:${this.deps.schema}`;
+    while (!(await whileHolding(this.deps.db, lock, () => this.rebuildHoldingLock()))) {
+      this.deps.log.info({ projection: this.name }, 'projection rebuild running in another process; waiting for it');
+      await sleep(1_000, undefined, { signal: this.shutdown.signal }).catch(() => {});
+      if (this.shutdown.signal.aborted) throw new Error(`rebuild of ${this.name} interrupted by shutdown`);
+      const { version } = await this.loadState(this.deps.schema);
+      // Started for a new version: the other process's swap brought it (a manual rebuild runs again here).
+      if (this.outdated && version === this.definition.version) return void ((this.outdated = false), (this.at = undefined));
+    }
+  }
+
+  private async rebuildHoldingLock(): Promise<void> {
     const { db, store, schema } = this.deps;
     const shadow = `${schema}_rebuild`;
     const started = performance.now();

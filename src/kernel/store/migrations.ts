@@ -78,12 +78,13 @@ export const eventStoreMigrations: Migration[] = [
     `,
   },
   {
-    // Readers of the log in any process wake at the commit of an append (LISTEN "tributary_events:<schema>").
+    // Readers of the log in any process wake at the commit of an append (LISTEN tributary_events_<schema>;
+    // a channel is an identifier: cut at 63 bytes, like the LISTEN's).
     id: '0002_event_store_append_notify',
     sql: `
       create or replace function notify_events_appended() returns trigger language plpgsql as $$
       begin
-        perform pg_notify('tributary_events:' || tg_table_schema, '');
+        perform pg_notify(left('tributary_events_' || tg_table_schema, 63), '');
         return null;
       end $$;
       create trigger events_appended after insert on events for each statement execute function notify_events_appended();
