@@ -40,21 +40,22 @@ describe('the platform as separate role processes on PostgreSQL + Kafka', async 
       LOG_LEVEL: 'warn',
     };
     const start = async (roles: string, env: Record<string, string> = {}) => {
-      const process = await startPlatformProcess({ ...common, TRIBUTARY_ROLES: roles, ...env });
+      const process = await startPlatformProcess({ ...common, TRIBUTARY_ROLES: roles, ...env }, { waitForHealth: false });
       started.push(process);
       return process;
     };
-    // One after the other: every process migrates the same schema (they would wait for each other anyway).
+    // The api process migrates the schema first; the others find it done.
     const api = await start('api');
-    await waitFor('the api process to be ready', async () => (await fetch(`${api.url}/ready`)).ok, 90_000);
-    const others = [
-      await start('relay'),
-      await start('consumers', { TRIBUTARY_CONSUMERS: 'welcome-email,payment-receipt,invoice-generator,gl-posting' }),
-      await start('consumers'),
-      await start('projections'),
-      await start('projections,scheduler'),
-    ];
-    for (const process of others) await waitFor('each role process to be ready', async () => (await fetch(`${process.url}/ready`)).ok, 90_000);
+    const ready = (process: PlatformProcess) => async () => (await fetch(`${process.url}/ready`).catch(() => undefined))?.ok ?? false;
+    await waitFor('the api process to be ready', ready(api), 240_000);
+    const others = await Promise.all([
+      start('relay'),
+      start('consumers', { TRIBUTARY_CONSUMERS: 'welcome-email,payment-receipt,invoice-generator,gl-posting' }),
+      start('consumers'),
+      start('projections'),
+      start('projections,scheduler'),
+    ]);
+    for (const process of others) await waitFor(`${process.url} to be ready (output: ${process.output()})`, ready(process), 240_000);
     // A process without the api role serves the operations endpoints only.
     expect((await fetch(`${others[0]!.url}/plans`)).status).toBe(404);
     expect((await fetch(`${others[0]!.url}/metrics`)).status).toBe(200);
@@ -75,9 +76,9 @@ describe('the platform as separate role processes on PostgreSQL + Kafka', async 
       // Views, kept by the projection processes: read-your-writes through the api process.
       const customer = await call('GET', `/customers/${signUp.customerId}?minPosition=${signUp.position}`);
       expect(customer.status, JSON.stringify(customer.body)).toBe(200);
-      expect(customer.body).toMatchObject({ id: signUp.customerId, email: signUp.email, status: 'registered' });
+      expect(customer.body).toMatchObject({ customerId: signUp.customerId, email: signUp.email, status: 'registered' });
       const subscription = await call('GET', `/subscriptions/${signUp.subscriptionId}?minPosition=${signUp.position}`);
-      expect(subscription.body).toMatchObject({ id: signUp.subscriptionId, status: 'active', planId: 'pro-monthly' });
+      expect(subscription.body).toMatchObject({ subscriptionId: signUp.subscriptionId, status: 'active', planId: 'pro-monthly' });
       // Reactions, run by the consumer processes: one welcome email, one receipt, one invoice each.
       const emails = await waitFor('the welcome email and the receipt', async () => {
         const { body } = await call('GET', `/emails?to=${encodeURIComponent(signUp.email)}`);
@@ -107,5 +108,5 @@ describe('the platform as separate role processes on PostgreSQL + Kafka', async 
       const { body } = await call('GET', `/emails?to=${encodeURIComponent(signUp.email)}`);
       expect((body as { emails: unknown[] }).emails).toHaveLength(2);
     }
-  });
+  }, 600_000); // six processes starting through tsx on a shared machine
 });

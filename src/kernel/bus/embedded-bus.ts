@@ -41,7 +41,7 @@ export class EmbeddedBus implements Bus {
     const checkpointName = `consumer:${runner.name}`;
     const abort = new AbortController();
     let position: LogPosition = await this.checkpoints.load(checkpointName);
-    const idle = new IdleBackoff(store.appended, 20, this.options.pollIntervalMs ?? 5_000);
+    const idle = new IdleBackoff(store.appended, 20, this.options.pollIntervalMs ?? 30_000);
 
     const loop = async () => {
       while (!abort.signal.aborted) {

@@ -113,7 +113,7 @@ export class OutboxRelay {
   private async loop(signal: AbortSignal): Promise<void> {
     const { store, log } = this.options;
     let failures = 0;
-    const idle = new IdleBackoff(store.appended, 20, this.options.pollIntervalMs ?? 5_000);
+    const idle = new IdleBackoff(store.appended, 20, this.options.pollIntervalMs ?? 30_000);
     while (!signal.aborted) {
       try {
         const handled = await this.runAsLeader();

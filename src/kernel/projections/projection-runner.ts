@@ -207,7 +207,7 @@ export class ProjectionRunner {
 
   private async follow(): Promise<void> {
     let failures = 0;
-    const idle = new IdleBackoff(this.deps.store.appended, 20, this.deps.pollMs ?? 5_000);
+    const idle = new IdleBackoff(this.deps.store.appended, 20, this.deps.pollMs ?? 30_000);
     while (!this.shutdown.signal.aborted) {
       try {
         if (this.outdated) {

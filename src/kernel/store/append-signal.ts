@@ -42,7 +42,7 @@ export class IdleBackoff {
   constructor(
     private readonly appended: AppendSignal,
     private readonly minMs = 20,
-    private readonly maxMs = 10_000,
+    private readonly maxMs = 30_000,
   ) {
     this.delay = minMs;
   }
