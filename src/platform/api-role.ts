@@ -46,8 +46,12 @@ export async function buildHttp(core: PlatformCore, views: readonly View[], cons
   });
 }
 
-/** The api role's background work: taking over the sagas of a process that died (POST /register starts them). */
+/**
+ * The api role's background work: taking over the sagas of a process that died (POST /register
+ * starts them). Embedded, the only other process is this one's predecessor: its leases (5 s)
+ * are looked for at the pace they expire, so an idle platform sleeps.
+ */
 export function startApi(core: PlatformCore): RunningRole {
-  core.sagas.startRecovery();
+  core.sagas.startRecovery(core.db.kind === 'pglite' ? 5_000 : 1_000);
   return { role: 'api', stop: () => core.sagas.stop() };
 }
