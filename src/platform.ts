@@ -51,8 +51,9 @@ import type { ChurnScorer } from './domain/churn/churn-features.ts';
 import { churnModelOf } from './reactions/ml/index.ts';
 import { RenewalScheduler } from './services/subscriptions/renewal-scheduler.ts';
 import { SubscriptionService } from './services/subscriptions/subscription-service.ts';
+import { paymentIntentMigrations, paymentReconciler } from './services/payments/intents/index.ts';
 
-export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...subscriptionMigrations, ...customerMigrations, ...reactionMigrations(), ...viewModules.flatMap((module) => module.migrations ?? [])];
+export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...paymentIntentMigrations, ...subscriptionMigrations, ...customerMigrations, ...reactionMigrations(), ...viewModules.flatMap((module) => module.migrations ?? [])];
 
 export interface Platform {
   config: Config;
@@ -120,7 +121,8 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const registrations = new RegistrationService({ db, clock, sagas, plans, isKnownPaymentMethod: (token) => TEST_PAYMENT_METHODS.has(token) });
   const isKnownPaymentMethod = (token: string) => TEST_PAYMENT_METHODS.has(token);
   const subscriptionService = new SubscriptionService({ db, store, clock });
-  const scheduler = new RenewalScheduler({ db, store, clock, gateway, log, dunningDays: config.dunningDays });
+  const payments = paymentReconciler({ db, store, gateway, clock, log, windowMs: config.gateway.intentWindowMs, dunningDays: config.dunningDays });
+  const scheduler = new RenewalScheduler({ db, store, clock, gateway, log, dunningDays: config.dunningDays, payments });
   const clockService = clock instanceof TestClock ? new ClockService({ db, clock, scheduler }) : undefined;
   const tokens = new CustomerTokens(await tokenSecret(config), clock);
   if (!config.adminToken) log.warn('ADMIN_TOKEN is not set: the admin API answers 401 to everyone');
@@ -216,6 +218,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     if (shutdown.signal.aborted) return;
     await relay?.start();
     sagas.startRecovery();
+    payments.start();
     // Renewals fall due by the platform clock; with the test clock, POST /admin/clock/advance runs them.
     let scheduling: Promise<unknown> | undefined;
     schedulerTimer = setInterval(() => {
@@ -269,6 +272,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
         clearInterval(schedulerTimer);
         await http.close();
         await sagas.stop();
+        await payments.stop();
         // Closing the bus also ends its connection retries, so a start still waiting for Kafka returns.
         await bus.close();
         await started.catch(() => {});
