@@ -52,6 +52,8 @@ import { churnModelOf } from './reactions/ml/index.ts';
 import { RenewalScheduler } from './services/subscriptions/renewal-scheduler.ts';
 import { SubscriptionService } from './services/subscriptions/subscription-service.ts';
 import { paymentIntentMigrations, paymentReconciler } from './services/payments/intents/index.ts';
+import { adminWorkflowRoutes } from './http/routes/admin-workflows.ts';
+import { WorkflowService } from './services/workflows/workflow-service.ts';
 
 export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...paymentIntentMigrations, ...subscriptionMigrations, ...customerMigrations, ...reactionMigrations(), ...viewModules.flatMap((module) => module.migrations ?? [])];
 
@@ -195,6 +197,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       ...(clockService ? [adminClockRoutes({ clock, clockService })] : []),
       adminProjectionRoutes(projections),
       ...views.map(({ module, deps }) => module.routes(deps)),
+      adminWorkflowRoutes(new WorkflowService({ sagas, store, clock })),
       adminDlqRoutes({ deadLetters, consumers: consumers.map((consumer) => consumer.name), replay }),
       ...reactionModules.flatMap((module) => (module.routes ? [module.routes(reactionDeps)] : [])),
     ],
