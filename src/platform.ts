@@ -119,7 +119,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     owner: `${hostname()}:${process.pid}`,
     onBoundary: crashAt ? (boundary) => boundary === crashAt && process.kill(process.pid, 'SIGKILL') : undefined,
   });
-  sagas.register(registrationSaga({ store, gateway, clock, faults: options.faults }));
+  sagas.register(registrationSaga({ db, store, gateway, clock, faults: options.faults }));
   const registrations = new RegistrationService({ db, clock, sagas, plans, isKnownPaymentMethod: (token) => TEST_PAYMENT_METHODS.has(token) });
   const isKnownPaymentMethod = (token: string) => TEST_PAYMENT_METHODS.has(token);
   const subscriptionService = new SubscriptionService({ db, store, clock });

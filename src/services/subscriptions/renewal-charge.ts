@@ -49,7 +49,7 @@ async function settleIn(deps: RenewalChargeDeps, tx: Sql, intent: PaymentIntent,
   const metadata = { correlationId: subscriptionId, causationId: null, actor: 'scheduler:renewals' };
   await recordChargeOutcome(store, tx, intent, result, at, metadata);
   const settle = async (status: IntentStatus, refundReason?: string) => {
-    await settleIntent(tx, intent.idempotencyKey, { status, chargeId: result.chargeId, refundReason }, now);
+    await settleIntent(tx, intent.idempotencyKey, { status, chargeId: result.chargeId, refundReason });
     return status;
   };
   const command = { tx, metadata };

@@ -105,7 +105,7 @@ export class RenewalScheduler {
     let result: ChargeResult;
     if (token) {
       // The intent is durable before the call: if this process dies with the charge in flight, the reconciler settles it.
-      await openIntent(db, intent, now);
+      await openIntent(db, intent);
       result = await chargeOnce(this.deps.gateway, { idempotencyKey, amount: due.amount, currency: due.currency, paymentMethod: token, customerId: state.customerId, description: intent.description });
     } else {
       result = { status: 'declined', chargeId: `none:${idempotencyKey}`, declineCode: 'generic_decline', message: 'no payment method on file' };

@@ -72,12 +72,16 @@ export const intentOf = (row: IntentRow): StoredIntent => ({
   createdAt: row.created_at,
 });
 
-/** Records the intent (a retried call with the same key finds the first one). */
-export async function openIntent(sql: Sql, intent: PaymentIntent, now: Date): Promise<void> {
+/**
+ * Records the intent (a retried call with the same key finds the first one). Its times are the
+ * database's, like leases: the reconciler's window is operational time, not the business clock
+ * (which a test may hold still or move by months).
+ */
+export async function openIntent(sql: Sql, intent: PaymentIntent): Promise<void> {
   await sql.query(
     `insert into payment_intents (idempotency_key, flow_type, flow_id, payment_id, customer_id, subscription_id, amount, currency,
        purpose, period_index, attempt, payment_method, status, created_at, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $13)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', clock_timestamp(), clock_timestamp())
      on conflict (idempotency_key) do nothing`,
     [
       intent.idempotencyKey,
@@ -92,26 +96,25 @@ export async function openIntent(sql: Sql, intent: PaymentIntent, now: Date): Pr
       intent.periodIndex,
       intent.attempt,
       intent.paymentMethod,
-      now,
     ],
   );
 }
 
 /**
  * Records what became of the intent, in the transaction that records the outcome's events. A
- * refund due is looked at again at once (`next_attempt_at`), by the flow or by the reconciler.
+ * refund due is looked at again at once (`next_attempt_at`), by the flow or by the reconciler. A
+ * refunded intent is final: a late attempt's answer does not reopen it.
  */
 export async function settleIntent(
   sql: Sql,
   key: string,
   outcome: { status: IntentStatus; chargeId?: string | null; refundReason?: string },
-  now: Date,
 ): Promise<void> {
   await sql.query(
     `update payment_intents set status = $2, charge_id = coalesce($3, charge_id), refund_reason = coalesce($4, refund_reason),
-       next_attempt_at = case when $2 = 'refund_due' then $5::timestamptz else null end, last_error = null, updated_at = $5
-     where idempotency_key = $1`,
-    [key, outcome.status, outcome.chargeId ?? null, outcome.refundReason ?? null, now],
+       next_attempt_at = case when $2 = 'refund_due' then clock_timestamp() else null end, last_error = null, updated_at = clock_timestamp()
+     where idempotency_key = $1 and status <> 'refunded'`,
+    [key, outcome.status, outcome.chargeId ?? null, outcome.refundReason ?? null],
   );
 }
 

@@ -2,7 +2,7 @@ import { Gauge } from 'prom-client';
 import type { Logger } from '../../../kernel/logger.ts';
 import { registry } from '../../../kernel/metrics.ts';
 import { chargeResultOf, type ChargeResult } from '../gateway/index.ts';
-import { findIntent, intentOf, settleIntent, type IntentStatus, type StoredIntent } from './payment-intent.ts';
+import { findIntent, intentOf, type IntentStatus, type StoredIntent } from './payment-intent.ts';
 import { refundIntent, type RefundDeps } from './refund-intent.ts';
 
 const HOUR_MS = 3_600_000;
@@ -55,20 +55,21 @@ export class PaymentReconciler {
 
   /** One pass over the intents due; returns how many it looked at. */
   async runOnce(): Promise<number> {
-    const { db, clock, windowMs } = this.deps;
-    const now = clock.now();
+    const { db, windowMs } = this.deps;
     const { rows } = await db.query<Parameters<typeof intentOf>[0]>(
       `with due as (
          select idempotency_key from payment_intents
-         where (status = 'pending' and created_at < $1 and coalesce(next_attempt_at, created_at) <= $2)
-            or (status = 'refund_due' and next_attempt_at <= $2)
+         where (status = 'pending' and created_at < clock_timestamp() - $1 * interval '1 millisecond'
+                and coalesce(next_attempt_at, created_at) <= clock_timestamp())
+            or (status = 'refund_due' and next_attempt_at <= clock_timestamp())
          order by next_attempt_at nulls first
          limit 20
          for update skip locked
        )
-       update payment_intents p set next_attempt_at = $3 from due where p.idempotency_key = due.idempotency_key
+       update payment_intents p set next_attempt_at = clock_timestamp() + interval '1 minute'
+       from due where p.idempotency_key = due.idempotency_key
        returning p.*`,
-      [new Date(now.getTime() - windowMs), now, new Date(now.getTime() + 60_000)],
+      [windowMs],
     );
     for (const row of rows) {
       const intent = intentOf(row);
@@ -98,11 +99,18 @@ export class PaymentReconciler {
   }
 
   private async settlePending(intent: StoredIntent): Promise<void> {
-    const { gateway, db, clock, log } = this.deps;
+    const { gateway, db, log } = this.deps;
     const charge = await gateway.retrieve(intent.idempotencyKey);
     if (!charge) {
-      // The call never reached the gateway: nothing was charged. A later retry with the key charges afresh.
-      await settleIntent(db, intent.idempotencyKey, { status: 'void' }, clock.now());
+      // An attempt may still be in flight and land late: look again, less and less often, for a
+      // day; only then is it void (nothing charged; a later retry with the key charges afresh).
+      await db.query(
+        `update payment_intents set attempts = attempts + 1,
+           status = case when created_at < clock_timestamp() - interval '1 day' then 'void' else status end,
+           next_attempt_at = clock_timestamp() + least(interval '1 hour', interval '1 second' * power(2, least(attempts, 20)))
+         where idempotency_key = $1`,
+        [intent.idempotencyKey],
+      );
       return;
     }
     const settler = this.deps.settlers[intent.flowType];
@@ -114,17 +122,15 @@ export class PaymentReconciler {
   }
 
   private async failed(intent: StoredIntent, error: unknown): Promise<void> {
-    const { db, clock, log } = this.deps;
+    const { db, log } = this.deps;
     const message = error instanceof Error ? error.message : String(error);
     const attempts = intent.attempts + 1;
-    const retryAt = new Date(clock.now().getTime() + refundBackoffMs(attempts));
-    log.error({ idempotencyKey: intent.idempotencyKey, status: intent.status, attempts, retryAt, err: error }, 'payment intent: settling failed; retrying later');
-    await db.query(`update payment_intents set attempts = $2, last_error = $3, next_attempt_at = $4 where idempotency_key = $1`, [
-      intent.idempotencyKey,
-      attempts,
-      message.slice(0, 1000),
-      retryAt,
-    ]);
+    const retryInMs = refundBackoffMs(attempts);
+    log.error({ idempotencyKey: intent.idempotencyKey, status: intent.status, attempts, retryInMs, err: error }, 'payment intent: settling failed; retrying later');
+    await db.query(
+      `update payment_intents set attempts = $2, last_error = $3, next_attempt_at = clock_timestamp() + $4 * interval '1 millisecond' where idempotency_key = $1`,
+      [intent.idempotencyKey, attempts, message.slice(0, 1000), retryInMs],
+    );
   }
 
   /** The open intents, read from the store (so the gauge survives restarts and falls when they settle). */

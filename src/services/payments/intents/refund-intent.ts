@@ -25,20 +25,22 @@ export async function refundIntent(deps: RefundDeps, intent: StoredIntent): Prom
   const { db, store, gateway, clock } = deps;
   const charge = await gateway.retrieve(intent.idempotencyKey);
   const now = () => clock.now();
-  if (charge?.status !== 'succeeded') {
-    // Nothing was captured: nothing to give back.
-    await settleIntent(db, intent.idempotencyKey, { status: charge ? 'declined' : 'void' }, now());
+  // Not at the gateway (yet): the intent stays as it is; the reconciler looks again after its window.
+  if (!charge) return;
+  if (charge.status !== 'succeeded') {
+    // Declined: nothing was captured, nothing to give back.
+    await settleIntent(db, intent.idempotencyKey, { status: 'declined', chargeId: charge.chargeId });
     return;
   }
   // A repeat with the same key answers the first refund: a crash after it refunds nothing twice.
   const refund = await gateway.refund({ idempotencyKey: `${intent.idempotencyKey}:refund`, chargeId: charge.chargeId });
-  const metadata = { correlationId: intent.flowId, causationId: null, actor: `payments:${intent.flowType}` };
+  const metadata = { correlationId: intent.flowId, causationId: null, actor: `${intent.flowType}:${intent.flowId}` };
   await db.transaction(async (tx) => {
     const at = now().toISOString();
     await recordChargeOutcome(store, tx, intent, chargeResultOf(charge), at, metadata);
     const reason = intent.refundReason ?? `${intent.flowType}_failed`;
     const data = { paymentId: intent.paymentId, reason, gatewayReference: refund.refundId, refundedAt: at };
     await handleCommand(store, paymentDecider, paymentStream(intent.paymentId), { type: 'RefundPayment', data }, { tx, metadata });
-    await settleIntent(tx, intent.idempotencyKey, { status: 'refunded', chargeId: charge.chargeId }, now());
+    await settleIntent(tx, intent.idempotencyKey, { status: 'refunded', chargeId: charge.chargeId });
   });
 }
