@@ -12,6 +12,8 @@ import { simulateCommand } from '../simulator/simulate-command.ts';
 import { parseSimulateOptions, SimulateOptionsError } from '../simulator/simulate-options.ts';
 import { serve, serveGateway } from './serve.ts';
 import { listProjections, rebuildProjection } from './projections-command.ts';
+import { listWorkflows, retryWorkflow } from './workflows-command.ts';
+import { SagaNotParkedError } from '../kernel/saga/saga-orchestrator.ts';
 
 const USAGE = `Usage: tributary <command> [options]
 
@@ -25,6 +27,9 @@ Commands:
   projections rebuild <name> rebuild a view (customers, subscriptions, analytics) into a shadow copy and swap it in
   dlq list [--consumer C]    list pending dead letters
   dlq replay <consumer>      run a consumer's dead letters through its handler again
+  workflows list [--status S] [--type T]
+                             list the workflows (registration sagas): status, attempts, next attempt, last error
+  workflows retry <id>       run a parked workflow (compensation_failed) again now
   simulate [--customers N] [--months M] [--seed S] [--concurrency C] [--url U] [--admin-token T]
                              drive a running platform (test clock) with simulated customers; summary at the end
   help                       this text
@@ -58,6 +63,8 @@ async function run(argv: string[]): Promise<void> {
       consumer: { type: 'string' },
       roles: { type: 'string' },
       consumers: { type: 'string' },
+      status: { type: 'string' },
+      type: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -111,6 +118,26 @@ async function run(argv: string[]): Promise<void> {
         });
       }
       throw new UsageError('usage: tributary dlq list [--consumer C] | tributary dlq replay <consumer>');
+    }
+    case 'workflows': {
+      const [action, id] = rest;
+      const statuses = ['running', 'completed', 'compensating', 'compensated', 'compensation_failed'];
+      if (values.status !== undefined && !statuses.includes(values.status)) throw new UsageError(`--status: one of ${statuses.join(', ')}`);
+      const write = (line: string) => console.log(line);
+      if (action === undefined || action === 'list') {
+        return withPlatform(config, (platform) => listWorkflows(platform, { status: values.status as never, type: values.type }, write));
+      }
+      if (action === 'retry' && id) {
+        return withPlatform(config, async (platform) => {
+          try {
+            await retryWorkflow(platform, id, write);
+          } catch (error) {
+            if (error instanceof SagaNotParkedError) throw new UsageError(error.message);
+            throw error;
+          }
+        });
+      }
+      throw new UsageError('usage: tributary workflows list [--status S] [--type T] | tributary workflows retry <id>');
     }
     default:
       throw new UsageError(`unknown command: ${command} (see tributary --help)`);

@@ -6,6 +6,7 @@ import { seedEvents } from './events/index.ts';
 import { paymentDecider } from './payment/decider.ts';
 import { registrationDecider } from './registration/decider.ts';
 import { subscriptionDecider } from './subscription/decider.ts';
+import { workflowDecider } from './workflow/decider.ts';
 
 const catalog = new EventCatalog(seedEvents);
 
@@ -78,6 +79,9 @@ const produced: Message[] = [
     { type: 'RecordPaymentDeclined', data: { registrationId, declineCode: 'generic_decline', message: 'Your card was declined.', declinedAt: t(0) } },
     { type: 'RecordCompensationFailed', data: { registrationId, error: 'store unavailable', failedAt: t(1) } },
     { type: 'RecordCompensated', data: { registrationId, compensatedAt: t(2) } },
+  ]),
+  ...run(workflowDecider, [
+    { type: 'RetryWorkflow', data: { workflowId: registrationId, workflowType: 'registration', customerId, status: 'compensation_failed', retriedAt: t(3) } },
   ]),
 ];
 

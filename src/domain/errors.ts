@@ -1,4 +1,4 @@
-export type AggregateName = 'customer' | 'payment' | 'subscription' | 'registration';
+export type AggregateName = 'customer' | 'payment' | 'subscription' | 'registration' | 'workflow';
 
 /**
  * A command the domain refuses. `code` is stable and machine-readable (`customer_deleted`,

@@ -61,6 +61,7 @@ export const configSchema = z.object({
   PAYMENT_GATEWAY_URL: url(['http:', 'https:']).optional().describe('payment gateway service (tributary gateway); unset = the built-in simulator in this process'),
   PAYMENT_GATEWAY_API_KEY: z.string().min(16, 'must be at least 16 characters').optional().describe('bearer key between the platform and its gateway service'),
   PAYMENT_GATEWAY_TIMEOUT_MS: positiveInt(10_000).describe('how long to wait for the gateway before a charge counts as ambiguous'),
+  PAYMENT_INTENT_WINDOW_MS: positiveInt(60_000).describe('a payment intent without an outcome this long after the call is settled by the reconciler with the gateway\'s retrieve'),
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(4010).describe('port of `tributary gateway`'),
   SAGA_CRASH_AT: z.string().regex(/^[\w-]+:(run|compensate):(before-effect|after-effect|after-checkpoint)$/, 'must be step:run|compensate:before-effect|after-effect|after-checkpoint').optional().describe('tests only (with CLOCK=test): kill the process with SIGKILL at this saga step boundary'),
   SMTP_URL: url(['smtp:', 'smtps:']).optional().describe('SMTP server for email, smtp[s]://[user:pass@]host:port; unset = .eml files in DATA_DIR/mailbox'),
@@ -102,7 +103,7 @@ export interface Config {
   registerRateLimit: number;
   sagaCrashAt: string | undefined;
   dunningDays: number[];
-  gateway: { url: string | undefined; apiKey: string | undefined; timeoutMs: number; port: number };
+  gateway: { url: string | undefined; apiKey: string | undefined; timeoutMs: number; port: number; intentWindowMs: number };
   email: { smtpUrl: string | undefined; from: string; smtpTimeoutMs: number };
   billing: { taxRateBps: number; recognitionIntervalMs: number };
   compliance: { graceHours: number; retentionDays: number; checkIntervalMs: number };
@@ -155,7 +156,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     registerRateLimit: value.REGISTER_RATE_LIMIT,
     sagaCrashAt: value.SAGA_CRASH_AT,
     dunningDays: value.DUNNING_DAYS,
-    gateway: { url: value.PAYMENT_GATEWAY_URL, apiKey: value.PAYMENT_GATEWAY_API_KEY, timeoutMs: value.PAYMENT_GATEWAY_TIMEOUT_MS, port: value.GATEWAY_PORT },
+    gateway: { url: value.PAYMENT_GATEWAY_URL, apiKey: value.PAYMENT_GATEWAY_API_KEY, timeoutMs: value.PAYMENT_GATEWAY_TIMEOUT_MS, port: value.GATEWAY_PORT, intentWindowMs: value.PAYMENT_INTENT_WINDOW_MS },
     email: { smtpUrl: value.SMTP_URL, from: value.EMAIL_FROM, smtpTimeoutMs: value.SMTP_TIMEOUT_MS },
     billing: { taxRateBps: value.TAX_RATE_BPS, recognitionIntervalMs: value.REVENUE_RECOGNITION_INTERVAL_MS },
     compliance: { graceHours: value.COMPLIANCE_GRACE_HOURS, retentionDays: value.RETENTION_DAYS, checkIntervalMs: value.COMPLIANCE_CHECK_INTERVAL_MS },

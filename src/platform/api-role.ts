@@ -4,6 +4,8 @@ import { registerAuth } from '../http/auth.ts';
 import { adminClockRoutes } from '../http/routes/admin-clock.ts';
 import { adminDlqRoutes } from '../http/routes/admin-dlq.ts';
 import { adminProjectionRoutes } from '../http/routes/admin-projections.ts';
+import { adminWorkflowRoutes } from '../http/routes/admin-workflows.ts';
+import { WorkflowService } from '../services/workflows/workflow-service.ts';
 import { customerRoutes } from '../http/routes/customers.ts';
 import { plansRoutes } from '../http/routes/plans.ts';
 import { registrationRoutes } from '../http/routes/registrations.ts';
@@ -39,6 +41,7 @@ export async function buildHttp(core: PlatformCore, views: readonly View[], cons
           ...(clockService ? [adminClockRoutes({ clock, clockService })] : []),
           adminProjectionRoutes(views.map((view) => view.runner)),
           ...views.map(({ module, deps }) => module.routes(deps)),
+          adminWorkflowRoutes(new WorkflowService({ sagas: core.sagas, store, clock })),
           adminDlqRoutes({ deadLetters: core.deadLetters, consumers: consumers.map((entry) => entry.consumer.name), replay }),
           ...reactionModules.flatMap((module) => (module.routes ? [module.routes(reactionDeps)] : [])),
         ]
@@ -53,5 +56,12 @@ export async function buildHttp(core: PlatformCore, views: readonly View[], cons
  */
 export function startApi(core: PlatformCore): RunningRole {
   core.sagas.startRecovery(core.db.kind === 'pglite' ? 5_000 : 1_000);
-  return { role: 'api', stop: () => core.sagas.stop() };
+  core.payments.start();
+  return {
+    role: 'api',
+    async stop() {
+      await core.sagas.stop();
+      await core.payments.stop();
+    },
+  };
 }

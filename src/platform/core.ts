@@ -27,6 +27,7 @@ import { ClockService } from '../services/subscriptions/clock-service.ts';
 import { subscriptionMigrations } from '../services/subscriptions/migrations.ts';
 import { RenewalScheduler } from '../services/subscriptions/renewal-scheduler.ts';
 import { SubscriptionService } from '../services/subscriptions/subscription-service.ts';
+import { paymentIntentMigrations, paymentReconciler } from '../services/payments/intents/index.ts';
 import { viewModules } from '../views/index.ts';
 import { openBus } from './open-bus.ts';
 
@@ -36,6 +37,7 @@ export const migrations = [
   ...sagaMigrations,
   ...gatewayMigrations,
   ...registrationMigrations,
+  ...paymentIntentMigrations,
   ...subscriptionMigrations,
   ...customerMigrations,
   ...reactionMigrations(),
@@ -58,6 +60,8 @@ export interface PlatformCore {
   registrations: RegistrationService;
   subscriptionService: SubscriptionService;
   renewals: RenewalScheduler;
+  /** Settles payment intents left without an outcome (a process died, a timeout, an abandoned attempt). */
+  payments: ReturnType<typeof paymentReconciler>;
   clockService: ClockService | undefined;
   tokens: CustomerTokens;
   reactionDeps: ReactionDeps;
@@ -84,10 +88,12 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
     owner: `${hostname()}:${process.pid}`,
     onBoundary: crashAt ? (boundary) => boundary === crashAt && process.kill(process.pid, 'SIGKILL') : undefined,
   });
-  sagas.register(registrationSaga({ store, gateway, clock, faults }));
+  sagas.register(registrationSaga({ db, store, gateway, clock, faults }));
   const isKnownPaymentMethod = (token: string) => TEST_PAYMENT_METHODS.has(token);
   const registrations = new RegistrationService({ db, clock, sagas, plans, isKnownPaymentMethod });
-  const renewals = new RenewalScheduler({ db, store, clock, gateway, log, dunningDays: config.dunningDays });
+  const { dunningDays } = config;
+  const payments = paymentReconciler({ db, store, gateway, clock, log, windowMs: config.gateway.intentWindowMs, dunningDays });
+  const renewals = new RenewalScheduler({ db, store, clock, gateway, log, dunningDays, payments });
   return {
     config,
     log,
@@ -103,6 +109,7 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
     registrations,
     subscriptionService: new SubscriptionService({ db, store, clock }),
     renewals,
+    payments,
     clockService: clock instanceof TestClock ? new ClockService({ db, clock, scheduler: renewals }) : undefined,
     tokens: new CustomerTokens(await tokenSecret(config), clock),
     reactionDeps: { config, plans, db, store, catalog, clock, log },

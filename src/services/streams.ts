@@ -2,3 +2,5 @@
 export const customerStream = (id: string) => `customer-${id}`;
 export const paymentStream = (id: string) => `payment-${id}`;
 export const subscriptionStream = (id: string) => `subscription-${id}`;
+/** What happens to a workflow besides its steps' own events (an operator's retry). */
+export const workflowStream = (id: string) => `workflow-${id}`;

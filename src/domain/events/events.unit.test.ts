@@ -197,6 +197,7 @@ describe('seed events', () => {
       'subscription.ended',
       'subscription.past_due',
       'subscription.renewed',
+      'workflow.retried',
     ]);
   });
 

@@ -19,6 +19,7 @@ import { SubscriptionCreated } from './subscription-created.ts';
 import { SubscriptionEnded } from './subscription-ended.ts';
 import { SubscriptionPastDue } from './subscription-past-due.ts';
 import { SubscriptionRenewed } from './subscription-renewed.ts';
+import { WorkflowRetried } from './workflow-retried.ts';
 
 export * from './common.ts';
 export * from './customer-created.ts';
@@ -41,6 +42,7 @@ export * from './subscription-created.ts';
 export * from './subscription-ended.ts';
 export * from './subscription-past-due.ts';
 export * from './subscription-renewed.ts';
+export * from './workflow-retried.ts';
 
 /**
  * Every event type, for `new EventCatalog(seedEvents)`: the seed's contract (its five topics and
@@ -67,4 +69,5 @@ export const seedEvents: readonly EventDefinition[] = [
   RegistrationCompensating,
   RegistrationCompensated,
   RegistrationCompensationFailed,
+  WorkflowRetried,
 ];

@@ -33,4 +33,16 @@ export const sagaMigrations: Migration[] = [
       );
     `,
   },
+  {
+    id: '0031_saga_parked_retries',
+    sql: /* sql */ `
+      -- A parked saga (compensation_failed) is tried again on a growing backoff, without end:
+      -- how often it was parked, when it is next due, and why it last failed.
+      alter table sagas add column attempts integer not null default 0;
+      alter table sagas add column next_attempt_at timestamptz;
+      alter table sagas add column last_error text;
+      create index sagas_parked on sagas (next_attempt_at) where status = 'compensation_failed';
+      create index sagas_by_status on sagas (status, type, id);
+    `,
+  },
 ];

@@ -6,15 +6,17 @@ import { openStore, type Backend, type StoreFixture } from '../../../test/suppor
 import { postgresAvailable } from '../../../test/support/postgres.ts';
 import { sagaMigrations } from './migrations.ts';
 import type { SagaDefinition } from './saga.ts';
-import { SagaOrchestrator } from './saga-orchestrator.ts';
+import { SagaNotParkedError, SagaOrchestrator, sagasParked } from './saga-orchestrator.ts';
 
 interface TestState {
   customer: string;
   charge?: string;
-  behaviour?: 'decline' | 'flaky' | 'broken-last' | 'broken-all';
+  behaviour?: 'decline' | 'flaky' | 'broken-last' | 'broken-all' | 'refunds-down';
 }
 
 const fast = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
+/** Sagas whose refunds (`refunds-down`) work again: the gateway is back. */
+const repaired = new Set<string>();
 
 function testSaga(calls: Map<string, number>, refunds: Map<string, number>): SagaDefinition<TestState> {
   const count = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1).get(key)!;
@@ -45,6 +47,7 @@ function testSaga(calls: Map<string, number>, refunds: Map<string, number>): Sag
         async compensate({ state, idempotencyKey }) {
           count(refunds, idempotencyKey);
           if (state.behaviour === 'broken-all') throw new Error('refund failed');
+          if (state.behaviour === 'refunds-down' && !repaired.has(state.customer)) throw new Error('refunds refused');
         },
       },
       {
@@ -52,7 +55,7 @@ function testSaga(calls: Map<string, number>, refunds: Map<string, number>): Sag
         local: true,
         retry: fast,
         async run({ state }, tx) {
-          if (state.behaviour === 'broken-last' || state.behaviour === 'broken-all') throw new Error('cannot finish');
+          if (state.behaviour === 'broken-last' || state.behaviour === 'broken-all' || state.behaviour === 'refunds-down') throw new Error('cannot finish');
           await tx!.query('update customers set done = true where id = $1', [state.customer]);
           return { ok: {} };
         },
@@ -156,6 +159,64 @@ function sagaSuite(backend: Backend) {
       expect(a.status).toBe('completed');
       expect(b.status).toBe('completed');
       expect(calls.get(`${id}:charge`)).toBe(1);
+    });
+
+    const parkedGauge = async () => (await sagasParked.get()).values.find((value) => value.labels.type === 'test-saga')?.value ?? 0;
+
+    it.skipIf(skip)('tries a parked saga again on a growing backoff until its compensation succeeds, and the gauge follows the store', async () => {
+      const id = uuidv7();
+      const p1 = orchestrator('p1');
+      const parked = await p1.start('test-saga', id, { customer: id, behaviour: 'refunds-down' });
+      expect(parked).toMatchObject({ status: 'compensation_failed', attempts: 1, lastError: 'charge: refunds refused' });
+      const delay = parked.nextAttemptAt!.getTime() - parked.updatedAt.getTime();
+      expect(delay).toBeGreaterThan(3_000); // seconds first...
+      // A process that starts afterwards reads the gauge from the store.
+      const restarted = orchestrator('p2');
+      await restarted.sampleParked();
+      const before = await parkedGauge();
+      expect(before).toBeGreaterThanOrEqual(1);
+
+      // Still refused when it falls due: parked again, for longer.
+      await fixture.db.query(`update sagas set next_attempt_at = clock_timestamp() - interval '1 millisecond' where id = $1`, [id]);
+      expect(await restarted.recoverOnce()).toContain(id);
+      const again = (await restarted.waitFor(id, 10_000))!;
+      expect(again).toMatchObject({ status: 'compensation_failed', attempts: 2 });
+      expect(again.nextAttemptAt!.getTime() - again.updatedAt.getTime()).toBeGreaterThan(delay);
+
+      // The gateway is back: the next attempt refunds, deletes the customer and the saga is compensated.
+      repaired.add(id);
+      await fixture.db.query(`update sagas set next_attempt_at = clock_timestamp() - interval '1 millisecond' where id = $1`, [id]);
+      expect(await restarted.recoverOnce()).toContain(id);
+      expect((await restarted.waitFor(id, 10_000))?.status).toBe('compensated');
+      expect(await customers(id)).toEqual([]);
+      await restarted.sampleParked();
+      expect(await parkedGauge()).toBe(before - 1);
+      await restarted.stop();
+    });
+
+    it.skipIf(skip)('retries a parked saga now on request, and refuses to retry one that is not parked', async () => {
+      const id = uuidv7();
+      const p1 = orchestrator('p1');
+      expect((await p1.start('test-saga', id, { customer: id, behaviour: 'refunds-down' })).status).toBe('compensation_failed');
+      repaired.add(id);
+      expect(await p1.retry(id)).toBe('compensating');
+      expect((await p1.waitFor(id, 10_000))?.status).toBe('compensated');
+      await expect(p1.retry(id)).rejects.toBeInstanceOf(SagaNotParkedError);
+      await expect(p1.retry(uuidv7())).rejects.toBeInstanceOf(SagaNotParkedError);
+      await p1.stop();
+    });
+
+    it.skipIf(skip)('lists sagas newest first with their steps, by status and type, page by page', async () => {
+      const ids = [uuidv7(), uuidv7(), uuidv7()];
+      const p1 = orchestrator('p1');
+      for (const id of ids) await p1.start('test-saga', id, { customer: id });
+      const first = await p1.list({ status: 'completed', type: 'test-saga', limit: 2 });
+      expect(first.items.map((item) => item.id)).toEqual([ids[2], ids[1]]);
+      expect(first.items[0]!.steps.map((step) => step.step)).toEqual(['create', 'charge', 'finish']);
+      const second = await p1.list({ status: 'completed', type: 'test-saga', limit: 2, cursor: first.nextCursor! });
+      expect(second.items[0]!.id).toBe(ids[0]);
+      expect((await p1.list({ status: 'compensation_failed', type: 'test-saga', limit: 100 })).items.every((item) => item.status === 'compensation_failed')).toBe(true);
+      expect((await p1.list({ type: 'no-such-type', limit: 10 })).items).toEqual([]);
     });
   });
 }

@@ -8,7 +8,29 @@ import { registry } from '../metrics.ts';
 import { isFinished, type SagaDefinition, type SagaRecord, type SagaStatus, type SagaStep, type StepFailure, type StepRecord, type StepResult } from './saga.ts';
 
 export const sagaOutcomes = new Counter({ name: 'tributary_saga_outcomes_total', help: 'Sagas finished, by type and outcome', labelNames: ['type', 'status'], registers: [registry] });
-export const sagasParked = new Gauge({ name: 'tributary_saga_compensation_failed', help: 'Sagas parked as compensation_failed (need an operator)', labelNames: ['type'], registers: [registry] });
+export const sagasParked = new Gauge({
+  name: 'tributary_saga_compensation_failed',
+  help: 'Sagas parked as compensation_failed, read from the store (each is retried on a growing backoff)',
+  labelNames: ['type'],
+  registers: [registry],
+});
+
+/** A parked saga is tried again after 30 s, 1 min, 2 min... up to every 6 hours, without end. */
+export const PARKED_RETRY_SQL = `clock_timestamp() + least(interval '6 hours', interval '30 seconds' * power(2, least(attempts, 20)))`;
+
+/** Retrying a saga that is not parked: nothing to retry (409 at HTTP). */
+export class SagaNotParkedError extends Error {
+  override readonly name = 'SagaNotParkedError';
+  readonly code = 'workflow_not_parked';
+}
+
+export interface SagaFilter {
+  status?: SagaStatus;
+  type?: string;
+  limit: number;
+  /** The last id of the previous page (newest first). */
+  cursor?: string;
+}
 
 /** This process no longer holds the saga's lease: another one took it over. */
 class LeaseLostError extends Error {}
@@ -42,7 +64,37 @@ interface SagaRow {
   failure: StepFailure | null;
   created_at: Date;
   updated_at: Date;
+  attempts: number;
+  next_attempt_at: Date | null;
+  last_error: string | null;
 }
+
+interface StepRow {
+  saga_id: string;
+  step: string;
+  phase: 'run' | 'compensate';
+  status: StepRecord['status'];
+  attempts: number;
+  started_at: Date | null;
+  finished_at: Date | null;
+  error: string | null;
+}
+
+const stepOf = (s: StepRow): StepRecord => ({ step: s.step, phase: s.phase, status: s.status, attempts: s.attempts, startedAt: s.started_at, finishedAt: s.finished_at, error: s.error });
+
+const recordOf = <State>(row: SagaRow, steps: StepRecord[]): SagaRecord<State> => ({
+  id: row.id,
+  type: row.type,
+  status: row.status,
+  state: row.state as State,
+  failure: row.failure,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  attempts: row.attempts,
+  nextAttemptAt: row.next_attempt_at,
+  lastError: row.last_error,
+  steps,
+});
 
 const withTimeout = async <T>(work: Promise<T>, timeoutMs: number | undefined, what: string): Promise<T> => {
   if (!timeoutMs) return work;
@@ -92,20 +144,51 @@ export class SagaOrchestrator {
     const { rows } = await this.options.db.query<SagaRow>('select * from sagas where id = $1', [id]);
     const row = rows[0];
     if (!row) return null;
-    const steps = await this.options.db.query<{ step: string; phase: 'run' | 'compensate'; status: StepRecord['status']; attempts: number; started_at: Date | null; finished_at: Date | null; error: string | null }>(
-      'select * from saga_steps where saga_id = $1 order by seq',
-      [id],
+    const steps = await this.options.db.query<StepRow>('select * from saga_steps where saga_id = $1 order by seq', [id]);
+    return recordOf<State>(row, steps.rows.map(stepOf));
+  }
+
+  /** Sagas newest first, with their steps: a page of `limit` and the cursor of the next one. */
+  async list(filter: SagaFilter): Promise<{ items: SagaRecord[]; nextCursor: string | null }> {
+    const { db } = this.options;
+    const { rows } = await db.query<SagaRow>(
+      `select * from sagas
+       where ($1::text is null or status = $1) and ($2::text is null or type = $2) and ($3::text is null or id < $3)
+       order by id desc limit $4`,
+      [filter.status ?? null, filter.type ?? null, filter.cursor ?? null, filter.limit + 1],
     );
-    return {
-      id: row.id,
-      type: row.type,
-      status: row.status,
-      state: row.state as State,
-      failure: row.failure,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      steps: steps.rows.map((s) => ({ step: s.step, phase: s.phase, status: s.status, attempts: s.attempts, startedAt: s.started_at, finishedAt: s.finished_at, error: s.error })),
-    };
+    const page = rows.slice(0, filter.limit);
+    const steps = page.length
+      ? (await db.query<StepRow>('select * from saga_steps where saga_id = any($1::text[]) order by seq', [page.map((row) => row.id)])).rows
+      : [];
+    const items = page.map((row) => recordOf<Record<string, unknown>>(row, steps.filter((step) => step.saga_id === row.id).map(stepOf)));
+    return { items, nextCursor: rows.length > filter.limit ? page[page.length - 1]!.id : null };
+  }
+
+  /**
+   * Tries a parked saga's compensation again now (an operator's retry). `record` runs in the
+   * transaction that takes the saga out of its parking (the retry is recorded with it, or not at
+   * all). Throws SagaNotParkedError when it is not parked.
+   */
+  async retry(id: string, record?: (tx: Sql, saga: SagaRecord) => Promise<void>): Promise<SagaStatus> {
+    await this.options.db.transaction(async (tx) => {
+      const { rows } = await tx.query<SagaRow>(
+        `update sagas set status = 'compensating', lease_owner = $2, lease_until = clock_timestamp() + $3 * interval '1 millisecond', next_attempt_at = null
+         where id = $1 and status = 'compensation_failed' returning *`,
+        [id, this.options.owner, this.leaseMs],
+      );
+      if (!rows[0]) throw new SagaNotParkedError(`workflow ${id} is not parked: there is nothing to retry`);
+      await record?.(tx, recordOf({ ...rows[0], status: 'compensation_failed' }, []));
+    });
+    void this.drive(id).catch(() => {});
+    return 'compensating';
+  }
+
+  /** The parked gauge, from the store: it survives restarts and falls when parked sagas finish. */
+  async sampleParked(): Promise<void> {
+    const { rows } = await this.options.db.query<{ type: string; n: string }>(`select type, count(*) as n from sagas where status = 'compensation_failed' group by type`);
+    sagasParked.reset();
+    for (const type of this.definitions.keys()) sagasParked.set({ type }, Number(rows.find((row) => row.type === type)?.n ?? 0));
   }
 
   /** Resolves when saga `id` has finished, whoever runs it (polls the store). */
@@ -120,10 +203,13 @@ export class SagaOrchestrator {
 
   /** Periodically takes over sagas whose lease expired (their process died) and resumes them. */
   startRecovery(intervalMs = 1_000): void {
-    this.recovery ??= setInterval(() => void this.recoverOnce().catch((error: unknown) => this.options.log.error({ err: error }, 'saga recovery failed')), intervalMs);
+    this.recovery ??= setInterval(() => void Promise.all([this.recoverOnce(), this.sampleParked()]).catch((error: unknown) => this.options.log.error({ err: error }, 'saga recovery failed')), intervalMs);
   }
 
-  /** Takes over expired sagas once; returns their ids (their runs go on in the background). */
+  /**
+   * Takes over expired sagas once, and parked ones whose next attempt is due (their compensation
+   * runs again); returns their ids (their runs go on in the background).
+   */
   async recoverOnce(): Promise<string[]> {
     const { rows } = await this.options.db.query<{ id: string }>(
       `with expired as (
@@ -131,9 +217,15 @@ export class SagaOrchestrator {
          where status in ('running', 'compensating') and lease_until < clock_timestamp()
          order by lease_until limit 10
          for update skip locked
+       ), parked as (
+         select id from sagas
+         where status = 'compensation_failed' and next_attempt_at <= clock_timestamp()
+         order by next_attempt_at limit 10
+         for update skip locked
        )
-       update sagas s set lease_owner = $1, lease_until = clock_timestamp() + $2 * interval '1 millisecond'
-       from expired where s.id = expired.id
+       update sagas s set lease_owner = $1, lease_until = clock_timestamp() + $2 * interval '1 millisecond',
+         status = case when s.status = 'compensation_failed' then 'compensating' else s.status end, next_attempt_at = null
+       from (select id from expired union all select id from parked) due where s.id = due.id
        returning s.id`,
       [this.options.owner, this.leaseMs],
     );
@@ -215,10 +307,18 @@ export class SagaOrchestrator {
       if (!step.compensate || !touched(step.name) || done(step.name, 'compensate')) continue;
       const result = await this.attempt(record, step, 'compensate', this.options.compensationRetry ?? { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 });
       if ('fail' in result) {
-        await this.finishStep(id, step.name, 'compensate', 'failed', result.fail.message, { status: 'compensation_failed' });
+        // Parked and due again later, in one transaction: a reader never sees it parked without its next attempt.
+        const rows = await this.options.db.transaction(async (tx) => {
+          await this.finishStep(id, step.name, 'compensate', 'failed', result.fail.message, { status: 'compensation_failed' }, tx);
+          const parked = await tx.query<{ next_attempt_at: Date }>(
+            `update sagas set attempts = attempts + 1, next_attempt_at = ${PARKED_RETRY_SQL}, last_error = $2, lease_owner = null, lease_until = null
+             where id = $1 returning next_attempt_at`,
+            [id, result.fail.message],
+          );
+          return parked.rows;
+        });
         sagaOutcomes.inc({ type: record.type, status: 'compensation_failed' });
-        sagasParked.inc({ type: record.type });
-        this.options.log.error({ sagaId: id, step: step.name, error: result.fail.message }, 'saga: compensation keeps failing; parked as compensation_failed');
+        this.options.log.error({ sagaId: id, step: step.name, error: result.fail.message, retryAt: rows[0]?.next_attempt_at }, 'saga: compensation keeps failing; parked, retried later');
         return;
       }
       record = (await this.get(id))!;

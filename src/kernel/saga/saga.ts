@@ -57,6 +57,11 @@ export interface SagaRecord<State = Record<string, unknown>> {
   failure: StepFailure | null;
   createdAt: Date;
   updatedAt: Date;
+  /** Times a compensation that kept failing parked the saga (it is tried again, on a growing backoff). */
+  attempts: number;
+  /** When a parked saga is tried again. */
+  nextAttemptAt: Date | null;
+  lastError: string | null;
   steps: StepRecord[];
 }
 

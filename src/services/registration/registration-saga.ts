@@ -1,16 +1,19 @@
 import { customerDecider } from '../../domain/customer/decider.ts';
 import { NotFoundError } from '../../domain/errors.ts';
-import { paymentDecider } from '../../domain/payment/decider.ts';
 import { subscriptionDecider } from '../../domain/subscription/decider.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
 import type { SagaDefinition, StepResult } from '../../kernel/saga/saga.ts';
 import { handleCommand } from '../command-handler.ts';
-import { customerStream, paymentStream, subscriptionStream } from '../streams.ts';
+import { customerStream, subscriptionStream } from '../streams.ts';
 import { emailDigest, encrypt, shred } from '../customers/pii.ts';
 import { loadCustomer } from '../subscriptions/subscription-streams.ts';
 import { reschedule } from '../subscriptions/renewal-scheduler.ts';
 import { chargeOnce } from '../payments/charge-once.ts';
+import type { Database } from '../../kernel/db/database.ts';
+import { recordChargeOutcome } from '../payments/intents/charge-records.ts';
+import { findIntent, openIntent, settleIntent, type PaymentIntent } from '../payments/intents/payment-intent.ts';
+import { refundIntent } from '../payments/intents/refund-intent.ts';
 import type { PaymentGateway } from '../payments/gateway/index.ts';
 
 /** Everything the saga needs to resume after a crash: its input and each step's output. */
@@ -36,15 +39,34 @@ export const REGISTRATION_SAGA = 'registration';
 /** Test hook: makes the subscription step fail, to exercise the refund path. */
 export interface RegistrationFaults {
   failSubscriptionStep?: boolean;
+  /** A shorter step timeout of the charge, to exercise attempts that outlive it. */
+  chargeTimeoutMs?: number;
 }
+
+/** The registration's first charge, as a durable intent (its key is `registrationId:charge`). */
+export const registrationIntent = (state: RegistrationState, idempotencyKey: string): PaymentIntent => ({
+  idempotencyKey,
+  flowType: 'registration',
+  flowId: state.registrationId,
+  paymentId: state.paymentId,
+  customerId: state.customerId,
+  subscriptionId: null,
+  amount: state.amount,
+  currency: state.currency,
+  purpose: 'registration',
+  periodIndex: 0,
+  attempt: 1,
+  paymentMethod: state.paymentMethod,
+  description: `Registration ${state.registrationId} (${state.planId})`,
+});
 
 /**
  * create customer (pending) → charge → create subscription → register the customer
  * (CustomerRegistered: the welcome email goes out). A decline deletes the customer; a failure
  * after the charge refunds it too.
  */
-export function registrationSaga(deps: { store: EventStore; gateway: PaymentGateway; clock: Clock; faults?: RegistrationFaults }): SagaDefinition<RegistrationState> {
-  const { store, gateway, clock } = deps;
+export function registrationSaga(deps: { db: Database; store: EventStore; gateway: PaymentGateway; clock: Clock; faults?: RegistrationFaults }): SagaDefinition<RegistrationState> {
+  const { db, store, gateway, clock } = deps;
   const now = () => clock.now().toISOString();
   const metadata = (state: RegistrationState) => ({ correlationId: state.correlationId, causationId: null, actor: `registration:${state.registrationId}` });
 
@@ -78,23 +100,30 @@ export function registrationSaga(deps: { store: EventStore; gateway: PaymentGate
       {
         name: 'charge',
         local: false,
-        timeoutMs: 15_000,
+        timeoutMs: deps.faults?.chargeTimeoutMs ?? 15_000,
         async run({ state, idempotencyKey }): Promise<StepResult<RegistrationState>> {
+          const intent = registrationIntent(state, idempotencyKey);
+          // Durable before the call: a charge whose answer is lost (a crash, an abandoned attempt) is found by the reconciler.
+          await openIntent(db, intent);
           const result = await chargeOnce(gateway, { idempotencyKey, amount: state.amount, currency: state.currency, paymentMethod: state.paymentMethod, customerId: state.customerId, description: `Registration ${state.registrationId} (${state.planId})` });
-          const details = { paymentId: state.paymentId, customerId: state.customerId, subscriptionId: null, amount: state.amount, currency: state.currency, purpose: 'registration' as const };
-          if (result.status === 'declined') {
-            await handleCommand(store, paymentDecider, paymentStream(state.paymentId), { type: 'RecordPaymentFailed', data: { ...details, declineCode: result.declineCode, message: result.message, attempt: 1, failedAt: now() } }, { metadata: metadata(state) });
-            return { fail: { code: 'payment_declined', message: result.message, details: { declineCode: result.declineCode } } };
-          }
-          await handleCommand(store, paymentDecider, paymentStream(state.paymentId), { type: 'RecordPaymentSucceeded', data: { ...details, periodIndex: 0, paymentMethod: { brand: result.brand, last4: result.last4, tokenId: state.paymentMethod }, gatewayReference: result.chargeId, processedAt: now() } }, { metadata: metadata(state) });
+          // An attempt that outlived the step's timeout may land after the saga compensated: then the charge is refunded.
+          const usable = await db.transaction(async (tx) => {
+            const { rows } = await tx.query<{ status: string }>('select status from sagas where id = $1', [state.registrationId]);
+            const running = rows[0]?.status === 'running';
+            await recordChargeOutcome(store, tx, intent, result, now(), metadata(state));
+            const status = result.status === 'declined' ? 'declined' : running ? 'succeeded' : 'refund_due';
+            await settleIntent(tx, idempotencyKey, { status, chargeId: result.chargeId, refundReason: 'registration_failed' });
+            return running;
+          });
+          if (!usable) throw new Error('the registration stopped before the charge was answered; the charge is refunded');
+          if (result.status === 'declined') return { fail: { code: 'payment_declined', message: result.message, details: { declineCode: result.declineCode } } };
           return { ok: { chargeId: result.chargeId } };
         },
         async compensate({ state, idempotencyKey }) {
-          // Refund only what the gateway shows as charged (a timed-out charge may or may not have been).
-          const known = await gateway.retrieve(idempotencyKey);
-          if (known?.status !== 'succeeded') return;
-          const refund = await gateway.refund({ idempotencyKey: `${state.registrationId}:refund`, chargeId: known.chargeId });
-          await handleCommand(store, paymentDecider, paymentStream(state.paymentId), { type: 'RefundPayment', data: { paymentId: state.paymentId, reason: 'registration_failed', gatewayReference: refund.refundId, refundedAt: now() } }, { metadata: metadata(state) });
+          // Refund only what the gateway shows as charged (a timed-out charge may or may not have been);
+          // a charge not there yet stays a pending intent, which the reconciler settles after its window.
+          const intent = (await findIntent(db, idempotencyKey)) ?? { ...registrationIntent(state, idempotencyKey), status: 'pending' as const, chargeId: null, refundReason: null, attempts: 0, lastError: null, createdAt: clock.now() };
+          await refundIntent({ db, store, gateway, clock }, { ...intent, refundReason: 'registration_failed' });
         },
       },
       {

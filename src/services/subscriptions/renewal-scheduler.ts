@@ -1,40 +1,24 @@
 import { v5 as uuidv5 } from 'uuid';
-import { paymentDecider } from '../../domain/payment/decider.ts';
-import { subscriptionDecider, type Subscription } from '../../domain/subscription/decider.ts';
+import { subscriptionDecider } from '../../domain/subscription/decider.ts';
 import { nextRenewalDue } from '../../domain/subscription/schedule.ts';
 import type { Clock } from '../../kernel/clock.ts';
-import type { Database, Sql } from '../../kernel/db/database.ts';
+import type { Database } from '../../kernel/db/database.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
 import { handleCommand } from '../command-handler.ts';
 import { chargeOnce } from '../payments/charge-once.ts';
 import type { ChargeResult, PaymentGateway } from '../payments/gateway/index.ts';
-import { paymentStream, subscriptionStream } from '../streams.ts';
+import { findIntent, openIntent, type PaymentIntent } from '../payments/intents/payment-intent.ts';
+import type { PaymentReconciler } from '../payments/intents/payment-reconciler.ts';
+import { subscriptionStream } from '../streams.ts';
+import { settleRenewalCharge } from './renewal-charge.ts';
+import { reschedule } from './subscription-timers.ts';
 import { loadSubscription } from './subscription-streams.ts';
 
-const DAY_MS = 24 * 3600 * 1000;
 /** Payment ids of renewals derive from their idempotency key, so a re-run job records the same payment. */
 const PAYMENT_ID_NAMESPACE = '6f1c1f36-5d4b-4b8e-9a55-2f8d4c1e7a10';
 
-/** The next time the scheduler must look at this subscription (a renewal, a dunning retry or its end), or null. */
-export function nextTimer(state: Subscription): string | null {
-  if (state.status === 'none' || state.status === 'cancelled' || state.status === 'ended') return null;
-  const times = [nextRenewalDue(state)?.dueAt, state.cancelAt].filter((time): time is string => Boolean(time));
-  return times.length ? times.sort()[0]! : null;
-}
-
-export async function reschedule(sql: Sql, subscriptionId: string, state: Subscription): Promise<void> {
-  const due = nextTimer(state);
-  if (due) {
-    await sql.query(
-      `insert into subscription_timers (subscription_id, due_at) values ($1, $2)
-       on conflict (subscription_id) do update set due_at = excluded.due_at`,
-      [subscriptionId, due],
-    );
-  } else {
-    await sql.query('delete from subscription_timers where subscription_id = $1', [subscriptionId]);
-  }
-}
+export { nextTimer, reschedule } from './subscription-timers.ts';
 
 export interface RenewalSchedulerDeps {
   db: Database;
@@ -44,6 +28,8 @@ export interface RenewalSchedulerDeps {
   log: Logger;
   /** Days after the renewal date on which a declined renewal is retried. */
   dunningDays: number[];
+  /** Refunds charges that can no longer be used; retries them when the gateway refuses. */
+  payments: PaymentReconciler;
 }
 
 /**
@@ -100,27 +86,35 @@ export class RenewalScheduler {
     if (!due || now.getTime() < Date.parse(due.dueAt)) return void (await reschedule(db, subscriptionId, state));
 
     const idempotencyKey = due.attempt === 1 ? `${subscriptionId}:${due.periodIndex}` : `${subscriptionId}:${due.periodIndex}:${due.attempt}`;
-    const paymentId = uuidv5(idempotencyKey, PAYMENT_ID_NAMESPACE);
     const token = (await db.query<{ token: string }>('select token from payment_methods where customer_id = $1', [state.customerId])).rows[0]?.token;
-    const result: ChargeResult = token
-      ? await chargeOnce(this.deps.gateway, { idempotencyKey, amount: due.amount, currency: due.currency, paymentMethod: token, customerId: state.customerId, description: `Renewal of ${subscriptionId}, period ${due.periodIndex}` })
-      : { status: 'declined', chargeId: `none:${idempotencyKey}`, declineCode: 'generic_decline', message: 'no payment method on file' };
-
-    const details = { paymentId, customerId: state.customerId, subscriptionId, amount: due.amount, currency: due.currency, purpose: 'renewal' as const };
-    await db.transaction(async (tx) => {
-      let next: Subscription;
-      if (result.status === 'succeeded') {
-        await handleCommand(store, paymentDecider, paymentStream(paymentId), { type: 'RecordPaymentSucceeded', data: { ...details, periodIndex: due.periodIndex, paymentMethod: { brand: result.brand, last4: result.last4, tokenId: token }, gatewayReference: result.chargeId, processedAt: now.toISOString() } }, { tx, metadata });
-        ({ state: next } = await handleCommand(store, subscriptionDecider, subscriptionStream(subscriptionId), { type: 'RenewSubscription', data: { subscriptionId, periodIndex: due.periodIndex, paymentId, amount: due.amount, currency: due.currency, renewedAt: now.toISOString() } }, { tx, metadata }));
-      } else {
-        const retryDay = this.deps.dunningDays[due.attempt - 1];
-        // Retries count from the renewal date, the end of the unpaid period.
-        const renewalDate = Date.parse(state.currentPeriod.end);
-        const nextRetryAt = retryDay === undefined ? null : new Date(renewalDate + retryDay * DAY_MS).toISOString();
-        await handleCommand(store, paymentDecider, paymentStream(paymentId), { type: 'RecordPaymentFailed', data: { ...details, declineCode: result.declineCode, message: result.message, attempt: due.attempt, failedAt: now.toISOString() } }, { tx, metadata });
-        ({ state: next } = await handleCommand(store, subscriptionDecider, subscriptionStream(subscriptionId), { type: 'RecordRenewalFailed', data: { subscriptionId, periodIndex: due.periodIndex, paymentId, attempt: due.attempt, declineCode: result.declineCode, failedAt: now.toISOString(), nextRetryAt } }, { tx, metadata }));
-      }
-      await reschedule(tx, subscriptionId, next);
-    });
+    const intent: PaymentIntent = {
+      idempotencyKey,
+      flowType: 'renewal',
+      flowId: subscriptionId,
+      paymentId: uuidv5(idempotencyKey, PAYMENT_ID_NAMESPACE),
+      customerId: state.customerId,
+      subscriptionId,
+      amount: due.amount,
+      currency: due.currency,
+      purpose: 'renewal',
+      periodIndex: due.periodIndex,
+      attempt: due.attempt,
+      paymentMethod: token ?? 'none',
+      description: `Renewal of ${subscriptionId}, period ${due.periodIndex}`,
+    };
+    let result: ChargeResult;
+    if (token) {
+      // The intent is durable before the call: if this process dies with the charge in flight, the reconciler settles it.
+      await openIntent(db, intent);
+      result = await chargeOnce(this.deps.gateway, { idempotencyKey, amount: due.amount, currency: due.currency, paymentMethod: token, customerId: state.customerId, description: intent.description });
+    } else {
+      result = { status: 'declined', chargeId: `none:${idempotencyKey}`, declineCode: 'generic_decline', message: 'no payment method on file' };
+    }
+    const status = await settleRenewalCharge(this.deps, intent, result);
+    // Charged for a renewal that can no longer complete (cancelled meanwhile): give it back now, or the reconciler will.
+    if (status === 'refund_due') {
+      const stored = await findIntent(db, idempotencyKey);
+      if (stored) await this.deps.payments.refund(stored);
+    }
   }
 }

@@ -1,0 +1,55 @@
+import type { Clock } from '../../kernel/clock.ts';
+import type { SagaFilter, SagaOrchestrator } from '../../kernel/saga/saga-orchestrator.ts';
+import type { SagaRecord, SagaStatus } from '../../kernel/saga/saga.ts';
+import type { RecordedEvent } from '../../kernel/store/envelope.ts';
+import type { EventStore } from '../../kernel/store/event-store.ts';
+import { workflowDecider } from '../../domain/workflow/decider.ts';
+import { handleCommand } from '../command-handler.ts';
+import { customerStream, paymentStream, subscriptionStream, workflowStream } from '../streams.ts';
+
+/** The ids a workflow's state may name: its history is what it wrote on their streams. */
+interface Subjects {
+  customerId?: string;
+  paymentId?: string;
+  subscriptionId?: string;
+}
+
+/** The workflows that move money, for operators: list, look at one with its history, retry a parked one. */
+export class WorkflowService {
+  constructor(private readonly deps: { sagas: SagaOrchestrator; store: EventStore; clock: Clock }) {}
+
+  list(filter: SagaFilter): Promise<{ items: SagaRecord[]; nextCursor: string | null }> {
+    return this.deps.sagas.list(filter);
+  }
+
+  async get(id: string): Promise<{ workflow: SagaRecord; history: RecordedEvent[] } | null> {
+    const workflow = await this.deps.sagas.get(id);
+    if (!workflow) return null;
+    return { workflow, history: await this.history(workflow) };
+  }
+
+  /** Retries a parked workflow now; the retry is an event (`WorkflowRetried`) with the operator as actor. */
+  retry(id: string, metadata: { correlationId: string; actor: string }): Promise<SagaStatus> {
+    const { store, clock } = this.deps;
+    return this.deps.sagas.retry(id, async (tx, saga) => {
+      const customerId = (saga.state as Subjects).customerId ?? null;
+      const data = { workflowId: saga.id, workflowType: saga.type, customerId, status: saga.status, retriedAt: clock.now().toISOString() };
+      await handleCommand(store, workflowDecider, workflowStream(id), { type: 'RetryWorkflow', data }, { tx, metadata });
+    });
+  }
+
+  /** The events the workflow appended (its actor is `<type>:<id>`) and those about it (retries), in log order. */
+  private async history(workflow: SagaRecord): Promise<RecordedEvent[]> {
+    const { store } = this.deps;
+    const subjects = workflow.state as Subjects;
+    const streams = [
+      subjects.customerId && customerStream(subjects.customerId),
+      subjects.paymentId && paymentStream(subjects.paymentId),
+      subjects.subscriptionId && subscriptionStream(subjects.subscriptionId),
+    ].filter((stream): stream is string => Boolean(stream));
+    const actor = `${workflow.type}:${workflow.id}`;
+    const own = (await Promise.all(streams.map((stream) => store.readStream(stream)))).flat().filter((event) => event.metadata.actor === actor);
+    const about = await store.readStream(workflowStream(workflow.id));
+    return [...own, ...about].sort((a, b) => a.position - b.position);
+  }
+}
