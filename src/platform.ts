@@ -51,6 +51,8 @@ import type { ChurnScorer } from './domain/churn/churn-features.ts';
 import { churnModelOf } from './reactions/ml/index.ts';
 import { RenewalScheduler } from './services/subscriptions/renewal-scheduler.ts';
 import { SubscriptionService } from './services/subscriptions/subscription-service.ts';
+import { adminWorkflowRoutes } from './http/routes/admin-workflows.ts';
+import { AdminSessions, webRoutes } from './http/web/index.ts';
 
 export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...subscriptionMigrations, ...customerMigrations, ...reactionMigrations(), ...viewModules.flatMap((module) => module.migrations ?? [])];
 
@@ -176,6 +178,8 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     });
   const replay = (name: string) => replayDeadLetters(runnerFor(consumers.find((consumer) => consumer.name === name)!), deadLetters);
 
+  const subscriptions: Subscription[] = [];
+  const sessions = new AdminSessions(config.adminToken, clock);
   const http = await buildHttpApp({
     log,
     checks: [
@@ -184,7 +188,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       { name: 'views', check: async () => viewsReady },
     ],
     asyncApi: () => asyncApiDocument(catalog, { title: 'Tributary events', version: '1.0.0', kafkaBrokers: config.kafka?.brokers.join(',') }),
-    configure: (app) => registerAuth(app, { adminToken: config.adminToken, tokens }),
+    configure: (app) => registerAuth(app, { adminToken: config.adminToken, tokens, sessions }),
     routes: [
       plansRoutes(plans),
       registrationRoutes({ registrations, tokens, waitMs: config.registerWaitMs, rateLimit: { max: config.registerRateLimit, timeWindow: 60_000 } }),
@@ -195,10 +199,11 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       ...views.map(({ module, deps }) => module.routes(deps)),
       adminDlqRoutes({ deadLetters, consumers: consumers.map((consumer) => consumer.name), replay }),
       ...reactionModules.flatMap((module) => (module.routes ? [module.routes(reactionDeps)] : [])),
+      adminWorkflowRoutes({ db, store }),
+      ...webRoutes({ db, store, clock, catalog, consumers, subscriptions, sessions }),
     ],
   });
 
-  const subscriptions: Subscription[] = [];
   let schedulerTimer: NodeJS.Timeout | undefined;
   let viewsReady = false;
   const started = (async () => {
