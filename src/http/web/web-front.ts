@@ -28,7 +28,8 @@ export const webFrontRoutes = (root: string = WEB_DIST) => (app: FastifyInstance
         detail: 'run `npm run build:web` (npm install does it)',
       });
     }
-    return reply.header('cache-control', 'no-cache').sendFile('index.html', root);
+    // The page names the hashed assets of this build: always revalidated, never cached for long.
+    return reply.header('cache-control', 'no-cache').sendFile('index.html', root, { cacheControl: false });
   };
   for (const url of PAGES) app.get(url, { schema: { hide: true } }, page);
 };
