@@ -30,7 +30,7 @@ describe('web front in a browser', () => {
 
   const api = async (path: string, init: RequestInit = {}) => {
     const response = await fetch(`${platform.url}${path}`, { ...init, headers: { ...admin, 'content-type': 'application/json', ...(init.headers ?? {}) } });
-    return { status: response.status, body: (await response.json().catch(() => null)) as Record<string, never> };
+    return { status: response.status, body: (await response.json().catch(() => null)) as Record<string, unknown> };
   };
 
   const signUp = async (page: Page, email: string, card: string) => {
@@ -53,11 +53,12 @@ describe('web front in a browser', () => {
       CONSUMER_RETRY_BASE_MS: '20',
       REGISTER_RATE_LIMIT: '1000',
       LOG_LEVEL: 'warn',
-    });
-    await waitFor('the platform to be ready', async () => (await fetch(`${platform.url}/ready`)).ok, 90_000);
+    }, { waitForHealth: false });
+    // A loaded machine can take a minute or two to start PGlite and catch the views up.
+    await waitFor('the platform to be ready', async () => (await fetch(`${platform.url}/ready`)).ok, 180_000);
     browser = await launchChromium();
     context = await browser.newContext({ acceptDownloads: true });
-  }, 180_000);
+  }, 240_000);
 
   afterAll(async () => {
     await context?.close();

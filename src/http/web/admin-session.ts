@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { fastifyCookie } from '@fastify/cookie';
+import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -29,7 +29,7 @@ export class AdminSessions {
   /** True when the request's cookie header carries a valid, unexpired session. */
   verify(cookieHeader: string | undefined): boolean {
     if (!this.adminToken || !cookieHeader) return false;
-    const value = fastifyCookie.parse(cookieHeader)[ADMIN_SESSION_COOKIE];
+    const value = parseCookie(cookieHeader)[ADMIN_SESSION_COOKIE];
     const match = value ? /^(\d+)\.([\w-]+)$/.exec(value) : null;
     if (!match) return false;
     const [, expires, signature] = match as unknown as [string, string, string];
@@ -52,7 +52,7 @@ export class AdminSessions {
 }
 
 const cookie = (value: string, maxAge: number) =>
-  fastifyCookie.serialize(ADMIN_SESSION_COOKIE, value, { httpOnly: true, sameSite: 'strict', path: '/', maxAge });
+  stringifySetCookie({ name: ADMIN_SESSION_COOKIE, value, httpOnly: true, sameSite: 'strict', path: '/', maxAge });
 
 /** `POST /admin/session` trades the admin token for the session cookie; `DELETE` ends it. */
 export const adminSessionRoutes = (sessions: AdminSessions) => (app: FastifyInstance) => {

@@ -15,6 +15,15 @@ const ROW = 74;
 const PRODUCER_NAMES: Record<string, string> = { registration: 'Registration service', payment: 'Payment service', subscription: 'Subscription service' };
 const HOT_MS = 4_000;
 
+/** Consumers ordered by the topics they read, so that the edges cross as little as they can. */
+function consumersInOrder(flow: Flow): Flow['consumers'] {
+  const rank = (c: Flow['consumers'][number]) => {
+    const indexes = c.topics.map((t) => flow.topics.findIndex((x) => x.name === t)).filter((i) => i >= 0);
+    return indexes.reduce((sum, i) => sum + i, 0) / Math.max(1, indexes.length);
+  };
+  return [...flow.consumers].sort((a, b) => rank(a) - rank(b));
+}
+
 /** Producers → topics → consumers as the platform is wired, with rates, lag and dead letters, moving live. */
 function layout(flow: Flow, hot: Set<string>): { nodes: Node[]; edges: Edge[] } {
   const center = (count: number, index: number, total: number) => (index - (count - 1) / 2) * ROW + ((total - 1) / 2) * ROW;
@@ -44,7 +53,7 @@ function layout(flow: Flow, hot: Set<string>): { nodes: Node[]; edges: Edge[] } 
       sourcePosition: 'right' as never,
       targetPosition: 'left' as never,
     })),
-    ...flow.consumers.map((c, i) => ({
+    ...consumersInOrder(flow).map((c, i) => ({
       id: `consumer:${c.name}`,
       position: { x: COLUMN.consumer, y: i * ROW },
       data: {
