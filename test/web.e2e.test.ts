@@ -12,13 +12,14 @@ import { waitFor } from './support/wait-for.ts';
 
 const ADMIN_TOKEN = 'web-e2e-admin-token-0123456789';
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-const STEP_TIMEOUT = 20_000;
+// Generous: the embedded store serialises every query, and CI machines are shared.
+const STEP_TIMEOUT = 45_000;
 
 /**
  * The web front in headless Chromium against the platform as `npm start` runs it (embedded, its
  * own data directory, email over SMTP to a local sink so an address can bounce into a dead letter).
  */
-describe('web front in a browser', () => {
+describe('web front in a browser', { timeout: 120_000 }, () => {
   let platform: PlatformProcess;
   let sink: SmtpSink;
   let browser: Browser;
@@ -46,6 +47,9 @@ describe('web front in a browser', () => {
     sink = await SmtpSink.start();
     dataDir = mkdtempSync(join(tmpdir(), 'tributary-web-e2e-'));
     platform = await startPlatformProcess({
+      // Embedded, as `npm start` runs it: no PostgreSQL or Kafka from the test environment.
+      DATABASE_URL: '',
+      KAFKA_BROKERS: '',
       DATA_DIR: dataDir,
       ADMIN_TOKEN,
       SMTP_URL: sink.url,
@@ -224,8 +228,8 @@ describe('web front in a browser', () => {
     it('replays a dead letter', async () => {
       const bounce = `bounce-${Date.now()}@example.com`;
       const registered = await api('/register', { method: 'POST', body: JSON.stringify({ email: bounce, name: 'Bo Unce', planId: 'starter-monthly', paymentMethod: 'pm_card_visa' }) });
-      expect(registered.status).toBe(201);
-      await waitFor('the welcome email to be dead-lettered', async () => ((await api('/admin/dlq?consumer=welcome-email')).body.deadLetters as unknown[]).length > 0, 30_000);
+      expect([201, 202]).toContain(registered.status); // 202: still running after REGISTER_WAIT_MS on a loaded machine
+      await waitFor('the welcome email to be dead-lettered', async () => ((await api('/admin/dlq?consumer=welcome-email')).body.deadLetters as unknown[]).length > 0, 60_000);
       sink.forgive(bounce);
       await ops.getByRole('link', { name: 'Consumers & dead letters' }).click();
       await ops.locator('[data-dead-letter="welcome-email"]').first().waitFor({ timeout: STEP_TIMEOUT });

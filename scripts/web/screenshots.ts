@@ -14,7 +14,7 @@ import { waitFor } from '../../test/support/wait-for.ts';
 
 const ADMIN_TOKEN = 'screenshots-admin-token-0123456789';
 const dataDir = mkdtempSync(join(tmpdir(), 'tributary-screenshots-'));
-const platform = await startPlatformProcess({ DATA_DIR: dataDir, ADMIN_TOKEN, REGISTER_RATE_LIMIT: '1000', LOG_LEVEL: 'warn' }, { waitForHealth: false });
+const platform = await startPlatformProcess({ DATABASE_URL: '', KAFKA_BROKERS: '', DATA_DIR: dataDir, ADMIN_TOKEN, REGISTER_RATE_LIMIT: '1000', LOG_LEVEL: 'warn' }, { waitForHealth: false });
 const browser = await launchChromium();
 try {
   await waitFor('the platform to be ready', async () => (await fetch(`${platform.url}/ready`)).ok, 180_000);

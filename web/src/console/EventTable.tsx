@@ -2,22 +2,23 @@ import { shortId, time } from '../ui/format.ts';
 import type { LiveEvent } from './live-events.tsx';
 
 /** Events as rows; a row opens the event. */
-export function EventTable({ events, onOpen, label }: { events: LiveEvent[]; onOpen?: (event: LiveEvent) => void; label: string }) {
+export function EventTable(props: { events: LiveEvent[]; onOpen?: (event: LiveEvent) => void; label: string; compact?: boolean }) {
+  const { events, onOpen, label, compact } = props;
   return (
     <table className="table events-table" aria-label={label}>
       <thead>
         <tr>
-          <th scope="col" className="num">Position</th>
+          {compact ? null : <th scope="col" className="num">Position</th>}
           <th scope="col">Time</th>
           <th scope="col">Type</th>
-          <th scope="col">Stream</th>
+          {compact ? null : <th scope="col">Stream</th>}
           <th scope="col">Customer</th>
         </tr>
       </thead>
       <tbody>
         {events.map((event) => (
           <tr key={event.id} data-type={event.type}>
-            <td className="num">{event.position}</td>
+            {compact ? null : <td className="num">{event.position}</td>}
             <td>{time(event.occurredAt)}</td>
             <td>
               {onOpen ? (
@@ -28,7 +29,11 @@ export function EventTable({ events, onOpen, label }: { events: LiveEvent[]; onO
                 event.type
               )}
             </td>
-            <td className="mono">{event.streamId} <span className="muted">v{event.version}</span></td>
+            {compact ? null : (
+              <td className="mono">
+                {event.streamId} <span className="muted">v{event.version}</span>
+              </td>
+            )}
             <td className="mono">{shortId(event.partitionKey)}</td>
           </tr>
         ))}

@@ -175,7 +175,7 @@ function TopicDetail({ topic }: { topic: Flow['topics'][number] }) {
         {topic.eventTypes.join(', ')} · {topic.perSecond.toFixed(2)} events/s over the last minute
       </p>
       <h3>Latest events</h3>
-      {recent.length === 0 ? <p className="muted">None yet.</p> : <EventTable events={recent} label={`Latest events on ${topic.name}`} />}
+      {recent.length === 0 ? <p className="muted">None yet.</p> : <EventTable events={recent} label={`Latest events on ${topic.name}`} compact />}
     </>
   );
 }
