@@ -179,7 +179,8 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const replay = (name: string) => replayDeadLetters(runnerFor(consumers.find((consumer) => consumer.name === name)!), deadLetters);
 
   const subscriptions: Subscription[] = [];
-  const sessions = new AdminSessions(config.adminToken, clock);
+  // Sessions expire by the wall clock: advancing the test clock must not sign the operator out.
+  const sessions = new AdminSessions(config.adminToken, systemClock);
   const http = await buildHttpApp({
     log,
     checks: [

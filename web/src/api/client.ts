@@ -6,6 +6,15 @@ export type { paths, components };
 /** The platform's public API, typed from its OpenAPI document; the console's session rides on the cookie. */
 export const api = createClient<paths>({ baseUrl: '', credentials: 'same-origin' });
 
+/** Fired when the platform answers 401: the console's session ended (expired, or signed out elsewhere). */
+export const UNAUTHORIZED_EVENT = 'tributary:unauthorized';
+api.use({
+  onResponse({ response }) {
+    if (response.status === 401) dispatchEvent(new Event(UNAUTHORIZED_EVENT));
+    return response;
+  },
+});
+
 const CUSTOMER_TOKEN = 'tributary.customerToken';
 const CUSTOMER = 'tributary.customer';
 

@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api } from '../api/client.ts';
+import { api, UNAUTHORIZED_EVENT } from '../api/client.ts';
 import { navigate } from '../ui/router.ts';
 import { AnalyticsView } from './AnalyticsView.tsx';
 import { ClockView } from './ClockView.tsx';
@@ -29,6 +29,9 @@ export function ConsolePage({ path }: { path: string }) {
   const [admin, setAdmin] = useState<boolean | null>(null);
   useEffect(() => {
     void api.GET('/admin/session').then(({ data }) => setAdmin(data?.admin ?? false));
+    const signedOut = () => setAdmin(false);
+    addEventListener(UNAUTHORIZED_EVENT, signedOut);
+    return () => removeEventListener(UNAUTHORIZED_EVENT, signedOut);
   }, []);
   if (admin === null) return <div className="console-loading" aria-busy="true" />;
   if (!admin) return <SignIn onSignedIn={() => setAdmin(true)} />;
