@@ -236,7 +236,7 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
       await ops.getByRole('button', { name: 'Replay welcome-email' }).click();
       await ops.getByRole('status').filter({ hasText: 'welcome-email: 1 replayed' }).waitFor({ timeout: STEP_TIMEOUT });
       await waitFor('the welcome email delivered', () => sink.to(bounce).some((email) => /welcome/i.test(email.subject)), STEP_TIMEOUT);
-      expect(await ops.locator('[data-dead-letter="welcome-email"]').count()).toBe(0);
+      await expect.poll(() => ops.locator('[data-dead-letter="welcome-email"]').count(), { timeout: STEP_TIMEOUT }).toBe(0);
     });
 
     it('rebuilds a projection and sees it finish', async () => {
