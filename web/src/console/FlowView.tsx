@@ -14,6 +14,8 @@ const COLUMN = { producer: 0, topic: 330, consumer: 700 };
 const ROW = 74;
 const PRODUCER_NAMES: Record<string, string> = { registration: 'Registration service', payment: 'Payment service', subscription: 'Subscription service' };
 const HOT_MS = 4_000;
+// Fixed sizes: xyflow then never hides a re-rendered node to measure it again.
+const SIZE = { width: 230, height: 52 };
 
 /** Consumers ordered by the topics they read, so that the edges cross as little as they can. */
 function consumersInOrder(flow: Flow): Flow['consumers'] {
@@ -34,6 +36,7 @@ function layout(flow: Flow, hot: Set<string>): { nodes: Node[]; edges: Edge[] } 
       position: { x: COLUMN.producer, y: center(flow.producers.length, i, total) },
       data: { label: <div className="node-title">{PRODUCER_NAMES[p.name] ?? p.name}</div> },
       className: 'flow-node producer',
+      ...SIZE,
       sourcePosition: 'right' as never,
       targetPosition: 'left' as never,
       type: 'input',
@@ -50,6 +53,7 @@ function layout(flow: Flow, hot: Set<string>): { nodes: Node[]; edges: Edge[] } 
         ),
       },
       className: `flow-node topic${hot.has(t.name) ? ' hot' : ''}`,
+      ...SIZE,
       sourcePosition: 'right' as never,
       targetPosition: 'left' as never,
     })),
@@ -68,6 +72,7 @@ function layout(flow: Flow, hot: Set<string>): { nodes: Node[]; edges: Edge[] } 
         ),
       },
       className: `flow-node consumer${c.deadLetters > 0 ? ' has-dlq' : ''}${(c.lag ?? 0) > 0 ? ' lagging' : ''}`,
+      ...SIZE,
       sourcePosition: 'right' as never,
       targetPosition: 'left' as never,
       type: 'output',
@@ -97,12 +102,12 @@ export function FlowView() {
     const timer = setInterval(() => setNow(performance.now()), 1_000);
     return () => clearInterval(timer);
   }, []);
-  const hot = useMemo(() => {
-    const topics = new Set<string>();
-    for (const topic of flow?.topics ?? []) if (topic.eventTypes.some((type) => now - (lastSeen.get(type) ?? -Infinity) < HOT_MS)) topics.add(topic.name);
-    return topics;
-  }, [flow, lastSeen, now]);
-  const graph = useMemo(() => (flow ? layout(flow, hot) : { nodes: [], edges: [] }), [flow, hot]);
+  // The hot topics as a key: the graph is rebuilt when they change, not at every tick.
+  const hotKey = (flow?.topics ?? [])
+    .filter((topic) => topic.eventTypes.some((type) => now - (lastSeen.get(type) ?? -Infinity) < HOT_MS))
+    .map((topic) => topic.name)
+    .join(',');
+  const graph = useMemo(() => (flow ? layout(flow, new Set(hotKey.split(','))) : { nodes: [], edges: [] }), [flow, hotKey]);
 
   if (!flow) return <p className="muted">Loading the wiring…</p>;
   return (
