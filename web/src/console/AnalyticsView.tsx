@@ -128,7 +128,7 @@ function Series({ metric, title, asOf }: { metric: Metric; title: string; asOf: 
             <YAxis fontSize={11} allowDecimals={metric === 'mrr' || metric === 'revenue'} />
             <Tooltip />
             {series.map((s, i) => (
-              <Line key={s.currency ?? 'count'} type="monotone" dataKey={s.currency ?? 'count'} stroke={COLORS[i % COLORS.length]} dot={false} strokeWidth={2} isAnimationActive={false} />
+              <Line key={s.currency ?? 'count'} type="linear" dataKey={s.currency ?? 'count'} stroke={COLORS[i % COLORS.length]} dot={false} strokeWidth={2} isAnimationActive={false} />
             ))}
           </LineChart>
         </ResponsiveContainer>
