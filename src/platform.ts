@@ -81,7 +81,8 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   ];
   const consumers = selectConsumers(allConsumers, config.consumerNames);
   const ready = { store: false, views: false };
-  const http = await buildHttp(core, views, allConsumers, [
+  const subscriptions: Subscription[] = [];
+  const http = await buildHttp(core, views, allConsumers, subscriptions, [
     { name: 'store', check: async () => ready.store && (await core.db.query('select 1'), true) },
     { name: 'bus', check: () => core.bus.healthy() },
     { name: 'views', check: async () => ready.views },
@@ -89,7 +90,6 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
 
   const shutdown = new AbortController();
   const running: RunningRole[] = [];
-  const subscriptions: Subscription[] = [];
   let relay: OutboxRelay | undefined;
   const started = (async () => {
     await retryForever('database migration', () => migrate(core.db, migrations), log, shutdown.signal);

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../kernel/clock.ts';
+import type { AdminSessions } from './web/admin-session.ts';
 
 export type Principal = { kind: 'admin' } | { kind: 'customer'; customerId: string };
 
@@ -60,12 +61,16 @@ declare module 'fastify' {
 const sameSecret = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /** Reads the bearer token of every request into `request.principal`. */
-export function registerAuth(app: FastifyInstance, options: { adminToken: string | undefined; tokens: CustomerTokens }): void {
+export function registerAuth(app: FastifyInstance, options: { adminToken: string | undefined; tokens: CustomerTokens; sessions?: AdminSessions }): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (!token) return;
+    // Without a bearer token, the console's session cookie (POST /admin/session) stands for the admin token.
+    if (!token) {
+      if (options.sessions?.verify(request.headers.cookie)) request.principal = { kind: 'admin' };
+      return;
+    }
     if (options.adminToken && sameSecret(token, options.adminToken)) request.principal = { kind: 'admin' };
     else {
       const customerId = options.tokens.verify(token);

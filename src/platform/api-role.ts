@@ -11,6 +11,9 @@ import { plansRoutes } from '../http/routes/plans.ts';
 import { registrationRoutes } from '../http/routes/registrations.ts';
 import type { ReadinessCheck } from '../http/routes/operations.ts';
 import { subscriptionRoutes } from '../http/routes/subscriptions.ts';
+import { AdminSessions, webRoutes } from '../http/web/index.ts';
+import type { Subscription } from '../kernel/bus/bus.ts';
+import { systemClock } from '../kernel/clock.ts';
 import { asyncApiDocument } from '../kernel/catalog/asyncapi.ts';
 import { replayDeadLetters } from '../kernel/consumers/replay-dead-letters.ts';
 import { reactionModules } from '../reactions/index.ts';
@@ -23,15 +26,24 @@ import type { View } from './views.ts';
  * The HTTP server of a process: the public and admin API with the api role; `/health`, `/ready`,
  * `/metrics` and the documents in every process (probes and scraping reach every role).
  */
-export async function buildHttp(core: PlatformCore, views: readonly View[], consumers: readonly ConsumerEntry[], checks: ReadinessCheck[]): Promise<FastifyInstance> {
+export async function buildHttp(
+  core: PlatformCore,
+  views: readonly View[],
+  consumers: readonly ConsumerEntry[],
+  subscriptions: readonly Subscription[],
+  checks: ReadinessCheck[],
+): Promise<FastifyInstance> {
   const { config, log, catalog, db, store, clock, clockService, registrations, subscriptionService, tokens, reactionDeps } = core;
   if (!config.adminToken && config.roles.has('api')) log.warn('ADMIN_TOKEN is not set: the admin API answers 401 to everyone');
   const replay = (name: string) => replayDeadLetters(consumerRunner(core, consumers.find((entry) => entry.consumer.name === name)!), core.deadLetters);
+  // Sessions expire by the wall clock: advancing the test clock must not sign the operator out.
+  const sessions = new AdminSessions(config.adminToken, systemClock);
+  const wiring = consumers.map((entry) => entry.consumer);
   return buildHttpApp({
     log,
     checks,
     asyncApi: () => asyncApiDocument(catalog, { title: 'Tributary events', version: '1.0.0', kafkaBrokers: config.kafka?.brokers.join(',') }),
-    configure: (app) => registerAuth(app, { adminToken: config.adminToken, tokens }),
+    configure: (app) => registerAuth(app, { adminToken: config.adminToken, tokens, sessions }),
     routes: config.roles.has('api')
       ? [
           plansRoutes(core.plans),
@@ -44,6 +56,7 @@ export async function buildHttp(core: PlatformCore, views: readonly View[], cons
           adminWorkflowRoutes(new WorkflowService({ sagas: core.sagas, store, clock })),
           adminDlqRoutes({ deadLetters: core.deadLetters, consumers: consumers.map((entry) => entry.consumer.name), replay }),
           ...reactionModules.flatMap((module) => (module.routes ? [module.routes(reactionDeps)] : [])),
+          ...webRoutes({ db, store, clock, catalog, consumers: wiring, subscriptions, sessions }),
         ]
       : [],
   });

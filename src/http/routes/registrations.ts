@@ -107,10 +107,22 @@ export const registrationRoutes = (deps: { registrations: RegistrationService; t
 
   api.get(
     '/registrations/:id',
-    { schema: { tags: ['registration'], summary: 'A registration saga: status and steps', security: [{ bearer: [] }], params: z.object({ id: z.string().max(64) }), response: { 200: registrationView, 401: problem, 404: problem } } },
+    {
+      schema: {
+        tags: ['registration'],
+        summary: 'A registration saga: status and steps (for its customer, the admin, or whoever holds the Idempotency-Key that started it)',
+        security: [{ bearer: [] }],
+        params: z.object({ id: z.string().max(64) }),
+        headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }),
+        response: { 200: registrationView, 401: problem, 404: problem },
+      },
+    },
     async (request) => {
       const registration = await deps.registrations.get(request.params.id);
-      requireOwner(request, registration?.state.customerId);
+      // The sign-up page follows its own registration (a 402 or a 202 carries no token) with the key it sent.
+      const key = request.headers['idempotency-key'];
+      const holdsKey = !!key && !!registration && (await deps.registrations.isKeyOf(key, registration.id));
+      if (!holdsKey) requireOwner(request, registration?.state.customerId);
       if (!registration) throw new NotFoundError(`no registration ${request.params.id}`);
       return view(registration);
     },

@@ -96,6 +96,12 @@ export class RegistrationService {
     return this.race(run, registrationId, options.waitMs);
   }
 
+  /** Whether `key` is the Idempotency-Key that started registration `id` (its holder may follow it). */
+  async isKeyOf(key: string, id: string): Promise<boolean> {
+    const { rows } = await this.deps.db.query('select 1 from idempotency_keys where key = $1 and registration_id = $2', [key, id]);
+    return rows.length > 0;
+  }
+
   get(id: string): Promise<Registration | null> {
     return this.deps.sagas.get<RegistrationState>(id);
   }
