@@ -190,7 +190,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       registrationRoutes({ registrations, tokens, waitMs: config.registerWaitMs, rateLimit: { max: config.registerRateLimit, timeWindow: 60_000 } }),
       subscriptionRoutes(subscriptionService),
       customerRoutes({ db, store, clock, subscriptions: subscriptionService, isKnownPaymentMethod }),
-      ...(clockService ? [adminClockRoutes({ clock, clockService })] : []),
+      ...(clockService ? [adminClockRoutes({ clockService, waitMs: config.clockAdvanceWaitMs })] : []),
       adminProjectionRoutes(projections),
       ...views.map(({ module, deps }) => module.routes(deps)),
       adminDlqRoutes({ deadLetters, consumers: consumers.map((consumer) => consumer.name), replay }),
@@ -216,12 +216,11 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     if (shutdown.signal.aborted) return;
     await relay?.start();
     sagas.startRecovery();
-    // Renewals fall due by the platform clock; with the test clock, POST /admin/clock/advance runs them.
+    // Renewals fall due by the platform clock (the test clock moves too: its advances run them at once).
     let scheduling: Promise<unknown> | undefined;
     schedulerTimer = setInterval(() => {
-      if (clockService || scheduling) return;
-      scheduling = scheduler
-        .runDue(clock.now())
+      if (scheduling) return;
+      scheduling = (clockService ? clockService.tick() : scheduler.runDue(clock.now()))
         .catch((error: unknown) => log.error({ err: error }, 'renewal scheduler failed'))
         .finally(() => (scheduling = undefined));
     }, 1_000);

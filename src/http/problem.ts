@@ -3,6 +3,7 @@ import { DatabaseUnavailableError } from '../kernel/db/database.ts';
 import { ConcurrencyError, EventValidationError } from '../kernel/store/errors.ts';
 import { DomainError, InvalidCommandError, NotFoundError as DomainNotFoundError } from '../domain/errors.ts';
 import { ClockRewindError } from '../kernel/clock.ts';
+import { ClockBusyError } from '../services/subscriptions/clock-service.ts';
 import { UnknownPlanError } from '../services/plans/index.ts';
 import { EmailTakenError, IdempotencyKeyMismatchError, UnknownPaymentMethodTokenError } from '../services/registration/registration-service.ts';
 import { NotFoundError, UnauthorizedError } from './auth.ts';
@@ -50,6 +51,9 @@ export function toProblem(error: unknown): Problem {
   }
   if (error instanceof ClockRewindError) {
     return { type: `${PROBLEM_BASE}clock-rewind`, title: 'The test clock only moves forward', status: 400, detail: error.message, field: 'to' };
+  }
+  if (error instanceof ClockBusyError) {
+    return { type: `${PROBLEM_BASE}clock-busy`, title: 'The test clock is advancing', status: 409, detail: error.message, advanceId: error.advanceId };
   }
   if (error instanceof DomainNotFoundError) {
     return { type: `${PROBLEM_BASE}not-found`, title: 'Not found', status: 404, detail: error.message };
