@@ -178,6 +178,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
 
   const http = await buildHttpApp({
     log,
+    metricsToken: config.metricsToken,
     checks: [
       { name: 'store', check: async () => migrated && (await db.query('select 1'), true) },
       { name: 'bus', check: () => bus.healthy() },

@@ -59,12 +59,19 @@ declare module 'fastify' {
 
 const sameSecret = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
+const bearerOf = (header: string | undefined) => (header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined);
+
+/** Whether an Authorization header carries this bearer secret (compared in constant time). */
+export const bearerIs = (header: string | undefined, secret: string): boolean => {
+  const token = bearerOf(header);
+  return token !== undefined && sameSecret(token, secret);
+};
+
 /** Reads the bearer token of every request into `request.principal`. */
 export function registerAuth(app: FastifyInstance, options: { adminToken: string | undefined; tokens: CustomerTokens }): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
-    const header = request.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const token = bearerOf(request.headers.authorization);
     if (!token) return;
     if (options.adminToken && sameSecret(token, options.adminToken)) request.principal = { kind: 'admin' };
     else {

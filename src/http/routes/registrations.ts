@@ -5,11 +5,12 @@ import type { Registration, RegistrationService } from '../../services/registrat
 import { NotFoundError, requireOwner, type CustomerTokens } from '../auth.ts';
 import { sendProblem, PROBLEM_BASE } from '../problem.ts';
 import { problem } from '../problem-schema.ts';
+import { emailAddress, freeText } from '../input-schemas.ts';
 
 const registerBody = z
   .object({
-    email: z.email().max(254),
-    name: z.string().trim().min(1).max(200),
+    email: emailAddress.describe('trimmed and lower-cased'),
+    name: freeText(200).describe('no control or invisible characters'),
     planId: z.string().min(1).max(64),
     paymentMethod: z.string().min(1).max(255).describe('a payment method token, e.g. pm_card_visa; never a card number'),
   })
