@@ -27,6 +27,8 @@ import { CustomerTokens, registerAuth } from './http/auth.ts';
 import { plansRoutes } from './http/routes/plans.ts';
 import { registrationRoutes } from './http/routes/registrations.ts';
 import { tokenSecret } from './http/token-secret.ts';
+import { TokenRevocation } from './http/token-revocation.ts';
+import { loadCustomer } from './services/subscriptions/subscription-streams.ts';
 import { sagaMigrations } from './kernel/saga/migrations.ts';
 import { SagaOrchestrator } from './kernel/saga/saga-orchestrator.ts';
 import { gatewayMigrations, HttpGateway, SimulatedGateway, TEST_PAYMENT_METHODS, type PaymentGateway } from './services/payments/gateway/index.ts';
@@ -123,6 +125,10 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const scheduler = new RenewalScheduler({ db, store, clock, gateway, log, dunningDays: config.dunningDays });
   const clockService = clock instanceof TestClock ? new ClockService({ db, clock, scheduler }) : undefined;
   const tokens = new CustomerTokens(await tokenSecret(config), clock);
+  const revocation = new TokenRevocation(async (customerId) => {
+    const customer = await loadCustomer(store, customerId);
+    return customer.status !== 'none' && customer.status !== 'deleted';
+  }, config.tokenRevocationCacheMs);
   if (!config.adminToken) log.warn('ADMIN_TOKEN is not set: the admin API answers 401 to everyone');
 
   const relay = bus instanceof KafkaBus ? new OutboxRelay({ store, catalog, publisher: bus, clock, log }) : undefined;
@@ -185,12 +191,12 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       { name: 'views', check: async () => viewsReady },
     ],
     asyncApi: () => asyncApiDocument(catalog, { title: 'Tributary events', version: '1.0.0', kafkaBrokers: config.kafka?.brokers.join(',') }),
-    configure: (app) => registerAuth(app, { adminToken: config.adminToken, tokens }),
+    configure: (app) => registerAuth(app, { adminToken: config.adminToken, tokens, revocation }),
     routes: [
       plansRoutes(plans),
       registrationRoutes({ registrations, tokens, waitMs: config.registerWaitMs, rateLimit: { max: config.registerRateLimit, timeWindow: 60_000 } }),
       subscriptionRoutes(subscriptionService),
-      customerRoutes({ db, store, clock, subscriptions: subscriptionService, isKnownPaymentMethod }),
+      customerRoutes({ db, store, clock, subscriptions: subscriptionService, isKnownPaymentMethod, revocation }),
       ...(clockService ? [adminClockRoutes({ clockService, waitMs: config.clockAdvanceWaitMs })] : []),
       adminProjectionRoutes(projections),
       ...views.map(({ module, deps }) => module.routes(deps)),

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../kernel/clock.ts';
+import type { TokenRevocation } from './token-revocation.ts';
 
 export type Principal = { kind: 'admin' } | { kind: 'customer'; customerId: string };
 
@@ -68,7 +69,7 @@ export const bearerIs = (header: string | undefined, secret: string): boolean =>
 };
 
 /** Reads the bearer token of every request into `request.principal`. */
-export function registerAuth(app: FastifyInstance, options: { adminToken: string | undefined; tokens: CustomerTokens }): void {
+export function registerAuth(app: FastifyInstance, options: { adminToken: string | undefined; tokens: CustomerTokens; revocation?: TokenRevocation }): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     const token = bearerOf(request.headers.authorization);
@@ -76,7 +77,8 @@ export function registerAuth(app: FastifyInstance, options: { adminToken: string
     if (options.adminToken && sameSecret(token, options.adminToken)) request.principal = { kind: 'admin' };
     else {
       const customerId = options.tokens.verify(token);
-      if (customerId) request.principal = { kind: 'customer', customerId };
+      // An erased or deleted customer's token is worth nothing, on every route.
+      if (customerId && (!options.revocation || (await options.revocation.holds(customerId)))) request.principal = { kind: 'customer', customerId };
     }
   });
 }
