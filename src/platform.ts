@@ -28,6 +28,7 @@ import { plansRoutes } from './http/routes/plans.ts';
 import { registrationRoutes } from './http/routes/registrations.ts';
 import { tokenSecret } from './http/token-secret.ts';
 import { TokenRevocation } from './http/token-revocation.ts';
+import { idempotencyMigrations, registerIdempotency } from './http/idempotency.ts';
 import { loadCustomer } from './services/subscriptions/subscription-streams.ts';
 import { sagaMigrations } from './kernel/saga/migrations.ts';
 import { SagaOrchestrator } from './kernel/saga/saga-orchestrator.ts';
@@ -54,7 +55,7 @@ import { churnModelOf } from './reactions/ml/index.ts';
 import { RenewalScheduler } from './services/subscriptions/renewal-scheduler.ts';
 import { SubscriptionService } from './services/subscriptions/subscription-service.ts';
 
-export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...subscriptionMigrations, ...customerMigrations, ...reactionMigrations(), ...viewModules.flatMap((module) => module.migrations ?? [])];
+export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...subscriptionMigrations, ...customerMigrations, ...idempotencyMigrations, ...reactionMigrations(), ...viewModules.flatMap((module) => module.migrations ?? [])];
 
 export interface Platform {
   config: Config;
@@ -124,7 +125,8 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const subscriptionService = new SubscriptionService({ db, store, clock });
   const scheduler = new RenewalScheduler({ db, store, clock, gateway, log, dunningDays: config.dunningDays });
   const clockService = clock instanceof TestClock ? new ClockService({ db, clock, scheduler }) : undefined;
-  const tokens = new CustomerTokens(await tokenSecret(config), clock);
+  const secret = await tokenSecret(config);
+  const tokens = new CustomerTokens(secret, clock);
   const revocation = new TokenRevocation(async (customerId) => {
     const customer = await loadCustomer(store, customerId);
     return customer.status !== 'none' && customer.status !== 'deleted';
@@ -191,7 +193,10 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       { name: 'views', check: async () => viewsReady },
     ],
     asyncApi: () => asyncApiDocument(catalog, { title: 'Tributary events', version: '1.0.0', kafkaBrokers: config.kafka?.brokers.join(',') }),
-    configure: (app) => registerAuth(app, { adminToken: config.adminToken, tokens, revocation }),
+    configure: (app) => {
+      registerAuth(app, { adminToken: config.adminToken, tokens, revocation });
+      registerIdempotency(app, { db, secret });
+    },
     routes: [
       plansRoutes(plans),
       registrationRoutes({ registrations, tokens, waitMs: config.registerWaitMs, rateLimit: { max: config.registerRateLimit, timeWindow: 60_000 } }),

@@ -10,6 +10,7 @@ import { UnknownPlanError } from '../services/plans/index.ts';
 import { EmailTakenError, IdempotencyKeyMismatchError, UnknownPaymentMethodTokenError } from '../services/registration/registration-service.ts';
 import { NotFoundError, UnauthorizedError } from './auth.ts';
 import { InvalidRequestError } from './invalid-request.ts';
+import { IdempotencyKeyInFlightError } from './idempotency.ts';
 import { ProjectionBehindError, UnknownProjectionError } from '../kernel/projections/errors.ts';
 
 /** An RFC 9457 problem document. */
@@ -78,6 +79,9 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof IdempotencyKeyMismatchError) {
     return { type: `${PROBLEM_BASE}idempotency-key-reused`, title: 'Idempotency-Key reused', status: 422, detail: error.message, field: 'Idempotency-Key' };
   }
+  if (error instanceof IdempotencyKeyInFlightError) {
+    return { type: `${PROBLEM_BASE}idempotency-key-in-flight`, title: 'A request with this Idempotency-Key is running', status: 409, detail: error.message, field: 'Idempotency-Key' };
+  }
   if (error instanceof ConcurrencyError) {
     return { type: `${PROBLEM_BASE}concurrency-conflict`, title: 'Concurrency conflict', status: 409, detail: error.message, expectedVersion: error.expected, actualVersion: error.actual };
   }
@@ -103,7 +107,7 @@ export function toProblem(error: unknown): Problem {
 const problemSlug = (status: number) =>
   ({ 413: 'body-too-large', 414: 'uri-too-long', 415: 'unsupported-media-type', 431: 'headers-too-large' })[status] ?? 'invalid-request';
 
-type ValidationIssue = { instancePath?: string; message?: string; params?: { issue?: { path?: PropertyKey[]; keys?: string[] } } };
+type ValidationIssue = { instancePath?: string; message?: string; params?: { keys?: string[] } };
 
 /**
  * A schema refused the request: the field is the path of the first issue, an unknown key's name,
@@ -112,9 +116,8 @@ type ValidationIssue = { instancePath?: string; message?: string; params?: { iss
 function validationProblem(error: FastifyError): Problem {
   const [first] = error.validation as ValidationIssue[];
   const path = first?.instancePath?.replace(/^\//, '').replaceAll('/', '.') ?? '';
-  const issue = first?.params?.issue;
-  const unknownKey = issue?.keys?.[0];
-  const nested = [path || issue?.path?.join('.'), unknownKey].filter(Boolean).join('.');
+  const unknownKey = first?.params?.keys?.[0];
+  const nested = [path, unknownKey].filter(Boolean).join('.');
   const field = nested || error.validationContext || 'body';
   const where = [error.validationContext, nested].filter(Boolean).join('.');
   const message = unknownKey === undefined ? (first?.message ?? 'invalid') : `unknown field ${JSON.stringify(unknownKey)}`;

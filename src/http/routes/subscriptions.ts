@@ -56,7 +56,6 @@ export const subscriptionRoutes = (subscriptions: SubscriptionService) => (app: 
         summary: 'Cancel now or at the end of the paid period; no renewal is charged afterwards; repeating it changes nothing',
         security: [{ bearer: [] }],
         params,
-        headers: z.object({ 'idempotency-key': z.string().max(255).optional() }),
         body: z.object({ atPeriodEnd: z.boolean(), reason: freeText(500).optional() }).strict(),
         response: { 200: subscriptionView.extend({ position: z.number().nullable() }), 400: problem, 401: problem, 404: problem },
       },
