@@ -9,6 +9,7 @@ import { InvalidRequestError } from './invalid-request.ts';
  * database errors get in, so they are refused at the edge, for every route at once.
  */
 const FORBIDDEN =
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export const hasForbiddenCharacters = (text: string): boolean => FORBIDDEN.test(text);
