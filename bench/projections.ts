@@ -219,7 +219,7 @@ try {
   }
 
   // 2 and 3. Raw scans and rebuilds, view by view.
-  const clock = new TestClock();
+  const clock = new TestClock(undefined, { frozen: true });
   const liveBatch = config.views.batchSize;
   const depsOf = (module: ViewModule): ViewDeps => {
     const deps: ViewDeps = {

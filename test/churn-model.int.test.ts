@@ -200,7 +200,7 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('churn model on simulated subsc
     if (skip) return;
     const db = await backends[backend]();
     await migrate(db, [...eventStoreMigrations, ...consumerMigrations, ...mlModule.migrations]);
-    const clock = new TestClock(new Date('2027-01-01T00:00:00Z'));
+    const clock = new TestClock(new Date('2027-01-01T00:00:00Z'), { frozen: true });
     const catalog = new EventCatalog(seedEvents);
     const store = new EventStore(db, catalog, clock);
     const config = loadConfig({ CHURN_RETRAIN_EVERY: String(RETRAIN_EVERY), CHURN_RETRAIN_INTERVAL_MS: String(RETRAIN_INTERVAL_MS) });

@@ -6,13 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './support/wait-for.ts';
 import { runPlatformToExit, startPlatformProcess, type PlatformProcess } from './support/platform-process.ts';
 
+const METRICS_TOKEN = 'e2e-metrics-token-0123456789';
+
 describe('the platform on its embedded default (npm start)', () => {
   let dataDir: string;
   let platform: PlatformProcess;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'tributary-e2e-'));
-    platform = await startPlatformProcess({ DATA_DIR: dataDir });
+    platform = await startPlatformProcess({ DATA_DIR: dataDir, METRICS_TOKEN });
   });
   afterAll(async () => {
     await platform?.stop();
@@ -28,8 +30,9 @@ describe('the platform on its embedded default (npm start)', () => {
     expect(await ready.json()).toEqual({ status: 'ready', checks: { store: 'up', bus: 'up', views: 'up' } });
   });
 
-  it('serves Prometheus metrics', async () => {
-    const response = await fetch(`${platform.url}/metrics`);
+  it('serves Prometheus metrics to the holder of METRICS_TOKEN only', async () => {
+    expect((await fetch(`${platform.url}/metrics`)).status).toBe(401);
+    const response = await fetch(`${platform.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
     for (const metric of ['tributary_events_appended_total', 'tributary_consumer_lag_events', 'tributary_dead_letters_total', 'tributary_relay_lag_events']) {

@@ -19,7 +19,7 @@ describe('the customer projection, applied directly', () => {
   it('decrypts with the customer key, lower-cases the email, clears it on deletion, and a rebuild after erasure finds nothing to decrypt', async () => {
     const db = await openPglite();
     await migrate(db, [...eventStoreMigrations, ...customerMigrations]);
-    const clock = new TestClock(new Date('2026-01-01T00:00:00Z'));
+    const clock = new TestClock(new Date('2026-01-01T00:00:00Z'), { frozen: true });
     const store = new EventStore(db, new EventCatalog(seedEvents), clock);
     const projection = customerProjection({ platformDb: db });
     const [kept, erased, legacy] = [uuidv7(), uuidv7(), uuidv7()];

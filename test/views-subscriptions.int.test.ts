@@ -75,7 +75,7 @@ interface ViewFixture {
 async function openViewFixture(histories: ReturnType<typeof history>[]): Promise<ViewFixture> {
   const db = await openPglite();
   await migrate(db, eventStoreMigrations);
-  const store = new EventStore(db, new EventCatalog(seedEvents), new TestClock(new Date(T0)));
+  const store = new EventStore(db, new EventCatalog(seedEvents), new TestClock(new Date(T0), { frozen: true }));
   // Interleave the customers' histories, one event of each in turn, as a busy log would.
   const queues = histories.map((h) => [...h.events]);
   while (queues.some((queue) => queue.length > 0)) {
@@ -184,7 +184,7 @@ describe('the subscription projection, applied directly, and its API with a chur
 
   it('scores only running subscriptions, from features built out of the row', async () => {
     const scored: ChurnFeatures[] = [];
-    const clock = new TestClock(new Date(T0 + 100.5 * DAY));
+    const clock = new TestClock(new Date(T0 + 100.5 * DAY), { frozen: true });
     const tokens = new CustomerTokens(Buffer.alloc(32, 7), clock);
     const app = await buildHttpApp({
       log: silentLogger,

@@ -1,10 +1,12 @@
+import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../kernel/logger.ts';
-import { registerProblemHandlers } from './problem.ts';
+import { registerInputGuard } from './input-guard.ts';
+import { frameworkProblem, registerProblemHandlers, writeClientErrorProblem } from './problem.ts';
 import { operationsRoutes, type ReadinessCheck } from './routes/operations.ts';
 
 export type App = FastifyInstance & { withTypeProvider: FastifyInstance['withTypeProvider'] };
@@ -13,11 +15,33 @@ export interface HttpDeps {
   log: Logger;
   checks: ReadinessCheck[];
   asyncApi: () => object;
+  /** A bearer token that reads /metrics besides the admin token. */
+  metricsToken?: string;
   /** Hooks that must be in place before any route (authentication). */
   configure?: (app: FastifyInstance) => void;
   /** More routes (the services'), registered after the documentation plugins. */
   routes?: ((app: FastifyInstance) => void)[];
 }
+
+/**
+ * The pages of this origin (the docs, the web front built by Vite) load scripts only from it;
+ * Swagger UI and React set inline styles.
+ */
+const contentSecurityPolicy = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", 'data:'],
+    fontSrc: ["'self'", 'data:'],
+    connectSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  },
+};
 
 /** The Fastify app: zod-validated routes, OpenAPI 3.1 at /openapi.json, docs at /docs, problem+json errors. */
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
@@ -25,12 +49,24 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
     requestIdHeader: 'x-request-id',
+    // A bad URL (400) or an over-long path parameter (414) is problem+json like every other error.
+    frameworkErrors: (error, request, reply) => frameworkProblem(error, request, reply),
+    // Errors before any request exists (431 headers too large, 400 malformed): problem+json on the socket.
+    clientErrorHandler: writeClientErrorProblem,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Bodies are JSON: a text/plain one is 415, not a string for the schema to refuse.
+  app.removeContentTypeParser('text/plain');
   registerProblemHandlers(app);
+  await app.register(fastifyHelmet, { contentSecurityPolicy, crossOriginEmbedderPolicy: false });
+  // Answers carry personal data or live state: no cache keeps them unless a route says otherwise.
+  app.addHook('onSend', async (_request, reply) => {
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+  });
   // Limits apply only to routes that ask for one (POST /register).
   await app.register(fastifyRateLimit, { global: false });
+  registerInputGuard(app);
   deps.configure?.(app);
   await app.register(fastifySwagger, {
     openapi: {

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../kernel/clock.ts';
 import type { AdminSessions } from './web/admin-session.ts';
+import type { TokenRevocation } from './token-revocation.ts';
 
 export type Principal = { kind: 'admin' } | { kind: 'customer'; customerId: string };
 
@@ -60,12 +61,22 @@ declare module 'fastify' {
 
 const sameSecret = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
+const bearerOf = (header: string | undefined) => (header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined);
+
+/** Whether an Authorization header carries this bearer secret (compared in constant time). */
+export const bearerIs = (header: string | undefined, secret: string): boolean => {
+  const token = bearerOf(header);
+  return token !== undefined && sameSecret(token, secret);
+};
+
 /** Reads the bearer token of every request into `request.principal`. */
-export function registerAuth(app: FastifyInstance, options: { adminToken: string | undefined; tokens: CustomerTokens; sessions?: AdminSessions }): void {
+export function registerAuth(
+  app: FastifyInstance,
+  options: { adminToken: string | undefined; tokens: CustomerTokens; revocation?: TokenRevocation; sessions?: AdminSessions },
+): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
-    const header = request.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const token = bearerOf(request.headers.authorization);
     // Without a bearer token, the console's session cookie (POST /admin/session) stands for the admin token.
     if (!token) {
       if (options.sessions?.verify(request.headers.cookie)) request.principal = { kind: 'admin' };
@@ -74,7 +85,8 @@ export function registerAuth(app: FastifyInstance, options: { adminToken: string
     if (options.adminToken && sameSecret(token, options.adminToken)) request.principal = { kind: 'admin' };
     else {
       const customerId = options.tokens.verify(token);
-      if (customerId) request.principal = { kind: 'customer', customerId };
+      // An erased or deleted customer's token is worth nothing, on every route.
+      if (customerId && (!options.revocation || (await options.revocation.holds(customerId)))) request.principal = { kind: 'customer', customerId };
     }
   });
 }

@@ -1,12 +1,16 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DatabaseUnavailableError } from '../kernel/db/database.ts';
 import { ConcurrencyError, EventValidationError } from '../kernel/store/errors.ts';
 import { DomainError, InvalidCommandError, NotFoundError as DomainNotFoundError } from '../domain/errors.ts';
 import { ClockRewindError } from '../kernel/clock.ts';
+import { ClockBusyError } from '../services/subscriptions/clock-service.ts';
 import { UnknownPlanError } from '../services/plans/index.ts';
 import { EmailTakenError, IdempotencyKeyMismatchError, UnknownPaymentMethodTokenError } from '../services/registration/registration-service.ts';
 import { NotFoundError, UnauthorizedError } from './auth.ts';
 import { InvalidRequestError } from './invalid-request.ts';
+import { IdempotencyKeyInFlightError } from './idempotency.ts';
 import { ProjectionBehindError, UnknownProjectionError } from '../kernel/projections/errors.ts';
 
 /** An RFC 9457 problem document. */
@@ -51,6 +55,9 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof ClockRewindError) {
     return { type: `${PROBLEM_BASE}clock-rewind`, title: 'The test clock only moves forward', status: 400, detail: error.message, field: 'to' };
   }
+  if (error instanceof ClockBusyError) {
+    return { type: `${PROBLEM_BASE}clock-busy`, title: 'The test clock is advancing', status: 409, detail: error.message, advanceId: error.advanceId };
+  }
   if (error instanceof DomainNotFoundError) {
     return { type: `${PROBLEM_BASE}not-found`, title: 'Not found', status: 404, detail: error.message };
   }
@@ -72,6 +79,9 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof IdempotencyKeyMismatchError) {
     return { type: `${PROBLEM_BASE}idempotency-key-reused`, title: 'Idempotency-Key reused', status: 422, detail: error.message, field: 'Idempotency-Key' };
   }
+  if (error instanceof IdempotencyKeyInFlightError) {
+    return { type: `${PROBLEM_BASE}idempotency-key-in-flight`, title: 'A request with this Idempotency-Key is running', status: 409, detail: error.message, field: 'Idempotency-Key' };
+  }
   if (error instanceof ConcurrencyError) {
     return { type: `${PROBLEM_BASE}concurrency-conflict`, title: 'Concurrency conflict', status: 409, detail: error.message, expectedVersion: error.expected, actualVersion: error.actual };
   }
@@ -82,21 +92,58 @@ export function toProblem(error: unknown): Problem {
     return { type: `${PROBLEM_BASE}unavailable`, title: 'Service unavailable', status: 503, detail: 'the database is unreachable; nothing was written' };
   }
   const fastifyError = error as FastifyError;
-  if (fastifyError.validation) {
-    const [first] = fastifyError.validation;
-    const path = first?.instancePath.replace(/^\//, '').replaceAll('/', '.') ?? '';
-    const missing = (first?.params as { issue?: { path?: PropertyKey[] } } | undefined)?.issue?.path?.join('.');
-    const field = path || missing || null;
-    const where = [fastifyError.validationContext, field].filter(Boolean).join('.');
-    return { type: `${PROBLEM_BASE}invalid-request`, title: 'Invalid request', status: 400, detail: `${where}: ${first?.message ?? 'invalid'}`, field };
-  }
+  if (fastifyError.validation) return validationProblem(fastifyError);
   if (fastifyError.statusCode === 429) {
     return { type: `${PROBLEM_BASE}rate-limited`, title: 'Too many requests', status: 429, detail: fastifyError.message };
   }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-    return { type: `${PROBLEM_BASE}invalid-request`, title: 'Invalid request', status: fastifyError.statusCode, detail: fastifyError.message };
+    const status = fastifyError.statusCode;
+    const field = status === 415 ? 'Content-Type' : fastifyError.code?.startsWith('FST_ERR_CTP') ? 'body' : undefined;
+    return { type: `${PROBLEM_BASE}${problemSlug(status)}`, title: STATUS_CODES[status] ?? 'Invalid request', status, detail: fastifyError.message, ...(field ? { field } : {}) };
   }
   return { type: `${PROBLEM_BASE}internal`, title: 'Internal error', status: 500 };
+}
+
+const problemSlug = (status: number) =>
+  ({ 413: 'body-too-large', 414: 'uri-too-long', 415: 'unsupported-media-type', 431: 'headers-too-large' })[status] ?? 'invalid-request';
+
+type ValidationIssue = { instancePath?: string; message?: string; params?: { keys?: string[] } };
+
+/**
+ * A schema refused the request: the field is the path of the first issue, an unknown key's name,
+ * or the part of the request (`body`, `querystring`...) when the whole of it is wrong.
+ */
+function validationProblem(error: FastifyError): Problem {
+  const [first] = error.validation as ValidationIssue[];
+  const path = first?.instancePath?.replace(/^\//, '').replaceAll('/', '.') ?? '';
+  const unknownKey = first?.params?.keys?.[0];
+  const nested = [path, unknownKey].filter(Boolean).join('.');
+  const field = nested || error.validationContext || 'body';
+  const where = [error.validationContext, nested].filter(Boolean).join('.');
+  const message = unknownKey === undefined ? (first?.message ?? 'invalid') : `unknown field ${JSON.stringify(unknownKey)}`;
+  return { type: `${PROBLEM_BASE}invalid-request`, title: 'Invalid request', status: 400, detail: `${where}: ${message}`, field };
+}
+
+/** Errors Fastify meets before a route is found: a bad URL (400), an over-long path parameter (414). */
+export function frameworkProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+  const detail = status === 414 ? 'a path parameter is too long' : 'the URL is not valid (a malformed percent-encoding?)';
+  return sendProblem(reply, { type: `${PROBLEM_BASE}${problemSlug(status)}`, title: STATUS_CODES[status] ?? 'Bad request', status, detail, field: 'path', instance: request.url.slice(0, 200) });
+}
+
+/** Errors of the connection itself (no request yet): 431 for headers too large, 408, or 400, as problem+json. */
+export function writeClientErrorProblem(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const body = JSON.stringify({
+    type: `${PROBLEM_BASE}${problemSlug(status)}`,
+    title: STATUS_CODES[status],
+    status,
+    detail: status === 431 ? 'the request line and headers exceed the size this server reads' : 'the request could not be read',
+  });
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  } else socket.destroy(error);
 }
 
 export function registerProblemHandlers(app: FastifyInstance): void {

@@ -10,27 +10,75 @@ export class ClockRewindError extends RangeError {
   override readonly name = 'ClockRewindError';
 }
 
+export interface TestClockState {
+  /** How far ahead of the wall clock it runs (when not frozen). */
+  offsetMs: number;
+  /** The instant it stands still at, or null when it follows the wall clock. */
+  frozenAt: number | null;
+}
+
 /**
- * A clock that only moves when told to (like Stripe's test clocks): renewals, dunning and
- * revenue recognition can be exercised in seconds.
+ * A clock like Stripe's test clocks: it follows the wall clock plus an offset that advances add
+ * to, so renewals, dunning and revenue recognition can be exercised in seconds while time still
+ * passes between two requests. Frozen, it stands still until advanced or unfrozen (for tests).
  */
 export class TestClock implements Clock {
-  private current: number;
+  private offsetMs: number;
+  private frozenAt: number | null;
+  private readonly wall: () => number;
 
-  constructor(start: Date = new Date()) {
-    this.current = start.getTime();
+  constructor(
+    start?: Date,
+    options: { frozen?: boolean; wall?: () => number } = {},
+  ) {
+    this.wall = options.wall ?? Date.now;
+    this.offsetMs = start ? start.getTime() - this.wall() : 0;
+    this.frozenAt = options.frozen ? this.now().getTime() : null;
   }
 
   now(): Date {
-    return new Date(this.current);
+    return new Date(this.frozenAt ?? this.wall() + this.offsetMs);
+  }
+
+  get frozen(): boolean {
+    return this.frozenAt !== null;
+  }
+
+  /** Milliseconds ahead of the wall clock now. */
+  get offset(): number {
+    return this.now().getTime() - this.wall();
+  }
+
+  freeze(): void {
+    this.frozenAt ??= this.now().getTime();
+  }
+
+  /** Time resumes from where it stood. */
+  unfreeze(): void {
+    if (this.frozenAt === null) return;
+    this.offsetMs = this.frozenAt - this.wall();
+    this.frozenAt = null;
   }
 
   advanceTo(target: Date): void {
-    if (target.getTime() < this.current) throw new ClockRewindError(`the test clock is at ${new Date(this.current).toISOString()} and cannot go back to ${target.toISOString()}`);
-    this.current = target.getTime();
+    const now = this.now().getTime();
+    if (target.getTime() < now) throw new ClockRewindError(`the test clock is at ${new Date(now).toISOString()} and cannot go back to ${target.toISOString()}`);
+    if (this.frozenAt !== null) this.frozenAt = target.getTime();
+    else this.offsetMs += target.getTime() - now;
   }
 
   advanceBy(milliseconds: number): void {
-    this.advanceTo(new Date(this.current + milliseconds));
+    this.advanceTo(new Date(this.now().getTime() + milliseconds));
+  }
+
+  state(): TestClockState {
+    return { offsetMs: this.offsetMs, frozenAt: this.frozenAt };
+  }
+
+  /** Back to a saved state, never earlier than the time it shows now. */
+  restore(saved: TestClockState): void {
+    const now = this.now().getTime();
+    if (saved.frozenAt !== null) this.frozenAt = Math.max(saved.frozenAt, now);
+    else this.offsetMs = Math.max(saved.offsetMs, this.offsetMs);
   }
 }

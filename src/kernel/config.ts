@@ -77,6 +77,9 @@ export const configSchema = z.object({
   ANALYTICS_VIEW_DATABASE_URL: url(['postgres:', 'postgresql:']).optional().describe('PostgreSQL URL of the analytics view (Analytics API and pipeline); unset = schema analytics_view in the platform database'),
   PROJECTION_BATCH_SIZE: positiveInt(1_000).describe('events a projection applies per transaction'),
   READ_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000).describe('how long a query with minPosition waits for its view to reach that position before answering 503'),
+  CLOCK_ADVANCE_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(2_000).describe('how long POST /admin/clock/advance waits for its jobs before answering 202 with a Location to follow'),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().describe('bearer token that reads /metrics (the admin token does too); unset = admin token only'),
+  TOKEN_REVOCATION_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5_000).describe('how long a customer token stays accepted after its customer was erased or deleted by another process (this one revokes it at once)'),
   CHURN_RETRAIN_EVERY: positiveInt(200).describe('new labelled examples (renewals, cancellations) after which the churn model is retrained'),
   CHURN_RETRAIN_INTERVAL_MS: positiveInt(3_600_000).describe('how often the churn model is retrained when there are new examples, by the platform clock'),
 });
@@ -109,6 +112,9 @@ export interface Config {
   compliance: { graceHours: number; retentionDays: number; checkIntervalMs: number };
   views: { customers: string | undefined; subscriptions: string | undefined; analytics: string | undefined; batchSize: number; readWaitMs: number };
   churn: { retrainEvery: number; retrainIntervalMs: number };
+  clockAdvanceWaitMs: number;
+  metricsToken: string | undefined;
+  tokenRevocationCacheMs: number;
 }
 
 /** A configuration value that cannot start the platform; its message is one line for the operator. */
@@ -168,6 +174,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       readWaitMs: value.READ_WAIT_MS,
     },
     churn: { retrainEvery: value.CHURN_RETRAIN_EVERY, retrainIntervalMs: value.CHURN_RETRAIN_INTERVAL_MS },
+    clockAdvanceWaitMs: value.CLOCK_ADVANCE_WAIT_MS,
+    metricsToken: value.METRICS_TOKEN,
+    tokenRevocationCacheMs: value.TOKEN_REVOCATION_CACHE_MS,
   };
 }
 

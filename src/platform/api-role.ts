@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp } from '../http/app.ts';
 import { registerAuth } from '../http/auth.ts';
+import { registerIdempotency } from '../http/idempotency.ts';
+import { TokenRevocation } from '../http/token-revocation.ts';
+import { loadCustomer } from '../services/subscriptions/subscription-streams.ts';
 import { adminClockRoutes } from '../http/routes/admin-clock.ts';
 import { adminDlqRoutes } from '../http/routes/admin-dlq.ts';
 import { adminProjectionRoutes } from '../http/routes/admin-projections.ts';
@@ -39,18 +42,29 @@ export async function buildHttp(
   // Sessions expire by the wall clock: advancing the test clock must not sign the operator out.
   const sessions = new AdminSessions(config.adminToken, systemClock);
   const wiring = consumers.map((entry) => entry.consumer);
+  const revocation = new TokenRevocation(async (customerId) => {
+    const customer = await loadCustomer(store, customerId);
+    return customer.status !== 'none' && customer.status !== 'deleted';
+  }, config.tokenRevocationCacheMs);
   return buildHttpApp({
     log,
+    metricsToken: config.metricsToken,
     checks,
     asyncApi: () => asyncApiDocument(catalog, { title: 'Tributary events', version: '1.0.0', kafkaBrokers: config.kafka?.brokers.join(',') }),
-    configure: (app) => registerAuth(app, { adminToken: config.adminToken, tokens, sessions }),
+    configure: (app) => {
+      registerAuth(app, { adminToken: config.adminToken, tokens, revocation, sessions });
+      registerIdempotency(app, { db, secret: core.tokenSecret });
+    },
     routes: config.roles.has('api')
       ? [
           plansRoutes(core.plans),
           registrationRoutes({ registrations, tokens, waitMs: config.registerWaitMs, rateLimit: { max: config.registerRateLimit, timeWindow: 60_000 } }),
           subscriptionRoutes(subscriptionService),
-          customerRoutes({ db, store, clock, subscriptions: subscriptionService, isKnownPaymentMethod: core.isKnownPaymentMethod }),
-          ...(clockService ? [adminClockRoutes({ clock, clockService })] : []),
+          customerRoutes({
+            ...{ db, store, clock, subscriptions: subscriptionService, revocation },
+            isKnownPaymentMethod: core.isKnownPaymentMethod,
+          }),
+          ...(clockService ? [adminClockRoutes({ clockService, waitMs: config.clockAdvanceWaitMs })] : []),
           adminProjectionRoutes(views.map((view) => view.runner)),
           ...views.map(({ module, deps }) => module.routes(deps)),
           adminWorkflowRoutes(new WorkflowService({ sagas: core.sagas, store, clock })),

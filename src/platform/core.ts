@@ -18,6 +18,7 @@ import { eventStoreMigrations } from '../kernel/store/migrations.ts';
 import { reactionMigrations } from '../reactions/index.ts';
 import type { ReactionDeps } from '../reactions/reaction-module.ts';
 import { customerMigrations } from '../services/customers/migrations.ts';
+import { idempotencyMigrations } from '../http/idempotency.ts';
 import { gatewayMigrations, HttpGateway, SimulatedGateway, TEST_PAYMENT_METHODS, type PaymentGateway } from '../services/payments/gateway/index.ts';
 import { loadPlans, type PlanCatalog } from '../services/plans/index.ts';
 import { registrationMigrations } from '../services/registration/migrations.ts';
@@ -40,6 +41,7 @@ export const migrations = [
   ...paymentIntentMigrations,
   ...subscriptionMigrations,
   ...customerMigrations,
+  ...idempotencyMigrations,
   ...reactionMigrations(),
   ...viewModules.flatMap((module) => module.migrations ?? []),
 ];
@@ -64,6 +66,8 @@ export interface PlatformCore {
   payments: ReturnType<typeof paymentReconciler>;
   clockService: ClockService | undefined;
   tokens: CustomerTokens;
+  /** Signs customer tokens and keys the idempotency request hashes. */
+  tokenSecret: Buffer;
   reactionDeps: ReactionDeps;
   isKnownPaymentMethod(token: string): boolean;
 }
@@ -94,6 +98,7 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
   const { dunningDays } = config;
   const payments = paymentReconciler({ db, store, gateway, clock, log, windowMs: config.gateway.intentWindowMs, dunningDays });
   const renewals = new RenewalScheduler({ db, store, clock, gateway, log, dunningDays, payments });
+  const secret = await tokenSecret(config);
   return {
     config,
     log,
@@ -111,7 +116,8 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
     renewals,
     payments,
     clockService: clock instanceof TestClock ? new ClockService({ db, clock, scheduler: renewals }) : undefined,
-    tokens: new CustomerTokens(await tokenSecret(config), clock),
+    tokens: new CustomerTokens(secret, clock),
+    tokenSecret: secret,
     reactionDeps: { config, plans, db, store, catalog, clock, log },
     isKnownPaymentMethod,
   };

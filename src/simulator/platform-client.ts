@@ -32,6 +32,7 @@ export interface ClientOptions {
 const NETWORK_ATTEMPTS = 4;
 const REGISTRATION_POLL_MS = 100;
 const REGISTRATION_WAIT_MS = 60_000;
+const ADVANCE_POLL_MS = 250;
 
 const problemDetail = (body: unknown) => {
   const problem = body as { title?: string; detail?: string } | null;
@@ -91,7 +92,17 @@ export class PlatformClient {
 
   /** Moves the test clock to `to` (absolute, so a retry cannot move it twice); renewals and dunning due on the way run first. */
   async advanceTo(to: string): Promise<void> {
-    await this.expect(200, 'POST', '/admin/clock/advance', { to });
+    const answer = await this.request('POST', '/admin/clock/advance', { to });
+    if (answer.status === 200) return;
+    if (answer.status !== 202) throw new SimulatorError(`POST /admin/clock/advance answered ${answer.status}: ${problemDetail(answer.body)}`);
+    // A long advance runs on: follow it until it is over.
+    const location = answer.headers.get('location') ?? '';
+    for (;;) {
+      await sleep(ADVANCE_POLL_MS);
+      const advance = (await this.expect(200, 'GET', location)) as { status: string; error?: string };
+      if (advance.status === 'completed') return;
+      if (advance.status === 'failed') throw new SimulatorError(`advancing the test clock failed: ${advance.error ?? 'unknown error'}`);
+    }
   }
 
   async plans(): Promise<SimulatedPlan[]> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidRequestError } from '../http/invalid-request.ts';
+import { instant } from '../http/input-schemas.ts';
 
 /**
  * Keyset pagination for the view lists: rows come in (created_at, id) order, and the cursor is the
@@ -10,7 +11,8 @@ export interface PageKey {
   id: string;
 }
 
-const key = z.object({ t: z.iso.datetime(), i: z.string().min(1).max(64) }).strict();
+// A cursor comes back from the client: its parts are checked like any other input (ids are UUIDs).
+const key = z.object({ t: instant, i: z.uuid() }).strict();
 
 export const encodeCursor = ({ createdAt, id }: PageKey): string => Buffer.from(JSON.stringify({ t: createdAt, i: id })).toString('base64url');
 

@@ -22,6 +22,6 @@ export type Backend = 'PGlite' | 'PostgreSQL';
 export async function openStore(backend: Backend, catalog: EventCatalog = testCatalog): Promise<StoreFixture> {
   const db = backend === 'PGlite' ? await openPglite() : await openTestPostgres();
   await migrate(db, [...eventStoreMigrations, ...consumerMigrations]);
-  const clock = new TestClock(new Date('2026-01-01T00:00:00Z'));
+  const clock = new TestClock(new Date('2026-01-01T00:00:00Z'), { frozen: true });
   return { db, store: new EventStore(db, catalog, clock), clock, close: () => db.close() };
 }

@@ -62,9 +62,11 @@ export async function openPlatform(mode: Mode, env: Record<string, string> = {},
       CLOCK: 'test',
     };
   }
-  const config = loadConfig({ ADMIN_TOKEN, REGISTER_RATE_LIMIT: '100000', LOG_LEVEL: 'silent', ...modeEnv, ...env });
+  const config = loadConfig({ ADMIN_TOKEN, REGISTER_RATE_LIMIT: '100000', LOG_LEVEL: 'silent', CLOCK_ADVANCE_WAIT_MS: '300000', ...modeEnv, ...env });
   const platform = await startPlatform(config, { log: silentLogger, consumers: [], ...options });
   await platform.started;
+  // These tests compare times to the clock's: it stands still between advances unless they unfreeze it.
+  await platform.clockService?.freeze();
   const delivered: BusMessage[] = [];
   const watcher = new ConsumerRunner(
     { name: 'test-watcher', topics: platform.catalog.topics(), handle: async () => {} },

@@ -10,11 +10,12 @@ import type { Database } from '../../kernel/db/database.ts';
 import { eraseCustomer } from '../../services/customers/erasure.ts';
 import { UnknownPaymentMethodTokenError } from '../../services/registration/registration-service.ts';
 import { problem } from '../problem-schema.ts';
+import type { TokenRevocation } from '../token-revocation.ts';
 
 const params = z.object({ id: z.string().max(64) });
 
 /** Customer writes (erasure, payment method); reads are the Customer API of the customer view (src/views/customers). */
-export const customerRoutes = (deps: { db: Database; store: EventStore; clock: Clock; subscriptions: SubscriptionService; isKnownPaymentMethod: (token: string) => boolean }) => (app: FastifyInstance) => {
+export const customerRoutes = (deps: { db: Database; store: EventStore; clock: Clock; subscriptions: SubscriptionService; isKnownPaymentMethod: (token: string) => boolean; revocation: TokenRevocation }) => (app: FastifyInstance) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const load = async (id: string, request: Parameters<typeof requireOwner>[0]) => {
     const customer = await loadCustomer(deps.store, id);
@@ -40,7 +41,9 @@ export const customerRoutes = (deps: { db: Database; store: EventStore; clock: C
     },
     async (request) => {
       requireAdmin(request);
-      return eraseCustomer(deps, request.params.id, { correlationId: String(request.id), actor: 'admin' });
+      const result = await eraseCustomer(deps, request.params.id, { correlationId: String(request.id), actor: 'admin' });
+      deps.revocation.revoke(request.params.id);
+      return result;
     },
   );
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { registry } from '../../kernel/metrics.ts';
+import { bearerIs, UnauthorizedError } from '../auth.ts';
 import { sendProblem } from '../problem.ts';
 
 export interface ReadinessCheck {
@@ -8,7 +9,7 @@ export interface ReadinessCheck {
 }
 
 /** Liveness, readiness, metrics and the event documentation. */
-export function operationsRoutes(app: FastifyInstance, deps: { checks: ReadinessCheck[]; asyncApi: () => object }): void {
+export function operationsRoutes(app: FastifyInstance, deps: { checks: ReadinessCheck[]; asyncApi: () => object; metricsToken?: string }): void {
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
@@ -26,7 +27,13 @@ export function operationsRoutes(app: FastifyInstance, deps: { checks: Readiness
     });
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  // Event counts, lag and saga outcomes are the operator's: the admin token or METRICS_TOKEN.
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (request.principal?.kind !== 'admin' && !(deps.metricsToken && bearerIs(request.headers.authorization, deps.metricsToken))) {
+      throw new UnauthorizedError('this needs the admin token or METRICS_TOKEN');
+    }
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
 
   app.get('/asyncapi.json', { schema: { hide: true } }, async () => deps.asyncApi());
 }

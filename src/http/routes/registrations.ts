@@ -5,11 +5,12 @@ import type { Registration, RegistrationService } from '../../services/registrat
 import { NotFoundError, requireOwner, type CustomerTokens } from '../auth.ts';
 import { sendProblem, PROBLEM_BASE } from '../problem.ts';
 import { problem } from '../problem-schema.ts';
+import { emailAddress, freeText, idempotencyKey } from '../input-schemas.ts';
 
 const registerBody = z
   .object({
-    email: z.email().max(254),
-    name: z.string().trim().min(1).max(200),
+    email: emailAddress.describe('trimmed and lower-cased'),
+    name: freeText(200).describe('no control or invisible characters'),
     planId: z.string().min(1).max(64),
     paymentMethod: z.string().min(1).max(255).describe('a payment method token, e.g. pm_card_visa; never a card number'),
   })
@@ -90,11 +91,12 @@ export const registrationRoutes = (deps: { registrations: RegistrationService; t
   api.post(
     '/register',
     {
-      config: { rateLimit: deps.rateLimit },
+      // The saga keeps its Idempotency-Key itself: a retry joins the same saga, even after a crash.
+      config: { rateLimit: deps.rateLimit, idempotency: 'own' },
       schema: {
         tags: ['registration'],
         summary: 'Register a customer: create the customer, charge the first period, start the subscription',
-        headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }),
+        headers: z.object({ 'idempotency-key': idempotencyKey.optional() }),
         body: registerBody,
         response: { 201: completed, 202: z.object({ registrationId: z.string(), status: z.string() }), 400: problem, 402: problem, 409: problem, 422: problem, 429: problem, 500: problem, 503: problem },
       },

@@ -5,6 +5,7 @@ import type { Subscription } from '../../domain/subscription/decider.ts';
 import type { SubscriptionService } from '../../services/subscriptions/subscription-service.ts';
 import { NotFoundError, requireOwner } from '../auth.ts';
 import { problem } from '../problem-schema.ts';
+import { freeText } from '../input-schemas.ts';
 
 
 export const subscriptionView = z.object({
@@ -55,8 +56,7 @@ export const subscriptionRoutes = (subscriptions: SubscriptionService) => (app: 
         summary: 'Cancel now or at the end of the paid period; no renewal is charged afterwards; repeating it changes nothing',
         security: [{ bearer: [] }],
         params,
-        headers: z.object({ 'idempotency-key': z.string().max(255).optional() }),
-        body: z.object({ atPeriodEnd: z.boolean(), reason: z.string().trim().min(1).max(500).optional() }).strict(),
+        body: z.object({ atPeriodEnd: z.boolean(), reason: freeText(500).optional() }).strict(),
         response: { 200: subscriptionView.extend({ position: z.number().nullable() }), 400: problem, 401: problem, 404: problem },
       },
     },

@@ -5,6 +5,7 @@ import { requireAdmin } from '../../http/auth.ts';
 import type { EventCatalog } from '../../kernel/catalog/catalog.ts';
 import type { AuditLog } from './audit-log.ts';
 import { problem } from '../../http/problem-schema.ts';
+import { instant } from '../../http/input-schemas.ts';
 
 
 export const auditRecordView = z.object({
@@ -21,7 +22,6 @@ export const auditRecordView = z.object({
   hash: z.string(),
 });
 
-const instant = z.iso.datetime({ offset: true });
 
 const listQuery = z.object({
   subject: z.string().min(1).max(200).optional().describe('customer id (or stream id) the records are about'),

@@ -6,6 +6,8 @@ import type { Database } from '../../kernel/db/database.ts';
 import { renderInvoicePdf } from './invoice-pdf.ts';
 import { findInvoice, listInvoices, type Invoice } from './invoices.ts';
 import { problem } from '../../http/problem-schema.ts';
+import { instant } from '../../http/input-schemas.ts';
+import { InvalidRequestError } from '../../http/invalid-request.ts';
 
 
 export const invoiceView = z.object({
@@ -42,19 +44,24 @@ export const invoiceView = z.object({
 const listQuery = z.object({
   customerId: z.uuid().optional().describe("the customer's invoices (a customer token sees only its own; the admin sees all when omitted)"),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().max(200).optional().describe('the nextCursor of the previous page'),
+  cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, 'cursor: as returned in nextCursor').optional().describe('the nextCursor of the previous page'),
 });
 
 const params = z.object({ id: z.string().min(1).max(64).describe('invoice id (UUID) or number (INV-2026-000001)') });
 
 const cursorOf = (invoice: Invoice) => Buffer.from(JSON.stringify({ issuedAt: invoice.issuedAt, number: invoice.number })).toString('base64url');
-const parseCursor = (cursor: string): { issuedAt: string; number: string } | undefined => {
+// A cursor comes back from the client: its parts are checked like any other input.
+const cursorKey = z.object({ issuedAt: instant, number: z.string().regex(/^INV-\d{4}-\d{6,12}$/) }).strict();
+const parseCursor = (cursor: string): { issuedAt: string; number: string } => {
+  let value: unknown;
   try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { issuedAt?: unknown; number?: unknown };
-    return typeof value.issuedAt === 'string' && typeof value.number === 'string' && !Number.isNaN(Date.parse(value.issuedAt)) ? { issuedAt: value.issuedAt, number: value.number } : undefined;
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    return undefined;
+    value = undefined;
   }
+  const parsed = cursorKey.safeParse(value);
+  if (!parsed.success) throw new InvalidRequestError('cursor: not a cursor this API gave out', 'cursor');
+  return parsed.data;
 };
 
 /** GET /invoices, /invoices/{id}, /invoices/{id}.pdf: the admin, or the customer the invoice is for. */
@@ -83,7 +90,6 @@ export const invoiceRoutes = (deps: { db: Database }) => (app: FastifyInstance) 
       const customerId = request.query.customerId ?? (principal.kind === 'customer' ? principal.customerId : undefined);
       if (customerId !== undefined) requireOwner(request, customerId);
       const after = request.query.cursor === undefined ? undefined : parseCursor(request.query.cursor);
-      if (request.query.cursor !== undefined && !after) throw Object.assign(new Error('cursor: not a cursor this API gave'), { statusCode: 400 });
       const invoices = await listInvoices(deps.db, { customerId, limit: request.query.limit, after });
       return { invoices, nextCursor: invoices.length === request.query.limit ? cursorOf(invoices[invoices.length - 1]!) : null };
     },

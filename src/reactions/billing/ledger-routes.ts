@@ -8,8 +8,8 @@ import { accountOf, CHART } from './ledger/accounts.ts';
 import { accountStatement, listEntries, trialBalance } from './ledger/ledger-queries.ts';
 import type { ClockDrivenJob } from '../../kernel/clock-driven-job.ts';
 import { problem } from '../../http/problem-schema.ts';
+import { instant } from '../../http/input-schemas.ts';
 
-const instant = z.iso.datetime({ offset: true });
 
 const lineView = z.object({ line: z.int(), account: z.string(), accountName: z.string(), amount: z.int().describe('debit > 0, credit < 0'), debit: z.int(), credit: z.int() });
 const entryView = z.object({

@@ -25,4 +25,11 @@ export const subscriptionMigrations: Migration[] = [
       );
     `,
   },
+  {
+    id: '0020_test_clock_offset',
+    sql: /* sql */ `
+      -- The test clock follows the wall clock plus an offset, or stands still at frozen_at.
+      alter table test_clock add column offset_ms bigint not null default 0, add column frozen_at timestamptz;
+    `,
+  },
 ];

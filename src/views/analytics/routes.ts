@@ -5,7 +5,8 @@ import { requireAdmin } from '../../http/auth.ts';
 import { InvalidRequestError } from '../../http/invalid-request.ts';
 import { minPositionHeaders, minPositionOf, minPositionQuery } from '../../http/min-position.ts';
 import type { ViewDeps } from '../view-module.ts';
-import { bucketCount, isCalendarDate } from './buckets.ts';
+import { calendarDate, calendarMonth } from '../../http/input-schemas.ts';
+import { bucketCount } from './buckets.ts';
 import { analyticsCohorts } from './cohorts.ts';
 import { analyticsSummary } from './summary.ts';
 import { analyticsTimeSeries } from './timeseries.ts';
@@ -18,8 +19,11 @@ const PIPELINE_LAG =
   'signups, cancellations and mrr (and the cohorts) come from the analytics pipeline, which follows the bus: minPosition waits for the projection only, so they lag behind by the bus latency (usually well under a second).';
 
 const money = z.object({ currency: z.string(), amount: z.int().describe('integer minor units') });
-const date = z.string().refine(isCalendarDate, 'a calendar date, YYYY-MM-DD');
-const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month, YYYY-MM');
+const date = calendarDate;
+const month = calendarMonth;
+const DAY_MS = 86_400_000;
+/** Without from/to, a series covers the last 30 days (today included). */
+const DEFAULT_DAYS = 30;
 
 const summary = z.object({
   asOf: z.string().describe('the platform clock when the summary was computed'),
@@ -94,15 +98,15 @@ export const analyticsRoutes = (deps: ViewDeps) => (app: FastifyInstance) => {
     {
       schema: {
         tags: ['analytics'],
-        summary: 'A metric per day, ISO week or month between two dates',
+        summary: 'A metric per day, ISO week or month between two dates (default: the last 30 days, by day)',
         description: `Buckets cover from … to (both included, UTC days; weeks start on Monday), at most ${MAX_BUCKETS}. signups: customers registered; cancellations: subscriptions by the day their cancellation was requested; mrr: MRR at each bucket's end (or now), per currency; revenue: captured minus refunded, per currency (from the projection). ${PIPELINE_LAG}`,
         security: [{ bearer: [] }],
         headers: minPositionHeaders,
         querystring: z
           .object({
             metric: z.enum(['signups', 'cancellations', 'mrr', 'revenue']),
-            from: date.describe('first day, YYYY-MM-DD'),
-            to: date.describe('last day (included), YYYY-MM-DD'),
+            from: date.optional().describe(`first day, YYYY-MM-DD (default: ${DEFAULT_DAYS - 1} days before to)`),
+            to: date.optional().describe('last day (included), YYYY-MM-DD (default: today)'),
             interval: z.enum(['day', 'week', 'month']).default('day'),
             ...minPositionQuery,
           })
@@ -112,7 +116,9 @@ export const analyticsRoutes = (deps: ViewDeps) => (app: FastifyInstance) => {
     },
     async (request) => {
       requireAdmin(request);
-      const { metric, from, to, interval } = request.query;
+      const { metric, interval } = request.query;
+      const to = request.query.to ?? deps.clock.now().toISOString().slice(0, 10);
+      const from = request.query.from ?? new Date(Date.parse(to) - (DEFAULT_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
       if (from > to) throw new InvalidRequestError('from must not be after to', 'from');
       if (bucketCount(from, to, interval) > MAX_BUCKETS) throw new InvalidRequestError(`at most ${MAX_BUCKETS} ${interval} buckets: narrow from … to or use a longer interval`, 'to');
       await deps.waitForPosition(minPositionOf(request));

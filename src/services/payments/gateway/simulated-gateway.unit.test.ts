@@ -21,7 +21,7 @@ const request = (idempotencyKey: string, overrides: Partial<ChargeRequest> = {})
 
 describe('SimulatedGateway', () => {
   it('stamps records with the platform clock', async () => {
-    const clock = new TestClock(new Date('2026-03-01T12:00:00Z'));
+    const clock = new TestClock(new Date('2026-03-01T12:00:00Z'), { frozen: true });
     const gateway = new SimulatedGateway({ clock });
     await gateway.charge(request('a'));
     clock.advanceBy(60_000);
