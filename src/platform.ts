@@ -41,7 +41,7 @@ import { customerRoutes } from './http/routes/customers.ts';
 import { subscriptionRoutes } from './http/routes/subscriptions.ts';
 import { ClockService } from './services/subscriptions/clock-service.ts';
 import { subscriptionMigrations } from './services/subscriptions/migrations.ts';
-import { customerMigrations } from './services/customers/migrations.ts';
+import { cryptoMigrations } from './kernel/crypto/migrations.ts';
 import { adminProjectionRoutes } from './http/routes/admin-projections.ts';
 import { ProjectionRunner } from './kernel/projections/projection-runner.ts';
 import { openViewDatabase, viewSchemaName } from './kernel/projections/view-database.ts';
@@ -52,7 +52,7 @@ import { churnModelOf } from './reactions/ml/index.ts';
 import { RenewalScheduler } from './services/subscriptions/renewal-scheduler.ts';
 import { SubscriptionService } from './services/subscriptions/subscription-service.ts';
 
-export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...subscriptionMigrations, ...customerMigrations, ...reactionMigrations(), ...viewModules.flatMap((module) => module.migrations ?? [])];
+export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...subscriptionMigrations, ...cryptoMigrations, ...reactionMigrations(), ...viewModules.flatMap((module) => module.migrations ?? [])];
 
 export interface Platform {
   config: Config;

@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Pii } from '../src/domain/events/common.ts';
 import { findRecipient } from '../src/reactions/email/recipients.ts';
-import { decrypt, shred } from '../src/services/customers/pii.ts';
+import { decrypt, shred } from '../src/kernel/crypto/personal-data.ts';
 import { ADMIN_TOKEN, openPlatform, type Mode } from './support/platform-fixture.ts';
 import { waitFor } from './support/wait-for.ts';
 

@@ -8,8 +8,8 @@ import { EventStore } from '../src/kernel/store/event-store.ts';
 import { LOG_START } from '../src/kernel/store/envelope.ts';
 import { eventStoreMigrations } from '../src/kernel/store/migrations.ts';
 import { seedEvents } from '../src/domain/events/index.ts';
-import { customerMigrations } from '../src/services/customers/migrations.ts';
-import { encrypt, shred } from '../src/services/customers/pii.ts';
+import { cryptoMigrations } from '../src/kernel/crypto/migrations.ts';
+import { encrypt, shred } from '../src/kernel/crypto/personal-data.ts';
 import { customerProjection } from '../src/views/customers/customer-projection.ts';
 import { ADMIN_TOKEN, openPlatform, type Mode } from './support/platform-fixture.ts';
 
@@ -18,7 +18,7 @@ const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 describe('the customer projection, applied directly', () => {
   it('decrypts with the customer key, lower-cases the email, clears it on deletion, and a rebuild after erasure finds nothing to decrypt', async () => {
     const db = await openPglite();
-    await migrate(db, [...eventStoreMigrations, ...customerMigrations]);
+    await migrate(db, [...eventStoreMigrations, ...cryptoMigrations]);
     const clock = new TestClock(new Date('2026-01-01T00:00:00Z'));
     const store = new EventStore(db, new EventCatalog(seedEvents), clock);
     const projection = customerProjection({ platformDb: db });

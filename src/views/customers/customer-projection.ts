@@ -4,7 +4,7 @@ import type { CustomerRegisteredData } from '../../domain/events/customer-regist
 import type { Database, Sql } from '../../kernel/db/database.ts';
 import { defineProjection, type ProjectionDefinition } from '../../kernel/projections/projection.ts';
 import type { RecordedEvent } from '../../kernel/store/envelope.ts';
-import { decryptMany, type PersonalData, type Pii } from '../../services/customers/pii.ts';
+import { decryptMany, type PersonalData, type Pii } from '../../kernel/crypto/personal-data.ts';
 import { upsertRows, type Column } from '../upsert-rows.ts';
 
 export type CustomerStatus = 'pending' | 'registered' | 'deleted';
