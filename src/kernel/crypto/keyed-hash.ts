@@ -8,6 +8,11 @@ import type { Sql } from '../db/database.ts';
  * value that hashing a list of known addresses could match.
  */
 export async function keyedHash(sql: Sql, secretName: string, value: string): Promise<string> {
+  return (await keyedHasher(sql, secretName))(value);
+}
+
+/** `keyedHash` for many values: reads the secret once. */
+export async function keyedHasher(sql: Sql, secretName: string): Promise<(value: string) => string> {
   await sql.query('insert into platform_secrets (name, value) values ($1, $2) on conflict (name) do nothing', [
     secretName,
     randomBytes(32),
@@ -15,11 +20,20 @@ export async function keyedHash(sql: Sql, secretName: string, value: string): Pr
   const { rows } = await sql.query<{ value: Buffer | Uint8Array }>('select value from platform_secrets where name = $1', [
     secretName,
   ]);
-  return createHmac('sha256', Buffer.from(rows[0]!.value)).update(value).digest('hex');
+  const secret = Buffer.from(rows[0]!.value);
+  return (value) => createHmac('sha256', secret).update(value).digest('hex');
 }
 
 /** The normalised form of an address: what every email lookup compares. */
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
 /** The keyed hash of an email (normalised): the only form in which an address is looked up. */
-export const emailDigest = (sql: Sql, email: string): Promise<string> => keyedHash(sql, 'email-hmac', normalizeEmail(email));
+export const emailDigest = (sql: Sql, email: string): Promise<string> => keyedHash(sql, EMAIL_SECRET, normalizeEmail(email));
+
+/** `emailDigest` for many addresses: reads the secret once. */
+export async function emailDigester(sql: Sql): Promise<(email: string) => string> {
+  const hash = await keyedHasher(sql, EMAIL_SECRET);
+  return (email) => hash(normalizeEmail(email));
+}
+
+const EMAIL_SECRET = 'email-hmac';
