@@ -86,6 +86,7 @@ function sealedPersonalData(events: readonly RecordedEvent[]): Map<string, Pii> 
  * opened in memory (never written in clear); no hash once the key is gone.
  */
 async function sealedWithDigests(sealed: Map<string, Pii>, platformDb: Database): Promise<Map<string, { pii: Pii; digest: string | null }>> {
+  if (sealed.size === 0) return new Map();
   const clear = await decryptMany([...sealed].map(([customerId, pii]) => ({ customerId, pii })), platformDb);
   const digest = await emailDigester(platformDb);
   return new Map(
