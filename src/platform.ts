@@ -42,6 +42,8 @@ import { subscriptionRoutes } from './http/routes/subscriptions.ts';
 import { ClockService } from './services/subscriptions/clock-service.ts';
 import { subscriptionMigrations } from './services/subscriptions/migrations.ts';
 import { cryptoMigrations } from './kernel/crypto/migrations.ts';
+import { ErasureService } from './services/customers/erasure.ts';
+import { erasureSaga } from './services/customers/erasure-saga.ts';
 import { adminProjectionRoutes } from './http/routes/admin-projections.ts';
 import { ProjectionRunner } from './kernel/projections/projection-runner.ts';
 import { openViewDatabase, viewSchemaName } from './kernel/projections/view-database.ts';
@@ -117,6 +119,8 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     onBoundary: crashAt ? (boundary) => boundary === crashAt && process.kill(process.pid, 'SIGKILL') : undefined,
   });
   sagas.register(registrationSaga({ store, gateway, clock, faults: options.faults }));
+  sagas.register(erasureSaga({ store, clock }));
+  const erasure = new ErasureService({ store, sagas });
   const registrations = new RegistrationService({ db, clock, sagas, plans, isKnownPaymentMethod: (token) => TEST_PAYMENT_METHODS.has(token) });
   const isKnownPaymentMethod = (token: string) => TEST_PAYMENT_METHODS.has(token);
   const subscriptionService = new SubscriptionService({ db, store, clock });
@@ -127,7 +131,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
 
   const relay = bus instanceof KafkaBus ? new OutboxRelay({ store, catalog, publisher: bus, clock, log }) : undefined;
 
-  const reactionDeps: ReactionDeps = { config, plans, db, store, catalog, clock, log };
+  const reactionDeps: ReactionDeps = { config, plans, db, store, catalog, clock, log, erase: (id, metadata) => erasure.erase(id, metadata) };
   const stoppers: (() => Promise<void>)[] = [];
 
   // The read side: each view in its own schema, of the platform's database or of its own.
@@ -189,7 +193,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       plansRoutes(plans),
       registrationRoutes({ registrations, tokens, waitMs: config.registerWaitMs, rateLimit: { max: config.registerRateLimit, timeWindow: 60_000 } }),
       subscriptionRoutes(subscriptionService),
-      customerRoutes({ db, store, clock, subscriptions: subscriptionService, isKnownPaymentMethod }),
+      customerRoutes({ store, erasure, subscriptions: subscriptionService, isKnownPaymentMethod }),
       ...(clockService ? [adminClockRoutes({ clock, clockService })] : []),
       adminProjectionRoutes(projections),
       ...views.map(({ module, deps }) => module.routes(deps)),
