@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../kernel/logger.ts';
 import { registerProblemHandlers } from './problem.ts';
+import { registerTracing, requestId, requestLogBindings } from './tracing.ts';
 import { operationsRoutes, type ReadinessCheck } from './routes/operations.ts';
 
 export type App = FastifyInstance & { withTypeProvider: FastifyInstance['withTypeProvider'] };
@@ -24,8 +25,12 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
-    requestIdHeader: 'x-request-id',
+    // Ids unique across processes (not `req-1` at every start); a client's own id is not trusted as one.
+    requestIdHeader: false,
+    genReqId: requestId,
+    childLoggerFactory: (logger, bindings, options, raw) => logger.child({ ...bindings, ...requestLogBindings(raw as never) }, options),
   }).withTypeProvider<ZodTypeProvider>();
+  registerTracing(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
