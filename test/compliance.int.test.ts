@@ -108,7 +108,7 @@ function complianceSuite(mode: Mode) {
       });
       // Erasure is a saga of its own: each request ran one, and they say which steps ran.
       const { rows: erasures } = await fixture!.platform.db.query<{ status: string; state: Record<string, unknown> }>(
-        `select status, state from sagas where type = 'erasure' and state->>'customerId' = $1 order by created_at`,
+        `select status, state from sagas where type = 'erasure' and state->>'customerId' = $1 order by id`,
         [customer.customerId],
       );
       expect(erasures.map((row) => row.status)).toEqual(['completed', 'completed']);

@@ -67,6 +67,7 @@ export async function sendOnce(
     date: deps.clock.now(),
     headers: { 'X-Tributary-Event-Id': event.id, 'X-Tributary-Email': type },
   }, sealer);
-  await recordDelivery(tx, id, scrubAddresses(delivery.detail));
+  // An SMTP reply may name the recipient; a mailbox file name is the Message-ID's.
+  await recordDelivery(tx, id, delivery.transport === 'smtp' ? scrubAddresses(delivery.detail) : delivery.detail);
   log.info({ customerId, emailType: type, transport: delivery.transport }, 'email sent');
 }
