@@ -79,7 +79,7 @@ export class RegistrationService {
     }
 
     const { rows: taken } = await this.deps.db.query('select 1 from customer_emails where email = $1', [await emailDigest(this.deps.db, request.email)]);
-    if (taken.length > 0) throw new EmailTakenError(`${request.email} already belongs to a customer`);
+    if (taken.length > 0) throw new EmailTakenError('this email already belongs to a customer');
 
     const state: RegistrationState = {
       registrationId,
