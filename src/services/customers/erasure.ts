@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { NotFoundError } from '../../domain/errors.ts';
+import { currentTraceparent } from '../../kernel/tracing.ts';
 import type { SagaOrchestrator } from '../../kernel/saga/saga-orchestrator.ts';
 import type { EventMetadata } from '../../kernel/store/envelope.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
@@ -26,7 +27,9 @@ export class ErasureService {
     const history = await this.deps.store.readStream(customerStream(customerId));
     if (history.length === 0) throw new NotFoundError('customer', 'customer_not_found', `customer ${customerId} does not exist`);
     // A saga per request: a repeat finds nothing left to do in any step, and says so.
-    const input: ErasureState = { customerId, metadata };
+    // The trace goes with the saga's state: a run resumed after a crash still appends into it.
+    const traceparent = metadata.traceparent ?? currentTraceparent();
+    const input: ErasureState = { customerId, metadata: traceparent ? { ...metadata, traceparent } : metadata };
     const record = await this.deps.sagas.start(ERASURE_SAGA, uuidv7(), input);
     if (record.status !== 'completed') throw new Error(`erasure of ${customerId} ended ${record.status}: ${record.failure?.message}`);
     const { keyDeleted = false, deletedPosition = null, cancelledSubscriptions = [] } = record.state;
