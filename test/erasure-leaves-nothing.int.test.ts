@@ -83,11 +83,41 @@ function erasureSuite(mode: Mode) {
       },
     });
     const log = createLogger('debug', capture);
-    const fixture = await openPlatform(mode, { DATA_DIR: dataDir, LOG_LEVEL: 'debug' }, { consumers: undefined, log });
+    const fixture = await openPlatform(mode, { DATA_DIR: dataDir, LOG_LEVEL: 'debug', REGISTER_WAIT_MS: '30000' }, { consumers: undefined, log });
     const skip = fixture === null;
     afterAll(async () => {
       await fixture?.close();
       await rm(dataDir, { recursive: true, force: true });
+    });
+
+    it.skipIf(skip)('an erasure its process died in is finished by saga recovery: subscription cancelled, key gone, CustomerDeleted', async () => {
+      const { platform } = fixture!;
+      const registered = await platform.http.inject({
+        method: 'POST',
+        url: '/register',
+        payload: { email: `crash-${uuidv7()}@example.org`, name: 'Carl Crash', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' },
+      });
+      expect(registered.statusCode, registered.body).toBe(201);
+      const { customerId, subscriptionId } = registered.json() as { customerId: string; subscriptionId: string };
+      // What a process killed right after starting an erasure leaves: the saga row, its lease run out, no step done.
+      const sagaId = uuidv7();
+      await platform.db.query(
+        `insert into sagas (id, type, status, state, lease_owner, lease_until, created_at, updated_at)
+         values ($1, 'erasure', 'running', $2, 'a-dead-process', clock_timestamp() - interval '1 minute', now(), now())`,
+        [sagaId, JSON.stringify({ customerId, metadata: { correlationId: sagaId, actor: 'admin' } })],
+      );
+      expect(await platform.sagas.recoverOnce()).toContain(sagaId);
+      const record = await waitFor('the erasure to finish', async () => {
+        const saga = await platform.sagas.get<{ keyDeleted: boolean; cancelledSubscriptions: string[] }>(sagaId);
+        return saga?.status === 'completed' && saga;
+      });
+      expect(record.state).toMatchObject({ keyDeleted: true, cancelledSubscriptions: [subscriptionId] });
+      expect(record.steps.map((step) => step.step)).toEqual(['cancel-subscriptions', 'shred-key', 'revoke-tokens']);
+      const { rows: keys } = await platform.db.query('select 1 from customer_keys where customer_id = $1', [customerId]);
+      expect(keys).toEqual([]);
+      const stream = await platform.store.readStream(`customer-${customerId}`);
+      expect(stream.at(-1)).toMatchObject({ type: 'CustomerDeleted', data: { reason: 'erasure' } });
+      expect((await platform.subscriptionService.get(subscriptionId)).status).toBe('cancelled');
     });
 
     it.skipIf(skip)('after a declined and a successful sign-up with emails, erasure leaves the email and the name nowhere', async () => {
