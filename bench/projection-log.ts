@@ -10,7 +10,7 @@
  * (PaymentFailed + SubscriptionPastDue, then a cancellation for non-payment), cancellations now
  * or at period end (then SubscriptionEnded) and a few erasures. Events pass the catalog's append
  * validation (all of the first 20,000, then one in 25: the same code makes them all); personal
- * data is sealed as src/services/customers/pii.ts seals it, with one key per customer in
+ * data is sealed as src/kernel/crypto/personal-data.ts seals it, with one key per customer in
  * `customer_keys` (none for compensated or erased customers).
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
@@ -98,7 +98,7 @@ function entropy(size: number): Buffer {
   return bytes;
 }
 
-/** Seals personal data exactly as `encrypt` in src/services/customers/pii.ts does (AES-256-GCM, customer id as AAD). */
+/** Seals personal data exactly as `encrypt` in src/kernel/crypto/personal-data.ts does (AES-256-GCM, customer id as AAD). */
 function seal(customerId: string, key: Buffer, email: string, name: string): Pii {
   const iv = entropy(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);

@@ -34,7 +34,7 @@ import { viewSchemaName } from '../src/kernel/projections/view-database.ts';
 import { LOG_START, type LogPosition } from '../src/kernel/store/envelope.ts';
 import { EventStore, type EventRow } from '../src/kernel/store/event-store.ts';
 import { seedEvents } from '../src/domain/events/index.ts';
-import { decryptMany } from '../src/services/customers/pii.ts';
+import { decryptMany } from '../src/kernel/crypto/personal-data.ts';
 import { loadPlans } from '../src/services/plans/index.ts';
 import { migrations, startPlatform, type Platform } from '../src/platform.ts';
 import { viewModules } from '../src/views/index.ts';

@@ -225,6 +225,10 @@ function billingSuite(mode: Mode) {
       expect(text).toContain(invoice!.number);
       expect(text).toContain('EUR 29.00');
       expect(text).toContain('PAID');
+      // Bill to: the name and email, opened at the edge (invoices keep none); "Erased customer" after erasure.
+      expect(text).toContain('Bea Billing');
+      expect(text).toMatch(/b-[0-9a-f-]+@example\.com/);
+      expect(pdf.headers['cache-control']).toBe('no-store');
 
       const other = (await inject('GET', `/invoices?customerId=${theirs.customerId}`)).json().invoices[0] as InvoiceJson;
       for (const url of [`/invoices/${other.id}`, `/invoices/${other.number}.pdf`, `/invoices?customerId=${theirs.customerId}`, `/invoices/${uuidv7()}`]) {
@@ -235,6 +239,11 @@ function billingSuite(mode: Mode) {
       expect((await inject('GET', `/invoices/${other.id}`, undefined, {})).statusCode).toBe(401);
       expect((await inject('GET', '/invoices', undefined, {})).statusCode).toBe(401);
       expect((await inject('GET', `/invoices/${other.id}.pdf`)).statusCode).toBe(200);
+      expect((await inject('POST', `/customers/${theirs.customerId}/erase`)).statusCode).toBe(200);
+      const erasedText = pdfText((await inject('GET', `/invoices/${other.id}.pdf`)).rawPayload);
+      expect(erasedText).toContain('Erased customer');
+      expect(erasedText).not.toContain('Bea Billing');
+      expect(erasedText).not.toContain('@example.com');
       expect((await inject('GET', '/ledger/trial-balance', undefined, bearer(mine.customerToken))).statusCode).toBe(401);
       const document = (await inject('GET', '/openapi.json')).json();
       for (const path of ['/invoices', '/invoices/{id}', '/invoices/{id}.pdf', '/ledger/entries', '/ledger/trial-balance', '/ledger/accounts/{code}']) {

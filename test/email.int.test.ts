@@ -27,6 +27,7 @@ const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const RETRY_ENV = { CONSUMER_MAX_ATTEMPTS: '10', CONSUMER_RETRY_BASE_MS: '20', CONSUMER_RETRY_MAX_MS: '200', SMTP_TIMEOUT_MS: '5000' };
 
 interface Notification {
+  id: number;
   eventId: string;
   type: string;
   customerId: string;
@@ -264,33 +265,53 @@ function mailboxSuite(mode: Mode) {
       await rm(dataDir, { recursive: true, force: true });
     });
 
-    it.skipIf(skip)('writes each email as an .eml file named after its Message-ID, and logs it', async () => {
+    it.skipIf(skip)('keeps each email sealed in a file named after its Message-ID, shows it opened to the admin until erasure', async () => {
       const run = driver(fixture!);
       const address = `box-${uuidv7()}@example.com`;
-      const customer = await run.register(address, 'Bo', 'pro-monthly-usd');
+      const customer = await run.register(address, 'Bo Boxer', 'pro-monthly-usd');
       const welcomeId = await run.eventId(`customer-${customer.customerId}`, 'CustomerRegistered');
       const paymentId = await run.eventId(`payment-${customer.paymentId}`, 'PaymentProcessed');
-      const files = [`${welcomeId}@tributary.eml`, `${paymentId}@tributary.eml`];
-      await waitFor('two .eml files', async () => {
+      const files = [`${welcomeId}@tributary.eml.sealed`, `${paymentId}@tributary.eml.sealed`];
+      await waitFor('two mailbox files', async () => {
         const present = await readdir(mailboxDir(dataDir)).catch((): string[] => []);
         return files.every((file) => present.includes(file));
       });
-      const welcomeRaw = await readFile(join(mailboxDir(dataDir), files[0]!), 'utf8');
-      expect(welcomeRaw).toContain('\r\n');
-      const welcome = parseEmail(welcomeRaw);
-      expect(welcome.headers.to).toContain(address);
-      expect(welcome.messageId).toBe(`<${welcomeId}@tributary>`);
-      expect(welcome.subject).toBe('Welcome to Tributary');
-      expect(welcome.text).toContain('Hello Bo,');
-      const receipt = parseEmail(await readFile(join(mailboxDir(dataDir), files[1]!), 'utf8'));
-      expect(receipt.subject).toBe('Your Tributary receipt: $32.00 for Pro (US dollars)');
-      expect(receipt.html).toContain('$32.00');
+      for (const file of files) {
+        const raw = await readFile(join(mailboxDir(dataDir), file), 'utf8');
+        expect(raw).not.toContain(address);
+        expect(raw).not.toContain('Bo Boxer');
+      }
 
       const log = await run.logged(`to=${encodeURIComponent(address)}`, 2);
       expect(log.map((entry) => [entry.type, entry.transport, entry.delivery]).sort()).toEqual([
         ['payment-receipt', 'mailbox', files[1]],
         ['welcome-email', 'mailbox', files[0]],
       ]);
+      const byType = new Map(log.map((entry) => [entry.type, entry]));
+      const message = (type: string) => run.inject('GET', `/emails/${byType.get(type)!.id}/message`);
+      const opened = await message('welcome-email');
+      expect(opened.statusCode, opened.body).toBe(200);
+      expect(opened.headers['content-type']).toMatch(/^message\/rfc822/);
+      expect(opened.body).toContain('\r\n');
+      const welcome = parseEmail(opened.body);
+      expect(welcome.headers.to).toContain(address);
+      expect(welcome.messageId).toBe(`<${welcomeId}@tributary>`);
+      expect(welcome.subject).toBe('Welcome to Tributary');
+      expect(welcome.text).toContain('Hello Bo Boxer,');
+      const receipt = parseEmail((await message('payment-receipt')).body);
+      expect(receipt.subject).toBe('Your Tributary receipt: $32.00 for Pro (US dollars)');
+      expect(receipt.html).toContain('$32.00');
+      expect((await run.inject('GET', `/emails/${byType.get('welcome-email')!.id}/message`, undefined, {})).statusCode).toBe(401);
+
+      const erased = await run.inject('POST', `/customers/${customer.customerId}/erase`);
+      expect(erased.statusCode, erased.body).toBe(200);
+      expect((await message('welcome-email')).statusCode).toBe(404);
+      const forgotten = await waitFor('the log to forget the address', async () => {
+        const entries = (await run.emails('limit=500')).filter((entry) => entry.customerId === customer.customerId && entry.status === 'sent');
+        return entries.length === 2 && entries.every((entry) => entry.to === null) && entries;
+      });
+      expect(forgotten).toHaveLength(2);
+      expect(await run.emails(`to=${encodeURIComponent(address)}`)).toEqual([]);
     });
   });
 }

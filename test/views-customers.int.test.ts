@@ -8,17 +8,18 @@ import { EventStore } from '../src/kernel/store/event-store.ts';
 import { LOG_START } from '../src/kernel/store/envelope.ts';
 import { eventStoreMigrations } from '../src/kernel/store/migrations.ts';
 import { seedEvents } from '../src/domain/events/index.ts';
-import { customerMigrations } from '../src/services/customers/migrations.ts';
-import { encrypt, shred } from '../src/services/customers/pii.ts';
+import { cryptoMigrations } from '../src/kernel/crypto/migrations.ts';
+import { emailDigest, normalizeEmail } from '../src/kernel/crypto/keyed-hash.ts';
+import { decryptMany, encrypt, shred, type Pii } from '../src/kernel/crypto/personal-data.ts';
 import { customerProjection } from '../src/views/customers/customer-projection.ts';
 import { ADMIN_TOKEN, openPlatform, type Mode } from './support/platform-fixture.ts';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 describe('the customer projection, applied directly', () => {
-  it('decrypts with the customer key, lower-cases the email, clears it on deletion, and a rebuild after erasure finds nothing to decrypt', async () => {
+  it('keeps the data sealed with a keyed email hash, opens it with the customer key, clears it on deletion, and a rebuild after erasure finds nothing to decrypt', async () => {
     const db = await openPglite();
-    await migrate(db, [...eventStoreMigrations, ...customerMigrations]);
+    await migrate(db, [...eventStoreMigrations, ...cryptoMigrations]);
     const clock = new TestClock(new Date('2026-01-01T00:00:00Z'), { frozen: true });
     const store = new EventStore(db, new EventCatalog(seedEvents), clock);
     const projection = customerProjection({ platformDb: db });
@@ -45,14 +46,27 @@ describe('the customer projection, applied directly', () => {
       const events = (await store.readAll(LOG_START, { limit: 10_000 })).filter((event) => projection.types.includes(event.type));
       const prefetched = await projection.prefetch!(events);
       await db.transaction((tx) => projection.apply(events, { tx, schema, prefetched }));
-      const { rows } = await db.query<{ customer_id: string; email: string | null; name: string | null; status: string; plan_id: string; deletion_reason: string | null }>(
-        `select customer_id, email, name, status, plan_id, deletion_reason from ${schema}.customers`,
+      return read(schema);
+    };
+    // The view holds the data sealed (and the keyed hash of the email): it is opened here, as the routes open it.
+    const read = async (schema: string) => {
+      const { rows } = await db.query<{ customer_id: string; pii: Pii | null; email_digest: string | null; status: string; plan_id: string; deletion_reason: string | null }>(
+        `select customer_id, pii, email_digest, status, plan_id, deletion_reason from ${schema}.customers`,
       );
-      return new Map(rows.map((row) => [row.customer_id, row]));
+      // Legacy events held the data in clear before encryption existed: only those rows show it.
+      for (const row of rows.filter((row) => row.pii?.alg !== 'legacy-clear')) expect(JSON.stringify(row)).not.toMatch(/@example\.com|Name /i);
+      const opened = await decryptMany(rows.flatMap((row) => (row.pii ? [{ customerId: row.customer_id, pii: row.pii }] : [])), db);
+      return new Map(
+        rows.map(({ pii: _, ...row }) => {
+          const personal = opened.get(row.customer_id);
+          return [row.customer_id, { ...row, email: personal ? normalizeEmail(personal.email) : null, name: personal?.name ?? null }];
+        }),
+      );
     };
 
     const first = await build('cv_first');
     expect(first.get(kept)).toMatchObject({ email: 'kept@example.com', name: 'Name Kept@Example.com', status: 'registered', plan_id: 'pro-monthly' });
+    expect(first.get(kept)?.email_digest).toBe(await emailDigest(db, 'KEPT@example.com '));
     expect(first.get(erased)).toMatchObject({ email: 'erased@example.com', status: 'registered' });
     expect(first.get(legacy)).toMatchObject({ email: 'old@example.com', name: 'Old Timer', status: 'registered', plan_id: 'starter-monthly' });
 
@@ -61,8 +75,7 @@ describe('the customer projection, applied directly', () => {
     await store.append(`customer-${erased}`, [{ type: 'CustomerDeleted', data: { customerId: erased, reason: 'erasure', deletedAt: '2026-01-02T00:00:00.000Z' } }]);
     const last = (await store.readAll(LOG_START, { limit: 10_000 })).at(-1)!;
     await db.transaction(async (tx) => projection.apply([last], { tx, schema: 'cv_first', prefetched: await projection.prefetch!([last]) }));
-    const { rows: incremental } = await db.query('select email, name, status, deletion_reason from cv_first.customers where customer_id = $1', [erased]);
-    expect(incremental[0]).toEqual({ email: null, name: null, status: 'deleted', deletion_reason: 'erasure' });
+    expect((await read('cv_first')).get(erased)).toMatchObject({ email: null, name: null, email_digest: null, status: 'deleted', deletion_reason: 'erasure' });
 
     const rebuilt = await build('cv_rebuilt');
     expect(rebuilt.get(erased)).toMatchObject({ email: null, name: null, status: 'deleted', deletion_reason: 'erasure' });

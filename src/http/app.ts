@@ -7,6 +7,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Logger } from '../kernel/logger.ts';
 import { registerInputGuard } from './input-guard.ts';
 import { frameworkProblem, registerProblemHandlers, writeClientErrorProblem } from './problem.ts';
+import { registerTracing, requestId, requestLogBindings } from './tracing.ts';
 import { operationsRoutes, type ReadinessCheck } from './routes/operations.ts';
 
 export type App = FastifyInstance & { withTypeProvider: FastifyInstance['withTypeProvider'] };
@@ -48,12 +49,17 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
-    requestIdHeader: 'x-request-id',
+    // Ids unique across processes (not `req-1` at every start); a client's own id is not trusted as one.
+    requestIdHeader: false,
+    genReqId: requestId,
+    childLoggerFactory: (logger, bindings, options, raw) =>
+      logger.child({ ...bindings, ...requestLogBindings(raw as never) }, options),
     // A bad URL (400) or an over-long path parameter (414) is problem+json like every other error.
     frameworkErrors: (error, request, reply) => frameworkProblem(error, request, reply),
     // Errors before any request exists (431 headers too large, 400 malformed): problem+json on the socket.
     clientErrorHandler: writeClientErrorProblem,
   }).withTypeProvider<ZodTypeProvider>();
+  registerTracing(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Bodies are JSON: a text/plain one is 415, not a string for the schema to refuse.

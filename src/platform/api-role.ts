@@ -61,7 +61,7 @@ export async function buildHttp(
           registrationRoutes({ registrations, tokens, waitMs: config.registerWaitMs, rateLimit: { max: config.registerRateLimit, timeWindow: 60_000 } }),
           subscriptionRoutes(subscriptionService),
           customerRoutes({
-            ...{ db, store, clock, subscriptions: subscriptionService, revocation },
+            ...{ store, erasure: core.erasure, subscriptions: subscriptionService, revocation },
             isKnownPaymentMethod: core.isKnownPaymentMethod,
           }),
           ...(clockService ? [adminClockRoutes({ clockService, waitMs: config.clockAdvanceWaitMs })] : []),

@@ -17,7 +17,9 @@ import { EventStore } from '../kernel/store/event-store.ts';
 import { eventStoreMigrations } from '../kernel/store/migrations.ts';
 import { reactionMigrations } from '../reactions/index.ts';
 import type { ReactionDeps } from '../reactions/reaction-module.ts';
-import { customerMigrations } from '../services/customers/migrations.ts';
+import { cryptoMigrations } from '../kernel/crypto/migrations.ts';
+import { ErasureService } from '../services/customers/erasure.ts';
+import { erasureSaga } from '../services/customers/erasure-saga.ts';
 import { idempotencyMigrations } from '../http/idempotency.ts';
 import { gatewayMigrations, HttpGateway, SimulatedGateway, TEST_PAYMENT_METHODS, type PaymentGateway } from '../services/payments/gateway/index.ts';
 import { loadPlans, type PlanCatalog } from '../services/plans/index.ts';
@@ -40,7 +42,7 @@ export const migrations = [
   ...registrationMigrations,
   ...paymentIntentMigrations,
   ...subscriptionMigrations,
-  ...customerMigrations,
+  ...cryptoMigrations,
   ...idempotencyMigrations,
   ...reactionMigrations(),
   ...viewModules.flatMap((module) => module.migrations ?? []),
@@ -62,6 +64,7 @@ export interface PlatformCore {
   registrations: RegistrationService;
   subscriptionService: SubscriptionService;
   renewals: RenewalScheduler;
+  erasure: ErasureService;
   /** Settles payment intents left without an outcome (a process died, a timeout, an abandoned attempt). */
   payments: ReturnType<typeof paymentReconciler>;
   clockService: ClockService | undefined;
@@ -93,6 +96,8 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
     onBoundary: crashAt ? (boundary) => boundary === crashAt && process.kill(process.pid, 'SIGKILL') : undefined,
   });
   sagas.register(registrationSaga({ db, store, gateway, clock, faults }));
+  sagas.register(erasureSaga({ store, clock }));
+  const erasure = new ErasureService({ store, sagas });
   const isKnownPaymentMethod = (token: string) => TEST_PAYMENT_METHODS.has(token);
   const registrations = new RegistrationService({ db, clock, sagas, plans, isKnownPaymentMethod });
   const { dunningDays } = config;
@@ -114,11 +119,12 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
     registrations,
     subscriptionService: new SubscriptionService({ db, store, clock }),
     renewals,
+    erasure,
     payments,
     clockService: clock instanceof TestClock ? new ClockService({ db, clock, scheduler: renewals }) : undefined,
     tokens: new CustomerTokens(secret, clock),
     tokenSecret: secret,
-    reactionDeps: { config, plans, db, store, catalog, clock, log },
+    reactionDeps: { config, plans, db, store, catalog, clock, log, erase: (id, metadata) => erasure.erase(id, metadata) },
     isKnownPaymentMethod,
   };
 }

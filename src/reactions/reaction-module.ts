@@ -6,7 +6,14 @@ import type { ConsumerDefinition } from '../kernel/consumers/consumer.ts';
 import type { Database } from '../kernel/db/database.ts';
 import type { Migration } from '../kernel/db/migrate.ts';
 import type { Logger } from '../kernel/logger.ts';
+import type { EventMetadata } from '../kernel/store/envelope.ts';
 import type { EventStore } from '../kernel/store/event-store.ts';
+
+/** Erases a customer (the platform's erasure workflow) and says what it did. */
+export type Eraser = (
+  customerId: string,
+  metadata: Partial<EventMetadata>,
+) => Promise<{ keyDeleted: boolean; deletedPosition: number | null }>;
 
 /** What reactions need of a plan: its name and billing interval. */
 export interface PlanInfo {
@@ -25,6 +32,8 @@ export interface ReactionDeps {
   catalog: EventCatalog;
   clock: Clock;
   log: Logger;
+  /** The erasure workflow, for the compliance check's retention erasures (the platform supplies it). */
+  erase?: Eraser;
 }
 
 /**

@@ -5,9 +5,7 @@ import type { EventStore } from '../../kernel/store/event-store.ts';
 import { loadCustomer } from '../../services/subscriptions/subscription-streams.ts';
 import type { SubscriptionService } from '../../services/subscriptions/subscription-service.ts';
 import { NotFoundError, requireAdmin, requireOwner } from '../auth.ts';
-import type { Clock } from '../../kernel/clock.ts';
-import type { Database } from '../../kernel/db/database.ts';
-import { eraseCustomer } from '../../services/customers/erasure.ts';
+import type { ErasureService } from '../../services/customers/erasure.ts';
 import { UnknownPaymentMethodTokenError } from '../../services/registration/registration-service.ts';
 import { problem } from '../problem-schema.ts';
 import type { TokenRevocation } from '../token-revocation.ts';
@@ -15,7 +13,15 @@ import type { TokenRevocation } from '../token-revocation.ts';
 const params = z.object({ id: z.string().max(64) });
 
 /** Customer writes (erasure, payment method); reads are the Customer API of the customer view (src/views/customers). */
-export const customerRoutes = (deps: { db: Database; store: EventStore; clock: Clock; subscriptions: SubscriptionService; isKnownPaymentMethod: (token: string) => boolean; revocation: TokenRevocation }) => (app: FastifyInstance) => {
+export const customerRoutes =
+  (deps: {
+    store: EventStore;
+    erasure: ErasureService;
+    subscriptions: SubscriptionService;
+    isKnownPaymentMethod: (token: string) => boolean;
+    revocation: TokenRevocation;
+  }) =>
+  (app: FastifyInstance) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const load = async (id: string, request: Parameters<typeof requireOwner>[0]) => {
     const customer = await loadCustomer(deps.store, id);
@@ -29,7 +35,7 @@ export const customerRoutes = (deps: { db: Database; store: EventStore; clock: C
     {
       schema: {
         tags: ['customers'],
-        summary: 'Erase a customer (right to be forgotten): its key is deleted (crypto-shredding), CustomerDeleted is appended and its subscriptions are cancelled now; repeating it changes nothing',
+        summary: 'Erase a customer (right to be forgotten), as a durable workflow: its subscriptions are cancelled now, its key is deleted (crypto-shredding) and CustomerDeleted (reason erasure) revokes its tokens; repeating it changes nothing',
         security: [{ bearer: [] }],
         params,
         response: {
@@ -41,7 +47,7 @@ export const customerRoutes = (deps: { db: Database; store: EventStore; clock: C
     },
     async (request) => {
       requireAdmin(request);
-      const result = await eraseCustomer(deps, request.params.id, { correlationId: String(request.id), actor: 'admin' });
+      const result = await deps.erasure.erase(request.params.id, { correlationId: String(request.id), actor: 'admin' });
       deps.revocation.revoke(request.params.id);
       return result;
     },

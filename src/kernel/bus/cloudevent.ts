@@ -30,6 +30,8 @@ export function toCloudEvent(row: EventRow, topic: string): BusMessage {
       ce_correlationid: row.metadata.correlationId,
       ...(row.metadata.causationId ? { ce_causationid: row.metadata.causationId } : {}),
       ce_actor: row.metadata.actor,
+      // The CloudEvents distributed-tracing extension, in binary mode.
+      ...(row.metadata.traceparent ? { ce_traceparent: row.metadata.traceparent } : {}),
     },
     value: JSON.stringify(row.data),
   };
@@ -73,6 +75,7 @@ export function fromCloudEvent(catalog: EventCatalog, message: BusMessage): Reco
       correlationId: headers.ce_correlationid ?? headers.ce_id!,
       causationId: headers.ce_causationid ?? null,
       actor: headers.ce_actor ?? 'unknown',
+      ...(headers.ce_traceparent ? { traceparent: headers.ce_traceparent } : {}),
     },
   };
 }

@@ -97,6 +97,9 @@ function cloudEventsHeaders(definition: EventDefinition): object {
       ce_correlationid: text('The request or process the event is part of.'),
       ce_causationid: text('The id of the command or event that caused this one; absent for the first.'),
       ce_actor: text('Who caused the event (user, service or system).'),
+      ce_traceparent: text('CloudEvents distributed-tracing extension: the W3C traceparent of the span that appended it.', {
+        pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+      }),
     },
   };
 }

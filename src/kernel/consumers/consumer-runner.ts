@@ -1,3 +1,5 @@
+import { scrubAddresses } from '../crypto/scrub.ts';
+import { continueTrace, traceIdOf, withTrace } from '../tracing.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fromCloudEvent, PoisonMessageError } from '../bus/cloudevent.ts';
 import type { BusMessage } from '../bus/message.ts';
@@ -110,7 +112,8 @@ export class ConsumerRunner {
             continue;
           }
           try {
-            await this.consumer.handle(event, this.contextOf(event, tx, this.logOf(event)));
+            const span = continueTrace(event.metadata.traceparent);
+            await withTrace(span, () => this.consumer.handle(event, this.contextOf(event, tx, this.logOf(event), span)));
           } catch (error) {
             failed = { index, error };
             throw error;
@@ -179,11 +182,13 @@ export class ConsumerRunner {
       eventType: event.type,
       correlationId: event.metadata.correlationId,
       causationId: event.metadata.causationId,
+      traceId: traceIdOf(event.metadata.traceparent),
     });
   }
 
-  private contextOf(event: RecordedEvent, tx: Sql, log: Logger): HandlerContext {
-    return { tx, log, metadata: { correlationId: event.metadata.correlationId, causationId: event.id, actor: `consumer:${this.name}` } };
+  private contextOf(event: RecordedEvent, tx: Sql, log: Logger, traceparent: string): HandlerContext {
+    const metadata = { correlationId: event.metadata.correlationId, causationId: event.id, actor: `consumer:${this.name}`, traceparent };
+    return { tx, log, metadata };
   }
 
   /** Runs the handler for a dead letter again; true when its effect is now committed. */
@@ -196,21 +201,25 @@ export class ConsumerRunner {
 
   private async applyOnce(event: RecordedEvent, log: Logger): Promise<Outcome> {
     const end = handlerDuration.startTimer({ consumer: this.name });
-    const outcome = await this.deps.db.transaction(async (tx) => {
+    // A span of the event's trace: what the handler appends and logs carries its trace id.
+    const span = continueTrace(event.metadata.traceparent);
+    const outcome = await withTrace(span, () => this.deps.db.transaction(async (tx) => {
       const { rowCount } = await tx.query(
         'insert into inbox (consumer, event_id, processed_at) values ($1, $2, $3) on conflict do nothing',
         [this.name, event.id, this.deps.clock.now()],
       );
       if (rowCount === 0) return 'duplicate' as const;
-      await this.consumer.handle(event, this.contextOf(event, tx, log));
+      await this.consumer.handle(event, this.contextOf(event, tx, log, span));
       return 'processed' as const;
-    });
+    }));
     end();
     if (outcome === 'processed') consumerProcessed.inc({ consumer: this.name });
     return outcome;
   }
 
   private async deadLetter(message: BusMessage, error: string, poison: boolean, attempts: number): Promise<void> {
+    // Error texts outlive an erasure (dead-letter table, Kafka header): no address stays in them.
+    error = scrubAddresses(error);
     await this.deps.publishDeadLetter?.(this.name, message, error);
     await this.deps.deadLetters.record(this.name, message, { error, poison, attempts });
     deadLetters.inc({ consumer: this.name, reason: poison ? 'poison' : 'failed' });

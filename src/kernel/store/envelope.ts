@@ -3,6 +3,8 @@ export interface EventMetadata {
   correlationId: string;
   causationId: string | null;
   actor: string;
+  /** The W3C traceparent of the span that appended it (the request, the saga, the consumer). */
+  traceparent?: string;
 }
 
 /** A position in the global log: events are read in (txId, position) order. */

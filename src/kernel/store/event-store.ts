@@ -1,3 +1,4 @@
+import { currentTraceparent } from '../tracing.ts';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventCatalog } from '../catalog/catalog.ts';
 import type { Clock } from '../clock.ts';
@@ -146,6 +147,7 @@ export class EventStore {
   private encode(event: NewEvent) {
     const data = this.catalog.validateForAppend(event.type, event.data);
     const id = event.id ?? uuidv7();
+    const traceparent = event.metadata?.traceparent ?? currentTraceparent();
     return {
       id,
       type: event.type,
@@ -155,6 +157,7 @@ export class EventStore {
         correlationId: event.metadata?.correlationId ?? id,
         causationId: event.metadata?.causationId ?? null,
         actor: event.metadata?.actor ?? 'system',
+        ...(traceparent ? { traceparent } : {}),
       },
       partitionKey: this.catalog.partitionKey(event.type, data),
       occurredAt: this.clock.now().toISOString(),

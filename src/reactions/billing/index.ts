@@ -46,7 +46,7 @@ export const billingModule: ReactionModule = {
   routes(deps) {
     const { recognizer } = billingOf(deps);
     return (app) => {
-      invoiceRoutes({ db: deps.db })(app);
+      invoiceRoutes({ db: deps.db, store: deps.store })(app);
       ledgerRoutes({ db: deps.db, clock: deps.clock, recognizer })(app);
     };
   },

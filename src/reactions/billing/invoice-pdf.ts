@@ -1,14 +1,16 @@
 import type PDFKit from 'pdfkit';
 import { formatDay, formatMoney, formatRate } from './format.ts';
+import type { PersonalData } from '../../kernel/crypto/personal-data.ts';
 import type { Invoice } from './invoices.ts';
 
 const SELLER = 'Tributary';
 
 /**
- * The invoice as a PDF (A4, PDFKit's built-in Helvetica: nothing to download or embed). Personal
- * data is not kept with invoices (it is erased with the customer), so the customer appears by id.
+ * The invoice as a PDF (A4, PDFKit's built-in Helvetica: nothing to download or embed), rendered
+ * on request and never stored. Invoices keep no personal data: the bill-to name and email are
+ * opened at the edge with the customer's key, and an erased customer shows as such.
  */
-export async function renderInvoicePdf(invoice: Invoice): Promise<Buffer> {
+export async function renderInvoicePdf(invoice: Invoice, customer: PersonalData | null): Promise<Buffer> {
   // Loaded on the first PDF: PDFKit takes a noticeable part of a start that may never serve one.
   const { default: PDFDocument } = (await import('pdfkit')) as { default: typeof PDFKit };
   const doc = new PDFDocument({
@@ -40,11 +42,13 @@ export async function renderInvoicePdf(invoice: Invoice): Promise<Buffer> {
   doc.font('Helvetica-Bold').fillColor('#1a7f37').text(invoice.status.toUpperCase(), { width, align: 'right' });
 
   doc.fillColor('#000000').font('Helvetica-Bold').fontSize(10).text('Bill to', left, 150);
-  doc.font('Helvetica').text(`Customer ${invoice.customerId}`);
+  if (customer) doc.font('Helvetica').text(customer.name).text(customer.email);
+  else doc.font('Helvetica-Oblique').text('Erased customer');
+  doc.font('Helvetica').fillColor('#555555').text(`Customer ${invoice.customerId}`).fillColor('#000000');
   if (invoice.subscriptionId) doc.text(`Subscription ${invoice.subscriptionId}`);
 
   const columns = { description: left, period: left + 200, amount: left + width - 110 };
-  let y = 215;
+  let y = 245;
   doc.font('Helvetica-Bold').fontSize(10);
   doc.text('Description', columns.description, y);
   doc.text('Service period', columns.period, y);

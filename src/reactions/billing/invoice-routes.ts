@@ -1,3 +1,5 @@
+import { billTo } from './bill-to.ts';
+import type { EventStore } from '../../kernel/store/event-store.ts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -65,7 +67,7 @@ const parseCursor = (cursor: string): { issuedAt: string; number: string } => {
 };
 
 /** GET /invoices, /invoices/{id}, /invoices/{id}.pdf: the admin, or the customer the invoice is for. */
-export const invoiceRoutes = (deps: { db: Database }) => (app: FastifyInstance) => {
+export const invoiceRoutes = (deps: { db: Database; store: EventStore }) => (app: FastifyInstance) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const load = async (id: string, request: Parameters<typeof requireOwner>[0]): Promise<Invoice> => {
     const invoice = await findInvoice(deps.db, id);
@@ -108,11 +110,12 @@ export const invoiceRoutes = (deps: { db: Database }) => (app: FastifyInstance) 
     },
     async (request, reply) => {
       const invoice = await load(request.params.id, request);
-      const pdf = await renderInvoicePdf(invoice);
+      const pdf = await renderInvoicePdf(invoice, await billTo(deps.store, deps.db, invoice.customerId));
       // A Buffer goes out as it is; the declared responses (problems) type only the errors.
       return reply
         .type('application/pdf')
         .header('content-disposition', `inline; filename="${invoice.number}.pdf"`)
+        .header('cache-control', 'no-store')
         .send(pdf as never);
     },
   );

@@ -5,8 +5,8 @@ import type { Database } from '../../kernel/db/database.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { registry } from '../../kernel/metrics.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
-import { eraseCustomer, subscriptionsOf } from '../../services/customers/erasure.ts';
-import type { SubscriptionService } from '../../services/subscriptions/subscription-service.ts';
+import { subscriptionsOf } from '../../services/customers/erasure.ts';
+import type { Eraser } from '../reaction-module.ts';
 import { loadCustomer, loadSubscription } from '../../services/subscriptions/subscription-streams.ts';
 import { subscriptionStream } from '../../services/streams.ts';
 import { dueObligations, postpone, recordFinding, type FindingStatus, type Obligation } from './obligations.ts';
@@ -23,7 +23,7 @@ export interface CheckDeps {
   store: EventStore;
   clock: Clock;
   log: Logger;
-  subscriptions: Pick<SubscriptionService, 'cancel'>;
+  erase: Eraser;
   retentionDays: number;
 }
 
@@ -67,7 +67,7 @@ async function retention(deps: CheckDeps, obligation: Obligation, now: Date): Pr
   }
   if (active.length > 0) return { postponeTo: new Date(now.getTime() + deps.retentionDays * 86_400_000), evidence: { activeSubscriptions: active } };
   const before = await loadCustomer(deps.store, obligation.customerId);
-  const erased = await eraseCustomer(deps, obligation.customerId, { actor: 'compliance-check', causationId: obligation.cancellationEventId });
+  const erased = await deps.erase(obligation.customerId, { actor: 'compliance-check', causationId: obligation.cancellationEventId });
   const { rows } = await deps.db.query('select 1 from customer_keys where customer_id = $1', [obligation.customerId]);
   return {
     status: rows.length === 0 ? 'passed' : 'violated',

@@ -1,5 +1,4 @@
 import type { Database } from '../../kernel/db/database.ts';
-import { SubscriptionService } from '../../services/subscriptions/subscription-service.ts';
 import type { ReactionDeps, ReactionModule } from '../reaction-module.ts';
 import type { ClockDrivenJob } from '../../kernel/clock-driven-job.ts';
 import { complianceChecker } from './checks.ts';
@@ -12,12 +11,14 @@ const checkers = new WeakMap<Database, ClockDrivenJob>();
 const checkerOf = (deps: ReactionDeps): ClockDrivenJob => {
   let checker = checkers.get(deps.db);
   if (!checker) {
+    const erase = deps.erase;
+    if (!erase) throw new Error('the compliance checks need the erasure workflow (ReactionDeps.erase)');
     checker = complianceChecker({
       db: deps.db,
       store: deps.store,
       clock: deps.clock,
       log: deps.log,
-      subscriptions: new SubscriptionService({ db: deps.db, store: deps.store, clock: deps.clock }),
+      erase,
       retentionDays: deps.config.compliance.retentionDays,
       intervalMs: deps.config.compliance.checkIntervalMs,
     });

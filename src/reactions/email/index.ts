@@ -3,6 +3,7 @@ import { createMailer } from './mailer.ts';
 import { emailMigrations } from './migrations.ts';
 import { paymentReceipt } from './payment-receipt.ts';
 import { renewalNotice } from './renewal-notice.ts';
+import { recipientForgetter } from './recipient-forgetter.ts';
 import { emailRoutes } from './routes.ts';
 import type { EmailDeps } from './send-once.ts';
 import { welcomeEmail } from './welcome-email.ts';
@@ -14,13 +15,16 @@ const emailDeps = (deps: ReactionDeps): EmailDeps => ({
   plan: async (planId) => deps.plans.get(planId),
 });
 
-/** Email: welcome, receipt and renewal notice, each its own consumer group; the log at GET /emails. */
+/**
+ * Email: welcome, receipt and renewal notice, each its own consumer group, and the forgetting of
+ * an erased customer's addresses; the log at GET /emails.
+ */
 export const emailModule: ReactionModule = {
   name: 'email',
   migrations: emailMigrations,
   consumers(deps) {
     const email = emailDeps(deps);
-    return [welcomeEmail(email), paymentReceipt(email), renewalNotice(email)];
+    return [welcomeEmail(email), paymentReceipt(email), renewalNotice(email), recipientForgetter];
   },
-  routes: (deps) => emailRoutes({ db: deps.db }),
+  routes: (deps) => emailRoutes({ db: deps.db, dataDir: deps.config.dataDir }),
 };

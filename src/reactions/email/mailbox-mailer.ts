@@ -1,17 +1,27 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import nodemailer from 'nodemailer';
-import type { Delivery, Mailer, OutgoingEmail } from './mailer.ts';
+import { keyOf, openWith, type Sealed } from '../../kernel/crypto/personal-data.ts';
+import type { Sql } from '../../kernel/db/database.ts';
+import type { Delivery, Mailer, OutgoingEmail, Sealer } from './mailer.ts';
 
 /** The local mailbox's folder under the data directory. */
 export const mailboxDir = (dataDir: string) => join(dataDir, 'mailbox');
 
 /** The file of an email in the mailbox: named after its Message-ID, so a resend overwrites it. */
-export const mailboxFile = (messageId: string) => `${messageId.replace(/^<|>$/g, '').replace(/[^\w.@-]/g, '_')}.eml`;
+export const mailboxFile = (messageId: string) => `${messageId.replace(/^<|>$/g, '').replace(/[^\w.@-]/g, '_')}.eml.sealed`;
+
+/** What a mailbox file holds: the RFC 822 message sealed with its recipient's key. */
+interface MailboxEnvelope {
+  customerId: string;
+  message: Sealed;
+}
 
 /**
- * The embedded default: each email as an RFC 822 `.eml` file (built by nodemailer, CRLF line
- * ends) in `DATA_DIR/mailbox`, readable with any mail client.
+ * The embedded default: each email as an RFC 822 message (built by nodemailer, CRLF line ends)
+ * sealed with the recipient's key, one file per message in `DATA_DIR/mailbox`. The admin reads
+ * it opened at `GET /emails/{id}/message` (an `.eml` any mail client reads) until the customer
+ * is erased; after that the file is unreadable ciphertext.
  */
 export class MailboxMailer implements Mailer {
   readonly kind = 'mailbox' as const;
@@ -23,14 +33,28 @@ export class MailboxMailer implements Mailer {
     this.transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' }, { from: options.from });
   }
 
-  async send(email: OutgoingEmail): Promise<Delivery> {
+  async send(email: OutgoingEmail, sealer?: Sealer): Promise<Delivery> {
+    if (!sealer) throw new Error('the mailbox keeps only sealed messages: send needs the recipient\'s sealer');
     const { message } = await this.transport.sendMail({ ...email });
     const file = mailboxFile(email.messageId);
+    const envelope: MailboxEnvelope = { customerId: sealer.customerId, message: sealer.seal(message as Buffer) };
     await mkdir(this.dir, { recursive: true });
     // Written aside and renamed: a reader never sees half an email, even after a crash.
     const partial = join(this.dir, `.${file}.partial`);
-    await writeFile(partial, message as Buffer);
+    await writeFile(partial, JSON.stringify(envelope));
     await rename(partial, join(this.dir, file));
     return { transport: 'mailbox', detail: file };
   }
+}
+
+/**
+ * A mailbox file's message opened with its customer's key (`sql`: where the keys are); null when
+ * the file is missing or the customer was erased since.
+ */
+export async function readMailboxMessage(sql: Sql, dataDir: string, file: string): Promise<Buffer | null> {
+  const content = await readFile(join(mailboxDir(dataDir), basename(file)), 'utf8').catch(() => null);
+  if (content === null) return null;
+  const envelope = JSON.parse(content) as MailboxEnvelope;
+  const key = await keyOf(sql, envelope.customerId);
+  return key ? openWith(key, envelope.customerId, envelope.message) : null;
 }

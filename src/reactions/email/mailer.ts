@@ -1,4 +1,5 @@
 import type { Config } from '../../kernel/config.ts';
+import type { Sealed } from '../../kernel/crypto/personal-data.ts';
 import { MailboxMailer } from './mailbox-mailer.ts';
 import { SmtpMailer } from './smtp-mailer.ts';
 
@@ -26,12 +27,21 @@ export interface Delivery {
 }
 
 /**
+ * Seals what a mailer keeps (the mailbox's files) with the recipient's key: the message carries
+ * the address and name, so nothing may stay on disk that erasure could not make unreadable.
+ */
+export interface Sealer {
+  customerId: string;
+  seal(clear: Buffer): Sealed;
+}
+
+/**
  * Sends an email. Throws `PermanentError` when the message can never be delivered (the event is
  * dead-lettered) and any other error when a later attempt may succeed (the runner retries).
  */
 export interface Mailer {
   readonly kind: Delivery['transport'];
-  send(email: OutgoingEmail): Promise<Delivery>;
+  send(email: OutgoingEmail, sealer?: Sealer): Promise<Delivery>;
 }
 
 /** SMTP when `SMTP_URL` is set; otherwise the local mailbox in `DATA_DIR/mailbox`. */

@@ -25,4 +25,16 @@ export const emailMigrations: Migration[] = [
       create index notifications_customer on notifications (customer_id);
     `,
   },
+  {
+    id: '0014_email_sealed_recipients',
+    sql: /* sql */ `
+      -- The recipient is personal data: sealed with the customer's key (JSON, opened at the edge) and
+      -- looked up by a keyed hash, never in clear. Addresses logged before this could not be sealed
+      -- after the fact (their customer may be erased already): they are dropped.
+      drop index notifications_to;
+      update notifications set to_address = null where to_address is not null;
+      alter table notifications add column to_digest text;
+      create index notifications_to on notifications (to_digest, id) where to_digest is not null;
+    `,
+  },
 ];

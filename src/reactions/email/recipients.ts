@@ -2,7 +2,7 @@ import { customerDecider } from '../../domain/customer/decider.ts';
 import type { CustomerEvent } from '../../domain/customer/events.ts';
 import type { Sql } from '../../kernel/db/database.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
-import { decrypt } from '../../services/customers/pii.ts';
+import { decrypt } from '../../kernel/crypto/personal-data.ts';
 
 export type Recipient =
   | { reachable: true; customerId: string; email: string; name: string; planId: string }

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { emailDigest } from '../../kernel/crypto/keyed-hash.ts';
 import type { Sql } from '../../kernel/db/database.ts';
-import { requireAdmin } from '../../http/auth.ts';
-import { EMAIL_TYPES, listNotifications } from './notification-log.ts';
+import { NotFoundError, requireAdmin } from '../../http/auth.ts';
+import { readMailboxMessage } from './mailbox-mailer.ts';
+import { EMAIL_TYPES, findNotification, listNotifications } from './notification-log.ts';
 import { problem } from '../../http/problem-schema.ts';
 
 
@@ -21,7 +23,7 @@ const notification = z.object({
   eventId: z.string(),
   type: z.enum(EMAIL_TYPES),
   customerId: z.string(),
-  to: z.string().nullable(),
+  to: z.string().nullable().describe('null once the customer is erased'),
   subject: z.string().nullable(),
   messageId: z.string(),
   status: z.enum(['sent', 'suppressed']),
@@ -31,9 +33,13 @@ const notification = z.object({
   createdAt: z.string(),
 });
 
-/** The notification log (admin): every email the email consumers sent or suppressed, newest first. */
-export const emailRoutes = (deps: { db: Sql }) => (app: FastifyInstance) => {
-  app.withTypeProvider<ZodTypeProvider>().get(
+/**
+ * The notification log (admin): every email the email consumers sent or suppressed, newest first,
+ * its addresses opened with the customers' keys; and the mailbox's messages, opened the same way.
+ */
+export const emailRoutes = (deps: { db: Sql; dataDir: string }) => (app: FastifyInstance) => {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  api.get(
     '/emails',
     {
       schema: {
@@ -46,8 +52,33 @@ export const emailRoutes = (deps: { db: Sql }) => (app: FastifyInstance) => {
     },
     async (request) => {
       requireAdmin(request);
-      const emails = await listNotifications(deps.db, request.query);
+      const { to, ...rest } = request.query;
+      const toDigest = to === undefined ? undefined : await emailDigest(deps.db, to);
+      const emails = await listNotifications(deps.db, { ...rest, toDigest });
       return { emails: emails.map((email) => ({ ...email, createdAt: email.createdAt.toISOString() })) };
+    },
+  );
+
+  api.get(
+    '/emails/:id/message',
+    {
+      schema: {
+        tags: ['emails'],
+        summary: "A message of the local mailbox as an .eml (message/rfc822), opened with the customer's key; 404 once erased",
+        security: [{ bearer: [] }],
+        params: z.object({ id: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }),
+        response: { 200: z.string(), 400: problem, 401: problem, 404: problem },
+      },
+    },
+    async (request, reply) => {
+      requireAdmin(request);
+      const notification = await findNotification(deps.db, request.params.id);
+      const message =
+        notification?.transport === 'mailbox' && notification.delivery
+          ? await readMailboxMessage(deps.db, deps.dataDir, notification.delivery)
+          : null;
+      if (!message) throw new NotFoundError(`no readable mailbox message for email ${request.params.id}`);
+      return reply.type('message/rfc822').header('cache-control', 'no-store').send(message.toString('utf8'));
     },
   );
 };

@@ -1,4 +1,7 @@
 import type { Clock } from '../../kernel/clock.ts';
+import { emailDigest } from '../../kernel/crypto/keyed-hash.ts';
+import { keyOf, sealWith } from '../../kernel/crypto/personal-data.ts';
+import { scrubAddresses } from '../../kernel/crypto/scrub.ts';
 import type { HandlerContext } from '../../kernel/consumers/consumer.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
 import type { RecordedEvent } from '../../kernel/store/envelope.ts';
@@ -42,13 +45,17 @@ export async function sendOnce(
   const base = { eventId: event.id, type, customerId, messageId, createdAt: deps.clock.now() };
   if (!recipient.reachable) {
     await recordNotification(tx, { ...base, to: null, subject: null, status: 'suppressed', reason: recipient.reason, transport: null });
-    log.info({ customerId, reason: recipient.reason, email: type }, 'email suppressed');
+    log.info({ customerId, reason: recipient.reason, emailType: type }, 'email suppressed');
     return;
   }
+  // The recipient was just opened with this key, so it is there: the address is kept sealed with it.
+  const key = (await keyOf(tx, customerId))!;
+  const sealer = { customerId, seal: (clear: Buffer) => sealWith(key, customerId, clear) };
+  const to = { sealed: sealer.seal(Buffer.from(recipient.email, 'utf8')), digest: await emailDigest(tx, recipient.email) };
   const email = await request.render(recipient);
-  const id = await recordNotification(tx, { ...base, to: recipient.email, subject: email.subject, status: 'sent', reason: null, transport: deps.mailer.kind });
+  const id = await recordNotification(tx, { ...base, to, subject: email.subject, status: 'sent', reason: null, transport: deps.mailer.kind });
   if (id === null) {
-    log.info({ customerId, email: type }, 'email already sent for this event');
+    log.info({ customerId, emailType: type }, 'email already sent for this event');
     return;
   }
   const delivery = await deps.mailer.send({
@@ -59,7 +66,8 @@ export async function sendOnce(
     html: email.html,
     date: deps.clock.now(),
     headers: { 'X-Tributary-Event-Id': event.id, 'X-Tributary-Email': type },
-  });
-  await recordDelivery(tx, id, delivery.detail);
-  log.info({ customerId, email: type, transport: delivery.transport }, 'email sent');
+  }, sealer);
+  // An SMTP reply may name the recipient; a mailbox file name is the Message-ID's.
+  await recordDelivery(tx, id, delivery.transport === 'smtp' ? scrubAddresses(delivery.detail) : delivery.detail);
+  log.info({ customerId, emailType: type, transport: delivery.transport }, 'email sent');
 }

@@ -1,5 +1,6 @@
 import nodemailer, { type NodemailerError } from 'nodemailer';
 import { PermanentError } from '../../kernel/consumers/permanent-error.ts';
+import { scrubAddresses } from '../../kernel/crypto/scrub.ts';
 import type { Delivery, Mailer, OutgoingEmail } from './mailer.ts';
 
 /** A 5xx reply (503 aside: a bad command sequence, fine on a new connection) or an address no server would take. */
@@ -27,11 +28,12 @@ export class SmtpMailer implements Mailer {
       return { transport: 'smtp', detail: info.response };
     } catch (error) {
       const failure = error as NodemailerError;
-      const reply = failure.response ?? failure.message;
+      // The reply names the recipient (`550 <ann@example.com>: ...`); the error goes to logs and dead letters.
+      const reply = scrubAddresses(failure.response ?? failure.message);
       // Permanent: retrying gets the same answer, so the event goes to the dead-letter topic now.
-      if (isPermanentSmtpFailure(failure)) throw new PermanentError(`SMTP refused the email to ${email.to.address} for good: ${reply}`, { cause: error });
+      if (isPermanentSmtpFailure(failure)) throw new PermanentError(`SMTP refused the email ${email.messageId} for good: ${reply}`, { cause: error });
       // Transient (4xx, refused or dropped connection, timeout): the runner retries with backoff.
-      throw new Error(`SMTP could not take the email to ${email.to.address} now: ${reply}`, { cause: error });
+      throw new Error(`SMTP could not take the email ${email.messageId} now: ${reply}`, { cause: error });
     }
   }
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import type { Clock } from '../../kernel/clock.ts';
 import type { Database } from '../../kernel/db/database.ts';
@@ -6,7 +5,7 @@ import { isFinished, type SagaRecord } from '../../kernel/saga/saga.ts';
 import type { SagaOrchestrator } from '../../kernel/saga/saga-orchestrator.ts';
 import type { PlanCatalog } from '../plans/index.ts';
 import { REGISTRATION_SAGA, type RegistrationState } from './registration-saga.ts';
-import { emailDigest } from '../customers/pii.ts';
+import { emailDigest, keyedHash } from '../../kernel/crypto/keyed-hash.ts';
 
 export interface RegistrationRequest {
   email: string;
@@ -57,7 +56,8 @@ export class RegistrationService {
 
     let registrationId = uuidv7();
     if (options.idempotencyKey) {
-      const hash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+      // Keyed: the request holds the email and name, which an unkeyed digest would let anyone confirm.
+      const hash = await keyedHash(this.deps.db, 'idempotency-hmac', JSON.stringify(request));
       const { rows } = await this.deps.db.query<{ request_hash: string; registration_id: string }>(
         `with claimed as (
            insert into idempotency_keys (key, request_hash, registration_id, created_at) values ($1, $2, $3, $4)
@@ -79,7 +79,7 @@ export class RegistrationService {
     }
 
     const { rows: taken } = await this.deps.db.query('select 1 from customer_emails where email = $1', [await emailDigest(this.deps.db, request.email)]);
-    if (taken.length > 0) throw new EmailTakenError(`${request.email} already belongs to a customer`);
+    if (taken.length > 0) throw new EmailTakenError('this email already belongs to a customer');
 
     const state: RegistrationState = {
       registrationId,

@@ -4,7 +4,8 @@ import type { CustomerRegisteredData } from '../../domain/events/customer-regist
 import type { Database, Sql } from '../../kernel/db/database.ts';
 import { defineProjection, type ProjectionDefinition } from '../../kernel/projections/projection.ts';
 import type { RecordedEvent } from '../../kernel/store/envelope.ts';
-import { decryptMany, type PersonalData, type Pii } from '../../services/customers/pii.ts';
+import { emailDigester } from '../../kernel/crypto/keyed-hash.ts';
+import { decryptMany, type Pii } from '../../kernel/crypto/personal-data.ts';
 import { upsertRows, type Column } from '../upsert-rows.ts';
 
 export type CustomerStatus = 'pending' | 'registered' | 'deleted';
@@ -12,9 +13,10 @@ export type CustomerStatus = 'pending' | 'registered' | 'deleted';
 /** A row of `customer_view.customers`, times as ISO strings. */
 export interface CustomerRow {
   customer_id: string;
-  /** Lower case; null once the customer is deleted or its key is gone. */
-  email: string | null;
-  name: string | null;
+  /** Email and name sealed with the customer's key, as its events carry them; null once it is deleted. */
+  pii: Pii | null;
+  /** The keyed hash of the email (the `?email=` lookup); null once deleted or its key is gone. */
+  email_digest: string | null;
   status: CustomerStatus;
   plan_id: string;
   created_at: string;
@@ -25,8 +27,8 @@ export interface CustomerRow {
 
 const columns: readonly Column[] = [
   ['customer_id', 'text'],
-  ['email', 'text'],
-  ['name', 'text'],
+  ['pii', 'jsonb'],
+  ['email_digest', 'text'],
   ['status', 'text'],
   ['plan_id', 'text'],
   ['created_at', 'timestamptz'],
@@ -53,19 +55,19 @@ function evolve(row: CustomerRow | undefined, event: CustomerEvent): CustomerRow
     case 'CustomerCreated': {
       const { customerId, planId, createdAt } = event.data;
       // A repeat (the decider allows none, but an old log might) keeps the row as it is.
-      return row ?? { customer_id: customerId, email: null, name: null, status: 'pending', plan_id: planId, created_at: createdAt, registered_at: null, deleted_at: null, deletion_reason: null };
+      return row ?? { customer_id: customerId, pii: null, email_digest: null, status: 'pending', plan_id: planId, created_at: createdAt, registered_at: null, deleted_at: null, deletion_reason: null };
     }
     case 'CustomerRegistered': {
       const { customerId, planId, registeredAt } = event.data;
       if (row?.status === 'deleted') return row;
       // Customers registered before CustomerCreated existed (v1 events) have no earlier event.
-      const base = row ?? { customer_id: customerId, email: null, name: null, status: 'pending' as const, plan_id: planId, created_at: registeredAt, registered_at: null, deleted_at: null, deletion_reason: null };
+      const base = row ?? { customer_id: customerId, pii: null, email_digest: null, status: 'pending' as const, plan_id: planId, created_at: registeredAt, registered_at: null, deleted_at: null, deletion_reason: null };
       return { ...base, status: 'registered', plan_id: planId, registered_at: registeredAt };
     }
     case 'CustomerDeleted': {
       // Deleting a customer the view never saw created leaves nothing to show.
       if (!row) return undefined;
-      return { ...row, status: 'deleted', email: null, name: null, deleted_at: event.data.deletedAt, deletion_reason: event.data.reason };
+      return { ...row, status: 'deleted', pii: null, email_digest: null, deleted_at: event.data.deletedAt, deletion_reason: event.data.reason };
     }
   }
 }
@@ -79,6 +81,22 @@ function sealedPersonalData(events: readonly RecordedEvent[]): Map<string, Pii> 
   return sealed;
 }
 
+/**
+ * The sealed data of each customer with the keyed hash of its email, computed from the data
+ * opened in memory (never written in clear); no hash once the key is gone.
+ */
+async function sealedWithDigests(sealed: Map<string, Pii>, platformDb: Database): Promise<Map<string, { pii: Pii; digest: string | null }>> {
+  if (sealed.size === 0) return new Map();
+  const clear = await decryptMany([...sealed].map(([customerId, pii]) => ({ customerId, pii })), platformDb);
+  const digest = await emailDigester(platformDb);
+  return new Map(
+    [...sealed].map(([customerId, pii]) => {
+      const data = clear.get(customerId);
+      return [customerId, { pii, digest: data ? digest(data.email) : null }];
+    }),
+  );
+}
+
 // Times come back as text: the fold only copies them, and PostgreSQL reads its own output back.
 const SELECT_CUSTOMER = columns.map(([name, type]) => (type === 'timestamptz' ? `${name}::text` : name)).join(', ');
 
@@ -88,22 +106,23 @@ async function loadRows(tx: Sql, schema: string, ids: string[]): Promise<Map<str
 }
 
 /**
- * The customer view: one row per customer with its email (lower case) and name decrypted with
- * the customer's key. The key lives in the platform database; the projection reads it before the
- * batch's transaction (`prefetch`). Once the key is gone (erasure, compensation) a rebuild finds
- * nothing to decrypt, and CustomerDeleted clears what an earlier batch decrypted.
+ * The customer view: one row per customer with its email and name sealed with the customer's key
+ * as the events carry them (opened at the edge, by the routes) and the keyed hash of its email for
+ * lookups. The key lives in the platform database; the projection reads it before the batch's
+ * transaction (`prefetch`) to compute the hash. Nothing personal is ever written in clear, so no
+ * earlier row version, WAL record or shadow schema holds it; CustomerDeleted clears both columns.
  */
 export function customerProjection(deps: { platformDb: Database }): ProjectionDefinition {
   return defineProjection({
     name: 'customers',
     schema: 'customer_view',
-    version: 1,
+    version: 2,
     types: TYPES,
     tables: (schema) => /* sql */ `
       create table ${schema}.customers (
         customer_id text primary key,
-        email text,
-        name text,
+        pii jsonb,
+        email_digest text,
         status text not null check (status in ('pending', 'registered', 'deleted')),
         plan_id text not null,
         created_at timestamptz not null,
@@ -114,14 +133,14 @@ export function customerProjection(deps: { platformDb: Database }): ProjectionDe
       -- The list's order (created_at, customer_id) and its filters.
       create index customers_page on ${schema}.customers (created_at, customer_id);
       create index customers_status_page on ${schema}.customers (status, created_at, customer_id);
-      create index customers_email_page on ${schema}.customers (email, created_at, customer_id) where email is not null;
+      create index customers_email_page on ${schema}.customers (email_digest, created_at, customer_id) where email_digest is not null;
     `,
-    async prefetch(events): Promise<Map<string, PersonalData | null>> {
+    async prefetch(events) {
       const sealed = sealedPersonalData(events);
-      return decryptMany([...sealed].map(([customerId, pii]) => ({ customerId, pii })), deps.platformDb);
+      return sealedWithDigests(sealed, deps.platformDb);
     },
     async apply(events, { tx, schema, prefetched }) {
-      const personal = prefetched as Map<string, PersonalData | null>;
+      const personal = prefetched as Map<string, { pii: Pii; digest: string | null }>;
       const byCustomer = new Map<string, CustomerEvent[]>();
       for (const event of events.map(asCustomerEvent)) {
         const list = byCustomer.get(event.data.customerId) ?? [];
@@ -135,9 +154,7 @@ export function customerProjection(deps: { platformDb: Database }): ProjectionDe
         for (const event of customerEvents) row = evolve(row, event);
         if (!row) continue;
         const data = personal.get(customerId);
-        if (row.status !== 'deleted' && data !== undefined) {
-          row = { ...row, email: data ? data.email.trim().toLowerCase() : null, name: data ? data.name : null };
-        }
+        if (row.status !== 'deleted' && data !== undefined) row = { ...row, pii: data.pii, email_digest: data.digest };
         changed.push(row);
       }
       await upsertRows(tx, `${schema}.customers`, columns, 'customer_id', changed as unknown as Record<string, unknown>[]);

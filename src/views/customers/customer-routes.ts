@@ -3,6 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFoundError, requireOwner, requirePrincipal } from '../../http/auth.ts';
 import { minPositionHeaders, minPositionOf, minPositionQuery } from '../../http/min-position.ts';
+import { emailDigest, normalizeEmail } from '../../kernel/crypto/keyed-hash.ts';
+import { decryptMany, type PersonalData } from '../../kernel/crypto/personal-data.ts';
 import type { Sql } from '../../kernel/db/database.ts';
 import type { ViewDeps } from '../view-module.ts';
 import type { CustomerRow } from './customer-projection.ts';
@@ -27,12 +29,12 @@ export const customerView = z.object({
 
 type Stored = Omit<CustomerRow, 'created_at' | 'registered_at' | 'deleted_at'> & { created_at: Date; registered_at: Date | null; deleted_at: Date | null };
 
-const COLUMNS = 'customer_id, email, name, status, plan_id, created_at, registered_at, deleted_at, deletion_reason';
+const COLUMNS = 'customer_id, pii, status, plan_id, created_at, registered_at, deleted_at, deletion_reason';
 
-const toView = (row: Stored): z.infer<typeof customerView> => ({
+const toView = (row: Stored, personal: PersonalData | null | undefined): z.infer<typeof customerView> => ({
   customerId: row.customer_id,
-  email: row.email,
-  name: row.name,
+  email: personal ? normalizeEmail(personal.email) : null,
+  name: personal?.name ?? null,
   status: row.status,
   planId: row.plan_id,
   createdAt: row.created_at.toISOString(),
@@ -44,7 +46,8 @@ const toView = (row: Stored): z.infer<typeof customerView> => ({
 interface ListFilter {
   /** A customer token lists only its own record. */
   ownerId: string | undefined;
-  email: string | undefined;
+  /** The keyed hash of the address asked for. */
+  emailDigest: string | undefined;
   status: z.infer<typeof status> | undefined;
   after: { createdAt: string; id: string } | undefined;
   limit: number;
@@ -55,7 +58,7 @@ async function listCustomers(db: Sql, schema: string, filter: ListFilter): Promi
   const params: unknown[] = [];
   const param = (value: unknown) => (params.push(value), `$${params.length}`);
   if (filter.ownerId !== undefined) where.push(`customer_id = ${param(filter.ownerId)}`);
-  if (filter.email !== undefined) where.push(`email = ${param(filter.email)}`);
+  if (filter.emailDigest !== undefined) where.push(`email_digest = ${param(filter.emailDigest)}`);
   // Deleted customers are listed only when asked for by status.
   where.push(filter.status === undefined ? `status <> 'deleted'` : `status = ${param(filter.status)}`);
   if (filter.after) where.push(`(created_at, customer_id) > (${param(filter.after.createdAt)}::timestamptz, ${param(filter.after.id)})`);
@@ -64,6 +67,13 @@ async function listCustomers(db: Sql, schema: string, filter: ListFilter): Promi
     params,
   );
   return rows;
+}
+
+/** Opens the rows' personal data at the edge, with one key query to the platform database. */
+async function openRows(platformDb: Sql, rows: Stored[]): Promise<z.infer<typeof customerView>[]> {
+  const sealed = rows.flatMap((row) => (row.pii ? [{ customerId: row.customer_id, pii: row.pii }] : []));
+  const personal = await decryptMany(sealed, platformDb);
+  return rows.map((row) => toView(row, personal.get(row.customer_id)));
 }
 
 /**
@@ -96,7 +106,7 @@ export const customerQueryRoutes = (deps: ViewDeps) => (app: FastifyInstance) =>
       const { rows } = await deps.db.query<Stored>(`select ${COLUMNS} from ${deps.schema}.customers where customer_id = $1`, [request.params.id]);
       const row = rows[0];
       if (!row || row.status === 'deleted') throw new NotFoundError(`no customer ${request.params.id}`);
-      return toView(row);
+      return (await openRows(deps.platformDb, [row]))[0]!;
     },
   );
 
@@ -126,13 +136,13 @@ export const customerQueryRoutes = (deps: ViewDeps) => (app: FastifyInstance) =>
       await deps.waitForPosition(minPositionOf(request));
       const rows = await listCustomers(deps.db, deps.schema, {
         ownerId: principal.kind === 'customer' ? principal.customerId : undefined,
-        email: email?.trim().toLowerCase(),
+        emailDigest: email === undefined ? undefined : await emailDigest(deps.platformDb, email),
         status: wanted,
         after,
         limit,
       });
       const page = pageOf(rows, limit, (row) => ({ createdAt: row.created_at.toISOString(), id: row.customer_id }));
-      return { customers: page.rows.map(toView), nextCursor: page.nextCursor };
+      return { customers: await openRows(deps.platformDb, page.rows), nextCursor: page.nextCursor };
     },
   );
 };

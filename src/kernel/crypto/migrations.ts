@@ -1,6 +1,6 @@
-import type { Migration } from '../../kernel/db/migrate.ts';
+import type { Migration } from '../db/migrate.ts';
 
-export const customerMigrations: Migration[] = [
+export const cryptoMigrations: Migration[] = [
   {
     id: '0010_customer_keys',
     sql: /* sql */ `
