@@ -44,7 +44,8 @@ ${describeConfig()
 class UsageError extends Error {}
 
 async function withPlatform<T>(config: Config, work: (platform: Awaited<ReturnType<typeof startPlatform>>) => Promise<T>): Promise<T> {
-  const platform = await startPlatform({ ...config, logLevel: 'error' }, { consumers: [] });
+  // No role: the command's own work alone, on a migrated store (no consumer, relay or scheduler).
+  const platform = await startPlatform({ ...config, logLevel: 'error', roles: new Set() }, { consumers: [] });
   try {
     await platform.started;
     return await work(platform);
