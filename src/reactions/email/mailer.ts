@@ -32,6 +32,8 @@ export interface Delivery {
 export interface Mailer {
   readonly kind: Delivery['transport'];
   send(email: OutgoingEmail): Promise<Delivery>;
+  /** Closes what the mailer keeps open (SMTP connections). */
+  close?(): Promise<void>;
 }
 
 /** SMTP when `SMTP_URL` is set; otherwise the local mailbox in `DATA_DIR/mailbox`. */
