@@ -44,13 +44,12 @@ export const paymentReceipt = (deps: EmailDeps) =>
     async prepare(tx, events) {
       const payments = events.map(paymentOf);
       const subscriptions = payments.flatMap((payment) => (payment.subscriptionId ? [subscriptionStream(payment.subscriptionId)] : []));
-      const [streams, invoices] = await Promise.all([
-        deps.store.readStreams(subscriptions, { tx }),
-        findInvoiceNumbers(
-          tx,
-          payments.map((payment) => payment.paymentId),
-        ),
-      ]);
+      // One after the other: a transaction is one connection (PGlite's cannot take two queries at once).
+      const streams = await deps.store.readStreams(subscriptions, { tx });
+      const invoices = await findInvoiceNumbers(
+        tx,
+        payments.map((payment) => payment.paymentId),
+      );
       return { streams, invoices };
     },
     async render(event, recipient, { streams, invoices }) {
