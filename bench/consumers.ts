@@ -69,7 +69,10 @@ async function run(platform: Platform, consumers: ConsumerDefinition[], expected
   let last = 0;
   // From when a consumer's first handler call began (a batch's effects all end at once) to its last end.
   const each = new Map<string, { delivered: number; first: number; last: number }>();
+  // A batch in hand is not idleness (its deliveries are counted when it ends).
+  let inFlight = 0;
   const begin = (name: string) => {
+    inFlight++;
     const now = performance.now();
     if (Number.isNaN(first)) first = now;
     if (!each.has(name)) each.set(name, { delivered: 0, first: now, last: now });
@@ -88,15 +91,23 @@ async function run(platform: Platform, consumers: ConsumerDefinition[], expected
       ...consumer,
       async handle(event, context) {
         begin(consumer.name);
-        await consumer.handle(event, context);
+        try {
+          await consumer.handle(event, context);
+        } finally {
+          inFlight--;
+        }
         tick(consumer.name);
       },
       ...(handleBatch && {
         async handleBatch(events, context) {
           begin(consumer.name);
-          const failures = await handleBatch(events, context);
-          for (const event of events) if (!failures?.has(event.id)) tick(consumer.name);
-          return failures;
+          try {
+            const failures = await handleBatch(events, context);
+            for (const event of events) if (!failures?.has(event.id)) tick(consumer.name);
+            return failures;
+          } finally {
+            inFlight--;
+          }
         },
       }),
     };
@@ -112,7 +123,7 @@ async function run(platform: Platform, consumers: ConsumerDefinition[], expected
     subscriptions.push(await platform.bus.subscribe(runner));
   }
   const started = performance.now();
-  while (delivered < expected && performance.now() - Math.max(last, started) < IDLE_MS) await sleep(20);
+  while (delivered < expected && (inFlight > 0 || performance.now() - Math.max(last, started) < IDLE_MS)) await sleep(20);
   await Promise.all(subscriptions.map((subscription) => subscription.stop()));
   const rates = new Map([...each].map(([name, mine]) => [name, { delivered: mine.delivered, perSecond: rate(mine.delivered, mine.last - mine.first) }]));
   return { delivered, expected, perSecond: rate(delivered, last - first), each: rates };
@@ -235,7 +246,8 @@ try {
     children.forEach((child, index) => child.on('message', (message: { delivered?: number; first: number; last: number }) => message.delivered !== undefined && latest.set(index, message as never)));
     const total = () => [...latest.values()].reduce((sum, report) => sum + report.delivered, 0);
     let lastChange = performance.now();
-    for (let seen = -1; total() < expected && performance.now() - lastChange < IDLE_MS; await sleep(50)) {
+    // Longer than IDLE_MS: the processes start (and join eight groups each) before anything arrives.
+    for (let seen = -1; total() < expected && performance.now() - lastChange < 6 * IDLE_MS; await sleep(50)) {
       if (total() === seen) continue;
       seen = total();
       lastChange = performance.now();
