@@ -153,7 +153,9 @@ export async function issueInvoices(tx: Sql, invoices: readonly NewInvoice[], no
     if (issued.has(invoice.paymentId)) continue;
     issued.add(invoice.paymentId);
     const year = new Date(invoice.issuedAt).getUTCFullYear();
-    years.set(year, [...(years.get(year) ?? []), invoice]);
+    const ofYear = years.get(year) ?? [];
+    ofYear.push(invoice);
+    years.set(year, ofYear);
   }
   const result: Invoice[] = [];
   for (const year of [...years.keys()].sort((a, b) => a - b)) {
