@@ -123,7 +123,12 @@ async function pacedRun(label: string, probe: Probe, perSecond: number, duration
   let next = 0;
   const phase = async (ms: number) => {
     const pending: Promise<unknown>[] = [];
-    await paced(perSecond, ms, (_, dueAt) => pending.push(send(next++, dueAt)));
+    await paced(perSecond, ms, (_, dueAt) => {
+      const sent = send(next++, dueAt);
+      // Handled here too: a failure before Promise.all below must fail the bench through its cleanup, not crash it.
+      sent.catch(() => {});
+      pending.push(sent);
+    });
     await Promise.all(pending);
     await until('every event delivered', () => probe.sent.size === 0, 120_000);
   };
