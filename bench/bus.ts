@@ -9,6 +9,7 @@
  *
  * Kafka: KAFKA_BROKERS (127.0.0.1:9092; `npm run kafka:start`), topics and groups under a random
  * prefix, deleted after. PostgreSQL: TEST_DATABASE_URL, a fresh schema per store, dropped after.
+ * `--only kafka,postgresql,pglite` runs some of the phases; `--json FILE` writes the results.
  * Progress goes to stderr (BENCH_QUIET=1 hides it); BENCH_LOG=info shows the kernel's logs.
  */
 import { randomBytes } from 'node:crypto';
@@ -44,7 +45,7 @@ import { EventStore } from '../src/kernel/store/event-store.ts';
 import { eventStoreMigrations } from '../src/kernel/store/migrations.ts';
 import { openTestPostgres } from '../test/support/postgres.ts';
 import { testCatalog, thing, ThingHappened } from '../test/support/test-catalog.ts';
-import { fmtInt, fmtMs, fmtRatio, machine, paced, percentile, printTable, progress, rate, until, verdict } from './support.ts';
+import { argOf, fmtInt, fmtMs, fmtRatio, machine, paced, percentile, printTable, progress, rate, until, verdict, writeJson } from './support.ts';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const PREFIX = `bench-${randomBytes(4).toString('hex')}.`;
@@ -57,7 +58,11 @@ const EMBEDDED_MS = 5_000;
 const LIGHT_MS = 5_000;
 const WARMUP_MS = 1_000;
 const P99_GOAL_MS = 50;
+const EMBEDDED_P99_GOAL_MS = 100;
+/** The bare producer's linger (linger.ms): how long it waits to fill a batch. */
+const LINGER_MS = 5;
 const THROUGHPUT_GOAL = 0.8;
+const EMBEDDED_THROUGHPUT_GOAL = 0.5;
 const TOPIC = ThingHappened.topic;
 const ROUNDS = 2;
 /** A throughput run stops this long after its first event. */
@@ -118,7 +123,12 @@ async function pacedRun(label: string, probe: Probe, perSecond: number, duration
   let next = 0;
   const phase = async (ms: number) => {
     const pending: Promise<unknown>[] = [];
-    await paced(perSecond, ms, (_, dueAt) => pending.push(send(next++, dueAt)));
+    await paced(perSecond, ms, (_, dueAt) => {
+      const sent = send(next++, dueAt);
+      // Handled here too: a failure before Promise.all below must fail the bench through its cleanup, not crash it.
+      sent.catch(() => {});
+      pending.push(sent);
+    });
     await Promise.all(pending);
     await until('every event delivered', () => probe.sent.size === 0, 120_000);
   };
@@ -286,8 +296,9 @@ async function benchKafka(durationMs: number): Promise<void> {
     }
     await relay.stop();
 
-    // ...vs a bare producer (idempotent, acks=all, like the bus; it sends what queued during its
-    // previous send, as the relay sends what it read) → a bare consumer.
+    // ...vs a bare producer and consumer configured as a Kafka user would: the idempotent producer
+    // (acks=all, like the bus) writing through the library's batching stream (up to 500 messages,
+    // linger 5 ms), and a consumer that fetches as soon as a byte is there (fetch.min.bytes=1).
     const rawProbe = new Probe();
     const producer = new Producer({
       clientId: 'bench-raw',
@@ -298,28 +309,28 @@ async function benchKafka(durationMs: number): Promise<void> {
       serializers: stringSerializers,
       autocreateTopics: false,
     });
-    const queued: MessageToProduce<string, string, string, string>[] = [];
-    let sending: Promise<void> | undefined;
-    const flush = async () => {
-      try {
-        while (queued.length > 0) await producer.send({ messages: queued.splice(0) });
-      } finally {
-        sending = undefined;
-      }
-    };
+    const writer = producer.asStream({ batchSize: 500, batchTime: LINGER_MS });
+    writer.on('error', (error: unknown) => console.error('bare producer failed:', error));
     const produce = async (index: number, dueAt: number) => {
       const id = uuidv7();
       rawProbe.send(id, dueAt);
-      queued.push({ topic: rawTopic, key: `c${index % 100}`, value: id });
-      sending ??= flush();
+      writer.write({ topic: rawTopic, key: `c${index % 100}`, value: id } satisfies MessageToProduce<string, string, string, string>);
     };
-    const consumer = new Consumer({ clientId: 'bench-raw', bootstrapBrokers: BROKERS, groupId: `${PREFIX}raw-latency`, maxWaitTime: 1_000, deserializers: stringDeserializers });
+    const consumer = new Consumer({
+      clientId: 'bench-raw',
+      bootstrapBrokers: BROKERS,
+      groupId: `${PREFIX}raw-latency`,
+      minBytes: 1,
+      maxWaitTime: 1_000,
+      deserializers: stringDeserializers,
+    });
     const stream = await consumer.consume({ topics: [rawTopic], mode: 'earliest' });
     stream.on('data', (message: Message<string, string, string, string>) => rawProbe.received(message.value));
     const raw = await pacedRun('baseline', rawProbe, RATE, durationMs, produce);
     const rawLight = await pacedRun('baseline', rawProbe, LIGHT_RATE, LIGHT_MS, produce);
     await stream.close();
     await consumer.close();
+    await new Promise<void>((resolve) => writer.end(resolve));
     await producer.close();
     const baselineName = 'bare producer → bare consumer';
     latencyRows.push(
@@ -406,17 +417,20 @@ async function benchEmbedded(backend: 'PGlite' | 'PostgreSQL', durationMs: numbe
   }
 }
 
+const only = argOf('only')?.split(',');
 const phases: [string, () => Promise<void>][] = [
   ['Kafka', () => benchKafka(KAFKA_MS)],
   ['embedded + PostgreSQL', () => benchEmbedded('PostgreSQL', EMBEDDED_MS)],
   ['embedded + PGlite', () => benchEmbedded('PGlite', EMBEDDED_MS)],
 ];
 for (const [name, phase] of phases) {
+  if (only && !only.some((wanted) => name.toLowerCase().includes(wanted.toLowerCase()))) continue;
   const started = performance.now();
   await phase();
   progress(`${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
+const p99Goal = (bus: string) => (bus.startsWith('Kafka') ? P99_GOAL_MS : EMBEDDED_P99_GOAL_MS);
 const ms = (latency: Latency) => `${fmtMs(latency.p50)} / ${fmtMs(latency.p95)} / ${fmtMs(latency.p99)}`;
 printTable(
   'End-to-end latency (ms, p50 / p95 / p99)',
@@ -430,8 +444,8 @@ printTable(
     row.baselineName,
     ms(row.baseline),
     fmtRatio(row.ours.p99 / row.baseline.p99),
-    row.perSecond === RATE ? `p99 < ${P99_GOAL_MS} ms` : 'info',
-    row.perSecond === RATE ? verdict(row.ours.p99 < P99_GOAL_MS) : '',
+    row.perSecond === RATE ? `p99 < ${p99Goal(row.bus)} ms` : 'info',
+    row.perSecond === RATE ? verdict(row.ours.p99 < p99Goal(row.bus)) : '',
   ]),
   [
     `${machine()}. Events are appended one per call, each to a stream of its own, after a ${WARMUP_MS / 1000} s warm-up at the same pace; ${fmtInt(RATE)}/s for ${KAFKA_MS / 1000} s on Kafka, ${EMBEDDED_MS / 1000} s embedded; ${fmtInt(LIGHT_RATE)}/s for ${LIGHT_MS / 1000} s.`,
@@ -444,10 +458,12 @@ printTable(
   ['bus', 'consumer', 'events', 'Tributary', 'baseline (same run)', 'baseline', 'ratio', 'goal', 'met'],
   throughputRows.map((row) => {
     const ratio = row.ours / row.baseline;
-    return [row.bus, row.consumer, fmtInt(row.events), fmtInt(row.ours), row.baselineName, fmtInt(row.baseline), fmtRatio(ratio), row.goal ? `≥ ${THROUGHPUT_GOAL}×` : 'diagnostic', row.goal ? verdict(ratio >= THROUGHPUT_GOAL) : ''];
+    const goal = row.bus.startsWith('Kafka') ? THROUGHPUT_GOAL : EMBEDDED_THROUGHPUT_GOAL;
+    return [row.bus, row.consumer, fmtInt(row.events), fmtInt(row.ours), row.baselineName, fmtInt(row.baseline), fmtRatio(ratio), row.goal ? `≥ ${goal}×` : 'diagnostic', row.goal ? verdict(ratio >= goal) : ''];
   }),
   [
     `Each consumer is a new group reading the store's events (the latency runs' and ${fmtInt(THROUGHPUT_EVENTS)} more) from the start, for at most ${THROUGHPUT_CAP_MS / 1000} s; best of ${ROUNDS} alternating rounds (events: that round's).`,
     'The ConsumerRunner takes what the bus already holds (fetched on Kafka, a page of the log embedded) as a batch: the inbox rows and the handlers in one transaction per batch; the stubbed runner shows what the bus costs on its own (the embedded bus saves its checkpoint per batch).',
   ],
 );
+await writeJson({ bench: 'bus', latency: latencyRows, throughput: throughputRows });

@@ -79,3 +79,18 @@ const loadAtStart = os.loadavg()[0]!;
 /** A one-line machine description for the table notes (the load tells whether others shared the cores). */
 export const machine = (): string =>
   `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, load average ${loadAtStart.toFixed(1)} at start and ${os.loadavg()[0]!.toFixed(1)} at the end`;
+
+/** The value after `--name` on the command line, if given. */
+export const argOf = (name: string): string | undefined => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+};
+
+/** Writes the bench's results as JSON to the file after `--json`, when given. */
+export async function writeJson(result: unknown): Promise<void> {
+  const file = argOf('json');
+  if (!file) return;
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(file, `${JSON.stringify({ machine: machine(), at: new Date().toISOString(), argv: process.argv.slice(2), ...(result as object) }, null, 2)}\n`);
+  progress(`results written to ${file}`);
+}

@@ -333,6 +333,7 @@ describe('the SMTP mailer', () => {
       await expect(refused).rejects.toThrow(/ECONNREFUSED/);
       await expect(refused).rejects.not.toBeInstanceOf(PermanentError);
     } finally {
+      await mailer.close();
       await sink.stop();
     }
   });

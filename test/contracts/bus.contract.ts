@@ -188,6 +188,34 @@ export function busContract(name: string, open: () => Promise<BusFixture | null>
       expect(await deadLetters.list({ consumer: name })).toMatchObject([{ error: 'cannot handle n=3', attempts: 3, poison: false }]);
     });
 
+    it.skipIf(skip)('with a batch handler that reports one event failed, commits the others once and retries that one alone', async () => {
+      const name = unique('set');
+      const customer = unique('jay');
+      const batches: number[] = [];
+      let failures = 0;
+      // Appended together before the consumer joins: delivered as one batch.
+      await fixture!.store.append(`thing-${customer}`, [1, 2, 3, 4, 5].map((n) => thing(customer, n)));
+      await subscribe({
+        ...recorder(name),
+        async handleBatch(events, { tx }) {
+          batches.push(events.length);
+          const failed = new Map<string, unknown>();
+          for (const event of events) {
+            const data = event.data as { customerId: string; n: number };
+            // The effect of n=3 fails on its own (an email refused): nothing is written for it.
+            if (mine(customer, event) && data.n === 3 && failures++ === 0) failed.set(event.id, new Error('refused once'));
+            else await tx.query('insert into effects values ($1, $2, $3, $4)', [name, event.id, data.customerId, data.n]);
+          }
+          return failed;
+        },
+      });
+      await waitFor('every effect', async () => (await effects(name, [customer])).length === 5);
+      expect((await effects(name, [customer])).map((row) => row.n)).toEqual([1, 2, 3, 4, 5]);
+      expect(failures).toBe(1);
+      expect(Math.max(...batches)).toBeGreaterThan(1);
+      expect(await deadLetters.list({ consumer: name })).toEqual([]);
+    });
+
     it.skipIf(skip)('sends a poison message straight to the dead letters and goes on', async () => {
       const name = unique('poison');
       const customer = unique('gina');

@@ -76,7 +76,8 @@ export class ConsumerRunner {
    */
   async processBatch(messages: readonly BusMessage[]): Promise<Outcome[]> {
     // A runner whose `process` is decorated (tests counting outcomes) sees every message go through it.
-    if (messages.length <= 1 || this.consumer.batch === false || this.process !== ConsumerRunner.prototype.process) return this.oneByOne(messages);
+    const batched = this.consumer.batch !== false || this.consumer.handleBatch !== undefined;
+    if (messages.length <= 1 || !batched || this.process !== ConsumerRunner.prototype.process) return this.oneByOne(messages);
     const events: (RecordedEvent | PoisonMessageError)[] = [];
     try {
       for (const message of messages) {
@@ -90,53 +91,90 @@ export class ConsumerRunner {
     } catch {
       return this.oneByOne(messages); // `process` meets the same error at its message, after the ones before
     }
-    let failed: { index: number; error: unknown } | undefined;
-    let outcomes: Outcome[];
+    const failed: { index?: number; error?: unknown } = {};
+    let applied: { outcomes: Outcome[]; retry: Map<number, unknown> };
     const end = handlerDuration.startTimer({ consumer: this.name });
     try {
-      outcomes = await this.deps.db.transaction(async (tx) => {
-        const ids = [...new Set(events.flatMap((event) => (event instanceof PoisonMessageError ? [] : [event.id])))];
-        const { rows } = await tx.query<{ event_id: string }>(
-          'insert into inbox (consumer, event_id, processed_at) select $1, id, $3 from unnest($2::uuid[]) as id on conflict do nothing returning event_id',
-          [this.name, ids, this.deps.clock.now()],
-        );
-        const fresh = new Set(rows.map((row) => row.event_id));
-        const result: Outcome[] = [];
-        for (const [index, event] of events.entries()) {
-          if (event instanceof PoisonMessageError) {
-            result.push('dead-lettered');
-            continue;
-          }
-          if (!fresh.delete(event.id)) {
-            result.push('duplicate');
-            continue;
-          }
-          try {
-            const span = continueTrace(event.metadata.traceparent);
-            await withTrace(span, () => this.consumer.handle(event, this.contextOf(event, tx, this.logOf(event), span)));
-          } catch (error) {
-            failed = { index, error };
-            throw error;
-          }
-          result.push('processed');
-        }
-        return result;
-      });
+      applied = await this.deps.db.transaction((tx) => this.applyBatch(tx, events, failed));
     } catch (error) {
       end();
       // A statement in an aborted transaction fails whatever its handler: not that event's fault.
-      const attributable = failed && (failed.error as { code?: unknown } | null)?.code !== '25P02' ? failed : undefined;
+      const attributable =
+        failed.index !== undefined && (failed.error as { code?: unknown } | null)?.code !== '25P02' ? { index: failed.index, error: failed.error } : undefined;
       if (!attributable) this.deps.log.warn({ consumer: this.name, err: error, size: messages.length }, 'batch failed; processing its messages one at a time');
       return this.oneByOne(messages, attributable);
     }
     end();
-    const processed = outcomes.filter((outcome) => outcome === 'processed').length;
+    const { outcomes, retry } = applied;
+    const processed = outcomes.filter((outcome) => outcome === 'processed').length - retry.size;
     if (processed > 0) consumerProcessed.inc({ consumer: this.name }, processed);
     // Dead letters of poison messages once the batch is committed (a rollback sends them through `process`).
     for (const [index, event] of events.entries()) {
       if (event instanceof PoisonMessageError) await this.deadLetter(messages[index]!, event.message, true, 0);
     }
+    // Events the batch handler reported as failed on their own: committed without them, retried alone.
+    for (const [index, error] of retry) {
+      const outcome = await this.processEvent(messages[index]!, events[index] as RecordedEvent, error);
+      if (outcome === 'interrupted') return outcomes.slice(0, index);
+      outcomes[index] = outcome;
+    }
     return outcomes;
+  }
+
+  /**
+   * The batch's transaction: the inbox rows of its events (the duplicates drop out), then the batch
+   * handler, or the handler of each new event in order. `failed` names the event whose handler threw.
+   */
+  private async applyBatch(
+    tx: Sql,
+    events: readonly (RecordedEvent | PoisonMessageError)[],
+    failed: { index?: number; error?: unknown },
+  ): Promise<{ outcomes: Outcome[]; retry: Map<number, unknown> }> {
+    const ids = [...new Set(events.flatMap((event) => (event instanceof PoisonMessageError ? [] : [event.id])))];
+    const { rows } = await tx.query<{ event_id: string }>(
+      'insert into inbox (consumer, event_id, processed_at) select $1, id, $3 from unnest($2::uuid[]) as id on conflict do nothing returning event_id',
+      [this.name, ids, this.deps.clock.now()],
+    );
+    const fresh = new Set(rows.map((row) => row.event_id));
+    const outcomes: Outcome[] = [];
+    const todo: { index: number; event: RecordedEvent }[] = [];
+    for (const [index, event] of events.entries()) {
+      if (event instanceof PoisonMessageError) outcomes.push('dead-lettered');
+      else if (!fresh.delete(event.id)) outcomes.push('duplicate');
+      else {
+        outcomes.push('processed');
+        todo.push({ index, event });
+      }
+    }
+    const retry = new Map<number, unknown>();
+    if (this.consumer.handleBatch) {
+      if (todo.length === 0) return { outcomes, retry };
+      const failures = await this.consumer.handleBatch(
+        todo.map(({ event }) => event),
+        {
+          tx,
+          log: this.deps.log.child({ consumer: this.name }),
+          metadataOf: (event) => this.metadataOf(event, continueTrace(event.metadata.traceparent)),
+        },
+      );
+      if (failures && failures.size > 0) {
+        for (const { index, event } of todo) if (failures.has(event.id)) retry.set(index, failures.get(event.id));
+        await tx.query('delete from inbox where consumer = $1 and event_id = any($2::uuid[])', [this.name, [...failures.keys()]]);
+      }
+      return { outcomes, retry };
+    }
+    for (const { index, event } of todo) {
+      try {
+        // A span of the event's trace: what the handler appends and logs carries its trace id.
+        const span = continueTrace(event.metadata.traceparent);
+        await withTrace(span, () => this.consumer.handle(event, this.contextOf(event, tx, span)));
+      } catch (error) {
+        failed.index = index;
+        failed.error = error;
+        throw error;
+      }
+    }
+    return { outcomes, retry };
   }
 
   private async oneByOne(messages: readonly BusMessage[], failed?: { index: number; error: unknown }): Promise<Outcome[]> {
@@ -186,9 +224,21 @@ export class ConsumerRunner {
     });
   }
 
-  private contextOf(event: RecordedEvent, tx: Sql, log: Logger, traceparent: string): HandlerContext {
-    const metadata = { correlationId: event.metadata.correlationId, causationId: event.id, actor: `consumer:${this.name}`, traceparent };
-    return { tx, log, metadata };
+  private metadataOf(event: RecordedEvent, traceparent: string) {
+    return { correlationId: event.metadata.correlationId, causationId: event.id, actor: `consumer:${this.name}`, traceparent };
+  }
+
+  /** The handler's context; its logger (a pino child per event, not free) is made only when used. */
+  private contextOf(event: RecordedEvent, tx: Sql, traceparent: string, log?: Logger): HandlerContext {
+    let logger = log;
+    const logOf = () => (logger ??= this.logOf(event));
+    return {
+      tx,
+      get log() {
+        return logOf();
+      },
+      metadata: this.metadataOf(event, traceparent),
+    };
   }
 
   /** Runs the handler for a dead letter again; true when its effect is now committed. */
@@ -209,7 +259,7 @@ export class ConsumerRunner {
         [this.name, event.id, this.deps.clock.now()],
       );
       if (rowCount === 0) return 'duplicate' as const;
-      await this.consumer.handle(event, this.contextOf(event, tx, log, span));
+      await this.consumer.handle(event, this.contextOf(event, tx, span, log));
       return 'processed' as const;
     }));
     end();

@@ -104,6 +104,19 @@ export class EventStore {
     return rows.map((row) => this.decode(row));
   }
 
+  /** Several streams in one query (a consumer's batch): each stream's events in version order, [] for one not found. */
+  async readStreams(streamIds: readonly string[], options: { tx?: Sql } = {}): Promise<Map<string, RecordedEvent[]>> {
+    const unique = [...new Set(streamIds)];
+    const streams = new Map<string, RecordedEvent[]>(unique.map((id) => [id, []]));
+    if (unique.length === 0) return streams;
+    const { rows } = await (options.tx ?? this.db).query<EventRow>(
+      `select ${COLUMNS} from events where stream_id = any($1::text[]) order by stream_id, version`,
+      [unique],
+    );
+    for (const row of rows) streams.get(row.stream_id)?.push(this.decode(row));
+    return streams;
+  }
+
   /**
    * The global log after `after`, in (txId, position) order. Only events of transactions older
    * than the oldest one still in flight are returned: an event committed late by a concurrent

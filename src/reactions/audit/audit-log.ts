@@ -37,36 +37,72 @@ const recordOf = (row: RecordRow): AuditRecord => ({
 
 /**
  * Appends the event's record to the chain inside `tx` (the consumer's transaction, which also
- * writes the inbox). The head row lock makes concurrent writers take turns; an event already in
- * the chain (a replay past the inbox) adds nothing. Returns the new record, or null.
+ * writes the inbox). Returns the new record, or null when the event is already in the chain.
  */
 export async function appendAuditRecord(tx: Sql, event: RecordedEvent): Promise<AuditRecord | null> {
+  return (await appendAuditRecords(tx, [event]))[0] ?? null;
+}
+
+/**
+ * Appends the records of several events, in their order, under one lock of the chain head: the
+ * head row lock makes concurrent writers take turns (one chain, never forked), and a batch hashes
+ * all its records in that one turn. Events already in the chain (a replay past the inbox) add
+ * nothing. Returns the new records.
+ */
+export async function appendAuditRecords(tx: Sql, events: readonly RecordedEvent[]): Promise<AuditRecord[]> {
+  if (events.length === 0) return [];
   const { rows: heads } = await tx.query<{ last_id: string; last_hash: string }>(
     'select last_id::text as last_id, last_hash from audit_chain_head where singleton for update',
   );
   const head = heads[0];
   if (!head) throw new Error('audit_chain_head has no row: the audit migration did not run');
-  const { rows: existing } = await tx.query('select 1 from audit_records where event_id = $1', [event.id]);
-  if (existing.length > 0) return null;
-  const entry: AuditEntry = {
-    id: Number(head.last_id) + 1,
-    eventId: event.id,
-    eventType: event.type,
-    subject: auditSubject(event),
-    streamId: event.streamId,
-    actor: event.metadata.actor,
-    correlationId: event.metadata.correlationId,
-    occurredAt: event.occurredAt.toISOString(),
-    summary: auditSummary(event),
-  };
-  const record: AuditRecord = { ...entry, prevHash: head.last_hash, hash: chainHash(head.last_hash, entry) };
+  const { rows: existing } = await tx.query<{ event_id: string }>('select event_id::text as event_id from audit_records where event_id = any($1::uuid[])', [
+    events.map((event) => event.id),
+  ]);
+  const seen = new Set(existing.map((row) => row.event_id));
+  let id = Number(head.last_id);
+  let prevHash = head.last_hash;
+  const records: AuditRecord[] = [];
+  for (const event of events) {
+    if (seen.has(event.id)) continue;
+    seen.add(event.id);
+    const entry: AuditEntry = {
+      id: ++id,
+      eventId: event.id,
+      eventType: event.type,
+      subject: auditSubject(event),
+      streamId: event.streamId,
+      actor: event.metadata.actor,
+      correlationId: event.metadata.correlationId,
+      occurredAt: event.occurredAt.toISOString(),
+      summary: auditSummary(event),
+    };
+    const record: AuditRecord = { ...entry, prevHash, hash: chainHash(prevHash, entry) };
+    prevHash = record.hash;
+    records.push(record);
+  }
+  if (records.length === 0) return [];
+  const column = <K extends keyof AuditRecord>(key: K) => records.map((record) => record[key]);
   await tx.query(
     `insert into audit_records (id, event_id, event_type, subject, stream_id, actor, correlation_id, occurred_at, summary, prev_hash, hash)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-    [record.id, record.eventId, record.eventType, record.subject, record.streamId, record.actor, record.correlationId, record.occurredAt, record.summary, record.prevHash, record.hash],
+     select * from unnest($1::int8[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[])`,
+    [
+      column('id'),
+      column('eventId'),
+      column('eventType'),
+      column('subject'),
+      column('streamId'),
+      column('actor'),
+      column('correlationId'),
+      column('occurredAt'),
+      column('summary'),
+      column('prevHash'),
+      column('hash'),
+    ],
   );
-  await tx.query('update audit_chain_head set last_id = $1, last_hash = $2 where singleton', [record.id, record.hash]);
-  return record;
+  const last = records.at(-1)!;
+  await tx.query('update audit_chain_head set last_id = $1, last_hash = $2 where singleton', [last.id, last.hash]);
+  return records;
 }
 
 export interface AuditQuery {

@@ -1,5 +1,5 @@
 import { defineConsumer } from '../../kernel/consumers/consumer.ts';
-import { appendAuditRecord } from './audit-log.ts';
+import { appendAuditRecord, appendAuditRecords } from './audit-log.ts';
 
 /** The audit logger's consumer group and subscriptions, as wired in the event-flow table. */
 export const auditLogger = defineConsumer({
@@ -8,5 +8,9 @@ export const auditLogger = defineConsumer({
   async handle(event, { tx, log }) {
     const record = await appendAuditRecord(tx, event);
     if (record) log.debug({ auditRecord: record.id }, 'audit record appended');
+  },
+  async handleBatch(events, { tx, log }) {
+    const records = await appendAuditRecords(tx, events);
+    log.debug({ auditRecords: records.length }, 'audit records appended');
   },
 });

@@ -7,8 +7,8 @@ import type { RecordedEvent } from '../../kernel/store/envelope.ts';
 import { ACCOUNTS } from './ledger/accounts.ts';
 import { credit, debit, entryExists, nonZero, postEntries, UnbalancedEntryError, type JournalEntry } from './ledger/journal.ts';
 import { splitRefund } from './ledger/recognition.ts';
-import { applyRefund, basisOf, lockSchedule, openSchedule, recogniseThrough } from './ledger/revenue-schedules.ts';
-import { findCharge, paidFor, ServiceUnknownError, type PaidForDeps } from './paid-for.ts';
+import { applyRefund, basisOf, lockSchedule, openSchedules, recogniseThrough, type NewSchedule } from './ledger/revenue-schedules.ts';
+import { findCharge, paidFor, ServiceUnknownError, streamsOfPayment, type PaidForDeps } from './paid-for.ts';
 import { inclusiveTax } from './tax.ts';
 
 export interface GlPostingDeps extends PaidForDeps {
@@ -22,37 +22,46 @@ export interface GlPostingDeps extends PaidForDeps {
  * recognised day by day over the service period. Both entries are keyed by the PaymentProcessed.
  */
 async function postCharge(deps: GlPostingDeps, tx: Sql, event: RecordedEvent<PaymentProcessedData>): Promise<void> {
-  if (await entryExists(tx, { sourceId: event.id, kind: 'charge' })) return;
-  const payment = event.data;
-  const { subtotal, tax } = inclusiveTax(payment.amount, deps.taxRateBps);
-  const service = await paidFor(deps, tx, payment);
-  const base = { sourceId: event.id, part: 0, paymentId: payment.paymentId, customerId: payment.customerId, currency: payment.currency, effectiveAt: new Date(payment.processedAt) };
-  const entries: JournalEntry[] = [
-    {
-      ...base,
-      kind: 'charge',
-      description: `Invoiced: ${service.planName}, ${service.period.start.slice(0, 10)} to ${service.period.end.slice(0, 10)}`,
-      lines: nonZero(debit(ACCOUNTS.receivable, payment.amount), credit(ACCOUNTS.deferredRevenue, subtotal), credit(ACCOUNTS.taxPayable, tax)),
-    },
-    {
-      ...base,
-      kind: 'settlement',
-      description: `Paid by ${payment.paymentMethod.brand} ${payment.paymentMethod.last4} (${payment.gatewayReference})`,
-      lines: [debit(ACCOUNTS.cash, payment.amount), credit(ACCOUNTS.receivable, payment.amount)],
-    },
-  ];
-  const posted = await postEntries(tx, entries, deps.clock.now());
-  if (posted.length === 0) return;
-  await openSchedule(tx, {
-    paymentId: payment.paymentId,
-    chargeEventId: event.id,
-    customerId: payment.customerId,
-    currency: payment.currency,
-    gross: payment.amount,
-    tax,
-    amount: subtotal,
-    period: service.period,
-  });
+  await postCharges(deps, tx, [event]);
+}
+
+/** `postCharge` for several charges: their streams read in one query, their entries and schedules written in one statement each. */
+async function postCharges(deps: GlPostingDeps, tx: Sql, events: readonly RecordedEvent<PaymentProcessedData>[]): Promise<void> {
+  const { rows } = await tx.query<{ source_id: string }>(`select source_id::text as source_id from journal_entries where source_id = any($1::uuid[]) and kind = 'charge' and part = 0`, [
+    events.map((event) => event.id),
+  ]);
+  const posted = new Set(rows.map((row) => row.source_id));
+  const todo = events.filter((event) => !posted.has(event.id) && (posted.add(event.id), true));
+  if (todo.length === 0) return;
+  const streams = todo.length > 1 ? await deps.store.readStreams(todo.map((event) => streamsOfPayment(event.data)), { tx }) : undefined;
+  const entries: JournalEntry[] = [];
+  const schedules: NewSchedule[] = [];
+  for (const event of todo) {
+    const payment = event.data;
+    const { subtotal, tax } = inclusiveTax(payment.amount, deps.taxRateBps);
+    const service = await paidFor(deps, tx, payment, streams);
+    const base = { sourceId: event.id, part: 0, paymentId: payment.paymentId, customerId: payment.customerId, currency: payment.currency, effectiveAt: new Date(payment.processedAt) };
+    entries.push(
+      {
+        ...base,
+        kind: 'charge',
+        description: `Invoiced: ${service.planName}, ${service.period.start.slice(0, 10)} to ${service.period.end.slice(0, 10)}`,
+        lines: nonZero(debit(ACCOUNTS.receivable, payment.amount), credit(ACCOUNTS.deferredRevenue, subtotal), credit(ACCOUNTS.taxPayable, tax)),
+      },
+      {
+        ...base,
+        kind: 'settlement',
+        description: `Paid by ${payment.paymentMethod.brand} ${payment.paymentMethod.last4} (${payment.gatewayReference})`,
+        lines: [debit(ACCOUNTS.cash, payment.amount), credit(ACCOUNTS.receivable, payment.amount)],
+      },
+    );
+    schedules.push({ paymentId: payment.paymentId, chargeEventId: event.id, customerId: payment.customerId, currency: payment.currency, gross: payment.amount, tax, amount: subtotal, period: service.period });
+  }
+  const written = new Set((await postEntries(tx, entries, deps.clock.now())).map((entry) => entry.sourceId));
+  await openSchedules(
+    tx,
+    schedules.filter((schedule) => written.has(schedule.chargeEventId)),
+  );
 }
 
 /**
@@ -116,5 +125,18 @@ export const glPosting = (deps: GlPostingDeps): ConsumerDefinition =>
     async handle(event, { tx }) {
       if (event.type === 'PaymentProcessed') await postCharge(deps, tx, event as RecordedEvent<PaymentProcessedData>);
       else if (event.type === 'PaymentRefunded') await postRefund(deps, tx, event as RecordedEvent<PaymentRefundedData>);
+    },
+    // Runs of charges are posted together; a refund (it may need its charge posted) after the charges before it.
+    async handleBatch(events, { tx }) {
+      let charges: RecordedEvent<PaymentProcessedData>[] = [];
+      for (const event of events) {
+        if (event.type === 'PaymentProcessed') charges.push(event as RecordedEvent<PaymentProcessedData>);
+        else if (event.type === 'PaymentRefunded') {
+          await postCharges(deps, tx, charges);
+          charges = [];
+          await postRefund(deps, tx, event as RecordedEvent<PaymentRefundedData>);
+        }
+      }
+      await postCharges(deps, tx, charges);
     },
   });

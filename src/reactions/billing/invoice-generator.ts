@@ -2,8 +2,11 @@ import type { PaymentProcessedData } from '../../domain/events/payment-processed
 import type { SubscriptionRenewedData } from '../../domain/events/subscription-renewed.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import { defineConsumer, type ConsumerDefinition } from '../../kernel/consumers/consumer.ts';
-import { findCharge, paidFor, paidForRenewal, ServiceUnknownError, type PaidFor, type PaidForDeps } from './paid-for.ts';
-import { invoiceOfPayment, issueInvoice, type NewInvoice } from './invoices.ts';
+import type { Sql } from '../../kernel/db/database.ts';
+import type { RecordedEvent } from '../../kernel/store/envelope.ts';
+import { paymentStream } from '../../services/streams.ts';
+import { findCharge, paidFor, paidForRenewal, ServiceUnknownError, streamsOfPayment, type PaidFor, type PaidForDeps, type Streams } from './paid-for.ts';
+import { invoiceOfPayment, issueInvoice, issueInvoices, paymentsInvoiced, type NewInvoice } from './invoices.ts';
 import { inclusiveTax } from './tax.ts';
 
 export interface InvoiceGeneratorDeps extends PaidForDeps {
@@ -43,33 +46,53 @@ export function invoiceFor(payment: PaymentProcessedData, service: PaidFor, taxR
   };
 }
 
+/** The invoice a charge's event asks for; `streams` holds the streams it reads when already read. */
+async function invoiceOf(deps: InvoiceGeneratorDeps, tx: Sql, event: RecordedEvent, streams?: Streams): Promise<NewInvoice> {
+  let payment: PaymentProcessedData;
+  let service: PaidFor;
+  if (event.type === 'PaymentProcessed') {
+    payment = event.data as PaymentProcessedData;
+    service = await paidFor(deps, tx, payment, streams);
+  } else {
+    const renewal = event.data as SubscriptionRenewedData;
+    const charge = await findCharge(deps.store, tx, renewal.paymentId, streams);
+    if (!charge) throw new ServiceUnknownError(`renewal ${renewal.subscriptionId}#${renewal.periodIndex}: payment ${renewal.paymentId} is not recorded`);
+    payment = charge.data;
+    service = await paidForRenewal(deps, renewal);
+  }
+  return invoiceFor(payment, service, deps.taxRateBps, event.id);
+}
+
+const isCharge = (event: RecordedEvent) => event.type === 'PaymentProcessed' || event.type === 'SubscriptionRenewed';
+const paymentIdOf = (event: RecordedEvent) => (event.data as { paymentId: string }).paymentId;
+
 /**
  * payment.processed and subscription.renewed → exactly one invoice per successful charge. A
  * renewal's two events are committed together but travel on two topics, so either may come first:
  * each issues the invoice from what the store holds (the payment's stream, the subscription's),
- * keyed by the payment id, and the second finds it issued.
+ * keyed by the payment id, and the second finds it issued. A batch reads the streams it needs in
+ * one query and issues its invoices in one insert per year.
  */
 export const invoiceGenerator = (deps: InvoiceGeneratorDeps): ConsumerDefinition =>
   defineConsumer({
     name: 'invoice-generator',
     topics: ['payment.processed', 'subscription.renewed'],
     async handle(event, { tx, log }) {
-      if (event.type !== 'PaymentProcessed' && event.type !== 'SubscriptionRenewed') return;
-      const paymentId = (event.data as { paymentId: string }).paymentId;
-      if (await invoiceOfPayment(tx, paymentId)) return; // issued on the charge's other event
-      let payment: PaymentProcessedData;
-      let service: PaidFor;
-      if (event.type === 'PaymentProcessed') {
-        payment = event.data as PaymentProcessedData;
-        service = await paidFor(deps, tx, payment);
-      } else {
-        const renewal = event.data as SubscriptionRenewedData;
-        const charge = await findCharge(deps.store, tx, renewal.paymentId);
-        if (!charge) throw new ServiceUnknownError(`renewal ${renewal.subscriptionId}#${renewal.periodIndex}: payment ${renewal.paymentId} is not recorded`);
-        payment = charge.data;
-        service = await paidForRenewal(deps, renewal);
-      }
-      const invoice = await issueInvoice(tx, invoiceFor(payment, service, deps.taxRateBps, event.id), deps.clock.now());
-      if (invoice) log.debug({ invoice: invoice.number, paymentId: payment.paymentId }, 'invoice issued');
+      if (!isCharge(event)) return;
+      if (await invoiceOfPayment(tx, paymentIdOf(event))) return; // issued on the charge's other event
+      const invoice = await issueInvoice(tx, await invoiceOf(deps, tx, event), deps.clock.now());
+      if (invoice) log.debug({ invoice: invoice.number, paymentId: invoice.paymentId }, 'invoice issued');
+    },
+    async handleBatch(events, { tx, log }) {
+      const issued = await paymentsInvoiced(tx, events.filter(isCharge).map(paymentIdOf));
+      const todo = events.filter((event) => isCharge(event) && !issued.has(paymentIdOf(event)));
+      const streams = await deps.store.readStreams(
+        todo.map((event) => (event.type === 'PaymentProcessed' ? streamsOfPayment(event.data as PaymentProcessedData) : paymentStream(paymentIdOf(event)))),
+        { tx },
+      );
+      const invoices: NewInvoice[] = [];
+      for (const event of todo) invoices.push(await invoiceOf(deps, tx, event, streams));
+      const written = await issueInvoices(tx, invoices, deps.clock.now());
+      log.debug({ invoices: written.length }, 'invoices issued');
     },
   });

@@ -140,6 +140,85 @@ export async function issueInvoice(tx: Sql, invoice: NewInvoice, now: Date): Pro
   return fromRow(rows[0]!);
 }
 
+/**
+ * `issueInvoice` for several payments at once (a consumer's batch), in their order: one lock per
+ * year touched (taken in year order, so two batches never wait on each other in a circle), the
+ * numbers taken together, one insert. Payments that already have an invoice, or that come twice,
+ * are skipped. Returns the invoices issued now.
+ */
+export async function issueInvoices(tx: Sql, invoices: readonly NewInvoice[], now: Date): Promise<Invoice[]> {
+  const issued = await paymentsInvoiced(tx, invoices.map((invoice) => invoice.paymentId));
+  const years = new Map<number, NewInvoice[]>();
+  for (const invoice of invoices) {
+    if (issued.has(invoice.paymentId)) continue;
+    issued.add(invoice.paymentId);
+    const year = new Date(invoice.issuedAt).getUTCFullYear();
+    const ofYear = years.get(year) ?? [];
+    ofYear.push(invoice);
+    years.set(year, ofYear);
+  }
+  const result: Invoice[] = [];
+  for (const year of [...years.keys()].sort((a, b) => a - b)) {
+    await tx.query('insert into invoice_counters (year, last_number) values ($1, 0) on conflict (year) do nothing', [year]);
+    await tx.query('select last_number from invoice_counters where year = $1 for update', [year]);
+    // Read committed: this statement sees invoices committed while we waited for the lock.
+    const already = await paymentsInvoiced(tx, years.get(year)!.map((invoice) => invoice.paymentId));
+    const batch = years.get(year)!.filter((invoice) => !already.has(invoice.paymentId));
+    if (batch.length === 0) continue;
+    const { rows: counter } = await tx.query<{ last_number: number }>(
+      'update invoice_counters set last_number = last_number + $2 where year = $1 returning last_number',
+      [year, batch.length],
+    );
+    const first = counter[0]!.last_number - batch.length + 1;
+    const column = <T>(value: (invoice: NewInvoice, index: number) => T) => batch.map(value);
+    const { rows } = await tx.query<InvoiceRow>(
+      `insert into invoices (id, number, year, sequence, payment_id, customer_id, subscription_id, purpose, period_index, plan_id, lines, currency,
+         subtotal, tax, total, tax_rate_bps, status, payment_reference, payment_method, issued_at, created_at, source_event_id)
+       select i.id, i.number, $3, i.sequence, i.payment_id, i.customer_id, i.subscription_id, i.purpose, i.period_index, i.plan_id, i.lines,
+         i.currency, i.subtotal, i.tax, i.total, i.tax_rate_bps, 'paid', i.payment_reference, i.payment_method, i.issued_at, $4, i.source_event_id
+       from unnest($1::uuid[], $2::text[], $5::int4[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::int4[], $11::text[], $12::jsonb[],
+         $13::text[], $14::int8[], $15::int8[], $16::int8[], $17::int4[], $18::text[], $19::jsonb[], $20::timestamptz[], $21::uuid[])
+         as i(id, number, sequence, payment_id, customer_id, subscription_id, purpose, period_index, plan_id, lines, currency, subtotal, tax, total,
+           tax_rate_bps, payment_reference, payment_method, issued_at, source_event_id)
+       returning ${COLUMNS}`,
+      [
+        column((invoice) => invoiceIdOf(invoice.paymentId)),
+        column((_, index) => invoiceNumber(year, first + index)),
+        year,
+        now,
+        column((_, index) => first + index),
+        column((invoice) => invoice.paymentId),
+        column((invoice) => invoice.customerId),
+        column((invoice) => invoice.subscriptionId),
+        column((invoice) => invoice.purpose),
+        column((invoice) => invoice.periodIndex),
+        column((invoice) => invoice.planId),
+        column((invoice) => JSON.stringify(invoice.lines)),
+        column((invoice) => invoice.currency),
+        column((invoice) => invoice.subtotal),
+        column((invoice) => invoice.tax),
+        column((invoice) => invoice.total),
+        column((invoice) => invoice.taxRateBps),
+        column((invoice) => invoice.paymentReference),
+        column((invoice) => JSON.stringify(invoice.paymentMethod)),
+        column((invoice) => invoice.issuedAt),
+        column((invoice) => invoice.sourceEventId),
+      ],
+    );
+    result.push(...rows.map(fromRow));
+  }
+  return result;
+}
+
+/** The payments among these that have an invoice. */
+export async function paymentsInvoiced(sql: Sql, paymentIds: readonly string[]): Promise<Set<string>> {
+  if (paymentIds.length === 0) return new Set();
+  const { rows } = await sql.query<{ payment_id: string }>('select payment_id::text as payment_id from invoices where payment_id = any($1::uuid[])', [
+    [...new Set(paymentIds)],
+  ]);
+  return new Set(rows.map((row) => row.payment_id));
+}
+
 export async function invoiceOfPayment(sql: Sql, paymentId: string): Promise<Invoice | null> {
   const { rows } = await sql.query<InvoiceRow>(`select ${COLUMNS} from invoices where payment_id = $1`, [paymentId]);
   return rows[0] ? fromRow(rows[0]) : null;

@@ -8,6 +8,7 @@ import type { Sql } from '../../kernel/db/database.ts';
 import type { RecordedEvent } from '../../kernel/store/envelope.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
 import type { PlanLookup } from './plans.ts';
+import { customerStream, paymentStream, subscriptionStream } from '../../services/streams.ts';
 
 /** What a charge paid for: the invoice's line item and the service period revenue is recognised over. */
 export interface PaidFor {
@@ -43,9 +44,10 @@ export async function paidForRenewal(deps: PaidForDeps, renewal: SubscriptionRen
  * reading in test mode and milliseconds later otherwise; deriving it from the payment keeps the
  * invoice and the ledger deterministic, whichever event arrives first, and equal to the receipt.
  */
-export async function paidFor(deps: PaidForDeps, tx: Sql, payment: PaymentProcessedData): Promise<PaidFor> {
+export async function paidFor(deps: PaidForDeps, tx: Sql, payment: PaymentProcessedData, streams?: Streams): Promise<PaidFor> {
+  const read = (streamId: string) => streams?.get(streamId) ?? deps.store.readStream(streamId, { tx });
   if (payment.subscriptionId) {
-    const events = await deps.store.readStream(`subscription-${payment.subscriptionId}`, { tx });
+    const events = await read(subscriptionStream(payment.subscriptionId));
     const renewal = events.find((event) => event.type === 'SubscriptionRenewed' && (event.data as SubscriptionRenewedData).paymentId === payment.paymentId);
     if (renewal) return paidForRenewal(deps, renewal.data as SubscriptionRenewedData);
     const created = events.find((event) => event.type === 'SubscriptionCreated')?.data as SubscriptionCreatedData | undefined;
@@ -53,7 +55,7 @@ export async function paidFor(deps: PaidForDeps, tx: Sql, payment: PaymentProces
     const periodIndex = payment.periodIndex ?? 0;
     return { planId: created.planId, planName: await planName(deps, created.planId), periodIndex, period: periodAt(created.currentPeriod.start, created.interval, periodIndex) };
   }
-  const customer = await deps.store.readStream(`customer-${payment.customerId}`, { tx });
+  const customer = await read(customerStream(payment.customerId));
   const created = customer.find((event) => event.type === 'CustomerCreated')?.data as CustomerCreatedData | undefined;
   if (!created) throw new ServiceUnknownError(`payment ${payment.paymentId}: customer ${payment.customerId} is not recorded`);
   const plan = await deps.plans(created.planId);
@@ -61,8 +63,15 @@ export async function paidFor(deps: PaidForDeps, tx: Sql, payment: PaymentProces
   return { planId: plan.id, planName: plan.name, periodIndex: 0, period: periodAt(payment.processedAt, plan.interval, 0) };
 }
 
+/** Streams already read for a batch (`EventStore.readStreams`), by stream id. */
+export type Streams = ReadonlyMap<string, RecordedEvent[]>;
+
+/** The streams `paidFor` reads for a payment, to read a batch's in one query. */
+export const streamsOfPayment = (payment: PaymentProcessedData): string =>
+  payment.subscriptionId ? subscriptionStream(payment.subscriptionId) : customerStream(payment.customerId);
+
 /** The PaymentProcessed of a payment, from its stream (for an event that refers to it). */
-export async function findCharge(store: EventStore, tx: Sql, paymentId: string): Promise<RecordedEvent<PaymentProcessedData> | undefined> {
-  const events = await store.readStream(`payment-${paymentId}`, { tx });
+export async function findCharge(store: EventStore, tx: Sql, paymentId: string, streams?: Streams): Promise<RecordedEvent<PaymentProcessedData> | undefined> {
+  const events = streams?.get(paymentStream(paymentId)) ?? (await store.readStream(paymentStream(paymentId), { tx }));
   return events.find((event) => event.type === 'PaymentProcessed') as RecordedEvent<PaymentProcessedData> | undefined;
 }

@@ -1,5 +1,6 @@
+import type { Database } from '../../kernel/db/database.ts';
 import type { ReactionDeps, ReactionModule } from '../reaction-module.ts';
-import { createMailer } from './mailer.ts';
+import { createMailer, type Mailer } from './mailer.ts';
 import { emailMigrations } from './migrations.ts';
 import { paymentReceipt } from './payment-receipt.ts';
 import { renewalNotice } from './renewal-notice.ts';
@@ -8,10 +9,18 @@ import { emailRoutes } from './routes.ts';
 import type { EmailDeps } from './send-once.ts';
 import { welcomeEmail } from './welcome-email.ts';
 
+// One mailer per platform (its database): the three consumers share its pooled SMTP connections.
+const mailers = new WeakMap<Database, Mailer>();
+const mailerOf = (deps: ReactionDeps): Mailer => {
+  let mailer = mailers.get(deps.db);
+  if (!mailer) mailers.set(deps.db, (mailer = createMailer(deps.config)));
+  return mailer;
+};
+
 const emailDeps = (deps: ReactionDeps): EmailDeps => ({
   store: deps.store,
   clock: deps.clock,
-  mailer: createMailer(deps.config),
+  mailer: mailerOf(deps),
   plan: async (planId) => deps.plans.get(planId),
 });
 
@@ -27,4 +36,10 @@ export const emailModule: ReactionModule = {
     return [welcomeEmail(email), paymentReceipt(email), renewalNotice(email), recipientForgetter];
   },
   routes: (deps) => emailRoutes({ db: deps.db, dataDir: deps.config.dataDir }),
+  // Nothing to start; at stop, the SMTP connections close (after the consumers have stopped).
+  start: (deps) => async () => {
+    const mailer = mailers.get(deps.db);
+    mailers.delete(deps.db);
+    await mailer?.close?.();
+  },
 };

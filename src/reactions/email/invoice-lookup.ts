@@ -7,11 +7,20 @@ import type { Sql } from '../../kernel/db/database.ts';
  * there: a failing statement would abort the handler's transaction.
  */
 export async function findInvoiceNumber(tx: Sql, paymentId: string): Promise<string | null> {
+  return (await findInvoiceNumbers(tx, [paymentId])).get(paymentId) ?? null;
+}
+
+/** `findInvoiceNumber` for several payments: the numbers issued, by payment id. */
+export async function findInvoiceNumbers(tx: Sql, paymentIds: readonly string[]): Promise<Map<string, string>> {
+  if (paymentIds.length === 0) return new Map();
   const { rows: columns } = await tx.query<{ n: number }>(
     `select count(*)::int as n from information_schema.columns
      where table_schema = current_schema() and table_name = 'invoices' and column_name in ('number', 'payment_id')`,
   );
-  if (Number(columns[0]?.n ?? 0) < 2) return null;
-  const { rows } = await tx.query<{ number: string }>('select number::text as number from invoices where payment_id = $1 limit 1', [paymentId]);
-  return rows[0]?.number ?? null;
+  if (Number(columns[0]?.n ?? 0) < 2) return new Map();
+  const { rows } = await tx.query<{ payment_id: string; number: string }>(
+    'select payment_id::text as payment_id, number::text as number from invoices where payment_id = any($1::uuid[])',
+    [[...new Set(paymentIds)]],
+  );
+  return new Map(rows.map((row) => [row.payment_id, row.number]));
 }

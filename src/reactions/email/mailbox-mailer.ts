@@ -27,6 +27,7 @@ export class MailboxMailer implements Mailer {
   readonly kind = 'mailbox' as const;
   private readonly transport;
   private readonly dir: string;
+  private made: Promise<unknown> | undefined;
 
   constructor(options: { dataDir: string; from: string }) {
     this.dir = mailboxDir(options.dataDir);
@@ -38,7 +39,11 @@ export class MailboxMailer implements Mailer {
     const { message } = await this.transport.sendMail({ ...email });
     const file = mailboxFile(email.messageId);
     const envelope: MailboxEnvelope = { customerId: sealer.customerId, message: sealer.seal(message as Buffer) };
-    await mkdir(this.dir, { recursive: true });
+    // Made once (and again only if that failed): not a system call per email.
+    await (this.made ??= mkdir(this.dir, { recursive: true }).catch((error: unknown) => {
+      this.made = undefined;
+      throw error;
+    }));
     // Written aside and renamed: a reader never sees half an email, even after a crash.
     const partial = join(this.dir, `.${file}.partial`);
     await writeFile(partial, JSON.stringify(envelope));

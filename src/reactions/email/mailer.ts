@@ -42,6 +42,8 @@ export interface Sealer {
 export interface Mailer {
   readonly kind: Delivery['transport'];
   send(email: OutgoingEmail, sealer?: Sealer): Promise<Delivery>;
+  /** Closes what the mailer keeps open (SMTP connections). */
+  close?(): Promise<void>;
 }
 
 /** SMTP when `SMTP_URL` is set; otherwise the local mailbox in `DATA_DIR/mailbox`. */

@@ -62,31 +62,48 @@ export type NewNotification = Pick<Notification, 'eventId' | 'type' | 'customerI
   createdAt: Date;
 };
 
-/** Records an email; null when one was already recorded for this event and type (nothing to send). */
-export async function recordNotification(tx: Sql, notification: NewNotification): Promise<number | null> {
-  const { rows } = await tx.query<{ id: number }>(
-    `insert into notifications (event_id, type, customer_id, to_address, to_digest, subject, message_id, status, reason, transport, created_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-     on conflict (event_id, type) do nothing returning id`,
+/**
+ * Records several emails in one statement; answers the ids of those recorded now, by event id
+ * (an event whose email was already recorded has none: nothing to send).
+ */
+export async function recordNotifications(tx: Sql, notifications: readonly NewNotification[]): Promise<Map<string, number>> {
+  if (notifications.length === 0) return new Map();
+  const column = <T>(value: (notification: NewNotification) => T) => notifications.map(value);
+  const { rows } = await tx.query<{ id: number; event_id: string }>(
+    `insert into notifications
+       (event_id, type, customer_id, to_address, to_digest, subject, message_id, status, reason, transport, created_at)
+     select * from unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+       $9::text[], $10::text[], $11::timestamptz[])
+     on conflict (event_id, type) do nothing returning id, event_id::text as event_id`,
     [
-      notification.eventId,
-      notification.type,
-      notification.customerId,
-      notification.to ? JSON.stringify(notification.to.sealed) : null,
-      notification.to?.digest ?? null,
-      notification.subject,
-      notification.messageId,
-      notification.status,
-      notification.reason,
-      notification.transport,
-      notification.createdAt,
+      column((n) => n.eventId),
+      column((n) => n.type),
+      column((n) => n.customerId),
+      column((n) => (n.to ? JSON.stringify(n.to.sealed) : null)),
+      column((n) => n.to?.digest ?? null),
+      column((n) => n.subject),
+      column((n) => n.messageId),
+      column((n) => n.status),
+      column((n) => n.reason),
+      column((n) => n.transport),
+      column((n) => n.createdAt.toISOString()),
     ],
   );
-  return rows[0] ? Number(rows[0].id) : null;
+  return new Map(rows.map((row) => [row.event_id, Number(row.id)]));
 }
 
-export async function recordDelivery(tx: Sql, id: number, delivery: string): Promise<void> {
-  await tx.query('update notifications set delivery = $2 where id = $1', [id, delivery]);
+/** The delivery of several emails (SMTP reply or mailbox file), by notification id, in one statement. */
+export async function recordDeliveries(tx: Sql, deliveries: ReadonlyMap<number, string>): Promise<void> {
+  if (deliveries.size === 0) return;
+  await tx.query('update notifications n set delivery = d.delivery from unnest($1::int8[], $2::text[]) as d(id, delivery) where n.id = d.id', [
+    [...deliveries.keys()],
+    [...deliveries.values()],
+  ]);
+}
+
+/** Forgets notifications whose email could not be sent (the runner retries their events). */
+export async function dropNotifications(tx: Sql, ids: readonly number[]): Promise<void> {
+  if (ids.length > 0) await tx.query('delete from notifications where id = any($1::int8[])', [ids]);
 }
 
 export interface NotificationQuery {

@@ -2,7 +2,8 @@ import { customerDecider } from '../../domain/customer/decider.ts';
 import type { CustomerEvent } from '../../domain/customer/events.ts';
 import type { Sql } from '../../kernel/db/database.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
-import { decrypt } from '../../kernel/crypto/personal-data.ts';
+import { decryptMany } from '../../kernel/crypto/personal-data.ts';
+import { customerStream } from '../../services/streams.ts';
 
 export type Recipient =
   | { reachable: true; customerId: string; email: string; name: string; planId: string }
@@ -14,18 +15,29 @@ export type Recipient =
  * (erased or compensated) customer, or one whose key was shredded, gets nothing.
  */
 export async function findRecipient(store: EventStore, tx: Sql, customerId: string): Promise<Recipient> {
-  const events = await store.readStream(`customer-${customerId}`, { tx });
-  const customer = events.reduce((state, event) => customerDecider.evolve(state, event as unknown as CustomerEvent), customerDecider.initialState);
-  switch (customer.status) {
-    case 'none':
-      return { reachable: false, customerId, reason: 'unknown_customer' };
-    case 'deleted':
-      return { reachable: false, customerId, reason: 'customer_deleted' };
-    default: {
-      // The address and name are encrypted with the customer's key: no key (erased) → no email.
-      const personal = await decrypt(customerId, customer.pii, tx);
-      if (!personal) return { reachable: false, customerId, reason: 'customer_deleted' };
-      return { reachable: true, customerId, email: personal.email, name: personal.name, planId: customer.planId };
-    }
+  return (await findRecipients(store, tx, [customerId])).get(customerId)!;
+}
+
+/** `findRecipient` for several customers: their streams in one query, their keys in another. */
+export async function findRecipients(store: EventStore, tx: Sql, customerIds: readonly string[]): Promise<Map<string, Recipient>> {
+  const streams = await store.readStreams(customerIds.map(customerStream), { tx });
+  const recipients = new Map<string, Recipient>();
+  const sealed: { customerId: string; customer: { pii: Parameters<typeof decryptMany>[0][number]['pii']; planId: string } }[] = [];
+  for (const customerId of new Set(customerIds)) {
+    const events = streams.get(customerStream(customerId)) ?? [];
+    const customer = events.reduce((state, event) => customerDecider.evolve(state, event as unknown as CustomerEvent), customerDecider.initialState);
+    if (customer.status === 'none') recipients.set(customerId, { reachable: false, customerId, reason: 'unknown_customer' });
+    else if (customer.status === 'deleted') recipients.set(customerId, { reachable: false, customerId, reason: 'customer_deleted' });
+    else sealed.push({ customerId, customer });
   }
+  // The address and name are encrypted with the customer's key: no key (erased) → no email.
+  const personal = await decryptMany(
+    sealed.map(({ customerId, customer }) => ({ customerId, pii: customer.pii })),
+    tx,
+  );
+  for (const { customerId, customer } of sealed) {
+    const clear = personal.get(customerId);
+    recipients.set(customerId, clear ? { reachable: true, customerId, email: clear.email, name: clear.name, planId: customer.planId } : { reachable: false, customerId, reason: 'customer_deleted' });
+  }
+  return recipients;
 }

@@ -1,13 +1,15 @@
 import type { Clock } from '../../kernel/clock.ts';
-import { emailDigest } from '../../kernel/crypto/keyed-hash.ts';
-import { keyOf, sealWith } from '../../kernel/crypto/personal-data.ts';
+import { emailDigester } from '../../kernel/crypto/keyed-hash.ts';
+import { keysOf, sealWith } from '../../kernel/crypto/personal-data.ts';
 import { scrubAddresses } from '../../kernel/crypto/scrub.ts';
-import type { HandlerContext } from '../../kernel/consumers/consumer.ts';
+import { defineConsumer, type BatchFailures, type ConsumerDefinition } from '../../kernel/consumers/consumer.ts';
+import type { Sql } from '../../kernel/db/database.ts';
+import type { Logger } from '../../kernel/logger.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
 import type { RecordedEvent } from '../../kernel/store/envelope.ts';
-import type { Mailer } from './mailer.ts';
-import { recordDelivery, recordNotification, type EmailType } from './notification-log.ts';
-import { findRecipient, type Recipient } from './recipients.ts';
+import type { Mailer, OutgoingEmail, Sealer } from './mailer.ts';
+import { dropNotifications, recordDeliveries, recordNotifications, type EmailType, type NewNotification } from './notification-log.ts';
+import { findRecipients, type Recipient } from './recipients.ts';
 import type { RenderedEmail } from './templates.ts';
 
 /** What the email consumers share. */
@@ -22,52 +24,109 @@ export interface EmailDeps {
 /** The Message-ID of the email an event causes: the same on every attempt. */
 export const messageIdOf = (eventId: string) => `<${eventId}@tributary>`;
 
-/**
- * Sends the email an event causes, at most once per (event, type) once committed.
- *
- * The handler's transaction commits the inbox record and the notification row together, so after
- * the commit neither a redelivery nor a replay sends again. The send itself happens inside the
- * transaction, before the commit: a failed send rolls everything back and the runner retries. A
- * crash (or failed commit) between a successful send and the commit is the one window where the
- * event is processed again and the email sent twice; it carries the same Message-ID, which lets
- * the receiving side recognise the duplicate (and the mailbox overwrites the same file).
- * On PGlite (one connection) the open transaction holds the database while SMTP answers:
- * SMTP_TIMEOUT_MS bounds that wait.
- */
-export async function sendOnce(
-  deps: EmailDeps,
-  { tx, log }: HandlerContext,
-  request: { event: RecordedEvent; type: EmailType; customerId: string; render(recipient: Extract<Recipient, { reachable: true }>): Promise<RenderedEmail> },
-): Promise<void> {
-  const { event, type, customerId } = request;
-  const messageId = messageIdOf(event.id);
-  const recipient = await findRecipient(deps.store, tx, customerId);
-  const base = { eventId: event.id, type, customerId, messageId, createdAt: deps.clock.now() };
-  if (!recipient.reachable) {
-    await recordNotification(tx, { ...base, to: null, subject: null, status: 'suppressed', reason: recipient.reason, transport: null });
-    log.info({ customerId, reason: recipient.reason, emailType: type }, 'email suppressed');
-    return;
-  }
-  // The recipient was just opened with this key, so it is there: the address is kept sealed with it.
-  const key = (await keyOf(tx, customerId))!;
-  const sealer = { customerId, seal: (clear: Buffer) => sealWith(key, customerId, clear) };
-  const to = { sealed: sealer.seal(Buffer.from(recipient.email, 'utf8')), digest: await emailDigest(tx, recipient.email) };
-  const email = await request.render(recipient);
-  const id = await recordNotification(tx, { ...base, to, subject: email.subject, status: 'sent', reason: null, transport: deps.mailer.kind });
-  if (id === null) {
-    log.info({ customerId, emailType: type }, 'email already sent for this event');
-    return;
-  }
-  const delivery = await deps.mailer.send({
-    messageId,
-    to: { name: recipient.name, address: recipient.email },
-    subject: email.subject,
-    text: email.text,
-    html: email.html,
-    date: deps.clock.now(),
-    headers: { 'X-Tributary-Event-Id': event.id, 'X-Tributary-Email': type },
-  }, sealer);
-  // An SMTP reply may name the recipient; a mailbox file name is the Message-ID's.
-  await recordDelivery(tx, id, delivery.transport === 'smtp' ? scrubAddresses(delivery.detail) : delivery.detail);
-  log.info({ customerId, emailType: type, transport: delivery.transport }, 'email sent');
+export type Reachable = Extract<Recipient, { reachable: true }>;
+
+/** One kind of email: whom an event concerns, what a batch needs read once, and the message. */
+export interface EmailKind<Prepared> {
+  type: EmailType;
+  topics: string[];
+  customerIdOf(event: RecordedEvent): string;
+  /** Reads what rendering the batch's emails needs, in a few statements (streams, invoice numbers). */
+  prepare(tx: Sql, events: readonly RecordedEvent[]): Promise<Prepared>;
+  render(event: RecordedEvent, recipient: Reachable, prepared: Prepared): Promise<RenderedEmail>;
 }
+
+/**
+ * Sends the emails a batch of events causes, at most once per (event, type) once committed.
+ *
+ * The handler's transaction commits the inbox records and the notification rows together, so
+ * after the commit neither a redelivery nor a replay sends again. The sends happen inside the
+ * transaction, before the commit, all at once over the mailer's pooled connections: an email the
+ * server refuses has its notification row deleted and is reported, and the runner commits the
+ * others and retries that one alone. A crash (or failed commit) between the sends and the commit
+ * is the one window where events are processed again and emails sent twice; they carry the same
+ * Message-ID, which lets the receiving side recognise the duplicate (and the mailbox overwrites
+ * the same file). On PGlite (one connection) the open transaction holds the database while SMTP
+ * answers: SMTP_TIMEOUT_MS bounds that wait.
+ */
+export async function sendEmails<Prepared>(
+  deps: EmailDeps,
+  kind: EmailKind<Prepared>,
+  events: readonly RecordedEvent[],
+  { tx, log }: { tx: Sql; log: Logger },
+): Promise<Map<string, unknown>> {
+  const recipients = await findRecipients(deps.store, tx, events.map(kind.customerIdOf));
+  const reachable = events.filter((event) => recipients.get(kind.customerIdOf(event))!.reachable);
+  const prepared = await kind.prepare(tx, reachable);
+  // Addresses are kept sealed with their customer's key (opened just now, so it is there) and hashed.
+  const keys = await keysOf(tx, [...new Set(reachable.map(kind.customerIdOf))]);
+  const digest = await emailDigester(tx);
+  const sealerOf = (customerId: string) => ({
+    customerId,
+    seal: (clear: Buffer) => sealWith(keys.get(customerId)!, customerId, clear),
+  });
+  const now = deps.clock.now();
+  const notifications: NewNotification[] = [];
+  const outgoing = new Map<string, { email: OutgoingEmail; sealer: Sealer }>();
+  for (const event of events) {
+    const customerId = kind.customerIdOf(event);
+    const recipient = recipients.get(customerId)!;
+    const base = { eventId: event.id, type: kind.type, customerId, messageId: messageIdOf(event.id), createdAt: now };
+    if (!recipient.reachable) {
+      notifications.push({ ...base, to: null, subject: null, status: 'suppressed', reason: recipient.reason, transport: null });
+      log.info({ customerId, reason: recipient.reason, email: kind.type }, 'email suppressed');
+      continue;
+    }
+    const email = await kind.render(event, recipient, prepared);
+    const sealer = sealerOf(customerId);
+    const to = { sealed: sealer.seal(Buffer.from(recipient.email, 'utf8')), digest: digest(recipient.email) };
+    notifications.push({ ...base, to, subject: email.subject, status: 'sent', reason: null, transport: deps.mailer.kind });
+    const message: OutgoingEmail = {
+      messageId: base.messageId,
+      to: { name: recipient.name, address: recipient.email },
+      subject: email.subject,
+      text: email.text,
+      html: email.html,
+      date: now,
+      headers: { 'X-Tributary-Event-Id': event.id, 'X-Tributary-Email': kind.type },
+    };
+    outgoing.set(event.id, { email: message, sealer });
+  }
+  const recorded = await recordNotifications(tx, notifications);
+  const deliveries = new Map<number, string>();
+  const failures = new Map<string, unknown>();
+  const failed: number[] = [];
+  await Promise.all(
+    [...outgoing].map(async ([eventId, { email, sealer }]) => {
+      const id = recorded.get(eventId);
+      if (id === undefined) return log.info({ eventId, email: kind.type }, 'email already sent for this event');
+      try {
+        const delivery = await deps.mailer.send(email, sealer);
+        // An SMTP reply may name the recipient; a mailbox file name is the Message-ID's.
+        deliveries.set(id, delivery.transport === 'smtp' ? scrubAddresses(delivery.detail) : delivery.detail);
+      } catch (error) {
+        failures.set(eventId, error);
+        failed.push(id);
+      }
+    }),
+  );
+  await dropNotifications(tx, failed);
+  await recordDeliveries(tx, deliveries);
+  if (deliveries.size > 0) log.info({ email: kind.type, sent: deliveries.size, transport: deps.mailer.kind }, 'emails sent');
+  return failures;
+}
+
+/**
+ * The consumer of one kind of email. A batch sends its emails together (failures reported to the
+ * runner, which retries them alone); a single event's failure throws, so the runner retries it.
+ */
+export const emailConsumer = <Prepared>(deps: EmailDeps, kind: EmailKind<Prepared>): ConsumerDefinition =>
+  defineConsumer({
+    name: kind.type,
+    topics: kind.topics,
+    async handle(event, { tx, log }) {
+      const failures = await sendEmails(deps, kind, [event], { tx, log });
+      for (const error of failures.values()) throw error;
+    },
+    handleBatch: (events, { tx, log }): Promise<BatchFailures> => sendEmails(deps, kind, events, { tx, log }),
+  });

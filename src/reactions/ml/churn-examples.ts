@@ -35,16 +35,22 @@ export function featuresBefore(history: readonly RecordedEvent[], at: Date): Chu
 }
 
 /** The stream's events before `event`: by its version, or by its id when the bus did not carry the version. */
-async function historyBefore(store: EventStore, tx: Sql, streamId: string, event: RecordedEvent): Promise<RecordedEvent[]> {
-  if (event.version > 0) return event.version > 1 ? store.readStream(streamId, { tx, limit: event.version - 1 }) : [];
-  const all = await store.readStream(streamId, { tx });
-  const index = all.findIndex((candidate) => candidate.id === event.id);
+function historyBefore(stream: readonly RecordedEvent[], streamId: string, event: RecordedEvent): RecordedEvent[] {
+  if (event.version > 0) return stream.filter((candidate) => candidate.version < event.version);
+  const index = stream.findIndex((candidate) => candidate.id === event.id);
   if (index < 0) throw new PermanentError(`${event.type} ${event.id} is not in ${streamId}`);
-  return all.slice(0, index);
+  return stream.slice(0, index);
 }
 
+type Labelled = ChurnExample & { observedAt: Date };
+
 /** The example an event makes, or null for one that teaches nothing about churn. */
-export async function exampleOf(store: EventStore, tx: Sql, event: RecordedEvent): Promise<(ChurnExample & { observedAt: Date }) | null> {
+export async function exampleOf(store: EventStore, tx: Sql, event: RecordedEvent): Promise<Labelled | null> {
+  return (await examplesOf(store, tx, [event]))[0]!;
+}
+
+/** What an event says about churn before its stream is read: its subscription, label and time. */
+function labelOf(event: RecordedEvent): { subscriptionId: string; churned: boolean; observedAt: Date } | null {
   let subscriptionId: string;
   let churned: boolean;
   let observedAt: Date;
@@ -63,11 +69,26 @@ export async function exampleOf(store: EventStore, tx: Sql, event: RecordedEvent
   } else {
     return null;
   }
-  const streamId = event.streamId || subscriptionStream(subscriptionId);
-  const history = await historyBefore(store, tx, streamId, event);
-  const features = featuresBefore(history, observedAt);
-  if (!features) throw new PermanentError(`${event.type} ${event.id}: no SubscriptionCreated before version ${event.version} of ${streamId}`);
-  return { subscriptionId, churned, features, observedAt };
+  return { subscriptionId, churned, observedAt };
+}
+
+const streamOf = (event: RecordedEvent, subscriptionId: string) => event.streamId || subscriptionStream(subscriptionId);
+
+/** The examples of several events (null for those that teach nothing), their streams read in one query. */
+export async function examplesOf(store: EventStore, tx: Sql, events: readonly RecordedEvent[]): Promise<(Labelled | null)[]> {
+  const labels = events.map(labelOf);
+  const streams = await store.readStreams(
+    labels.flatMap((label, index) => (label ? [streamOf(events[index]!, label.subscriptionId)] : [])),
+    { tx },
+  );
+  return labels.map((label, index) => {
+    if (!label) return null;
+    const event = events[index]!;
+    const streamId = streamOf(event, label.subscriptionId);
+    const features = featuresBefore(historyBefore(streams.get(streamId) ?? [], streamId, event), label.observedAt);
+    if (!features) throw new PermanentError(`${event.type} ${event.id}: no SubscriptionCreated before version ${event.version} of ${streamId}`);
+    return { ...label, features };
+  });
 }
 
 /** Records the example in the handler's transaction; false when this event's example is already there. */
@@ -78,6 +99,26 @@ export async function recordExample(tx: Sql, eventId: string, example: ChurnExam
     [eventId, example.subscriptionId, example.churned, JSON.stringify(example.features), example.observedAt, clock.now()],
   );
   return rowCount > 0;
+}
+
+/** Records several events' examples at once; answers how many were new. */
+export async function recordExamples(tx: Sql, examples: readonly { eventId: string; example: Labelled }[], clock: Clock): Promise<number> {
+  if (examples.length === 0) return 0;
+  const { rowCount } = await tx.query(
+    `insert into churn_examples (event_id, subscription_id, churned, features, observed_at, recorded_at)
+     select e.event_id, e.subscription_id, e.churned, e.features, e.observed_at, $6
+     from unnest($1::uuid[], $2::uuid[], $3::bool[], $4::jsonb[], $5::timestamptz[]) as e(event_id, subscription_id, churned, features, observed_at)
+     on conflict (event_id) do nothing`,
+    [
+      examples.map(({ eventId }) => eventId),
+      examples.map(({ example }) => example.subscriptionId),
+      examples.map(({ example }) => example.churned),
+      examples.map(({ example }) => JSON.stringify(example.features)),
+      examples.map(({ example }) => example.observedAt.toISOString()),
+      clock.now(),
+    ],
+  );
+  return rowCount;
 }
 
 /** Every example, in the order recorded. */

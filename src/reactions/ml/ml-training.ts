@@ -1,7 +1,7 @@
 import type { Clock } from '../../kernel/clock.ts';
 import { defineConsumer } from '../../kernel/consumers/consumer.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
-import { exampleOf, recordExample } from './churn-examples.ts';
+import { exampleOf, examplesOf, recordExample, recordExamples } from './churn-examples.ts';
 
 /**
  * subscription.renewed / subscription.cancelled → a labelled example for the churn model, written
@@ -19,5 +19,10 @@ export const mlTraining = (deps: { store: EventStore; clock: Clock; onExample?: 
         return;
       }
       if (await recordExample(tx, event.id, example, deps.clock)) deps.onExample?.();
+    },
+    async handleBatch(events, { tx }) {
+      const examples = await examplesOf(deps.store, tx, events);
+      const labelled = examples.flatMap((example, index) => (example ? [{ eventId: events[index]!.id, example }] : []));
+      if ((await recordExamples(tx, labelled, deps.clock)) > 0) deps.onExample?.();
     },
   });

@@ -94,18 +94,39 @@ const nextDue = (schedule: Schedule): Date | null =>
   deferredOf(schedule) > 0 && schedule.throughDay < schedule.days ? dayEnd(schedule.period, schedule.throughDay + 1) : null;
 
 /** Starts recognising a charge's net amount over its service period (once per payment). */
-export async function openSchedule(
-  tx: Sql,
-  charge: { paymentId: string; chargeEventId: string; customerId: string; currency: string; gross: number; tax: number; amount: number; period: Period },
-): Promise<void> {
-  const period = { start: new Date(charge.period.start), end: new Date(charge.period.end) };
-  const days = daysOf(period);
-  const next = charge.amount > 0 ? dayEnd(period, 1) : null;
+export type NewSchedule = { paymentId: string; chargeEventId: string; customerId: string; currency: string; gross: number; tax: number; amount: number; period: Period };
+
+export async function openSchedule(tx: Sql, charge: NewSchedule): Promise<void> {
+  await openSchedules(tx, [charge]);
+}
+
+/** `openSchedule` for several charges in one statement. */
+export async function openSchedules(tx: Sql, charges: readonly NewSchedule[]): Promise<void> {
+  if (charges.length === 0) return;
+  const rows = charges.map((charge) => {
+    const period = { start: new Date(charge.period.start), end: new Date(charge.period.end) };
+    return { ...charge, start: period.start.toISOString(), end: period.end.toISOString(), days: daysOf(period), next: charge.amount > 0 ? dayEnd(period, 1).toISOString() : null };
+  });
+  const column = <T>(value: (row: (typeof rows)[number]) => T) => rows.map(value);
   await tx.query(
     `insert into revenue_schedules (payment_id, charge_event_id, customer_id, currency, gross, tax, amount, period_start, period_end, days, anchor_deferred, next_due_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $7, $11)
+     select s.payment_id, s.charge_event_id, s.customer_id, s.currency, s.gross, s.tax, s.amount, s.period_start, s.period_end, s.days, s.amount, s.next_due_at
+     from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::timestamptz[], $9::timestamptz[], $10::int4[], $11::timestamptz[])
+       as s(payment_id, charge_event_id, customer_id, currency, gross, tax, amount, period_start, period_end, days, next_due_at)
      on conflict (payment_id) do nothing`,
-    [charge.paymentId, charge.chargeEventId, charge.customerId, charge.currency, charge.gross, charge.tax, charge.amount, period.start, period.end, days, next],
+    [
+      column((row) => row.paymentId),
+      column((row) => row.chargeEventId),
+      column((row) => row.customerId),
+      column((row) => row.currency),
+      column((row) => row.gross),
+      column((row) => row.tax),
+      column((row) => row.amount),
+      column((row) => row.start),
+      column((row) => row.end),
+      column((row) => row.days),
+      column((row) => row.next),
+    ],
   );
 }
 
