@@ -89,7 +89,7 @@ async function serveBaseline(): Promise<void> {
       await store.append(`customer-${customerId}`, [{ type: 'CustomerCreated', data: { customerId, email: body.email, name: body.name, planId: plan.id, createdAt: now }, metadata }], { tx, expectedVersion: 0 });
       await store.append(
         `payment-${paymentId}`,
-        [{ type: 'PaymentProcessed', data: { paymentId, customerId, subscriptionId: null, amount: plan.amount, currency: plan.currency, purpose: 'registration', periodIndex: 0, paymentMethod: { brand: 'visa', last4: '4242', tokenId: body.paymentMethod }, gatewayReference: chargeId, processedAt: now }, metadata }],
+        [{ type: 'PaymentProcessed', data: { paymentId, customerId, subscriptionId: null, amount: plan.amount, currency: plan.currency, purpose: 'registration', periodIndex: 0, paymentMethod: { brand: 'visa', last4: '4242', tokenId: body.paymentMethod }, gatewayReference: chargeId, processedAt: now, taxRateBps: 0, taxAmount: 0 }, metadata }],
         { tx, expectedVersion: 0 },
       );
       const end = new Date(Date.now() + 30 * 24 * 3600_000).toISOString();

@@ -116,11 +116,11 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     owner: `${hostname()}:${process.pid}`,
     onBoundary: crashAt ? (boundary) => boundary === crashAt && process.kill(process.pid, 'SIGKILL') : undefined,
   });
-  sagas.register(registrationSaga({ store, gateway, clock, faults: options.faults }));
+  sagas.register(registrationSaga({ store, gateway, clock, taxRateBps: config.billing.taxRateBps, faults: options.faults }));
   const registrations = new RegistrationService({ db, clock, sagas, plans, isKnownPaymentMethod: (token) => TEST_PAYMENT_METHODS.has(token) });
   const isKnownPaymentMethod = (token: string) => TEST_PAYMENT_METHODS.has(token);
   const subscriptionService = new SubscriptionService({ db, store, clock });
-  const scheduler = new RenewalScheduler({ db, store, clock, gateway, log, dunningDays: config.dunningDays });
+  const scheduler = new RenewalScheduler({ db, store, clock, gateway, log, dunningDays: config.dunningDays, taxRateBps: config.billing.taxRateBps });
   const clockService = clock instanceof TestClock ? new ClockService({ db, clock, scheduler }) : undefined;
   const tokens = new CustomerTokens(await tokenSecret(config), clock);
   if (!config.adminToken) log.warn('ADMIN_TOKEN is not set: the admin API answers 401 to everyone');

@@ -9,11 +9,9 @@ import { credit, debit, entryExists, nonZero, postEntries, UnbalancedEntryError,
 import { splitRefund } from './ledger/recognition.ts';
 import { applyRefund, basisOf, lockSchedule, openSchedule, recogniseThrough } from './ledger/revenue-schedules.ts';
 import { findCharge, paidFor, ServiceUnknownError, type PaidForDeps } from './paid-for.ts';
-import { inclusiveTax } from './tax.ts';
 
 export interface GlPostingDeps extends PaidForDeps {
   clock: Clock;
-  taxRateBps: number;
 }
 
 /**
@@ -24,7 +22,9 @@ export interface GlPostingDeps extends PaidForDeps {
 async function postCharge(deps: GlPostingDeps, tx: Sql, event: RecordedEvent<PaymentProcessedData>): Promise<void> {
   if (await entryExists(tx, { sourceId: event.id, kind: 'charge' })) return;
   const payment = event.data;
-  const { subtotal, tax } = inclusiveTax(payment.amount, deps.taxRateBps);
+  // The tax the charge recorded when it was captured, as on its invoice: never today's rate.
+  const tax = payment.taxAmount;
+  const subtotal = payment.amount - tax;
   const service = await paidFor(deps, tx, payment);
   const base = { sourceId: event.id, part: 0, paymentId: payment.paymentId, customerId: payment.customerId, currency: payment.currency, effectiveAt: new Date(payment.processedAt) };
   const entries: JournalEntry[] = [

@@ -4,16 +4,18 @@ import type { Clock } from '../../kernel/clock.ts';
 import { defineConsumer, type ConsumerDefinition } from '../../kernel/consumers/consumer.ts';
 import { findCharge, paidFor, paidForRenewal, ServiceUnknownError, type PaidFor, type PaidForDeps } from './paid-for.ts';
 import { invoiceOfPayment, issueInvoice, type NewInvoice } from './invoices.ts';
-import { inclusiveTax } from './tax.ts';
 
 export interface InvoiceGeneratorDeps extends PaidForDeps {
   clock: Clock;
-  taxRateBps: number;
 }
 
-/** The invoice of one charge: one line (the plan for its service period), tax included in the price. */
-export function invoiceFor(payment: PaymentProcessedData, service: PaidFor, taxRateBps: number, sourceEventId: string): NewInvoice {
-  const { subtotal, tax } = inclusiveTax(payment.amount, taxRateBps);
+/**
+ * The invoice of one charge: one line (the plan for its service period), tax included in the price
+ * at the rate the charge recorded, so a rate changed since (or a late consumer) never alters it.
+ */
+export function invoiceFor(payment: PaymentProcessedData, service: PaidFor, sourceEventId: string): NewInvoice {
+  const { taxRateBps, taxAmount: tax } = payment;
+  const subtotal = payment.amount - tax;
   return {
     paymentId: payment.paymentId,
     customerId: payment.customerId,
@@ -69,7 +71,7 @@ export const invoiceGenerator = (deps: InvoiceGeneratorDeps): ConsumerDefinition
         payment = charge.data;
         service = await paidForRenewal(deps, renewal);
       }
-      const invoice = await issueInvoice(tx, invoiceFor(payment, service, deps.taxRateBps, event.id), deps.clock.now());
+      const invoice = await issueInvoice(tx, invoiceFor(payment, service, event.id), deps.clock.now());
       if (invoice) log.debug({ invoice: invoice.number, paymentId: payment.paymentId }, 'invoice issued');
     },
   });

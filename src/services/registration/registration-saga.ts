@@ -43,7 +43,14 @@ export interface RegistrationFaults {
  * (CustomerRegistered: the welcome email goes out). A decline deletes the customer; a failure
  * after the charge refunds it too.
  */
-export function registrationSaga(deps: { store: EventStore; gateway: PaymentGateway; clock: Clock; faults?: RegistrationFaults }): SagaDefinition<RegistrationState> {
+export function registrationSaga(deps: {
+  store: EventStore;
+  gateway: PaymentGateway;
+  clock: Clock;
+  /** The tax rate the charge records (TAX_RATE_BPS). */
+  taxRateBps: number;
+  faults?: RegistrationFaults;
+}): SagaDefinition<RegistrationState> {
   const { store, gateway, clock } = deps;
   const now = () => clock.now().toISOString();
   const metadata = (state: RegistrationState) => ({ correlationId: state.correlationId, causationId: null, actor: `registration:${state.registrationId}` });
@@ -86,7 +93,7 @@ export function registrationSaga(deps: { store: EventStore; gateway: PaymentGate
             await handleCommand(store, paymentDecider, paymentStream(state.paymentId), { type: 'RecordPaymentFailed', data: { ...details, declineCode: result.declineCode, message: result.message, attempt: 1, failedAt: now() } }, { metadata: metadata(state) });
             return { fail: { code: 'payment_declined', message: result.message, details: { declineCode: result.declineCode } } };
           }
-          await handleCommand(store, paymentDecider, paymentStream(state.paymentId), { type: 'RecordPaymentSucceeded', data: { ...details, periodIndex: 0, paymentMethod: { brand: result.brand, last4: result.last4, tokenId: state.paymentMethod }, gatewayReference: result.chargeId, processedAt: now() } }, { metadata: metadata(state) });
+          await handleCommand(store, paymentDecider, paymentStream(state.paymentId), { type: 'RecordPaymentSucceeded', data: { ...details, periodIndex: 0, paymentMethod: { brand: result.brand, last4: result.last4, tokenId: state.paymentMethod }, gatewayReference: result.chargeId, processedAt: now(), taxRateBps: deps.taxRateBps } }, { metadata: metadata(state) });
           return { ok: { chargeId: result.chargeId } };
         },
         async compensate({ state, idempotencyKey }) {

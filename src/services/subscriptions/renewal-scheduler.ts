@@ -44,6 +44,8 @@ export interface RenewalSchedulerDeps {
   log: Logger;
   /** Days after the renewal date on which a declined renewal is retried. */
   dunningDays: number[];
+  /** The tax rate a renewal charge records (TAX_RATE_BPS). */
+  taxRateBps: number;
 }
 
 /**
@@ -110,7 +112,7 @@ export class RenewalScheduler {
     await db.transaction(async (tx) => {
       let next: Subscription;
       if (result.status === 'succeeded') {
-        await handleCommand(store, paymentDecider, paymentStream(paymentId), { type: 'RecordPaymentSucceeded', data: { ...details, periodIndex: due.periodIndex, paymentMethod: { brand: result.brand, last4: result.last4, tokenId: token }, gatewayReference: result.chargeId, processedAt: now.toISOString() } }, { tx, metadata });
+        await handleCommand(store, paymentDecider, paymentStream(paymentId), { type: 'RecordPaymentSucceeded', data: { ...details, periodIndex: due.periodIndex, paymentMethod: { brand: result.brand, last4: result.last4, tokenId: token }, gatewayReference: result.chargeId, processedAt: now.toISOString(), taxRateBps: this.deps.taxRateBps } }, { tx, metadata });
         ({ state: next } = await handleCommand(store, subscriptionDecider, subscriptionStream(subscriptionId), { type: 'RenewSubscription', data: { subscriptionId, periodIndex: due.periodIndex, paymentId, amount: due.amount, currency: due.currency, renewedAt: now.toISOString() } }, { tx, metadata }));
       } else {
         const retryDay = this.deps.dunningDays[due.attempt - 1];
