@@ -51,6 +51,9 @@ import type { ChurnScorer } from './domain/churn/churn-features.ts';
 import { churnModelOf } from './reactions/ml/index.ts';
 import { RenewalScheduler } from './services/subscriptions/renewal-scheduler.ts';
 import { SubscriptionService } from './services/subscriptions/subscription-service.ts';
+import { adminVerifyRoutes } from './http/routes/admin-verify.ts';
+import { verifyMoney, type VerifyOptions } from './verify/verify.ts';
+import type { VerifyReport } from './verify/violation.ts';
 
 export const migrations = [...eventStoreMigrations, ...consumerMigrations, ...sagaMigrations, ...gatewayMigrations, ...registrationMigrations, ...subscriptionMigrations, ...customerMigrations, ...reactionMigrations(), ...viewModules.flatMap((module) => module.migrations ?? [])];
 
@@ -74,6 +77,8 @@ export interface Platform {
   /** The read side's projections, one per view. */
   projections: ProjectionRunner[];
   http: FastifyInstance;
+  /** The money invariants, checked against the gateway's records and the store (`tributary verify`). */
+  verify(options?: VerifyOptions): Promise<VerifyReport>;
   /** Resolves when the store is migrated and every consumer is subscribed. */
   started: Promise<void>;
   stop(): Promise<void>;
@@ -84,7 +89,12 @@ export interface PlatformOptions {
   log?: Logger;
   /** Test hooks: injected failures of the registration saga. */
   faults?: RegistrationFaults;
+  /** Tests only: the gateway to charge through (the chaos campaign's faulty simulator); it must list its charges. */
+  gateway?: SimulatedGateway;
 }
+
+/** How long a payment intent may stay without an outcome before verify reports it (the reconciler's window). */
+const VERIFY_INTENT_WINDOW_MS = 60_000;
 
 /**
  * Wires the platform from its configuration. The HTTP server answers at once (`/ready` says 503
@@ -105,9 +115,11 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     : new EmbeddedBus({ store, catalog, clock, log });
   const plans = await loadPlans(config.plansFile);
   // The simulator keeps its charges in the platform's database, so a restarted process still knows them.
-  const gateway: PaymentGateway = config.gateway.url
+  const gateway: PaymentGateway = options.gateway ?? (config.gateway.url
     ? new HttpGateway({ baseUrl: config.gateway.url, apiKey: config.gateway.apiKey, timeoutMs: config.gateway.timeoutMs })
-    : new SimulatedGateway({ clock, store: db });
+    : new SimulatedGateway({ clock, store: db }));
+  const verify = (verifyOptions?: VerifyOptions) =>
+    verifyMoney({ db, clock, listCharges: () => (gateway as SimulatedGateway | HttpGateway).listCharges(), intentWindowMs: VERIFY_INTENT_WINDOW_MS }, verifyOptions);
   const crashAt = config.clock === 'test' ? config.sagaCrashAt : undefined;
   const sagas = new SagaOrchestrator({
     db,
@@ -193,6 +205,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       ...(clockService ? [adminClockRoutes({ clock, clockService })] : []),
       adminProjectionRoutes(projections),
       ...views.map(({ module, deps }) => module.routes(deps)),
+      adminVerifyRoutes({ verify }),
       adminDlqRoutes({ deadLetters, consumers: consumers.map((consumer) => consumer.name), replay }),
       ...reactionModules.flatMap((module) => (module.routes ? [module.routes(reactionDeps)] : [])),
     ],
@@ -261,6 +274,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     clockService,
     projections,
     http,
+    verify,
     started,
     stop() {
       stopping ??= (async () => {

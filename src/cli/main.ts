@@ -12,6 +12,7 @@ import { simulateCommand } from '../simulator/simulate-command.ts';
 import { parseSimulateOptions, SimulateOptionsError } from '../simulator/simulate-options.ts';
 import { serve, serveGateway } from './serve.ts';
 import { listProjections, rebuildProjection } from './projections-command.ts';
+import { verifyCommand } from './verify-command.ts';
 
 const USAGE = `Usage: tributary <command> [options]
 
@@ -23,6 +24,8 @@ Commands:
   projections rebuild <name> rebuild a view (customers, subscriptions, analytics) into a shadow copy and swap it in
   dlq list [--consumer C]    list pending dead letters
   dlq replay <consumer>      run a consumer's dead letters through its handler again
+  verify [--settle MS]       check the money invariants against the gateway and the store; exit 1 and
+                             list the violations when any (waits up to MS, default 10000, for consumers)
   simulate [--customers N] [--months M] [--seed S] [--concurrency C] [--url U] [--admin-token T]
                              drive a running platform (test clock) with simulated customers; summary at the end
   help                       this text
@@ -52,7 +55,7 @@ async function run(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { consumer: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { consumer: { type: 'string' }, settle: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command = 'start', ...rest] = positionals;
   if (values.help || command === 'help') {
@@ -104,6 +107,13 @@ async function run(argv: string[]): Promise<void> {
         });
       }
       throw new UsageError('usage: tributary dlq list [--consumer C] | tributary dlq replay <consumer>');
+    }
+    case 'verify': {
+      const settleMs = Number(values.settle ?? 10_000);
+      if (!Number.isInteger(settleMs) || settleMs < 0 || settleMs > 600_000) throw new UsageError('--settle: milliseconds, 0..600000');
+      const code = await withPlatform(config, (platform) => verifyCommand(platform, settleMs, (line) => console.log(line)));
+      process.exitCode = code;
+      return;
     }
     default:
       throw new UsageError(`unknown command: ${command} (see tributary --help)`);
