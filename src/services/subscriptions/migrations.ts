@@ -1,4 +1,5 @@
 import type { Migration } from '../../kernel/db/migrate.ts';
+import { timerClaimMigrations } from './timer-claims.ts';
 
 export const subscriptionMigrations: Migration[] = [
   {
@@ -25,4 +26,5 @@ export const subscriptionMigrations: Migration[] = [
       );
     `,
   },
+  ...timerClaimMigrations,
 ];
