@@ -89,8 +89,6 @@ export interface PlatformOptions {
   log?: Logger;
   /** Test hooks: injected failures of the registration saga. */
   faults?: RegistrationFaults;
-  /** Tests only: the gateway to charge through (the chaos campaign's faulty simulator); it must list its charges. */
-  gateway?: SimulatedGateway;
 }
 
 /** How long a payment intent may stay without an outcome before verify reports it (the reconciler's window). */
@@ -115,9 +113,9 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     : new EmbeddedBus({ store, catalog, clock, log });
   const plans = await loadPlans(config.plansFile);
   // The simulator keeps its charges in the platform's database, so a restarted process still knows them.
-  const gateway: PaymentGateway = options.gateway ?? (config.gateway.url
+  const gateway: PaymentGateway = config.gateway.url
     ? new HttpGateway({ baseUrl: config.gateway.url, apiKey: config.gateway.apiKey, timeoutMs: config.gateway.timeoutMs })
-    : new SimulatedGateway({ clock, store: db }));
+    : new SimulatedGateway({ clock, store: db });
   const verify = (verifyOptions?: VerifyOptions) =>
     verifyMoney({ db, clock, listCharges: () => (gateway as SimulatedGateway | HttpGateway).listCharges(), intentWindowMs: VERIFY_INTENT_WINDOW_MS }, verifyOptions);
   const crashAt = config.clock === 'test' ? config.sagaCrashAt : undefined;
