@@ -26,6 +26,8 @@ export interface CampaignOptions {
   databaseUrl?: string;
   /** How long verify lets consumers and workflows catch up after a schedule. */
   settleMs?: number;
+  /** Steps per schedule (12). */
+  length?: number;
   progress?: (line: string) => void;
 }
 
@@ -106,7 +108,7 @@ async function inProcess(options: CampaignOptions, data: Data): Promise<SeedResu
     await platform.started;
     const runId = randomBytes(3).toString('hex');
     for (const seed of options.seeds) {
-      const outcome = await runSchedule(seed, scheduleOf(seed), target, runId);
+      const outcome = await runSchedule(seed, scheduleOf(seed, options.length), target, runId);
       const report = await platform.verify({ settleMs: options.settleMs ?? 5_000 });
       results.push({ seed, ...outcome, kills: 0, violations: newViolations(report, known) });
       options.progress?.(`seed ${seed}: ${outcome.workflows} workflows, ${results.at(-1)!.violations.length} new violation(s)`);
@@ -154,7 +156,7 @@ async function withKills(options: CampaignOptions, data: Data): Promise<SeedResu
       current = current.then(async (running) => (await running.kill(), startChaosProcess(env, port)));
     };
     const killer = setTimeout(kill, killAfterMs);
-    const outcome = await runSchedule(seed, scheduleOf(seed), target, runId);
+    const outcome = await runSchedule(seed, scheduleOf(seed, options.length), target, runId);
     clearTimeout(killer);
     if (!killed) kill(); // the schedule ended first: the kill lands at its end, before verify
     const settleMs = options.settleMs ?? 20_000;

@@ -8,23 +8,8 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../kernel/config.ts';
-import { runCampaign, type Backend, type SeedResult } from './campaign.ts';
-import { FAULT_KINDS } from './schedule.ts';
-
-export function chaosTable(results: readonly SeedResult[], label: string): string {
-  const faults = Object.fromEntries(FAULT_KINDS.map((kind) => [kind, results.reduce((sum, r) => sum + (r.faults[kind] ?? 0), 0)]));
-  const failing = results.filter((r) => r.violations.length > 0);
-  const lines = [
-    `| campaign | seeds | workflows | ${FAULT_KINDS.join(' | ')} | kills | violations | failing seeds |`,
-    `| --- | --- | --- | ${FAULT_KINDS.map(() => '---').join(' | ')} | --- | --- | --- |`,
-    `| ${label} | ${results.length} | ${results.reduce((s, r) => s + r.workflows, 0)} | ${FAULT_KINDS.map((k) => faults[k]).join(' | ')} | ${results.reduce((s, r) => s + r.kills, 0)} | ${failing.reduce((s, r) => s + r.violations.length, 0)} | ${failing.map((r) => r.seed).join(', ') || '—'} |`,
-  ];
-  for (const result of failing) {
-    lines.push('', `seed ${result.seed} (replay: npm run chaos -- --seed ${result.seed}${label.includes('kills') ? ' --kills' : ''}):`);
-    for (const violation of result.violations) lines.push(`  ${violation.kind}: ${violation.message}`);
-  }
-  return lines.join('\n');
-}
+import { runCampaign, type Backend } from './campaign.ts';
+import { chaosTable } from './chaos-command-table.ts';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
