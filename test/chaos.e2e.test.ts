@@ -11,6 +11,7 @@ import { postgresAvailable, TEST_DATABASE_URL } from './support/postgres.ts';
  */
 const IN_PROCESS_SEEDS = Array.from({ length: 30 }, (_, i) => 1 + i);
 const KILL_SEEDS = Array.from({ length: 5 }, (_, i) => 101 + i);
+const progress = (line: string) => console.error(line);
 
 function chaosSuite(backend: Backend) {
   describe(`fault campaign on ${backend}`, async () => {
@@ -18,7 +19,7 @@ function chaosSuite(backend: Backend) {
     const databaseUrl = TEST_DATABASE_URL;
 
     it.skipIf(skip)('leaves every money invariant intact after 30 schedules against a faulty gateway', async () => {
-      const results = await runCampaign({ seeds: IN_PROCESS_SEEDS, backend, kills: false, databaseUrl, length: 6, settleMs: 5_000 });
+      const results = await runCampaign({ seeds: IN_PROCESS_SEEDS, backend, kills: false, databaseUrl, length: 6, settleMs: 5_000, progress });
       expect(results).toHaveLength(30);
       expect(results.reduce((sum, r) => sum + r.workflows, 0)).toBeGreaterThan(30);
       expect(results.some((r) => Object.values(r.faults).some((n) => n > 0))).toBe(true);
@@ -26,7 +27,7 @@ function chaosSuite(backend: Backend) {
     }, 900_000);
 
     it.skipIf(skip)('leaves every money invariant intact after 5 schedules whose platform was SIGKILLed and restarted', async () => {
-      const results = await runCampaign({ seeds: KILL_SEEDS, backend, kills: true, databaseUrl, length: 6, settleMs: 20_000 });
+      const results = await runCampaign({ seeds: KILL_SEEDS, backend, kills: true, databaseUrl, length: 6, settleMs: 20_000, progress });
       expect(results.map((r) => r.kills)).toEqual([1, 1, 1, 1, 1]);
       expect(results.flatMap((r) => r.violations), chaosTable(results, `${backend}, kills`)).toEqual([]);
     }, 900_000);
