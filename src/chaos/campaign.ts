@@ -65,6 +65,8 @@ async function freshData(options: CampaignOptions): Promise<Data> {
   return {
     env: { DATA_DIR: dir, DATABASE_URL: url },
     async drop() {
+      // The views live in schemas named after it (<schema>_customer_view, ...).
+      for (const view of ['customer_view', 'subscription_view', 'analytics_view']) await admin(`drop schema if exists ${schema}_${view} cascade`);
       await admin(`drop schema if exists ${schema} cascade`);
       await rm(dir, { recursive: true, force: true });
     },
