@@ -307,7 +307,7 @@ async function simulate(db: Database | undefined, spec: LogSpec, run: { start: n
       last4: String(1000 + Math.floor(rand() * 9000)),
       token: 'pm_card_visa',
     };
-    emit(at + 150, `payment-${paymentId}`, 1, 'PaymentProcessed', { ...charge, subscriptionId: null, periodIndex: 0, paymentMethod: { brand: sub.brand, last4: sub.last4, tokenId: sub.token }, gatewayReference: `ch_${paymentId}`, processedAt: iso(at + 150) }, metadata);
+    emit(at + 150, `payment-${paymentId}`, 1, 'PaymentProcessed', { ...charge, subscriptionId: null, periodIndex: 0, paymentMethod: { brand: sub.brand, last4: sub.last4, tokenId: sub.token }, gatewayReference: `ch_${paymentId}`, processedAt: iso(at + 150), taxRateBps: 0, taxAmount: 0 }, metadata);
     emit(at + 200, `subscription-${sub.id}`, 1, 'SubscriptionCreated', { subscriptionId: sub.id, customerId, planId: plan.id, price: { amount: plan.amount, currency: plan.currency }, interval: plan.interval, currentPeriod: sub.period, createdAt: sub.anchor }, metadata);
     emit(at + 250, customerStream, 2, 'CustomerRegistered', { customerId, pii, planId: plan.id, registeredAt: iso(at + 250) }, metadata);
     // A uniform sample of the registered customers (reservoir): old and new, cancelled and active.
@@ -336,7 +336,7 @@ async function simulate(db: Database | undefined, spec: LogSpec, run: { start: n
       else emit(at, `subscription-${sub.id}`, ++sub.version, 'SubscriptionCancelled', { subscriptionId: sub.id, customerId: sub.customerId, reason: 'payment_failed', atPeriodEnd: false, requestedAt: iso(at), effectiveAt: iso(at) }, metadata);
       return;
     }
-    emit(at, `payment-${paymentId}`, 1, 'PaymentProcessed', { ...charge, periodIndex, paymentMethod: { brand: sub.brand, last4: sub.last4, tokenId: sub.token }, gatewayReference: `ch_${paymentId}`, processedAt: iso(at) }, metadata);
+    emit(at, `payment-${paymentId}`, 1, 'PaymentProcessed', { ...charge, periodIndex, paymentMethod: { brand: sub.brand, last4: sub.last4, tokenId: sub.token }, gatewayReference: `ch_${paymentId}`, processedAt: iso(at), taxRateBps: 0, taxAmount: 0 }, metadata);
     sub.periodIndex = periodIndex;
     sub.period = periodAt(sub.anchor, sub.plan.interval, periodIndex);
     emit(at, `subscription-${sub.id}`, ++sub.version, 'SubscriptionRenewed', { subscriptionId: sub.id, customerId: sub.customerId, planId: sub.plan.id, periodIndex, period: sub.period, paymentId, amount: sub.plan.amount, currency: sub.plan.currency, renewedAt: iso(at) }, metadata);

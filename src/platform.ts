@@ -15,7 +15,7 @@ import type { SagaOrchestrator } from './kernel/saga/saga-orchestrator.ts';
 import type { EventStore } from './kernel/store/event-store.ts';
 import { buildHttp, startApi } from './platform/api-role.ts';
 import { selectConsumers, startConsumers } from './platform/consumers-role.ts';
-import { migrations, openCore } from './platform/core.ts';
+import { migrations, openCore, type PlatformCore } from './platform/core.ts';
 import { sampleLag } from './platform/lag-sampler.ts';
 import { startProjections } from './platform/projections-role.ts';
 import { startRelay } from './platform/relay-role.ts';
@@ -53,6 +53,8 @@ export interface Platform {
   /** The read side's projections, one per view. */
   projections: ProjectionRunner[];
   http: FastifyInstance;
+  /** The money invariants, checked against the gateway's records and the store (`tributary verify`). */
+  verify: PlatformCore['verify'];
   /** Resolves when the store is migrated and every role of this process has started. */
   started: Promise<void>;
   stop(): Promise<void>;
@@ -131,7 +133,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     ...{ config, log, clock: core.clock, catalog: core.catalog, db: core.db, store: core.store, bus: core.bus },
     ...{ deadLetters: core.deadLetters, plans: core.plans, gateway: core.gateway, sagas: core.sagas },
     ...{ registrations: core.registrations, subscriptionService: core.subscriptionService, clockService: core.clockService },
-    ...{ subscriptions, projections, http, started, stop },
+    ...{ subscriptions, projections, http, started, stop, verify: core.verify },
     get relay() {
       return relay;
     },

@@ -29,7 +29,7 @@ function ledgerContract(backend: Backend) {
       if (skip) return;
       fixture = await openStore(backend, new EventCatalog(seedEvents));
       await migrate(fixture.db, billingMigrations);
-      const consumer = glPosting({ store: fixture.store, plans: planLookup(await loadPlans()), clock: fixture.clock, taxRateBps: 0 });
+      const consumer = glPosting({ store: fixture.store, plans: planLookup(await loadPlans()), clock: fixture.clock });
       handle = (event) =>
         fixture.db.transaction((tx) => consumer.handle(event, { tx, log: silentLogger, metadata: { correlationId: event.id, causationId: event.id, actor: 'test' } }));
     });
@@ -44,7 +44,7 @@ function ledgerContract(backend: Backend) {
       await fixture.store.append(`payment-${paymentId}`, [
         {
           type: 'PaymentProcessed',
-          data: { paymentId, customerId, subscriptionId: null, amount: options.amount ?? 2900, currency: options.currency ?? 'EUR', purpose: 'registration', periodIndex: 0, paymentMethod: { brand: 'visa', last4: '4242' }, gatewayReference: `ch_${paymentId}`, processedAt: at },
+          data: { paymentId, customerId, subscriptionId: null, amount: options.amount ?? 2900, currency: options.currency ?? 'EUR', purpose: 'registration', periodIndex: 0, paymentMethod: { brand: 'visa', last4: '4242' }, gatewayReference: `ch_${paymentId}`, processedAt: at, taxRateBps: 0, taxAmount: 0 },
         },
       ]);
       const refund = async (amount: number) => {

@@ -142,9 +142,8 @@ function billingSuite(mode: Mode) {
       const customerId = uuidv7();
       const invoice = (paymentId: string) =>
         invoiceFor(
-          { paymentId, customerId, subscriptionId: null, amount: 2900, currency: 'EUR', purpose: 'registration', periodIndex: 0, paymentMethod: { brand: 'visa', last4: '4242' }, gatewayReference: `ch_${paymentId}`, processedAt: '2099-03-01T00:00:00.000Z' },
+          { paymentId, customerId, subscriptionId: null, amount: 2900, currency: 'EUR', purpose: 'registration', periodIndex: 0, paymentMethod: { brand: 'visa', last4: '4242' }, gatewayReference: `ch_${paymentId}`, processedAt: '2099-03-01T00:00:00.000Z', taxRateBps: 0, taxAmount: 0 },
           { planId: 'pro-monthly', planName: 'Pro', periodIndex: 0, period: { start: '2099-03-01T00:00:00.000Z', end: '2099-04-01T00:00:00.000Z' } },
-          0,
           uuidv7(),
         );
       // Every payment issued three times at once (as a redelivery and the charge's two events would),

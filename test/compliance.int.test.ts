@@ -147,7 +147,7 @@ function complianceSuite(mode: Mode) {
       await fixture!.platform.store.append(`payment-${paymentId}`, [
         {
           type: 'PaymentProcessed',
-          data: { paymentId, customerId: planted.customerId, subscriptionId: planted.subscriptionId, amount: 2900, currency: 'EUR', purpose: 'renewal', periodIndex: 1, paymentMethod: { brand: 'visa', last4: '4242' }, gatewayReference: 'ch_planted', processedAt },
+          data: { paymentId, customerId: planted.customerId, subscriptionId: planted.subscriptionId, amount: 2900, currency: 'EUR', purpose: 'renewal', periodIndex: 1, paymentMethod: { brand: 'visa', last4: '4242' }, gatewayReference: 'ch_planted', processedAt, taxRateBps: 0, taxAmount: 0 },
         },
       ]);
 

@@ -37,13 +37,13 @@ function history() {
     events,
     register(amount = 2900, currency = 'EUR') {
       const paymentId = uuidv7();
-      add(`payment-${paymentId}`, 'PaymentProcessed', { paymentId, customerId, subscriptionId: null, amount, currency, purpose: 'registration', periodIndex: 0, paymentMethod: card, gatewayReference: 'ch_1', processedAt: at(0) });
+      add(`payment-${paymentId}`, 'PaymentProcessed', { paymentId, customerId, subscriptionId: null, amount, currency, purpose: 'registration', periodIndex: 0, paymentMethod: card, gatewayReference: 'ch_1', processedAt: at(0), taxRateBps: 0, taxAmount: 0 });
       add(`subscription-${subscriptionId}`, 'SubscriptionCreated', { ...base, planId: 'pro-monthly', price: { amount, currency }, interval: 'month', currentPeriod: { start: at(0), end: at(31) }, createdAt: at(0) });
       return paymentId;
     },
     renew(periodIndex: number, amount = 2900) {
       const paymentId = uuidv7();
-      add(`payment-${paymentId}`, 'PaymentProcessed', { paymentId, customerId, subscriptionId, amount, currency: 'EUR', purpose: 'renewal', periodIndex, paymentMethod: card, gatewayReference: `ch_${periodIndex}`, processedAt: at(31 * periodIndex) });
+      add(`payment-${paymentId}`, 'PaymentProcessed', { paymentId, customerId, subscriptionId, amount, currency: 'EUR', purpose: 'renewal', periodIndex, paymentMethod: card, gatewayReference: `ch_${periodIndex}`, processedAt: at(31 * periodIndex), taxRateBps: 0, taxAmount: 0 });
       add(`subscription-${subscriptionId}`, 'SubscriptionRenewed', { ...base, planId: 'pro-monthly', periodIndex, period: { start: at(31 * periodIndex), end: at(31 * (periodIndex + 1)) }, paymentId, amount, currency: 'EUR', renewedAt: at(31 * periodIndex) });
       return paymentId;
     },

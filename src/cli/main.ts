@@ -14,6 +14,7 @@ import { serve, serveGateway } from './serve.ts';
 import { listProjections, rebuildProjection } from './projections-command.ts';
 import { listWorkflows, retryWorkflow } from './workflows-command.ts';
 import { SagaNotParkedError } from '../kernel/saga/saga-orchestrator.ts';
+import { verifyCommand } from './verify-command.ts';
 
 const USAGE = `Usage: tributary <command> [options]
 
@@ -30,6 +31,8 @@ Commands:
   workflows list [--status S] [--type T]
                              list the workflows (registration sagas): status, attempts, next attempt, last error
   workflows retry <id>       run a parked workflow (compensation_failed) again now
+  verify [--settle MS]       check the money invariants against the gateway and the store; exit 1 and
+                             list the violations when any (waits up to MS, default 10000, for consumers)
   simulate [--customers N] [--months M] [--seed S] [--concurrency C] [--url U] [--admin-token T]
                              drive a running platform (test clock) with simulated customers; summary at the end
   help                       this text
@@ -66,6 +69,7 @@ async function run(argv: string[]): Promise<void> {
       consumers: { type: 'string' },
       status: { type: 'string' },
       type: { type: 'string' },
+      settle: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -139,6 +143,13 @@ async function run(argv: string[]): Promise<void> {
         });
       }
       throw new UsageError('usage: tributary workflows list [--status S] [--type T] | tributary workflows retry <id>');
+    }
+    case 'verify': {
+      const settleMs = Number(values.settle ?? 10_000);
+      if (!Number.isInteger(settleMs) || settleMs < 0 || settleMs > 600_000) throw new UsageError('--settle: milliseconds, 0..600000');
+      const code = await withPlatform(config, (platform) => verifyCommand(platform, settleMs, (line) => console.log(line)));
+      process.exitCode = code;
+      return;
     }
     default:
       throw new UsageError(`unknown command: ${command} (see tributary --help)`);

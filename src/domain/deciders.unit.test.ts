@@ -50,6 +50,7 @@ const produced: Message[] = [
         paymentMethod: { brand: 'mastercard', last4: '4444', tokenId: 'pm_card_mastercard' },
         gatewayReference: 'sim_ch_9',
         processedAt: t(30),
+        taxRateBps: 2000,
       },
     },
     { type: 'RefundPayment', data: { paymentId, amount: 500, reason: 'goodwill', gatewayReference: 'sim_re_9', refundedAt: t(31) } },

@@ -7,6 +7,7 @@ import { loadCustomer } from '../services/subscriptions/subscription-streams.ts'
 import { adminClockRoutes } from '../http/routes/admin-clock.ts';
 import { adminDlqRoutes } from '../http/routes/admin-dlq.ts';
 import { adminProjectionRoutes } from '../http/routes/admin-projections.ts';
+import { adminVerifyRoutes } from '../http/routes/admin-verify.ts';
 import { adminWorkflowRoutes } from '../http/routes/admin-workflows.ts';
 import { WorkflowService } from '../services/workflows/workflow-service.ts';
 import { customerRoutes } from '../http/routes/customers.ts';
@@ -67,6 +68,7 @@ export async function buildHttp(
           ...(clockService ? [adminClockRoutes({ clockService, waitMs: config.clockAdvanceWaitMs })] : []),
           adminProjectionRoutes(views.map((view) => view.runner)),
           ...views.map(({ module, deps }) => module.routes(deps)),
+          adminVerifyRoutes({ verify: core.verify }),
           adminWorkflowRoutes(new WorkflowService({ sagas: core.sagas, store, clock })),
           adminDlqRoutes({ deadLetters: core.deadLetters, consumers: consumers.map((entry) => entry.consumer.name), replay }),
           ...reactionModules.flatMap((module) => (module.routes ? [module.routes(reactionDeps)] : [])),

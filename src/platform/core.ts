@@ -32,6 +32,8 @@ import { RenewalScheduler } from '../services/subscriptions/renewal-scheduler.ts
 import { SubscriptionService } from '../services/subscriptions/subscription-service.ts';
 import { paymentIntentMigrations, paymentReconciler } from '../services/payments/intents/index.ts';
 import { viewModules } from '../views/index.ts';
+import { verifyMoney, type VerifyOptions } from '../verify/verify.ts';
+import type { VerifyReport } from '../verify/violation.ts';
 import { openBus } from './open-bus.ts';
 
 export const migrations = [
@@ -65,6 +67,8 @@ export interface PlatformCore {
   subscriptionService: SubscriptionService;
   renewals: RenewalScheduler;
   erasure: ErasureService;
+  /** The money invariants, checked against the gateway's records and the store (`tributary verify`). */
+  verify(options?: VerifyOptions): Promise<VerifyReport>;
   /** Settles payment intents left without an outcome (a process died, a timeout, an abandoned attempt). */
   payments: ReturnType<typeof paymentReconciler>;
   clockService: ClockService | undefined;
@@ -84,7 +88,7 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
   const bus = await openBus(config, { store, catalog, clock, log });
   const plans = await loadPlans(config.plansFile);
   // The simulator keeps its charges in the platform's database, so a restarted process still knows them.
-  const gateway: PaymentGateway = config.gateway.url
+  const gateway: HttpGateway | SimulatedGateway = config.gateway.url
     ? new HttpGateway({ baseUrl: config.gateway.url, apiKey: config.gateway.apiKey, timeoutMs: config.gateway.timeoutMs })
     : new SimulatedGateway({ clock, store: db });
   const crashAt = config.clock === 'test' ? config.sagaCrashAt : undefined;
@@ -95,14 +99,14 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
     owner: `${hostname()}:${process.pid}`,
     onBoundary: crashAt ? (boundary) => boundary === crashAt && process.kill(process.pid, 'SIGKILL') : undefined,
   });
-  sagas.register(registrationSaga({ db, store, gateway, clock, faults }));
+  sagas.register(registrationSaga({ db, store, gateway, clock, taxRateBps: config.billing.taxRateBps, faults }));
   sagas.register(erasureSaga({ store, clock }));
   const erasure = new ErasureService({ store, sagas });
   const isKnownPaymentMethod = (token: string) => TEST_PAYMENT_METHODS.has(token);
   const registrations = new RegistrationService({ db, clock, sagas, plans, isKnownPaymentMethod });
   const { dunningDays } = config;
   const payments = paymentReconciler({ db, store, gateway, clock, log, windowMs: config.gateway.intentWindowMs, dunningDays });
-  const renewals = new RenewalScheduler({ db, store, clock, gateway, log, dunningDays, payments });
+  const renewals = new RenewalScheduler({ db, store, clock, gateway, log, dunningDays, payments, taxRateBps: config.billing.taxRateBps });
   const secret = await tokenSecret(config);
   return {
     config,
@@ -120,6 +124,8 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
     subscriptionService: new SubscriptionService({ db, store, clock }),
     renewals,
     erasure,
+    verify: (options?: VerifyOptions) =>
+      verifyMoney({ db, clock, listCharges: () => gateway.listCharges(), intentWindowMs: config.gateway.intentWindowMs }, options),
     payments,
     clockService: clock instanceof TestClock ? new ClockService({ db, clock, scheduler: renewals }) : undefined,
     tokens: new CustomerTokens(secret, clock),

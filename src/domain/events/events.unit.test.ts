@@ -30,6 +30,8 @@ const valid = {
     paymentMethod: { brand: 'visa', last4: '4242', tokenId: 'tok_1' },
     gatewayReference: 'sim_ch_123',
     processedAt: '2025-01-15T10:00:01.000Z',
+    taxRateBps: 2000,
+    taxAmount: 333,
   },
   PaymentFailed: {
     paymentId,
@@ -159,6 +161,15 @@ describe('seed events', () => {
       schemaVersion: 2,
       data: { customerId, pii: { alg: 'legacy-clear', email: 'ada@example.com', name: 'Ada Lovelace' }, planId: 'pro-monthly', createdAt },
     });
+  });
+
+  it('upcasts a v1 PaymentProcessed (no tax recorded) to v2 charged at 0 bps', () => {
+    const { taxRateBps: _rate, taxAmount: _tax, ...v1 } = valid.PaymentProcessed;
+    expect(catalog.decode('PaymentProcessed', 1, v1)).toEqual({ schemaVersion: 2, data: { ...v1, taxRateBps: 0, taxAmount: 0 } });
+  });
+
+  it('refuses a PaymentProcessed whose tax exceeds its amount', () => {
+    expect(errorOf(() => catalog.validate('PaymentProcessed', { ...valid.PaymentProcessed, taxAmount: 2000 })).field).toBe('taxAmount');
   });
 
   it('decodes current-version data unchanged', () => {

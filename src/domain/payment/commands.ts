@@ -22,6 +22,8 @@ export type RecordPaymentSucceeded = Message<
     paymentMethod: PaymentMethod;
     gatewayReference: string;
     processedAt: string;
+    /** The tax rate in force at the capture, in basis points: the event records it and the tax it comes to. */
+    taxRateBps: number;
   }
 >;
 

@@ -2,6 +2,7 @@ import type { Decider } from '../decider.ts';
 import { InvalidCommandError, InvalidTransitionError, NotFoundError } from '../errors.ts';
 import type { PaymentMethod, PaymentPurpose } from '../events/common.ts';
 import { assertMoney } from '../money.ts';
+import { inclusiveTax } from '../tax.ts';
 import { instant } from '../time.ts';
 import type { ChargeDetails, PaymentCommand, RecordPaymentFailed, RecordPaymentSucceeded, RefundPayment } from './commands.ts';
 import type { PaymentEvent } from './events.ts';
@@ -65,6 +66,7 @@ const succeeded = ({ data }: RecordPaymentSucceeded, state: Payment): PaymentEve
   const details = charge(data);
   if (state.status === 'failed') assertSameCharge(state, details);
   const { brand, last4, tokenId } = data.paymentMethod;
+  const taxAmount = taxOf(data.amount, data.taxRateBps);
   return [
     {
       type: 'PaymentProcessed',
@@ -74,9 +76,18 @@ const succeeded = ({ data }: RecordPaymentSucceeded, state: Payment): PaymentEve
         paymentMethod: tokenId === undefined ? { brand, last4 } : { brand, last4, tokenId },
         gatewayReference: data.gatewayReference,
         processedAt: instant('payment', 'processedAt', data.processedAt),
+        taxRateBps: data.taxRateBps,
+        taxAmount,
       },
     },
   ];
+};
+
+const taxOf = (amount: number, taxRateBps: number): number => {
+  if (!Number.isInteger(taxRateBps) || taxRateBps < 0 || taxRateBps > 10_000) {
+    throw new InvalidCommandError('payment', 'invalid_tax_rate', `taxRateBps: 0..10000 basis points, got ${taxRateBps}`);
+  }
+  return inclusiveTax(amount, taxRateBps).tax;
 };
 
 const failed = ({ data }: RecordPaymentFailed, state: Payment): PaymentEvent[] => {

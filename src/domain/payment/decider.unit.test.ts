@@ -18,7 +18,7 @@ const card = { brand: 'visa', last4: '4242', tokenId: 'pm_card_visa' };
 
 const succeed = (overrides: Partial<RecordPaymentSucceeded['data']> = {}): RecordPaymentSucceeded => ({
   type: 'RecordPaymentSucceeded',
-  data: { ...charge, periodIndex: 0, paymentMethod: card, gatewayReference: 'sim_ch_1', processedAt: '2025-01-15T10:00:01.000Z', ...overrides },
+  data: { ...charge, periodIndex: 0, paymentMethod: card, gatewayReference: 'sim_ch_1', processedAt: '2025-01-15T10:00:01.000Z', taxRateBps: 0, ...overrides },
 });
 const fail = (attempt: number, overrides: Partial<RecordPaymentFailed['data']> = {}): RecordPaymentFailed => ({
   type: 'RecordPaymentFailed',
@@ -31,7 +31,7 @@ const refund = (amount?: number): RefundPayment => ({
 
 const processed: PaymentEvent = {
   type: 'PaymentProcessed',
-  data: { ...charge, periodIndex: 0, paymentMethod: card, gatewayReference: 'sim_ch_1', processedAt: '2025-01-15T10:00:01.000Z' },
+  data: { ...charge, periodIndex: 0, paymentMethod: card, gatewayReference: 'sim_ch_1', processedAt: '2025-01-15T10:00:01.000Z', taxRateBps: 0, taxAmount: 0 },
 };
 const failed = (attempt: number): PaymentEvent => ({
   type: 'PaymentFailed',
@@ -54,6 +54,17 @@ describe('Payment', () => {
       given([])
         .when(renewal)
         .then([{ type: 'PaymentProcessed', data: { ...processed.data, subscriptionId, purpose: 'renewal', periodIndex: 3 } } as PaymentEvent]);
+    });
+
+    it('records the tax rate in force and the tax inside the amount', () => {
+      given([])
+        .when(succeed({ taxRateBps: 2000 }))
+        .then([{ type: 'PaymentProcessed', data: { ...processed.data, taxRateBps: 2000, taxAmount: 333 } } as PaymentEvent]);
+    });
+
+    it('refuses a tax rate that is not 0..10000 basis points', () => {
+      given([]).when(succeed({ taxRateBps: 10_001 })).thenThrows(InvalidCommandError, 'invalid_tax_rate');
+      given([]).when(succeed({ taxRateBps: 12.5 })).thenThrows(InvalidCommandError, 'invalid_tax_rate');
     });
 
     it('keeps only the token, brand and last4 of the card', () => {

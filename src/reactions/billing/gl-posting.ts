@@ -9,11 +9,9 @@ import { credit, debit, entryExists, nonZero, postEntries, UnbalancedEntryError,
 import { splitRefund } from './ledger/recognition.ts';
 import { applyRefund, basisOf, lockSchedule, openSchedules, recogniseThrough, type NewSchedule } from './ledger/revenue-schedules.ts';
 import { findCharge, paidFor, ServiceUnknownError, streamsOfPayment, type PaidForDeps } from './paid-for.ts';
-import { inclusiveTax } from './tax.ts';
 
 export interface GlPostingDeps extends PaidForDeps {
   clock: Clock;
-  taxRateBps: number;
 }
 
 /**
@@ -38,7 +36,9 @@ async function postCharges(deps: GlPostingDeps, tx: Sql, events: readonly Record
   const schedules: NewSchedule[] = [];
   for (const event of todo) {
     const payment = event.data;
-    const { subtotal, tax } = inclusiveTax(payment.amount, deps.taxRateBps);
+    // The tax the charge recorded when it was captured, as on its invoice: never today's rate.
+    const tax = payment.taxAmount;
+    const subtotal = payment.amount - tax;
     const service = await paidFor(deps, tx, payment, streams);
     const base = { sourceId: event.id, part: 0, paymentId: payment.paymentId, customerId: payment.customerId, currency: payment.currency, effectiveAt: new Date(payment.processedAt) };
     entries.push(

@@ -31,7 +31,7 @@ const billingOf = (deps: ReactionDeps): Billing => {
 /** The consumers of billing, wired as in the event-flow table (gl-posting also reads payment.refunded, to reverse refunds). */
 export const billingConsumers = (deps: ReactionDeps) => {
   const { plans } = billingOf(deps);
-  const common = { store: deps.store, plans, clock: deps.clock, taxRateBps: deps.config.billing.taxRateBps };
+  const common = { store: deps.store, plans, clock: deps.clock };
   return [invoiceGenerator(common), glPosting(common)];
 };
 

@@ -7,16 +7,18 @@ import type { RecordedEvent } from '../../kernel/store/envelope.ts';
 import { paymentStream } from '../../services/streams.ts';
 import { findCharge, paidFor, paidForRenewal, ServiceUnknownError, streamsOfPayment, type PaidFor, type PaidForDeps, type Streams } from './paid-for.ts';
 import { invoiceOfPayment, issueInvoice, issueInvoices, paymentsInvoiced, type NewInvoice } from './invoices.ts';
-import { inclusiveTax } from './tax.ts';
 
 export interface InvoiceGeneratorDeps extends PaidForDeps {
   clock: Clock;
-  taxRateBps: number;
 }
 
-/** The invoice of one charge: one line (the plan for its service period), tax included in the price. */
-export function invoiceFor(payment: PaymentProcessedData, service: PaidFor, taxRateBps: number, sourceEventId: string): NewInvoice {
-  const { subtotal, tax } = inclusiveTax(payment.amount, taxRateBps);
+/**
+ * The invoice of one charge: one line (the plan for its service period), tax included in the price
+ * at the rate the charge recorded, so a rate changed since (or a late consumer) never alters it.
+ */
+export function invoiceFor(payment: PaymentProcessedData, service: PaidFor, sourceEventId: string): NewInvoice {
+  const { taxRateBps, taxAmount: tax } = payment;
+  const subtotal = payment.amount - tax;
   return {
     paymentId: payment.paymentId,
     customerId: payment.customerId,
@@ -60,7 +62,7 @@ async function invoiceOf(deps: InvoiceGeneratorDeps, tx: Sql, event: RecordedEve
     payment = charge.data;
     service = await paidForRenewal(deps, renewal);
   }
-  return invoiceFor(payment, service, deps.taxRateBps, event.id);
+  return invoiceFor(payment, service, event.id);
 }
 
 const isCharge = (event: RecordedEvent) => event.type === 'PaymentProcessed' || event.type === 'SubscriptionRenewed';

@@ -44,7 +44,7 @@ export interface RegistrationFaults {
 }
 
 /** The registration's first charge, as a durable intent (its key is `registrationId:charge`). */
-export const registrationIntent = (state: RegistrationState, idempotencyKey: string): PaymentIntent => ({
+export const registrationIntent = (state: RegistrationState, idempotencyKey: string, taxRateBps: number): PaymentIntent => ({
   idempotencyKey,
   flowType: 'registration',
   flowId: state.registrationId,
@@ -56,6 +56,7 @@ export const registrationIntent = (state: RegistrationState, idempotencyKey: str
   purpose: 'registration',
   periodIndex: 0,
   attempt: 1,
+  taxRateBps,
   paymentMethod: state.paymentMethod,
   description: `Registration ${state.registrationId} (${state.planId})`,
 });
@@ -65,8 +66,16 @@ export const registrationIntent = (state: RegistrationState, idempotencyKey: str
  * (CustomerRegistered: the welcome email goes out). A decline deletes the customer; a failure
  * after the charge refunds it too.
  */
-export function registrationSaga(deps: { db: Database; store: EventStore; gateway: PaymentGateway; clock: Clock; faults?: RegistrationFaults }): SagaDefinition<RegistrationState> {
-  const { db, store, gateway, clock } = deps;
+export function registrationSaga(deps: {
+  db: Database;
+  store: EventStore;
+  gateway: PaymentGateway;
+  clock: Clock;
+  /** The tax rate the charge records (TAX_RATE_BPS). */
+  taxRateBps: number;
+  faults?: RegistrationFaults;
+}): SagaDefinition<RegistrationState> {
+  const { db, store, gateway, clock, taxRateBps } = deps;
   const now = () => clock.now().toISOString();
   const metadata = (state: RegistrationState) => ({ correlationId: state.correlationId, causationId: null, actor: `registration:${state.registrationId}` });
 
@@ -102,7 +111,7 @@ export function registrationSaga(deps: { db: Database; store: EventStore; gatewa
         local: false,
         timeoutMs: deps.faults?.chargeTimeoutMs ?? 15_000,
         async run({ state, idempotencyKey }): Promise<StepResult<RegistrationState>> {
-          const intent = registrationIntent(state, idempotencyKey);
+          const intent = registrationIntent(state, idempotencyKey, taxRateBps);
           // Durable before the call: a charge whose answer is lost (a crash, an abandoned attempt) is found by the reconciler.
           await openIntent(db, intent);
           const result = await chargeOnce(gateway, { idempotencyKey, amount: state.amount, currency: state.currency, paymentMethod: state.paymentMethod, customerId: state.customerId, description: `Registration ${state.registrationId} (${state.planId})` });
@@ -122,7 +131,7 @@ export function registrationSaga(deps: { db: Database; store: EventStore; gatewa
         async compensate({ state, idempotencyKey }) {
           // Refund only what the gateway shows as charged (a timed-out charge may or may not have been);
           // a charge not there yet stays a pending intent, which the reconciler settles after its window.
-          const intent = (await findIntent(db, idempotencyKey)) ?? { ...registrationIntent(state, idempotencyKey), status: 'pending' as const, chargeId: null, refundReason: null, attempts: 0, lastError: null, createdAt: clock.now() };
+          const intent = (await findIntent(db, idempotencyKey)) ?? { ...registrationIntent(state, idempotencyKey, taxRateBps), status: 'pending' as const, chargeId: null, refundReason: null, attempts: 0, lastError: null, createdAt: clock.now() };
           await refundIntent({ db, store, gateway, clock }, { ...intent, refundReason: 'registration_failed' });
         },
       },

@@ -1,4 +1,5 @@
 import type { Migration } from '../../kernel/db/migrate.ts';
+import { timerClaimMigrations } from './timer-claims.ts';
 
 export const subscriptionMigrations: Migration[] = [
   {
@@ -32,4 +33,5 @@ export const subscriptionMigrations: Migration[] = [
       alter table test_clock add column offset_ms bigint not null default 0, add column frozen_at timestamptz;
     `,
   },
+  ...timerClaimMigrations,
 ];

@@ -1,4 +1,4 @@
-import { v5 as uuidv5 } from 'uuid';
+import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import { subscriptionDecider } from '../../domain/subscription/decider.ts';
 import { nextRenewalDue } from '../../domain/subscription/schedule.ts';
 import type { Clock } from '../../kernel/clock.ts';
@@ -14,7 +14,19 @@ import { subscriptionStream } from '../streams.ts';
 import { settleRenewalCharge } from './renewal-charge.ts';
 import { reschedule } from './subscription-timers.ts';
 import { loadSubscription } from './subscription-streams.ts';
+import { claimDueTimers, postponeTimer, releaseTimer } from './timer-claims.ts';
 
+/** How long a claimed timer stays another scheduler's, by the platform clock: far longer than a batch takes. */
+const CLAIM_LEASE_MS = 5 * 60_000;
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 /** Payment ids of renewals derive from their idempotency key, so a re-run job records the same payment. */
 const PAYMENT_ID_NAMESPACE = '6f1c1f36-5d4b-4b8e-9a55-2f8d4c1e7a10';
 
@@ -30,6 +42,11 @@ export interface RenewalSchedulerDeps {
   dunningDays: number[];
   /** Refunds charges that can no longer be used; retries them when the gateway refuses. */
   payments: PaymentReconciler;
+  /** The tax rate a renewal charge records (TAX_RATE_BPS). */
+  taxRateBps: number;
+  /** Timers claimed per batch (100) and renewals of a batch run at once (4). */
+  batchSize?: number;
+  concurrency?: number;
 }
 
 /**
@@ -40,30 +57,34 @@ export interface RenewalSchedulerDeps {
 export class RenewalScheduler {
   constructor(private readonly deps: RenewalSchedulerDeps) {}
 
-  /** Runs every job due at or before `at`, earliest first; returns how many ran. */
+  private readonly owner = `scheduler:${uuidv7()}`;
+
+  /**
+   * Runs every job due at or before `at` that no other scheduler has claimed, earliest first, in
+   * batches claimed with FOR UPDATE SKIP LOCKED; returns how many ran here.
+   */
   async runDue(at: Date): Promise<number> {
+    const { db, clock } = this.deps;
+    const batchSize = this.deps.batchSize ?? 100;
     let ran = 0;
     const seen = new Set<string>();
     for (;;) {
-      const { rows } = await this.deps.db.query<{ subscription_id: string; due_at: Date }>(
-        'select subscription_id, due_at from subscription_timers where due_at <= $1 order by due_at, subscription_id limit 1',
-        [at],
-      );
-      const job = rows[0];
-      if (!job) return ran;
-      const attemptKey = `${job.subscription_id}@${job.due_at.toISOString()}`;
-      if (seen.has(attemptKey)) {
-        // The job did not move its timer (it failed): look again later rather than loop.
-        await this.deps.db.query('update subscription_timers set due_at = $2 where subscription_id = $1', [job.subscription_id, new Date(at.getTime() + 3600_000)]);
-        continue;
-      }
-      seen.add(attemptKey);
-      try {
-        await this.process(job.subscription_id);
-      } catch (error) {
-        this.deps.log.error({ err: error, subscriptionId: job.subscription_id }, 'renewal job failed; retrying in an hour');
-      }
-      ran++;
+      const claimed = await claimDueTimers(db, { at, now: clock.now(), owner: this.owner, leaseMs: CLAIM_LEASE_MS, limit: batchSize });
+      if (claimed.length === 0) return ran;
+      await forEachConcurrently(claimed, this.deps.concurrency ?? 4, async (job) => {
+        const attemptKey = `${job.subscriptionId}@${job.dueAt.toISOString()}`;
+        try {
+          // The job did not move its timer the first time (it failed): look again later rather than loop.
+          if (seen.has(attemptKey)) return void (await postponeTimer(db, job.subscriptionId, new Date(at.getTime() + 3600_000)));
+          seen.add(attemptKey);
+          ran++;
+          await this.process(job.subscriptionId);
+        } catch (error) {
+          this.deps.log.error({ err: error, subscriptionId: job.subscriptionId }, 'renewal job failed; retrying in an hour');
+        } finally {
+          await releaseTimer(db, job.subscriptionId, this.owner);
+        }
+      });
     }
   }
 
@@ -99,6 +120,7 @@ export class RenewalScheduler {
       purpose: 'renewal',
       periodIndex: due.periodIndex,
       attempt: due.attempt,
+      taxRateBps: this.deps.taxRateBps,
       paymentMethod: token ?? 'none',
       description: `Renewal of ${subscriptionId}, period ${due.periodIndex}`,
     };

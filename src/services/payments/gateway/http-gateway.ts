@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   chargeRequestSchema,
   chargeResultSchema,
@@ -71,6 +71,11 @@ export class HttpGateway implements PaymentGateway {
     const parsed = idempotencyKeySchema.safeParse(idempotencyKey);
     if (!parsed.success) throw invalidRequest(parsed.error, 'idempotencyKey');
     return this.call('retrieve', 'GET', `/charges/${encodeURIComponent(idempotencyKey)}`, gatewayChargeSchema, {});
+  }
+
+  /** The simulator service's own records of every charge (`GET /simulator/charges`), for `tributary verify`. */
+  async listCharges(): Promise<GatewayCharge[]> {
+    return (await this.call('retrieve', 'GET', '/simulator/charges', z.array(gatewayChargeSchema), {}))!;
   }
 
   /**

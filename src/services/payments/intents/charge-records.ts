@@ -28,6 +28,6 @@ export async function recordChargeOutcome(
     return;
   }
   const paymentMethod = { brand: result.brand, last4: result.last4, tokenId: intent.paymentMethod };
-  const data = { ...details, periodIndex: intent.periodIndex, paymentMethod, gatewayReference: result.chargeId, processedAt: at };
+  const data = { ...details, periodIndex: intent.periodIndex, paymentMethod, gatewayReference: result.chargeId, processedAt: at, taxRateBps: intent.taxRateBps };
   await handleCommand(store, paymentDecider, stream, { type: 'RecordPaymentSucceeded', data }, { tx, metadata });
 }

@@ -20,6 +20,8 @@ export const paymentIntentMigrations: Migration[] = [
         purpose text not null,
         period_index integer not null,
         attempt integer not null,
+        -- the tax rate the charge carries (basis points), recorded on its PaymentProcessed whoever records it
+        tax_rate_bps integer not null default 0,
         -- the payment method token (never a card number)
         payment_method text not null,
         -- pending | succeeded | declined | void (nothing was charged) | refund_due | refunded

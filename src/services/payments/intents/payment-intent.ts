@@ -16,6 +16,8 @@ export interface PaymentIntent {
   purpose: PaymentPurpose;
   periodIndex: number;
   attempt: number;
+  /** The tax rate (basis points) the charge carries, whoever records its outcome. */
+  taxRateBps: number;
   paymentMethod: string;
   description: string;
 }
@@ -41,6 +43,7 @@ interface IntentRow {
   purpose: PaymentPurpose;
   period_index: number;
   attempt: number;
+  tax_rate_bps: number;
   payment_method: string;
   status: IntentStatus;
   charge_id: string | null;
@@ -62,6 +65,7 @@ export const intentOf = (row: IntentRow): StoredIntent => ({
   purpose: row.purpose,
   periodIndex: row.period_index,
   attempt: row.attempt,
+  taxRateBps: row.tax_rate_bps,
   paymentMethod: row.payment_method,
   description: `${row.flow_type} ${row.flow_id}`,
   status: row.status,
@@ -80,8 +84,8 @@ export const intentOf = (row: IntentRow): StoredIntent => ({
 export async function openIntent(sql: Sql, intent: PaymentIntent): Promise<void> {
   await sql.query(
     `insert into payment_intents (idempotency_key, flow_type, flow_id, payment_id, customer_id, subscription_id, amount, currency,
-       purpose, period_index, attempt, payment_method, status, created_at, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', clock_timestamp(), clock_timestamp())
+       purpose, period_index, attempt, payment_method, tax_rate_bps, status, created_at, updated_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', clock_timestamp(), clock_timestamp())
      on conflict (idempotency_key) do nothing`,
     [
       intent.idempotencyKey,
@@ -96,6 +100,7 @@ export async function openIntent(sql: Sql, intent: PaymentIntent): Promise<void>
       intent.periodIndex,
       intent.attempt,
       intent.paymentMethod,
+      intent.taxRateBps,
     ],
   );
 }
