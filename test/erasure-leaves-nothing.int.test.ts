@@ -12,15 +12,6 @@ import { ADMIN_TOKEN, openPlatform, type Mode } from './support/platform-fixture
 import { TEST_DATABASE_URL } from './support/postgres.ts';
 import { waitFor } from './support/wait-for.ts';
 
-/**
- * The registration saga keeps its request (email and name, in clear) in `sagas.state` and in the
- * error of a failed step (`saga_steps.error`) until the durable-workflow engine of issue 9
- * replaces it. Until then the saga tables, and the raw store files (PGlite pages and WAL) that
- * hold their rows, are the one place this test does not look; everything else it checks. Turn
- * this on when the engine lands: the test must then pass as it is.
- */
-const SAGA_STATE_SEALED = false;
-const SAGA_TABLES = new Set(['sagas', 'saga_steps']);
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -69,8 +60,6 @@ async function columnsHolding(sql: Sql, schemas: string[], needles: string[]): P
   }
   return hits;
 }
-
-const sagaRowsAside = (hits: string[]) => (SAGA_STATE_SEALED ? hits : hits.filter((hit) => !SAGA_TABLES.has(hit.split('.')[1]!)));
 
 function erasureSuite(mode: Mode) {
   describe(`erasure leaves nothing readable on ${mode}`, async () => {
@@ -171,7 +160,7 @@ function erasureSuite(mode: Mode) {
       const needles = [email, name];
       // The files of the data directory: the mailbox, and (embedded) the store's pages and WAL.
       const storeDir = join(dataDir, 'store');
-      const fileHits = (await filesHolding(dataDir, needles)).filter((file) => SAGA_STATE_SEALED || !join(dataDir, file).startsWith(storeDir));
+      const fileHits = await filesHolding(dataDir, needles);
       expect(fileHits).toEqual([]);
       expect((await filesUnder(join(dataDir, 'mailbox'))).length).toBeGreaterThanOrEqual(2);
       // The captured logs.
@@ -185,7 +174,7 @@ function erasureSuite(mode: Mode) {
           const { rows } = await db.query<{ name: string }>(
             `select schema_name as name from information_schema.schemata where schema_name not in ('pg_catalog', 'information_schema', 'pg_toast')`,
           );
-          expect(sagaRowsAside(await columnsHolding(db, rows.map((row) => row.name), needles))).toEqual([]);
+          expect(await columnsHolding(db, rows.map((row) => row.name), needles)).toEqual([]);
         } finally {
           await db.close();
         }
@@ -202,7 +191,7 @@ function erasureSuite(mode: Mode) {
           };
           const { rows } = await client.query<{ name: string }>('select schema_name as name from information_schema.schemata where schema_name = $1 or schema_name like $2', [schema, `${schema}\\_%`]);
           expect(rows.length).toBeGreaterThanOrEqual(2);
-          expect(sagaRowsAside(await columnsHolding(sql, rows.map((row) => row.name), needles))).toEqual([]);
+          expect(await columnsHolding(sql, rows.map((row) => row.name), needles)).toEqual([]);
         } finally {
           await client.end();
         }

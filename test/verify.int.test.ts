@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { PaymentProcessedData } from '../src/domain/events/index.ts';
 import type { SimulatedGateway } from '../src/services/payments/gateway/index.ts';
 import type { RegistrationFaults } from '../src/services/registration/registration-saga.ts';
-import { encrypt } from '../src/services/customers/pii.ts';
+import { encrypt } from '../src/kernel/crypto/personal-data.ts';
 import { handleCommand } from '../src/services/command-handler.ts';
 import { paymentDecider } from '../src/domain/payment/decider.ts';
 import { customerStream, paymentStream } from '../src/services/streams.ts';

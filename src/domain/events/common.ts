@@ -44,7 +44,7 @@ export type PaymentMethod = z.infer<typeof paymentMethod>;
 export const email = z.email().max(254);
 export const personName = z.string().min(1).max(200).regex(/\S/, 'name must not be blank');
 
-/** Personal data as customer events carry it since CustomerCreated v2 / CustomerRegistered v3 (see services/customers/pii.ts). */
+/** Personal data as customer events carry it since CustomerCreated v2 / CustomerRegistered v3 (see src/kernel/crypto). */
 const b64 = z.string().regex(/^[A-Za-z0-9_-]+$/, 'base64url');
 
 /** What a customer event carries instead of clear personal data. */

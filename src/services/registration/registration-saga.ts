@@ -6,8 +6,8 @@ import type { EventStore } from '../../kernel/store/event-store.ts';
 import type { SagaDefinition, StepResult } from '../../kernel/saga/saga.ts';
 import { handleCommand } from '../command-handler.ts';
 import { customerStream, subscriptionStream } from '../streams.ts';
-import { emailDigest, encrypt, shred } from '../customers/pii.ts';
-import { loadCustomer } from '../subscriptions/subscription-streams.ts';
+import type { Sealed } from '../../kernel/crypto/personal-data.ts';
+import { shred } from '../../kernel/crypto/personal-data.ts';
 import { reschedule } from '../subscriptions/renewal-scheduler.ts';
 import { chargeOnce } from '../payments/charge-once.ts';
 import type { Database } from '../../kernel/db/database.ts';
@@ -22,8 +22,10 @@ export interface RegistrationState {
   customerId: string;
   subscriptionId: string;
   paymentId: string;
-  email: string;
-  name: string;
+  /** The email and name, sealed with the customer's key when the saga starts: shredding it leaves nothing readable. */
+  pii: Sealed;
+  /** The keyed hash of the email (the one-address-one-customer claim). */
+  emailDigest: string;
   planId: string;
   paymentMethod: string;
   amount: number;
@@ -90,18 +92,21 @@ export function registrationSaga(deps: {
           const { rows } = await tx!.query<{ customer_id: string }>(
             `insert into customer_emails (email, customer_id) values ($1, $2)
              on conflict (email) do update set email = excluded.email returning customer_id`,
-            [await emailDigest(tx!, state.email), state.customerId],
+            [state.emailDigest, state.customerId],
           );
-          if (rows[0]?.customer_id !== state.customerId) return { fail: { code: 'email_taken', message: `${state.email} already belongs to a customer` } };
-          // The events carry the email and name encrypted with the customer's own key (crypto-shredding).
-          const existing = await loadCustomer(store, state.customerId, tx);
-          const pii = existing.status === 'pending' || existing.status === 'registered' ? existing.pii : await encrypt(state.customerId, { email: state.email, name: state.name }, tx!);
-          await handleCommand(store, customerDecider, customerStream(state.customerId), { type: 'CreateCustomer', data: { customerId: state.customerId, pii, planId: state.planId, createdAt: now() } }, { tx, metadata: metadata(state) });
+          if (rows[0]?.customer_id !== state.customerId) {
+            // Nothing of this attempt stays readable: its key goes, and with it the sealed state.
+            await shred(state.customerId, tx!);
+            return { fail: { code: 'email_taken', message: 'this email already belongs to a customer' } };
+          }
+          // The events carry the email and name sealed with the customer's own key (crypto-shredding).
+          const data = { customerId: state.customerId, pii: state.pii, planId: state.planId, createdAt: now() };
+          await handleCommand(store, customerDecider, customerStream(state.customerId), { type: 'CreateCustomer', data }, { tx, metadata: metadata(state) });
           return { ok: {} };
         },
         async compensate({ state }, tx) {
           await handleCommand(store, customerDecider, customerStream(state.customerId), { type: 'DeleteCustomer', data: { customerId: state.customerId, reason: 'compensation', deletedAt: now() } }, { tx, metadata: metadata(state) });
-          await tx!.query('delete from customer_emails where email = $1 and customer_id = $2', [await emailDigest(tx!, state.email), state.customerId]);
+          await tx!.query('delete from customer_emails where email = $1 and customer_id = $2', [state.emailDigest, state.customerId]);
           // A compensated customer's personal data is shredded too.
           await shred(state.customerId, tx!);
         },

@@ -6,6 +6,7 @@ import type { SagaOrchestrator } from '../../kernel/saga/saga-orchestrator.ts';
 import type { PlanCatalog } from '../plans/index.ts';
 import { REGISTRATION_SAGA, type RegistrationState } from './registration-saga.ts';
 import { emailDigest, keyedHash } from '../../kernel/crypto/keyed-hash.ts';
+import { encrypt } from '../../kernel/crypto/personal-data.ts';
 
 export interface RegistrationRequest {
   email: string;
@@ -81,12 +82,18 @@ export class RegistrationService {
     const { rows: taken } = await this.deps.db.query('select 1 from customer_emails where email = $1', [await emailDigest(this.deps.db, request.email)]);
     if (taken.length > 0) throw new EmailTakenError('this email already belongs to a customer');
 
+    // The saga's state holds the email and name only sealed with the new customer's key.
+    const customerId = uuidv7();
+    const { email, name, planId, paymentMethod } = request;
     const state: RegistrationState = {
       registrationId,
-      customerId: uuidv7(),
+      customerId,
       subscriptionId: uuidv7(),
       paymentId: uuidv7(),
-      ...request,
+      pii: await encrypt(customerId, { email, name }, this.deps.db),
+      emailDigest: await emailDigest(this.deps.db, email),
+      planId,
+      paymentMethod,
       amount: plan.amount,
       currency: plan.currency,
       interval: plan.interval,
