@@ -106,7 +106,8 @@ describe('every operation of the OpenAPI document, under generated requests', as
     const me = registered.json() as { customerId: string; subscriptionId: string; registrationId: string; customerToken: string };
     const known = [me.customerId, me.subscriptionId, me.registrationId, 'pro-monthly', 'customers', 'welcome-email', '1000', uuidv7()];
     const document = (await http.inject({ method: 'GET', url: '/openapi.json' })).json();
-    const operations = operationsOf(document);
+    // The live stream (Server-Sent Events) never ends by design: an injected request would wait on it.
+    const operations = operationsOf(document).filter((operation) => !operation.path.endsWith('/stream'));
     expect(operations.length).toBeGreaterThan(25);
 
     const auth = fc.constantFrom<Record<string, string>>(

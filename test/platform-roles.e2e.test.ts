@@ -58,7 +58,7 @@ describe('the platform as separate role processes on PostgreSQL + Kafka', async 
     for (const process of others) await waitFor(`${process.url} to be ready (output: ${process.output()})`, ready(process), 240_000);
     // A process without the api role serves the operations endpoints only.
     expect((await fetch(`${others[0]!.url}/plans`)).status).toBe(404);
-    expect((await fetch(`${others[0]!.url}/metrics`)).status).toBe(200);
+    expect((await fetch(`${others[0]!.url}/metrics`, { headers: admin })).status).toBe(200);
 
     const call = async (method: string, path: string, body?: object, headers: Record<string, string> = admin) => {
       const response = await fetch(`${api.url}${path}`, { method, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body && JSON.stringify(body) });

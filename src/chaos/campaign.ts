@@ -111,7 +111,7 @@ async function inProcess(options: CampaignOptions, data: Data): Promise<SeedResu
     const runId = randomBytes(3).toString('hex');
     for (const seed of options.seeds) {
       const outcome = await runSchedule(seed, scheduleOf(seed, options.length), target, runId);
-      const report = await platform.verify({ settleMs: options.settleMs ?? 5_000 });
+      const report = await platform.verify({ settleMs: options.settleMs ?? 15_000 });
       results.push({ seed, ...outcome, kills: 0, violations: newViolations(report, known) });
       options.progress?.(`seed ${seed}: ${outcome.workflows} workflows, ${results.at(-1)!.violations.length} new violation(s)`);
     }

@@ -6,12 +6,14 @@ import type { Violation } from './violation.ts';
  * No payment intent is left without an outcome (pending, or a refund still due) longer than the
  * reconciler's window. Before payment intents exist in this store the check passes vacuously.
  */
-export async function intentViolations(sql: Sql, now: Date, windowMs: number): Promise<Violation[]> {
+export async function intentViolations(sql: Sql, windowMs: number): Promise<Violation[]> {
   if (!(await tableExists(sql, 'payment_intents'))) return [];
   const { rows } = await sql.query<{ idempotency_key: string; payment_id: string; customer_id: string; status: string; updated_at: Date }>(
     `select idempotency_key, payment_id, customer_id, status, updated_at from payment_intents
-     where status in ('pending', 'refund_due') and updated_at < $1 order by updated_at`,
-    [new Date(now.getTime() - windowMs)],
+     where status in ('pending', 'refund_due') and updated_at < clock_timestamp() - $1 * interval '1 millisecond'
+     order by updated_at`,
+    // Intents keep the database's time (operational, not the business clock a test moves by months).
+    [windowMs],
   );
   return rows.map((row) => ({
     kind: 'intent_unsettled' as const,

@@ -37,7 +37,7 @@ export async function checkMoneyInvariants(deps: VerifyDeps): Promise<Violation[
     ...(await ledgerViolations(deps.db)),
     ...(await registrationViolations(deps.db)),
     ...(await customerViolations(deps.db)),
-    ...(await intentViolations(deps.db, deps.clock.now(), deps.intentWindowMs)),
+    ...(await intentViolations(deps.db, deps.intentWindowMs)),
   ];
 }
 

@@ -72,8 +72,11 @@ export async function openPlatform(mode: Mode, env: Record<string, string> = {},
     { name: 'test-watcher', topics: platform.catalog.topics(), handle: async () => {} },
     { db: platform.db, catalog: platform.catalog, clock: platform.clock, log: silentLogger, deadLetters: platform.deadLetters, retry: config.retry },
   );
+  // The buses hand messages over one at a time or in batches: the watcher records both.
   const process = watcher.process.bind(watcher);
   watcher.process = (message) => (delivered.push(message), process(message));
+  const processBatch = watcher.processBatch.bind(watcher);
+  watcher.processBatch = (messages) => (delivered.push(...messages), processBatch(messages));
   const subscription = await platform.bus.subscribe(watcher);
   return {
     platform,

@@ -15,8 +15,8 @@ export const sagasParked = new Gauge({
   registers: [registry],
 });
 
-/** A parked saga is tried again after 30 s, 1 min, 2 min... up to every 6 hours, without end. */
-export const PARKED_RETRY_SQL = `clock_timestamp() + least(interval '6 hours', interval '30 seconds' * power(2, least(attempts, 20)))`;
+/** A parked saga is tried again after a few seconds, then twice as long each time, up to every 6 hours, without end. */
+export const PARKED_RETRY_SQL = `clock_timestamp() + least(interval '6 hours', interval '2 seconds' * power(2, least(attempts, 20)))`;
 
 /** Retrying a saga that is not parked: nothing to retry (409 at HTTP). */
 export class SagaNotParkedError extends Error {
