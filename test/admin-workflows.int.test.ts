@@ -45,7 +45,7 @@ function workflowSuite(mode: Mode) {
       }
     };
     const parkedGauge = async () => {
-      const metrics = (await inject('GET', '/metrics', undefined, {})).body;
+      const metrics = (await inject('GET', '/metrics')).body;
       return Number(/tributary_saga_compensation_failed\{type="registration"\} (\d+)/.exec(metrics)?.[1] ?? NaN);
     };
 

@@ -89,7 +89,7 @@ export const adminEventRoutes = (deps: { store: EventStore }) => (app: FastifyIn
         tags: ['admin'],
         summary: 'One event with its correlation (everything the same request caused), its cause and what it caused',
         security,
-        params: z.object({ id: z.string().max(64) }),
+        params: z.object({ id: z.uuid() }),
         response: {
           200: z.object({ event: eventEnvelope, causation: eventEnvelope.nullable(), caused: z.array(eventEnvelope), correlated: z.array(eventEnvelope) }),
           401: problem,
