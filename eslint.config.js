@@ -21,7 +21,10 @@ export default tseslint.config(
     ignores: ['src/kernel/config.ts', 'src/**/*.test.ts'],
     rules: {
       // Configuration is parsed once at start (src/kernel/config.ts); nothing else reads the environment.
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read configuration from Config' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'read configuration from Config' },
+      ],
     },
   },
   {

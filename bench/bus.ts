@@ -45,7 +45,21 @@ import { EventStore } from '../src/kernel/store/event-store.ts';
 import { eventStoreMigrations } from '../src/kernel/store/migrations.ts';
 import { openTestPostgres } from '../test/support/postgres.ts';
 import { testCatalog, thing, ThingHappened } from '../test/support/test-catalog.ts';
-import { argOf, fmtInt, fmtMs, fmtRatio, machine, paced, percentile, printTable, progress, rate, until, verdict, writeJson } from './support.ts';
+import {
+  argOf,
+  fmtInt,
+  fmtMs,
+  fmtRatio,
+  machine,
+  paced,
+  percentile,
+  printTable,
+  progress,
+  rate,
+  until,
+  verdict,
+  writeJson,
+} from './support.ts';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const PREFIX = `bench-${randomBytes(4).toString('hex')}.`;
@@ -119,7 +133,13 @@ const summarize = (values: readonly number[], events: number, ms: number): Laten
 });
 
 /** `send(i)` at `perSecond`: a warm-up second, then `durationMs` measured; waits until all are received. */
-async function pacedRun(label: string, probe: Probe, perSecond: number, durationMs: number, send: (index: number, dueAt: number) => Promise<unknown>): Promise<{ delivered: Latency; commits: Latency }> {
+async function pacedRun(
+  label: string,
+  probe: Probe,
+  perSecond: number,
+  durationMs: number,
+  send: (index: number, dueAt: number) => Promise<unknown>,
+): Promise<{ delivered: Latency; commits: Latency }> {
   let next = 0;
   const phase = async (ms: number) => {
     const pending: Promise<unknown>[] = [];
@@ -138,7 +158,9 @@ async function pacedRun(label: string, probe: Probe, perSecond: number, duration
   await phase(durationMs);
   const events = probe.latencies.length;
   const delivered = summarize(probe.latencies, events, probe.lastReceived - probe.firstSent);
-  progress(`${label} at ${perSecond}/s: ${events} events, ${fmtInt(delivered.deliveredPerSecond)}/s delivered, p50 ${fmtMs(delivered.p50)} ms, p99 ${fmtMs(delivered.p99)} ms`);
+  progress(
+    `${label} at ${perSecond}/s: ${events} events, ${fmtInt(delivered.deliveredPerSecond)}/s delivered, p50 ${fmtMs(delivered.p50)} ms, p99 ${fmtMs(delivered.p99)} ms`,
+  );
   return { delivered, commits: summarize(probe.commits, probe.commits.length, durationMs) };
 }
 
@@ -162,7 +184,10 @@ interface Consumed {
  * Consumes up to `events` events, or for THROUGHPUT_CAP_MS after the first one, whichever comes first.
  * The check runs in the handler, not on a timer: a PGlite consumer with a backlog starves the timers.
  */
-async function consumeRate(events: number, start: (tick: () => void) => Promise<() => Promise<void>>): Promise<Consumed> {
+async function consumeRate(
+  events: number,
+  start: (tick: () => void) => Promise<() => Promise<void>>,
+): Promise<Consumed> {
   let count = 0;
   let first = 0;
   let last = 0;
@@ -173,7 +198,9 @@ async function consumeRate(events: number, start: (tick: () => void) => Promise<
     if (count++ === 0) first = last;
     if (count >= events || last - first > THROUGHPUT_CAP_MS) finish();
   });
-  const timeout = sleep(120_000, undefined, { ref: false }).then(() => Promise.reject(new Error(`timed out consuming ${events} events`)));
+  const timeout = sleep(120_000, undefined, { ref: false }).then(() =>
+    Promise.reject(new Error(`timed out consuming ${events} events`)),
+  );
   await Promise.race([finished, timeout]);
   await stop();
   return { events: count, perSecond: rate(count - 1, last - first) };
@@ -209,7 +236,11 @@ type Consumers = Record<'baseline' | 'runner' | 'stubbed', (round: number) => Pr
 
 /** Alternates the consumers for ROUNDS rounds (each round a new group from the start) and keeps each one's best. */
 async function bestOf(consumers: Consumers): Promise<Record<keyof Consumers, Consumed>> {
-  const best = { baseline: { events: 0, perSecond: 0 }, runner: { events: 0, perSecond: 0 }, stubbed: { events: 0, perSecond: 0 } };
+  const best = {
+    baseline: { events: 0, perSecond: 0 },
+    runner: { events: 0, perSecond: 0 },
+    stubbed: { events: 0, perSecond: 0 },
+  };
   for (let round = 0; round < ROUNDS; round++) {
     for (const key of Object.keys(best) as (keyof Consumers)[]) {
       const result = await consumers[key](round);
@@ -223,7 +254,10 @@ async function bestOf(consumers: Consumers): Promise<Record<keyof Consumers, Con
 /** Appends `events` more events in batches of 100 (the throughput runs read them). */
 async function fill(store: EventStore, events: number): Promise<void> {
   for (let b = 0; b < events / 100; b++) {
-    await store.append(`fill-${b}`, Array.from({ length: 100 }, (_, i) => thing(`c${i}`, i)));
+    await store.append(
+      `fill-${b}`,
+      Array.from({ length: 100 }, (_, i) => thing(`c${i}`, i)),
+    );
   }
 }
 
@@ -256,13 +290,26 @@ async function openStore(backend: 'PGlite' | 'PostgreSQL'): Promise<{ db: Databa
   return { db, store: new EventStore(db, testCatalog, systemClock) };
 }
 
-const countEvents = async (db: Database) => (await db.query<{ n: number }>('select count(*)::int8 as n from events')).rows[0]!.n;
+const countEvents = async (db: Database) =>
+  (await db.query<{ n: number }>('select count(*)::int8 as n from events')).rows[0]!.n;
 
 /** The throughput rows: the runner (the goal) and the stubbed runner, each beside the same baseline. */
 function throughput(bus: string, baselineName: string, best: Record<keyof Consumers, Consumed>): void {
-  const row = (consumer: string, ours: Consumed, goal: boolean): ThroughputRow => ({ bus, consumer, events: ours.events, ours: ours.perSecond, baselineName, baseline: best.baseline.perSecond, goal });
+  const row = (consumer: string, ours: Consumed, goal: boolean): ThroughputRow => ({
+    bus,
+    consumer,
+    events: ours.events,
+    ours: ours.perSecond,
+    baselineName,
+    baseline: best.baseline.perSecond,
+    goal,
+  });
   throughputRows.push(
-    row(`${bus.startsWith('Kafka') ? 'KafkaBus' : 'EmbeddedBus'}.subscribe + ConsumerRunner (no-op handler)`, best.runner, true),
+    row(
+      `${bus.startsWith('Kafka') ? 'KafkaBus' : 'EmbeddedBus'}.subscribe + ConsumerRunner (no-op handler)`,
+      best.runner,
+      true,
+    ),
     row('the same, runner stubbed (no decode, no inbox)', best.stubbed, false),
   );
 }
@@ -288,7 +335,9 @@ async function benchKafka(durationMs: number): Promise<void> {
     // More events for the throughput runs, published by the relay.
     await fill(store, THROUGHPUT_EVENTS);
     const published = async () => {
-      const { rows } = await db.query<{ done: boolean }>(`select (select position from checkpoints where name = 'relay') >= (select max(position) from events) as done`);
+      const { rows } = await db.query<{ done: boolean }>(
+        `select (select position from checkpoints where name = 'relay') >= (select max(position) from events) as done`,
+      );
       return rows[0]?.done === true;
     };
     for (const deadline = performance.now() + 120_000; !(await published()); await sleep(50)) {
@@ -314,7 +363,12 @@ async function benchKafka(durationMs: number): Promise<void> {
     const produce = async (index: number, dueAt: number) => {
       const id = uuidv7();
       rawProbe.send(id, dueAt);
-      writer.write({ topic: rawTopic, key: `c${index % 100}`, value: id } satisfies MessageToProduce<string, string, string, string>);
+      writer.write({ topic: rawTopic, key: `c${index % 100}`, value: id } satisfies MessageToProduce<
+        string,
+        string,
+        string,
+        string
+      >);
     };
     const consumer = new Consumer({
       clientId: 'bench-raw',
@@ -343,8 +397,18 @@ async function benchKafka(durationMs: number): Promise<void> {
     const best = await bestOf({
       baseline: (round) =>
         consumeRate(events, async (tick) => {
-          const client = new Consumer({ clientId: 'bench-raw', bootstrapBrokers: BROKERS, groupId: `${PREFIX}raw-${round}`, maxWaitTime: 1_000, deserializers: stringDeserializers });
-          const messages = await client.consume({ topics: [bus.topicName(TOPIC)], mode: 'earliest', autocommit: false });
+          const client = new Consumer({
+            clientId: 'bench-raw',
+            bootstrapBrokers: BROKERS,
+            groupId: `${PREFIX}raw-${round}`,
+            maxWaitTime: 1_000,
+            deserializers: stringDeserializers,
+          });
+          const messages = await client.consume({
+            topics: [bus.topicName(TOPIC)],
+            mode: 'earliest',
+            autocommit: false,
+          });
           const reading = (async () => {
             for await (const _message of messages) tick();
           })();
@@ -363,9 +427,17 @@ async function benchKafka(durationMs: number): Promise<void> {
     await bus.close();
     // Leave nothing behind on the shared broker: the run's topics and consumer groups.
     const topics = (await admin.listTopics().catch(() => [])).filter((topic) => topic.startsWith(PREFIX));
-    if (topics.length > 0) await admin.deleteTopics({ topics }).catch((error: unknown) => console.error('could not delete the bench topics:', error));
-    const groups = [...(await admin.listGroups().catch(() => new Map())).keys()].filter((group: string) => group.startsWith(PREFIX));
-    if (groups.length > 0) await admin.deleteGroups({ groups }).catch((error: unknown) => console.error('could not delete the bench groups:', error));
+    if (topics.length > 0)
+      await admin
+        .deleteTopics({ topics })
+        .catch((error: unknown) => console.error('could not delete the bench topics:', error));
+    const groups = [...(await admin.listGroups().catch(() => new Map())).keys()].filter((group: string) =>
+      group.startsWith(PREFIX),
+    );
+    if (groups.length > 0)
+      await admin
+        .deleteGroups({ groups })
+        .catch((error: unknown) => console.error('could not delete the bench groups:', error));
     await admin.close();
     await db.close();
   }
@@ -395,7 +467,7 @@ async function benchEmbedded(backend: 'PGlite' | 'PostgreSQL', durationMs: numbe
       baseline: () =>
         consumeRate(events, async (tick) => {
           let after = LOG_START;
-          for (let read = 0; read < events; ) {
+          for (let read = 0; read < events;) {
             const { rows } = await db.query<{ tx_id: string; position: number }>(
               `select position, tx_id, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at
                from events where (tx_id, position) > ($1::xid8, $2::bigint) order by tx_id, position limit 200`,
@@ -434,7 +506,18 @@ const p99Goal = (bus: string) => (bus.startsWith('Kafka') ? P99_GOAL_MS : EMBEDD
 const ms = (latency: Latency) => `${fmtMs(latency.p50)} / ${fmtMs(latency.p95)} / ${fmtMs(latency.p99)}`;
 printTable(
   'End-to-end latency (ms, p50 / p95 / p99)',
-  ['bus', 'paced at', 'events', 'delivered/s', 'Tributary', 'baseline (same run)', 'baseline', 'p99 ratio', 'goal', 'met'],
+  [
+    'bus',
+    'paced at',
+    'events',
+    'delivered/s',
+    'Tributary',
+    'baseline (same run)',
+    'baseline',
+    'p99 ratio',
+    'goal',
+    'met',
+  ],
   latencyRows.map((row) => [
     row.bus,
     `${fmtInt(row.perSecond)}/s`,
@@ -459,7 +542,17 @@ printTable(
   throughputRows.map((row) => {
     const ratio = row.ours / row.baseline;
     const goal = row.bus.startsWith('Kafka') ? THROUGHPUT_GOAL : EMBEDDED_THROUGHPUT_GOAL;
-    return [row.bus, row.consumer, fmtInt(row.events), fmtInt(row.ours), row.baselineName, fmtInt(row.baseline), fmtRatio(ratio), row.goal ? `≥ ${goal}×` : 'diagnostic', row.goal ? verdict(ratio >= goal) : ''];
+    return [
+      row.bus,
+      row.consumer,
+      fmtInt(row.events),
+      fmtInt(row.ours),
+      row.baselineName,
+      fmtInt(row.baseline),
+      fmtRatio(ratio),
+      row.goal ? `≥ ${goal}×` : 'diagnostic',
+      row.goal ? verdict(ratio >= goal) : '',
+    ];
   }),
   [
     `Each consumer is a new group reading the store's events (the latency runs' and ${fmtInt(THROUGHPUT_EVENTS)} more) from the start, for at most ${THROUGHPUT_CAP_MS / 1000} s; best of ${ROUNDS} alternating rounds (events: that round's).`,

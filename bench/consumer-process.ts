@@ -19,7 +19,13 @@ import { argOf } from './support.ts';
 const topics = JSON.parse(argOf('topics')!) as Record<string, string[]>;
 const db = await openPostgres({ url: argOf('url')!, schema: argOf('schema')!, poolSize: 10 });
 const catalog = new EventCatalog(seedEvents);
-const bus = new KafkaBus({ brokers: argOf('brokers')!.split(','), clientId: `bench-process-${process.pid}`, topicPrefix: argOf('prefix')!, catalog, log: silentLogger });
+const bus = new KafkaBus({
+  brokers: argOf('brokers')!.split(','),
+  clientId: `bench-process-${process.pid}`,
+  topicPrefix: argOf('prefix')!,
+  catalog,
+  log: silentLogger,
+});
 let delivered = 0;
 let first = 0;
 let last = 0;
@@ -32,7 +38,14 @@ const subscriptions: Subscription[] = [];
 for (const name of Object.keys(topics)) {
   const runner = new ConsumerRunner(
     { name, topics: topics[name]!, handle: async () => tick() },
-    { db, catalog, clock: systemClock, log: silentLogger, deadLetters: new DeadLetterStore(db, systemClock), retry: defaultRetryPolicy },
+    {
+      db,
+      catalog,
+      clock: systemClock,
+      log: silentLogger,
+      deadLetters: new DeadLetterStore(db, systemClock),
+      retry: defaultRetryPolicy,
+    },
   );
   subscriptions.push(await bus.subscribe(runner));
 }

@@ -123,9 +123,15 @@ async function run(platform: Platform, consumers: ConsumerDefinition[], expected
     subscriptions.push(await platform.bus.subscribe(runner));
   }
   const started = performance.now();
-  while (delivered < expected && (inFlight > 0 || performance.now() - Math.max(last, started) < IDLE_MS)) await sleep(20);
+  while (delivered < expected && (inFlight > 0 || performance.now() - Math.max(last, started) < IDLE_MS))
+    await sleep(20);
   await Promise.all(subscriptions.map((subscription) => subscription.stop()));
-  const rates = new Map([...each].map(([name, mine]) => [name, { delivered: mine.delivered, perSecond: rate(mine.delivered, mine.last - mine.first) }]));
+  const rates = new Map(
+    [...each].map(([name, mine]) => [
+      name,
+      { delivered: mine.delivered, perSecond: rate(mine.delivered, mine.last - mine.first) },
+    ]),
+  );
   return { delivered, expected, perSecond: rate(delivered, last - first), each: rates };
 }
 
@@ -147,7 +153,9 @@ try {
     const kafka = new Admin({ clientId: 'bench-consumers-cleanup', bootstrapBrokers: BROKERS.split(',') });
     const topics = (await kafka.listTopics().catch(() => [])).filter((topic) => topic.startsWith(prefix));
     if (topics.length > 0) await kafka.deleteTopics({ topics }).catch(() => {});
-    const groups = [...(await kafka.listGroups().catch(() => new Map())).keys()].filter((group: string) => group.startsWith(prefix));
+    const groups = [...(await kafka.listGroups().catch(() => new Map())).keys()].filter((group: string) =>
+      group.startsWith(prefix),
+    );
     if (groups.length > 0) await kafka.deleteGroups({ groups }).catch(() => {});
     await kafka.close();
   });
@@ -175,31 +183,62 @@ try {
     const response = await platform.http.inject({
       method: 'POST',
       url: '/register',
-      payload: { email: `bench-${index}@example.com`, name: `Bench ${index}`, planId: 'pro-monthly', paymentMethod: 'pm_card_visa' },
+      payload: {
+        email: `bench-${index}@example.com`,
+        name: `Bench ${index}`,
+        planId: 'pro-monthly',
+        paymentMethod: 'pm_card_visa',
+      },
     });
     if (response.statusCode >= 300) failed++;
   });
   if (failed > 0) progress(`${failed} registrations were refused`);
   // A month later on the test clock: every subscription renews (subscription.renewed, payments, invoices).
-  const advanced = await platform.http.inject({ method: 'POST', url: '/admin/clock/advance', payload: { days: 32 }, headers: { authorization: 'Bearer bench-admin-token' } });
+  const advanced = await platform.http.inject({
+    method: 'POST',
+    url: '/admin/clock/advance',
+    payload: { days: 32 },
+    headers: { authorization: 'Bearer bench-admin-token' },
+  });
   progress(`clock advanced 32 days: ${advanced.statusCode} ${advanced.body.slice(0, 120)}`);
   // Every event published by the relay (the sagas finish in the background).
-  const count = async (sql: string, params: unknown[] = []) => Number((await platform.db.query<{ n: string }>(sql, params)).rows[0]!.n);
+  const count = async (sql: string, params: unknown[] = []) =>
+    Number((await platform.db.query<{ n: string }>(sql, params)).rows[0]!.n);
   for (let previous = -1; ; await sleep(500)) {
     const events = await count('select count(*) as n from events');
-    const published = await count(`select count(*) as n from events where position <= coalesce((select position from checkpoints where name = 'relay'), 0)`);
+    const published = await count(
+      `select count(*) as n from events where position <= coalesce((select position from checkpoints where name = 'relay'), 0)`,
+    );
     if (events === previous && published >= events) break;
     previous = events;
   }
 
-  const real = reactionConsumers({ config, plans: platform.plans, db: platform.db, store: platform.store, catalog: platform.catalog, clock: platform.clock, log: silentLogger });
+  const real = reactionConsumers({
+    config,
+    plans: platform.plans,
+    db: platform.db,
+    store: platform.store,
+    catalog: platform.catalog,
+    clock: platform.clock,
+    log: silentLogger,
+  });
   let expected = 0;
-  for (const consumer of real) expected += await count('select count(*) as n from events where type = any($1)', [platform.catalog.typesOf(consumer.topics)]);
+  for (const consumer of real)
+    expected += await count('select count(*) as n from events where type = any($1)', [
+      platform.catalog.typesOf(consumer.topics),
+    ]);
   const events = await count('select count(*) as n from events');
-  progress(`${fmtInt(events)} events; ${real.length} consumers (${real.map((consumer) => consumer.name).join(', ')}) have ${fmtInt(expected)} deliveries to make`);
+  progress(
+    `${fmtInt(events)} events; ${real.length} consumers (${real.map((consumer) => consumer.name).join(', ')}) have ${fmtInt(expected)} deliveries to make`,
+  );
 
   const noop = (round: number): ConsumerDefinition[] =>
-    real.map((consumer) => ({ name: `${consumer.name}-noop-${round}`, topics: consumer.topics, batch: true, handle: async () => {} }));
+    real.map((consumer) => ({
+      name: `${consumer.name}-noop-${round}`,
+      topics: consumer.topics,
+      batch: true,
+      handle: async () => {},
+    }));
   const baselines: Run[] = [];
   baselines.push(await run(platform, noop(1), expected));
   progress(`no-op handlers: ${fmtInt(baselines[0]!.delivered)} deliveries, ${fmtInt(baselines[0]!.perSecond)}/s`);
@@ -207,27 +246,46 @@ try {
   const deadBefore = await count('select count(*) as n from dead_letters');
   const ours = await run(platform, real, expected);
   const deadLettered = (await count('select count(*) as n from dead_letters')) - deadBefore;
-  progress(`real consumers: ${fmtInt(ours.delivered)} deliveries, ${fmtInt(ours.perSecond)}/s, ${deadLettered} dead letters`);
+  progress(
+    `real consumers: ${fmtInt(ours.delivered)} deliveries, ${fmtInt(ours.perSecond)}/s, ${deadLettered} dead letters`,
+  );
   baselines.push(await run(platform, noop(2), expected));
   progress(`no-op handlers: ${fmtInt(baselines[1]!.delivered)} deliveries, ${fmtInt(baselines[1]!.perSecond)}/s`);
   const baseline = baselines.reduce((best, next) => (next.perSecond > best.perSecond ? next : best));
 
   // Each email consumer alone, into the mailbox and into an SMTP server (a process of its own).
-  const sink = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'smtp-sink-process.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const sink = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'smtp-sink-process.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   cleanups.push(async () => void sink.kill());
   const [portLine] = (await once(createInterface({ input: sink.stdout! }), 'line')) as [string];
   const smtpUrl = `smtp://127.0.0.1:${portLine.split(' ')[1]}`;
-  const emailDeps = (mailer: Mailer) => ({ store: platform.store, clock: platform.clock, mailer, plan: async (planId: string) => platform.plans.get(planId) });
+  const emailDeps = (mailer: Mailer) => ({
+    store: platform.store,
+    clock: platform.clock,
+    mailer,
+    plan: async (planId: string) => platform.plans.get(planId),
+  });
   const alone: { consumer: string; transport: string; run: Run }[] = [];
   for (const transport of ['mailbox', 'smtp'] as const) {
-    const mailer: Mailer = transport === 'smtp' ? new SmtpMailer({ url: smtpUrl, from: config.email.from, timeoutMs: 10_000 }) : new MailboxMailer({ dataDir, from: config.email.from });
+    const mailer: Mailer =
+      transport === 'smtp'
+        ? new SmtpMailer({ url: smtpUrl, from: config.email.from, timeoutMs: 10_000 })
+        : new MailboxMailer({ dataDir, from: config.email.from });
     for (const make of [welcomeEmail, paymentReceipt, renewalNotice]) {
       const consumer = make(emailDeps(mailer));
       await platform.db.query('delete from notifications where type = $1', [consumer.name]);
-      const wanted = await count('select count(*) as n from events where type = any($1)', [platform.catalog.typesOf(consumer.topics)]);
+      const wanted = await count('select count(*) as n from events where type = any($1)', [
+        platform.catalog.typesOf(consumer.topics),
+      ]);
       const result = await run(platform, [{ ...consumer, name: `${consumer.name}-${transport}` }], wanted);
-      const sent = await count(`select count(*) as n from notifications where type = $1 and (delivery is not null or status = 'suppressed')`, [consumer.name]);
-      progress(`${consumer.name} alone into the ${transport}: ${fmtInt(result.delivered)} deliveries (${fmtInt(sent)} emails logged), ${fmtInt(result.perSecond)}/s`);
+      const sent = await count(
+        `select count(*) as n from notifications where type = $1 and (delivery is not null or status = 'suppressed')`,
+        [consumer.name],
+      );
+      progress(
+        `${consumer.name} alone into the ${transport}: ${fmtInt(result.delivered)} deliveries (${fmtInt(sent)} emails logged), ${fmtInt(result.perSecond)}/s`,
+      );
       alone.push({ consumer: consumer.name, transport, run: result });
     }
     await mailer.close?.();
@@ -238,12 +296,33 @@ try {
   for (const processes of PROCESSES) {
     const groups = Object.fromEntries(real.map((consumer) => [`${consumer.name}-p${processes}`, consumer.topics]));
     const children = Array.from({ length: processes }, () =>
-      fork(join(import.meta.dirname, 'consumer-process.ts'), ['--url', TEST_DATABASE_URL, '--schema', schema, '--prefix', prefix, '--brokers', BROKERS, '--topics', JSON.stringify(groups)], {
-        execArgv: ['--import', 'tsx'],
-      }),
+      fork(
+        join(import.meta.dirname, 'consumer-process.ts'),
+        [
+          '--url',
+          TEST_DATABASE_URL,
+          '--schema',
+          schema,
+          '--prefix',
+          prefix,
+          '--brokers',
+          BROKERS,
+          '--topics',
+          JSON.stringify(groups),
+        ],
+        {
+          execArgv: ['--import', 'tsx'],
+        },
+      ),
     );
     const latest = new Map<number, { delivered: number; first: number; last: number }>();
-    children.forEach((child, index) => child.on('message', (message: { delivered?: number; first: number; last: number }) => message.delivered !== undefined && latest.set(index, message as never)));
+    children.forEach((child, index) =>
+      child.on(
+        'message',
+        (message: { delivered?: number; first: number; last: number }) =>
+          message.delivered !== undefined && latest.set(index, message as never),
+      ),
+    );
     const total = () => [...latest.values()].reduce((sum, report) => sum + report.delivered, 0);
     let lastChange = performance.now();
     // Longer than IDLE_MS: the processes start (and join eight groups each) before anything arrives.
@@ -261,7 +340,9 @@ try {
     const reports = [...latest.values()].filter((report) => report.delivered > 0);
     const span = Math.max(...reports.map((report) => report.last)) - Math.min(...reports.map((report) => report.first));
     scaling.push({ processes, delivered: total(), perSecond: rate(total() - 1, span) });
-    progress(`${processes} consumer process(es), no-op groups: ${fmtInt(total())} deliveries, ${fmtInt(scaling.at(-1)!.perSecond)}/s`);
+    progress(
+      `${processes} consumer process(es), no-op groups: ${fmtInt(total())} deliveries, ${fmtInt(scaling.at(-1)!.perSecond)}/s`,
+    );
   }
 
   const ratio = ours.perSecond / baseline.perSecond;
@@ -281,7 +362,16 @@ try {
       ],
       ...real.map((consumer) => {
         const mine = ours.each.get(consumer.name);
-        return [`· ${consumer.name} (all running)`, fmtInt(mine?.delivered ?? 0), fmtInt(mine?.perSecond ?? 0), '', '', '', 'diagnostic', ''];
+        return [
+          `· ${consumer.name} (all running)`,
+          fmtInt(mine?.delivered ?? 0),
+          fmtInt(mine?.perSecond ?? 0),
+          '',
+          '',
+          '',
+          'diagnostic',
+          '',
+        ];
       }),
       ...alone.map(({ consumer, transport, run: mine }) => [
         `· ${consumer} alone, into the ${transport === 'smtp' ? 'SMTP server' : 'mailbox'}`,
@@ -293,7 +383,16 @@ try {
         `≥ ${fmtInt(EACH_GOAL)}/s`,
         mine.perSecond >= EACH_GOAL ? '✅' : '❌ missed',
       ]),
-      ...scaling.map((row) => [`no-op groups in ${row.processes} consumer process(es)`, fmtInt(row.delivered), fmtInt(row.perSecond), '', '', fmtRatio(row.perSecond / (scaling[0]?.perSecond ?? row.perSecond)), 'scaling (vs 1 process)', '']),
+      ...scaling.map((row) => [
+        `no-op groups in ${row.processes} consumer process(es)`,
+        fmtInt(row.delivered),
+        fmtInt(row.perSecond),
+        '',
+        '',
+        fmtRatio(row.perSecond / (scaling[0]?.perSecond ?? row.perSecond)),
+        'scaling (vs 1 process)',
+        '',
+      ]),
     ],
     [
       `${machine()}.`,
@@ -313,7 +412,12 @@ try {
     baseline: { perSecond: baseline.perSecond, delivered: baseline.delivered },
     ratio,
     goal: GOAL,
-    alone: alone.map(({ consumer, transport, run: mine }) => ({ consumer, transport, delivered: mine.delivered, perSecond: mine.perSecond })),
+    alone: alone.map(({ consumer, transport, run: mine }) => ({
+      consumer,
+      transport,
+      delivered: mine.delivered,
+      perSecond: mine.perSecond,
+    })),
     scaling,
     deadLettered,
   });

@@ -14,7 +14,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { machine, printTable, progress, verdict } from './support.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, port: { type: 'string' }, json: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '60' }, port: { type: 'string' }, json: { type: 'string' } },
+});
 const seconds = Number(values.seconds);
 const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
@@ -35,19 +37,26 @@ const freePort = (): Promise<number> =>
     server.on('error', reject);
   });
 
-const stopped = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+const stopped = (child: ChildProcess) =>
+  new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
 
 if (!existsSync('dist/cli/main.js')) throw new Error('dist/ is missing: run `npm run build` first');
 const dataDir = await mkdtemp(join(tmpdir(), 'bench-idle-'));
 const port = values.port ? Number(values.port) : await freePort();
-const platform = spawn(process.execPath, ['bin/tributary.js', 'start'], { env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+const platform = spawn(process.execPath, ['bin/tributary.js', 'start'], {
+  env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' },
+  stdio: 'ignore',
+});
 const baseline = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
 try {
   const deadline = performance.now() + 120_000;
   for (;;) {
     if (platform.exitCode !== null) throw new Error(`the platform exited with ${platform.exitCode}`);
     if (performance.now() > deadline) throw new Error('the platform was not ready within 120 s');
-    const ready = await fetch(`http://127.0.0.1:${port}/ready`).then((response) => response.ok, () => false);
+    const ready = await fetch(`http://127.0.0.1:${port}/ready`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) break;
     await sleep(100);
   }
@@ -59,18 +68,49 @@ try {
   progress(`measuring for ${seconds} s`);
   await sleep(seconds * 1000);
   const wall = (performance.now() - started) / 1000;
-  const used = { platform: cpuSeconds(platform.pid!) - before.platform, baseline: cpuSeconds(baseline.pid!) - before.baseline };
+  const used = {
+    platform: cpuSeconds(platform.pid!) - before.platform,
+    baseline: cpuSeconds(baseline.pid!) - before.baseline,
+  };
   const percent = (cpu: number) => (cpu / wall) * 100;
   printTable(
     `CPU of an idle process over ${Math.round(wall)} s (one core = 100%)`,
     ['process', 'CPU s', '% of a core', 'goal', 'met'],
     [
-      ['baseline: idle `node -e "setInterval(…, 1000)"`', used.baseline.toFixed(2), percent(used.baseline).toFixed(2), '—', ''],
-      ['npm start (embedded, fresh DATA_DIR), no traffic', used.platform.toFixed(2), percent(used.platform).toFixed(2), '< 1%', verdict(percent(used.platform) < 1)],
+      [
+        'baseline: idle `node -e "setInterval(…, 1000)"`',
+        used.baseline.toFixed(2),
+        percent(used.baseline).toFixed(2),
+        '—',
+        '',
+      ],
+      [
+        'npm start (embedded, fresh DATA_DIR), no traffic',
+        used.platform.toFixed(2),
+        percent(used.platform).toFixed(2),
+        '< 1%',
+        verdict(percent(used.platform) < 1),
+      ],
     ],
-    [machine(), `CPU time from /proc/<pid>/stat (user + system, ${ticksPerSecond} ticks a second), measured from 5 s after /ready.`],
+    [
+      machine(),
+      `CPU time from /proc/<pid>/stat (user + system, ${ticksPerSecond} ticks a second), measured from 5 s after /ready.`,
+    ],
   );
-  if (values.json) await writeFile(values.json, JSON.stringify({ machine: machine(), seconds: wall, cpuSeconds: used, percentOfCore: { platform: percent(used.platform), baseline: percent(used.baseline) } }, null, 2));
+  if (values.json)
+    await writeFile(
+      values.json,
+      JSON.stringify(
+        {
+          machine: machine(),
+          seconds: wall,
+          cpuSeconds: used,
+          percentOfCore: { platform: percent(used.platform), baseline: percent(used.baseline) },
+        },
+        null,
+        2,
+      ),
+    );
 } finally {
   platform.kill('SIGTERM');
   baseline.kill('SIGTERM');

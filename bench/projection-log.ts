@@ -44,7 +44,13 @@ export interface GeneratedLog {
 }
 
 /** Plans by popularity (the rest of the catalog gets what is left, evenly). */
-const PLAN_WEIGHTS: Record<string, number> = { 'starter-monthly': 0.4, 'pro-monthly': 0.3, 'pro-monthly-usd': 0.15, 'starter-yearly': 0.08, 'pro-yearly': 0.07 };
+const PLAN_WEIGHTS: Record<string, number> = {
+  'starter-monthly': 0.4,
+  'pro-monthly': 0.3,
+  'pro-monthly-usd': 0.15,
+  'starter-yearly': 0.08,
+  'pro-yearly': 0.07,
+};
 const DECLINED_AT_REGISTRATION = 0.06;
 /** Chance a subscription is cancelled during a monthly period (yearly: over its year). */
 const MONTHLY_CHURN = 0.035;
@@ -58,7 +64,18 @@ const DECLINE_CODES = ['card_declined', 'insufficient_funds', 'expired_card'] as
 const CANCEL_REASONS = ['customer_request', 'too_expensive', 'switched_provider', 'not_using_it'] as const;
 const BRANDS = ['visa', 'mastercard', 'amex'] as const;
 const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Margaret', 'Dennis'];
-const LAST_NAMES = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Hamilton', 'Ritchie'];
+const LAST_NAMES = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Dijkstra',
+  'Liskov',
+  'Knuth',
+  'Allen',
+  'Thompson',
+  'Hamilton',
+  'Ritchie',
+];
 const DAY_MS = 24 * 3600 * 1000;
 const INSERT_BATCH = 5_000;
 const SAMPLE = 5_000;
@@ -104,7 +121,12 @@ function seal(customerId: string, key: Buffer, email: string, name: string): Pii
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(customerId));
   const ciphertext = Buffer.concat([cipher.update(JSON.stringify({ email, name }), 'utf8'), cipher.final()]);
-  return { alg: 'A256GCM', iv: iv.toString('base64url'), ciphertext: ciphertext.toString('base64url'), tag: cipher.getAuthTag().toString('base64url') };
+  return {
+    alg: 'A256GCM',
+    iv: iv.toString('base64url'),
+    ciphertext: ciphertext.toString('base64url'),
+    tag: cipher.getAuthTag().toString('base64url'),
+  };
 }
 
 interface Subscription {
@@ -135,7 +157,7 @@ class Agenda {
   push(at: number, action: Action): void {
     const heap = this.heap;
     heap.push({ at, action });
-    for (let i = heap.length - 1; i > 0; ) {
+    for (let i = heap.length - 1; i > 0;) {
       const parent = (i - 1) >> 1;
       if (heap[parent]!.at <= heap[i]!.at) break;
       [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
@@ -149,7 +171,7 @@ class Agenda {
     const last = heap.pop();
     if (heap.length > 0 && last) {
       heap[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const left = 2 * i + 1;
         const right = left + 1;
         let least = i;
@@ -205,13 +227,19 @@ export async function generateLog(db: Database, spec: LogSpec): Promise<Generate
   return simulate(db, spec, { start, end, meanGapMs, limit: spec.events });
 }
 
-async function simulate(db: Database | undefined, spec: LogSpec, run: { start: number; end: number; meanGapMs: number; limit: number }): Promise<GeneratedLog> {
+async function simulate(
+  db: Database | undefined,
+  spec: LogSpec,
+  run: { start: number; end: number; meanGapMs: number; limit: number },
+): Promise<GeneratedLog> {
   const { start, end, meanGapMs } = run;
   const rand = random(spec.seed ?? 20261125);
   const v7 = uuidv7Of(rand);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
   const plans = spec.plans;
-  const rest = (1 - plans.reduce((sum, plan) => sum + (PLAN_WEIGHTS[plan.id] ?? 0), 0)) / Math.max(1, plans.filter((plan) => !(plan.id in PLAN_WEIGHTS)).length);
+  const rest =
+    (1 - plans.reduce((sum, plan) => sum + (PLAN_WEIGHTS[plan.id] ?? 0), 0)) /
+    Math.max(1, plans.filter((plan) => !(plan.id in PLAN_WEIGHTS)).length);
   const weights = plans.map((plan) => Math.max(0, PLAN_WEIGHTS[plan.id] ?? rest));
   const totalWeight = weights.reduce((sum, weight) => sum + weight, 0);
   const pickPlan = (): Plan => {
@@ -222,7 +250,15 @@ async function simulate(db: Database | undefined, spec: LogSpec, run: { start: n
   // Signups grow linearly over the history, from half to one and a half times the mean rate.
   const nextSignupGap = (at: number) => (-Math.log(1 - rand()) * meanGapMs) / (0.5 + (at - start) / (end - start));
 
-  const result: GeneratedLog = { events: 0, byType: new Map(), customers: 0, registered: 0, sample: { customers: [], subscriptions: [], emails: [] }, firstAt: '', lastAt: '' };
+  const result: GeneratedLog = {
+    events: 0,
+    byType: new Map(),
+    customers: 0,
+    registered: 0,
+    sample: { customers: [], subscriptions: [], emails: [] },
+    firstAt: '',
+    lastAt: '',
+  };
   const keys = new Map<string, Buffer>();
   let batch: Row[] = [];
   let writing: Promise<unknown> = Promise.resolve();
@@ -236,10 +272,20 @@ async function simulate(db: Database | undefined, spec: LogSpec, run: { start: n
     writing = db.query(INSERT_EVENTS, [JSON.stringify(rows)]);
   };
 
-  const emit = (at: number, streamId: string, version: number, type: string, data: Record<string, unknown>, metadata: { correlationId: string; actor: string }) => {
+  const emit = (
+    at: number,
+    streamId: string,
+    version: number,
+    type: string,
+    data: Record<string, unknown>,
+    metadata: { correlationId: string; actor: string },
+  ) => {
     result.events++;
     if (!db) return;
-    const valid = result.events <= VALIDATE_ALL || result.events % VALIDATE_ONE_IN === 0 ? spec.catalog.validateForAppend(type, data) : data;
+    const valid =
+      result.events <= VALIDATE_ALL || result.events % VALIDATE_ONE_IN === 0
+        ? spec.catalog.validateForAppend(type, data)
+        : data;
     const occurredAt = new Date(at).toISOString();
     batch.push({
       event_id: v7(at),
@@ -268,7 +314,8 @@ async function simulate(db: Database | undefined, spec: LogSpec, run: { start: n
     const from = Math.max(now, Date.parse(period.start));
     const to = Date.parse(period.end);
     const churn = sub.plan.interval === 'year' ? YEARLY_CHURN : MONTHLY_CHURN;
-    if (rand() < churn) agenda.push(from + rand() * (to - from), { kind: 'cancel', sub, atPeriodEnd: rand() < CANCEL_AT_PERIOD_END });
+    if (rand() < churn)
+      agenda.push(from + rand() * (to - from), { kind: 'cancel', sub, atPeriodEnd: rand() < CANCEL_AT_PERIOD_END });
     else agenda.push(to, { kind: 'renew', sub, attempt: 1 });
   };
 
@@ -288,8 +335,29 @@ async function simulate(db: Database | undefined, spec: LogSpec, run: { start: n
     const charge = { paymentId, customerId, amount: plan.amount, currency: plan.currency, purpose: 'registration' };
     if (rand() < DECLINED_AT_REGISTRATION) {
       // The saga compensates: the customer is deleted and its key shredded.
-      emit(at + 150, `payment-${paymentId}`, 1, 'PaymentFailed', { ...charge, subscriptionId: null, declineCode: pick(DECLINE_CODES), message: 'Your card was declined.', attempt: 1, failedAt: iso(at + 150) }, metadata);
-      emit(at + 200, customerStream, 2, 'CustomerDeleted', { customerId, reason: 'compensation', deletedAt: iso(at + 200) }, metadata);
+      emit(
+        at + 150,
+        `payment-${paymentId}`,
+        1,
+        'PaymentFailed',
+        {
+          ...charge,
+          subscriptionId: null,
+          declineCode: pick(DECLINE_CODES),
+          message: 'Your card was declined.',
+          attempt: 1,
+          failedAt: iso(at + 150),
+        },
+        metadata,
+      );
+      emit(
+        at + 200,
+        customerStream,
+        2,
+        'CustomerDeleted',
+        { customerId, reason: 'compensation', deletedAt: iso(at + 200) },
+        metadata,
+      );
       return;
     }
     keys.set(customerId, key);
@@ -307,11 +375,50 @@ async function simulate(db: Database | undefined, spec: LogSpec, run: { start: n
       last4: String(1000 + Math.floor(rand() * 9000)),
       token: 'pm_card_visa',
     };
-    emit(at + 150, `payment-${paymentId}`, 1, 'PaymentProcessed', { ...charge, subscriptionId: null, periodIndex: 0, paymentMethod: { brand: sub.brand, last4: sub.last4, tokenId: sub.token }, gatewayReference: `ch_${paymentId}`, processedAt: iso(at + 150), taxRateBps: 0, taxAmount: 0 }, metadata);
-    emit(at + 200, `subscription-${sub.id}`, 1, 'SubscriptionCreated', { subscriptionId: sub.id, customerId, planId: plan.id, price: { amount: plan.amount, currency: plan.currency }, interval: plan.interval, currentPeriod: sub.period, createdAt: sub.anchor }, metadata);
-    emit(at + 250, customerStream, 2, 'CustomerRegistered', { customerId, pii, planId: plan.id, registeredAt: iso(at + 250) }, metadata);
+    emit(
+      at + 150,
+      `payment-${paymentId}`,
+      1,
+      'PaymentProcessed',
+      {
+        ...charge,
+        subscriptionId: null,
+        periodIndex: 0,
+        paymentMethod: { brand: sub.brand, last4: sub.last4, tokenId: sub.token },
+        gatewayReference: `ch_${paymentId}`,
+        processedAt: iso(at + 150),
+        taxRateBps: 0,
+        taxAmount: 0,
+      },
+      metadata,
+    );
+    emit(
+      at + 200,
+      `subscription-${sub.id}`,
+      1,
+      'SubscriptionCreated',
+      {
+        subscriptionId: sub.id,
+        customerId,
+        planId: plan.id,
+        price: { amount: plan.amount, currency: plan.currency },
+        interval: plan.interval,
+        currentPeriod: sub.period,
+        createdAt: sub.anchor,
+      },
+      metadata,
+    );
+    emit(
+      at + 250,
+      customerStream,
+      2,
+      'CustomerRegistered',
+      { customerId, pii, planId: plan.id, registeredAt: iso(at + 250) },
+      metadata,
+    );
     // A uniform sample of the registered customers (reservoir): old and new, cancelled and active.
-    const slot = result.sample.customers.length < SAMPLE ? result.sample.customers.length : Math.floor(rand() * result.registered);
+    const slot =
+      result.sample.customers.length < SAMPLE ? result.sample.customers.length : Math.floor(rand() * result.registered);
     if (slot < SAMPLE) {
       result.sample.customers[slot] = customerId;
       result.sample.subscriptions[slot] = sub.id;
@@ -323,23 +430,100 @@ async function simulate(db: Database | undefined, spec: LogSpec, run: { start: n
   const renew = (at: number, sub: Subscription, attempt: number) => {
     const periodIndex = sub.periodIndex + 1;
     const paymentId = v7(at);
-    const charge = { paymentId, customerId: sub.customerId, subscriptionId: sub.id, amount: sub.plan.amount, currency: sub.plan.currency, purpose: 'renewal' };
+    const charge = {
+      paymentId,
+      customerId: sub.customerId,
+      subscriptionId: sub.id,
+      amount: sub.plan.amount,
+      currency: sub.plan.currency,
+      purpose: 'renewal',
+    };
     const metadata = renewalMetadata(sub);
     if (rand() < (attempt === 1 ? RENEWAL_DECLINED : RETRY_DECLINED)) {
       const declineCode = pick(DECLINE_CODES);
       const retryDay = spec.dunningDays[attempt - 1];
       const periodEnd = Date.parse(sub.period.end);
       const nextRetryAt = retryDay === undefined ? null : iso(periodEnd + retryDay * DAY_MS);
-      emit(at, `payment-${paymentId}`, 1, 'PaymentFailed', { ...charge, declineCode, message: 'Your card was declined.', attempt, failedAt: iso(at) }, metadata);
-      emit(at, `subscription-${sub.id}`, ++sub.version, 'SubscriptionPastDue', { subscriptionId: sub.id, customerId: sub.customerId, periodIndex, paymentId, attempt, declineCode, failedAt: iso(at), nextRetryAt }, metadata);
+      emit(
+        at,
+        `payment-${paymentId}`,
+        1,
+        'PaymentFailed',
+        { ...charge, declineCode, message: 'Your card was declined.', attempt, failedAt: iso(at) },
+        metadata,
+      );
+      emit(
+        at,
+        `subscription-${sub.id}`,
+        ++sub.version,
+        'SubscriptionPastDue',
+        {
+          subscriptionId: sub.id,
+          customerId: sub.customerId,
+          periodIndex,
+          paymentId,
+          attempt,
+          declineCode,
+          failedAt: iso(at),
+          nextRetryAt,
+        },
+        metadata,
+      );
       if (nextRetryAt) agenda.push(Date.parse(nextRetryAt), { kind: 'renew', sub, attempt: attempt + 1 });
-      else emit(at, `subscription-${sub.id}`, ++sub.version, 'SubscriptionCancelled', { subscriptionId: sub.id, customerId: sub.customerId, reason: 'payment_failed', atPeriodEnd: false, requestedAt: iso(at), effectiveAt: iso(at) }, metadata);
+      else
+        emit(
+          at,
+          `subscription-${sub.id}`,
+          ++sub.version,
+          'SubscriptionCancelled',
+          {
+            subscriptionId: sub.id,
+            customerId: sub.customerId,
+            reason: 'payment_failed',
+            atPeriodEnd: false,
+            requestedAt: iso(at),
+            effectiveAt: iso(at),
+          },
+          metadata,
+        );
       return;
     }
-    emit(at, `payment-${paymentId}`, 1, 'PaymentProcessed', { ...charge, periodIndex, paymentMethod: { brand: sub.brand, last4: sub.last4, tokenId: sub.token }, gatewayReference: `ch_${paymentId}`, processedAt: iso(at), taxRateBps: 0, taxAmount: 0 }, metadata);
+    emit(
+      at,
+      `payment-${paymentId}`,
+      1,
+      'PaymentProcessed',
+      {
+        ...charge,
+        periodIndex,
+        paymentMethod: { brand: sub.brand, last4: sub.last4, tokenId: sub.token },
+        gatewayReference: `ch_${paymentId}`,
+        processedAt: iso(at),
+        taxRateBps: 0,
+        taxAmount: 0,
+      },
+      metadata,
+    );
     sub.periodIndex = periodIndex;
     sub.period = periodAt(sub.anchor, sub.plan.interval, periodIndex);
-    emit(at, `subscription-${sub.id}`, ++sub.version, 'SubscriptionRenewed', { subscriptionId: sub.id, customerId: sub.customerId, planId: sub.plan.id, periodIndex, period: sub.period, paymentId, amount: sub.plan.amount, currency: sub.plan.currency, renewedAt: iso(at) }, metadata);
+    emit(
+      at,
+      `subscription-${sub.id}`,
+      ++sub.version,
+      'SubscriptionRenewed',
+      {
+        subscriptionId: sub.id,
+        customerId: sub.customerId,
+        planId: sub.plan.id,
+        periodIndex,
+        period: sub.period,
+        paymentId,
+        amount: sub.plan.amount,
+        currency: sub.plan.currency,
+        renewedAt: iso(at),
+      },
+      metadata,
+    );
     startPeriod(sub, at);
   };
 
@@ -349,18 +533,67 @@ async function simulate(db: Database | undefined, spec: LogSpec, run: { start: n
     const stream = `subscription-${sub.id}`;
     if (atPeriodEnd) {
       const effectiveAt = sub.period.end;
-      emit(at, stream, ++sub.version, 'SubscriptionCancelled', { subscriptionId: sub.id, customerId: sub.customerId, reason, atPeriodEnd: true, requestedAt: iso(at), effectiveAt }, metadata);
+      emit(
+        at,
+        stream,
+        ++sub.version,
+        'SubscriptionCancelled',
+        {
+          subscriptionId: sub.id,
+          customerId: sub.customerId,
+          reason,
+          atPeriodEnd: true,
+          requestedAt: iso(at),
+          effectiveAt,
+        },
+        metadata,
+      );
       agenda.push(Date.parse(effectiveAt), { kind: 'end', sub, reason });
       return;
     }
     if (rand() < ERASURE) {
       // Erasure: the key is shredded, CustomerDeleted appended, then the subscription cancelled now.
       keys.delete(sub.customerId);
-      emit(at, `customer-${sub.customerId}`, 3, 'CustomerDeleted', { customerId: sub.customerId, reason: 'erasure', deletedAt: iso(at) }, metadata);
-      emit(at, stream, ++sub.version, 'SubscriptionCancelled', { subscriptionId: sub.id, customerId: sub.customerId, reason: 'customer_erased', atPeriodEnd: false, requestedAt: iso(at), effectiveAt: iso(at) }, metadata);
+      emit(
+        at,
+        `customer-${sub.customerId}`,
+        3,
+        'CustomerDeleted',
+        { customerId: sub.customerId, reason: 'erasure', deletedAt: iso(at) },
+        metadata,
+      );
+      emit(
+        at,
+        stream,
+        ++sub.version,
+        'SubscriptionCancelled',
+        {
+          subscriptionId: sub.id,
+          customerId: sub.customerId,
+          reason: 'customer_erased',
+          atPeriodEnd: false,
+          requestedAt: iso(at),
+          effectiveAt: iso(at),
+        },
+        metadata,
+      );
       return;
     }
-    emit(at, stream, ++sub.version, 'SubscriptionCancelled', { subscriptionId: sub.id, customerId: sub.customerId, reason, atPeriodEnd: false, requestedAt: iso(at), effectiveAt: iso(at) }, metadata);
+    emit(
+      at,
+      stream,
+      ++sub.version,
+      'SubscriptionCancelled',
+      {
+        subscriptionId: sub.id,
+        customerId: sub.customerId,
+        reason,
+        atPeriodEnd: false,
+        requestedAt: iso(at),
+        effectiveAt: iso(at),
+      },
+      metadata,
+    );
   };
 
   agenda.push(start, { kind: 'signup' });
@@ -378,7 +611,14 @@ async function simulate(db: Database | undefined, spec: LogSpec, run: { start: n
         cancel(at, action.sub, action.atPeriodEnd);
         break;
       case 'end':
-        emit(at, `subscription-${action.sub.id}`, ++action.sub.version, 'SubscriptionEnded', { subscriptionId: action.sub.id, customerId: action.sub.customerId, reason: action.reason, endedAt: iso(at) }, renewalMetadata(action.sub));
+        emit(
+          at,
+          `subscription-${action.sub.id}`,
+          ++action.sub.version,
+          'SubscriptionEnded',
+          { subscriptionId: action.sub.id, customerId: action.sub.customerId, reason: action.reason, endedAt: iso(at) },
+          renewalMetadata(action.sub),
+        );
         break;
     }
     if (batch.length >= INSERT_BATCH) await flush();
@@ -389,14 +629,19 @@ async function simulate(db: Database | undefined, spec: LogSpec, run: { start: n
   const customers = db ? [...keys] : [];
   for (let i = 0; i < customers.length; i += INSERT_BATCH) {
     const slice = customers.slice(i, i + INSERT_BATCH);
-    await db!.query('insert into customer_keys (customer_id, key, created_at) select * from unnest($1::text[], $2::bytea[], $3::timestamptz[])', [
-      slice.map(([id]) => id),
-      slice.map(([, key]) => key),
-      slice.map(() => new Date(end)),
-    ]);
+    await db!.query(
+      'insert into customer_keys (customer_id, key, created_at) select * from unnest($1::text[], $2::bytea[], $3::timestamptz[])',
+      [slice.map(([id]) => id), slice.map(([, key]) => key), slice.map(() => new Date(end))],
+    );
   }
   // Erased customers leave the sample: their records show no personal data.
-  const readable = result.sample.customers.map((id, i) => ({ id, sub: result.sample.subscriptions[i]!, email: result.sample.emails[i]! })).filter(({ id }) => keys.has(id));
-  result.sample = { customers: readable.map((r) => r.id), subscriptions: result.sample.subscriptions, emails: readable.map((r) => r.email) };
+  const readable = result.sample.customers
+    .map((id, i) => ({ id, sub: result.sample.subscriptions[i]!, email: result.sample.emails[i]! }))
+    .filter(({ id }) => keys.has(id));
+  result.sample = {
+    customers: readable.map((r) => r.id),
+    subscriptions: result.sample.subscriptions,
+    emails: readable.map((r) => r.email),
+  };
   return result;
 }

@@ -182,7 +182,10 @@ let failedGoals = 0;
 try {
   await asAdmin(`create schema ${schema}`);
   cleanups.push(async () => {
-    const rows = await asAdmin('select schema_name as name from information_schema.schemata where schema_name = $1 or schema_name like $2', [schema, `${schema}\\_%`]);
+    const rows = await asAdmin(
+      'select schema_name as name from information_schema.schemata where schema_name = $1 or schema_name like $2',
+      [schema, `${schema}\\_%`],
+    );
     for (const { name } of rows as { name: string }[]) await asAdmin(`drop schema if exists ${name} cascade`);
   });
   const db: Database = await openPostgres({ url: DATABASE_URL, poolSize: 8 });
@@ -196,15 +199,30 @@ try {
   // 1. The log.
   progress(`writing ${fmtInt(EVENTS)} events (${MONTHS} months of history) into ${schema}...`);
   let started = performance.now();
-  generated = await generateLog(db, { events: EVENTS, months: MONTHS, plans: plans.list(), catalog, dunningDays: config.dunningDays });
+  generated = await generateLog(db, {
+    events: EVENTS,
+    months: MONTHS,
+    plans: plans.list(),
+    catalog,
+    dunningDays: config.dunningDays,
+  });
   generationMs = performance.now() - started;
   started = performance.now();
   await db.exec('vacuum analyze events');
   await db.exec('vacuum analyze customer_keys');
   vacuumMs = performance.now() - started;
-  progress(`log written in ${(generationMs / 1000).toFixed(1)} s (${fmtInt(rate(generated.events, generationMs))} events/s), vacuum analyze ${(vacuumMs / 1000).toFixed(1)} s`);
-  progress(`${fmtInt(generated.customers)} customers (${fmtInt(generated.registered)} registered), ${generated.firstAt.slice(0, 10)} … ${generated.lastAt.slice(0, 10)}`);
-  progress([...generated.byType].sort(([, a], [, b]) => b - a).map(([type, n]) => `${type} ${fmtInt(n)}`).join(', '));
+  progress(
+    `log written in ${(generationMs / 1000).toFixed(1)} s (${fmtInt(rate(generated.events, generationMs))} events/s), vacuum analyze ${(vacuumMs / 1000).toFixed(1)} s`,
+  );
+  progress(
+    `${fmtInt(generated.customers)} customers (${fmtInt(generated.registered)} registered), ${generated.firstAt.slice(0, 10)} … ${generated.lastAt.slice(0, 10)}`,
+  );
+  progress(
+    [...generated.byType]
+      .sort(([, a], [, b]) => b - a)
+      .map(([type, n]) => `${type} ${fmtInt(n)}`)
+      .join(', '),
+  );
 
   // The personal data decrypts with the keys written (the customer view depends on it).
   const probe = generated.sample.customers.slice(0, 20).map((customerId) => ({ customerId, pii: undefined as never }));
@@ -212,10 +230,14 @@ try {
     `select data->>'customerId' as customer_id, data from events where type = 'CustomerRegistered' and data->>'customerId' = any($1::text[])`,
     [probe.map((item) => item.customerId)],
   );
-  const clear = await decryptMany(probeRows.map((row) => ({ customerId: row.customer_id, pii: row.data.pii })), db);
+  const clear = await decryptMany(
+    probeRows.map((row) => ({ customerId: row.customer_id, pii: row.data.pii })),
+    db,
+  );
   const emailOf = new Map(generated.sample.customers.map((id, i) => [id, generated!.sample.emails[i]]));
   for (const row of probeRows) {
-    if (clear.get(row.customer_id)?.email !== emailOf.get(row.customer_id)) throw new Error(`customer ${row.customer_id}: personal data does not decrypt to what was sealed`);
+    if (clear.get(row.customer_id)?.email !== emailOf.get(row.customer_id))
+      throw new Error(`customer ${row.customer_id}: personal data does not decrypt to what was sealed`);
   }
 
   // 2 and 3. Raw scans and rebuilds, view by view.
@@ -245,34 +267,75 @@ try {
       notes.push(`The ${module.name} view has no projection yet (no event types): not measured.`);
       continue;
     }
-    const applied = async (schemaName: string) => Number((await db.query<{ n: number }>(`select events_applied as n from ${schemaName}.projection_state`)).rows[0]!.n);
+    const applied = async (schemaName: string) =>
+      Number(
+        (await db.query<{ n: number }>(`select events_applied as n from ${schemaName}.projection_state`)).rows[0]!.n,
+      );
 
     const scan = await rawScan(store, REBUILD_BATCH);
-    progress(`raw scan (batches of ${fmtInt(REBUILD_BATCH)}): ${fmtInt(scan.events)} events, ${fmtInt(rate(scan.events, scan.ms))}/s`);
+    progress(
+      `raw scan (batches of ${fmtInt(REBUILD_BATCH)}): ${fmtInt(scan.events)} events, ${fmtInt(rate(scan.events, scan.ms))}/s`,
+    );
     store.profile = newProfile();
     const profile = store.profile;
-    const rebuilder = new ProjectionRunner(instrumented(definition, profile), { store, db, schema: deps.schema, clock, log: silentLogger, batchSize: liveBatch });
+    const rebuilder = new ProjectionRunner(instrumented(definition, profile), {
+      store,
+      db,
+      schema: deps.schema,
+      clock,
+      log: silentLogger,
+      batchSize: liveBatch,
+    });
     await rebuilder.setup();
     started = performance.now();
     await rebuilder.rebuild();
     const ms = performance.now() - started;
     const total = await applied(deps.schema);
     progress(`${module.name} rebuild: ${fmtInt(total)} events, ${fmtInt(rate(total, ms))}/s`);
-    rebuildRows.push({ view: module.name, how: `rebuild (shadow, batches of ${fmtInt(REBUILD_BATCH)}, swap)`, events: total, ms, scanName: `readAllRaw, ${fmtInt(REBUILD_BATCH)} a read`, scanMs: scan.ms, scanEvents: scan.events, profile, applied: total });
+    rebuildRows.push({
+      view: module.name,
+      how: `rebuild (shadow, batches of ${fmtInt(REBUILD_BATCH)}, swap)`,
+      events: total,
+      ms,
+      scanName: `readAllRaw, ${fmtInt(REBUILD_BATCH)} a read`,
+      scanMs: scan.ms,
+      scanEvents: scan.events,
+      profile,
+      applied: total,
+    });
 
     if (!flags['no-catch-up']) {
       const fresh = `${schema}_cu_${module.name}`;
       const liveScan = await rawScan(store, liveBatch);
-      progress(`raw scan (batches of ${fmtInt(liveBatch)}): ${fmtInt(liveScan.events)} events, ${fmtInt(rate(liveScan.events, liveScan.ms))}/s`);
+      progress(
+        `raw scan (batches of ${fmtInt(liveBatch)}): ${fmtInt(liveScan.events)} events, ${fmtInt(rate(liveScan.events, liveScan.ms))}/s`,
+      );
       store.profile = newProfile();
-      const follower = new ProjectionRunner(instrumented(definition, store.profile), { store, db, schema: fresh, clock, log: silentLogger, batchSize: liveBatch });
+      const follower = new ProjectionRunner(instrumented(definition, store.profile), {
+        store,
+        db,
+        schema: fresh,
+        clock,
+        log: silentLogger,
+        batchSize: liveBatch,
+      });
       await follower.setup();
       started = performance.now();
       await follower.catchUp();
       const followMs = performance.now() - started;
       const followed = await applied(fresh);
       progress(`${module.name} catch-up: ${fmtInt(followed)} events, ${fmtInt(rate(followed, followMs))}/s`);
-      rebuildRows.push({ view: module.name, how: `fresh view, catchUp (batches of ${fmtInt(liveBatch)})`, events: followed, ms: followMs, scanName: `readAllRaw, ${fmtInt(liveBatch)} a read`, scanMs: liveScan.ms, scanEvents: liveScan.events, profile: store.profile, applied: followed });
+      rebuildRows.push({
+        view: module.name,
+        how: `fresh view, catchUp (batches of ${fmtInt(liveBatch)})`,
+        events: followed,
+        ms: followMs,
+        scanName: `readAllRaw, ${fmtInt(liveBatch)} a read`,
+        scanMs: liveScan.ms,
+        scanEvents: liveScan.events,
+        profile: store.profile,
+        applied: followed,
+      });
       await db.exec(`drop schema ${fresh} cascade`);
     }
   }
@@ -280,7 +343,16 @@ try {
   // 4. Query latency: the platform on the same schema, its views already built.
   const dataDir = await mkdtemp(join(tmpdir(), 'tributary-bench-'));
   cleanups.unshift(() => rm(dataDir, { recursive: true, force: true }));
-  const platformConfig = loadConfig({ ...process.env, ADMIN_TOKEN, DATABASE_URL, KAFKA_BROKERS: undefined, DATA_DIR: dataDir, SMTP_URL: undefined, CLOCK: 'test', LOG_LEVEL: 'silent' });
+  const platformConfig = loadConfig({
+    ...process.env,
+    ADMIN_TOKEN,
+    DATABASE_URL,
+    KAFKA_BROKERS: undefined,
+    DATA_DIR: dataDir,
+    SMTP_URL: undefined,
+    CLOCK: 'test',
+    LOG_LEVEL: 'silent',
+  });
   // Only the views' consumers (the analytics pipeline's facts feed the time series and cohorts), no reactions.
   const viewConsumers = viewModules.flatMap((module) => module.consumers?.(depsOf(module)) ?? []);
   const platform: Platform = await startPlatform(platformConfig, { log: silentLogger, consumers: viewConsumers });
@@ -296,63 +368,119 @@ try {
     }
     const consumed = performance.now() - started;
     progress(`consumers caught up in ${(consumed / 1000).toFixed(1)} s`);
-    notes.push(`The views' consumers (${viewConsumers.map((consumer) => consumer.name).join(', ')}) read the log through the embedded bus in ${(consumed / 1000).toFixed(1)} s before the load.`);
+    notes.push(
+      `The views' consumers (${viewConsumers.map((consumer) => consumer.name).join(', ')}) read the log through the embedded bus in ${(consumed / 1000).toFixed(1)} s before the load.`,
+    );
   }
   for (const projection of platform.projections) {
     const lag = await projection.lag();
-    if (lag.events > 0) throw new Error(`the ${projection.name} view is ${lag.events} events behind at the start of the load`);
+    if (lag.events > 0)
+      throw new Error(`the ${projection.name} view is ${lag.events} events behind at the start of the load`);
   }
   await platform.http.listen({ host: '127.0.0.1', port: 0 });
   const port = (platform.http.server.address() as AddressInfo).port;
 
   const { customers, subscriptions, emails } = generated.sample;
   const today = new Date(generated.lastAt);
-  const day = (offsetDays: number) => new Date(today.getTime() - offsetDays * 24 * 3600 * 1000).toISOString().slice(0, 10);
+  const day = (offsetDays: number) =>
+    new Date(today.getTime() - offsetDays * 24 * 3600 * 1000).toISOString().slice(0, 10);
   const repeat = (count: number, path: (i: number) => string) => Array.from({ length: count }, (_, i) => path(i));
   const endpoints: { name: string; paths: string[] }[] = [
     { name: 'GET /customers/{id}', paths: repeat(customers.length, (i) => `/customers/${customers[i]}`) },
     { name: 'GET /customers?status=registered', paths: ['/customers?status=registered&limit=20'] },
-    { name: 'GET /customers?email=', paths: repeat(emails.length, (i) => `/customers?email=${encodeURIComponent(emails[i]!.toUpperCase())}`) },
-    { name: 'GET /subscriptions/{id}', paths: repeat(subscriptions.length, (i) => `/subscriptions/${subscriptions[i]}`) },
-    { name: 'GET /subscriptions?customerId=', paths: repeat(customers.length, (i) => `/subscriptions?customerId=${customers[i]}`) },
+    {
+      name: 'GET /customers?email=',
+      paths: repeat(emails.length, (i) => `/customers?email=${encodeURIComponent(emails[i]!.toUpperCase())}`),
+    },
+    {
+      name: 'GET /subscriptions/{id}',
+      paths: repeat(subscriptions.length, (i) => `/subscriptions/${subscriptions[i]}`),
+    },
+    {
+      name: 'GET /subscriptions?customerId=',
+      paths: repeat(customers.length, (i) => `/subscriptions?customerId=${customers[i]}`),
+    },
     { name: 'GET /subscriptions?status=active', paths: ['/subscriptions?status=active&limit=20'] },
     { name: 'GET /analytics/summary', paths: ['/analytics/summary'] },
-    { name: 'GET /analytics/timeseries (mrr, 24 months)', paths: [`/analytics/timeseries?metric=mrr&from=${day(730)}&to=${day(0)}&interval=month`] },
-    { name: 'GET /analytics/timeseries (signups, 90 days)', paths: [`/analytics/timeseries?metric=signups&from=${day(89)}&to=${day(0)}&interval=day`] },
-    { name: 'GET /analytics/timeseries (revenue, weeks of a year)', paths: [`/analytics/timeseries?metric=revenue&from=${day(364)}&to=${day(0)}&interval=week`] },
+    {
+      name: 'GET /analytics/timeseries (mrr, 24 months)',
+      paths: [`/analytics/timeseries?metric=mrr&from=${day(730)}&to=${day(0)}&interval=month`],
+    },
+    {
+      name: 'GET /analytics/timeseries (signups, 90 days)',
+      paths: [`/analytics/timeseries?metric=signups&from=${day(89)}&to=${day(0)}&interval=day`],
+    },
+    {
+      name: 'GET /analytics/timeseries (revenue, weeks of a year)',
+      paths: [`/analytics/timeseries?metric=revenue&from=${day(364)}&to=${day(0)}&interval=week`],
+    },
     { name: 'GET /analytics/cohorts', paths: ['/analytics/cohorts'] },
   ];
-  for (const endpoint of [{ name: 'baseline: GET /plans (no database)', paths: ['/plans'], baseline: true }, ...endpoints]) {
+  for (const endpoint of [
+    { name: 'baseline: GET /plans (no database)', paths: ['/plans'], baseline: true },
+    ...endpoints,
+  ]) {
     const firstStarted = performance.now();
-    const first = await platform.http.inject({ method: 'GET', url: endpoint.paths[0]!, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const first = await platform.http.inject({
+      method: 'GET',
+      url: endpoint.paths[0]!,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     const once = performance.now() - firstStarted;
     if (first.statusCode !== 200) {
       notes.push(`${endpoint.name}: answered ${first.statusCode} (${first.body.slice(0, 100)}): not measured.`);
-      latencyRows.push([endpoint.name, '—', '—', '—', '—', '—', '—', `${first.statusCode}`, `< ${GOAL_P99_MS} ms`, '❌ not available']);
+      latencyRows.push([
+        endpoint.name,
+        '—',
+        '—',
+        '—',
+        '—',
+        '—',
+        '—',
+        `${first.statusCode}`,
+        `< ${GOAL_P99_MS} ms`,
+        '❌ not available',
+      ]);
       failedGoals++;
       continue;
     }
     if (once > SLOW_MS) {
       // Several at a time would only queue behind each other for minutes.
       notes.push(`${endpoint.name}: one request alone took ${fmtInt(once)} ms: not put under load.`);
-      latencyRows.push([endpoint.name, fmtInt(once), '—', '—', '—', '—', '—', '1 × 200', `< ${GOAL_P99_MS} ms`, '❌ missed (slow alone)']);
+      latencyRows.push([
+        endpoint.name,
+        fmtInt(once),
+        '—',
+        '—',
+        '—',
+        '—',
+        '—',
+        '1 × 200',
+        `< ${GOAL_P99_MS} ms`,
+        '❌ missed (slow alone)',
+      ]);
       failedGoals++;
       continue;
     }
-    const load = (concurrency: number, durationMs: number) => runLoad({ port, token: ADMIN_TOKEN, paths: endpoint.paths, concurrency, durationMs });
+    const load = (concurrency: number, durationMs: number) =>
+      runLoad({ port, token: ADMIN_TOKEN, paths: endpoint.paths, concurrency, durationMs });
     await load(CONCURRENCY, Math.min(1_000, LOAD_MS)); // warm-up
     const alone = await load(1, Math.min(2_000, LOAD_MS));
     const loaded = await load(CONCURRENCY, LOAD_MS);
     const p50 = percentile(loaded.latencies, 0.5);
     const p99 = percentile(loaded.latencies, 0.99);
     const others = [alone, loaded].flatMap((result) => [
-      ...Object.entries(result.statuses).filter(([status]) => status !== '200').map(([status, n]) => `${n}× ${status}`),
+      ...Object.entries(result.statuses)
+        .filter(([status]) => status !== '200')
+        .map(([status, n]) => `${n}× ${status}`),
       ...(result.errors > 0 ? [`${result.errors} errors`] : []),
     ]);
     const met = p99 < GOAL_P99_MS && others.length === 0;
     if (!met && !('baseline' in endpoint)) failedGoals++;
     const perSecond = rate(loaded.latencies.length, loaded.elapsedMs);
-    progress(`${endpoint.name}: alone p50 ${fmtMs(percentile(alone.latencies, 0.5))} ms; under load ${fmtInt(perSecond)} req/s, p50 ${fmtMs(p50)} ms, p99 ${fmtMs(p99)} ms${others.length ? `, ${others.join(', ')}` : ''}`);
+    progress(
+      `${endpoint.name}: alone p50 ${fmtMs(percentile(alone.latencies, 0.5))} ms; under load ${fmtInt(perSecond)} req/s, p50 ${fmtMs(p50)} ms, p99 ${fmtMs(p99)} ms${others.length ? `, ${others.join(', ')}` : ''}`,
+    );
     latencyRows.push([
       endpoint.name,
       fmtMs(percentile(alone.latencies, 0.5)),
@@ -367,17 +495,35 @@ try {
     ]);
   }
 } finally {
-  for (const cleanup of cleanups) await cleanup().catch((error: unknown) => progress(`cleanup failed: ${(error as Error).message}`));
+  for (const cleanup of cleanups)
+    await cleanup().catch((error: unknown) => progress(`cleanup failed: ${(error as Error).message}`));
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const logNote = generated
-  ? `Log: ${fmtInt(generated.events)} events (${[...generated.byType].sort(([, a], [, b]) => b - a).map(([type, n]) => `${type} ${fmtInt(n)}`).join(', ')}), ${fmtInt(generated.customers)} customers over ${MONTHS} months, written in ${seconds(generationMs)} (${fmtInt(rate(generated.events, generationMs))} events/s, set-based INSERTs of 5,000 rows) + vacuum analyze ${seconds(vacuumMs)}.`
+  ? `Log: ${fmtInt(generated.events)} events (${[...generated.byType]
+      .sort(([, a], [, b]) => b - a)
+      .map(([type, n]) => `${type} ${fmtInt(n)}`)
+      .join(
+        ', ',
+      )}), ${fmtInt(generated.customers)} customers over ${MONTHS} months, written in ${seconds(generationMs)} (${fmtInt(rate(generated.events, generationMs))} events/s, set-based INSERTs of 5,000 rows) + vacuum analyze ${seconds(vacuumMs)}.`
   : 'No log was written.';
 
 printTable(
   'Projection rebuild speed (events/s)',
-  ['view', 'how', 'events', 'seconds', 'events/s', 'raw scan (same batch, just before)', 'raw scan events/s', 'ratio', 'goal', 'met', 'apply (its SQL) / prefetch / decode, s'],
+  [
+    'view',
+    'how',
+    'events',
+    'seconds',
+    'events/s',
+    'raw scan (same batch, just before)',
+    'raw scan events/s',
+    'ratio',
+    'goal',
+    'met',
+    'apply (its SQL) / prefetch / decode, s',
+  ],
   rebuildRows.map((row) => {
     const ours = rate(row.events, row.ms);
     const scan = rate(row.scanEvents, row.scanMs);

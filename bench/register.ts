@@ -72,7 +72,13 @@ async function serveBaseline(): Promise<void> {
     ? await openPostgres({ url: process.env.BASELINE_DATABASE_URL, schema: process.env.BASELINE_SCHEMA, poolSize: 20 })
     : await openPglite(process.env.BASELINE_DATA_DIR!);
   await migrate(db, migrations);
-  const tables = new Set((await db.query<{ name: string }>(`select table_name as name from information_schema.tables where table_schema = current_schema()`)).rows.map((row) => row.name));
+  const tables = new Set(
+    (
+      await db.query<{ name: string }>(
+        `select table_name as name from information_schema.tables where table_schema = current_schema()`,
+      )
+    ).rows.map((row) => row.name),
+  );
   const store = new EventStore(db, new EventCatalog(seedEvents), systemClock);
   const plans = await loadPlans(undefined);
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
@@ -86,33 +92,100 @@ async function serveBaseline(): Promise<void> {
     const metadata = { correlationId: registrationId, causationId: null, actor: `registration:${registrationId}` };
     const chargeId = `ch_${randomBytes(12).toString('hex')}`;
     const position = await db.transaction(async (tx) => {
-      await tx.query('insert into idempotency_keys (key, request_hash, registration_id, created_at) values ($1, $2, $3, $4)', [key, 'baseline', registrationId, now]);
+      await tx.query(
+        'insert into idempotency_keys (key, request_hash, registration_id, created_at) values ($1, $2, $3, $4)',
+        [key, 'baseline', registrationId, now],
+      );
       // As the platform does: a keyed hash of the email, and the personal data encrypted under the customer's key.
-      await tx.query('insert into customer_emails (email, customer_id) values ($1, $2)', [await emailDigest(tx, body.email), customerId]);
+      await tx.query('insert into customer_emails (email, customer_id) values ($1, $2)', [
+        await emailDigest(tx, body.email),
+        customerId,
+      ]);
       const pii = await encrypt(customerId, { email: body.email, name: body.name }, tx);
       await tx.query(
         `insert into gateway_charges (idempotency_key, charge_id, status, amount, currency, customer_id, description, payment_method, brand, last4, created_at)
          values ($1, $2, 'succeeded', $3, $4, $5, $6, $7, 'visa', '4242', $8)`,
-        [`${registrationId}:charge`, chargeId, plan.amount, plan.currency, customerId, `Registration ${registrationId}`, body.paymentMethod, now],
+        [
+          `${registrationId}:charge`,
+          chargeId,
+          plan.amount,
+          plan.currency,
+          customerId,
+          `Registration ${registrationId}`,
+          body.paymentMethod,
+          now,
+        ],
       );
-      await store.append(`customer-${customerId}`, [{ type: 'CustomerCreated', data: { customerId, pii, planId: plan.id, createdAt: now }, metadata }], { tx, expectedVersion: 0 });
+      await store.append(
+        `customer-${customerId}`,
+        [{ type: 'CustomerCreated', data: { customerId, pii, planId: plan.id, createdAt: now }, metadata }],
+        { tx, expectedVersion: 0 },
+      );
       await store.append(
         `payment-${paymentId}`,
-        [{ type: 'PaymentProcessed', data: { paymentId, customerId, subscriptionId: null, amount: plan.amount, currency: plan.currency, purpose: 'registration', periodIndex: 0, paymentMethod: { brand: 'visa', last4: '4242', tokenId: body.paymentMethod }, gatewayReference: chargeId, processedAt: now, taxRateBps: 0, taxAmount: 0 }, metadata }],
+        [
+          {
+            type: 'PaymentProcessed',
+            data: {
+              paymentId,
+              customerId,
+              subscriptionId: null,
+              amount: plan.amount,
+              currency: plan.currency,
+              purpose: 'registration',
+              periodIndex: 0,
+              paymentMethod: { brand: 'visa', last4: '4242', tokenId: body.paymentMethod },
+              gatewayReference: chargeId,
+              processedAt: now,
+              taxRateBps: 0,
+              taxAmount: 0,
+            },
+            metadata,
+          },
+        ],
         { tx, expectedVersion: 0 },
       );
       const end = new Date(Date.now() + 30 * 24 * 3600_000).toISOString();
       await store.append(
         `subscription-${subscriptionId}`,
-        [{ type: 'SubscriptionCreated', data: { subscriptionId, customerId, planId: plan.id, price: { amount: plan.amount, currency: plan.currency }, interval: plan.interval, currentPeriod: { start: now, end }, createdAt: now }, metadata }],
+        [
+          {
+            type: 'SubscriptionCreated',
+            data: {
+              subscriptionId,
+              customerId,
+              planId: plan.id,
+              price: { amount: plan.amount, currency: plan.currency },
+              interval: plan.interval,
+              currentPeriod: { start: now, end },
+              createdAt: now,
+            },
+            metadata,
+          },
+        ],
         { tx, expectedVersion: 0 },
       );
-      if (tables.has('payment_methods')) await tx.query('insert into payment_methods (customer_id, token) values ($1, $2)', [customerId, body.paymentMethod]);
-      if (tables.has('subscription_timers')) await tx.query('insert into subscription_timers (subscription_id, due_at) values ($1, $2)', [subscriptionId, end]);
-      const registered = await store.append(`customer-${customerId}`, [{ type: 'CustomerRegistered', data: { customerId, pii, planId: plan.id, registeredAt: now }, metadata }], { tx, expectedVersion: 1 });
+      if (tables.has('payment_methods'))
+        await tx.query('insert into payment_methods (customer_id, token) values ($1, $2)', [
+          customerId,
+          body.paymentMethod,
+        ]);
+      if (tables.has('subscription_timers'))
+        await tx.query('insert into subscription_timers (subscription_id, due_at) values ($1, $2)', [
+          subscriptionId,
+          end,
+        ]);
+      const registered = await store.append(
+        `customer-${customerId}`,
+        [{ type: 'CustomerRegistered', data: { customerId, pii, planId: plan.id, registeredAt: now }, metadata }],
+        { tx, expectedVersion: 1 },
+      );
       return registered.position;
     });
-    return reply.code(201).header('location', `/customers/${customerId}`).send({ registrationId, customerId, subscriptionId, paymentId, status: 'completed', position });
+    return reply
+      .code(201)
+      .header('location', `/customers/${customerId}`)
+      .send({ registrationId, customerId, subscriptionId, paymentId, status: 'completed', position });
   });
   app.get('/ready', async () => ({ status: 'ready' }));
   const port = Number(process.env.PORT);
@@ -136,16 +209,23 @@ async function servePlatformWithoutReactions(): Promise<void> {
 /** This file as a server (`mode`: --baseline or --platform-without-reactions) in a child process. */
 async function startBenchProcess(mode: string, env: Record<string, string>): Promise<PlatformProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/register.ts', mode], { env: { ...process.env, PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/register.ts', mode], {
+    env: { ...process.env, PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${mode} on ${url}`, async () => {
-    if (child.exitCode !== null) throw new Error(`${mode} exited: ${output}`);
-    return (await fetch(`${url}/ready`)).ok;
-  }, 120_000);
+  await waitFor(
+    `${mode} on ${url}`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`${mode} exited: ${output}`);
+      return (await fetch(`${url}/ready`)).ok;
+    },
+    120_000,
+  );
   return {
     url,
     child,
@@ -171,7 +251,18 @@ interface LoadResult {
 const post = (agent: http.Agent, url: URL, body: string, key: string): Promise<number> =>
   new Promise((resolve, reject) => {
     const request = http.request(
-      { agent, hostname: url.hostname, port: url.port, path: '/register', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'idempotency-key': key } },
+      {
+        agent,
+        hostname: url.hostname,
+        port: url.port,
+        path: '/register',
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'idempotency-key': key,
+        },
+      },
       (response) => {
         response.resume();
         response.on('end', () => resolve(response.statusCode ?? 0));
@@ -194,7 +285,12 @@ async function load(baseUrl: string): Promise<LoadResult> {
   const client = async () => {
     while (!stopping) {
       const n = next++;
-      const body = JSON.stringify({ email: `bench-${run}-${n}@example.com`, name: `Bench ${n}`, planId: PLAN_ID, paymentMethod: 'pm_card_visa' });
+      const body = JSON.stringify({
+        email: `bench-${run}-${n}@example.com`,
+        name: `Bench ${n}`,
+        planId: PLAN_ID,
+        paymentMethod: 'pm_card_visa',
+      });
       const started = performance.now();
       const status = await post(agent, url, body, `bench-${run}-${n}`).catch(() => 0);
       if (!measuring) continue;
@@ -212,7 +308,13 @@ async function load(baseUrl: string): Promise<LoadResult> {
   stopping = true;
   await Promise.all(clients);
   agent.destroy();
-  return { rate: (latencies.length * 1000) / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), ok: latencies.length, other };
+  return {
+    rate: (latencies.length * 1000) / elapsed,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    ok: latencies.length,
+    other,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -246,7 +348,14 @@ async function kafkaBrokers(): Promise<string | null> {
   }
 }
 
-const common = { ADMIN_TOKEN, LOG_LEVEL: 'warn', REGISTER_RATE_LIMIT: '100000000', KAFKA_BROKERS: '', DATABASE_URL: '', SAGA_CRASH_AT: '' };
+const common = {
+  ADMIN_TOKEN,
+  LOG_LEVEL: 'warn',
+  REGISTER_RATE_LIMIT: '100000000',
+  KAFKA_BROKERS: '',
+  DATABASE_URL: '',
+  SAGA_CRASH_AT: '',
+};
 
 // ---------------------------------------------------------------------------------------------
 // Round trips: the platform in this process, its Database wrapped.
@@ -254,7 +363,10 @@ const common = { ADMIN_TOKEN, LOG_LEVEL: 'warn', REGISTER_RATE_LIMIT: '100000000
 type Counter = Map<string, number>;
 
 const classify = (text: string): string => {
-  if (/\b(sagas|saga_steps)\b/.test(text)) return /^\s*select/i.test(text) ? 'saga state reads (select sagas, saga_steps)' : 'saga state writes (start, lease, step start/finish, status)';
+  if (/\b(sagas|saga_steps)\b/.test(text))
+    return /^\s*select/i.test(text)
+      ? 'saga state reads (select sagas, saga_steps)'
+      : 'saga state writes (start, lease, step start/finish, status)';
   if (/append_events/.test(text)) return 'event append (append_events)';
   if (/\bfrom events\b/.test(text)) return 'stream reads (deciders)';
   if (/gateway_/.test(text)) return 'payment gateway simulator (gateway_charges)';
@@ -275,7 +387,11 @@ function instrument(db: Database, context: AsyncLocalStorage<Counter>): void {
     query: ((text: string, params?: unknown[]) => (count(text), sql.query(text, params))) as Sql['query'],
     exec: (text: string) => (count(text), sql.exec(text)),
   });
-  const { query, exec, transaction } = { query: db.query.bind(db), exec: db.exec.bind(db), transaction: db.transaction.bind(db) };
+  const { query, exec, transaction } = {
+    query: db.query.bind(db),
+    exec: db.exec.bind(db),
+    transaction: db.transaction.bind(db),
+  };
   // Every service holds this very object: replacing its methods counts everyone's statements.
   const mutable = db as { -readonly [K in keyof Database]: Database[K] };
   mutable.query = ((text: string, params?: unknown[]) => (count(text), query(text, params))) as Database['query'];
@@ -288,7 +404,10 @@ function instrument(db: Database, context: AsyncLocalStorage<Counter>): void {
 }
 
 async function countRoundTrips(env: Record<string, string>): Promise<{ perRegistration: Counter; n: number }> {
-  const platform = await startPlatform(loadConfig({ ...common, LOG_LEVEL: 'silent', ...env }), { log: silentLogger, consumers: [] });
+  const platform = await startPlatform(loadConfig({ ...common, LOG_LEVEL: 'silent', ...env }), {
+    log: silentLogger,
+    consumers: [],
+  });
   try {
     await platform.started;
     const context = new AsyncLocalStorage<Counter>();
@@ -301,7 +420,12 @@ async function countRoundTrips(env: Record<string, string>): Promise<{ perRegist
       // directly because Fastify's inject does not keep the caller's async context.
       const registration = await context.run(counter, () =>
         platform.registrations.register(
-          { email: `count-${run}-${n}@example.com`, name: `Count ${n}`, planId: PLAN_ID, paymentMethod: 'pm_card_visa' },
+          {
+            email: `count-${run}-${n}@example.com`,
+            name: `Count ${n}`,
+            planId: PLAN_ID,
+            paymentMethod: 'pm_card_visa',
+          },
           { idempotencyKey: `count-${run}-${n}`, waitMs: 30_000, correlationId: `count-${n}` },
         ),
       );
@@ -335,13 +459,25 @@ async function measure(start: () => Promise<PlatformProcess>): Promise<LoadResul
   }
 }
 
-const describeOther = (result: LoadResult) => [...result.other].map(([status, count]) => `${count}×${status || 'error'}`).join(', ') || '0';
+const describeOther = (result: LoadResult) =>
+  [...result.other].map(([status, count]) => `${count}×${status || 'error'}`).join(', ') || '0';
 
 async function main(): Promise<void> {
   const brokers = await kafkaBrokers();
   const targets: { backend: string; platform: () => Promise<Record<string, string>>; withoutReactions: boolean }[] = [
-    { backend: 'embedded (PGlite, embedded bus)', platform: async () => ({ DATA_DIR: await tempDir('bench-register-') }), withoutReactions: true },
-    { backend: 'PostgreSQL (embedded bus)', platform: async () => ({ DATA_DIR: await tempDir('bench-register-'), DATABASE_URL: postgresUrl(await freshSchema()) }), withoutReactions: true },
+    {
+      backend: 'embedded (PGlite, embedded bus)',
+      platform: async () => ({ DATA_DIR: await tempDir('bench-register-') }),
+      withoutReactions: true,
+    },
+    {
+      backend: 'PostgreSQL (embedded bus)',
+      platform: async () => ({
+        DATA_DIR: await tempDir('bench-register-'),
+        DATABASE_URL: postgresUrl(await freshSchema()),
+      }),
+      withoutReactions: true,
+    },
   ];
   if (brokers) {
     targets.push({
@@ -354,7 +490,12 @@ async function main(): Promise<void> {
           if (topics.length) await admin.deleteTopics({ topics }).catch(() => {});
           await admin.close();
         });
-        return { DATA_DIR: await tempDir('bench-register-'), DATABASE_URL: postgresUrl(await freshSchema()), KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix };
+        return {
+          DATA_DIR: await tempDir('bench-register-'),
+          DATABASE_URL: postgresUrl(await freshSchema()),
+          KAFKA_BROKERS: brokers,
+          KAFKA_TOPIC_PREFIX: prefix,
+        };
       },
       withoutReactions: false,
     });
@@ -364,7 +505,9 @@ async function main(): Promise<void> {
   try {
     // Baselines first, one per database.
     console.error('baseline on PGlite...');
-    const pgliteBaseline = await measure(async () => startBenchProcess('--baseline', { BASELINE_DATA_DIR: join(await tempDir('bench-baseline-'), 'store') }));
+    const pgliteBaseline = await measure(async () =>
+      startBenchProcess('--baseline', { BASELINE_DATA_DIR: join(await tempDir('bench-baseline-'), 'store') }),
+    );
     console.error('baseline on PostgreSQL...');
     const pgBaseline = await measure(async () => {
       const schema = await freshSchema();
@@ -373,19 +516,27 @@ async function main(): Promise<void> {
     for (const target of targets) {
       console.error(`platform on ${target.backend}...`);
       const baseline = target.backend.startsWith('embedded') ? pgliteBaseline : pgBaseline;
-      const result = await measure(async () => startPlatformProcess({ ...common, ...(await target.platform()) }, { waitForHealth: true }));
+      const result = await measure(async () =>
+        startPlatformProcess({ ...common, ...(await target.platform()) }, { waitForHealth: true }),
+      );
       rows.push({ backend: target.backend, server: 'saga (npm start)', result, baseline });
       if (target.withoutReactions) {
         console.error(`platform on ${target.backend}, reactions off...`);
-        const bare = await measure(async () => startBenchProcess('--platform-without-reactions', { ...common, ...(await target.platform()) }));
+        const bare = await measure(async () =>
+          startBenchProcess('--platform-without-reactions', { ...common, ...(await target.platform()) }),
+        );
         rows.push({ backend: target.backend, server: 'saga, reactions off', result: bare, baseline });
       }
     }
-    for (const [backend, baseline] of [['PGlite', pgliteBaseline], ['PostgreSQL', pgBaseline]] as const) {
+    for (const [backend, baseline] of [
+      ['PGlite', pgliteBaseline],
+      ['PostgreSQL', pgBaseline],
+    ] as const) {
       // A baseline that errors measures nothing: the bench fails rather than print ratios against it.
-      if (baseline.ok === 0 || baseline.other.size > 0) throw new Error(`the ${backend} baseline answered ${describeOther(baseline)} non-201 and ${baseline.ok} 201s`);
+      if (baseline.ok === 0 || baseline.other.size > 0)
+        throw new Error(`the ${backend} baseline answered ${describeOther(baseline)} non-201 and ${baseline.ok} 201s`);
     }
-    console.error('workflow engines alone (DBOS, the platform\'s)...');
+    console.error("workflow engines alone (DBOS, the platform's)...");
     const engines: EngineResult[] = [await measureEngine('dbos'), await measureEngine('saga')];
     rows.push({ backend: 'embedded (PGlite)', server: 'baseline', result: pgliteBaseline, baseline: pgliteBaseline });
     rows.push({ backend: 'PostgreSQL', server: 'baseline', result: pgBaseline, baseline: pgBaseline });
@@ -393,13 +544,28 @@ async function main(): Promise<void> {
     console.error('counting round trips...');
     const trips = [
       { backend: 'embedded (PGlite)', ...(await countRoundTrips({ DATA_DIR: await tempDir('bench-count-') })) },
-      { backend: 'PostgreSQL', ...(await countRoundTrips({ DATA_DIR: await tempDir('bench-count-'), DATABASE_URL: postgresUrl(await freshSchema()) })) },
+      {
+        backend: 'PostgreSQL',
+        ...(await countRoundTrips({
+          DATA_DIR: await tempDir('bench-count-'),
+          DATABASE_URL: postgresUrl(await freshSchema()),
+        })),
+      },
     ];
 
     const goalRow = (row: Row) => row.server !== 'baseline' && row.backend.startsWith('PostgreSQL');
     printTable(
       `POST /register, ${CONCURRENCY} concurrent clients over HTTP, ${SECONDS} s each`,
-      ['backend', 'server', 'registrations/s', 'p50 ms', 'p99 ms', 'non-201', 'vs baseline (rate)', `goal ≥ ${GOAL_VS_BASELINE}× baseline, p99 < ${GOAL_P99_MS} ms`],
+      [
+        'backend',
+        'server',
+        'registrations/s',
+        'p50 ms',
+        'p99 ms',
+        'non-201',
+        'vs baseline (rate)',
+        `goal ≥ ${GOAL_VS_BASELINE}× baseline, p99 < ${GOAL_P99_MS} ms`,
+      ],
       rows.map((row) => {
         const r = row.result!;
         return [
@@ -423,7 +589,8 @@ async function main(): Promise<void> {
     );
 
     const kinds = [...new Set(trips.flatMap((trip) => [...trip.perRegistration.keys()]))].sort();
-    const sum = (counter: Counter, filter: (kind: string) => boolean = () => true) => [...counter].filter(([kind]) => filter(kind)).reduce((total, [, value]) => total + value, 0);
+    const sum = (counter: Counter, filter: (kind: string) => boolean = () => true) =>
+      [...counter].filter(([kind]) => filter(kind)).reduce((total, [, value]) => total + value, 0);
     const notGateway = (kind: string) => !kind.startsWith('payment gateway');
     printTable(
       `Database round trips per registration (${COUNT_N} registrations, one at a time)`,
@@ -431,30 +598,57 @@ async function main(): Promise<void> {
       [
         ...kinds.map((kind) => [kind, ...trips.map((trip) => (trip.perRegistration.get(kind) ?? 0).toFixed(2))]),
         ['**total per registration**', ...trips.map((trip) => `**${sum(trip.perRegistration).toFixed(1)}**`)],
-        [`**per saga step** (÷ ${SAGA_STEPS})`, ...trips.map((trip) => `**${(sum(trip.perRegistration) / SAGA_STEPS).toFixed(1)}**`)],
-        [`per saga step without the gateway simulator's own statements`, ...trips.map((trip) => (sum(trip.perRegistration, notGateway) / SAGA_STEPS).toFixed(1))],
-        [`goal ≤ ${GOAL_STATEMENTS} per registration`, ...trips.map((trip) => verdict(sum(trip.perRegistration) <= GOAL_STATEMENTS))],
+        [
+          `**per saga step** (÷ ${SAGA_STEPS})`,
+          ...trips.map((trip) => `**${(sum(trip.perRegistration) / SAGA_STEPS).toFixed(1)}**`),
+        ],
+        [
+          `per saga step without the gateway simulator's own statements`,
+          ...trips.map((trip) => (sum(trip.perRegistration, notGateway) / SAGA_STEPS).toFixed(1)),
+        ],
+        [
+          `goal ≤ ${GOAL_STATEMENTS} per registration`,
+          ...trips.map((trip) => verdict(sum(trip.perRegistration) <= GOAL_STATEMENTS)),
+        ],
       ],
-      ['counted by wrapping the Database: each query/exec is one round trip, a transaction adds BEGIN and COMMIT; only statements made on behalf of the registration (AsyncLocalStorage), not the pollers.'],
+      [
+        'counted by wrapping the Database: each query/exec is one round trip, a transaction adds BEGIN and COMMIT; only statements made on behalf of the registration (AsyncLocalStorage), not the pollers.',
+      ],
     );
     printEngines(engines);
     const platformEngine = engines.find((engine) => !engine.engine.startsWith('DBOS'))!;
     const dbos = engines.find((engine) => engine.engine.startsWith('DBOS'))!;
-    console.log(`- goal ≥ ${GOAL_VS_DBOS}× DBOS: ${verdict(platformEngine.workflowsPerSecond >= GOAL_VS_DBOS * dbos.workflowsPerSecond)}`);
-    await writeJsonRows(args.json, 'register', [
-      ...rows.map((row) => ({
-        table: 'http',
-        backend: row.backend,
-        server: row.server,
-        registrationsPerSecond: row.result!.rate,
-        p50Ms: row.result!.p50,
-        p99Ms: row.result!.p99,
-        non201: Object.fromEntries(row.result!.other),
-        vsBaseline: row.result!.rate / row.baseline!.rate,
-      })),
-      ...trips.map((trip) => ({ table: 'statements', backend: trip.backend, perRegistration: Object.fromEntries(trip.perRegistration), total: sum(trip.perRegistration) })),
-      ...engines.map((engine) => ({ table: 'engines', ...engine, vsDbos: engine.workflowsPerSecond / dbos.workflowsPerSecond })),
-    ], { machine: machine(), concurrency: CONCURRENCY, seconds: SECONDS });
+    console.log(
+      `- goal ≥ ${GOAL_VS_DBOS}× DBOS: ${verdict(platformEngine.workflowsPerSecond >= GOAL_VS_DBOS * dbos.workflowsPerSecond)}`,
+    );
+    await writeJsonRows(
+      args.json,
+      'register',
+      [
+        ...rows.map((row) => ({
+          table: 'http',
+          backend: row.backend,
+          server: row.server,
+          registrationsPerSecond: row.result!.rate,
+          p50Ms: row.result!.p50,
+          p99Ms: row.result!.p99,
+          non201: Object.fromEntries(row.result!.other),
+          vsBaseline: row.result!.rate / row.baseline!.rate,
+        })),
+        ...trips.map((trip) => ({
+          table: 'statements',
+          backend: trip.backend,
+          perRegistration: Object.fromEntries(trip.perRegistration),
+          total: sum(trip.perRegistration),
+        })),
+        ...engines.map((engine) => ({
+          table: 'engines',
+          ...engine,
+          vsDbos: engine.workflowsPerSecond / dbos.workflowsPerSecond,
+        })),
+      ],
+      { machine: machine(), concurrency: CONCURRENCY, seconds: SECONDS },
+    );
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   }

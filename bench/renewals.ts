@@ -54,7 +54,9 @@ interface Worker {
 }
 
 function startWorker(schema: string): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/renewals.ts', '--worker', '--schema', schema], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/renewals.ts', '--worker', '--schema', schema], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout! });
   let markReady: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
@@ -85,9 +87,17 @@ async function run(n: number, processes: number) {
     );
     const requests = results.reduce((sum, r) => sum + r.chargeRequests, 0);
     if (Number(rows[0]!.renewed) !== n || rows[0]!.twice !== '0' || requests !== n) {
-      throw new Error(`${processes} process(es): ${rows[0]!.renewed}/${n} renewed, ${rows[0]!.twice} charged twice, ${requests} charge requests`);
+      throw new Error(
+        `${processes} process(es): ${rows[0]!.renewed}/${n} renewed, ${rows[0]!.twice} charged twice, ${requests} charge requests`,
+      );
     }
-    return { processes, subscriptions: n, seconds: ms / 1000, renewalsPerSecond: (n * 1000) / ms, shares: results.map((r) => r.ran) };
+    return {
+      processes,
+      subscriptions: n,
+      seconds: ms / 1000,
+      renewalsPerSecond: (n * 1000) / ms,
+      shares: results.map((r) => r.ran),
+    };
   } finally {
     await db.close();
     await adminQuery(`drop schema if exists ${schema} cascade`);
@@ -103,8 +113,18 @@ async function main(): Promise<void> {
   printTable(
     `Month-end renewals: ${fmtInt(n)} subscriptions due at once (PostgreSQL)`,
     ['processes', 'renewals', 'seconds', 'renewals/s', 'vs one process', 'share per process'],
-    [one, two].map((row) => [String(row.processes), fmtInt(row.subscriptions), row.seconds.toFixed(1), fmtInt(row.renewalsPerSecond), fmtRatio(row.renewalsPerSecond / one.renewalsPerSecond), row.shares.map(fmtInt).join(' / ')]),
-    ['every renewal charged exactly once in both runs (checked: one PaymentProcessed per subscription, one gateway request each)', machine()],
+    [one, two].map((row) => [
+      String(row.processes),
+      fmtInt(row.subscriptions),
+      row.seconds.toFixed(1),
+      fmtInt(row.renewalsPerSecond),
+      fmtRatio(row.renewalsPerSecond / one.renewalsPerSecond),
+      row.shares.map(fmtInt).join(' / '),
+    ]),
+    [
+      'every renewal charged exactly once in both runs (checked: one PaymentProcessed per subscription, one gateway request each)',
+      machine(),
+    ],
   );
   await writeJsonRows(args.json, 'renewals', [one, two], { machine: machine() });
 }

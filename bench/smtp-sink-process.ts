@@ -16,5 +16,7 @@ const server = new SMTPServer({
     stream.on('end', () => callback(null, `queued as ${++accepted}`));
   },
 });
-server.listen(Number(argOf('port') ?? 0), '127.0.0.1', () => console.log(`port ${(server.server.address() as AddressInfo).port}`));
+server.listen(Number(argOf('port') ?? 0), '127.0.0.1', () =>
+  console.log(`port ${(server.server.address() as AddressInfo).port}`),
+);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

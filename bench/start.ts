@@ -15,7 +15,9 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fmtMs, fmtRatio, machine, percentile, printTable, progress, verdict } from './support.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, port: { type: 'string' }, json: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '3' }, port: { type: 'string' }, json: { type: 'string' } },
+});
 const runs = Number(values.runs);
 
 const freePort = (): Promise<number> =>
@@ -45,7 +47,10 @@ interface Timing {
 async function timeStart(args: string[], env: Record<string, string>, paths: { ready: string }): Promise<Timing> {
   const port = values.port ? Number(values.port) : await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, args, { env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(port), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(port), ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -67,11 +72,16 @@ async function timeStart(args: string[], env: Record<string, string>, paths: { r
   }
 }
 
-const platform = (entry: string[]) => async (dataDir: string) => timeStart(entry, { DATA_DIR: dataDir }, { ready: '/ready' });
+const platform = (entry: string[]) => async (dataDir: string) =>
+  timeStart(entry, { DATA_DIR: dataDir }, { ready: '/ready' });
 const compiled = platform(['bin/tributary.js', 'start']);
 const throughTsx = platform(['--import', 'tsx', 'src/cli/main.ts', 'start']);
 const plainNode = () =>
-  timeStart(['-e', `require('node:http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1')`], {}, { ready: '/' });
+  timeStart(
+    ['-e', `require('node:http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1')`],
+    {},
+    { ready: '/' },
+  );
 
 if (!existsSync('dist/cli/main.js')) throw new Error('dist/ is missing: run `npm run build` first');
 
@@ -123,5 +133,12 @@ printTable(
 );
 
 if (values.json) {
-  await writeFile(values.json, JSON.stringify({ machine: machine(), runs, rows: rows.map((row) => ({ ...row, medianReadyMs: median(row.ready) })) }, null, 2));
+  await writeFile(
+    values.json,
+    JSON.stringify(
+      { machine: machine(), runs, rows: rows.map((row) => ({ ...row, medianReadyMs: median(row.ready) })) },
+      null,
+      2,
+    ),
+  );
 }

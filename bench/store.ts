@@ -34,8 +34,24 @@ interface Backend {
 }
 
 const BACKENDS: Backend[] = [
-  { name: 'PostgreSQL', open: () => openTestPostgres({ poolSize: 16 }), batched: 100_000, concurrency: 4, singles: 16_000, streamsRead: 500, absoluteGoals: true },
-  { name: 'PGlite', open: () => openPglite(), batched: 20_000, concurrency: 1, singles: 4_000, streamsRead: 100, absoluteGoals: false },
+  {
+    name: 'PostgreSQL',
+    open: () => openTestPostgres({ poolSize: 16 }),
+    batched: 100_000,
+    concurrency: 4,
+    singles: 16_000,
+    streamsRead: 500,
+    absoluteGoals: true,
+  },
+  {
+    name: 'PGlite',
+    open: () => openPglite(),
+    batched: 20_000,
+    concurrency: 1,
+    singles: 4_000,
+    streamsRead: 100,
+    absoluteGoals: false,
+  },
 ];
 
 const ROUNDS = 2;
@@ -46,8 +62,10 @@ const BATCH = 100;
 const WRITERS = 16;
 const STREAMS_PER_WRITER = 8;
 const PAGE = 1_000;
-const COLUMNS = 'position, tx_id, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at';
-const INSERT_COLUMNS = 'tx_id, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at';
+const COLUMNS =
+  'position, tx_id, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at';
+const INSERT_COLUMNS =
+  'tx_id, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at';
 
 /** A plain table of the events' shape: same columns, primary key only, no function, no lock. */
 const RAW_TABLE = /* sql */ `
@@ -63,12 +81,25 @@ const rawRow = (streamId: string, version: number, n: number): unknown[] => {
   const id = uuidv7();
   const customerId = `c${n % 1000}`;
   const metadata = { correlationId: id, causationId: null, actor: 'system' };
-  return [id, streamId, version, 'ThingHappened', 2, JSON.stringify({ customerId, n, note: 'x' }), JSON.stringify(metadata), customerId, new Date().toISOString()];
+  return [
+    id,
+    streamId,
+    version,
+    'ThingHappened',
+    2,
+    JSON.stringify({ customerId, n, note: 'x' }),
+    JSON.stringify(metadata),
+    customerId,
+    new Date().toISOString(),
+  ];
 };
 
 const insertSql = (rows: number): string =>
   `insert into raw_events (${INSERT_COLUMNS}) values ` +
-  Array.from({ length: rows }, (_, r) => `(pg_current_xact_id(), ${Array.from({ length: 9 }, (_, c) => `$${r * 9 + c + 1}`).join(', ')})`).join(', ');
+  Array.from(
+    { length: rows },
+    (_, r) => `(pg_current_xact_id(), ${Array.from({ length: 9 }, (_, c) => `$${r * 9 + c + 1}`).join(', ')})`,
+  ).join(', ');
 const INSERT_BATCH = insertSql(BATCH);
 const INSERT_ONE = insertSql(1);
 
@@ -90,7 +121,9 @@ async function compare(label: string, ...runs: Run[]): Promise<Result> {
       let events = 0;
       const ms = await timed(async () => (events = await run(round)));
       const perSecond = rate(events, ms);
-      progress(`${label} ${index === 0 ? 'Tributary' : 'baseline'} ${round < 0 ? 'warm-up' : `round ${round + 1}`}: ${fmtInt(events)} events, ${fmtInt(perSecond)}/s`);
+      progress(
+        `${label} ${index === 0 ? 'Tributary' : 'baseline'} ${round < 0 ? 'warm-up' : `round ${round + 1}`}: ${fmtInt(events)} events, ${fmtInt(perSecond)}/s`,
+      );
       if (round < 0 || perSecond <= result.rates[index]!) continue;
       result.rates[index] = perSecond;
       if (index === 0) result.events = events;
@@ -103,7 +136,11 @@ async function compare(label: string, ...runs: Run[]): Promise<Result> {
 const writes =
   (events: number, tag: string, work: (count: number, tag: string, deadline: number) => Promise<number>): Run =>
   (round) =>
-    work(Math.round(events / ROUNDS / (round < 0 ? 10 : 1)), `${tag}${round < 0 ? 'w' : round + 1}`, performance.now() + (round < 0 ? WARMUP_CAP_MS : ROUND_CAP_MS));
+    work(
+      Math.round(events / ROUNDS / (round < 0 ? 10 : 1)),
+      `${tag}${round < 0 ? 'w' : round + 1}`,
+      performance.now() + (round < 0 ? WARMUP_CAP_MS : ROUND_CAP_MS),
+    );
 
 interface Row {
   backend: string;
@@ -122,8 +159,23 @@ async function benchBackend(backend: Backend): Promise<Row[]> {
     await db.exec(RAW_TABLE);
     const store = new EventStore(db, testCatalog, systemClock);
     const rows: Row[] = [];
-    const add = (what: string, requested: number, result: Result, baselineName: string, goalRatio: number, goalRate?: number) =>
-      rows.push({ backend: backend.name, what, requested, result, baselineName, goalRatio, goalRate: backend.absoluteGoals ? goalRate : undefined });
+    const add = (
+      what: string,
+      requested: number,
+      result: Result,
+      baselineName: string,
+      goalRatio: number,
+      goalRate?: number,
+    ) =>
+      rows.push({
+        backend: backend.name,
+        what,
+        requested,
+        result,
+        baselineName,
+        goalRatio,
+        goalRate: backend.absoluteGoals ? goalRate : undefined,
+      });
     const batches = (count: number) => Math.ceil(count / BATCH);
     const events = (from: number) => Array.from({ length: BATCH }, (_, i) => thing(`c${(from + i) % 1000}`, from + i));
     /** Runs `batch(b)` for the batches of `count` events on the backend's writers; events written. */
@@ -132,7 +184,12 @@ async function benchBackend(backend: Backend): Promise<Row[]> {
 
     // 1. Batched appends, 100 events a batch, vs a 100-row INSERT into the plain table.
     const rawBatched = writes(backend.batched, 'r', (count, tag, deadline) =>
-      inBatches(count, deadline, (b) => db.query(INSERT_BATCH, Array.from({ length: BATCH }, (_, i) => rawRow(`r${tag}-${b}-${i}`, 1, b * BATCH + i)).flat())),
+      inBatches(count, deadline, (b) =>
+        db.query(
+          INSERT_BATCH,
+          Array.from({ length: BATCH }, (_, i) => rawRow(`r${tag}-${b}-${i}`, 1, b * BATCH + i)).flat(),
+        ),
+      ),
     );
     const appended: string[] = []; // streams of 100 events, read back in step 3
     const appendOne = writes(backend.batched, 'a', (count, tag, deadline) =>
@@ -143,14 +200,38 @@ async function benchBackend(backend: Backend): Promise<Row[]> {
     );
     const appendMany = writes(backend.batched, 'm', (count, tag, deadline) =>
       inBatches(count, deadline, (b) =>
-        store.appendMany(events(b * BATCH).map((event, i) => ({ streamId: `m${tag}-${b}-${i}`, events: [event], expectedVersion: 'no_stream' as const }))),
+        store.appendMany(
+          events(b * BATCH).map((event, i) => ({
+            streamId: `m${tag}-${b}-${i}`,
+            events: [event],
+            expectedVersion: 'no_stream' as const,
+          })),
+        ),
       ),
     );
-    add('append: 100 events to one new stream per call', backend.batched, await compare('append', appendOne, rawBatched), 'INSERT of 100 rows', 0.5, 80_000);
-    add('appendMany: 100 new streams × 1 event, one transaction', backend.batched, await compare('appendMany', appendMany, rawBatched), 'INSERT of 100 rows', 0.5, 80_000);
+    add(
+      'append: 100 events to one new stream per call',
+      backend.batched,
+      await compare('append', appendOne, rawBatched),
+      'INSERT of 100 rows',
+      0.5,
+      80_000,
+    );
+    add(
+      'appendMany: 100 new streams × 1 event, one transaction',
+      backend.batched,
+      await compare('appendMany', appendMany, rawBatched),
+      'INSERT of 100 rows',
+      0.5,
+      80_000,
+    );
 
     // 2. Single-event appends with the expected version, 16 writers on their own streams, vs single-row INSERTs.
-    const writers = async (count: number, deadline: number, write: (writer: number, index: number) => Promise<unknown>) => {
+    const writers = async (
+      count: number,
+      deadline: number,
+      write: (writer: number, index: number) => Promise<unknown>,
+    ) => {
       let done = 0;
       await inParallel(WRITERS, WRITERS, async (w) => {
         for (let i = 0; i < count / WRITERS && performance.now() < deadline; i++, done++) await write(w, i);
@@ -168,7 +249,14 @@ async function benchBackend(backend: Backend): Promise<Row[]> {
         versions[w]![s]!++;
       });
     });
-    add(`append: 1 event, expected version, ${WRITERS} writers`, backend.singles, await compare('single appends', appendSingles, rawSingles), `1-row INSERT, ${WRITERS} clients`, 0.7, 12_000);
+    add(
+      `append: 1 event, expected version, ${WRITERS} writers`,
+      backend.singles,
+      await compare('single appends', appendSingles, rawSingles),
+      `1-row INSERT, ${WRITERS} clients`,
+      0.7,
+      12_000,
+    );
 
     // 3. Reads: streams of step 1 (100 events each), and the global log from the start, vs raw SELECTs.
     const streams = appended.filter((streamId) => !streamId.startsWith('saw-')).slice(0, backend.streamsRead);
@@ -182,11 +270,23 @@ async function benchBackend(backend: Backend): Promise<Row[]> {
         });
         return total;
       };
-    const rawStream = readStreams(async (streamId) => (await db.query(`select ${COLUMNS} from events where stream_id = $1 order by version`, [streamId])).rows);
+    const rawStream = readStreams(
+      async (streamId) =>
+        (await db.query(`select ${COLUMNS} from events where stream_id = $1 order by version`, [streamId])).rows,
+    );
     const storeStream = readStreams((streamId) => store.readStream(streamId));
-    add(`readStream: ${streams.length} streams of ${BATCH} events`, streams.length * BATCH, await compare('readStream', storeStream, rawStream), 'SELECT … where stream_id order by version', 0.8);
+    add(
+      `readStream: ${streams.length} streams of ${BATCH} events`,
+      streams.length * BATCH,
+      await compare('readStream', storeStream, rawStream),
+      'SELECT … where stream_id order by version',
+      0.8,
+    );
 
-    const logEvents = Math.min(backend.batched, await db.query<{ n: number }>('select count(*)::int8 as n from events').then(({ rows }) => rows[0]!.n));
+    const logEvents = Math.min(
+      backend.batched,
+      await db.query<{ n: number }>('select count(*)::int8 as n from events').then(({ rows }) => rows[0]!.n),
+    );
     const readLog =
       (page: (after: LogPosition) => Promise<{ txId: string; position: number }[]>): Run =>
       async () => {
@@ -208,7 +308,13 @@ async function benchBackend(backend: Backend): Promise<Row[]> {
       return found.map((row) => ({ txId: row.tx_id, position: row.position }));
     });
     const storeLog = readLog((after) => store.readAll(after, { limit: PAGE }));
-    add(`readAll: global log from the start, pages of ${PAGE}`, logEvents, await compare('readAll', storeLog, rawLog), 'SELECT … order by tx_id, position (keyset)', 0.8);
+    add(
+      `readAll: global log from the start, pages of ${PAGE}`,
+      logEvents,
+      await compare('readAll', storeLog, rawLog),
+      'SELECT … order by tx_id, position (keyset)',
+      0.8,
+    );
     return rows;
   } finally {
     await db.close();
@@ -231,7 +337,8 @@ printTable(
     const met = ratio >= goalRatio && (goalRate === undefined || ours >= goalRate);
     const goal = [goalRate ? `≥ ${fmtInt(goalRate)}/s` : '', `≥ ${goalRatio}×`].filter(Boolean).join(', ');
     const perRound = requested / (what.startsWith('read') ? 1 : ROUNDS);
-    const events = result.events < perRound ? `${fmtInt(result.events)} of ${fmtInt(perRound)} (time cap)` : fmtInt(result.events);
+    const events =
+      result.events < perRound ? `${fmtInt(result.events)} of ${fmtInt(perRound)} (time cap)` : fmtInt(result.events);
     return [backend, what, events, fmtInt(ours), baselineName, fmtInt(baseline), fmtRatio(ratio), goal, verdict(met)];
   }),
   [

@@ -21,7 +21,12 @@ export const rate = (events: number, ms: number): number => (events * 1000) / ms
  * Runs `task(0..count-1)` on `concurrency` workers, each taking the next index, until all are done
  * or `deadline` (a performance.now() time) has passed; returns how many ran.
  */
-export async function inParallel(concurrency: number, count: number, task: (index: number) => Promise<unknown>, deadline = Infinity): Promise<number> {
+export async function inParallel(
+  concurrency: number,
+  count: number,
+  task: (index: number) => Promise<unknown>,
+  deadline = Infinity,
+): Promise<number> {
   let next = 0;
   const worker = async () => {
     while (next < count && performance.now() < deadline) await task(next++);
@@ -35,7 +40,11 @@ export async function inParallel(concurrency: number, count: number, task: (inde
  * how many it fired. `dueAt` is when the call was due: measuring from it, a stalled event loop
  * counts as latency (no coordinated omission).
  */
-export async function paced(perSecond: number, durationMs: number, fire: (index: number, dueAt: number) => void): Promise<number> {
+export async function paced(
+  perSecond: number,
+  durationMs: number,
+  fire: (index: number, dueAt: number) => void,
+): Promise<number> {
   const start = performance.now();
   let fired = 0;
   for (let elapsed = 0; elapsed < durationMs; elapsed = performance.now() - start) {
@@ -67,7 +76,12 @@ export const fmtRatio = (value: number): string => `${value.toFixed(2)}×`;
 export const verdict = (met: boolean): string => (met ? '✅' : '❌ missed');
 
 /** Prints a markdown table (pasteable into the README). */
-export function printTable(title: string, header: readonly string[], rows: readonly (readonly string[])[], notes: readonly string[] = []): void {
+export function printTable(
+  title: string,
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  notes: readonly string[] = [],
+): void {
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   const out = [`\n### ${title}\n`, line(header), line(header.map(() => '---')), ...rows.map(line)];
   if (notes.length > 0) out.push('', ...notes.map((note) => `- ${note}`));
@@ -91,6 +105,9 @@ export async function writeJson(result: unknown): Promise<void> {
   const file = argOf('json');
   if (!file) return;
   const { writeFile } = await import('node:fs/promises');
-  await writeFile(file, `${JSON.stringify({ machine: machine(), at: new Date().toISOString(), argv: process.argv.slice(2), ...(result as object) }, null, 2)}\n`);
+  await writeFile(
+    file,
+    `${JSON.stringify({ machine: machine(), at: new Date().toISOString(), argv: process.argv.slice(2), ...(result as object) }, null, 2)}\n`,
+  );
   progress(`results written to ${file}`);
 }

@@ -56,7 +56,13 @@ async function drive(engine: string, runOne: () => Promise<void>): Promise<Engin
   const elapsed = performance.now() - start;
   stopping = true;
   await Promise.all(callers);
-  return { engine, workflows: latencies.length, workflowsPerSecond: (latencies.length * 1000) / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
+  return {
+    engine,
+    workflows: latencies.length,
+    workflowsPerSecond: (latencies.length * 1000) / elapsed,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+  };
 }
 
 async function runDbos(): Promise<EngineResult> {
@@ -75,8 +81,12 @@ async function runDbos(): Promise<EngineResult> {
   await DBOS.launch();
   try {
     const result = await drive('DBOS Transact 5.3', () => workflow());
-    const { rows } = await pgQuery(url.toString(), `select count(*)::int as n from dbos.workflow_status where status = 'SUCCESS'`);
-    if ((rows[0]?.n ?? 0) < result.workflows) throw new Error(`DBOS recorded ${rows[0]?.n} successful workflows, fewer than the ${result.workflows} counted`);
+    const { rows } = await pgQuery(
+      url.toString(),
+      `select count(*)::int as n from dbos.workflow_status where status = 'SUCCESS'`,
+    );
+    if ((rows[0]?.n ?? 0) < result.workflows)
+      throw new Error(`DBOS recorded ${rows[0]?.n} successful workflows, fewer than the ${result.workflows} counted`);
     return result;
   } finally {
     await DBOS.shutdown();
@@ -99,7 +109,12 @@ async function runSaga(): Promise<EngineResult> {
   const db = await openPostgres({ url: TEST_DATABASE_URL, schema, poolSize: 20 });
   try {
     await migrate(db, sagaMigrations);
-    const sagas = new SagaOrchestrator({ db, clock: systemClock, log: silentLogger, owner: `${hostname()}:${process.pid}` });
+    const sagas = new SagaOrchestrator({
+      db,
+      clock: systemClock,
+      log: silentLogger,
+      owner: `${hostname()}:${process.pid}`,
+    });
     const step = (name: string): SagaStep<object> => ({ name, local: false, run: async () => ({ ok: {} }) });
     sagas.register({ type: 'four-noop-steps', steps: Array.from({ length: STEPS }, (_, i) => step(`step-${i + 1}`)) });
     const result = await drive('platform (SagaOrchestrator)', async () => {
@@ -117,7 +132,9 @@ async function runSaga(): Promise<EngineResult> {
 /** One engine in a child process; its result on stdout's last line. */
 export function measureEngine(engine: 'dbos' | 'saga'): Promise<EngineResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/workflow-engines.ts', '--engine', engine], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/workflow-engines.ts', '--engine', engine], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk) => (out += chunk));
@@ -135,8 +152,16 @@ export function printEngines(rows: readonly EngineResult[]): void {
   printTable(
     `Workflow engines alone: ${STEPS} no-op steps, ${CALLERS} in-process callers, ${SECONDS} s each (PostgreSQL)`,
     ['engine', 'workflows/s', 'p50 ms', 'p99 ms', 'vs DBOS'],
-    rows.map((row) => [row.engine, fmtInt(row.workflowsPerSecond), fmtMs(row.p50), fmtMs(row.p99), fmtRatio(row.workflowsPerSecond / dbos.workflowsPerSecond)]),
-    ['DBOS: default settings, system database on the same PostgreSQL; platform: four external steps (one checkpoint each) with today\'s SagaOrchestrator.'],
+    rows.map((row) => [
+      row.engine,
+      fmtInt(row.workflowsPerSecond),
+      fmtMs(row.p50),
+      fmtMs(row.p99),
+      fmtRatio(row.workflowsPerSecond / dbos.workflowsPerSecond),
+    ]),
+    [
+      "DBOS: default settings, system database on the same PostgreSQL; platform: four external steps (one checkpoint each) with today's SagaOrchestrator.",
+    ],
   );
 }
 

@@ -107,7 +107,10 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     if (roles.has('api')) running.push(startApi(core));
     if (roles.has('scheduler')) running.push(startScheduler(core));
     if (roles.has('consumers')) running.push(await startConsumers(core, consumers, subscriptions, shutdown.signal));
-    log.info({ roles: [...roles], bus: core.bus.kind, store: core.db.kind, consumers: subscriptions.length }, 'platform started');
+    log.info(
+      { roles: [...roles], bus: core.bus.kind, store: core.db.kind, consumers: subscriptions.length },
+      'platform started',
+    );
   })();
   started.catch((error: unknown) => {
     if (!shutdown.signal.aborted) log.error({ err: error }, 'platform failed to start');
@@ -132,7 +135,11 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   return {
     ...{ config, log, clock: core.clock, catalog: core.catalog, db: core.db, store: core.store, bus: core.bus },
     ...{ deadLetters: core.deadLetters, plans: core.plans, gateway: core.gateway, sagas: core.sagas },
-    ...{ registrations: core.registrations, subscriptionService: core.subscriptionService, clockService: core.clockService },
+    ...{
+      registrations: core.registrations,
+      subscriptionService: core.subscriptionService,
+      clockService: core.clockService,
+    },
     ...{ subscriptions, projections, http, started, stop, verify: core.verify },
     get relay() {
       return relay;

@@ -15,28 +15,66 @@ describe('dead letters over HTTP', async () => {
       handled.push(event.id);
     },
   });
-  const fixture = (await openPlatform('embedded', { CONSUMER_MAX_ATTEMPTS: '2', CONSUMER_RETRY_BASE_MS: '1' }, { consumers: [picky] }))!;
+  const fixture = (await openPlatform(
+    'embedded',
+    { CONSUMER_MAX_ATTEMPTS: '2', CONSUMER_RETRY_BASE_MS: '1' },
+    { consumers: [picky] },
+  ))!;
   afterAll(async () => fixture.close());
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
   it('lists what a consumer could not handle and replays it once the cause is fixed', async () => {
-    const registered = await fixture.platform.http.inject({ method: 'POST', url: '/register', payload: { email: `d-${uuidv7()}@example.com`, name: 'Dee', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' } });
+    const registered = await fixture.platform.http.inject({
+      method: 'POST',
+      url: '/register',
+      payload: {
+        email: `d-${uuidv7()}@example.com`,
+        name: 'Dee',
+        planId: 'pro-monthly',
+        paymentMethod: 'pm_card_visa',
+      },
+    });
     expect(registered.statusCode).toBe(201);
     const letters = await waitFor('a dead letter', async () => {
-      const { deadLetters } = (await fixture.platform.http.inject({ method: 'GET', url: '/admin/dlq?consumer=picky', headers: admin })).json();
+      const { deadLetters } = (
+        await fixture.platform.http.inject({ method: 'GET', url: '/admin/dlq?consumer=picky', headers: admin })
+      ).json();
       return deadLetters.length ? deadLetters : null;
     });
-    expect(letters[0]).toMatchObject({ consumer: 'picky', eventType: 'CustomerRegistered', error: 'picky is broken', poison: false, attempts: 2 });
+    expect(letters[0]).toMatchObject({
+      consumer: 'picky',
+      eventType: 'CustomerRegistered',
+      error: 'picky is broken',
+      poison: false,
+      attempts: 2,
+    });
     expect(letters[0].headers.ce_type).toBe('CustomerRegistered');
     expect((await fixture.platform.http.inject({ method: 'GET', url: '/admin/dlq' })).statusCode).toBe(401);
 
-    const failedAgain = await fixture.platform.http.inject({ method: 'POST', url: '/admin/dlq/picky/replay', headers: admin });
-    expect(failedAgain.json()).toMatchObject({ consumer: 'picky', replayed: 0, failed: [{ error: 'picky is broken' }] });
+    const failedAgain = await fixture.platform.http.inject({
+      method: 'POST',
+      url: '/admin/dlq/picky/replay',
+      headers: admin,
+    });
+    expect(failedAgain.json()).toMatchObject({
+      consumer: 'picky',
+      replayed: 0,
+      failed: [{ error: 'picky is broken' }],
+    });
     broken = false;
-    const replayed = await fixture.platform.http.inject({ method: 'POST', url: '/admin/dlq/picky/replay', headers: admin });
+    const replayed = await fixture.platform.http.inject({
+      method: 'POST',
+      url: '/admin/dlq/picky/replay',
+      headers: admin,
+    });
     expect(replayed.json()).toEqual({ consumer: 'picky', replayed: 1, failed: [] });
     expect(handled).toHaveLength(1);
-    expect((await fixture.platform.http.inject({ method: 'GET', url: '/admin/dlq', headers: admin })).json().deadLetters).toEqual([]);
-    expect((await fixture.platform.http.inject({ method: 'POST', url: '/admin/dlq/nobody/replay', headers: admin })).statusCode).toBe(404);
+    expect(
+      (await fixture.platform.http.inject({ method: 'GET', url: '/admin/dlq', headers: admin })).json().deadLetters,
+    ).toEqual([]);
+    expect(
+      (await fixture.platform.http.inject({ method: 'POST', url: '/admin/dlq/nobody/replay', headers: admin }))
+        .statusCode,
+    ).toBe(404);
   });
 });

@@ -36,7 +36,12 @@ function workflowSuite(mode: Mode) {
       faults.failSubscriptionStep = true;
       gateway().failNext(5, 'unavailable', 'refund');
       try {
-        const response = await inject('POST', '/register', { email: `p-${uuidv7()}@example.com`, name: 'Pat', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' }, {});
+        const response = await inject(
+          'POST',
+          '/register',
+          { email: `p-${uuidv7()}@example.com`, name: 'Pat', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' },
+          {},
+        );
         expect(response.statusCode, response.body).toBe(500);
         return response.json().registrationId as string;
       } finally {
@@ -49,52 +54,83 @@ function workflowSuite(mode: Mode) {
       return Number(/tributary_saga_compensation_failed\{type="registration"\} (\d+)/.exec(metrics)?.[1] ?? NaN);
     };
 
-    it.skipIf(skip)('lists a parked registration, shows its history, retries it on request (recorded), and the gauge falls', async () => {
-      const id = await parkedRegistration();
-      const list = await inject('GET', '/admin/workflows?status=compensation_failed&type=registration&limit=100');
-      expect(list.statusCode, list.body).toBe(200);
-      const { items, nextCursor } = list.json() as { items: WorkflowJson[]; nextCursor: string | null };
-      expect(nextCursor).toBeNull();
-      const parked = items.find((item) => item.id === id)!;
-      expect(parked).toMatchObject({ type: 'registration', status: 'compensation_failed', attempts: 1, customerId: expect.any(String) });
-      expect(Date.parse(parked.nextAttemptAt!)).toBeGreaterThan(Date.now());
-      expect(parked.lastError).toContain('simulated outage');
-      expect(parked.steps.find((step) => step.name === 'charge' && step.phase === 'compensate')).toMatchObject({ status: 'failed', attempts: 5 });
-      await waitFor('the parked gauge, from the store', async () => (await parkedGauge()) >= 1);
+    it.skipIf(skip)(
+      'lists a parked registration, shows its history, retries it on request (recorded), and the gauge falls',
+      async () => {
+        const id = await parkedRegistration();
+        const list = await inject('GET', '/admin/workflows?status=compensation_failed&type=registration&limit=100');
+        expect(list.statusCode, list.body).toBe(200);
+        const { items, nextCursor } = list.json() as { items: WorkflowJson[]; nextCursor: string | null };
+        expect(nextCursor).toBeNull();
+        const parked = items.find((item) => item.id === id)!;
+        expect(parked).toMatchObject({
+          type: 'registration',
+          status: 'compensation_failed',
+          attempts: 1,
+          customerId: expect.any(String),
+        });
+        expect(Date.parse(parked.nextAttemptAt!)).toBeGreaterThan(Date.now());
+        expect(parked.lastError).toContain('simulated outage');
+        expect(parked.steps.find((step) => step.name === 'charge' && step.phase === 'compensate')).toMatchObject({
+          status: 'failed',
+          attempts: 5,
+        });
+        await waitFor('the parked gauge, from the store', async () => (await parkedGauge()) >= 1);
 
-      const one = (await inject('GET', `/admin/workflows/${id}`)).json() as WorkflowJson;
-      expect(one.history!.map((event) => event.type)).toEqual(['CustomerCreated', 'PaymentProcessed']);
-      expect(one.history!.every((event) => event.metadata.actor === `registration:${id}` && !Number.isNaN(Date.parse(event.occurredAt)))).toBe(true);
+        const one = (await inject('GET', `/admin/workflows/${id}`)).json() as WorkflowJson;
+        expect(one.history!.map((event) => event.type)).toEqual(['CustomerCreated', 'PaymentProcessed']);
+        expect(
+          one.history!.every(
+            (event) => event.metadata.actor === `registration:${id}` && !Number.isNaN(Date.parse(event.occurredAt)),
+          ),
+        ).toBe(true);
 
-      const retry = await inject('POST', `/admin/workflows/${id}/retry`);
-      expect(retry.statusCode, retry.body).toBe(202);
-      expect(retry.json()).toEqual({ id, status: 'compensating' });
-      await waitFor('the retried registration to compensate', async () => (await fixture.platform.registrations.get(id))?.status === 'compensated');
-      const after = (await inject('GET', `/admin/workflows/${id}`)).json() as WorkflowJson;
-      expect(after.status).toBe('compensated');
-      expect(after.history!.map((event) => event.type)).toEqual(['CustomerCreated', 'PaymentProcessed', 'WorkflowRetried', 'PaymentRefunded', 'CustomerDeleted']);
-      expect(after.history!.find((event) => event.type === 'WorkflowRetried')!.metadata.actor).toBe('admin');
-      await waitFor('the parked gauge to fall', async () => (await parkedGauge()) === 0);
+        const retry = await inject('POST', `/admin/workflows/${id}/retry`);
+        expect(retry.statusCode, retry.body).toBe(202);
+        expect(retry.json()).toEqual({ id, status: 'compensating' });
+        await waitFor(
+          'the retried registration to compensate',
+          async () => (await fixture.platform.registrations.get(id))?.status === 'compensated',
+        );
+        const after = (await inject('GET', `/admin/workflows/${id}`)).json() as WorkflowJson;
+        expect(after.status).toBe('compensated');
+        expect(after.history!.map((event) => event.type)).toEqual([
+          'CustomerCreated',
+          'PaymentProcessed',
+          'WorkflowRetried',
+          'PaymentRefunded',
+          'CustomerDeleted',
+        ]);
+        expect(after.history!.find((event) => event.type === 'WorkflowRetried')!.metadata.actor).toBe('admin');
+        await waitFor('the parked gauge to fall', async () => (await parkedGauge()) === 0);
 
-      // Not parked (any more), or unknown: nothing to retry.
-      const again = await inject('POST', `/admin/workflows/${id}/retry`);
-      expect(again.statusCode).toBe(409);
-      expect(again.headers['content-type']).toContain('application/problem+json');
-      expect((await inject('POST', `/admin/workflows/${uuidv7()}/retry`)).statusCode).toBe(404);
-      expect((await inject('GET', `/admin/workflows/${uuidv7()}`)).statusCode).toBe(404);
-      expect((await inject('GET', '/admin/workflows', undefined, {})).statusCode).toBe(401);
-      expect((await inject('GET', '/admin/workflows?status=lost')).statusCode).toBe(400);
-    });
+        // Not parked (any more), or unknown: nothing to retry.
+        const again = await inject('POST', `/admin/workflows/${id}/retry`);
+        expect(again.statusCode).toBe(409);
+        expect(again.headers['content-type']).toContain('application/problem+json');
+        expect((await inject('POST', `/admin/workflows/${uuidv7()}/retry`)).statusCode).toBe(404);
+        expect((await inject('GET', `/admin/workflows/${uuidv7()}`)).statusCode).toBe(404);
+        expect((await inject('GET', '/admin/workflows', undefined, {})).statusCode).toBe(401);
+        expect((await inject('GET', '/admin/workflows?status=lost')).statusCode).toBe(400);
+      },
+    );
 
     it.skipIf(skip)('pages through workflows newest first', async () => {
       for (let i = 0; i < 3; i++) {
-        const response = await inject('POST', '/register', { email: `l-${uuidv7()}@example.com`, name: 'Lee', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' }, {});
+        const response = await inject(
+          'POST',
+          '/register',
+          { email: `l-${uuidv7()}@example.com`, name: 'Lee', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' },
+          {},
+        );
         expect(response.statusCode).toBe(201);
       }
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page = (await inject('GET', `/admin/workflows?type=registration&limit=2${cursor ? `&cursor=${cursor}` : ''}`)).json() as { items: WorkflowJson[]; nextCursor: string | null };
+        const page = (
+          await inject('GET', `/admin/workflows?type=registration&limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+        ).json() as { items: WorkflowJson[]; nextCursor: string | null };
         expect(page.items.length).toBeLessThanOrEqual(2);
         seen.push(...page.items.map((item) => item.id));
         cursor = page.nextCursor;

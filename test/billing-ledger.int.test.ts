@@ -31,7 +31,13 @@ function ledgerContract(backend: Backend) {
       await migrate(fixture.db, billingMigrations);
       const consumer = glPosting({ store: fixture.store, plans: planLookup(await loadPlans()), clock: fixture.clock });
       handle = (event) =>
-        fixture.db.transaction((tx) => consumer.handle(event, { tx, log: silentLogger, metadata: { correlationId: event.id, causationId: event.id, actor: 'test' } }));
+        fixture.db.transaction((tx) =>
+          consumer.handle(event, {
+            tx,
+            log: silentLogger,
+            metadata: { correlationId: event.id, causationId: event.id, actor: 'test' },
+          }),
+        );
     });
     afterEach(async () => fixture?.close());
 
@@ -40,16 +46,51 @@ function ledgerContract(backend: Backend) {
       const customerId = uuidv7();
       const paymentId = uuidv7();
       const at = fixture.clock.now().toISOString();
-      await fixture.store.append(`customer-${customerId}`, [{ type: 'CustomerCreated', data: { customerId, pii: { alg: 'A256GCM', iv: 'aXYxMjM0NTY3ODkw', ciphertext: 'Y2lwaGVydGV4dA', tag: 'dGFnMTIzNDU2Nzg5MDEy' }, planId: options.planId ?? 'pro-monthly', createdAt: at } }]);
+      await fixture.store.append(`customer-${customerId}`, [
+        {
+          type: 'CustomerCreated',
+          data: {
+            customerId,
+            pii: { alg: 'A256GCM', iv: 'aXYxMjM0NTY3ODkw', ciphertext: 'Y2lwaGVydGV4dA', tag: 'dGFnMTIzNDU2Nzg5MDEy' },
+            planId: options.planId ?? 'pro-monthly',
+            createdAt: at,
+          },
+        },
+      ]);
       await fixture.store.append(`payment-${paymentId}`, [
         {
           type: 'PaymentProcessed',
-          data: { paymentId, customerId, subscriptionId: null, amount: options.amount ?? 2900, currency: options.currency ?? 'EUR', purpose: 'registration', periodIndex: 0, paymentMethod: { brand: 'visa', last4: '4242' }, gatewayReference: `ch_${paymentId}`, processedAt: at, taxRateBps: 0, taxAmount: 0 },
+          data: {
+            paymentId,
+            customerId,
+            subscriptionId: null,
+            amount: options.amount ?? 2900,
+            currency: options.currency ?? 'EUR',
+            purpose: 'registration',
+            periodIndex: 0,
+            paymentMethod: { brand: 'visa', last4: '4242' },
+            gatewayReference: `ch_${paymentId}`,
+            processedAt: at,
+            taxRateBps: 0,
+            taxAmount: 0,
+          },
         },
       ]);
       const refund = async (amount: number) => {
         await fixture.store.append(`payment-${paymentId}`, [
-          { type: 'PaymentRefunded', data: { paymentId, customerId, subscriptionId: null, amount, currency: options.currency ?? 'EUR', reason: 'test', gatewayReference: `re_${paymentId}`, refundedAt: fixture.clock.now().toISOString() } },
+          {
+            type: 'PaymentRefunded',
+            data: {
+              paymentId,
+              customerId,
+              subscriptionId: null,
+              amount,
+              currency: options.currency ?? 'EUR',
+              reason: 'test',
+              gatewayReference: `re_${paymentId}`,
+              refundedAt: fixture.clock.now().toISOString(),
+            },
+          },
         ]);
         return (await fixture.store.readStream(`payment-${paymentId}`)).at(-1)!;
       };
@@ -63,56 +104,96 @@ function ledgerContract(backend: Backend) {
     };
     const recognise = () => recogniseDue(fixture.db, fixture.clock.now(), fixture.clock.now());
 
-    it.skipIf(skip)('posts a refund that arrives before its charge (two topics), and the charge later finds itself posted', async () => {
-      const { paymentId, processed, refund } = await charge();
-      const refunded = await refund(2900);
-      await handle(refunded);
-      await handle(processed);
-      await handle(processed);
-      const entries = await listEntries(fixture.db, { paymentId, limit: 100 });
-      expect(entries.map((e) => e.kind)).toEqual(['charge', 'settlement', 'refund']);
-      expect(entries.map((e) => e.sourceId)).toEqual([processed.id, processed.id, refunded.id]);
-      expect(await balances()).toEqual({ [ACCOUNTS.cash]: 0, [ACCOUNTS.receivable]: 0, [ACCOUNTS.deferredRevenue]: 0 });
-    });
+    it.skipIf(skip)(
+      'posts a refund that arrives before its charge (two topics), and the charge later finds itself posted',
+      async () => {
+        const { paymentId, processed, refund } = await charge();
+        const refunded = await refund(2900);
+        await handle(refunded);
+        await handle(processed);
+        await handle(processed);
+        const entries = await listEntries(fixture.db, { paymentId, limit: 100 });
+        expect(entries.map((e) => e.kind)).toEqual(['charge', 'settlement', 'refund']);
+        expect(entries.map((e) => e.sourceId)).toEqual([processed.id, processed.id, refunded.id]);
+        expect(await balances()).toEqual({
+          [ACCOUNTS.cash]: 0,
+          [ACCOUNTS.receivable]: 0,
+          [ACCOUNTS.deferredRevenue]: 0,
+        });
+      },
+    );
 
-    it.skipIf(skip)('recognises revenue day by day as the clock moves, once, and the refund of a used period goes to Refunds', async () => {
-      const usd = await charge({ planId: 'pro-monthly-usd', amount: 3200, currency: 'USD' });
-      const { paymentId, processed, refund } = await charge();
-      await handle(processed);
-      await handle(usd.processed);
-      const start = fixture.clock.now().getTime();
-      const days = Math.round((Date.parse(new Date(new Date(start).setUTCMonth(new Date(start).getUTCMonth() + 1)).toISOString()) - start) / DAY);
-      expect(await recognise()).toBe(0);
+    it.skipIf(skip)(
+      'recognises revenue day by day as the clock moves, once, and the refund of a used period goes to Refunds',
+      async () => {
+        const usd = await charge({ planId: 'pro-monthly-usd', amount: 3200, currency: 'USD' });
+        const { paymentId, processed, refund } = await charge();
+        await handle(processed);
+        await handle(usd.processed);
+        const start = fixture.clock.now().getTime();
+        const days = Math.round(
+          (Date.parse(new Date(new Date(start).setUTCMonth(new Date(start).getUTCMonth() + 1)).toISOString()) - start) /
+            DAY,
+        );
+        expect(await recognise()).toBe(0);
 
-      fixture.clock.advanceBy(10 * DAY + 5);
-      expect(await recognise()).toBe(20); // ten days of each charge
-      expect(await recognise()).toBe(0);
-      const earned = Math.floor((2900 * 10) / days);
-      expect(await balances()).toMatchObject({ [ACCOUNTS.cash]: 2900, [ACCOUNTS.deferredRevenue]: -(2900 - earned), [ACCOUNTS.revenue]: -earned });
-      expect((await balances('USD'))[ACCOUNTS.cash]).toBe(3200);
-      const recognitions = await listEntries(fixture.db, { paymentId, kind: 'recognition', limit: 100 });
-      expect(recognitions.map((e) => e.part)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-      expect(recognitions.map((e) => e.effectiveAt)).toEqual(recognitions.map((_, i) => new Date(start + (i + 1) * DAY).toISOString()));
-      // As of day five, only five days were earned: entries are dated the day they were earned.
-      const dayFive = await trialBalance(fixture.db, new Date(start + 5 * DAY));
-      expect(dayFive.currencies.find((c) => c.currency === 'EUR')!.accounts.find((a) => a.code === ACCOUNTS.revenue)!.balance).toBe(-Math.floor((2900 * 5) / days));
+        fixture.clock.advanceBy(10 * DAY + 5);
+        expect(await recognise()).toBe(20); // ten days of each charge
+        expect(await recognise()).toBe(0);
+        const earned = Math.floor((2900 * 10) / days);
+        expect(await balances()).toMatchObject({
+          [ACCOUNTS.cash]: 2900,
+          [ACCOUNTS.deferredRevenue]: -(2900 - earned),
+          [ACCOUNTS.revenue]: -earned,
+        });
+        expect((await balances('USD'))[ACCOUNTS.cash]).toBe(3200);
+        const recognitions = await listEntries(fixture.db, { paymentId, kind: 'recognition', limit: 100 });
+        expect(recognitions.map((e) => e.part)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        expect(recognitions.map((e) => e.effectiveAt)).toEqual(
+          recognitions.map((_, i) => new Date(start + (i + 1) * DAY).toISOString()),
+        );
+        // As of day five, only five days were earned: entries are dated the day they were earned.
+        const dayFive = await trialBalance(fixture.db, new Date(start + 5 * DAY));
+        expect(
+          dayFive.currencies.find((c) => c.currency === 'EUR')!.accounts.find((a) => a.code === ACCOUNTS.revenue)!
+            .balance,
+        ).toBe(-Math.floor((2900 * 5) / days));
 
-      fixture.clock.advanceBy(40 * DAY);
-      await recognise();
-      expect(await balances()).toMatchObject({ [ACCOUNTS.deferredRevenue]: 0, [ACCOUNTS.revenue]: -2900 });
-      await handle(await refund(2900));
-      expect(await balances()).toEqual({ [ACCOUNTS.cash]: 0, [ACCOUNTS.receivable]: 0, [ACCOUNTS.deferredRevenue]: 0, [ACCOUNTS.revenue]: -2900, [ACCOUNTS.refunds]: 2900 });
-      expect(await recognise()).toBe(0);
-    });
+        fixture.clock.advanceBy(40 * DAY);
+        await recognise();
+        expect(await balances()).toMatchObject({ [ACCOUNTS.deferredRevenue]: 0, [ACCOUNTS.revenue]: -2900 });
+        await handle(await refund(2900));
+        expect(await balances()).toEqual({
+          [ACCOUNTS.cash]: 0,
+          [ACCOUNTS.receivable]: 0,
+          [ACCOUNTS.deferredRevenue]: 0,
+          [ACCOUNTS.revenue]: -2900,
+          [ACCOUNTS.refunds]: 2900,
+        });
+        expect(await recognise()).toBe(0);
+      },
+    );
 
     it.skipIf(skip)('writes nothing of a batch with an unbalanced entry, and never rewrites the journal', async () => {
-      const base = { sourceId: uuidv7(), part: 0, paymentId: uuidv7(), customerId: uuidv7(), currency: 'EUR', description: 'test', effectiveAt: fixture.clock.now() };
+      const base = {
+        sourceId: uuidv7(),
+        part: 0,
+        paymentId: uuidv7(),
+        customerId: uuidv7(),
+        currency: 'EUR',
+        description: 'test',
+        effectiveAt: fixture.clock.now(),
+      };
       await expect(
         fixture.db.transaction((tx) =>
           postEntries(
             tx,
             [
-              { ...base, kind: 'charge', lines: [debit(ACCOUNTS.receivable, 100), credit(ACCOUNTS.deferredRevenue, 100)] },
+              {
+                ...base,
+                kind: 'charge',
+                lines: [debit(ACCOUNTS.receivable, 100), credit(ACCOUNTS.deferredRevenue, 100)],
+              },
               { ...base, kind: 'settlement', lines: [debit(ACCOUNTS.cash, 100), credit(ACCOUNTS.receivable, 99)] },
             ],
             fixture.clock.now(),

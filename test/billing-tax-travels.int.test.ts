@@ -39,7 +39,12 @@ function taxTravelsSuite(mode: Mode) {
     it.skipIf(skip)('is what the invoice and the ledger show, whatever the rate when they are written', async () => {
       const { platform } = fixture;
       const email = `tax-${uuidv7()}@example.com`;
-      const registered = await inject('POST', '/register', { email, name: 'Tom Tax', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' });
+      const registered = await inject('POST', '/register', {
+        email,
+        name: 'Tom Tax',
+        planId: 'pro-monthly',
+        paymentMethod: 'pm_card_visa',
+      });
       expect(registered.statusCode, registered.body).toBe(201);
       const { customerId } = registered.json() as { customerId: string };
       expect((await inject('POST', '/admin/clock/advance', { days: 32 })).statusCode).toBe(200); // one renewal
@@ -56,7 +61,9 @@ function taxTravelsSuite(mode: Mode) {
       const consumers = billingConsumers({ config: later, plans, db, store, catalog, clock, log });
       const subscriptions = await Promise.all(
         consumers.map((consumer) =>
-          platform.bus.subscribe(new ConsumerRunner(consumer, { db, catalog, clock, log: silentLogger, deadLetters, retry: later.retry })),
+          platform.bus.subscribe(
+            new ConsumerRunner(consumer, { db, catalog, clock, log: silentLogger, deadLetters, retry: later.retry }),
+          ),
         ),
       );
       try {
@@ -64,10 +71,12 @@ function taxTravelsSuite(mode: Mode) {
           const list = (await inject('GET', `/invoices?customerId=${customerId}`)).json().invoices as InvoiceJson[];
           return list.length === 2 && list;
         });
-        for (const invoice of invoices) expect(invoice).toMatchObject({ subtotal: 2417, tax: 483, total: 2900, taxRateBps: 2000 });
+        for (const invoice of invoices)
+          expect(invoice).toMatchObject({ subtotal: 2417, tax: 483, total: 2900, taxRateBps: 2000 });
         for (const { data } of rows) {
           const entries = await waitFor('the charge entry', async () => {
-            const list = (await inject('GET', `/ledger/entries?paymentId=${data.paymentId}&kind=charge`)).json().entries as EntryJson[];
+            const list = (await inject('GET', `/ledger/entries?paymentId=${data.paymentId}&kind=charge`)).json()
+              .entries as EntryJson[];
             return list.length === 1 && list;
           });
           const lines = Object.fromEntries(entries[0]!.lines.map((line) => [line.account, line.amount]));

@@ -18,19 +18,49 @@ function chaosSuite(backend: Backend) {
     const skip = backend === 'postgres' && !(await postgresAvailable());
     const databaseUrl = TEST_DATABASE_URL;
 
-    it.skipIf(skip)('leaves every money invariant intact after 30 schedules against a faulty gateway', async () => {
-      const results = await runCampaign({ seeds: IN_PROCESS_SEEDS, backend, kills: false, databaseUrl, length: 6, settleMs: 5_000, progress });
-      expect(results).toHaveLength(30);
-      expect(results.reduce((sum, r) => sum + r.workflows, 0)).toBeGreaterThan(30);
-      expect(results.some((r) => Object.values(r.faults).some((n) => n > 0))).toBe(true);
-      expect(results.flatMap((r) => r.violations), chaosTable(results, `${backend}, in process`)).toEqual([]);
-    }, 900_000);
+    it.skipIf(skip)(
+      'leaves every money invariant intact after 30 schedules against a faulty gateway',
+      async () => {
+        const results = await runCampaign({
+          seeds: IN_PROCESS_SEEDS,
+          backend,
+          kills: false,
+          databaseUrl,
+          length: 6,
+          settleMs: 5_000,
+          progress,
+        });
+        expect(results).toHaveLength(30);
+        expect(results.reduce((sum, r) => sum + r.workflows, 0)).toBeGreaterThan(30);
+        expect(results.some((r) => Object.values(r.faults).some((n) => n > 0))).toBe(true);
+        expect(
+          results.flatMap((r) => r.violations),
+          chaosTable(results, `${backend}, in process`),
+        ).toEqual([]);
+      },
+      900_000,
+    );
 
-    it.skipIf(skip)('leaves every money invariant intact after 5 schedules whose platform was SIGKILLed and restarted', async () => {
-      const results = await runCampaign({ seeds: KILL_SEEDS, backend, kills: true, databaseUrl, length: 6, settleMs: 20_000, progress });
-      expect(results.map((r) => r.kills)).toEqual([1, 1, 1, 1, 1]);
-      expect(results.flatMap((r) => r.violations), chaosTable(results, `${backend}, kills`)).toEqual([]);
-    }, 900_000);
+    it.skipIf(skip)(
+      'leaves every money invariant intact after 5 schedules whose platform was SIGKILLed and restarted',
+      async () => {
+        const results = await runCampaign({
+          seeds: KILL_SEEDS,
+          backend,
+          kills: true,
+          databaseUrl,
+          length: 6,
+          settleMs: 20_000,
+          progress,
+        });
+        expect(results.map((r) => r.kills)).toEqual([1, 1, 1, 1, 1]);
+        expect(
+          results.flatMap((r) => r.violations),
+          chaosTable(results, `${backend}, kills`),
+        ).toEqual([]);
+      },
+      900_000,
+    );
   });
 }
 

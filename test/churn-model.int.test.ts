@@ -61,7 +61,11 @@ const uuid = (name: string) => uuidv5(name, NAMESPACE);
  * customers have a flaky card (60% of charges declined) that brings failed payments and
  * involuntary churn.
  */
-function simulateSubscription(n: number, random: () => number, months: number): { subscriptionId: string; events: NewEvent[] } {
+function simulateSubscription(
+  n: number,
+  random: () => number,
+  months: number,
+): { subscriptionId: string; events: NewEvent[] } {
   const plan = PLANS[Math.floor(random() * PLANS.length)]!;
   const subscriptionId = uuid(`subscription-${n}`);
   const customerId = uuid(`customer-${n}`);
@@ -73,7 +77,15 @@ function simulateSubscription(n: number, random: () => number, months: number): 
   let periodEnd = createdAt + plan.days * DAY;
   events.push({
     type: 'SubscriptionCreated',
-    data: { subscriptionId, customerId, planId: plan.planId, price: { amount: plan.amount, currency: plan.currency }, interval: plan.interval, currentPeriod: { start: iso(periodStart), end: iso(periodEnd) }, createdAt: iso(createdAt) },
+    data: {
+      subscriptionId,
+      customerId,
+      planId: plan.planId,
+      price: { amount: plan.amount, currency: plan.currency },
+      interval: plan.interval,
+      currentPeriod: { start: iso(periodStart), end: iso(periodEnd) },
+      createdAt: iso(createdAt),
+    },
   });
   for (let periodIndex = 1; periodEnd < horizon; periodIndex++) {
     const monthlyHazard = 0.1 / periodIndex;
@@ -83,7 +95,14 @@ function simulateSubscription(n: number, random: () => number, months: number): 
       const atPeriodEnd = random() < 0.7;
       events.push({
         type: 'SubscriptionCancelled',
-        data: { subscriptionId, customerId, reason: 'customer_request', atPeriodEnd, requestedAt: iso(requestedAt), effectiveAt: iso(atPeriodEnd ? periodEnd : requestedAt) },
+        data: {
+          subscriptionId,
+          customerId,
+          reason: 'customer_request',
+          atPeriodEnd,
+          requestedAt: iso(requestedAt),
+          effectiveAt: iso(atPeriodEnd ? periodEnd : requestedAt),
+        },
       });
       break;
     }
@@ -98,13 +117,32 @@ function simulateSubscription(n: number, random: () => number, months: number): 
         periodEnd = start + plan.days * DAY;
         events.push({
           type: 'SubscriptionRenewed',
-          data: { subscriptionId, customerId, planId: plan.planId, periodIndex, period: { start: iso(start), end: iso(periodEnd) }, paymentId, amount: plan.amount, currency: plan.currency, renewedAt: iso(failedAt) },
+          data: {
+            subscriptionId,
+            customerId,
+            planId: plan.planId,
+            periodIndex,
+            period: { start: iso(start), end: iso(periodEnd) },
+            paymentId,
+            amount: plan.amount,
+            currency: plan.currency,
+            renewedAt: iso(failedAt),
+          },
         });
       } else {
         const nextRetryAt = attempt < 3 ? failedAt + 3 * DAY : null;
         events.push({
           type: 'SubscriptionPastDue',
-          data: { subscriptionId, customerId, periodIndex, paymentId, attempt, declineCode: 'insufficient_funds', failedAt: iso(failedAt), nextRetryAt: nextRetryAt === null ? null : iso(nextRetryAt) },
+          data: {
+            subscriptionId,
+            customerId,
+            periodIndex,
+            paymentId,
+            attempt,
+            declineCode: 'insufficient_funds',
+            failedAt: iso(failedAt),
+            nextRetryAt: nextRetryAt === null ? null : iso(nextRetryAt),
+          },
         });
         if (nextRetryAt !== null) failedAt = nextRetryAt;
       }
@@ -112,7 +150,14 @@ function simulateSubscription(n: number, random: () => number, months: number): 
     if (!paid) {
       events.push({
         type: 'SubscriptionCancelled',
-        data: { subscriptionId, customerId, reason: 'payment_failed', atPeriodEnd: false, requestedAt: iso(failedAt), effectiveAt: iso(failedAt) },
+        data: {
+          subscriptionId,
+          customerId,
+          reason: 'payment_failed',
+          atPeriodEnd: false,
+          requestedAt: iso(failedAt),
+          effectiveAt: iso(failedAt),
+        },
       });
       break;
     }
@@ -123,8 +168,12 @@ function simulateSubscription(n: number, random: () => number, months: number): 
 /** Appends `count` simulated subscriptions, 50 streams to a transaction. */
 async function simulate(store: EventStore, random: () => number, first: number, count: number): Promise<void> {
   for (let n = first; n < first + count; n += 50) {
-    const batch = Array.from({ length: Math.min(50, first + count - n) }, (_, i) => simulateSubscription(n + i, random, 12));
-    await store.appendMany(batch.map(({ subscriptionId, events }) => ({ streamId: subscriptionStream(subscriptionId), events })));
+    const batch = Array.from({ length: Math.min(50, first + count - n) }, (_, i) =>
+      simulateSubscription(n + i, random, 12),
+    );
+    await store.appendMany(
+      batch.map(({ subscriptionId, events }) => ({ streamId: subscriptionStream(subscriptionId), events })),
+    );
   }
 }
 
@@ -172,7 +221,8 @@ async function feed(harness: Harness): Promise<BusMessage[]> {
   }
 }
 
-const exampleCount = async (db: Database) => Number((await db.query<{ n: string }>('select count(*)::text as n from churn_examples')).rows[0]!.n);
+const exampleCount = async (db: Database) =>
+  Number((await db.query<{ n: string }>('select count(*)::text as n from churn_examples')).rows[0]!.n);
 
 const features = (planId: string, overrides: Partial<ChurnFeatures> = {}): ChurnFeatures => ({
   planId,
@@ -203,10 +253,28 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('churn model on simulated subsc
     const clock = new TestClock(new Date('2027-01-01T00:00:00Z'), { frozen: true });
     const catalog = new EventCatalog(seedEvents);
     const store = new EventStore(db, catalog, clock);
-    const config = loadConfig({ CHURN_RETRAIN_EVERY: String(RETRAIN_EVERY), CHURN_RETRAIN_INTERVAL_MS: String(RETRAIN_INTERVAL_MS) });
-    const deps: ReactionDeps = { config, plans: { get: () => undefined }, db, store, catalog, clock, log: silentLogger };
+    const config = loadConfig({
+      CHURN_RETRAIN_EVERY: String(RETRAIN_EVERY),
+      CHURN_RETRAIN_INTERVAL_MS: String(RETRAIN_INTERVAL_MS),
+    });
+    const deps: ReactionDeps = {
+      config,
+      plans: { get: () => undefined },
+      db,
+      store,
+      catalog,
+      clock,
+      log: silentLogger,
+    };
     const [consumer] = mlModule.consumers(deps);
-    const runner = new ConsumerRunner(consumer!, { db, catalog, clock, log: silentLogger, deadLetters: new DeadLetterStore(db, clock), retry: config.retry });
+    const runner = new ConsumerRunner(consumer!, {
+      db,
+      catalog,
+      clock,
+      log: silentLogger,
+      deadLetters: new DeadLetterStore(db, clock),
+      retry: config.retry,
+    });
     harness = { db, store, clock, deps, runner, fed: 0 };
   });
   afterAll(async () => {
@@ -215,49 +283,135 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('churn model on simulated subsc
     await harness.db.close();
   });
 
-  it.skipIf(skip)('records the features known at each event, skips a failed registration, and refuses to train on too few examples', async () => {
-    const { store } = harness;
-    const subscriptionId = uuid('hand-made');
-    const customerId = uuid('hand-made-customer');
-    const created = Date.parse('2026-02-01T10:00:00Z');
-    const period = (k: number) => ({ start: iso(created + k * 30 * DAY), end: iso(created + (k + 1) * 30 * DAY) });
-    await store.append(subscriptionStream(subscriptionId), [
-      { type: 'SubscriptionCreated', data: { subscriptionId, customerId, planId: 'pro-monthly', price: { amount: 2900, currency: 'EUR' }, interval: 'month', currentPeriod: period(0), createdAt: iso(created) } },
-      { type: 'SubscriptionRenewed', data: { subscriptionId, customerId, planId: 'pro-monthly', periodIndex: 1, period: period(1), paymentId: uuid('p1'), amount: 2900, currency: 'EUR', renewedAt: period(1).start } },
-      { type: 'SubscriptionPastDue', data: { subscriptionId, customerId, periodIndex: 2, paymentId: uuid('p2'), attempt: 1, declineCode: 'expired_card', failedAt: period(2).start, nextRetryAt: iso(Date.parse(period(2).start) + 3 * DAY) } },
-      { type: 'SubscriptionRenewed', data: { subscriptionId, customerId, planId: 'pro-monthly', periodIndex: 2, period: period(2), paymentId: uuid('p3'), amount: 2900, currency: 'EUR', renewedAt: iso(Date.parse(period(2).start) + 3 * DAY) } },
-      { type: 'SubscriptionCancelled', data: { subscriptionId, customerId, reason: 'too expensive', atPeriodEnd: true, requestedAt: iso(created + 75 * DAY + 5 * 3_600_000), effectiveAt: period(2).end } },
-    ]);
-    // The registration saga cancels the subscription of a sign-up it undoes: not a customer leaving.
-    const failed = uuid('failed-registration');
-    const failedCustomer = uuid('failed-registration-customer');
-    await store.append(subscriptionStream(failed), [
-      { type: 'SubscriptionCreated', data: { subscriptionId: failed, customerId: failedCustomer, planId: 'pro-monthly', price: { amount: 2900, currency: 'EUR' }, interval: 'month', currentPeriod: period(0), createdAt: iso(created) } },
-      { type: 'SubscriptionCancelled', data: { subscriptionId: failed, customerId: failedCustomer, reason: 'registration_failed', atPeriodEnd: false, requestedAt: iso(created), effectiveAt: iso(created) } },
-    ]);
-    await feed(harness);
+  it.skipIf(skip)(
+    'records the features known at each event, skips a failed registration, and refuses to train on too few examples',
+    async () => {
+      const { store } = harness;
+      const subscriptionId = uuid('hand-made');
+      const customerId = uuid('hand-made-customer');
+      const created = Date.parse('2026-02-01T10:00:00Z');
+      const period = (k: number) => ({ start: iso(created + k * 30 * DAY), end: iso(created + (k + 1) * 30 * DAY) });
+      await store.append(subscriptionStream(subscriptionId), [
+        {
+          type: 'SubscriptionCreated',
+          data: {
+            subscriptionId,
+            customerId,
+            planId: 'pro-monthly',
+            price: { amount: 2900, currency: 'EUR' },
+            interval: 'month',
+            currentPeriod: period(0),
+            createdAt: iso(created),
+          },
+        },
+        {
+          type: 'SubscriptionRenewed',
+          data: {
+            subscriptionId,
+            customerId,
+            planId: 'pro-monthly',
+            periodIndex: 1,
+            period: period(1),
+            paymentId: uuid('p1'),
+            amount: 2900,
+            currency: 'EUR',
+            renewedAt: period(1).start,
+          },
+        },
+        {
+          type: 'SubscriptionPastDue',
+          data: {
+            subscriptionId,
+            customerId,
+            periodIndex: 2,
+            paymentId: uuid('p2'),
+            attempt: 1,
+            declineCode: 'expired_card',
+            failedAt: period(2).start,
+            nextRetryAt: iso(Date.parse(period(2).start) + 3 * DAY),
+          },
+        },
+        {
+          type: 'SubscriptionRenewed',
+          data: {
+            subscriptionId,
+            customerId,
+            planId: 'pro-monthly',
+            periodIndex: 2,
+            period: period(2),
+            paymentId: uuid('p3'),
+            amount: 2900,
+            currency: 'EUR',
+            renewedAt: iso(Date.parse(period(2).start) + 3 * DAY),
+          },
+        },
+        {
+          type: 'SubscriptionCancelled',
+          data: {
+            subscriptionId,
+            customerId,
+            reason: 'too expensive',
+            atPeriodEnd: true,
+            requestedAt: iso(created + 75 * DAY + 5 * 3_600_000),
+            effectiveAt: period(2).end,
+          },
+        },
+      ]);
+      // The registration saga cancels the subscription of a sign-up it undoes: not a customer leaving.
+      const failed = uuid('failed-registration');
+      const failedCustomer = uuid('failed-registration-customer');
+      await store.append(subscriptionStream(failed), [
+        {
+          type: 'SubscriptionCreated',
+          data: {
+            subscriptionId: failed,
+            customerId: failedCustomer,
+            planId: 'pro-monthly',
+            price: { amount: 2900, currency: 'EUR' },
+            interval: 'month',
+            currentPeriod: period(0),
+            createdAt: iso(created),
+          },
+        },
+        {
+          type: 'SubscriptionCancelled',
+          data: {
+            subscriptionId: failed,
+            customerId: failedCustomer,
+            reason: 'registration_failed',
+            atPeriodEnd: false,
+            requestedAt: iso(created),
+            effectiveAt: iso(created),
+          },
+        },
+      ]);
+      await feed(harness);
 
-    const { rows } = await harness.db.query<{ churned: boolean; features: ChurnFeatures; subscription_id: string }>(
-      'select churned, features, subscription_id::text as subscription_id from churn_examples order by seq',
-    );
-    expect(rows.map((row) => row.subscription_id)).toEqual([subscriptionId, subscriptionId, subscriptionId]);
-    expect(rows.map((row) => [row.churned, row.features])).toEqual([
-      [false, features('pro-monthly', { tenurePeriods: 1, renewals: 0, failedPayments: 0, daysSinceSignup: 30 })],
-      [false, features('pro-monthly', { tenurePeriods: 2, renewals: 1, failedPayments: 1, daysSinceSignup: 63 })],
-      [true, features('pro-monthly', { tenurePeriods: 3, renewals: 2, failedPayments: 1, daysSinceSignup: 75 })],
-    ]);
+      const { rows } = await harness.db.query<{ churned: boolean; features: ChurnFeatures; subscription_id: string }>(
+        'select churned, features, subscription_id::text as subscription_id from churn_examples order by seq',
+      );
+      expect(rows.map((row) => row.subscription_id)).toEqual([subscriptionId, subscriptionId, subscriptionId]);
+      expect(rows.map((row) => [row.churned, row.features])).toEqual([
+        [false, features('pro-monthly', { tenurePeriods: 1, renewals: 0, failedPayments: 0, daysSinceSignup: 30 })],
+        [false, features('pro-monthly', { tenurePeriods: 2, renewals: 1, failedPayments: 1, daysSinceSignup: 63 })],
+        [true, features('pro-monthly', { tenurePeriods: 3, renewals: 2, failedPayments: 1, daysSinceSignup: 75 })],
+      ]);
 
-    // A bus that carries no stream version: the history ends at the event's id instead.
-    const [cancellation] = await storedEvents(harness.db, ['SubscriptionCancelled'], 0, 1);
-    const unversioned = { ...harness.store.decode(cancellation!), version: 0 };
-    const example = await harness.db.transaction((tx) => exampleOf(harness.store, tx, unversioned));
-    expect(example?.features).toEqual(rows[2]!.features);
+      // A bus that carries no stream version: the history ends at the event's id instead.
+      const [cancellation] = await storedEvents(harness.db, ['SubscriptionCancelled'], 0, 1);
+      const unversioned = { ...harness.store.decode(cancellation!), version: 0 };
+      const example = await harness.db.transaction((tx) => exampleOf(harness.store, tx, unversioned));
+      expect(example?.features).toEqual(rows[2]!.features);
 
-    const model = churnModelOf(harness.deps);
-    expect(await model.trainer.train('now')).toMatchObject({ status: 'no_model', reason: expect.stringMatching(/^too few examples/) });
-    expect(model.scorer.score(features('pro-monthly'))).toBeNull();
-    expect(await listModelVersions(harness.db, 10)).toEqual([]);
-  });
+      const model = churnModelOf(harness.deps);
+      expect(await model.trainer.train('now')).toMatchObject({
+        status: 'no_model',
+        reason: expect.stringMatching(/^too few examples/),
+      });
+      expect(model.scorer.score(features('pro-monthly'))).toBeNull();
+      expect(await listModelVersions(harness.db, 10)).toEqual([]);
+    },
+  );
 
   it.skipIf(skip)('is idempotent: the same event delivered twice, or handled twice, makes one example', async () => {
     const [row] = await storedEvents(harness.db, ['SubscriptionRenewed'], 0, 1);
@@ -267,59 +421,84 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('churn model on simulated subsc
     // Even without the inbox (a replayed dead letter), the example is keyed by its event.
     const event = harness.store.decode(row!);
     const [consumer] = mlModule.consumers(harness.deps);
-    await harness.db.transaction((tx) => consumer!.handle(event, { tx, log: silentLogger, metadata: { correlationId: event.id, causationId: event.id, actor: 'test' } }));
+    await harness.db.transaction((tx) =>
+      consumer!.handle(event, {
+        tx,
+        log: silentLogger,
+        metadata: { correlationId: event.id, causationId: event.id, actor: 'test' },
+      }),
+    );
     expect(await exampleCount(harness.db)).toBe(before);
-    const { rows } = await harness.db.query<{ n: string }>('select count(*)::text as n from churn_examples where event_id = $1', [event.id]);
+    const { rows } = await harness.db.query<{ n: string }>(
+      'select count(*)::text as n from churn_examples where event_id = $1',
+      [event.id],
+    );
     expect(rows[0]!.n).toBe('1');
   });
 
-  it.skipIf(skip)('learns the planted plan from events: AUC ≥ 0.75 on held-out subscriptions, the planted plan scored riskier', async () => {
-    await simulate(harness.store, seeded(20261125), 0, 500);
-    await feed(harness);
-    const total = await exampleCount(harness.db);
-    expect(total).toBeGreaterThan(2 * RETRAIN_EVERY);
+  it.skipIf(skip)(
+    'learns the planted plan from events: AUC ≥ 0.75 on held-out subscriptions, the planted plan scored riskier',
+    async () => {
+      await simulate(harness.store, seeded(20261125), 0, 500);
+      await feed(harness);
+      const total = await exampleCount(harness.db);
+      expect(total).toBeGreaterThan(2 * RETRAIN_EVERY);
 
-    // Retrained by itself every RETRAIN_EVERY new examples while they were recorded.
-    const model = churnModelOf(harness.deps);
-    const automatic = await waitFor('the trainings the examples made due', async () => {
-      const versions = await listModelVersions(harness.db, 100);
-      return versions.length > 0 && total - (versions[0]!.trainingSize + versions[0]!.testSize) < RETRAIN_EVERY && versions;
-    }, 60_000);
-    const sizes = automatic.map((version) => version.trainingSize + version.testSize).reverse();
-    for (let i = 1; i < sizes.length; i++) expect(sizes[i]! - sizes[i - 1]!).toBeGreaterThanOrEqual(RETRAIN_EVERY);
+      // Retrained by itself every RETRAIN_EVERY new examples while they were recorded.
+      const model = churnModelOf(harness.deps);
+      const automatic = await waitFor(
+        'the trainings the examples made due',
+        async () => {
+          const versions = await listModelVersions(harness.db, 100);
+          return (
+            versions.length > 0 &&
+            total - (versions[0]!.trainingSize + versions[0]!.testSize) < RETRAIN_EVERY &&
+            versions
+          );
+        },
+        60_000,
+      );
+      const sizes = automatic.map((version) => version.trainingSize + version.testSize).reverse();
+      for (let i = 1; i < sizes.length; i++) expect(sizes[i]! - sizes[i - 1]!).toBeGreaterThanOrEqual(RETRAIN_EVERY);
 
-    const outcome = await model.trainer.train('now');
-    if (outcome.status !== 'trained') throw new Error(`no model: ${JSON.stringify(outcome)}`);
-    const trained = outcome.model;
-    const { rows } = await harness.db.query<{ subscription_id: string; churned: boolean }>('select subscription_id::text as subscription_id, churned from churn_examples');
-    const heldOut = rows.filter((row) => isHeldOut(row.subscription_id));
-    expect(trained).toMatchObject({
-      version: automatic[0]!.version + 1,
-      trainedAt: harness.clock.now(),
-      trainingSize: total - heldOut.length,
-      testSize: heldOut.length,
-      testChurned: heldOut.filter((row) => row.churned).length,
-    });
-    expect(trained.auc).toBeGreaterThanOrEqual(0.75);
-    expect(trained.logLoss).toBeGreaterThan(0);
-    expect(trained.logLoss).toBeLessThan(Math.log(2));
+      const outcome = await model.trainer.train('now');
+      if (outcome.status !== 'trained') throw new Error(`no model: ${JSON.stringify(outcome)}`);
+      const trained = outcome.model;
+      const { rows } = await harness.db.query<{ subscription_id: string; churned: boolean }>(
+        'select subscription_id::text as subscription_id, churned from churn_examples',
+      );
+      const heldOut = rows.filter((row) => isHeldOut(row.subscription_id));
+      expect(trained).toMatchObject({
+        version: automatic[0]!.version + 1,
+        trainedAt: harness.clock.now(),
+        trainingSize: total - heldOut.length,
+        testSize: heldOut.length,
+        testChurned: heldOut.filter((row) => row.churned).length,
+      });
+      expect(trained.auc).toBeGreaterThanOrEqual(0.75);
+      expect(trained.logLoss).toBeGreaterThan(0);
+      expect(trained.logLoss).toBeLessThan(Math.log(2));
 
-    // The scorer serves the new version at once; the planted plan is riskier with everything else equal.
-    for (const other of ['pro-monthly', 'pro-monthly-usd']) {
-      const same = { priceAmount: 2900, currency: 'EUR' } as const;
-      expect(model.scorer.score(features(PLANTED, same))!).toBeGreaterThan(model.scorer.score(features(other, same))!);
-    }
-    const risk = model.scorer.score(features(PLANTED))!;
-    expect(risk).toBeGreaterThan(0);
-    expect(risk).toBeLessThan(1);
+      // The scorer serves the new version at once; the planted plan is riskier with everything else equal.
+      for (const other of ['pro-monthly', 'pro-monthly-usd']) {
+        const same = { priceAmount: 2900, currency: 'EUR' } as const;
+        expect(model.scorer.score(features(PLANTED, same))!).toBeGreaterThan(
+          model.scorer.score(features(other, same))!,
+        );
+      }
+      const risk = model.scorer.score(features(PLANTED))!;
+      expect(risk).toBeGreaterThan(0);
+      expect(risk).toBeLessThan(1);
 
-    // Another process finds the same version in the database.
-    const elsewhere = new CurrentChurnModel(silentLogger);
-    expect(elsewhere.score(features(PLANTED))).toBeNull();
-    await elsewhere.refresh(harness.db);
-    expect(elsewhere.version).toBe(trained.version);
-    expect(elsewhere.score(features(PLANTED))).toBeCloseTo(risk, 12);
-  }, SLOW_MACHINE_MS);
+      // Another process finds the same version in the database.
+      const elsewhere = new CurrentChurnModel(silentLogger);
+      expect(elsewhere.score(features(PLANTED))).toBeNull();
+      await elsewhere.refresh(harness.db);
+      expect(elsewhere.version).toBe(trained.version);
+      expect(elsewhere.score(features(PLANTED))).toBeCloseTo(risk, 12);
+    },
+    SLOW_MACHINE_MS,
+  );
 
   it.skipIf(skip)('retrains on the clock when there are new examples, and not without them', async () => {
     const model = churnModelOf(harness.deps);
@@ -328,29 +507,54 @@ describe.each(['PGlite', 'PostgreSQL'] as const)('churn model on simulated subsc
     await simulate(harness.store, seeded(7), 5000, 20);
     await feed(harness);
     await model.trainer.stop(); // the checks the new examples asked for have run (the clock has not moved: none trained)
-    expect(await model.trainer.train('due')).toMatchObject({ status: 'not_due', reason: expect.stringMatching(/new examples of 1000, and the interval has not passed/) });
+    expect(await model.trainer.train('due')).toMatchObject({
+      status: 'not_due',
+      reason: expect.stringMatching(/new examples of 1000, and the interval has not passed/),
+    });
 
     harness.clock.advanceBy(RETRAIN_INTERVAL_MS);
     const outcome = await model.trainer.train('due');
-    expect(outcome).toMatchObject({ status: 'trained', model: { trainedAt: harness.clock.now(), trainingSize: expect.any(Number) } });
+    expect(outcome).toMatchObject({
+      status: 'trained',
+      model: { trainedAt: harness.clock.now(), trainingSize: expect.any(Number) },
+    });
     expect(await model.trainer.train('due')).toMatchObject({ status: 'not_due', reason: 'no new examples' });
   });
 });
 
 describe('GET /analytics/churn-model and POST /analytics/churn-model/train (embedded platform)', async () => {
-  const fixture = (await openPlatform('embedded', { CHURN_RETRAIN_EVERY: '1000000', CLOCK: 'test' })) as PlatformFixture;
+  const fixture = (await openPlatform('embedded', {
+    CHURN_RETRAIN_EVERY: '1000000',
+    CLOCK: 'test',
+  })) as PlatformFixture;
   const { platform } = fixture;
-  const deps: ReactionDeps = { config: platform.config, plans: platform.plans, db: platform.db, store: platform.store, catalog: platform.catalog, clock: platform.clock, log: silentLogger };
+  const deps: ReactionDeps = {
+    config: platform.config,
+    plans: platform.plans,
+    db: platform.db,
+    store: platform.store,
+    catalog: platform.catalog,
+    clock: platform.clock,
+    log: silentLogger,
+  };
   // The real consumer on the platform's bus (the fixture starts none of its own).
   const subscription = await platform.bus.subscribe(
-    new ConsumerRunner(mlModule.consumers(deps)[0]!, { db: platform.db, catalog: platform.catalog, clock: platform.clock, log: silentLogger, deadLetters: platform.deadLetters, retry: platform.config.retry }),
+    new ConsumerRunner(mlModule.consumers(deps)[0]!, {
+      db: platform.db,
+      catalog: platform.catalog,
+      clock: platform.clock,
+      log: silentLogger,
+      deadLetters: platform.deadLetters,
+      retry: platform.config.retry,
+    }),
   );
   afterAll(async () => {
     await subscription.stop();
     await fixture.close();
   });
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-  const inject = (method: 'GET' | 'POST', url: string, headers: Record<string, string> = admin) => platform.http.inject({ method, url, headers });
+  const inject = (method: 'GET' | 'POST', url: string, headers: Record<string, string> = admin) =>
+    platform.http.inject({ method, url, headers });
 
   it('needs the admin token, and is documented under analytics', async () => {
     expect((await inject('GET', '/analytics/churn-model', {})).statusCode).toBe(401);
@@ -361,33 +565,64 @@ describe('GET /analytics/churn-model and POST /analytics/churn-model/train (embe
     expect(document.paths['/analytics/churn-model/train'].post.security).toEqual([{ bearer: [] }]);
   });
 
-  it('shows no model before there are examples, then the versions trained with their metrics, newest first', async () => {
-    expect((await inject('GET', '/analytics/churn-model')).json()).toEqual({ current: null, examples: { total: 0, churned: 0 }, versions: [] });
-    expect((await inject('POST', '/analytics/churn-model/train')).json()).toMatchObject({ status: 'no_model', reason: expect.stringMatching(/^too few examples/) });
+  it(
+    'shows no model before there are examples, then the versions trained with their metrics, newest first',
+    async () => {
+      expect((await inject('GET', '/analytics/churn-model')).json()).toEqual({
+        current: null,
+        examples: { total: 0, churned: 0 },
+        versions: [],
+      });
+      expect((await inject('POST', '/analytics/churn-model/train')).json()).toMatchObject({
+        status: 'no_model',
+        reason: expect.stringMatching(/^too few examples/),
+      });
 
-    await simulate(platform.store, seeded(99), 0, 150);
-    const expected = Number((await platform.db.query<{ n: string }>(`select count(*)::text as n from events where type = any($1::text[])`, [EXAMPLE_TYPES])).rows[0]!.n);
-    await waitFor('every example recorded', async () => (await inject('GET', '/analytics/churn-model')).json().examples.total === expected, 60_000);
+      await simulate(platform.store, seeded(99), 0, 150);
+      const expected = Number(
+        (
+          await platform.db.query<{ n: string }>(
+            `select count(*)::text as n from events where type = any($1::text[])`,
+            [EXAMPLE_TYPES],
+          )
+        ).rows[0]!.n,
+      );
+      await waitFor(
+        'every example recorded',
+        async () => (await inject('GET', '/analytics/churn-model')).json().examples.total === expected,
+        60_000,
+      );
 
-    const first = (await inject('POST', '/analytics/churn-model/train')).json();
-    const second = (await inject('POST', '/analytics/churn-model/train')).json();
-    expect(first).toMatchObject({ status: 'trained', model: { version: 1, current: true, trainedAt: platform.clock.now().toISOString() } });
-    expect(second).toMatchObject({ status: 'trained', model: { version: 2, auc: first.model.auc, logLoss: first.model.logLoss } });
+      const first = (await inject('POST', '/analytics/churn-model/train')).json();
+      const second = (await inject('POST', '/analytics/churn-model/train')).json();
+      expect(first).toMatchObject({
+        status: 'trained',
+        model: { version: 1, current: true, trainedAt: platform.clock.now().toISOString() },
+      });
+      expect(second).toMatchObject({
+        status: 'trained',
+        model: { version: 2, auc: first.model.auc, logLoss: first.model.logLoss },
+      });
 
-    const listing = (await inject('GET', '/analytics/churn-model')).json();
-    expect(listing.current).toBe(2);
-    expect(listing.examples.total).toBe(expected);
-    expect(listing.versions.map((v: { version: number; current: boolean }) => [v.version, v.current])).toEqual([
-      [2, true],
-      [1, false],
-    ]);
-    const [newest] = listing.versions;
-    expect(newest.trainingSize + newest.testSize).toBe(expected);
-    expect(newest.auc).toBeGreaterThanOrEqual(0);
-    expect(newest.auc).toBeLessThanOrEqual(1);
-    expect(newest.logLoss).toBeGreaterThan(0);
-    expect(newest.parameters).toMatchObject({ algorithm: 'logistic-regression', encoding: { plans: expect.arrayContaining([PLANTED, 'pro-monthly']) } });
-    expect(newest.parameters.coefficients.map((c: { feature: string }) => c.feature)).toContain(`plan=${PLANTED}`);
-    expect(churnModelOf(deps).scorer.score(features(PLANTED))).toBeGreaterThan(0);
-  }, SLOW_MACHINE_MS);
+      const listing = (await inject('GET', '/analytics/churn-model')).json();
+      expect(listing.current).toBe(2);
+      expect(listing.examples.total).toBe(expected);
+      expect(listing.versions.map((v: { version: number; current: boolean }) => [v.version, v.current])).toEqual([
+        [2, true],
+        [1, false],
+      ]);
+      const [newest] = listing.versions;
+      expect(newest.trainingSize + newest.testSize).toBe(expected);
+      expect(newest.auc).toBeGreaterThanOrEqual(0);
+      expect(newest.auc).toBeLessThanOrEqual(1);
+      expect(newest.logLoss).toBeGreaterThan(0);
+      expect(newest.parameters).toMatchObject({
+        algorithm: 'logistic-regression',
+        encoding: { plans: expect.arrayContaining([PLANTED, 'pro-monthly']) },
+      });
+      expect(newest.parameters.coefficients.map((c: { feature: string }) => c.feature)).toContain(`plan=${PLANTED}`);
+      expect(churnModelOf(deps).scorer.score(features(PLANTED))).toBeGreaterThan(0);
+    },
+    SLOW_MACHINE_MS,
+  );
 });

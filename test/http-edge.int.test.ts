@@ -14,12 +14,37 @@ describe('the HTTP edge: bad input, revoked tokens, idempotent writes, headers',
   const http = fixture.platform.http;
   type Method = 'GET' | 'POST' | 'PUT';
   const inject = (method: Method, url: string, payload?: unknown, headers: Record<string, string> = admin) =>
-    http.inject({ method, url, ...(payload === undefined ? {} : { payload: JSON.stringify(payload), headers: { 'content-type': 'application/json', ...headers } }), ...(payload === undefined ? { headers } : {}) });
-  const position = async () => (await fixture.platform.db.query<{ p: string }>('select coalesce(max(position), 0) as p from events')).rows[0]!.p;
+    http.inject({
+      method,
+      url,
+      ...(payload === undefined
+        ? {}
+        : { payload: JSON.stringify(payload), headers: { 'content-type': 'application/json', ...headers } }),
+      ...(payload === undefined ? { headers } : {}),
+    });
+  const position = async () =>
+    (await fixture.platform.db.query<{ p: string }>('select coalesce(max(position), 0) as p from events')).rows[0]!.p;
   const register = async (overrides: Record<string, unknown> = {}) => {
-    const response = await inject('POST', '/register', { email: `e-${uuidv7()}@example.com`, name: 'Edge', planId: 'pro-monthly', paymentMethod: 'pm_card_visa', ...overrides }, {});
+    const response = await inject(
+      'POST',
+      '/register',
+      {
+        email: `e-${uuidv7()}@example.com`,
+        name: 'Edge',
+        planId: 'pro-monthly',
+        paymentMethod: 'pm_card_visa',
+        ...overrides,
+      },
+      {},
+    );
     expect(response.statusCode, response.body).toBe(201);
-    return response.json() as { customerId: string; subscriptionId: string; customerToken: string; position: number; registrationId: string };
+    return response.json() as {
+      customerId: string;
+      subscriptionId: string;
+      customerToken: string;
+      position: number;
+      registrationId: string;
+    };
   };
   const expectProblem = (response: Awaited<ReturnType<typeof inject>>, status: number, field?: string) => {
     expect(response.statusCode, response.body).toBe(status);
@@ -30,10 +55,24 @@ describe('the HTTP edge: bad input, revoked tokens, idempotent writes, headers',
   it('refuses NUL, lone surrogates and controls in body fields, path and query parameters with 400 naming the field, writing nothing', async () => {
     const before = await position();
     const base = { email: 'x@example.com', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' };
-    for (const name of ['Nul\u0000Byte', 'bad\ud800x', 'Ann\nBcc: evil@example.com,', 'bel\u0007', 'esc\u001b[31m', 'rtl\u202egnp.exe', 'zero\u200bwidth', 'c1\u0085', '\ufeffbom']) {
+    for (const name of [
+      'Nul\u0000Byte',
+      'bad\ud800x',
+      'Ann\nBcc: evil@example.com,',
+      'bel\u0007',
+      'esc\u001b[31m',
+      'rtl\u202egnp.exe',
+      'zero\u200bwidth',
+      'c1\u0085',
+      '\ufeffbom',
+    ]) {
       expectProblem(await inject('POST', '/register', { ...base, name }, {}), 400, 'name');
     }
-    expectProblem(await inject('POST', '/subscriptions/x/cancel', { atPeriodEnd: true, reason: 'a\u0000' }), 400, 'reason');
+    expectProblem(
+      await inject('POST', '/subscriptions/x/cancel', { atPeriodEnd: true, reason: 'a\u0000' }),
+      400,
+      'reason',
+    );
     for (const [method, url, body] of [
       ['GET', '/registrations/%00'],
       ['POST', '/subscriptions/%00/cancel', { atPeriodEnd: true }],
@@ -42,7 +81,13 @@ describe('the HTTP edge: bad input, revoked tokens, idempotent writes, headers',
     ] as [Method, string, unknown?][]) {
       expectProblem(await inject(method, url, body), 400, 'id');
     }
-    for (const url of ['/audit?subject=%00', '/audit?type=%00', '/emails?to=%00', '/compliance/findings?customerId=%00', '/customers?email=%ED%A0%80']) {
+    for (const url of [
+      '/audit?subject=%00',
+      '/audit?type=%00',
+      '/emails?to=%00',
+      '/compliance/findings?customerId=%00',
+      '/customers?email=%ED%A0%80',
+    ]) {
       const response = await inject('GET', url);
       expect(response.statusCode, `${url}: ${response.body}`).toBe(400);
       expect(response.headers['content-type']).toContain('application/problem+json');
@@ -53,29 +98,70 @@ describe('the HTTP edge: bad input, revoked tokens, idempotent writes, headers',
   it('normalises emails: trimmed and lower-cased', async () => {
     const email = `  Mixed-${uuidv7()}@Example.COM `;
     const created = await register({ email });
-    const listed = await inject('GET', `/customers?email=${encodeURIComponent(email.trim().toLowerCase())}&minPosition=${created.position}`);
+    const listed = await inject(
+      'GET',
+      `/customers?email=${encodeURIComponent(email.trim().toLowerCase())}&minPosition=${created.position}`,
+    );
     expect(listed.json().customers.map((c: { email: string }) => c.email)).toEqual([email.trim().toLowerCase()]);
   });
 
   it('refuses tampered, far-date and garbage cursors and year-zero months with 400', async () => {
     const far = b64({ issuedAt: '+275760-09-13T00:00:00.000Z', number: 'INV-2026-000001' });
     const nul = b64({ issuedAt: '2026-01-01T00:00:00.000Z', number: '\u0000' });
-    for (const url of [`/invoices?cursor=${far}`, `/invoices?cursor=${nul}`, '/invoices?cursor=garbage', `/customers?cursor=${b64({ t: '0000-01-01T00:00:00Z', i: uuidv7() })}`, `/subscriptions?cursor=${b64({ t: '2026-01-01T00:00:00Z', i: '\u0000' })}`, `/subscriptions?cursor=${b64({ t: '9999-99-99T00:00:00Z', i: uuidv7() })}`]) {
+    for (const url of [
+      `/invoices?cursor=${far}`,
+      `/invoices?cursor=${nul}`,
+      '/invoices?cursor=garbage',
+      `/customers?cursor=${b64({ t: '0000-01-01T00:00:00Z', i: uuidv7() })}`,
+      `/subscriptions?cursor=${b64({ t: '2026-01-01T00:00:00Z', i: '\u0000' })}`,
+      `/subscriptions?cursor=${b64({ t: '9999-99-99T00:00:00Z', i: uuidv7() })}`,
+    ]) {
       expectProblem(await inject('GET', url), 400, 'cursor');
     }
     expectProblem(await inject('GET', '/analytics/cohorts?from=0000-01'), 400, 'from');
-    expectProblem(await inject('GET', '/analytics/timeseries?metric=signups&from=0000-01-01&to=2026-01-01'), 400, 'from');
+    expectProblem(
+      await inject('GET', '/analytics/timeseries?metric=signups&from=0000-01-01&to=2026-01-01'),
+      400,
+      'from',
+    );
     expectProblem(await inject('GET', '/ledger/entries?from=0000-01-01T00:00:00Z'), 400, 'from');
   });
 
   it('answers 414, 415 and body errors as problem+json, naming the field', async () => {
-    expectProblem(await http.inject({ method: 'POST', url: '/register', payload: 'hello', headers: { 'content-type': 'text/plain' } }), 415, 'Content-Type');
+    expectProblem(
+      await http.inject({
+        method: 'POST',
+        url: '/register',
+        payload: 'hello',
+        headers: { 'content-type': 'text/plain' },
+      }),
+      415,
+      'Content-Type',
+    );
     expectProblem(await inject('GET', `/registrations/${'a'.repeat(500)}`), 414);
     expectProblem(await inject('GET', `/plans?${'q'.repeat(9000)}=1`), 414);
     expectProblem(await inject('POST', '/register', [], {}), 400, 'body');
     expectProblem(await inject('POST', '/register', null, {}), 400, 'body');
-    expectProblem(await http.inject({ method: 'POST', url: '/register', payload: '{"email":', headers: { 'content-type': 'application/json' } }), 400, 'body');
-    expectProblem(await inject('POST', '/register', { email: 'a@example.com', name: 'A', planId: 'pro-monthly', paymentMethod: 'pm_card_visa', admin: true }, {}), 400, 'admin');
+    expectProblem(
+      await http.inject({
+        method: 'POST',
+        url: '/register',
+        payload: '{"email":',
+        headers: { 'content-type': 'application/json' },
+      }),
+      400,
+      'body',
+    );
+    expectProblem(
+      await inject(
+        'POST',
+        '/register',
+        { email: 'a@example.com', name: 'A', planId: 'pro-monthly', paymentMethod: 'pm_card_visa', admin: true },
+        {},
+      ),
+      400,
+      'admin',
+    );
     expectProblem(await inject('POST', '/admin/clock/advance', {}), 400, 'to');
   });
 
@@ -86,7 +172,9 @@ describe('the HTTP edge: bad input, revoked tokens, idempotent writes, headers',
         const request = httpRequest(`${address}/plans`, { headers: { 'x-big': 'b'.repeat(20_000) } }, (response) => {
           let body = '';
           response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-          response.on('end', () => resolve({ status: response.statusCode!, type: String(response.headers['content-type']), body }));
+          response.on('end', () =>
+            resolve({ status: response.statusCode!, type: String(response.headers['content-type']), body }),
+          );
         });
         request.on('error', reject);
         request.end();
@@ -100,7 +188,20 @@ describe('the HTTP edge: bad input, revoked tokens, idempotent writes, headers',
   });
 
   it('refuses unknown query parameters on every route', async () => {
-    for (const url of ['/plans?x=1', '/plans/pro-monthly?x=1', '/customers?x=1', '/analytics/summary?x=1', '/audit?x=1', '/invoices?x=1', '/emails?x=1', '/ledger/accounts?x=1', '/compliance/findings?x=1', '/admin/dlq?x=1', '/analytics/churn-model?x=1', '/health?x=1']) {
+    for (const url of [
+      '/plans?x=1',
+      '/plans/pro-monthly?x=1',
+      '/customers?x=1',
+      '/analytics/summary?x=1',
+      '/audit?x=1',
+      '/invoices?x=1',
+      '/emails?x=1',
+      '/ledger/accounts?x=1',
+      '/compliance/findings?x=1',
+      '/admin/dlq?x=1',
+      '/analytics/churn-model?x=1',
+      '/health?x=1',
+    ]) {
       expectProblem(await inject('GET', url), 400, 'x');
     }
   });
@@ -108,12 +209,16 @@ describe('the HTTP edge: bad input, revoked tokens, idempotent writes, headers',
   it('guards /metrics and labels every answer', async () => {
     expectProblem(await inject('GET', '/metrics', undefined, {}), 401);
     expect((await inject('GET', '/metrics')).statusCode).toBe(200);
-    expect((await inject('GET', '/metrics', undefined, { authorization: `Bearer ${METRICS_TOKEN}` })).statusCode).toBe(200);
+    expect((await inject('GET', '/metrics', undefined, { authorization: `Bearer ${METRICS_TOKEN}` })).statusCode).toBe(
+      200,
+    );
     const docs = await inject('GET', '/docs/', undefined, {});
     expect(docs.headers['content-security-policy']).toContain("script-src 'self'");
     expect(docs.headers['x-content-type-options']).toBe('nosniff');
     const me = await register();
-    const read = await inject('GET', `/customers/${me.customerId}?minPosition=${me.position}`, undefined, { authorization: `Bearer ${me.customerToken}` });
+    const read = await inject('GET', `/customers/${me.customerId}?minPosition=${me.position}`, undefined, {
+      authorization: `Bearer ${me.customerToken}`,
+    });
     expect(read.statusCode).toBe(200);
     expect(read.headers['cache-control']).toBe('no-store');
     expect(read.headers['x-content-type-options']).toBe('nosniff');
@@ -155,21 +260,45 @@ describe('the HTTP edge: bad input, revoked tokens, idempotent writes, headers',
     const again = await inject('POST', `/subscriptions/${me.subscriptionId}/cancel`, { atPeriodEnd: true }, key);
     expect(again.statusCode).toBe(200);
     expect(again.body).toBe(first.body);
-    expectProblem(await inject('POST', `/subscriptions/${me.subscriptionId}/cancel`, { atPeriodEnd: false }, key), 422, 'Idempotency-Key');
+    expectProblem(
+      await inject('POST', `/subscriptions/${me.subscriptionId}/cancel`, { atPeriodEnd: false }, key),
+      422,
+      'Idempotency-Key',
+    );
     expect(await position()).toBe(before);
-    expect((await inject('GET', `/subscriptions/${me.subscriptionId}?minPosition=${before}`)).json()).toMatchObject({ status: 'active', cancellation: { atPeriodEnd: true } });
+    expect((await inject('GET', `/subscriptions/${me.subscriptionId}?minPosition=${before}`)).json()).toMatchObject({
+      status: 'active',
+      cancellation: { atPeriodEnd: true },
+    });
 
     const card = { ...admin, 'idempotency-key': uuidv7() };
-    const set = await inject('PUT', `/customers/${me.customerId}/payment-method`, { paymentMethod: 'pm_card_mastercard' }, card);
+    const set = await inject(
+      'PUT',
+      `/customers/${me.customerId}/payment-method`,
+      { paymentMethod: 'pm_card_mastercard' },
+      card,
+    );
     expect(set.statusCode).toBe(200);
-    expect((await inject('PUT', `/customers/${me.customerId}/payment-method`, { paymentMethod: 'pm_card_mastercard' }, card)).body).toBe(set.body);
-    expectProblem(await inject('PUT', `/customers/${me.customerId}/payment-method`, { paymentMethod: 'pm_card_visa' }, card), 422, 'Idempotency-Key');
+    expect(
+      (await inject('PUT', `/customers/${me.customerId}/payment-method`, { paymentMethod: 'pm_card_mastercard' }, card))
+        .body,
+    ).toBe(set.body);
+    expectProblem(
+      await inject('PUT', `/customers/${me.customerId}/payment-method`, { paymentMethod: 'pm_card_visa' }, card),
+      422,
+      'Idempotency-Key',
+    );
     // Every write declares the header in the API document.
-    const document = (await inject('GET', '/openapi.json')).json() as { paths: Record<string, Record<string, { parameters?: { in: string; name: string }[] }>> };
+    const document = (await inject('GET', '/openapi.json')).json() as {
+      paths: Record<string, Record<string, { parameters?: { in: string; name: string }[] }>>;
+    };
     for (const [path, operations] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
         if (method === 'get') continue;
-        expect(operation.parameters?.some((p) => p.in === 'header' && p.name === 'idempotency-key'), `${method} ${path}`).toBe(true);
+        expect(
+          operation.parameters?.some((p) => p.in === 'header' && p.name === 'idempotency-key'),
+          `${method} ${path}`,
+        ).toBe(true);
       }
     }
   });
@@ -178,7 +307,8 @@ describe('the HTTP edge: bad input, revoked tokens, idempotent writes, headers',
 describe('the test clock', async () => {
   const fixture = (await openPlatform('embedded', { CLOCK_ADVANCE_WAIT_MS: '0' }))!;
   afterAll(async () => fixture.close());
-  const inject = (method: 'GET' | 'POST', url: string, payload?: object) => fixture.platform.http.inject({ method, url, payload, headers: admin });
+  const inject = (method: 'GET' | 'POST', url: string, payload?: object) =>
+    fixture.platform.http.inject({ method, url, payload, headers: admin });
 
   it('moves with the wall clock unless frozen, and bounds `to` to ten years', async () => {
     expect((await inject('POST', '/admin/clock/unfreeze')).json()).toMatchObject({ frozen: false, advancing: null });
@@ -195,13 +325,23 @@ describe('the test clock', async () => {
 
   it('answers 202 with a Location for an advance that runs on, and 409 to a second one meanwhile', async () => {
     for (let i = 0; i < 3; i++) {
-      const response = await inject('POST', '/register', { email: `k-${uuidv7()}@example.com`, name: 'Kay', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' });
+      const response = await inject('POST', '/register', {
+        email: `k-${uuidv7()}@example.com`,
+        name: 'Kay',
+        planId: 'pro-monthly',
+        paymentMethod: 'pm_card_visa',
+      });
       expect(response.statusCode).toBe(201);
     }
     const started = await inject('POST', '/admin/clock/advance', { days: 400 });
     expect(started.statusCode, started.body).toBe(202);
     const advance = started.json();
-    expect(advance).toMatchObject({ id: expect.any(String), status: 'running', done: expect.any(Number), left: expect.any(Number) });
+    expect(advance).toMatchObject({
+      id: expect.any(String),
+      status: 'running',
+      done: expect.any(Number),
+      left: expect.any(Number),
+    });
     expect(started.headers.location).toBe(`/admin/clock/advances/${advance.id}`);
     const second = await inject('POST', '/admin/clock/advance', { days: 1 });
     expect(second.statusCode).toBe(409);

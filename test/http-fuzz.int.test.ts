@@ -10,16 +10,62 @@ import { ADMIN_TOKEN, openPlatform } from './support/platform-fixture.ts';
  * 4xx problem+json (a 400 naming the field), and a 4xx leaves the event store as it was.
  */
 
-interface Parameter { name: string; in: 'path' | 'query' | 'header'; schema?: { type?: string } }
-interface Operation { method: string; path: string; parameters: Parameter[]; bodyFields: string[] }
+interface Parameter {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  schema?: { type?: string };
+}
+interface Operation {
+  method: string;
+  path: string;
+  parameters: Parameter[];
+  bodyFields: string[];
+}
 
 const NASTY = [
-  '\u0000', 'a\u0000b', 'bad\ud800x', '\udc00', 'Ann\r\nBcc: evil@example.com', '\u0007', '\u001b[31m', '\u202egnp', 'zero\u200bwidth', '\u0085',
-  '\ufeff', '', ' ', '-1', '0', '1e308', '9'.repeat(40), '-9007199254740993', 'NaN', 'null', 'true', '[]', '{}', '%00', '../../etc/passwd',
-  "' or 1=1 --", '<script>alert(1)</script>', 'x'.repeat(300), '0000-01', '0000-01-01', '+275760-09-13T00:00:00.000Z', '9999-12-31T23:59:59Z',
-  '1969-12-31T23:59:59Z', '2026-02-30', '2026-13', 'INV-2026-000001', 'pm_card_visa', 'pro-monthly', 'ann@example.com', ' ANN@Example.com ',
+  '\u0000',
+  'a\u0000b',
+  'bad\ud800x',
+  '\udc00',
+  'Ann\r\nBcc: evil@example.com',
+  '\u0007',
+  '\u001b[31m',
+  '\u202egnp',
+  'zero\u200bwidth',
+  '\u0085',
+  '\ufeff',
+  '',
+  ' ',
+  '-1',
+  '0',
+  '1e308',
+  '9'.repeat(40),
+  '-9007199254740993',
+  'NaN',
+  'null',
+  'true',
+  '[]',
+  '{}',
+  '%00',
+  '../../etc/passwd',
+  "' or 1=1 --",
+  '<script>alert(1)</script>',
+  'x'.repeat(300),
+  '0000-01',
+  '0000-01-01',
+  '+275760-09-13T00:00:00.000Z',
+  '9999-12-31T23:59:59Z',
+  '1969-12-31T23:59:59Z',
+  '2026-02-30',
+  '2026-13',
+  'INV-2026-000001',
+  'pm_card_visa',
+  'pro-monthly',
+  'ann@example.com',
+  ' ANN@Example.com ',
 ];
-const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 const CURSORS = [
   b64({ t: '2026-01-01T00:00:00.000Z', i: '0190c7a8-0000-7000-8000-000000000001' }),
   b64({ t: '+275760-09-13T00:00:00.000Z', i: 'x' }),
@@ -61,7 +107,9 @@ const PLAUSIBLE: Record<string, fc.Arbitrary<unknown>> = {
   reason: fc.constantFrom('too expensive', 'moving'),
   days: fc.integer({ min: 0, max: 40 }),
   hours: fc.integer({ min: 0, max: 48 }),
-  to: fc.date({ min: new Date('2026-01-01'), max: new Date('2040-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+  to: fc
+    .date({ min: new Date('2026-01-01'), max: new Date('2040-01-01'), noInvalidDate: true })
+    .map((d) => d.toISOString()),
   from: fc.constantFrom('2026-01-01', '2026-01', '2026-01-01T00:00:00Z'),
   limit: fc.integer({ min: -5, max: 2000 }),
   status: fc.constantFrom('active', 'pending', 'registered', 'deleted', 'sent', 'passed'),
@@ -72,7 +120,8 @@ const PLAUSIBLE: Record<string, fc.Arbitrary<unknown>> = {
 };
 const valueFor = (name: string, nasty: fc.Arbitrary<unknown>) =>
   PLAUSIBLE[name] ? fc.oneof({ arbitrary: PLAUSIBLE[name], weight: 3 }, { arbitrary: nasty, weight: 1 }) : nasty;
-const sometimes = <T>(arbitrary: fc.Arbitrary<T>) => fc.oneof({ arbitrary: fc.constant(undefined), weight: 4 }, { arbitrary, weight: 1 });
+const sometimes = <T>(arbitrary: fc.Arbitrary<T>) =>
+  fc.oneof({ arbitrary: fc.constant(undefined), weight: 4 }, { arbitrary, weight: 1 });
 
 /** Percent-encodes a string as a URL does, lone surrogates included (as bytes no UTF-8 decoder accepts). */
 const encode = (value: string) => {
@@ -83,7 +132,18 @@ const encode = (value: string) => {
   }
 };
 
-function operationsOf(document: { paths: Record<string, Record<string, { parameters?: Parameter[]; requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> } }>> }): Operation[] {
+function operationsOf(document: {
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: Parameter[];
+        requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> };
+      }
+    >
+  >;
+}): Operation[] {
   return Object.entries(document.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => ({
       method: method.toUpperCase(),
@@ -98,13 +158,37 @@ describe('every operation of the OpenAPI document, under generated requests', as
   const fixture = (await openPlatform('embedded', { READ_WAIT_MS: '0', CLOCK_ADVANCE_WAIT_MS: '2000' }))!;
   afterAll(async () => fixture.close());
   const http = fixture.platform.http;
-  const position = async () => (await fixture.platform.db.query<{ p: string }>('select coalesce(max(position), 0) as p from events')).rows[0]!.p;
+  const position = async () =>
+    (await fixture.platform.db.query<{ p: string }>('select coalesce(max(position), 0) as p from events')).rows[0]!.p;
 
   it('answers 2xx or a 4xx problem+json, names the field of a 400, and writes nothing on a 4xx', async () => {
-    const registered = await http.inject({ method: 'POST', url: '/register', payload: { email: `f-${uuidv7()}@example.com`, name: 'Fuzz', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' } });
+    const registered = await http.inject({
+      method: 'POST',
+      url: '/register',
+      payload: {
+        email: `f-${uuidv7()}@example.com`,
+        name: 'Fuzz',
+        planId: 'pro-monthly',
+        paymentMethod: 'pm_card_visa',
+      },
+    });
     expect(registered.statusCode).toBe(201);
-    const me = registered.json() as { customerId: string; subscriptionId: string; registrationId: string; customerToken: string };
-    const known = [me.customerId, me.subscriptionId, me.registrationId, 'pro-monthly', 'customers', 'welcome-email', '1000', uuidv7()];
+    const me = registered.json() as {
+      customerId: string;
+      subscriptionId: string;
+      registrationId: string;
+      customerToken: string;
+    };
+    const known = [
+      me.customerId,
+      me.subscriptionId,
+      me.registrationId,
+      'pro-monthly',
+      'customers',
+      'welcome-email',
+      '1000',
+      uuidv7(),
+    ];
     const document = (await http.inject({ method: 'GET', url: '/openapi.json' })).json();
     // The live stream (Server-Sent Events) never ends by design: an injected request would wait on it.
     const operations = operationsOf(document).filter((operation) => !operation.path.endsWith('/stream'));
@@ -120,20 +204,46 @@ describe('every operation of the OpenAPI document, under generated requests', as
     );
     const request = (operation: Operation) =>
       fc.record({
-        params: fc.tuple(...operation.parameters.filter((p) => p.in === 'path').map(() => fc.oneof(fc.constantFrom(...known), text)), fc.constant('')),
+        params: fc.tuple(
+          ...operation.parameters.filter((p) => p.in === 'path').map(() => fc.oneof(fc.constantFrom(...known), text)),
+          fc.constant(''),
+        ),
         query: fc.tuple(
-          fc.subarray(operation.parameters.filter((p) => p.in === 'query')).chain((chosen) => fc.tuple(...chosen.map((p) => valueFor(p.name, text).map((value) => [p.name, String(value)] as const)), fc.constant(['', ''] as const))),
+          fc
+            .subarray(operation.parameters.filter((p) => p.in === 'query'))
+            .chain((chosen) =>
+              fc.tuple(
+                ...chosen.map((p) => valueFor(p.name, text).map((value) => [p.name, String(value)] as const)),
+                fc.constant(['', ''] as const),
+              ),
+            ),
           sometimes(fc.constantFrom('unknown', 'x', '__proto__')),
         ),
         headers: fc.record({
           auth,
-          contentType: fc.oneof({ arbitrary: fc.constant('application/json'), weight: 6 }, fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', undefined)),
+          contentType: fc.oneof(
+            { arbitrary: fc.constant('application/json'), weight: 6 },
+            fc.constantFrom(
+              'text/plain',
+              'application/x-www-form-urlencoded',
+              'application/json; charset=latin1',
+              undefined,
+            ),
+          ),
           key: sometimes(fc.oneof(fc.uuid(), text)),
           minPosition: sometimes(text),
         }),
         body: fc.oneof(
-          { arbitrary: fc.record(Object.fromEntries(operation.bodyFields.map((field) => [field, valueFor(field, jsonValue)])), { requiredKeys: [] }), weight: 6 },
-          fc.record(Object.fromEntries(operation.bodyFields.map((field) => [field, jsonValue])), { requiredKeys: [] }).map((body) => ({ ...body, extra: 1 })),
+          {
+            arbitrary: fc.record(
+              Object.fromEntries(operation.bodyFields.map((field) => [field, valueFor(field, jsonValue)])),
+              { requiredKeys: [] },
+            ),
+            weight: 6,
+          },
+          fc
+            .record(Object.fromEntries(operation.bodyFields.map((field) => [field, jsonValue])), { requiredKeys: [] })
+            .map((body) => ({ ...body, extra: 1 })),
           jsonValue,
           fc.constant(undefined),
         ),
@@ -147,14 +257,22 @@ describe('every operation of the OpenAPI document, under generated requests', as
           let index = 0;
           const path = operation.path.replace(/\{[^}]+\}/g, () => encode(String(params[index++] ?? 'x')));
           const [pairs, unknown] = query;
-          const search = [...pairs.filter(([name]) => name !== ''), ...(unknown ? [[unknown, '1'] as const] : [])].map(([name, value]) => `${encode(name)}=${encode(value)}`).join('&');
+          const search = [...pairs.filter(([name]) => name !== ''), ...(unknown ? [[unknown, '1'] as const] : [])]
+            .map(([name, value]) => `${encode(name)}=${encode(value)}`)
+            .join('&');
           const header: Record<string, string> = { ...headers.auth };
           if (headers.key !== undefined) header['idempotency-key'] = headers.key.replace(/[^\x20-\x7e]/g, '?');
-          if (headers.minPosition !== undefined) header['x-min-position'] = headers.minPosition.replace(/[^\x20-\x7e]/g, '?');
+          if (headers.minPosition !== undefined)
+            header['x-min-position'] = headers.minPosition.replace(/[^\x20-\x7e]/g, '?');
           const withBody = operation.method !== 'GET' && body !== undefined;
           if (withBody && headers.contentType) header['content-type'] = headers.contentType;
           const before = await position();
-          const response = await http.inject({ method: operation.method as 'GET', url: search ? `${path}?${search}` : path, headers: header, ...(withBody ? { payload: JSON.stringify(body) } : {}) });
+          const response = await http.inject({
+            method: operation.method as 'GET',
+            url: search ? `${path}?${search}` : path,
+            headers: header,
+            ...(withBody ? { payload: JSON.stringify(body) } : {}),
+          });
           requests++;
           statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
           const what = `${operation.method} ${path}?${search} ${JSON.stringify(body)} → ${response.statusCode} ${response.body.slice(0, 300)}`;
@@ -164,13 +282,17 @@ describe('every operation of the OpenAPI document, under generated requests', as
           if (response.statusCode >= 400) {
             expect(response.headers['content-type'], what).toContain('application/problem+json');
             // A declined card (402) is an outcome, not bad input: its saga compensates, in the store.
-            if (response.statusCode !== 402) expect(await position(), `${what}: wrote on a ${response.statusCode}`).toBe(before);
+            if (response.statusCode !== 402)
+              expect(await position(), `${what}: wrote on a ${response.statusCode}`).toBe(before);
           }
-          if (response.statusCode === 400) expect(typeof response.json().field === 'string' && response.json().field.length > 0, what).toBe(true);
+          if (response.statusCode === 400)
+            expect(typeof response.json().field === 'string' && response.json().field.length > 0, what).toBe(true);
         }),
         { numRuns: Number(process.env.FUZZ_RUNS ?? 40), seed: Number(process.env.FUZZ_SEED ?? 20261203) },
       );
     }
-    console.log(`http-fuzz: ${requests} requests over ${operations.length} operations; statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+    console.log(
+      `http-fuzz: ${requests} requests over ${operations.length} operations; statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
+    );
   }, 300_000);
 });

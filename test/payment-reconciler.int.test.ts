@@ -36,7 +36,12 @@ function reconcilerSuite(mode: Mode) {
         const response = await fixture.platform.http.inject({
           method: 'POST',
           url: '/register',
-          payload: { email: `late-${uuidv7()}@example.com`, name: 'Lou', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' },
+          payload: {
+            email: `late-${uuidv7()}@example.com`,
+            name: 'Lou',
+            planId: 'pro-monthly',
+            paymentMethod: 'pm_card_visa',
+          },
         });
         expect(response.statusCode, response.body).toBe(503);
         registrationId = response.json().registrationId as string;
@@ -54,10 +59,18 @@ function reconcilerSuite(mode: Mode) {
         const known = await gateway.retrieve(key);
         return known?.status === 'succeeded' && known.amountRefunded === known.amount;
       }).catch(async (error: unknown) => {
-        const { rows } = await fixture.platform.db.query('select * from payment_intents where idempotency_key = $1', [key]);
+        const { rows } = await fixture.platform.db.query('select * from payment_intents where idempotency_key = $1', [
+          key,
+        ]);
         throw new Error(`${String(error)}; intent: ${JSON.stringify(rows[0])}`);
       });
-      const intent = async () => (await fixture.platform.db.query<{ status: string }>('select * from payment_intents where idempotency_key = $1', [key])).rows[0];
+      const intent = async () =>
+        (
+          await fixture.platform.db.query<{ status: string }>(
+            'select * from payment_intents where idempotency_key = $1',
+            [key],
+          )
+        ).rows[0];
       await waitFor('the intent to be settled as refunded', async () => (await intent())?.status === 'refunded');
       const { paymentId } = (await fixture.platform.registrations.get(registrationId))!.state;
       const payment = await fixture.platform.store.readStream(`payment-${paymentId}`);

@@ -30,7 +30,11 @@ describe('the platform on PostgreSQL + Kafka', async () => {
   };
 
   it.skipIf(skip)('is ready once PostgreSQL is migrated and the topics exist', async () => {
-    const platform = await start({ DATABASE_URL: await database(), KAFKA_BROKERS: brokers!, KAFKA_TOPIC_PREFIX: `${uniqueName('e2e')}.` });
+    const platform = await start({
+      DATABASE_URL: await database(),
+      KAFKA_BROKERS: brokers!,
+      KAFKA_TOPIC_PREFIX: `${uniqueName('e2e')}.`,
+    });
     await waitFor('/ready', async () => (await readiness(platform)).status === 200, 60_000);
     expect((await readiness(platform)).body.checks).toEqual({ store: 'up', bus: 'up', views: 'up' });
     const document = await (await fetch(`${platform.url}/asyncapi.json`)).json();
@@ -39,12 +43,30 @@ describe('the platform on PostgreSQL + Kafka', async () => {
 
   it.skipIf(skip)('registers through a payment gateway running as its own service', async () => {
     const apiKey = 'gateway-key-0123456789abcdef';
-    const gateway = await startPlatformProcess({ DATABASE_URL: await database(), PAYMENT_GATEWAY_API_KEY: apiKey }, { command: 'gateway' });
+    const gateway = await startPlatformProcess(
+      { DATABASE_URL: await database(), PAYMENT_GATEWAY_API_KEY: apiKey },
+      { command: 'gateway' },
+    );
     started.push(gateway);
-    const platform = await start({ DATABASE_URL: await database(), KAFKA_BROKERS: brokers!, KAFKA_TOPIC_PREFIX: `${uniqueName('e2e')}.`, PAYMENT_GATEWAY_URL: gateway.url, PAYMENT_GATEWAY_API_KEY: apiKey });
+    const platform = await start({
+      DATABASE_URL: await database(),
+      KAFKA_BROKERS: brokers!,
+      KAFKA_TOPIC_PREFIX: `${uniqueName('e2e')}.`,
+      PAYMENT_GATEWAY_URL: gateway.url,
+      PAYMENT_GATEWAY_API_KEY: apiKey,
+    });
     await waitFor('/ready', async () => (await readiness(platform)).status === 200, 60_000);
     const register = (paymentMethod: string) =>
-      fetch(`${platform.url}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `${uniqueName('gw')}@example.com`, name: 'Gus', planId: 'pro-monthly', paymentMethod }) });
+      fetch(`${platform.url}/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          email: `${uniqueName('gw')}@example.com`,
+          name: 'Gus',
+          planId: 'pro-monthly',
+          paymentMethod,
+        }),
+      });
     expect((await register('pm_card_visa')).status).toBe(201);
     const declined = await register('pm_card_chargeDeclinedExpiredCard');
     expect(declined.status).toBe(402);
@@ -62,7 +84,11 @@ describe('the platform on PostgreSQL + Kafka', async () => {
 
   it.skipIf(skip)('answers 503 while PostgreSQL is unreachable, and does not crash', async () => {
     const platform = await start({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' });
-    await waitFor('a log line about the database', () => /database migration failed; retrying/.test(platform.output()), 30_000);
+    await waitFor(
+      'a log line about the database',
+      () => /database migration failed; retrying/.test(platform.output()),
+      30_000,
+    );
     const { status, body } = await readiness(platform);
     expect(status).toBe(503);
     expect(body.checks.store).toBe('down');

@@ -35,7 +35,12 @@ describe('the platform on its embedded default (npm start)', () => {
     const response = await fetch(`${platform.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
-    for (const metric of ['tributary_events_appended_total', 'tributary_consumer_lag_events', 'tributary_dead_letters_total', 'tributary_relay_lag_events']) {
+    for (const metric of [
+      'tributary_events_appended_total',
+      'tributary_consumer_lag_events',
+      'tributary_dead_letters_total',
+      'tributary_relay_lag_events',
+    ]) {
       expect(text).toContain(`# TYPE ${metric}`);
     }
   });
@@ -46,7 +51,13 @@ describe('the platform on its embedded default (npm start)', () => {
     const diagnostics = await new Parser().validate(document);
     expect(diagnostics.filter((diagnostic) => diagnostic.severity === 0)).toEqual([]);
     expect(Object.keys(document.channels)).toEqual(
-      expect.arrayContaining(['customer.registered', 'payment.processed', 'subscription.created', 'subscription.renewed', 'subscription.cancelled']),
+      expect.arrayContaining([
+        'customer.registered',
+        'payment.processed',
+        'subscription.created',
+        'subscription.renewed',
+        'subscription.cancelled',
+      ]),
     );
   });
 

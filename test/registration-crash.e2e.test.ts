@@ -86,7 +86,14 @@ const cancelPath = (boundary: string): Scenario => ({
   refuse: 'CustomerRegistered',
   outcome: 'compensated',
   status: 503,
-  events: ['CustomerCreated', 'PaymentProcessed', 'SubscriptionCreated', 'SubscriptionCancelled', 'PaymentRefunded', 'CustomerDeleted'],
+  events: [
+    'CustomerCreated',
+    'PaymentProcessed',
+    'SubscriptionCreated',
+    'SubscriptionCancelled',
+    'PaymentRefunded',
+    'CustomerDeleted',
+  ],
 });
 
 /** Every boundary of the run phase: local steps have no after-effect (effect and checkpoint commit together). */
@@ -103,21 +110,37 @@ const RUN_BOUNDARIES = [
 ].map(completedPath);
 
 /** A declined card: the decline recorded but not checkpointed, and the customer's deletion. */
-const DECLINE_BOUNDARIES = ['charge:run:after-effect', 'create-customer:compensate:before-effect', 'create-customer:compensate:after-checkpoint'].map(declinedPath);
+const DECLINE_BOUNDARIES = [
+  'charge:run:after-effect',
+  'create-customer:compensate:before-effect',
+  'create-customer:compensate:after-checkpoint',
+].map(declinedPath);
 
 /** A failure after the charge: the refund (create-customer's compensation is the declined path's). */
-const REFUND_BOUNDARIES = ['charge:compensate:before-effect', 'charge:compensate:after-effect', 'charge:compensate:after-checkpoint'].map(refundPath);
+const REFUND_BOUNDARIES = [
+  'charge:compensate:before-effect',
+  'charge:compensate:after-effect',
+  'charge:compensate:after-checkpoint',
+].map(refundPath);
 
 /** The last step fails: the subscription is cancelled (and its renewals unscheduled), then the refund. */
-const CANCEL_BOUNDARIES = ['create-subscription:compensate:before-effect', 'create-subscription:compensate:after-checkpoint'].map(cancelPath);
+const CANCEL_BOUNDARIES = [
+  'create-subscription:compensate:before-effect',
+  'create-subscription:compensate:after-checkpoint',
+].map(cancelPath);
 
 const EMBEDDED_SCENARIOS = [...RUN_BOUNDARIES, ...DECLINE_BOUNDARIES, ...REFUND_BOUNDARIES, ...CANCEL_BOUNDARIES];
-const POSTGRES_SCENARIOS = [...RUN_BOUNDARIES.filter((scenario) => scenario.boundary.startsWith('charge:')), ...REFUND_BOUNDARIES];
+const POSTGRES_SCENARIOS = [
+  ...RUN_BOUNDARIES.filter((scenario) => scenario.boundary.startsWith('charge:')),
+  ...REFUND_BOUNDARIES,
+];
 
-const following = (scenarios: Scenario[], scenario: Scenario): Scenario | undefined => scenarios[scenarios.indexOf(scenario) + 1];
+const following = (scenarios: Scenario[], scenario: Scenario): Scenario | undefined =>
+  scenarios[scenarios.indexOf(scenario) + 1];
 
 /** `it.each` rows: the test's name, then the scenario. */
-const cases = (scenarios: Scenario[]) => scenarios.map((scenario) => [`${scenario.boundary} (${scenario.path}) → ${scenario.outcome}`, scenario] as const);
+const cases = (scenarios: Scenario[]) =>
+  scenarios.map((scenario) => [`${scenario.boundary} (${scenario.path}) → ${scenario.outcome}`, scenario] as const);
 
 /** Installed in the test's database only: every append of an event of type `refused` fails. */
 const refuseSql = (refused: string) => /* sql */ `
@@ -205,9 +228,14 @@ const postgresBackend: Backend = {
 };
 
 const register = (platform: PlatformProcess, payload: object, key: string) =>
-  fetch(`${platform.url}/register`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(payload) });
+  fetch(`${platform.url}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    body: JSON.stringify(payload),
+  });
 
-const waitReady = (platform: PlatformProcess) => waitFor(`${platform.url}/ready`, async () => (await fetch(`${platform.url}/ready`)).ok, START_TIMEOUT_MS);
+const waitReady = (platform: PlatformProcess) =>
+  waitFor(`${platform.url}/ready`, async () => (await fetch(`${platform.url}/ready`)).ok, START_TIMEOUT_MS);
 
 interface RegistrationView {
   registrationId: string;
@@ -218,7 +246,13 @@ interface RegistrationView {
 
 type Setup = Awaited<ReturnType<Backend['prepare']>>;
 
-const platformEnv = (setup: Setup) => ({ CLOCK: 'test', ADMIN_TOKEN, LOG_LEVEL: 'warn', REGISTER_RATE_LIMIT: '1000', ...setup.env });
+const platformEnv = (setup: Setup) => ({
+  CLOCK: 'test',
+  ADMIN_TOKEN,
+  LOG_LEVEL: 'warn',
+  REGISTER_RATE_LIMIT: '1000',
+  ...setup.env,
+});
 
 /** A boundary's store and its first process (SAGA_CRASH_AT set), ready for the request. */
 interface Armed {
@@ -276,14 +310,22 @@ class Pipeline {
 
 async function crashAndRecover(pipeline: Pipeline, scenario: Scenario, next: Scenario | undefined): Promise<void> {
   const key = `crash-${randomUUID()}`;
-  const payload = { email: `crash-${randomUUID()}@example.com`, name: 'Crash Test', planId: 'pro-monthly', paymentMethod: scenario.card };
+  const payload = {
+    email: `crash-${randomUUID()}@example.com`,
+    name: 'Crash Test',
+    planId: 'pro-monthly',
+    paymentMethod: scenario.card,
+  };
   const { setup, crashing } = await pipeline.take(scenario);
   const env = platformEnv(setup);
   let restarted: PlatformProcess | undefined;
   try {
     // 1. The request dies with the process, at the boundary.
     const first = await register(crashing, payload, key).then(
-      async (response) => new Error(`the process did not crash at ${scenario.boundary}: it answered ${response.status} ${await response.text()}`),
+      async (response) =>
+        new Error(
+          `the process did not crash at ${scenario.boundary}: it answered ${response.status} ${await response.text()}`,
+        ),
       () => null, // the connection dropped: expected
     );
     if (first) throw first;
@@ -305,14 +347,19 @@ async function crashAndRecover(pipeline: Pipeline, scenario: Scenario, next: Sce
     const view = await waitFor(
       'the registration to end',
       async () => {
-        const response = await fetch(`${restarted!.url}/registrations/${registrationId}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+        const response = await fetch(`${restarted!.url}/registrations/${registrationId}`, {
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
         const body = (await response.json()) as RegistrationView;
         return ['completed', 'compensated', 'compensation_failed'].includes(body.status) ? body : null;
       },
       30_000,
     );
     expect(view.status).toBe(scenario.outcome);
-    expect(view.steps.filter((step) => step.status === 'started'), 'a step left started').toEqual([]);
+    expect(
+      view.steps.filter((step) => step.status === 'started'),
+      'a step left started',
+    ).toEqual([]);
     expect(restarted.output()).toContain('saga: taking over from a process that stopped');
     // A second retry gets the same answer again.
     const again = await register(restarted, payload, key);
@@ -327,8 +374,10 @@ async function crashAndRecover(pipeline: Pipeline, scenario: Scenario, next: Sce
       await db.close();
     }
   } catch (error) {
-    const tail = (platform: PlatformProcess | undefined) => platform?.output().split('\n').slice(-30).join('\n') ?? '(not started)';
-    if (error instanceof Error) error.message += `\n--- crashing process:\n${tail(crashing)}\n--- restarted process:\n${tail(restarted)}`;
+    const tail = (platform: PlatformProcess | undefined) =>
+      platform?.output().split('\n').slice(-30).join('\n') ?? '(not started)';
+    if (error instanceof Error)
+      error.message += `\n--- crashing process:\n${tail(crashing)}\n--- restarted process:\n${tail(restarted)}`;
     throw error;
   } finally {
     await crashing.stop('SIGKILL');
@@ -348,58 +397,100 @@ interface ChargeRow {
 
 async function checkInvariants(db: Sql, scenario: Scenario, registrationId: string): Promise<void> {
   // One saga, ended as expected, every step's outcome recorded.
-  const sagas = (await db.query<{ id: string; status: string; state: { customerId: string; subscriptionId: string; paymentId: string; email: string } }>('select id, status, state from sagas')).rows;
+  const sagas = (
+    await db.query<{
+      id: string;
+      status: string;
+      state: { customerId: string; subscriptionId: string; paymentId: string; email: string };
+    }>('select id, status, state from sagas')
+  ).rows;
   expect(sagas.map((saga) => [saga.id, saga.status])).toEqual([[registrationId, scenario.outcome]]);
   const { customerId, subscriptionId, paymentId, email } = sagas[0]!.state;
-  const steps = (await db.query<{ step: string; phase: string; status: string }>(`select step, phase, status from saga_steps where saga_id = $1`, [registrationId])).rows;
+  const steps = (
+    await db.query<{ step: string; phase: string; status: string }>(
+      `select step, phase, status from saga_steps where saga_id = $1`,
+      [registrationId],
+    )
+  ).rows;
   expect(steps.filter((step) => step.status === 'started')).toEqual([]);
 
-  const events = (await db.query<{ stream_id: string; type: string; partition_key: string }>('select stream_id, type, partition_key from events order by position')).rows;
-  const typesOf = (streamId: string) => events.filter((event) => event.stream_id === streamId).map((event) => event.type);
+  const events = (
+    await db.query<{ stream_id: string; type: string; partition_key: string }>(
+      'select stream_id, type, partition_key from events order by position',
+    )
+  ).rows;
+  const typesOf = (streamId: string) =>
+    events.filter((event) => event.stream_id === streamId).map((event) => event.type);
 
   // The customer's history, exactly: nothing twice, nothing missing.
-  expect(events.filter((event) => event.partition_key === customerId).map((event) => event.type)).toEqual(scenario.events);
+  expect(events.filter((event) => event.partition_key === customerId).map((event) => event.type)).toEqual(
+    scenario.events,
+  );
 
   // Never a second customer, never an orphan: a created customer is registered or deleted.
-  const customerStreams = [...new Set(events.filter((event) => event.type === 'CustomerCreated').map((event) => event.stream_id))];
+  const customerStreams = [
+    ...new Set(events.filter((event) => event.type === 'CustomerCreated').map((event) => event.stream_id)),
+  ];
   expect(customerStreams).toEqual([`customer-${customerId}`]);
   for (const stream of customerStreams) {
     const types = typesOf(stream);
     expect(types.filter((type) => type === 'CustomerCreated')).toHaveLength(1);
-    expect(types.includes('CustomerRegistered') !== types.includes('CustomerDeleted'), `${stream}: ${types.join(', ')}`).toBe(true);
+    expect(
+      types.includes('CustomerRegistered') !== types.includes('CustomerDeleted'),
+      `${stream}: ${types.join(', ')}`,
+    ).toBe(true);
   }
-  const emails = (await db.query<{ email: string; customer_id: string }>('select email, customer_id from customer_emails')).rows;
+  const emails = (
+    await db.query<{ email: string; customer_id: string }>('select email, customer_id from customer_emails')
+  ).rows;
   // customer_emails keeps a keyed hash of the address, never the address.
   expect(emails.map((row) => row.customer_id)).toEqual(scenario.outcome === 'completed' ? [customerId] : []);
   expect(emails.every((row) => /^[0-9a-f]{64}$/.test(row.email) && row.email !== email)).toBe(true);
 
   // Never two charges: one gateway record per key, at most one successful charge per registration.
-  const charges = (await db.query<ChargeRow>('select idempotency_key, charge_id, status, customer_id, amount, amount_refunded from gateway_charges')).rows;
+  const charges = (
+    await db.query<ChargeRow>(
+      'select idempotency_key, charge_id, status, customer_id, amount, amount_refunded from gateway_charges',
+    )
+  ).rows;
   const perKey = new Map<string, number>();
   for (const charge of charges) perKey.set(charge.idempotency_key, (perKey.get(charge.idempotency_key) ?? 0) + 1);
   expect([...perKey.values()].every((count) => count === 1)).toBe(true);
-  expect(charges.map((charge) => [charge.idempotency_key, charge.customer_id])).toEqual([[`${registrationId}:charge`, customerId]]);
+  expect(charges.map((charge) => [charge.idempotency_key, charge.customer_id])).toEqual([
+    [`${registrationId}:charge`, customerId],
+  ]);
   const succeeded = charges.filter((charge) => charge.status === 'succeeded');
   expect(succeeded.length).toBeLessThanOrEqual(1);
   expect(succeeded).toHaveLength(scenario.path === 'declined' ? 0 : 1);
   expect(typesOf(`payment-${paymentId}`).filter((type) => type === 'PaymentProcessed')).toHaveLength(succeeded.length);
 
   // Never a charge without a subscription unless refunded (once, in full, at the gateway and in the log).
-  const refunds = (await db.query<{ charge_id: string; amount: number | string }>('select charge_id, amount from gateway_refunds')).rows;
+  const refunds = (
+    await db.query<{ charge_id: string; amount: number | string }>('select charge_id, amount from gateway_refunds')
+  ).rows;
   const subscription = typesOf(`subscription-${subscriptionId}`);
-  const hasSubscription = subscription.includes('SubscriptionCreated') && !subscription.includes('SubscriptionCancelled');
+  const hasSubscription =
+    subscription.includes('SubscriptionCreated') && !subscription.includes('SubscriptionCancelled');
   for (const charge of succeeded) {
     const refunded = Number(charge.amount_refunded) === Number(charge.amount);
     expect(hasSubscription || refunded, `charge ${charge.charge_id}: no subscription and not refunded`).toBe(true);
-    expect(hasSubscription && refunded, `charge ${charge.charge_id}: refunded although the subscription is active`).toBe(false);
-    expect(refunds.filter((refund) => refund.charge_id === charge.charge_id).map((refund) => Number(refund.amount))).toEqual(refunded ? [Number(charge.amount)] : []);
+    expect(
+      hasSubscription && refunded,
+      `charge ${charge.charge_id}: refunded although the subscription is active`,
+    ).toBe(false);
+    expect(
+      refunds.filter((refund) => refund.charge_id === charge.charge_id).map((refund) => Number(refund.amount)),
+    ).toEqual(refunded ? [Number(charge.amount)] : []);
     expect(typesOf(`payment-${paymentId}`).filter((type) => type === 'PaymentRefunded')).toHaveLength(refunded ? 1 : 0);
   }
   expect(refunds.length).toBeLessThanOrEqual(succeeded.length);
   // An active subscription, and renewals to come, only for a completed registration.
   expect(hasSubscription).toBe(scenario.outcome === 'completed');
-  const timers = await db.query<{ subscription_id: string }>(`select subscription_id from subscription_timers`).catch(() => null); // (absent before the renewals migration)
-  if (timers) expect(timers.rows.map((timer) => timer.subscription_id)).toEqual(hasSubscription ? [subscriptionId] : []);
+  const timers = await db
+    .query<{ subscription_id: string }>(`select subscription_id from subscription_timers`)
+    .catch(() => null); // (absent before the renewals migration)
+  if (timers)
+    expect(timers.rows.map((timer) => timer.subscription_id)).toEqual(hasSubscription ? [subscriptionId] : []);
 }
 
 describe('registration saga crash injection: embedded (PGlite)', () => {
@@ -416,7 +507,11 @@ describe('registration saga crash injection: embedded (PGlite)', () => {
   const pipeline = new Pipeline(backend);
   afterAll(() => pipeline.close());
 
-  it.each(cases(EMBEDDED_SCENARIOS))('%s', (_name, scenario) => crashAndRecover(pipeline, scenario, following(EMBEDDED_SCENARIOS, scenario)), CASE_TIMEOUT_MS);
+  it.each(cases(EMBEDDED_SCENARIOS))(
+    '%s',
+    (_name, scenario) => crashAndRecover(pipeline, scenario, following(EMBEDDED_SCENARIOS, scenario)),
+    CASE_TIMEOUT_MS,
+  );
 });
 
 describe('registration saga crash injection: PostgreSQL (embedded bus)', async () => {
@@ -424,5 +519,9 @@ describe('registration saga crash injection: PostgreSQL (embedded bus)', async (
   const pipeline = new Pipeline(postgresBackend);
   afterAll(() => pipeline.close());
 
-  it.skipIf(skip).each(cases(POSTGRES_SCENARIOS))('%s', (_name, scenario) => crashAndRecover(pipeline, scenario, following(POSTGRES_SCENARIOS, scenario)), CASE_TIMEOUT_MS);
+  it.skipIf(skip).each(cases(POSTGRES_SCENARIOS))(
+    '%s',
+    (_name, scenario) => crashAndRecover(pipeline, scenario, following(POSTGRES_SCENARIOS, scenario)),
+    CASE_TIMEOUT_MS,
+  );
 });

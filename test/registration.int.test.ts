@@ -5,7 +5,13 @@ import type { RegistrationFaults } from '../src/services/registration/registrati
 import { ADMIN_TOKEN, openPlatform, type Mode, type PlatformFixture } from './support/platform-fixture.ts';
 import { waitFor } from './support/wait-for.ts';
 
-const SEED_TOPICS = ['customer.registered', 'payment.processed', 'subscription.created', 'subscription.renewed', 'subscription.cancelled'];
+const SEED_TOPICS = [
+  'customer.registered',
+  'payment.processed',
+  'subscription.created',
+  'subscription.renewed',
+  'subscription.cancelled',
+];
 
 const body = (overrides: Record<string, unknown> = {}) => ({
   email: `ann-${uuidv7()}@example.com`,
@@ -23,12 +29,26 @@ function registrationSuite(mode: Mode) {
     afterAll(async () => fixture?.close());
 
     const register = (payload: unknown, headers: Record<string, string> = {}) =>
-      fixture.platform.http.inject({ method: 'POST', url: '/register', payload: payload as object, headers: { 'content-type': 'application/json', ...headers } });
+      fixture.platform.http.inject({
+        method: 'POST',
+        url: '/register',
+        payload: payload as object,
+        headers: { 'content-type': 'application/json', ...headers },
+      });
     const eventsOf = async (customerId: string) =>
-      (await fixture.platform.db.query<{ type: string }>('select type from events where partition_key = $1 order by position', [customerId])).rows.map((row) => row.type);
-    const eventCount = async () => (await fixture.platform.db.query<{ n: number }>('select count(*)::int8 as n from events')).rows[0]!.n;
+      (
+        await fixture.platform.db.query<{ type: string }>(
+          'select type from events where partition_key = $1 order by position',
+          [customerId],
+        )
+      ).rows.map((row) => row.type);
+    const eventCount = async () =>
+      (await fixture.platform.db.query<{ n: number }>('select count(*)::int8 as n from events')).rows[0]!.n;
     const seedMessagesOf = (customerId: string) =>
-      fixture.delivered.filter((message) => message.key === customerId && SEED_TOPICS.includes(message.topic)).map((message) => message.topic).sort();
+      fixture.delivered
+        .filter((message) => message.key === customerId && SEED_TOPICS.includes(message.topic))
+        .map((message) => message.topic)
+        .sort();
     const gateway = () => fixture.platform.gateway as SimulatedGateway;
 
     it.skipIf(skip)('lists the plans: monthly, yearly and a second currency', async () => {
@@ -37,47 +57,82 @@ function registrationSuite(mode: Mode) {
       expect(plans.some((plan) => plan.interval === 'month')).toBe(true);
       expect(plans.some((plan) => plan.interval === 'year')).toBe(true);
       expect(new Set(plans.map((plan) => plan.currency)).size).toBeGreaterThan(1);
-      expect((await fixture.platform.http.inject({ method: 'GET', url: '/plans/pro-yearly' })).json()).toMatchObject({ id: 'pro-yearly', interval: 'year' });
+      expect((await fixture.platform.http.inject({ method: 'GET', url: '/plans/pro-yearly' })).json()).toMatchObject({
+        id: 'pro-yearly',
+        interval: 'year',
+      });
       const missing = await fixture.platform.http.inject({ method: 'GET', url: '/plans/nope' });
       expect(missing.statusCode).toBe(404);
       expect(missing.headers['content-type']).toContain('application/problem+json');
     });
 
-    it.skipIf(skip)('registers: 201, the customer, the charge and the subscription, and the seed topics get exactly their events', async () => {
-      const response = await register(body(), { 'idempotency-key': uuidv7() });
-      expect(response.statusCode).toBe(201);
-      const created = response.json();
-      expect(created).toMatchObject({ status: 'completed', registrationId: expect.any(String), customerId: expect.any(String), subscriptionId: expect.any(String), paymentId: expect.any(String), position: expect.any(Number), customerToken: expect.stringMatching(/^ct_/) });
-      expect(response.headers.location).toBe(`/customers/${created.customerId}`);
-      expect(await eventsOf(created.customerId)).toEqual(['CustomerCreated', 'PaymentProcessed', 'SubscriptionCreated', 'CustomerRegistered']);
-      await waitFor('the seed events on the bus', () => seedMessagesOf(created.customerId).length === 3);
-      expect(seedMessagesOf(created.customerId)).toEqual(['customer.registered', 'payment.processed', 'subscription.created']);
-      const message = fixture.delivered.find((m) => m.key === created.customerId && m.topic === 'customer.registered')!;
-      expect(message.headers).toMatchObject({ ce_specversion: '1.0', ce_type: 'CustomerRegistered', ce_source: '/tributary', 'content-type': 'application/json' });
-      expect(message.headers.ce_id).toMatch(/^[0-9a-f-]{36}$/);
-      expect(Date.parse(message.headers.ce_time!)).not.toBeNaN();
-    });
+    it.skipIf(skip)(
+      'registers: 201, the customer, the charge and the subscription, and the seed topics get exactly their events',
+      async () => {
+        const response = await register(body(), { 'idempotency-key': uuidv7() });
+        expect(response.statusCode).toBe(201);
+        const created = response.json();
+        expect(created).toMatchObject({
+          status: 'completed',
+          registrationId: expect.any(String),
+          customerId: expect.any(String),
+          subscriptionId: expect.any(String),
+          paymentId: expect.any(String),
+          position: expect.any(Number),
+          customerToken: expect.stringMatching(/^ct_/),
+        });
+        expect(response.headers.location).toBe(`/customers/${created.customerId}`);
+        expect(await eventsOf(created.customerId)).toEqual([
+          'CustomerCreated',
+          'PaymentProcessed',
+          'SubscriptionCreated',
+          'CustomerRegistered',
+        ]);
+        await waitFor('the seed events on the bus', () => seedMessagesOf(created.customerId).length === 3);
+        expect(seedMessagesOf(created.customerId)).toEqual([
+          'customer.registered',
+          'payment.processed',
+          'subscription.created',
+        ]);
+        const message = fixture.delivered.find(
+          (m) => m.key === created.customerId && m.topic === 'customer.registered',
+        )!;
+        expect(message.headers).toMatchObject({
+          ce_specversion: '1.0',
+          ce_type: 'CustomerRegistered',
+          ce_source: '/tributary',
+          'content-type': 'application/json',
+        });
+        expect(message.headers.ce_id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(Date.parse(message.headers.ce_time!)).not.toBeNaN();
+      },
+    );
 
     it.skipIf(skip).each([
       ['pm_card_chargeDeclined', 'generic_decline'],
       ['pm_card_chargeDeclinedInsufficientFunds', 'insufficient_funds'],
       ['pm_card_chargeDeclinedExpiredCard', 'expired_card'],
-    ])('answers 402 for %s, deletes the customer, and publishes no CustomerRegistered', async (paymentMethod, declineCode) => {
-      const payload = body({ paymentMethod });
-      const response = await register(payload);
-      expect(response.statusCode).toBe(402);
-      expect(response.headers['content-type']).toContain('application/problem+json');
-      const problem = response.json();
-      expect(problem).toMatchObject({ status: 402, declineCode, registrationId: expect.any(String) });
-      const registration = await fixture.platform.registrations.get(problem.registrationId);
-      expect(registration?.status).toBe('compensated');
-      const customerId = registration!.state.customerId;
-      expect(await eventsOf(customerId)).toEqual(['CustomerCreated', 'PaymentFailed', 'CustomerDeleted']);
-      await waitFor('the failure on the bus', () => fixture.delivered.some((m) => m.key === customerId && m.topic === 'customer.deleted'));
-      expect(seedMessagesOf(customerId)).toEqual([]);
-      // The email is free again.
-      expect((await register({ ...payload, paymentMethod: 'pm_card_mastercard' })).statusCode).toBe(201);
-    });
+    ])(
+      'answers 402 for %s, deletes the customer, and publishes no CustomerRegistered',
+      async (paymentMethod, declineCode) => {
+        const payload = body({ paymentMethod });
+        const response = await register(payload);
+        expect(response.statusCode).toBe(402);
+        expect(response.headers['content-type']).toContain('application/problem+json');
+        const problem = response.json();
+        expect(problem).toMatchObject({ status: 402, declineCode, registrationId: expect.any(String) });
+        const registration = await fixture.platform.registrations.get(problem.registrationId);
+        expect(registration?.status).toBe('compensated');
+        const customerId = registration!.state.customerId;
+        expect(await eventsOf(customerId)).toEqual(['CustomerCreated', 'PaymentFailed', 'CustomerDeleted']);
+        await waitFor('the failure on the bus', () =>
+          fixture.delivered.some((m) => m.key === customerId && m.topic === 'customer.deleted'),
+        );
+        expect(seedMessagesOf(customerId)).toEqual([]);
+        // The email is free again.
+        expect((await register({ ...payload, paymentMethod: 'pm_card_mastercard' })).statusCode).toBe(201);
+      },
+    );
 
     it.skipIf(skip)('returns the same answer to a retried request, and refuses the key with another body', async () => {
       const key = uuidv7();
@@ -91,16 +146,21 @@ function registrationSuite(mode: Mode) {
       expect(other.json()).toMatchObject({ status: 422, field: 'Idempotency-Key' });
     });
 
-    it.skipIf(skip)('gives 50 concurrent requests with one key one customer, one charge and identical answers', async () => {
-      const key = uuidv7();
-      const payload = body();
-      const responses = await Promise.all(Array.from({ length: 50 }, () => register(payload, { 'idempotency-key': key })));
-      expect(new Set(responses.map((response) => response.statusCode))).toEqual(new Set([201]));
-      expect(new Set(responses.map((response) => response.body)).size).toBe(1);
-      const { registrationId, customerId } = responses[0]!.json();
-      expect((await eventsOf(customerId)).filter((type) => type === 'CustomerCreated')).toHaveLength(1);
-      expect(gateway().chargesFor(`${registrationId}:charge`)).toBe(1);
-    });
+    it.skipIf(skip)(
+      'gives 50 concurrent requests with one key one customer, one charge and identical answers',
+      async () => {
+        const key = uuidv7();
+        const payload = body();
+        const responses = await Promise.all(
+          Array.from({ length: 50 }, () => register(payload, { 'idempotency-key': key })),
+        );
+        expect(new Set(responses.map((response) => response.statusCode))).toEqual(new Set([201]));
+        expect(new Set(responses.map((response) => response.body)).size).toBe(1);
+        const { registrationId, customerId } = responses[0]!.json();
+        expect((await eventsOf(customerId)).filter((type) => type === 'CustomerCreated')).toHaveLength(1);
+        expect(gateway().chargesFor(`${registrationId}:charge`)).toBe(1);
+      },
+    );
 
     it.skipIf(skip)('refuses bad input with problem+json naming the field, and writes nothing', async () => {
       const before = await eventCount();
@@ -118,7 +178,12 @@ function registrationSuite(mode: Mode) {
         expect(response.headers['content-type']).toContain('application/problem+json');
         expect(response.json()).toMatchObject({ status, field });
       }
-      const malformed = await fixture.platform.http.inject({ method: 'POST', url: '/register', payload: '{"email": ', headers: { 'content-type': 'application/json' } });
+      const malformed = await fixture.platform.http.inject({
+        method: 'POST',
+        url: '/register',
+        payload: '{"email": ',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(malformed.statusCode).toBe(400);
       expect(malformed.headers['content-type']).toContain('application/problem+json');
       const huge = await register(body({ name: 'x'.repeat(70 * 1024) }));
@@ -149,7 +214,12 @@ function registrationSuite(mode: Mode) {
         expect(response.statusCode).toBe(503);
         const registration = await fixture.platform.registrations.get(response.json().registrationId);
         expect(registration?.status).toBe('compensated');
-        expect(await eventsOf(registration!.state.customerId)).toEqual(['CustomerCreated', 'PaymentProcessed', 'PaymentRefunded', 'CustomerDeleted']);
+        expect(await eventsOf(registration!.state.customerId)).toEqual([
+          'CustomerCreated',
+          'PaymentProcessed',
+          'PaymentRefunded',
+          'CustomerDeleted',
+        ]);
       } finally {
         faults.failSubscriptionStep = false;
       }
@@ -159,11 +229,24 @@ function registrationSuite(mode: Mode) {
       const mine = (await register(body())).json();
       const theirs = (await register(body())).json();
       const get = (id: string, token?: string) =>
-        fixture.platform.http.inject({ method: 'GET', url: `/registrations/${id}`, headers: token ? { authorization: `Bearer ${token}` } : {} });
+        fixture.platform.http.inject({
+          method: 'GET',
+          url: `/registrations/${id}`,
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+        });
       const own = await get(mine.registrationId, mine.customerToken);
       expect(own.statusCode).toBe(200);
-      expect(own.json()).toMatchObject({ registrationId: mine.registrationId, status: 'completed', customerId: mine.customerId });
-      expect(own.json().steps.map((step: { step: string }) => step.step)).toEqual(['create-customer', 'charge', 'create-subscription', 'register-customer']);
+      expect(own.json()).toMatchObject({
+        registrationId: mine.registrationId,
+        status: 'completed',
+        customerId: mine.customerId,
+      });
+      expect(own.json().steps.map((step: { step: string }) => step.step)).toEqual([
+        'create-customer',
+        'charge',
+        'create-subscription',
+        'register-customer',
+      ]);
       expect((await get(theirs.registrationId, mine.customerToken)).statusCode).toBe(404);
       expect((await get(mine.registrationId)).statusCode).toBe(401);
       expect((await get(mine.registrationId, 'ct_forged.token')).statusCode).toBe(401);
@@ -190,12 +273,19 @@ describe('registration limits and slow sagas', () => {
     expect(response.statusCode).toBe(202);
     const { registrationId } = response.json();
     expect(response.headers.location).toBe(`/registrations/${registrationId}`);
-    await waitFor('the saga to finish', async () => (await fixture.platform.registrations.get(registrationId))?.status === 'completed');
+    await waitFor(
+      'the saga to finish',
+      async () => (await fixture.platform.registrations.get(registrationId))?.status === 'completed',
+    );
   });
 
   it('rate-limits POST /register per client address with 429 problem+json', async () => {
     const statuses = [];
-    for (let n = 0; n < 4; n++) statuses.push((await fixture.platform.http.inject({ method: 'POST', url: '/register', payload: body({ planId: 'nope' }) })).statusCode);
+    for (let n = 0; n < 4; n++)
+      statuses.push(
+        (await fixture.platform.http.inject({ method: 'POST', url: '/register', payload: body({ planId: 'nope' }) }))
+          .statusCode,
+      );
     expect(statuses.slice(0, 2)).toEqual([422, 422]);
     const limited = await fixture.platform.http.inject({ method: 'POST', url: '/register', payload: body() });
     expect(limited.statusCode).toBe(429);

@@ -43,7 +43,15 @@ describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)',
     await migrate(db, [...eventStoreMigrations, ...consumerMigrations]);
     await db.exec('create table welcome_effects (event_id uuid not null, customer_id uuid not null)');
     store = new EventStore(db, catalog, systemClock);
-    bus = new KafkaBus({ brokers: brokers!.split(','), clientId: 'relay-kill-test', topicPrefix: prefix, catalog, log: silentLogger, sessionTimeoutMs: 10_000, maxWaitMs: 200 });
+    bus = new KafkaBus({
+      brokers: brokers!.split(','),
+      clientId: 'relay-kill-test',
+      topicPrefix: prefix,
+      catalog,
+      log: silentLogger,
+      sessionTimeoutMs: 10_000,
+      maxWaitMs: 200,
+    });
     await bus.start();
   });
 
@@ -87,7 +95,10 @@ describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)',
     try {
       const topic = `${prefix}customer.registered`;
       const metadata = await admin.metadata({ topics: [topic] });
-      const partitions = Array.from({ length: metadata.topics.get(topic)!.partitionsCount }, (_, partitionIndex) => ({ partitionIndex, timestamp: ListOffsetTimestamps.LATEST }));
+      const partitions = Array.from({ length: metadata.topics.get(topic)!.partitionsCount }, (_, partitionIndex) => ({
+        partitionIndex,
+        timestamp: ListOffsetTimestamps.LATEST,
+      }));
       const [listed] = await admin.listOffsets({ topics: [{ name: topic, partitions }] });
       return listed!.partitions.reduce((sum, partition) => sum + Number(partition.offset), 0);
     } finally {
@@ -101,10 +112,20 @@ describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)',
         name: 'welcome-kill',
         topics: ['customer.registered'],
         async handle(event, { tx }) {
-          await tx.query('insert into welcome_effects values ($1, $2)', [event.id, (event.data as { customerId: string }).customerId]);
+          await tx.query('insert into welcome_effects values ($1, $2)', [
+            event.id,
+            (event.data as { customerId: string }).customerId,
+          ]);
         },
       },
-      { db, catalog, clock: systemClock, log: silentLogger, deadLetters: new DeadLetterStore(db, systemClock), retry: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 100 } },
+      {
+        db,
+        catalog,
+        clock: systemClock,
+        log: silentLogger,
+        deadLetters: new DeadLetterStore(db, systemClock),
+        retry: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 100 },
+      },
     );
     subscription = await bus.subscribe(runner);
 
@@ -115,7 +136,11 @@ describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)',
         const appends = Array.from({ length: PER_TRANSACTION }, () => {
           const customerId = uuidv7();
           const data = customerRegistered(customerId);
-          return { streamId: `customer-${customerId}`, events: [{ type: 'CustomerRegistered', data }], expectedVersion: 'no_stream' as const };
+          return {
+            streamId: `customer-${customerId}`,
+            events: [{ type: 'CustomerRegistered', data }],
+            expectedVersion: 'no_stream' as const,
+          };
         });
         await store.appendMany(appends);
         appended += PER_TRANSACTION;
@@ -123,7 +148,11 @@ describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)',
       }
     })();
 
-    await waitFor('the relay to be publishing', async () => (await count('select count(*)::int8 as n from welcome_effects')) >= 300, 30_000);
+    await waitFor(
+      'the relay to be publishing',
+      async () => (await count('select count(*)::int8 as n from welcome_effects')) >= 300,
+      30_000,
+    );
     first.kill('SIGKILL');
     await once(first, 'exit');
     expect(first.signalCode).toBe('SIGKILL');
@@ -145,10 +174,18 @@ describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)',
 
     const second = startRelay();
     await writing;
-    await waitFor(`all ${TOTAL} effects`, async () => (await count('select count(*)::int8 as n from welcome_effects')) >= TOTAL, 60_000).catch((error: Error) => {
+    await waitFor(
+      `all ${TOTAL} effects`,
+      async () => (await count('select count(*)::int8 as n from welcome_effects')) >= TOTAL,
+      60_000,
+    ).catch((error: Error) => {
       throw new Error(`${error.message}\nrelay output:\n${relayOutput.join('')}`);
     });
-    await waitFor('the consumer to have read everything relayed', async () => (await subscription!.lag()) === 0, 20_000);
+    await waitFor(
+      'the consumer to have read everything relayed',
+      async () => (await subscription!.lag()) === 0,
+      20_000,
+    );
 
     second.kill('SIGTERM');
     const [code] = (await once(second, 'exit')) as [number | null];
@@ -167,6 +204,8 @@ describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)',
     expect(onKafka - TOTAL).toBeLessThanOrEqual(2 * RELAY_BATCH);
     expect(runner.outcomes.filter((outcome) => outcome === 'processed')).toHaveLength(TOTAL);
     expect(runner.outcomes.filter((outcome) => outcome === 'duplicate')).toHaveLength(onKafka - TOTAL);
-    console.info(`relay-kill: killed with ~${publishedAtKill} events published; Kafka holds ${onKafka} messages for ${TOTAL} events (${onKafka - TOTAL} duplicates dropped by the inbox)`);
+    console.info(
+      `relay-kill: killed with ~${publishedAtKill} events published; Kafka holds ${onKafka} messages for ${TOTAL} events (${onKafka - TOTAL} duplicates dropped by the inbox)`,
+    );
   });
 });

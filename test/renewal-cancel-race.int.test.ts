@@ -23,7 +23,12 @@ function raceSuite(mode: Mode) {
       fixture.platform.http.inject({ method, url, payload, headers });
 
     it.skipIf(skip)('refunds and records a renewal charged while the subscription was being cancelled', async () => {
-      const response = await inject('POST', '/register', { email: `race-${uuidv7()}@example.com`, name: 'Rae', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' }, {});
+      const response = await inject(
+        'POST',
+        '/register',
+        { email: `race-${uuidv7()}@example.com`, name: 'Rae', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' },
+        {},
+      );
       expect(response.statusCode, response.body).toBe(201);
       const { subscriptionId, customerId } = response.json() as { subscriptionId: string; customerId: string };
 
@@ -34,7 +39,10 @@ function raceSuite(mode: Mode) {
       gateway.charge = async (request: ChargeRequest) => {
         const result = await charge(request);
         if (request.idempotencyKey.startsWith(`${subscriptionId}:`)) {
-          const cancel = await inject('POST', `/subscriptions/${subscriptionId}/cancel`, { atPeriodEnd: false, reason: 'changed my mind' });
+          const cancel = await inject('POST', `/subscriptions/${subscriptionId}/cancel`, {
+            atPeriodEnd: false,
+            reason: 'changed my mind',
+          });
           expect(cancel.statusCode, cancel.body).toBe(200);
           cancelled++;
         }
@@ -42,7 +50,9 @@ function raceSuite(mode: Mode) {
       };
       try {
         const now = (await inject('GET', '/admin/clock')).json().now as string;
-        const advance = await inject('POST', '/admin/clock/advance', { to: new Date(Date.parse(addMonths(now, 1)) + 3_600_000).toISOString() });
+        const advance = await inject('POST', '/admin/clock/advance', {
+          to: new Date(Date.parse(addMonths(now, 1)) + 3_600_000).toISOString(),
+        });
         expect(advance.statusCode, advance.body).toBe(200);
       } finally {
         gateway.charge = charge;
@@ -50,12 +60,16 @@ function raceSuite(mode: Mode) {
       expect(cancelled).toBe(1);
 
       // The gateway charged the card once for the renewal, and refunded it in full.
-      const renewalCharges = (await gateway.listCharges({ customerId })).filter((c) => c.idempotencyKey.startsWith(`${subscriptionId}:`));
+      const renewalCharges = (await gateway.listCharges({ customerId })).filter((c) =>
+        c.idempotencyKey.startsWith(`${subscriptionId}:`),
+      );
       expect(renewalCharges).toHaveLength(1);
       const [gatewayCharge] = renewalCharges;
       expect(gatewayCharge).toMatchObject({ status: 'succeeded' });
       await waitFor('the refund at the gateway', async () => {
-        const [latest] = (await gateway.listCharges({ customerId })).filter((c) => c.idempotencyKey === gatewayCharge!.idempotencyKey);
+        const [latest] = (await gateway.listCharges({ customerId })).filter(
+          (c) => c.idempotencyKey === gatewayCharge!.idempotencyKey,
+        );
         return latest?.amountRefunded === latest?.amount;
       });
 
@@ -66,17 +80,31 @@ function raceSuite(mode: Mode) {
       );
       const payment = rows.filter((row) => row.type.startsWith('Payment'));
       expect(payment.map((row) => row.type)).toEqual(['PaymentProcessed', 'PaymentRefunded']);
-      expect(payment[0]!.data).toMatchObject({ purpose: 'renewal', periodIndex: 1, gatewayReference: gatewayCharge!.chargeId });
-      expect(payment[1]!.data).toMatchObject({ paymentId: payment[0]!.data.paymentId, amount: gatewayCharge!.amount, reason: 'renewal_after_cancellation' });
+      expect(payment[0]!.data).toMatchObject({
+        purpose: 'renewal',
+        periodIndex: 1,
+        gatewayReference: gatewayCharge!.chargeId,
+      });
+      expect(payment[1]!.data).toMatchObject({
+        paymentId: payment[0]!.data.paymentId,
+        amount: gatewayCharge!.amount,
+        reason: 'renewal_after_cancellation',
+      });
       expect(rows.map((row) => row.type)).not.toContain('SubscriptionRenewed');
 
       // The ledger posted the charge and reversed it: no cash kept for that payment.
       const paymentId = payment[0]!.data.paymentId as string;
       const entries = await waitFor('the ledger to post the refund', async () => {
-        const list = (await inject('GET', `/ledger/entries?paymentId=${paymentId}&limit=1000`)).json().entries as { kind: string; lines: { account: string; amount: number }[] }[];
+        const list = (await inject('GET', `/ledger/entries?paymentId=${paymentId}&limit=1000`)).json().entries as {
+          kind: string;
+          lines: { account: string; amount: number }[];
+        }[];
         return list.some((entry) => entry.kind === 'refund') ? list : null;
       });
-      const cash = entries.flatMap((entry) => entry.lines).filter((line) => line.account === '1000').reduce((total, line) => total + line.amount, 0);
+      const cash = entries
+        .flatMap((entry) => entry.lines)
+        .filter((line) => line.account === '1000')
+        .reduce((total, line) => total + line.amount, 0);
       expect(cash).toBe(0);
     });
   });

@@ -19,7 +19,9 @@ const SUBSCRIPTIONS = 300;
 describe('renewals shared by two schedulers on one PostgreSQL', async () => {
   const available = await postgresAvailable();
   const db = available ? await openTestPostgres() : undefined;
-  const second: Database | undefined = db ? await openPostgres({ url: TEST_DATABASE_URL, schema: db.schema, poolSize: 10 }) : undefined;
+  const second: Database | undefined = db
+    ? await openPostgres({ url: TEST_DATABASE_URL, schema: db.schema, poolSize: 10 })
+    : undefined;
   afterAll(async () => {
     await second?.close();
     await db?.close();
@@ -55,9 +57,14 @@ describe('renewals shared by two schedulers on one PostgreSQL', async () => {
     expect(rows).toHaveLength(SUBSCRIPTIONS);
     expect(rows.every((row) => row.n === '1')).toBe(true);
     expect(new Set(rows.map((row) => row.subscription_id))).toEqual(new Set(ids));
-    const charges = await db!.query<{ n: string }>(`select count(*)::text as n from gateway_charges where status = 'succeeded'`);
+    const charges = await db!.query<{ n: string }>(
+      `select count(*)::text as n from gateway_charges where status = 'succeeded'`,
+    );
     expect(charges.rows[0]!.n).toBe(String(SUBSCRIPTIONS));
-    const timers = await db!.query<{ n: string }>(`select count(*)::text as n from subscription_timers where claimed_by is not null or due_at <= $1`, [RENEWAL_DUE]);
+    const timers = await db!.query<{ n: string }>(
+      `select count(*)::text as n from subscription_timers where claimed_by is not null or due_at <= $1`,
+      [RENEWAL_DUE],
+    );
     expect(timers.rows[0]!.n).toBe('0'); // every claim given back, every timer moved to the next period
   });
 });

@@ -52,26 +52,36 @@ function verifySuite(mode: Mode) {
     const inject = (method: 'GET' | 'POST', url: string, payload?: object) =>
       fixture.platform.http.inject({ method, url, payload, headers: admin });
     const register = (paymentMethod = 'pm_card_visa') =>
-      inject('POST', '/register', { email: `v-${uuidv7()}@example.com`, name: 'Vera Verify', planId: 'pro-monthly', paymentMethod });
+      inject('POST', '/register', {
+        email: `v-${uuidv7()}@example.com`,
+        name: 'Vera Verify',
+        planId: 'pro-monthly',
+        paymentMethod,
+      });
     const now = () => fixture.platform.clock.now().toISOString();
 
-    it.skipIf(skip)('reports nothing on a platform that did everything right, once its consumers caught up', async () => {
-      const kept = (await register()).json() as Registered;
-      const cancelled = (await register()).json() as Registered;
-      expect((await register('pm_card_chargeDeclined')).statusCode).toBe(402);
-      faults.failSubscriptionStep = true;
-      expect((await register()).statusCode).toBe(503); // charged, then refunded and the customer deleted
-      faults.failSubscriptionStep = false;
-      expect((await inject('POST', `/subscriptions/${cancelled.subscriptionId}/cancel`, { atPeriodEnd: true })).statusCode).toBe(200);
-      expect((await inject('POST', '/admin/clock/advance', { days: 40 })).statusCode).toBe(200); // kept renews, cancelled ends
-      expect(kept.customerId).toBeTruthy();
+    it.skipIf(skip)(
+      'reports nothing on a platform that did everything right, once its consumers caught up',
+      async () => {
+        const kept = (await register()).json() as Registered;
+        const cancelled = (await register()).json() as Registered;
+        expect((await register('pm_card_chargeDeclined')).statusCode).toBe(402);
+        faults.failSubscriptionStep = true;
+        expect((await register()).statusCode).toBe(503); // charged, then refunded and the customer deleted
+        faults.failSubscriptionStep = false;
+        expect(
+          (await inject('POST', `/subscriptions/${cancelled.subscriptionId}/cancel`, { atPeriodEnd: true })).statusCode,
+        ).toBe(200);
+        expect((await inject('POST', '/admin/clock/advance', { days: 40 })).statusCode).toBe(200); // kept renews, cancelled ends
+        expect(kept.customerId).toBeTruthy();
 
-      const response = await inject('GET', '/admin/verify?settleMs=30000');
-      expect(response.statusCode).toBe(200);
-      expect(response.json()).toMatchObject({ ok: true, violations: [] });
-      expect(Date.parse(response.json().checkedAt)).not.toBeNaN();
-      expect((await fixture.platform.http.inject({ method: 'GET', url: '/admin/verify' })).statusCode).toBe(401);
-    });
+        const response = await inject('GET', '/admin/verify?settleMs=30000');
+        expect(response.statusCode).toBe(200);
+        expect(response.json()).toMatchObject({ ok: true, violations: [] });
+        expect(Date.parse(response.json().checkedAt)).not.toBeNaN();
+        expect((await fixture.platform.http.inject({ method: 'GET', url: '/admin/verify' })).statusCode).toBe(401);
+      },
+    );
 
     it.skipIf(skip)('reports each planted violation with its ids', async () => {
       const { platform } = fixture;
@@ -81,16 +91,38 @@ function verifySuite(mode: Mode) {
       const refundedVictim = (await register()).json() as Registered;
       const unreversed = (await register()).json() as Registered;
       const cancelled = (await register()).json() as Registered;
-      expect((await inject('POST', `/subscriptions/${cancelled.subscriptionId}/cancel`, { atPeriodEnd: false })).statusCode).toBe(200);
-      const paymentOf = async (paymentId: string) => (await store.readStream(paymentStream(paymentId)))[0]!.data as PaymentProcessedData;
+      expect(
+        (await inject('POST', `/subscriptions/${cancelled.subscriptionId}/cancel`, { atPeriodEnd: false })).statusCode,
+      ).toBe(200);
+      const paymentOf = async (paymentId: string) =>
+        (await store.readStream(paymentStream(paymentId)))[0]!.data as PaymentProcessedData;
       const victimPayment = await paymentOf(victim.paymentId);
       const charge = (key: string, customerId: string) =>
-        gateway.charge({ idempotencyKey: key, amount: 2900, currency: 'EUR', paymentMethod: 'pm_card_visa', customerId, description: `planted ${key}` });
+        gateway.charge({
+          idempotencyKey: key,
+          amount: 2900,
+          currency: 'EUR',
+          paymentMethod: 'pm_card_visa',
+          customerId,
+          description: `planted ${key}`,
+        });
       const processed = (data: Partial<PaymentProcessedData> & { paymentId: string; gatewayReference: string }) =>
         store.append(paymentStream(data.paymentId), [
           {
             type: 'PaymentProcessed',
-            data: { customerId: victim.customerId, subscriptionId: null, amount: 2900, currency: 'EUR', purpose: 'registration', periodIndex: 0, paymentMethod: { brand: 'visa', last4: '4242' }, processedAt: now(), taxRateBps: 0, taxAmount: 0, ...data },
+            data: {
+              customerId: victim.customerId,
+              subscriptionId: null,
+              amount: 2900,
+              currency: 'EUR',
+              purpose: 'registration',
+              periodIndex: 0,
+              paymentMethod: { brand: 'visa', last4: '4242' },
+              processedAt: now(),
+              taxRateBps: 0,
+              taxAmount: 0,
+              ...data,
+            },
             metadata,
           },
         ]);
@@ -110,21 +142,54 @@ function verifySuite(mode: Mode) {
       const refundedCharge = (await paymentOf(refundedVictim.paymentId)).gatewayReference;
       await gateway.refund({ idempotencyKey: `planted-refund-${uuidv7()}`, chargeId: refundedCharge });
       // refund_not_at_gateway: a refund in the log and the ledger that the gateway never made
-      await handleCommand(store, paymentDecider, paymentStream(cancelled.paymentId), { type: 'RefundPayment', data: { paymentId: cancelled.paymentId, reason: 'planted', gatewayReference: 're_planted', refundedAt: now() } }, { metadata });
+      await handleCommand(
+        store,
+        paymentDecider,
+        paymentStream(cancelled.paymentId),
+        {
+          type: 'RefundPayment',
+          data: {
+            paymentId: cancelled.paymentId,
+            reason: 'planted',
+            gatewayReference: 're_planted',
+            refundedAt: now(),
+          },
+        },
+        { metadata },
+      );
       // refund_not_reversed: refunded at the gateway and in the log, but the ledger refuses the posting (more than the charge)
       const unreversedCharge = (await paymentOf(unreversed.paymentId)).gatewayReference;
-      const unreversedRefund = await gateway.refund({ idempotencyKey: `planted-refund-${uuidv7()}`, chargeId: unreversedCharge });
+      const unreversedRefund = await gateway.refund({
+        idempotencyKey: `planted-refund-${uuidv7()}`,
+        chargeId: unreversedCharge,
+      });
       await store.append(paymentStream(unreversed.paymentId), [
         {
           type: 'PaymentRefunded',
-          data: { paymentId: unreversed.paymentId, customerId: unreversed.customerId, subscriptionId: null, amount: 9_999, currency: 'EUR', reason: 'planted', gatewayReference: unreversedRefund.refundId, refundedAt: now() },
+          data: {
+            paymentId: unreversed.paymentId,
+            customerId: unreversed.customerId,
+            subscriptionId: null,
+            amount: 9_999,
+            currency: 'EUR',
+            reason: 'planted',
+            gatewayReference: unreversedRefund.refundId,
+            refundedAt: now(),
+          },
           metadata,
         },
       ]);
       // renewal_after_cancellation: a renewal charged after the subscription was cancelled
       const late = await charge(`planted-${uuidv7()}`, cancelled.customerId);
       const lateRenewal = uuidv7();
-      await processed({ paymentId: lateRenewal, customerId: cancelled.customerId, subscriptionId: cancelled.subscriptionId, purpose: 'renewal', periodIndex: 1, gatewayReference: late.chargeId });
+      await processed({
+        paymentId: lateRenewal,
+        customerId: cancelled.customerId,
+        subscriptionId: cancelled.subscriptionId,
+        purpose: 'renewal',
+        periodIndex: 1,
+        gatewayReference: late.chargeId,
+      });
       // ledger_unbalanced: one line in XTS without its counterpart
       const entry = uuidv7();
       await db.query(
@@ -132,7 +197,10 @@ function verifySuite(mode: Mode) {
          values ($1, $2, 'charge', 0, $3, $4, 'XTS', 'planted', $5, $5)`,
         [entry, uuidv7(), uuidv7(), victim.customerId, now()],
       );
-      await db.query(`insert into journal_lines (entry_id, line, account, currency, amount, effective_at) values ($1, 1, '1000', 'XTS', 100, $2)`, [entry, now()]);
+      await db.query(
+        `insert into journal_lines (entry_id, line, account, currency, amount, effective_at) values ($1, 1, '1000', 'XTS', 100, $2)`,
+        [entry, now()],
+      );
       // registration_unfinished: a registration parked for good
       const parked = uuidv7();
       await db.query(
@@ -142,7 +210,13 @@ function verifySuite(mode: Mode) {
       // customer_not_deleted: created, never registered, never deleted
       const stranded = uuidv7();
       const pii = await encrypt(stranded, { email: `s-${stranded}@example.com`, name: 'Stranded' }, db);
-      await store.append(customerStream(stranded), [{ type: 'CustomerCreated', data: { customerId: stranded, pii, planId: 'pro-monthly', createdAt: now() }, metadata }]);
+      await store.append(customerStream(stranded), [
+        {
+          type: 'CustomerCreated',
+          data: { customerId: stranded, pii, planId: 'pro-monthly', createdAt: now() },
+          metadata,
+        },
+      ]);
       // intent_unsettled: an intent pending for an hour
       await db.query(INTENTS_DDL);
       const intentKey = `planted-intent-${uuidv7()}`;
@@ -156,14 +230,21 @@ function verifySuite(mode: Mode) {
 
       const report = await platform.verify({ settleMs: 3_000 });
       expect(report.ok).toBe(false);
-      const find = (kind: ViolationKind, ids: Record<string, string>) => report.violations.find((v) => v.kind === kind && Object.entries(ids).every(([k, value]) => (v as unknown as Record<string, string>)[k] === value));
+      const find = (kind: ViolationKind, ids: Record<string, string>) =>
+        report.violations.find(
+          (v) =>
+            v.kind === kind &&
+            Object.entries(ids).every(([k, value]) => (v as unknown as Record<string, string>)[k] === value),
+        );
       expect(find('charge_unrecorded', { chargeId: unrecorded.chargeId })).toBeDefined();
       expect(find('charge_recorded_twice', { chargeId: victimPayment.gatewayReference })).toBeDefined();
       expect(find('payment_without_charge', { paymentId: ghost })).toBeDefined();
       expect(find('charge_unsettled', { paymentId: orphan })).toBeDefined();
       expect(find('refund_unrecorded', { paymentId: refundedVictim.paymentId })).toBeDefined();
       expect(find('refund_not_reversed', { paymentId: unreversed.paymentId })).toBeDefined();
-      expect(find('renewal_after_cancellation', { paymentId: lateRenewal, subscriptionId: cancelled.subscriptionId })).toBeDefined();
+      expect(
+        find('renewal_after_cancellation', { paymentId: lateRenewal, subscriptionId: cancelled.subscriptionId }),
+      ).toBeDefined();
       expect(find('ledger_unbalanced', { currency: 'XTS' })).toBeDefined();
       expect(find('registration_unfinished', { registrationId: parked })).toBeDefined();
       expect(find('customer_not_deleted', { customerId: stranded })).toBeDefined();

@@ -16,8 +16,12 @@ const dayOf = (instant: string | number | Date) => new Date(instant).toISOString
 const addDays = (day: string, days: number) => dayOf(Date.parse(`${day}T00:00:00.000Z`) + days * DAY_MS);
 const earliest = (a: string | null, b: string) => (a === null || Date.parse(b) < Date.parse(a) ? b : a);
 const byCurrency = (totals: Map<string, number>): Money[] =>
-  [...totals].filter(([, amount]) => amount !== 0).sort(([a], [b]) => a.localeCompare(b)).map(([currency, amount]) => ({ currency, amount }));
-const add = (totals: Map<string, number>, key: string, amount: number) => totals.set(key, (totals.get(key) ?? 0) + amount);
+  [...totals]
+    .filter(([, amount]) => amount !== 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([currency, amount]) => ({ currency, amount }));
+const add = (totals: Map<string, number>, key: string, amount: number) =>
+  totals.set(key, (totals.get(key) ?? 0) + amount);
 
 interface BruteSubscription {
   customerId: string;
@@ -41,17 +45,29 @@ function bruteForce(rows: { type: string; data: Data }[], now: Date) {
     if (type === 'CustomerRegistered') registered.set(data.customerId, data.registeredAt);
     if (type === 'SubscriptionCreated') {
       const mrr = data.interval === 'year' ? Math.round(data.price.amount / 12) : data.price.amount;
-      subscriptions.set(data.subscriptionId, { customerId: data.customerId, planId: data.planId, currency: data.price.currency, mrr, start: data.createdAt, requested: null, churnAt: null, ended: null });
+      subscriptions.set(data.subscriptionId, {
+        customerId: data.customerId,
+        planId: data.planId,
+        currency: data.price.currency,
+        mrr,
+        start: data.createdAt,
+        requested: null,
+        churnAt: null,
+        ended: null,
+      });
     }
     if (type === 'SubscriptionCancelled') {
       const subscription = subscriptions.get(data.subscriptionId)!;
       subscription.requested = earliest(subscription.requested, data.requestedAt);
       subscription.churnAt = earliest(subscription.churnAt, data.effectiveAt);
-      if (Date.parse(data.effectiveAt) <= Date.parse(data.requestedAt)) subscription.ended = earliest(subscription.ended, data.effectiveAt);
+      if (Date.parse(data.effectiveAt) <= Date.parse(data.requestedAt))
+        subscription.ended = earliest(subscription.ended, data.effectiveAt);
     }
     if (type === 'SubscriptionEnded') subscriptions.get(data.subscriptionId)!.ended = data.endedAt;
-    if (type === 'PaymentProcessed') revenue.push({ day: dayOf(data.processedAt), currency: data.currency, amount: data.amount });
-    if (type === 'PaymentRefunded') revenue.push({ day: dayOf(data.refundedAt), currency: data.currency, amount: -data.amount });
+    if (type === 'PaymentProcessed')
+      revenue.push({ day: dayOf(data.processedAt), currency: data.currency, amount: data.amount });
+    if (type === 'PaymentRefunded')
+      revenue.push({ day: dayOf(data.refundedAt), currency: data.currency, amount: -data.amount });
   }
   const all = [...subscriptions.values()];
   const at = (time: number) => (instant: string | null) => instant !== null && Date.parse(instant) <= time;
@@ -64,22 +80,29 @@ function bruteForce(rows: { type: string; data: Data }[], now: Date) {
   const lastDay = dayOf(now);
   const firstDay = addDays(lastDay, -29);
   const windowStart = Date.parse(`${firstDay}T00:00:00.000Z`);
-  const inWindow = (instant: string | null) => instant !== null && Date.parse(instant) >= windowStart && Date.parse(instant) <= now.getTime();
+  const inWindow = (instant: string | null) =>
+    instant !== null && Date.parse(instant) >= windowStart && Date.parse(instant) <= now.getTime();
   const active = all.filter((s) => s.ended === null);
   const byPlan = new Map<string, number>();
   for (const s of active) add(byPlan, s.planId, 1);
   const activeMrr = new Map<string, number>();
   for (const s of active) add(activeMrr, s.currency, s.mrr);
-  const atStart = all.filter((s) => Date.parse(s.start) < windowStart && !(s.ended !== null && Date.parse(s.ended) < windowStart));
+  const atStart = all.filter(
+    (s) => Date.parse(s.start) < windowStart && !(s.ended !== null && Date.parse(s.ended) < windowStart),
+  );
   const churned = atStart.filter((s) => s.ended !== null && Date.parse(s.ended) <= now.getTime()).length;
   const windowRevenue = new Map<string, number>();
   for (const r of revenue) if (r.day >= firstDay && r.day <= lastDay) add(windowRevenue, r.currency, r.amount);
 
   const days = Array.from({ length: 30 }, (_, i) => addDays(firstDay, i));
-  const countPerDay = (instants: string[]) => days.map((day) => instants.filter((instant) => dayOf(instant) === day).length);
+  const countPerDay = (instants: string[]) =>
+    days.map((day) => instants.filter((instant) => dayOf(instant) === day).length);
   const dayEnd = (day: string) => Math.min(Date.parse(`${addDays(day, 1)}T00:00:00.000Z`) - 1, now.getTime());
 
-  const cohorts = new Map<string, { customers: number; retention: Map<number, { observed: number; retained: number }> }>();
+  const cohorts = new Map<
+    string,
+    { customers: number; retention: Map<number, { observed: number; retained: number }> }
+  >();
   for (const [customerId, registeredAt] of registered) {
     const month = registeredAt.slice(0, 7);
     const cohort = cohorts.get(month) ?? { customers: 0, retention: new Map() };
@@ -113,7 +136,10 @@ function bruteForce(rows: { type: string; data: Data }[], now: Date) {
     daily: {
       signups: countPerDay([...registered.values()]),
       cancellations: countPerDay(all.flatMap((s) => (s.requested ? [s.requested] : []))),
-      revenue: (currency: string) => days.map((day) => revenue.filter((r) => r.day === day && r.currency === currency).reduce((sum, r) => sum + r.amount, 0)),
+      revenue: (currency: string) =>
+        days.map((day) =>
+          revenue.filter((r) => r.day === day && r.currency === currency).reduce((sum, r) => sum + r.amount, 0),
+        ),
       mrr: (currency: string) => days.map((day) => mrrAt(dayEnd(day)).get(currency) ?? 0),
     },
     cohorts: [...cohorts]
@@ -121,9 +147,18 @@ function bruteForce(rows: { type: string; data: Data }[], now: Date) {
       .map(([month, cohort]) => ({
         month,
         customers: cohort.customers,
-        retention: [...cohort.retention].map(([k, { observed, retained }]) => ({ monthsAfterSignup: k, observed, retained, rate: retained / observed })),
+        retention: [...cohort.retention].map(([k, { observed, retained }]) => ({
+          monthsAfterSignup: k,
+          observed,
+          retained,
+          rate: retained / observed,
+        })),
       })),
-    facts: { signups: registered.size, subscriptions: all.length, churned: all.filter((s) => s.churnAt !== null).length },
+    facts: {
+      signups: registered.size,
+      subscriptions: all.length,
+      churned: all.filter((s) => s.churnAt !== null).length,
+    },
   };
 }
 
@@ -133,20 +168,40 @@ function analyticsSuite(mode: Mode) {
     const skip = fixture === null;
     afterAll(async () => fixture?.close());
 
-    const inject = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object, headers: Record<string, string> = admin) =>
-      fixture.platform.http.inject({ method, url, payload, headers });
+    const inject = (
+      method: 'GET' | 'POST' | 'PUT',
+      url: string,
+      payload?: object,
+      headers: Record<string, string> = admin,
+    ) => fixture.platform.http.inject({ method, url, payload, headers });
     const register = async (planId: string, paymentMethod = 'pm_card_visa') => {
-      const response = await inject('POST', '/register', { email: `a-${uuidv7()}@example.com`, name: 'Ana Lytics', planId, paymentMethod }, {});
-      return { statusCode: response.statusCode, ...(response.json() as { subscriptionId: string; customerId: string }) };
+      const response = await inject(
+        'POST',
+        '/register',
+        { email: `a-${uuidv7()}@example.com`, name: 'Ana Lytics', planId, paymentMethod },
+        {},
+      );
+      return {
+        statusCode: response.statusCode,
+        ...(response.json() as { subscriptionId: string; customerId: string }),
+      };
     };
     const registered = async (planId: string) => {
       const result = await register(planId);
       expect(result.statusCode).toBe(201);
       return result;
     };
-    const advanceTo = async (to: string) => expect((await inject('POST', '/admin/clock/advance', { to })).statusCode).toBe(200);
+    const advanceTo = async (to: string) =>
+      expect((await inject('POST', '/admin/clock/advance', { to })).statusCode).toBe(200);
     const cancel = async (subscriptionId: string, atPeriodEnd: boolean, reason?: string) =>
-      expect((await inject('POST', `/subscriptions/${subscriptionId}/cancel`, { atPeriodEnd, ...(reason ? { reason } : {}) })).statusCode).toBe(200);
+      expect(
+        (
+          await inject('POST', `/subscriptions/${subscriptionId}/cancel`, {
+            atPeriodEnd,
+            ...(reason ? { reason } : {}),
+          })
+        ).statusCode,
+      ).toBe(200);
     const get = async <T>(url: string, headers: Record<string, string> = admin): Promise<T> => {
       const response = await inject('GET', url, undefined, headers);
       expect(response.statusCode, response.body).toBe(200);
@@ -174,18 +229,28 @@ function analyticsSuite(mode: Mode) {
       await registered('starter-monthly');
       await cancel(usdLater.subscriptionId, true);
       await cancel(yearly.subscriptionId, false);
-      expect((await inject('PUT', `/customers/${failing.customerId}/payment-method`, { paymentMethod: 'pm_card_chargeDeclinedInsufficientFunds' })).statusCode).toBe(200);
+      expect(
+        (
+          await inject('PUT', `/customers/${failing.customerId}/payment-method`, {
+            paymentMethod: 'pm_card_chargeDeclinedInsufficientFunds',
+          })
+        ).statusCode,
+      ).toBe(200);
 
       await advanceTo(at(66)); // the failing card is declined, retried, and cancelled for non-payment
       await registered('pro-yearly');
       await registered('pro-monthly-usd');
 
       const now = new Date((await get<{ now: string }>('/admin/clock')).now);
-      const { rows } = await fixture.platform.db.query<{ type: string; data: Data; position: string }>('select type, data, position from events order by position');
+      const { rows } = await fixture.platform.db.query<{ type: string; data: Data; position: string }>(
+        'select type, data, position from events order by position',
+      );
       const expected = bruteForce(rows, now);
       const position = Number(rows[rows.length - 1]!.position);
       expect(rows.some((row) => row.type === 'SubscriptionEnded')).toBe(true);
-      expect(rows.some((row) => row.type === 'SubscriptionCancelled' && row.data.reason === 'payment_failed')).toBe(true);
+      expect(rows.some((row) => row.type === 'SubscriptionCancelled' && row.data.reason === 'payment_failed')).toBe(
+        true,
+      );
       expect(rows.some((row) => row.type === 'SubscriptionRenewed' && row.data.currency === 'USD')).toBe(true);
 
       // The pipeline follows the bus: wait until every fact it owes has arrived.
@@ -203,9 +268,16 @@ function analyticsSuite(mode: Mode) {
       });
 
       const summary = await get<Data>(`/analytics/summary?minPosition=${position}`);
-      expect(summary).toMatchObject({ ...expected.summary, activeSubscriptions: { total: expected.summary.activeSubscriptions.total } });
-      expect(summary.activeSubscriptions.byPlan.map(({ planId, count }: Data) => ({ planId, count }))).toEqual(expected.summary.activeSubscriptions.byPlan);
-      expect(summary.activeSubscriptions.byPlan.find((plan: Data) => plan.planId === 'pro-yearly').planName).toBe('Pro (yearly)');
+      expect(summary).toMatchObject({
+        ...expected.summary,
+        activeSubscriptions: { total: expected.summary.activeSubscriptions.total },
+      });
+      expect(summary.activeSubscriptions.byPlan.map(({ planId, count }: Data) => ({ planId, count }))).toEqual(
+        expected.summary.activeSubscriptions.byPlan,
+      );
+      expect(summary.activeSubscriptions.byPlan.find((plan: Data) => plan.planId === 'pro-yearly').planName).toBe(
+        'Pro (yearly)',
+      );
       expect(summary.mrr.map((m: Money) => m.currency)).toEqual(['EUR', 'USD']);
       expect(summary.signups).toBeGreaterThan(0);
       expect(summary.cancellations).toBeGreaterThan(0);
@@ -213,8 +285,14 @@ function analyticsSuite(mode: Mode) {
 
       const { firstDay, lastDay } = expected;
       const series = async (metric: string, interval = 'day') =>
-        (await get<{ series: Series }>(`/analytics/timeseries?metric=${metric}&from=${firstDay}&to=${lastDay}&interval=${interval}`, { ...admin, 'x-min-position': String(position) })).series;
-      const values = (s: Series, currency: string | null = null) => s.find((one) => one.currency === currency)?.points.map((point) => point.value);
+        (
+          await get<{ series: Series }>(
+            `/analytics/timeseries?metric=${metric}&from=${firstDay}&to=${lastDay}&interval=${interval}`,
+            { ...admin, 'x-min-position': String(position) },
+          )
+        ).series;
+      const values = (s: Series, currency: string | null = null) =>
+        s.find((one) => one.currency === currency)?.points.map((point) => point.value);
       const sum = (numbers: number[] | undefined) => (numbers ?? []).reduce((a, b) => a + b, 0);
 
       const signups = await series('signups');
@@ -249,19 +327,42 @@ function analyticsSuite(mode: Mode) {
 
       // A rebuild replaces the projection's schema only: the same summary, and the pipeline's facts stay.
       expect((await inject('POST', '/admin/projections/analytics/rebuild')).statusCode).toBeLessThan(300);
-      await waitFor('the rebuild to finish', async () => (await get<{ projections: Data[] }>('/admin/projections')).projections.find((p) => p.name === 'analytics')?.lastRebuild);
+      await waitFor(
+        'the rebuild to finish',
+        async () =>
+          (await get<{ projections: Data[] }>('/admin/projections')).projections.find((p) => p.name === 'analytics')
+            ?.lastRebuild,
+      );
       const rebuilt = await get<Data>(`/analytics/summary?minPosition=${position}`);
       expect({ ...rebuilt, asOf: null, window: null }).toEqual({ ...summary, asOf: null, window: null });
       expect(await series('mrr')).toEqual(mrr);
-      expect((await get<{ cohorts: Data[] }>(`/analytics/cohorts?from=${firstCohort}&to=${firstCohort}`)).cohorts.map((c) => c.month)).toEqual([firstCohort]);
+      expect(
+        (await get<{ cohorts: Data[] }>(`/analytics/cohorts?from=${firstCohort}&to=${firstCohort}`)).cohorts.map(
+          (c) => c.month,
+        ),
+      ).toEqual([firstCohort]);
     });
 
     it.skipIf(skip)('needs the admin token, and refuses bad parameters with 400 problem+json', async () => {
       const customer = await registered('starter-monthly');
-      const customerToken = (await inject('POST', '/register', { email: `b-${uuidv7()}@example.com`, name: 'B', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' }, {})).json().customerToken as string;
-      for (const url of ['/analytics/summary', '/analytics/timeseries?metric=signups&from=2026-01-01&to=2026-01-31', '/analytics/cohorts']) {
+      const customerToken = (
+        await inject(
+          'POST',
+          '/register',
+          { email: `b-${uuidv7()}@example.com`, name: 'B', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' },
+          {},
+        )
+      ).json().customerToken as string;
+      for (const url of [
+        '/analytics/summary',
+        '/analytics/timeseries?metric=signups&from=2026-01-01&to=2026-01-31',
+        '/analytics/cohorts',
+      ]) {
         expect((await inject('GET', url, undefined, {})).statusCode, url).toBe(401);
-        expect((await inject('GET', url, undefined, { authorization: `Bearer ${customerToken}` })).statusCode, url).toBe(401);
+        expect(
+          (await inject('GET', url, undefined, { authorization: `Bearer ${customerToken}` })).statusCode,
+          url,
+        ).toBe(401);
       }
       expect(customer.customerId).toBeTruthy();
 
@@ -284,7 +385,10 @@ function analyticsSuite(mode: Mode) {
       const badHeader = await inject('GET', '/analytics/summary', undefined, { ...admin, 'x-min-position': 'soon' });
       expect(badHeader.statusCode).toBe(400);
       // A long range is fine in longer buckets.
-      expect((await inject('GET', '/analytics/timeseries?metric=revenue&from=2020-01-01&to=2026-01-31&interval=month')).statusCode).toBe(200);
+      expect(
+        (await inject('GET', '/analytics/timeseries?metric=revenue&from=2020-01-01&to=2026-01-31&interval=month'))
+          .statusCode,
+      ).toBe(200);
       // Without from, the 30 days ending at to (issue 10: the last 30 days by default).
       const defaulted = await inject('GET', '/analytics/timeseries?metric=signups&to=2026-01-31');
       expect(defaulted.statusCode).toBe(200);

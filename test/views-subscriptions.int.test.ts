@@ -37,31 +37,107 @@ function history() {
     events,
     register(amount = 2900, currency = 'EUR') {
       const paymentId = uuidv7();
-      add(`payment-${paymentId}`, 'PaymentProcessed', { paymentId, customerId, subscriptionId: null, amount, currency, purpose: 'registration', periodIndex: 0, paymentMethod: card, gatewayReference: 'ch_1', processedAt: at(0), taxRateBps: 0, taxAmount: 0 });
-      add(`subscription-${subscriptionId}`, 'SubscriptionCreated', { ...base, planId: 'pro-monthly', price: { amount, currency }, interval: 'month', currentPeriod: { start: at(0), end: at(31) }, createdAt: at(0) });
+      add(`payment-${paymentId}`, 'PaymentProcessed', {
+        paymentId,
+        customerId,
+        subscriptionId: null,
+        amount,
+        currency,
+        purpose: 'registration',
+        periodIndex: 0,
+        paymentMethod: card,
+        gatewayReference: 'ch_1',
+        processedAt: at(0),
+        taxRateBps: 0,
+        taxAmount: 0,
+      });
+      add(`subscription-${subscriptionId}`, 'SubscriptionCreated', {
+        ...base,
+        planId: 'pro-monthly',
+        price: { amount, currency },
+        interval: 'month',
+        currentPeriod: { start: at(0), end: at(31) },
+        createdAt: at(0),
+      });
       return paymentId;
     },
     renew(periodIndex: number, amount = 2900) {
       const paymentId = uuidv7();
-      add(`payment-${paymentId}`, 'PaymentProcessed', { paymentId, customerId, subscriptionId, amount, currency: 'EUR', purpose: 'renewal', periodIndex, paymentMethod: card, gatewayReference: `ch_${periodIndex}`, processedAt: at(31 * periodIndex), taxRateBps: 0, taxAmount: 0 });
-      add(`subscription-${subscriptionId}`, 'SubscriptionRenewed', { ...base, planId: 'pro-monthly', periodIndex, period: { start: at(31 * periodIndex), end: at(31 * (periodIndex + 1)) }, paymentId, amount, currency: 'EUR', renewedAt: at(31 * periodIndex) });
+      add(`payment-${paymentId}`, 'PaymentProcessed', {
+        paymentId,
+        customerId,
+        subscriptionId,
+        amount,
+        currency: 'EUR',
+        purpose: 'renewal',
+        periodIndex,
+        paymentMethod: card,
+        gatewayReference: `ch_${periodIndex}`,
+        processedAt: at(31 * periodIndex),
+        taxRateBps: 0,
+        taxAmount: 0,
+      });
+      add(`subscription-${subscriptionId}`, 'SubscriptionRenewed', {
+        ...base,
+        planId: 'pro-monthly',
+        periodIndex,
+        period: { start: at(31 * periodIndex), end: at(31 * (periodIndex + 1)) },
+        paymentId,
+        amount,
+        currency: 'EUR',
+        renewedAt: at(31 * periodIndex),
+      });
       return paymentId;
     },
     pastDue(periodIndex: number, attempt: number, nextRetryDays: number | null) {
       const paymentId = uuidv7();
       const failedAt = at(31 * periodIndex + attempt);
-      add(`payment-${paymentId}`, 'PaymentFailed', { paymentId, customerId, subscriptionId, amount: 2900, currency: 'EUR', purpose: 'renewal', declineCode: 'insufficient_funds', message: 'no', attempt, failedAt });
-      add(`subscription-${subscriptionId}`, 'SubscriptionPastDue', { ...base, periodIndex, paymentId, attempt, declineCode: 'insufficient_funds', failedAt, nextRetryAt: nextRetryDays === null ? null : at(31 * periodIndex + attempt + nextRetryDays) });
+      add(`payment-${paymentId}`, 'PaymentFailed', {
+        paymentId,
+        customerId,
+        subscriptionId,
+        amount: 2900,
+        currency: 'EUR',
+        purpose: 'renewal',
+        declineCode: 'insufficient_funds',
+        message: 'no',
+        attempt,
+        failedAt,
+      });
+      add(`subscription-${subscriptionId}`, 'SubscriptionPastDue', {
+        ...base,
+        periodIndex,
+        paymentId,
+        attempt,
+        declineCode: 'insufficient_funds',
+        failedAt,
+        nextRetryAt: nextRetryDays === null ? null : at(31 * periodIndex + attempt + nextRetryDays),
+      });
       return paymentId;
     },
     cancel(requestedAt: string, effectiveAt: string, reason = 'customer_request') {
-      add(`subscription-${subscriptionId}`, 'SubscriptionCancelled', { ...base, reason, atPeriodEnd: requestedAt !== effectiveAt, requestedAt, effectiveAt });
+      add(`subscription-${subscriptionId}`, 'SubscriptionCancelled', {
+        ...base,
+        reason,
+        atPeriodEnd: requestedAt !== effectiveAt,
+        requestedAt,
+        effectiveAt,
+      });
     },
     end(endedAt: string) {
       add(`subscription-${subscriptionId}`, 'SubscriptionEnded', { ...base, reason: 'customer_request', endedAt });
     },
     refund(paymentId: string, amount: number, subscription: string | null) {
-      add(`payment-${paymentId}`, 'PaymentRefunded', { paymentId, customerId, subscriptionId: subscription, amount, currency: 'EUR', reason: 'goodwill', gatewayReference: `re_${uuidv7()}`, refundedAt: at(2) });
+      add(`payment-${paymentId}`, 'PaymentRefunded', {
+        paymentId,
+        customerId,
+        subscriptionId: subscription,
+        amount,
+        currency: 'EUR',
+        reason: 'goodwill',
+        gatewayReference: `re_${uuidv7()}`,
+        refundedAt: at(2),
+      });
     },
   };
 }
@@ -85,15 +161,20 @@ async function openViewFixture(histories: ReturnType<typeof history>[]): Promise
     }
   }
   const projection = subscriptionProjection();
-  const events = (await store.readAll(LOG_START, { limit: 100_000 })).filter((event) => projection.types.includes(event.type));
+  const events = (await store.readAll(LOG_START, { limit: 100_000 })).filter((event) =>
+    projection.types.includes(event.type),
+  );
   return {
     db,
     events,
     async build(schema, batches) {
       await db.exec(`drop schema if exists ${schema} cascade; create schema ${schema}`);
       await db.exec(projection.tables(schema));
-      for (const batch of batches) await db.transaction((tx) => projection.apply(batch, { tx, schema, prefetched: undefined }));
-      const { rows } = await db.query<Record<string, unknown>>(`select * from ${schema}.subscriptions order by subscription_id`);
+      for (const batch of batches)
+        await db.transaction((tx) => projection.apply(batch, { tx, schema, prefetched: undefined }));
+      const { rows } = await db.query<Record<string, unknown>>(
+        `select * from ${schema}.subscriptions order by subscription_id`,
+      );
       return new Map(rows.map((row) => [row.subscription_id as string, row]));
     },
   };
@@ -115,7 +196,24 @@ describe('the subscription projection, applied directly, and its API with a chur
   compensated.refund(registrationPayment, 900, null);
 
   const declined = history();
-  declined.events.push([`payment-${uuidv7()}`, { type: 'PaymentFailed', data: { paymentId: uuidv7(), customerId: declined.customerId, subscriptionId: null, amount: 900, currency: 'EUR', purpose: 'registration', declineCode: 'card_declined', message: 'no', attempt: 1, failedAt: at(0) } }]);
+  declined.events.push([
+    `payment-${uuidv7()}`,
+    {
+      type: 'PaymentFailed',
+      data: {
+        paymentId: uuidv7(),
+        customerId: declined.customerId,
+        subscriptionId: null,
+        amount: 900,
+        currency: 'EUR',
+        purpose: 'registration',
+        declineCode: 'card_declined',
+        message: 'no',
+        attempt: 1,
+        failedAt: at(0),
+      },
+    },
+  ]);
 
   const refundedRenewal = history();
   refundedRenewal.register();
@@ -145,9 +243,16 @@ describe('the subscription projection, applied directly, and its API with a chur
   afterAll(async () => fixture?.db.close());
 
   it('folds each history into its row, and one batch gives the same rows as one event per batch', async () => {
-    const single = await fixture.build('sv_single', fixture.events.map((event) => [event]));
+    const single = await fixture.build(
+      'sv_single',
+      fixture.events.map((event) => [event]),
+    );
     const thirds = Math.ceil(fixture.events.length / 3);
-    const split = await fixture.build('sv_split', [fixture.events.slice(0, thirds), fixture.events.slice(thirds, 2 * thirds), fixture.events.slice(2 * thirds)]);
+    const split = await fixture.build('sv_split', [
+      fixture.events.slice(0, thirds),
+      fixture.events.slice(thirds, 2 * thirds),
+      fixture.events.slice(2 * thirds),
+    ]);
     expect(single).toEqual(whole);
     expect(split).toEqual(whole);
     expect(whole.size).toBe(histories.length - 1); // the declined registration has no subscription
@@ -171,12 +276,32 @@ describe('the subscription projection, applied directly, and its API with a chur
     expect((whole.get(renewedThenEnded.subscriptionId)!.ended_at as Date).toISOString()).toBe(at(93));
     expect(lastPayment).not.toBe(firstPayment);
 
-    expect(whole.get(compensated.subscriptionId)).toMatchObject({ status: 'cancelled', cancellation_reason: 'registration_failed', last_payment_id: registrationPayment, last_payment_amount: 900, last_payment_status: 'refunded', last_payment_refunded: 900 });
-    expect(whole.get(refundedRenewal.subscriptionId)).toMatchObject({ status: 'active', renewals: 1, last_payment_id: renewal, last_payment_status: 'partially_refunded', last_payment_refunded: 1000 });
+    expect(whole.get(compensated.subscriptionId)).toMatchObject({
+      status: 'cancelled',
+      cancellation_reason: 'registration_failed',
+      last_payment_id: registrationPayment,
+      last_payment_amount: 900,
+      last_payment_status: 'refunded',
+      last_payment_refunded: 900,
+    });
+    expect(whole.get(refundedRenewal.subscriptionId)).toMatchObject({
+      status: 'active',
+      renewals: 1,
+      last_payment_id: renewal,
+      last_payment_status: 'partially_refunded',
+      last_payment_refunded: 1000,
+    });
   });
 
   it('shows the registration charge as the last payment, and a cancellation at period end keeps it active until it ends', () => {
-    expect(whole.get(fresh.subscriptionId)).toMatchObject({ status: 'active', renewals: 0, failed_payments: 0, last_payment_id: freshPayment, last_payment_amount: 1900, last_payment_status: 'processed' });
+    expect(whole.get(fresh.subscriptionId)).toMatchObject({
+      status: 'active',
+      renewals: 0,
+      failed_payments: 0,
+      last_payment_id: freshPayment,
+      last_payment_amount: 1900,
+      last_payment_status: 'processed',
+    });
     const row = whole.get(cancelling.subscriptionId)!;
     expect(row).toMatchObject({ status: 'active', cancellation_at_period_end: true });
     expect((row.cancel_at as Date).toISOString()).toBe(at(31));
@@ -210,16 +335,41 @@ describe('the subscription projection, applied directly, and its API with a chur
 
     const response = await get(`/subscriptions/${running.subscriptionId}`);
     expect(response.statusCode, response.body).toBe(200);
-    expect(response.json()).toMatchObject({ status: 'past_due', renewals: 2, failedPayments: 1, churnRisk: 0.25, lastPayment: { status: 'failed', amount: 2900 } });
-    expect(scored).toEqual([{ planId: 'pro-monthly', priceAmount: 2900, currency: 'EUR', interval: 'month', tenurePeriods: 3, renewals: 2, failedPayments: 1, daysSinceSignup: 100 }]);
-    expect((await get(`/subscriptions/${compensated.subscriptionId}`)).json()).toMatchObject({ status: 'cancelled', churnRisk: null });
-    expect((await get(`/subscriptions/${renewedThenEnded.subscriptionId}`)).json()).toMatchObject({ status: 'ended', churnRisk: null });
+    expect(response.json()).toMatchObject({
+      status: 'past_due',
+      renewals: 2,
+      failedPayments: 1,
+      churnRisk: 0.25,
+      lastPayment: { status: 'failed', amount: 2900 },
+    });
+    expect(scored).toEqual([
+      {
+        planId: 'pro-monthly',
+        priceAmount: 2900,
+        currency: 'EUR',
+        interval: 'month',
+        tenurePeriods: 3,
+        renewals: 2,
+        failedPayments: 1,
+        daysSinceSignup: 100,
+      },
+    ]);
+    expect((await get(`/subscriptions/${compensated.subscriptionId}`)).json()).toMatchObject({
+      status: 'cancelled',
+      churnRisk: null,
+    });
+    expect((await get(`/subscriptions/${renewedThenEnded.subscriptionId}`)).json()).toMatchObject({
+      status: 'ended',
+      churnRisk: null,
+    });
     expect(scored).toHaveLength(1);
 
     const mine = { authorization: `Bearer ${tokens.issue(running.customerId)}` };
     expect((await get(`/subscriptions/${running.subscriptionId}`, mine)).statusCode).toBe(200);
     expect((await get(`/subscriptions/${compensated.subscriptionId}`, mine)).statusCode).toBe(404);
-    expect((await get('/subscriptions', mine)).json().subscriptions.map((s: { subscriptionId: string }) => s.subscriptionId)).toEqual([running.subscriptionId]);
+    expect(
+      (await get('/subscriptions', mine)).json().subscriptions.map((s: { subscriptionId: string }) => s.subscriptionId),
+    ).toEqual([running.subscriptionId]);
     await app.close();
   });
 });
@@ -244,15 +394,23 @@ function subscriptionApiSuite(mode: Mode) {
     const skip = fixture === null;
     afterAll(async () => fixture?.close());
 
-    const inject = (method: 'GET' | 'POST', url: string, payload?: object, headers: Record<string, string> = admin) => fixture!.platform.http.inject({ method, url, payload, headers });
+    const inject = (method: 'GET' | 'POST', url: string, payload?: object, headers: Record<string, string> = admin) =>
+      fixture!.platform.http.inject({ method, url, payload, headers });
     const get = (url: string, headers: Record<string, string> = admin) => inject('GET', url, undefined, headers);
     const register = async (planId: string): Promise<Registered> => {
-      const response = await inject('POST', '/register', { email: `s-${uuidv7()}@example.com`, name: 'Sub Scriber', planId, paymentMethod: 'pm_card_visa' }, {});
+      const response = await inject(
+        'POST',
+        '/register',
+        { email: `s-${uuidv7()}@example.com`, name: 'Sub Scriber', planId, paymentMethod: 'pm_card_visa' },
+        {},
+      );
       expect(response.statusCode, response.body).toBe(201);
       return response.json() as Registered;
     };
     /** The store's last position: what a read after writes without a position of their own (the clock's jobs) waits for. */
-    const head = async () => (await fixture!.platform.db.query<{ p: number }>('select coalesce(max(position), 0)::int8 as p from events')).rows[0]!.p;
+    const head = async () =>
+      (await fixture!.platform.db.query<{ p: number }>('select coalesce(max(position), 0)::int8 as p from events'))
+        .rows[0]!.p;
     const listAll = async (query: string, headers: Record<string, string> = admin) => {
       const found: Details[] = [];
       let cursor: string | null = null;
@@ -267,64 +425,97 @@ function subscriptionApiSuite(mode: Mode) {
       return found;
     };
 
-    it.skipIf(skip)('reads a new subscription at its registration position: plan, price, period, the registration charge as last payment', async () => {
-      const me = await register('pro-monthly');
-      const response = await get(`/subscriptions/${me.subscriptionId}?minPosition=${me.position}`);
-      expect(response.statusCode, response.body).toBe(200);
-      expect(response.json()).toMatchObject({
-        subscriptionId: me.subscriptionId,
-        customerId: me.customerId,
-        planId: 'pro-monthly',
-        status: 'active',
-        price: { amount: expect.any(Number), currency: 'EUR' },
-        interval: 'month',
-        periodIndex: 0,
-        currentPeriod: { start: expect.any(String), end: expect.any(String) },
-        cancelAt: null,
-        cancellation: null,
-        renewals: 0,
-        failedPayments: 0,
-        lastPayment: { paymentId: expect.any(String), currency: 'EUR', status: 'processed', refunded: 0 },
-        endedAt: null,
-        churnRisk: null,
-      });
-      const body = response.json();
-      expect(body.lastPayment.amount).toBe(body.price.amount);
-    });
+    it.skipIf(skip)(
+      'reads a new subscription at its registration position: plan, price, period, the registration charge as last payment',
+      async () => {
+        const me = await register('pro-monthly');
+        const response = await get(`/subscriptions/${me.subscriptionId}?minPosition=${me.position}`);
+        expect(response.statusCode, response.body).toBe(200);
+        expect(response.json()).toMatchObject({
+          subscriptionId: me.subscriptionId,
+          customerId: me.customerId,
+          planId: 'pro-monthly',
+          status: 'active',
+          price: { amount: expect.any(Number), currency: 'EUR' },
+          interval: 'month',
+          periodIndex: 0,
+          currentPeriod: { start: expect.any(String), end: expect.any(String) },
+          cancelAt: null,
+          cancellation: null,
+          renewals: 0,
+          failedPayments: 0,
+          lastPayment: { paymentId: expect.any(String), currency: 'EUR', status: 'processed', refunded: 0 },
+          endedAt: null,
+          churnRisk: null,
+        });
+        const body = response.json();
+        expect(body.lastPayment.amount).toBe(body.price.amount);
+      },
+    );
 
-    it.skipIf(skip)('follows cancellations and renewals, and lists by customer, status and plan, a page at a time', async () => {
-      const monthly = await register('pro-monthly');
-      const atEnd = await register('starter-monthly');
-      const now = await register('pro-monthly-usd');
-      const cancelAtEnd = await inject('POST', `/subscriptions/${atEnd.subscriptionId}/cancel`, { atPeriodEnd: true, reason: 'moving on' });
-      const cancelNow = await inject('POST', `/subscriptions/${now.subscriptionId}/cancel`, { atPeriodEnd: false });
-      expect(cancelNow.statusCode, cancelNow.body).toBe(200);
+    it.skipIf(skip)(
+      'follows cancellations and renewals, and lists by customer, status and plan, a page at a time',
+      async () => {
+        const monthly = await register('pro-monthly');
+        const atEnd = await register('starter-monthly');
+        const now = await register('pro-monthly-usd');
+        const cancelAtEnd = await inject('POST', `/subscriptions/${atEnd.subscriptionId}/cancel`, {
+          atPeriodEnd: true,
+          reason: 'moving on',
+        });
+        const cancelNow = await inject('POST', `/subscriptions/${now.subscriptionId}/cancel`, { atPeriodEnd: false });
+        expect(cancelNow.statusCode, cancelNow.body).toBe(200);
 
-      const endingView = (await get(`/subscriptions/${atEnd.subscriptionId}?minPosition=${cancelAtEnd.json().position}`)).json();
-      expect(endingView).toMatchObject({ status: 'active', cancelAt: cancelAtEnd.json().cancelAt, cancellation: { reason: 'moving on', atPeriodEnd: true } });
-      expect((await get(`/subscriptions/${now.subscriptionId}?minPosition=${cancelNow.json().position}`)).json()).toMatchObject({ status: 'cancelled', cancellation: { atPeriodEnd: false }, churnRisk: null, endedAt: expect.any(String) });
+        const endingView = (
+          await get(`/subscriptions/${atEnd.subscriptionId}?minPosition=${cancelAtEnd.json().position}`)
+        ).json();
+        expect(endingView).toMatchObject({
+          status: 'active',
+          cancelAt: cancelAtEnd.json().cancelAt,
+          cancellation: { reason: 'moving on', atPeriodEnd: true },
+        });
+        expect(
+          (await get(`/subscriptions/${now.subscriptionId}?minPosition=${cancelNow.json().position}`)).json(),
+        ).toMatchObject({
+          status: 'cancelled',
+          cancellation: { atPeriodEnd: false },
+          churnRisk: null,
+          endedAt: expect.any(String),
+        });
 
-      // Past the first period's end: the monthly one renews, the one cancelled at period end ends.
-      const advance = await inject('POST', '/admin/clock/advance', { days: 32 });
-      expect(advance.statusCode, advance.body).toBe(200);
-      const position = await head();
-      const renewed = (await get(`/subscriptions/${monthly.subscriptionId}?minPosition=${position}`)).json();
-      expect(renewed).toMatchObject({ status: 'active', periodIndex: 1, renewals: 1, lastPayment: { status: 'processed' } });
-      expect((await get(`/subscriptions/${atEnd.subscriptionId}?minPosition=${position}`)).json()).toMatchObject({ status: 'ended', cancelAt: null, endedAt: cancelAtEnd.json().cancelAt });
+        // Past the first period's end: the monthly one renews, the one cancelled at period end ends.
+        const advance = await inject('POST', '/admin/clock/advance', { days: 32 });
+        expect(advance.statusCode, advance.body).toBe(200);
+        const position = await head();
+        const renewed = (await get(`/subscriptions/${monthly.subscriptionId}?minPosition=${position}`)).json();
+        expect(renewed).toMatchObject({
+          status: 'active',
+          periodIndex: 1,
+          renewals: 1,
+          lastPayment: { status: 'processed' },
+        });
+        expect((await get(`/subscriptions/${atEnd.subscriptionId}?minPosition=${position}`)).json()).toMatchObject({
+          status: 'ended',
+          cancelAt: null,
+          endedAt: cancelAtEnd.json().cancelAt,
+        });
 
-      const ours = [monthly, atEnd, now].map((r) => r.subscriptionId);
-      const all = await listAll(`minPosition=${position}`);
-      expect(new Set(all.map((s) => s.subscriptionId)).size).toBe(all.length);
-      expect(all.map((s) => s.subscriptionId).filter((id) => ours.includes(id))).toEqual(ours);
-      expect((await listAll(`customerId=${atEnd.customerId}`)).map((s) => s.subscriptionId)).toEqual([atEnd.subscriptionId]);
-      const ended = await listAll('status=ended');
-      expect(ended.every((s) => s.status === 'ended')).toBe(true);
-      expect(ended.map((s) => s.subscriptionId)).toContain(atEnd.subscriptionId);
-      const usd = await listAll('planId=pro-monthly-usd');
-      expect(usd.every((s) => s.planId === 'pro-monthly-usd')).toBe(true);
-      expect(usd.map((s) => s.subscriptionId)).toContain(now.subscriptionId);
-      expect((await listAll(`planId=pro-monthly&status=cancelled&customerId=${monthly.customerId}`))).toEqual([]);
-    });
+        const ours = [monthly, atEnd, now].map((r) => r.subscriptionId);
+        const all = await listAll(`minPosition=${position}`);
+        expect(new Set(all.map((s) => s.subscriptionId)).size).toBe(all.length);
+        expect(all.map((s) => s.subscriptionId).filter((id) => ours.includes(id))).toEqual(ours);
+        expect((await listAll(`customerId=${atEnd.customerId}`)).map((s) => s.subscriptionId)).toEqual([
+          atEnd.subscriptionId,
+        ]);
+        const ended = await listAll('status=ended');
+        expect(ended.every((s) => s.status === 'ended')).toBe(true);
+        expect(ended.map((s) => s.subscriptionId)).toContain(atEnd.subscriptionId);
+        const usd = await listAll('planId=pro-monthly-usd');
+        expect(usd.every((s) => s.planId === 'pro-monthly-usd')).toBe(true);
+        expect(usd.map((s) => s.subscriptionId)).toContain(now.subscriptionId);
+        expect(await listAll(`planId=pro-monthly&status=cancelled&customerId=${monthly.customerId}`)).toEqual([]);
+      },
+    );
 
     it.skipIf(skip)('a customer token reads and lists only its own subscriptions', async () => {
       const me = await register('pro-monthly');
@@ -337,24 +528,28 @@ function subscriptionApiSuite(mode: Mode) {
         expect(response.statusCode).toBe(404);
         expect(response.headers['content-type']).toContain('application/problem+json');
       }
-      expect((await listAll(`minPosition=${minPosition}`, mine)).map((s) => s.subscriptionId)).toEqual([me.subscriptionId]);
+      expect((await listAll(`minPosition=${minPosition}`, mine)).map((s) => s.subscriptionId)).toEqual([
+        me.subscriptionId,
+      ]);
       // Another customer's id narrows the customer's own list to nothing.
       expect(await listAll(`customerId=${other.customerId}`, mine)).toEqual([]);
       expect((await get(`/subscriptions/${me.subscriptionId}`, {})).statusCode).toBe(401);
       expect((await get('/subscriptions', {})).statusCode).toBe(401);
     });
 
-    it.skipIf(skip).each([
-      '/subscriptions?limit=0',
-      '/subscriptions?limit=1000',
-      '/subscriptions?status=paused',
-      '/subscriptions?customerId=nope',
-      '/subscriptions?planId=bad%20plan',
-      '/subscriptions?cursor=eyJ0IjoxfQ',
-      '/subscriptions?minPosition=1.5',
-      '/subscriptions?colour=red',
-      '/subscriptions/123',
-    ])('answers 400 problem+json to %s', async (url) => {
+    it
+      .skipIf(skip)
+      .each([
+        '/subscriptions?limit=0',
+        '/subscriptions?limit=1000',
+        '/subscriptions?status=paused',
+        '/subscriptions?customerId=nope',
+        '/subscriptions?planId=bad%20plan',
+        '/subscriptions?cursor=eyJ0IjoxfQ',
+        '/subscriptions?minPosition=1.5',
+        '/subscriptions?colour=red',
+        '/subscriptions/123',
+      ])('answers 400 problem+json to %s', async (url) => {
       const response = await get(url);
       expect(response.statusCode, response.body).toBe(400);
       expect(response.headers['content-type']).toContain('application/problem+json');

@@ -30,7 +30,10 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
   let customerEmail: string;
 
   const api = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(`${platform.url}${path}`, { ...init, headers: { ...admin, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+    const response = await fetch(`${platform.url}${path}`, {
+      ...init,
+      headers: { ...admin, 'content-type': 'application/json', ...(init.headers ?? {}) },
+    });
     return { status: response.status, body: (await response.json().catch(() => null)) as Record<string, unknown> };
   };
 
@@ -43,21 +46,25 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(join(WEB_DIST, 'index.html'))) throw new Error('web/dist is missing: run `npm run build:web` (npm install runs it)');
+    if (!existsSync(join(WEB_DIST, 'index.html')))
+      throw new Error('web/dist is missing: run `npm run build:web` (npm install runs it)');
     sink = await SmtpSink.start();
     dataDir = mkdtempSync(join(tmpdir(), 'tributary-web-e2e-'));
-    platform = await startPlatformProcess({
-      // Embedded, as `npm start` runs it: no PostgreSQL or Kafka from the test environment.
-      DATABASE_URL: '',
-      KAFKA_BROKERS: '',
-      DATA_DIR: dataDir,
-      ADMIN_TOKEN,
-      SMTP_URL: sink.url,
-      CONSUMER_MAX_ATTEMPTS: '2',
-      CONSUMER_RETRY_BASE_MS: '20',
-      REGISTER_RATE_LIMIT: '1000',
-      LOG_LEVEL: 'warn',
-    }, { waitForHealth: false });
+    platform = await startPlatformProcess(
+      {
+        // Embedded, as `npm start` runs it: no PostgreSQL or Kafka from the test environment.
+        DATABASE_URL: '',
+        KAFKA_BROKERS: '',
+        DATA_DIR: dataDir,
+        ADMIN_TOKEN,
+        SMTP_URL: sink.url,
+        CONSUMER_MAX_ATTEMPTS: '2',
+        CONSUMER_RETRY_BASE_MS: '20',
+        REGISTER_RATE_LIMIT: '1000',
+        LOG_LEVEL: 'warn',
+      },
+      { waitForHealth: false },
+    );
     // A loaded machine can take a minute or two to start PGlite and catch the views up.
     await waitFor('the platform to be ready', async () => (await fetch(`${platform.url}/ready`)).ok, 180_000);
     browser = await launchChromium();
@@ -79,12 +86,18 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
     const welcome = customerPage.getByTestId('welcome');
     await welcome.waitFor({ timeout: STEP_TIMEOUT });
     const steps = welcome.getByRole('list', { name: 'Registration steps' }).locator('li');
-    await expect.poll(() => steps.evaluateAll((items) => items.map((li) => [li.querySelector('.step-label')?.textContent, li.getAttribute('data-status')]))).toEqual([
-      ['Customer created', 'completed'],
-      ['Payment', 'completed'],
-      ['Subscription started', 'completed'],
-      ['Welcome email queued', 'completed'],
-    ]);
+    await expect
+      .poll(() =>
+        steps.evaluateAll((items) =>
+          items.map((li) => [li.querySelector('.step-label')?.textContent, li.getAttribute('data-status')]),
+        ),
+      )
+      .toEqual([
+        ['Customer created', 'completed'],
+        ['Payment', 'completed'],
+        ['Subscription started', 'completed'],
+        ['Welcome email queued', 'completed'],
+      ]);
     expect(await steps.first().locator('.step-time').textContent()).toMatch(/\d\d:\d\d:\d\d/);
     await expect.poll(() => welcome.getByTestId('subscription-status').textContent()).toBe('active');
     expect(await welcome.textContent()).toContain('Current period');
@@ -123,7 +136,9 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
     const { body } = await api(`/customers?email=${encodeURIComponent(email)}`);
     expect((body.customers as unknown[]).length).toBe(1);
     const { body: workflows } = await api('/admin/workflows?limit=200');
-    const mine = (workflows.items as { customerId?: string }[]).filter((w) => w.customerId === (body.customers as { customerId: string }[])[0]!.customerId);
+    const mine = (workflows.items as { customerId?: string }[]).filter(
+      (w) => w.customerId === (body.customers as { customerId: string }[])[0]!.customerId,
+    );
     expect(mine).toHaveLength(1);
     await page.close();
   });
@@ -132,12 +147,16 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
     await customerPage.getByRole('link', { name: 'Go to your account' }).click();
     await customerPage.waitForURL('**/account');
     const download = customerPage.getByRole('button', { name: /^Download INV-/ });
-    await waitFor('the invoice on the account page', async () => {
-      if ((await download.count()) > 0) return true;
-      await customerPage.reload();
-      await customerPage.getByRole('heading', { name: 'Invoices' }).waitFor();
-      return false;
-    }, STEP_TIMEOUT);
+    await waitFor(
+      'the invoice on the account page',
+      async () => {
+        if ((await download.count()) > 0) return true;
+        await customerPage.reload();
+        await customerPage.getByRole('heading', { name: 'Invoices' }).waitFor();
+        return false;
+      },
+      STEP_TIMEOUT,
+    );
     const [file] = await Promise.all([customerPage.waitForEvent('download'), download.first().click()]);
     expect(file.suggestedFilename()).toMatch(/^INV-\d{4}-\d{6}\.pdf$/);
     const pdf = await readFile((await file.path())!);
@@ -172,10 +191,26 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
 
     it('draws the five topics and nine consumers on the event-flow map', async () => {
       const node = (id: string) => ops.locator(`.react-flow__node[data-id="${id}"]`);
-      for (const topic of ['customer.registered', 'payment.processed', 'subscription.created', 'subscription.renewed', 'subscription.cancelled']) {
+      for (const topic of [
+        'customer.registered',
+        'payment.processed',
+        'subscription.created',
+        'subscription.renewed',
+        'subscription.cancelled',
+      ]) {
         await node(`topic:${topic}`).waitFor({ timeout: STEP_TIMEOUT });
       }
-      const consumers = ['welcome-email', 'payment-receipt', 'renewal-notice', 'invoice-generator', 'gl-posting', 'audit-logger', 'compliance-check', 'analytics', 'ml-training'];
+      const consumers = [
+        'welcome-email',
+        'payment-receipt',
+        'renewal-notice',
+        'invoice-generator',
+        'gl-posting',
+        'audit-logger',
+        'compliance-check',
+        'analytics',
+        'ml-training',
+      ];
       for (const consumer of consumers) await node(`consumer:${consumer}`).waitFor();
       // The seed's nine, and whatever else the platform wires (e.g. the erasure's recipient forgetter).
       const { body: flow } = await api('/admin/flow');
@@ -214,8 +249,14 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
       await first.waitFor({ timeout: STEP_TIMEOUT });
       await first.getByRole('button').click();
       const detail = ops.getByTestId('workflow-detail');
-      await detail.getByRole('list', { name: 'Workflow timeline' }).locator('li').first().waitFor({ timeout: STEP_TIMEOUT });
-      expect(await detail.getByRole('list', { name: 'Workflow timeline' }).locator('li').count()).toBeGreaterThanOrEqual(4);
+      await detail
+        .getByRole('list', { name: 'Workflow timeline' })
+        .locator('li')
+        .first()
+        .waitFor({ timeout: STEP_TIMEOUT });
+      expect(
+        await detail.getByRole('list', { name: 'Workflow timeline' }).locator('li').count(),
+      ).toBeGreaterThanOrEqual(4);
       expect(await detail.getByRole('heading', { name: 'History' }).count()).toBe(1);
     });
 
@@ -224,21 +265,43 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
       await ops.getByTestId('clock-now').waitFor();
       await ops.getByRole('button', { name: '+1 month' }).click();
       await ops.getByTestId('advance-status').filter({ hasText: 'Done' }).waitFor({ timeout: 60_000 });
-      await ops.getByRole('table', { name: 'Events since the advance' }).locator('tr[data-type="SubscriptionRenewed"]').first().waitFor({ timeout: STEP_TIMEOUT });
+      await ops
+        .getByRole('table', { name: 'Events since the advance' })
+        .locator('tr[data-type="SubscriptionRenewed"]')
+        .first()
+        .waitFor({ timeout: STEP_TIMEOUT });
     });
 
     it('replays a dead letter', async () => {
       const bounce = `bounce-${Date.now()}@example.com`;
-      const registered = await api('/register', { method: 'POST', body: JSON.stringify({ email: bounce, name: 'Bo Unce', planId: 'starter-monthly', paymentMethod: 'pm_card_visa' }) });
+      const registered = await api('/register', {
+        method: 'POST',
+        body: JSON.stringify({
+          email: bounce,
+          name: 'Bo Unce',
+          planId: 'starter-monthly',
+          paymentMethod: 'pm_card_visa',
+        }),
+      });
       expect([201, 202]).toContain(registered.status); // 202: still running after REGISTER_WAIT_MS on a loaded machine
-      await waitFor('the welcome email to be dead-lettered', async () => ((await api('/admin/dlq?consumer=welcome-email')).body.deadLetters as unknown[]).length > 0, 60_000);
+      await waitFor(
+        'the welcome email to be dead-lettered',
+        async () => ((await api('/admin/dlq?consumer=welcome-email')).body.deadLetters as unknown[]).length > 0,
+        60_000,
+      );
       sink.forgive(bounce);
       await ops.getByRole('link', { name: 'Consumers & dead letters' }).click();
       await ops.locator('[data-dead-letter="welcome-email"]').first().waitFor({ timeout: STEP_TIMEOUT });
       await ops.getByRole('button', { name: 'Replay welcome-email' }).click();
       await ops.getByRole('status').filter({ hasText: 'welcome-email: 1 replayed' }).waitFor({ timeout: STEP_TIMEOUT });
-      await waitFor('the welcome email delivered', () => sink.to(bounce).some((email) => /welcome/i.test(email.subject)), STEP_TIMEOUT);
-      await expect.poll(() => ops.locator('[data-dead-letter="welcome-email"]').count(), { timeout: STEP_TIMEOUT }).toBe(0);
+      await waitFor(
+        'the welcome email delivered',
+        () => sink.to(bounce).some((email) => /welcome/i.test(email.subject)),
+        STEP_TIMEOUT,
+      );
+      await expect
+        .poll(() => ops.locator('[data-dead-letter="welcome-email"]').count(), { timeout: STEP_TIMEOUT })
+        .toBe(0);
     });
 
     it('rebuilds a projection and sees it finish', async () => {

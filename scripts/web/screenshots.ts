@@ -14,7 +14,17 @@ import { waitFor } from '../../test/support/wait-for.ts';
 
 const ADMIN_TOKEN = 'screenshots-admin-token-0123456789';
 const dataDir = mkdtempSync(join(tmpdir(), 'tributary-screenshots-'));
-const platform = await startPlatformProcess({ DATABASE_URL: '', KAFKA_BROKERS: '', DATA_DIR: dataDir, ADMIN_TOKEN, REGISTER_RATE_LIMIT: '1000', LOG_LEVEL: 'warn' }, { waitForHealth: false });
+const platform = await startPlatformProcess(
+  {
+    DATABASE_URL: '',
+    KAFKA_BROKERS: '',
+    DATA_DIR: dataDir,
+    ADMIN_TOKEN,
+    REGISTER_RATE_LIMIT: '1000',
+    LOG_LEVEL: 'warn',
+  },
+  { waitForHealth: false },
+);
 const browser = await launchChromium();
 try {
   await waitFor('the platform to be ready', async () => (await fetch(`${platform.url}/ready`)).ok, 180_000);
@@ -25,7 +35,8 @@ try {
       body: JSON.stringify({ email: `customer-${i}@example.com`, name: `Customer ${i}`, planId, paymentMethod: card }),
     });
   const plans = ['starter-monthly', 'pro-monthly', 'pro-yearly'];
-  for (let i = 0; i < 12; i++) await register(i, i % 5 === 4 ? 'pm_card_chargeDeclined' : 'pm_card_visa', plans[i % plans.length]!);
+  for (let i = 0; i < 12; i++)
+    await register(i, i % 5 === 4 ? 'pm_card_chargeDeclined' : 'pm_card_visa', plans[i % plans.length]!);
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, deviceScaleFactor: 1 });
   await page.goto(`${platform.url}/`);

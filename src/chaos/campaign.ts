@@ -66,7 +66,8 @@ async function freshData(options: CampaignOptions): Promise<Data> {
     env: { DATA_DIR: dir, DATABASE_URL: url },
     async drop() {
       // The views live in schemas named after it (<schema>_customer_view, ...).
-      for (const view of ['customer_view', 'subscription_view', 'analytics_view']) await admin(`drop schema if exists ${schema}_${view} cascade`);
+      for (const view of ['customer_view', 'subscription_view', 'analytics_view'])
+        await admin(`drop schema if exists ${schema}_${view} cascade`);
       await admin(`drop schema if exists ${schema} cascade`);
       await rm(dir, { recursive: true, force: true });
     },
@@ -113,7 +114,9 @@ async function inProcess(options: CampaignOptions, data: Data): Promise<SeedResu
       const outcome = await runSchedule(seed, scheduleOf(seed, options.length), target, runId);
       const report = await platform.verify({ settleMs: options.settleMs ?? 15_000 });
       results.push({ seed, ...outcome, kills: 0, violations: newViolations(report, known) });
-      options.progress?.(`seed ${seed}: ${outcome.workflows} workflows, ${results.at(-1)!.violations.length} new violation(s)`);
+      options.progress?.(
+        `seed ${seed}: ${outcome.workflows} workflows, ${results.at(-1)!.violations.length} new violation(s)`,
+      );
     }
   } finally {
     await platform.stop();
@@ -144,7 +147,12 @@ async function withKills(options: CampaignOptions, data: Data): Promise<SeedResu
     const target: ChaosTarget = {
       async request(method, url, body) {
         const { url: base } = await current;
-        const response = await fetch(base + url, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(60_000) });
+        const response = await fetch(base + url, {
+          method,
+          headers,
+          ...(body ? { body: JSON.stringify(body) } : {}),
+          signal: AbortSignal.timeout(60_000),
+        });
         const text = await response.text();
         return { status: response.status, json: text ? (JSON.parse(text) as unknown) : null };
       },
@@ -166,7 +174,9 @@ async function withKills(options: CampaignOptions, data: Data): Promise<SeedResu
     await (await current).stop();
     const kills = 1;
     results.push({ seed, ...outcome, kills, violations: newViolations(report, known) });
-    options.progress?.(`seed ${seed} (killed after ${killAfterMs} ms): ${outcome.workflows} workflows, ${results.at(-1)!.violations.length} new violation(s)`);
+    options.progress?.(
+      `seed ${seed} (killed after ${killAfterMs} ms): ${outcome.workflows} workflows, ${results.at(-1)!.violations.length} new violation(s)`,
+    );
   }
   return results;
 }

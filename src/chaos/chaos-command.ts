@@ -32,9 +32,16 @@ async function main(): Promise<number> {
   const seeds = values.seed !== undefined ? [Number(values.seed)] : Array.from({ length: count }, (_, i) => first + i);
   if (seeds.some((seed) => !Number.isSafeInteger(seed))) throw new Error('--seed: an integer');
   const databaseUrl = values['database-url'] ?? loadConfig().databaseUrl;
-  const results = await runCampaign({ seeds, backend, kills: values.kills ?? false, databaseUrl, progress: (line) => console.error(line) });
+  const results = await runCampaign({
+    seeds,
+    backend,
+    kills: values.kills ?? false,
+    databaseUrl,
+    progress: (line) => console.error(line),
+  });
   console.log(chaosTable(results, `${backend}${values.kills ? ', kills' : ', in process'}`));
-  if (values.json) await writeFile(values.json, JSON.stringify({ backend, kills: values.kills ?? false, results }, null, 2) + '\n');
+  if (values.json)
+    await writeFile(values.json, JSON.stringify({ backend, kills: values.kills ?? false, results }, null, 2) + '\n');
   return results.some((r) => r.violations.length > 0) ? 1 : 0;
 }
 

@@ -21,7 +21,10 @@ export async function startChaosProcess(env: Record<string, string>, port: numbe
   const deadline = performance.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the platform exited at start: ${stderr}`);
-    const ready = await fetch(`${url}/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (performance.now() > deadline) throw new Error(`the platform did not get ready: ${stderr}`);
     await sleep(100);

@@ -23,7 +23,12 @@ interface Customer {
  * Runs the steps in order. A request the platform cannot answer (it was killed, it answers 5xx) is
  * not a failure of the schedule: only what `verify` finds afterwards is.
  */
-export async function runSchedule(seed: number, steps: readonly Step[], target: ChaosTarget, runId: string): Promise<ScheduleOutcome> {
+export async function runSchedule(
+  seed: number,
+  steps: readonly Step[],
+  target: ChaosTarget,
+  runId: string,
+): Promise<ScheduleOutcome> {
   const customers: Customer[] = [];
   const outcome: ScheduleOutcome = { workflows: 0, faults: {} };
   const count = (kind: FaultKind, n = 1) => (outcome.faults[kind] = (outcome.faults[kind] ?? 0) + n);
@@ -38,15 +43,22 @@ export async function runSchedule(seed: number, steps: readonly Step[], target: 
         if (failing) target.faults!.failSubscriptionStep = true;
         outcome.workflows++;
         if (isDeclining(step.card)) count('decline');
-        const response = await safely('POST', '/register', { email: `chaos-${runId}-${seed}-${n++}@example.com`, name: 'Chaos Monkey', planId: 'pro-monthly', paymentMethod: step.card });
+        const response = await safely('POST', '/register', {
+          email: `chaos-${runId}-${seed}-${n++}@example.com`,
+          name: 'Chaos Monkey',
+          planId: 'pro-monthly',
+          paymentMethod: step.card,
+        });
         if (failing) target.faults!.failSubscriptionStep = false;
         const body = response.json as Partial<Customer> | null;
-        if (response.status === 201 && body?.customerId && body.subscriptionId) customers.push({ customerId: body.customerId, subscriptionId: body.subscriptionId });
+        if (response.status === 201 && body?.customerId && body.subscriptionId)
+          customers.push({ customerId: body.customerId, subscriptionId: body.subscriptionId });
         break;
       }
       case 'cancel': {
         const customer = customers[step.pick % Math.max(customers.length, 1)];
-        if (customer) await safely('POST', `/subscriptions/${customer.subscriptionId}/cancel`, { atPeriodEnd: step.atPeriodEnd });
+        if (customer)
+          await safely('POST', `/subscriptions/${customer.subscriptionId}/cancel`, { atPeriodEnd: step.atPeriodEnd });
         break;
       }
       case 'change-card': {

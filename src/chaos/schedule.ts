@@ -1,8 +1,16 @@
 import { Random } from '../simulator/random.ts';
 
 /** What the faulty gateway does to the next call(s); `slow` stays until the next fault step. */
-export type FaultKind = 'decline' | 'error' | 'slow' | 'timeout-after-charge' | 'timeout-before-charge' | 'refund-refused';
-export const FAULT_KINDS: readonly FaultKind[] = ['decline', 'error', 'slow', 'timeout-after-charge', 'timeout-before-charge', 'refund-refused'];
+export type FaultKind =
+  'decline' | 'error' | 'slow' | 'timeout-after-charge' | 'timeout-before-charge' | 'refund-refused';
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'decline',
+  'error',
+  'slow',
+  'timeout-after-charge',
+  'timeout-before-charge',
+  'refund-refused',
+];
 
 export type Step =
   | { op: 'register'; card: string }
@@ -14,7 +22,11 @@ export type Step =
   | { op: 'fault'; kind: Exclude<FaultKind, 'decline'>; count: number; latencyMs: number };
 
 const GOOD_CARDS = ['pm_card_visa', 'pm_card_mastercard'];
-const DECLINING_CARDS = ['pm_card_chargeDeclined', 'pm_card_chargeDeclinedInsufficientFunds', 'pm_card_chargeDeclinedExpiredCard'];
+const DECLINING_CARDS = [
+  'pm_card_chargeDeclined',
+  'pm_card_chargeDeclinedInsufficientFunds',
+  'pm_card_chargeDeclinedExpiredCard',
+];
 
 /**
  * A seeded random schedule: registrations (some declined, some failing after the charge),
@@ -34,7 +46,12 @@ export function scheduleOf(seed: number, length = 12): Step[] {
     else if (dice < 0.75) steps.push({ op: 'advance', days: random.pick([1, 2, 5, 15, 31, 33]) });
     else {
       const kind = random.pick(FAULT_KINDS.filter((k): k is Exclude<FaultKind, 'decline'> => k !== 'decline'));
-      steps.push({ op: 'fault', kind, count: random.int(1, kind === 'refund-refused' ? 7 : 3), latencyMs: random.int(50, 600) });
+      steps.push({
+        op: 'fault',
+        kind,
+        count: random.int(1, kind === 'refund-refused' ? 7 : 3),
+        latencyMs: random.int(50, 600),
+      });
     }
   }
   steps.push({ op: 'advance', days: 40 }); // through the renewals and dunning the schedule left pending

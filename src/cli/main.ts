@@ -39,14 +39,20 @@ Commands:
 
 Configuration (environment variables):
 ${describeConfig()
-  .map((variable) => `  ${variable.name.padEnd(26)} ${variable.description}${variable.default ? ` (default ${variable.default})` : ''}`)
+  .map(
+    (variable) =>
+      `  ${variable.name.padEnd(26)} ${variable.description}${variable.default ? ` (default ${variable.default})` : ''}`,
+  )
   .join('\n')}
 `;
 
 /** A one-line message for the operator, then exit code 2. */
 class UsageError extends Error {}
 
-async function withPlatform<T>(config: Config, work: (platform: Awaited<ReturnType<typeof startPlatform>>) => Promise<T>): Promise<T> {
+async function withPlatform<T>(
+  config: Config,
+  work: (platform: Awaited<ReturnType<typeof startPlatform>>) => Promise<T>,
+): Promise<T> {
   // No role: the command's own work alone, on a migrated store (no consumer, relay or scheduler).
   const platform = await startPlatform({ ...config, logLevel: 'error', roles: new Set() }, { consumers: [] });
   try {
@@ -95,7 +101,10 @@ async function run(argv: string[]): Promise<void> {
       if (action === 'rebuild' && name) {
         return withPlatform(config, async (platform) => {
           const known = await rebuildProjection(platform, name, (line) => console.log(line));
-          if (!known) throw new UsageError(`unknown projection: ${name} (known: ${platform.projections.map((p) => p.name).join(', ')})`);
+          if (!known)
+            throw new UsageError(
+              `unknown projection: ${name} (known: ${platform.projections.map((p) => p.name).join(', ')})`,
+            );
         });
       }
       throw new UsageError('usage: tributary projections [list] | tributary projections rebuild <name>');
@@ -106,16 +115,29 @@ async function run(argv: string[]): Promise<void> {
         return withPlatform(config, async (platform) => {
           const letters = await platform.deadLetters.list({ consumer: values.consumer });
           for (const letter of letters) {
-            console.log(`${letter.id}\t${letter.consumer}\t${letter.eventType ?? '-'}\t${letter.eventId ?? '-'}\t${letter.poison ? 'poison' : `${letter.attempts} attempts`}\t${letter.error}`);
+            console.log(
+              `${letter.id}\t${letter.consumer}\t${letter.eventType ?? '-'}\t${letter.eventId ?? '-'}\t${letter.poison ? 'poison' : `${letter.attempts} attempts`}\t${letter.error}`,
+            );
           }
           if (letters.length === 0) console.log('no dead letters');
         });
       }
       if (action === 'replay' && consumer) {
         return withPlatform(config, async (platform) => {
-          const reactions = reactionConsumers({ config, plans: await loadPlans(config.plansFile), db: platform.db, store: platform.store, catalog: platform.catalog, clock: platform.clock, log: silentLogger });
+          const reactions = reactionConsumers({
+            config,
+            plans: await loadPlans(config.plansFile),
+            db: platform.db,
+            store: platform.store,
+            catalog: platform.catalog,
+            clock: platform.clock,
+            log: silentLogger,
+          });
           const definition = reactions.find((reaction) => reaction.name === consumer);
-          if (!definition) throw new UsageError(`unknown consumer: ${consumer} (known: ${reactions.map((r) => r.name).join(', ') || 'none'})`);
+          if (!definition)
+            throw new UsageError(
+              `unknown consumer: ${consumer} (known: ${reactions.map((r) => r.name).join(', ') || 'none'})`,
+            );
           const runner = new ConsumerRunner(definition, { ...platform, log: silentLogger, retry: config.retry });
           const report = await replayDeadLetters(runner, platform.deadLetters);
           console.log(`${consumer}: ${report.replayed} replayed, ${report.failed.length} failed again`);
@@ -127,10 +149,13 @@ async function run(argv: string[]): Promise<void> {
     case 'workflows': {
       const [action, id] = rest;
       const statuses = ['running', 'completed', 'compensating', 'compensated', 'compensation_failed'];
-      if (values.status !== undefined && !statuses.includes(values.status)) throw new UsageError(`--status: one of ${statuses.join(', ')}`);
+      if (values.status !== undefined && !statuses.includes(values.status))
+        throw new UsageError(`--status: one of ${statuses.join(', ')}`);
       const write = (line: string) => console.log(line);
       if (action === undefined || action === 'list') {
-        return withPlatform(config, (platform) => listWorkflows(platform, { status: values.status as never, type: values.type }, write));
+        return withPlatform(config, (platform) =>
+          listWorkflows(platform, { status: values.status as never, type: values.type }, write),
+        );
       }
       if (action === 'retry' && id) {
         return withPlatform(config, async (platform) => {
@@ -146,8 +171,11 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'verify': {
       const settleMs = Number(values.settle ?? 10_000);
-      if (!Number.isInteger(settleMs) || settleMs < 0 || settleMs > 600_000) throw new UsageError('--settle: milliseconds, 0..600000');
-      const code = await withPlatform(config, (platform) => verifyCommand(platform, settleMs, (line) => console.log(line)));
+      if (!Number.isInteger(settleMs) || settleMs < 0 || settleMs > 600_000)
+        throw new UsageError('--settle: milliseconds, 0..600000');
+      const code = await withPlatform(config, (platform) =>
+        verifyCommand(platform, settleMs, (line) => console.log(line)),
+      );
       process.exitCode = code;
       return;
     }
@@ -158,7 +186,13 @@ async function run(argv: string[]): Promise<void> {
 
 async function simulate(args: string[]): Promise<void> {
   try {
-    return await simulateCommand(parseSimulateOptions(args, () => loadConfig().adminToken, () => Math.floor(Math.random() * 0xffff_ffff)));
+    return await simulateCommand(
+      parseSimulateOptions(
+        args,
+        () => loadConfig().adminToken,
+        () => Math.floor(Math.random() * 0xffff_ffff),
+      ),
+    );
   } catch (error) {
     if (error instanceof SimulateOptionsError) throw new UsageError(error.message);
     throw error;
@@ -168,7 +202,12 @@ async function simulate(args: string[]): Promise<void> {
 try {
   await run(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof UsageError || error instanceof DataDirInUseError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof UsageError ||
+    error instanceof DataDirInUseError ||
+    (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+  ) {
     console.error(`tributary: ${(error as Error).message}`);
     process.exit(2);
   }

@@ -10,7 +10,10 @@ import { startPlatform } from '../platform.ts';
 export async function serve(config: Config): Promise<void> {
   const platform = await startPlatform(config);
   const address = await platform.http.listen({ port: config.port, host: config.host });
-  platform.log.info({ address, store: platform.db.kind, bus: platform.bus.kind, clock: config.clock }, `tributary listening on ${address}`);
+  platform.log.info(
+    { address, store: platform.db.kind, bus: platform.bus.kind, clock: config.clock },
+    `tributary listening on ${address}`,
+  );
   const stop = async (signal: string) => {
     platform.log.info({ signal }, 'stopping: finishing in-flight work');
     await platform.stop();
@@ -24,7 +27,13 @@ export async function serve(config: Config): Promise<void> {
 export async function serveGateway(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   const db = await openDatabase({ ...config, dataDir: join(config.dataDir, 'gateway') });
-  const service = await startGatewayService({ db, host: config.host, port: config.gateway.port, apiKey: config.gateway.apiKey, logger: log as FastifyBaseLogger });
+  const service = await startGatewayService({
+    db,
+    host: config.host,
+    port: config.gateway.port,
+    apiKey: config.gateway.apiKey,
+    logger: log as FastifyBaseLogger,
+  });
   log.info({ address: service.url }, `payment gateway simulator listening on ${service.url}`);
   const stop = async () => {
     await service.stop();

@@ -13,6 +13,10 @@ export function printVerifyReport(report: VerifyReport, write: (line: string) =>
 }
 
 /** `tributary verify [--settle MS]`. */
-export async function verifyCommand(platform: Platform, settleMs: number, write: (line: string) => void): Promise<number> {
+export async function verifyCommand(
+  platform: Platform,
+  settleMs: number,
+  write: (line: string) => void,
+): Promise<number> {
   return printVerifyReport(await platform.verify({ settleMs }), write);
 }

@@ -2,14 +2,28 @@ import type { SagaStatus } from '../kernel/saga/saga.ts';
 import type { Platform } from '../platform.ts';
 import { WorkflowService } from '../services/workflows/workflow-service.ts';
 
-const service = (platform: Platform) => new WorkflowService({ sagas: platform.sagas, store: platform.store, clock: platform.clock });
+const service = (platform: Platform) =>
+  new WorkflowService({ sagas: platform.sagas, store: platform.store, clock: platform.clock });
 
 /** `tributary workflows list [--status S] [--type T]`: one line per workflow, newest first. */
-export async function listWorkflows(platform: Platform, filter: { status?: SagaStatus; type?: string }, write: (line: string) => void): Promise<void> {
+export async function listWorkflows(
+  platform: Platform,
+  filter: { status?: SagaStatus; type?: string },
+  write: (line: string) => void,
+): Promise<void> {
   const { items } = await service(platform).list({ ...filter, limit: 500 });
   write(['id', 'type', 'status', 'attempts', 'next attempt', 'last error'].join('\t'));
   for (const item of items) {
-    write([item.id, item.type, item.status, item.attempts, item.nextAttemptAt?.toISOString() ?? '-', item.lastError ?? '-'].join('\t'));
+    write(
+      [
+        item.id,
+        item.type,
+        item.status,
+        item.attempts,
+        item.nextAttemptAt?.toISOString() ?? '-',
+        item.lastError ?? '-',
+      ].join('\t'),
+    );
   }
   if (items.length === 0) write('no workflows');
 }
@@ -20,5 +34,7 @@ export async function retryWorkflow(platform: Platform, id: string, write: (line
   const status = await workflows.retry(id, { correlationId: `cli:${id}`, actor: 'admin:cli' });
   write(`${id}: ${status}`);
   const finished = await platform.sagas.waitFor(id, 30_000);
-  write(`${id}: ${finished?.status ?? 'unknown'}${finished?.lastError && finished.status === 'compensation_failed' ? ` (${finished.lastError})` : ''}`);
+  write(
+    `${id}: ${finished?.status ?? 'unknown'}${finished?.lastError && finished.status === 'compensation_failed' ? ` (${finished.lastError})` : ''}`,
+  );
 }

@@ -6,7 +6,8 @@ export type Instant = string;
 /** Normalises a command's time to the events' format; refuses anything that is not a time. */
 export const instant = (aggregate: AggregateName, field: string, value: string | Date): Instant => {
   const millis = value instanceof Date ? value.getTime() : Date.parse(value);
-  if (Number.isNaN(millis)) throw new InvalidCommandError(aggregate, 'invalid_time', `${field}: not a time: ${String(value)}`);
+  if (Number.isNaN(millis))
+    throw new InvalidCommandError(aggregate, 'invalid_time', `${field}: not a time: ${String(value)}`);
   return new Date(millis).toISOString();
 };
 

@@ -28,7 +28,9 @@ export class CustomerTokens {
 
   /** `issuedAt` fixed (e.g. when the registration completed) makes a replayed answer carry the same token. */
   issue(customerId: string, issuedAt: Date = this.clock.now()): string {
-    const payload = b64(JSON.stringify({ sub: customerId, exp: Math.floor(issuedAt.getTime() / 1000) + this.ttlSeconds }));
+    const payload = b64(
+      JSON.stringify({ sub: customerId, exp: Math.floor(issuedAt.getTime() / 1000) + this.ttlSeconds }),
+    );
     return `ct_${payload}.${this.sign(payload)}`;
   }
 
@@ -41,7 +43,10 @@ export class CustomerTokens {
     const given = Buffer.from(signature);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
     try {
-      const { sub, exp } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub: string; exp: number };
+      const { sub, exp } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+        sub: string;
+        exp: number;
+      };
       return exp * 1000 > this.clock.now().getTime() ? sub : null;
     } catch {
       return null;
@@ -72,7 +77,12 @@ export const bearerIs = (header: string | undefined, secret: string): boolean =>
 /** Reads the bearer token of every request into `request.principal`. */
 export function registerAuth(
   app: FastifyInstance,
-  options: { adminToken: string | undefined; tokens: CustomerTokens; revocation?: TokenRevocation; sessions?: AdminSessions },
+  options: {
+    adminToken: string | undefined;
+    tokens: CustomerTokens;
+    revocation?: TokenRevocation;
+    sessions?: AdminSessions;
+  },
 ): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
@@ -86,7 +96,8 @@ export function registerAuth(
     else {
       const customerId = options.tokens.verify(token);
       // An erased or deleted customer's token is worth nothing, on every route.
-      if (customerId && (!options.revocation || (await options.revocation.holds(customerId)))) request.principal = { kind: 'customer', customerId };
+      if (customerId && (!options.revocation || (await options.revocation.holds(customerId))))
+        request.principal = { kind: 'customer', customerId };
     }
   });
 }

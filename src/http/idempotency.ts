@@ -47,7 +47,10 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const STALE_SECONDS = 60;
 
 const handlesKeys = (route: Pick<RouteOptions, 'method' | 'schema' | 'config'>) =>
-  [route.method].flat().some((method) => WRITES.has(method)) && route.schema !== undefined && !route.schema.hide && (route.config as { idempotency?: string } | undefined)?.idempotency !== 'own';
+  [route.method].flat().some((method) => WRITES.has(method)) &&
+  route.schema !== undefined &&
+  !route.schema.hide &&
+  (route.config as { idempotency?: string } | undefined)?.idempotency !== 'own';
 
 /** Every write declares the header (OpenAPI) with the same schema. */
 function declareHeader(route: RouteOptions): void {
@@ -69,16 +72,26 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Database; 
   });
 
   const hashOf = (request: FastifyRequest) =>
-    createHmac('sha256', deps.secret).update(JSON.stringify({ params: request.params ?? null, body: request.body ?? null })).digest('base64url');
+    createHmac('sha256', deps.secret)
+      .update(JSON.stringify({ params: request.params ?? null, body: request.body ?? null }))
+      .digest('base64url');
 
   app.addHook('preHandler', async (request, reply) => {
     const key = request.headers['idempotency-key'];
     if (typeof key !== 'string' || !handlesKeys(request.routeOptions as RouteOptions)) return;
     const principal = request.principal;
-    const caller = principal === null ? 'anonymous' : principal.kind === 'admin' ? 'admin' : `customer:${principal.customerId}`;
+    const caller =
+      principal === null ? 'anonymous' : principal.kind === 'admin' ? 'admin' : `customer:${principal.customerId}`;
     const scope = `${request.method} ${request.routeOptions.url} ${caller}`;
     const hash = hashOf(request);
-    const { rows } = await deps.db.query<{ claimed: boolean; request_hash: string; status: number | null; content_type: string | null; location: string | null; body: string | null }>(
+    const { rows } = await deps.db.query<{
+      claimed: boolean;
+      request_hash: string;
+      status: number | null;
+      content_type: string | null;
+      location: string | null;
+      body: string | null;
+    }>(
       `with claim as (
          insert into http_idempotency (scope, key, request_hash) values ($1, $2, $3)
          on conflict (scope, key) do update set created_at = now()
@@ -97,9 +110,16 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Database; 
       request.idempotencyClaim = { scope, key };
       return;
     }
-    if (row.request_hash !== hash) throw new IdempotencyKeyMismatchError('this Idempotency-Key was used with a different request');
-    if (row.status === null) throw new IdempotencyKeyInFlightError('a request with this Idempotency-Key is still running; retry when it has answered');
-    return replay(reply, row as { status: number; content_type: string | null; location: string | null; body: string | null });
+    if (row.request_hash !== hash)
+      throw new IdempotencyKeyMismatchError('this Idempotency-Key was used with a different request');
+    if (row.status === null)
+      throw new IdempotencyKeyInFlightError(
+        'a request with this Idempotency-Key is still running; retry when it has answered',
+      );
+    return replay(
+      reply,
+      row as { status: number; content_type: string | null; location: string | null; body: string | null },
+    );
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
@@ -107,20 +127,38 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Database; 
     if (!claim) return payload;
     request.idempotencyClaim = null;
     const status = reply.statusCode;
-    if (status >= 500 || status === 202 || status === 429 || (typeof payload !== 'string' && payload !== null && payload !== undefined)) {
-      await deps.db.query('delete from http_idempotency where scope = $1 and key = $2 and status is null', [claim.scope, claim.key]);
+    if (
+      status >= 500 ||
+      status === 202 ||
+      status === 429 ||
+      (typeof payload !== 'string' && payload !== null && payload !== undefined)
+    ) {
+      await deps.db.query('delete from http_idempotency where scope = $1 and key = $2 and status is null', [
+        claim.scope,
+        claim.key,
+      ]);
       return payload;
     }
     const location = reply.getHeader('location');
     await deps.db.query(
       'update http_idempotency set status = $3, content_type = $4, location = $5, body = $6 where scope = $1 and key = $2',
-      [claim.scope, claim.key, status, String(reply.getHeader('content-type') ?? ''), location === undefined ? null : String(location), payload ?? ''],
+      [
+        claim.scope,
+        claim.key,
+        status,
+        String(reply.getHeader('content-type') ?? ''),
+        location === undefined ? null : String(location),
+        payload ?? '',
+      ],
     );
     return payload;
   });
 }
 
-function replay(reply: FastifyReply, stored: { status: number; content_type: string | null; location: string | null; body: string | null }) {
+function replay(
+  reply: FastifyReply,
+  stored: { status: number; content_type: string | null; location: string | null; body: string | null },
+) {
   void reply.code(stored.status).header('idempotent-replayed', 'true');
   if (stored.content_type) void reply.type(stored.content_type);
   if (stored.location) void reply.header('location', stored.location);

@@ -57,7 +57,8 @@ function declaredQueryKeys(route: RouteOptions): readonly string[] | null {
  */
 export function registerInputGuard(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
-    if (request.url.length > MAX_URL_LENGTH) throw new UriTooLongError(`the URL is longer than ${MAX_URL_LENGTH} characters`);
+    if (request.url.length > MAX_URL_LENGTH)
+      throw new UriTooLongError(`the URL is longer than ${MAX_URL_LENGTH} characters`);
   });
   app.addHook('onRoute', (route) => {
     route.config = { ...(route.config as object), queryKeys: declaredQueryKeys(route) };
@@ -72,11 +73,20 @@ export function registerInputGuard(app: FastifyInstance): void {
         throw new InvalidRequestError(`unknown query parameter ${JSON.stringify(unknown)}${known}`, unknown);
       }
     }
-    for (const [where, value] of [['params', request.params], ['query', query], ['body', request.body]] as const) {
+    for (const [where, value] of [
+      ['params', request.params],
+      ['query', query],
+      ['body', request.body],
+    ] as const) {
       const field = forbiddenPath(value, '');
-      if (field !== null) throw new InvalidRequestError(`${where}.${field || 'body'}: control, invisible or malformed characters are not accepted`, field || where);
+      if (field !== null)
+        throw new InvalidRequestError(
+          `${where}.${field || 'body'}: control, invisible or malformed characters are not accepted`,
+          field || where,
+        );
     }
     const key = request.headers['idempotency-key'];
-    if (typeof key === 'string' && hasForbiddenCharacters(key)) throw new InvalidRequestError('Idempotency-Key: printable ASCII only', 'Idempotency-Key');
+    if (typeof key === 'string' && hasForbiddenCharacters(key))
+      throw new InvalidRequestError('Idempotency-Key: printable ASCII only', 'Idempotency-Key');
   });
 }

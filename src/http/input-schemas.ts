@@ -24,7 +24,9 @@ export const calendarDate = z
   }, `a calendar date, YYYY-MM-DD, between ${MIN_YEAR} and ${MAX_YEAR}`);
 
 /** A month, YYYY-MM, between 1970 and 9999. */
-export const calendarMonth = z.string().regex(/^(19[7-9]\d|[2-9]\d{3})-(0[1-9]|1[0-2])$/, `a month, YYYY-MM, between ${MIN_YEAR} and ${MAX_YEAR}`);
+export const calendarMonth = z
+  .string()
+  .regex(/^(19[7-9]\d|[2-9]\d{3})-(0[1-9]|1[0-2])$/, `a month, YYYY-MM, between ${MIN_YEAR} and ${MAX_YEAR}`);
 
 /** An email address as given: trimmed and lower-cased before it is checked. */
 export const emailAddress = z.string().trim().toLowerCase().max(254).pipe(z.email());
@@ -36,4 +38,6 @@ export const freeText = (max: number) => z.string().trim().min(1).max(max);
 export const idempotencyKey = z
   .string()
   .regex(/^[\x21-\x7e]{1,255}$/, 'printable ASCII, 1-255 characters')
-  .describe('the same key with the same request answers the same again and does nothing twice; with another request, 422');
+  .describe(
+    'the same key with the same request answers the same again and does nothing twice; with another request, 422',
+  );

@@ -7,7 +7,11 @@ import { DomainError, InvalidCommandError, NotFoundError as DomainNotFoundError 
 import { ClockRewindError } from '../kernel/clock.ts';
 import { ClockBusyError } from '../services/subscriptions/clock-service.ts';
 import { UnknownPlanError } from '../services/plans/index.ts';
-import { EmailTakenError, IdempotencyKeyMismatchError, UnknownPaymentMethodTokenError } from '../services/registration/registration-service.ts';
+import {
+  EmailTakenError,
+  IdempotencyKeyMismatchError,
+  UnknownPaymentMethodTokenError,
+} from '../services/registration/registration-service.ts';
 import { NotFoundError, UnauthorizedError } from './auth.ts';
 import { InvalidRequestError } from './invalid-request.ts';
 import { IdempotencyKeyInFlightError } from './idempotency.ts';
@@ -39,7 +43,13 @@ export function toProblem(error: unknown): Problem {
     return { type: `${PROBLEM_BASE}not-found`, title: 'Not found', status: 404, detail: error.message };
   }
   if (error instanceof InvalidRequestError) {
-    return { type: `${PROBLEM_BASE}invalid-request`, title: 'Invalid request', status: 400, detail: error.message, field: error.field };
+    return {
+      type: `${PROBLEM_BASE}invalid-request`,
+      title: 'Invalid request',
+      status: 400,
+      detail: error.message,
+      field: error.field,
+    };
   }
   if (error instanceof ProjectionBehindError) {
     return {
@@ -53,59 +63,143 @@ export function toProblem(error: unknown): Problem {
     };
   }
   if (error instanceof ClockRewindError) {
-    return { type: `${PROBLEM_BASE}clock-rewind`, title: 'The test clock only moves forward', status: 400, detail: error.message, field: 'to' };
+    return {
+      type: `${PROBLEM_BASE}clock-rewind`,
+      title: 'The test clock only moves forward',
+      status: 400,
+      detail: error.message,
+      field: 'to',
+    };
   }
   if (error instanceof ClockBusyError) {
-    return { type: `${PROBLEM_BASE}clock-busy`, title: 'The test clock is advancing', status: 409, detail: error.message, advanceId: error.advanceId };
+    return {
+      type: `${PROBLEM_BASE}clock-busy`,
+      title: 'The test clock is advancing',
+      status: 409,
+      detail: error.message,
+      advanceId: error.advanceId,
+    };
   }
   if (error instanceof DomainNotFoundError) {
     return { type: `${PROBLEM_BASE}not-found`, title: 'Not found', status: 404, detail: error.message };
   }
   if (error instanceof InvalidCommandError) {
-    return { type: `${PROBLEM_BASE}${error.code.replaceAll('_', '-')}`, title: 'Command refused', status: 422, detail: error.message, code: error.code };
+    return {
+      type: `${PROBLEM_BASE}${error.code.replaceAll('_', '-')}`,
+      title: 'Command refused',
+      status: 422,
+      detail: error.message,
+      code: error.code,
+    };
   }
   if (error instanceof DomainError) {
-    return { type: `${PROBLEM_BASE}${error.code.replaceAll('_', '-')}`, title: 'Conflict', status: 409, detail: error.message, code: error.code };
+    return {
+      type: `${PROBLEM_BASE}${error.code.replaceAll('_', '-')}`,
+      title: 'Conflict',
+      status: 409,
+      detail: error.message,
+      code: error.code,
+    };
   }
   if (error instanceof UnknownPlanError) {
-    return { type: `${PROBLEM_BASE}unknown-plan`, title: 'Unknown plan', status: 422, detail: error.message, field: 'planId' };
+    return {
+      type: `${PROBLEM_BASE}unknown-plan`,
+      title: 'Unknown plan',
+      status: 422,
+      detail: error.message,
+      field: 'planId',
+    };
   }
   if (error instanceof UnknownPaymentMethodTokenError) {
-    return { type: `${PROBLEM_BASE}unknown-payment-method`, title: 'Unknown payment method', status: 422, detail: error.message, field: 'paymentMethod' };
+    return {
+      type: `${PROBLEM_BASE}unknown-payment-method`,
+      title: 'Unknown payment method',
+      status: 422,
+      detail: error.message,
+      field: 'paymentMethod',
+    };
   }
   if (error instanceof EmailTakenError) {
-    return { type: `${PROBLEM_BASE}email-taken`, title: 'Email already registered', status: 409, detail: error.message, field: 'email' };
+    return {
+      type: `${PROBLEM_BASE}email-taken`,
+      title: 'Email already registered',
+      status: 409,
+      detail: error.message,
+      field: 'email',
+    };
   }
   if (error instanceof IdempotencyKeyMismatchError) {
-    return { type: `${PROBLEM_BASE}idempotency-key-reused`, title: 'Idempotency-Key reused', status: 422, detail: error.message, field: 'Idempotency-Key' };
+    return {
+      type: `${PROBLEM_BASE}idempotency-key-reused`,
+      title: 'Idempotency-Key reused',
+      status: 422,
+      detail: error.message,
+      field: 'Idempotency-Key',
+    };
   }
   if (error instanceof IdempotencyKeyInFlightError) {
-    return { type: `${PROBLEM_BASE}idempotency-key-in-flight`, title: 'A request with this Idempotency-Key is running', status: 409, detail: error.message, field: 'Idempotency-Key' };
+    return {
+      type: `${PROBLEM_BASE}idempotency-key-in-flight`,
+      title: 'A request with this Idempotency-Key is running',
+      status: 409,
+      detail: error.message,
+      field: 'Idempotency-Key',
+    };
   }
   if (error instanceof ConcurrencyError) {
-    return { type: `${PROBLEM_BASE}concurrency-conflict`, title: 'Concurrency conflict', status: 409, detail: error.message, expectedVersion: error.expected, actualVersion: error.actual };
+    return {
+      type: `${PROBLEM_BASE}concurrency-conflict`,
+      title: 'Concurrency conflict',
+      status: 409,
+      detail: error.message,
+      expectedVersion: error.expected,
+      actualVersion: error.actual,
+    };
   }
   if (error instanceof EventValidationError) {
-    return { type: `${PROBLEM_BASE}invalid-event`, title: 'Invalid event', status: 422, detail: error.message, field: error.field };
+    return {
+      type: `${PROBLEM_BASE}invalid-event`,
+      title: 'Invalid event',
+      status: 422,
+      detail: error.message,
+      field: error.field,
+    };
   }
   if (error instanceof DatabaseUnavailableError) {
-    return { type: `${PROBLEM_BASE}unavailable`, title: 'Service unavailable', status: 503, detail: 'the database is unreachable; nothing was written' };
+    return {
+      type: `${PROBLEM_BASE}unavailable`,
+      title: 'Service unavailable',
+      status: 503,
+      detail: 'the database is unreachable; nothing was written',
+    };
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) return validationProblem(fastifyError);
   if (fastifyError.statusCode === 429) {
-    return { type: `${PROBLEM_BASE}rate-limited`, title: 'Too many requests', status: 429, detail: fastifyError.message };
+    return {
+      type: `${PROBLEM_BASE}rate-limited`,
+      title: 'Too many requests',
+      status: 429,
+      detail: fastifyError.message,
+    };
   }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     const status = fastifyError.statusCode;
     const field = status === 415 ? 'Content-Type' : fastifyError.code?.startsWith('FST_ERR_CTP') ? 'body' : undefined;
-    return { type: `${PROBLEM_BASE}${problemSlug(status)}`, title: STATUS_CODES[status] ?? 'Invalid request', status, detail: fastifyError.message, ...(field ? { field } : {}) };
+    return {
+      type: `${PROBLEM_BASE}${problemSlug(status)}`,
+      title: STATUS_CODES[status] ?? 'Invalid request',
+      status,
+      detail: fastifyError.message,
+      ...(field ? { field } : {}),
+    };
   }
   return { type: `${PROBLEM_BASE}internal`, title: 'Internal error', status: 500 };
 }
 
 const problemSlug = (status: number) =>
-  ({ 413: 'body-too-large', 414: 'uri-too-long', 415: 'unsupported-media-type', 431: 'headers-too-large' })[status] ?? 'invalid-request';
+  ({ 413: 'body-too-large', 414: 'uri-too-long', 415: 'unsupported-media-type', 431: 'headers-too-large' })[status] ??
+  'invalid-request';
 
 type ValidationIssue = { instancePath?: string; message?: string; params?: { keys?: string[] } };
 
@@ -120,15 +214,30 @@ function validationProblem(error: FastifyError): Problem {
   const nested = [path, unknownKey].filter(Boolean).join('.');
   const field = nested || error.validationContext || 'body';
   const where = [error.validationContext, nested].filter(Boolean).join('.');
-  const message = unknownKey === undefined ? (first?.message ?? 'invalid') : `unknown field ${JSON.stringify(unknownKey)}`;
-  return { type: `${PROBLEM_BASE}invalid-request`, title: 'Invalid request', status: 400, detail: `${where}: ${message}`, field };
+  const message =
+    unknownKey === undefined ? (first?.message ?? 'invalid') : `unknown field ${JSON.stringify(unknownKey)}`;
+  return {
+    type: `${PROBLEM_BASE}invalid-request`,
+    title: 'Invalid request',
+    status: 400,
+    detail: `${where}: ${message}`,
+    field,
+  };
 }
 
 /** Errors Fastify meets before a route is found: a bad URL (400), an over-long path parameter (414). */
 export function frameworkProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
-  const detail = status === 414 ? 'a path parameter is too long' : 'the URL is not valid (a malformed percent-encoding?)';
-  return sendProblem(reply, { type: `${PROBLEM_BASE}${problemSlug(status)}`, title: STATUS_CODES[status] ?? 'Bad request', status, detail, field: 'path', instance: request.url.slice(0, 200) });
+  const detail =
+    status === 414 ? 'a path parameter is too long' : 'the URL is not valid (a malformed percent-encoding?)';
+  return sendProblem(reply, {
+    type: `${PROBLEM_BASE}${problemSlug(status)}`,
+    title: STATUS_CODES[status] ?? 'Bad request',
+    status,
+    detail,
+    field: 'path',
+    instance: request.url.slice(0, 200),
+  });
 }
 
 /** Errors of the connection itself (no request yet): 431 for headers too large, 408, or 400, as problem+json. */
@@ -139,10 +248,15 @@ export function writeClientErrorProblem(error: Error & { code?: string }, socket
     type: `${PROBLEM_BASE}${problemSlug(status)}`,
     title: STATUS_CODES[status],
     status,
-    detail: status === 431 ? 'the request line and headers exceed the size this server reads' : 'the request could not be read',
+    detail:
+      status === 431
+        ? 'the request line and headers exceed the size this server reads'
+        : 'the request could not be read',
   });
   if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   } else socket.destroy(error);
 }
 
@@ -155,6 +269,12 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     return sendProblem(reply, { ...problem, instance: request.url });
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, { type: `${PROBLEM_BASE}not-found`, title: 'Not found', status: 404, detail: `no route ${request.method} ${request.url}`, instance: request.url }),
+    sendProblem(reply, {
+      type: `${PROBLEM_BASE}not-found`,
+      title: 'Not found',
+      status: 404,
+      detail: `no route ${request.method} ${request.url}`,
+      instance: request.url,
+    }),
   );
 }

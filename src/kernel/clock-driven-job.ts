@@ -10,7 +10,9 @@ export class ClockDrivenJob {
   private current: Promise<number> | undefined;
   private queued: Promise<number> | undefined;
 
-  constructor(private readonly options: { name: string; run: () => Promise<number>; intervalMs: number; log: Logger }) {}
+  constructor(
+    private readonly options: { name: string; run: () => Promise<number>; intervalMs: number; log: Logger },
+  ) {}
 
   /** Runs what is due by now; resolves to how much it did. */
   catchUp(): Promise<number> {
@@ -27,7 +29,9 @@ export class ClockDrivenJob {
   /** The periodic run; returns how to stop it (waiting for a run in progress). */
   start(): () => Promise<void> {
     const timer = setInterval(() => {
-      this.catchUp().catch((error: unknown) => this.options.log.error({ err: error }, `${this.options.name} failed; retrying at the next run`));
+      this.catchUp().catch((error: unknown) =>
+        this.options.log.error({ err: error }, `${this.options.name} failed; retrying at the next run`),
+      );
     }, this.options.intervalMs);
     timer.unref();
     return async () => {

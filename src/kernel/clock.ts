@@ -27,10 +27,7 @@ export class TestClock implements Clock {
   private frozenAt: number | null;
   private readonly wall: () => number;
 
-  constructor(
-    start?: Date,
-    options: { frozen?: boolean; wall?: () => number } = {},
-  ) {
+  constructor(start?: Date, options: { frozen?: boolean; wall?: () => number } = {}) {
     this.wall = options.wall ?? Date.now;
     this.offsetMs = start ? start.getTime() - this.wall() : 0;
     this.frozenAt = options.frozen ? this.now().getTime() : null;
@@ -62,7 +59,10 @@ export class TestClock implements Clock {
 
   advanceTo(target: Date): void {
     const now = this.now().getTime();
-    if (target.getTime() < now) throw new ClockRewindError(`the test clock is at ${new Date(now).toISOString()} and cannot go back to ${target.toISOString()}`);
+    if (target.getTime() < now)
+      throw new ClockRewindError(
+        `the test clock is at ${new Date(now).toISOString()} and cannot go back to ${target.toISOString()}`,
+      );
     if (this.frozenAt !== null) this.frozenAt = target.getTime();
     else this.offsetMs += target.getTime() - now;
   }

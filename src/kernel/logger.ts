@@ -32,7 +32,10 @@ export const REDACTED_PATHS = [
 export const urlForLog = (url: string): string => {
   const query = url.indexOf('?');
   if (query < 0) return url;
-  const names = url.slice(query + 1).split('&').map((pair) => pair.split('=')[0]);
+  const names = url
+    .slice(query + 1)
+    .split('&')
+    .map((pair) => pair.split('=')[0]);
   return `${url.slice(0, query)}?${names.map((name) => `${name}=[redacted]`).join('&')}`;
 };
 
@@ -67,7 +70,8 @@ export const createLogger = (level: string = 'info', destination?: DestinationSt
         }),
       },
       mixin(_object, _level, logger) {
-        if (((logger as unknown as Record<string, string | undefined>)[chindings] ?? '').includes(TRACE_BINDING)) return {};
+        if (((logger as unknown as Record<string, string | undefined>)[chindings] ?? '').includes(TRACE_BINDING))
+          return {};
         const traceId = traceIdOf(currentTraceparent());
         return traceId ? { traceId } : {};
       },

@@ -26,7 +26,7 @@ export const relayLag = new Gauge({
 
 export const consumerLag = new Gauge({
   name: 'tributary_consumer_lag_events',
-  help: 'Events published to a consumer group\'s topics and not yet processed by it',
+  help: "Events published to a consumer group's topics and not yet processed by it",
   labelNames: ['consumer'],
   registers: [registry],
 });
@@ -47,7 +47,7 @@ export const handlerFailures = new Counter({
 
 export const deadLetters = new Counter({
   name: 'tributary_dead_letters_total',
-  help: 'Events sent to a consumer\'s dead-letter topic',
+  help: "Events sent to a consumer's dead-letter topic",
   labelNames: ['consumer', 'reason'],
   registers: [registry],
 });

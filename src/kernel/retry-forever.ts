@@ -5,7 +5,12 @@ import type { Logger } from './logger.ts';
  * Runs `attempt` until it succeeds, with a log line per failure and exponential backoff: an
  * unreachable dependency at start is waited for, not a crash loop.
  */
-export async function retryForever<T>(what: string, attempt: () => Promise<T>, log: Logger, signal?: AbortSignal): Promise<T> {
+export async function retryForever<T>(
+  what: string,
+  attempt: () => Promise<T>,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<T> {
   for (let failures = 1; ; failures++) {
     try {
       return await attempt();

@@ -34,7 +34,8 @@ export function continueTrace(incoming: string | undefined): string {
 }
 
 /** The trace id of a traceparent (undefined for none or an invalid one). */
-export const traceIdOf = (traceparent: string | undefined): string | undefined => parseTraceparent(traceparent)?.traceId;
+export const traceIdOf = (traceparent: string | undefined): string | undefined =>
+  parseTraceparent(traceparent)?.traceId;
 
 const storage = new AsyncLocalStorage<string>();
 

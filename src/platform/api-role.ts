@@ -37,9 +37,29 @@ export async function buildHttp(
   subscriptions: readonly Subscription[],
   checks: ReadinessCheck[],
 ): Promise<FastifyInstance> {
-  const { config, log, catalog, db, store, clock, clockService, registrations, subscriptionService, tokens, reactionDeps } = core;
-  if (!config.adminToken && config.roles.has('api')) log.warn('ADMIN_TOKEN is not set: the admin API answers 401 to everyone');
-  const replay = (name: string) => replayDeadLetters(consumerRunner(core, consumers.find((entry) => entry.consumer.name === name)!), core.deadLetters);
+  const {
+    config,
+    log,
+    catalog,
+    db,
+    store,
+    clock,
+    clockService,
+    registrations,
+    subscriptionService,
+    tokens,
+    reactionDeps,
+  } = core;
+  if (!config.adminToken && config.roles.has('api'))
+    log.warn('ADMIN_TOKEN is not set: the admin API answers 401 to everyone');
+  const replay = (name: string) =>
+    replayDeadLetters(
+      consumerRunner(
+        core,
+        consumers.find((entry) => entry.consumer.name === name)!,
+      ),
+      core.deadLetters,
+    );
   // Sessions expire by the wall clock: advancing the test clock must not sign the operator out.
   const sessions = new AdminSessions(config.adminToken, systemClock);
   const wiring = consumers.map((entry) => entry.consumer);
@@ -51,7 +71,12 @@ export async function buildHttp(
     log,
     metricsToken: config.metricsToken,
     checks,
-    asyncApi: () => asyncApiDocument(catalog, { title: 'Tributary events', version: '1.0.0', kafkaBrokers: config.kafka?.brokers.join(',') }),
+    asyncApi: () =>
+      asyncApiDocument(catalog, {
+        title: 'Tributary events',
+        version: '1.0.0',
+        kafkaBrokers: config.kafka?.brokers.join(','),
+      }),
     configure: (app) => {
       registerAuth(app, { adminToken: config.adminToken, tokens, revocation, sessions });
       registerIdempotency(app, { db, secret: core.tokenSecret });
@@ -59,7 +84,12 @@ export async function buildHttp(
     routes: config.roles.has('api')
       ? [
           plansRoutes(core.plans),
-          registrationRoutes({ registrations, tokens, waitMs: config.registerWaitMs, rateLimit: { max: config.registerRateLimit, timeWindow: 60_000 } }),
+          registrationRoutes({
+            registrations,
+            tokens,
+            waitMs: config.registerWaitMs,
+            rateLimit: { max: config.registerRateLimit, timeWindow: 60_000 },
+          }),
           subscriptionRoutes(subscriptionService),
           customerRoutes({
             ...{ store, erasure: core.erasure, subscriptions: subscriptionService, revocation },
@@ -70,7 +100,11 @@ export async function buildHttp(
           ...views.map(({ module, deps }) => module.routes(deps)),
           adminVerifyRoutes({ verify: core.verify }),
           adminWorkflowRoutes(new WorkflowService({ sagas: core.sagas, store, clock })),
-          adminDlqRoutes({ deadLetters: core.deadLetters, consumers: consumers.map((entry) => entry.consumer.name), replay }),
+          adminDlqRoutes({
+            deadLetters: core.deadLetters,
+            consumers: consumers.map((entry) => entry.consumer.name),
+            replay,
+          }),
           ...reactionModules.flatMap((module) => (module.routes ? [module.routes(reactionDeps)] : [])),
           ...webRoutes({ db, store, clock, catalog, consumers: wiring, subscriptions, sessions }),
         ]

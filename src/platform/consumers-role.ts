@@ -25,7 +25,10 @@ export const consumerRunner = (core: PlatformCore, { consumer, db }: ConsumerEnt
   });
 
 /** The consumers `--consumers` names (all when unset); an unknown name stops the start. */
-export function selectConsumers(entries: readonly ConsumerEntry[], names: readonly string[] | undefined): ConsumerEntry[] {
+export function selectConsumers(
+  entries: readonly ConsumerEntry[],
+  names: readonly string[] | undefined,
+): ConsumerEntry[] {
   if (!names) return [...entries];
   const known = entries.map((entry) => entry.consumer.name);
   const unknown = names.filter((name) => !known.includes(name));
@@ -37,7 +40,12 @@ export function selectConsumers(entries: readonly ConsumerEntry[], names: readon
  * Subscribes each consumer to the bus, one consumer group each: processes running the same
  * consumer share its Kafka partitions (on the embedded bus there is only one process).
  */
-export async function startConsumers(core: PlatformCore, entries: readonly ConsumerEntry[], subscriptions: Subscription[], signal: AbortSignal): Promise<RunningRole> {
+export async function startConsumers(
+  core: PlatformCore,
+  entries: readonly ConsumerEntry[],
+  subscriptions: Subscription[],
+  signal: AbortSignal,
+): Promise<RunningRole> {
   for (const entry of entries) {
     if (signal.aborted) break;
     subscriptions.push(await core.bus.subscribe(consumerRunner(core, entry)));

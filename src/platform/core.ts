@@ -21,7 +21,13 @@ import { cryptoMigrations } from '../kernel/crypto/migrations.ts';
 import { ErasureService } from '../services/customers/erasure.ts';
 import { erasureSaga } from '../services/customers/erasure-saga.ts';
 import { idempotencyMigrations } from '../http/idempotency.ts';
-import { gatewayMigrations, HttpGateway, SimulatedGateway, TEST_PAYMENT_METHODS, type PaymentGateway } from '../services/payments/gateway/index.ts';
+import {
+  gatewayMigrations,
+  HttpGateway,
+  SimulatedGateway,
+  TEST_PAYMENT_METHODS,
+  type PaymentGateway,
+} from '../services/payments/gateway/index.ts';
 import { loadPlans, type PlanCatalog } from '../services/plans/index.ts';
 import { registrationMigrations } from '../services/registration/migrations.ts';
 import { registrationSaga, type RegistrationFaults } from '../services/registration/registration-saga.ts';
@@ -89,7 +95,11 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
   const plans = await loadPlans(config.plansFile);
   // The simulator keeps its charges in the platform's database, so a restarted process still knows them.
   const gateway: HttpGateway | SimulatedGateway = config.gateway.url
-    ? new HttpGateway({ baseUrl: config.gateway.url, apiKey: config.gateway.apiKey, timeoutMs: config.gateway.timeoutMs })
+    ? new HttpGateway({
+        baseUrl: config.gateway.url,
+        apiKey: config.gateway.apiKey,
+        timeoutMs: config.gateway.timeoutMs,
+      })
     : new SimulatedGateway({ clock, store: db });
   const crashAt = config.clock === 'test' ? config.sagaCrashAt : undefined;
   const sagas = new SagaOrchestrator({
@@ -105,8 +115,25 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
   const isKnownPaymentMethod = (token: string) => TEST_PAYMENT_METHODS.has(token);
   const registrations = new RegistrationService({ db, clock, sagas, plans, isKnownPaymentMethod });
   const { dunningDays } = config;
-  const payments = paymentReconciler({ db, store, gateway, clock, log, windowMs: config.gateway.intentWindowMs, dunningDays });
-  const renewals = new RenewalScheduler({ db, store, clock, gateway, log, dunningDays, payments, taxRateBps: config.billing.taxRateBps });
+  const payments = paymentReconciler({
+    db,
+    store,
+    gateway,
+    clock,
+    log,
+    windowMs: config.gateway.intentWindowMs,
+    dunningDays,
+  });
+  const renewals = new RenewalScheduler({
+    db,
+    store,
+    clock,
+    gateway,
+    log,
+    dunningDays,
+    payments,
+    taxRateBps: config.billing.taxRateBps,
+  });
   const secret = await tokenSecret(config);
   return {
     config,
@@ -125,12 +152,24 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
     renewals,
     erasure,
     verify: (options?: VerifyOptions) =>
-      verifyMoney({ db, clock, listCharges: () => gateway.listCharges(), intentWindowMs: config.gateway.intentWindowMs }, options),
+      verifyMoney(
+        { db, clock, listCharges: () => gateway.listCharges(), intentWindowMs: config.gateway.intentWindowMs },
+        options,
+      ),
     payments,
     clockService: clock instanceof TestClock ? new ClockService({ db, clock, scheduler: renewals }) : undefined,
     tokens: new CustomerTokens(secret, clock),
     tokenSecret: secret,
-    reactionDeps: { config, plans, db, store, catalog, clock, log, erase: (id, metadata) => erasure.erase(id, metadata) },
+    reactionDeps: {
+      config,
+      plans,
+      db,
+      store,
+      catalog,
+      clock,
+      log,
+      erase: (id, metadata) => erasure.erase(id, metadata),
+    },
     isKnownPaymentMethod,
   };
 }

@@ -7,7 +7,10 @@ import type { Logger } from '../kernel/logger.ts';
 import type { EventStore } from '../kernel/store/event-store.ts';
 
 /** Kafka when `KAFKA_BROKERS` is set, else the store's own log. */
-export async function openBus(config: Config, deps: { store: EventStore; catalog: EventCatalog; clock: Clock; log: Logger }): Promise<Bus> {
+export async function openBus(
+  config: Config,
+  deps: { store: EventStore; catalog: EventCatalog; clock: Clock; log: Logger },
+): Promise<Bus> {
   if (!config.kafka) return new EmbeddedBus(deps);
   // Loaded only here: the Kafka client is a large part of an embedded start that never uses it.
   const { KafkaBus } = await import('../kernel/bus/kafka-bus.ts');

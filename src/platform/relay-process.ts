@@ -38,9 +38,13 @@ function loadRelayConfig(): RelayConfig {
   // Test-only knobs, not platform configuration (hence not in config.ts's list).
   // eslint-disable-next-line no-restricted-properties
   const { DB_SCHEMA: schema, RELAY_BATCH_SIZE: batch } = process.env;
-  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new ConfigError(`invalid configuration: DB_SCHEMA=${JSON.stringify(schema)}: not a schema name`);
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema))
+    throw new ConfigError(`invalid configuration: DB_SCHEMA=${JSON.stringify(schema)}: not a schema name`);
   const batchSize = batch ? Number(batch) : 500;
-  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new ConfigError(`invalid configuration: RELAY_BATCH_SIZE=${JSON.stringify(batch)}: must be a positive integer`);
+  if (!Number.isInteger(batchSize) || batchSize <= 0)
+    throw new ConfigError(
+      `invalid configuration: RELAY_BATCH_SIZE=${JSON.stringify(batch)}: must be a positive integer`,
+    );
   return {
     databaseUrl: config.databaseUrl,
     databasePoolSize: Math.min(config.databasePoolSize, 4),
@@ -65,7 +69,15 @@ async function main(): Promise<void> {
   const db = await openPostgres({ url: config.databaseUrl, schema: config.schema, poolSize: config.databasePoolSize });
   const store = new EventStore(db, catalog, systemClock);
   const bus = new KafkaBus({ ...config.kafka, clientId: 'tributary-relay', catalog, log });
-  const relay = new OutboxRelay({ store, catalog, publisher: bus, clock: systemClock, log, batchSize: config.batchSize, leader: (work) => whileHolding(db, 'tributary.relay', work) });
+  const relay = new OutboxRelay({
+    store,
+    catalog,
+    publisher: bus,
+    clock: systemClock,
+    log,
+    batchSize: config.batchSize,
+    leader: (work) => whileHolding(db, 'tributary.relay', work),
+  });
   const shutdown = new AbortController();
   const stopFollowing = store.followCommits();
 
@@ -86,7 +98,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 
   try {
-    await retryForever('relay: database migration', () => migrate(db, [...eventStoreMigrations, ...consumerMigrations]), log, shutdown.signal);
+    await retryForever(
+      'relay: database migration',
+      () => migrate(db, [...eventStoreMigrations, ...consumerMigrations]),
+      log,
+      shutdown.signal,
+    );
   } catch (error) {
     if (shutdown.signal.aborted) return;
     throw error;
@@ -94,7 +111,10 @@ async function main(): Promise<void> {
   await bus.start(); // waits, retrying, until Kafka answers and the topics exist
   if (shutdown.signal.aborted) return;
   await relay.start();
-  log.info({ brokers: config.kafka.brokers, topicPrefix: config.kafka.topicPrefix }, 'relay: publishing the event store to Kafka');
+  log.info(
+    { brokers: config.kafka.brokers, topicPrefix: config.kafka.topicPrefix },
+    'relay: publishing the event store to Kafka',
+  );
 }
 
 await main();

@@ -4,7 +4,8 @@ import type { PlatformCore } from './core.ts';
 import { whileHolding } from '../kernel/db/try-lock.ts';
 import type { RunningRole } from './role.ts';
 
-const publishes = (bus: Bus): bus is Bus & OutboxPublisher => typeof (bus as Partial<OutboxPublisher>).publish === 'function';
+const publishes = (bus: Bus): bus is Bus & OutboxPublisher =>
+  typeof (bus as Partial<OutboxPublisher>).publish === 'function';
 
 /**
  * Publishes the store's log to Kafka after commit (with the embedded bus, consumers read the log
@@ -14,7 +15,14 @@ const publishes = (bus: Bus): bus is Bus & OutboxPublisher => typeof (bus as Par
 export async function startRelay(core: PlatformCore): Promise<RunningRole & { relay: OutboxRelay | undefined }> {
   const { bus, store, catalog, clock, log, db } = core;
   if (!publishes(bus)) return { role: 'relay', relay: undefined, stop: async () => {} };
-  const relay = new OutboxRelay({ store, catalog, publisher: bus, clock, log, leader: (work) => whileHolding(db, 'tributary.relay', work) });
+  const relay = new OutboxRelay({
+    store,
+    catalog,
+    publisher: bus,
+    clock,
+    log,
+    leader: (work) => whileHolding(db, 'tributary.relay', work),
+  });
   await relay.start();
   return { role: 'relay', relay, stop: () => relay.stop() };
 }

@@ -16,7 +16,9 @@ export function startScheduler(core: PlatformCore): RunningRole {
   // The test clock moves too: its advances run what falls due at once, and its tick the rest.
   const timer = setInterval(() => {
     if (running) return;
-    running = whileHolding(db, 'tributary.renewals', () => (clockService ? clockService.tick() : renewals.runDue(clock.now())))
+    running = whileHolding(db, 'tributary.renewals', () =>
+      clockService ? clockService.tick() : renewals.runDue(clock.now()),
+    )
       .catch((error: unknown) => log.error({ err: error }, 'renewal scheduler failed'))
       .finally(() => (running = undefined));
   }, RENEWALS_EVERY_MS);

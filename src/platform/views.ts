@@ -36,7 +36,14 @@ export async function openViews(core: PlatformCore): Promise<View[]> {
       };
       const definition = module.projection(deps);
       deps.schema = viewSchemaName(url ?? config.databaseUrl, definition.schema);
-      const runner = new ProjectionRunner(definition, { store, db: viewDb, schema: deps.schema, clock, log, batchSize: config.views.batchSize });
+      const runner = new ProjectionRunner(definition, {
+        store,
+        db: viewDb,
+        schema: deps.schema,
+        clock,
+        log,
+        batchSize: config.views.batchSize,
+      });
       return { module, deps, own, runner };
     }),
   );
@@ -53,5 +60,7 @@ export async function setUpViews(views: readonly View[], core: PlatformCore, sig
 
 /** The views' consumers, with the database each keeps its inbox in (beside its effect: exactly-once). */
 export function viewConsumers(views: readonly View[]): { consumer: ConsumerDefinition; db: Database }[] {
-  return views.flatMap(({ module, deps }) => (module.consumers?.(deps) ?? []).map((consumer) => ({ consumer, db: deps.db })));
+  return views.flatMap(({ module, deps }) =>
+    (module.consumers?.(deps) ?? []).map((consumer) => ({ consumer, db: deps.db })),
+  );
 }

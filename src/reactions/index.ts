@@ -7,8 +7,15 @@ import { mlModule } from './ml/index.ts';
 import type { ReactionDeps, ReactionModule } from './reaction-module.ts';
 
 /** The seed's reactions, each module wiring its consumers as in the event-flow table. */
-export const reactionModules: ReactionModule[] = [auditLogModule, emailModule, billingModule, complianceModule, mlModule];
+export const reactionModules: ReactionModule[] = [
+  auditLogModule,
+  emailModule,
+  billingModule,
+  complianceModule,
+  mlModule,
+];
 
 export const reactionMigrations = () => reactionModules.flatMap((module) => module.migrations);
 
-export const reactionConsumers = (deps: ReactionDeps): ConsumerDefinition[] => reactionModules.flatMap((module) => module.consumers(deps));
+export const reactionConsumers = (deps: ReactionDeps): ConsumerDefinition[] =>
+  reactionModules.flatMap((module) => module.consumers(deps));

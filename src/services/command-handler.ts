@@ -21,7 +21,10 @@ export async function handleCommand<Command, State, Event extends { type: string
   options: { tx?: Sql; metadata?: Partial<EventMetadata> } = {},
 ): Promise<Handled<State>> {
   const history = await store.readStream(streamId, { tx: options.tx });
-  const state = history.reduce((current, event) => decider.evolve(current, event as unknown as Event), decider.initialState);
+  const state = history.reduce(
+    (current, event) => decider.evolve(current, event as unknown as Event),
+    decider.initialState,
+  );
   const events = decider.decide(command, state);
   if (events.length === 0) return { state, appended: null };
   const appended = await store.append(

@@ -9,11 +9,21 @@ export interface SimulatedPlan {
 
 /** Stripe's test payment methods (src/services/payments/gateway/simulated-gateway.ts). */
 export const GOOD_CARDS = ['pm_card_visa', 'pm_card_mastercard'] as const;
-export const DECLINING_CARDS = ['pm_card_chargeDeclined', 'pm_card_chargeDeclinedInsufficientFunds', 'pm_card_chargeDeclinedExpiredCard'] as const;
+export const DECLINING_CARDS = [
+  'pm_card_chargeDeclined',
+  'pm_card_chargeDeclinedInsufficientFunds',
+  'pm_card_chargeDeclinedExpiredCard',
+] as const;
 /** What a card that stops working at renewal time looks like. */
 const FAILING_RENEWAL_CARDS = ['pm_card_chargeDeclinedInsufficientFunds', 'pm_card_chargeDeclinedExpiredCard'] as const;
 
-const CANCEL_REASONS = ['too expensive', 'missing a feature I need', 'switching to a competitor', 'no longer needed', 'too hard to use'];
+const CANCEL_REASONS = [
+  'too expensive',
+  'missing a feature I need',
+  'switching to a competitor',
+  'no longer needed',
+  'too hard to use',
+];
 
 /**
  * The rates the simulated customers follow. One plan (the `riskyPlan`) churns `riskyPlanFactor`
@@ -75,14 +85,22 @@ const perDay = (perMonth: number) => 1 - Math.pow(1 - Math.min(perMonth, 0.99), 
 const within = (day: number, totalDays: number) => (day < totalDays ? day : null);
 
 /** Draws a customer's whole life in the simulation from its own random stream. */
-export function scriptCustomer(random: Random, index: number, plans: readonly SimulatedPlan[], totalDays: number, model: BehaviourModel = defaultBehaviour): CustomerScript {
+export function scriptCustomer(
+  random: Random,
+  index: number,
+  plans: readonly SimulatedPlan[],
+  totalDays: number,
+  model: BehaviourModel = defaultBehaviour,
+): CustomerScript {
   const risky = riskyPlanOf(plans);
   const signupDay = random.int(0, totalDays);
   const plan = random.weighted(plans.map((p) => [p, model.planWeight[p.interval]] as const));
   const declines = random.chance(model.declineRate);
   const card = declines ? random.pick(DECLINING_CARDS) : random.pick(GOOD_CARDS);
 
-  const churn = (plan.interval === 'year' ? model.yearlyPlanMonthlyChurn : model.monthlyChurn) * (plan.id === risky.id ? model.riskyPlanFactor : 1);
+  const churn =
+    (plan.interval === 'year' ? model.yearlyPlanMonthlyChurn : model.monthlyChurn) *
+    (plan.id === risky.id ? model.riskyPlanFactor : 1);
   const cancelDay = within(signupDay + random.daysUntil(perDay(churn)), totalDays);
   const atPeriodEnd = !random.chance(model.cancelNowShare);
   const reason = random.chance(model.reasonShare) ? random.pick(CANCEL_REASONS) : undefined;
@@ -100,6 +118,14 @@ export function scriptCustomer(random: Random, index: number, plans: readonly Si
     card,
     declines,
     cancel: declines || cancelDay === null ? null : { day: cancelDay, atPeriodEnd, reason },
-    cardFailure: declines || failureDay === null ? null : { day: failureDay, card: failingCard, fixedOnDay: fixes ? within(failureDay + fixDelay, totalDays) : null, fixCard },
+    cardFailure:
+      declines || failureDay === null
+        ? null
+        : {
+            day: failureDay,
+            card: failingCard,
+            fixedOnDay: fixes ? within(failureDay + fixDelay, totalDays) : null,
+            fixCard,
+          },
   };
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { defaultBehaviour, DECLINING_CARDS, riskyPlanOf, scriptCustomer, type SimulatedPlan } from './customer-behaviour.ts';
+import {
+  defaultBehaviour,
+  DECLINING_CARDS,
+  riskyPlanOf,
+  scriptCustomer,
+  type SimulatedPlan,
+} from './customer-behaviour.ts';
 import { Random } from './random.ts';
 
 const plans: SimulatedPlan[] = [
@@ -9,7 +15,8 @@ const plans: SimulatedPlan[] = [
   { id: 'pro-monthly-usd', amount: 3200, currency: 'USD', interval: 'month' },
 ];
 const DAYS = 365;
-const scripts = (seed: number, customers: number) => Array.from({ length: customers }, (_, index) => scriptCustomer(new Random(seed).fork(index), index, plans, DAYS));
+const scripts = (seed: number, customers: number) =>
+  Array.from({ length: customers }, (_, index) => scriptCustomer(new Random(seed).fork(index), index, plans, DAYS));
 
 describe('simulated customers', () => {
   it('are the same for the same seed, and differ for another', () => {
@@ -23,7 +30,9 @@ describe('simulated customers', () => {
     // Leaving within 30 days of signing up, among those who had 30 days left in the simulation.
     const rate = (planId: string) => {
       const onPlan = all.filter((script) => script.plan.id === planId && script.signupDay < DAYS - 30);
-      return onPlan.filter((script) => script.cancel && script.cancel.day - script.signupDay <= 30).length / onPlan.length;
+      return (
+        onPlan.filter((script) => script.cancel && script.cancel.day - script.signupDay <= 30).length / onPlan.length
+      );
     };
     expect(rate('starter-monthly') / rate('pro-monthly')).toBeGreaterThan(2.5);
     expect(rate('starter-monthly') / rate('pro-monthly')).toBeLessThan(3.5);
@@ -39,7 +48,9 @@ describe('simulated customers', () => {
       expect([script.cancel, script.cardFailure]).toEqual([null, null]);
     }
     const kept = all.filter((script) => !script.declines);
-    expect(kept.every((script) => !script.cancel || (script.cancel.day > script.signupDay && script.cancel.day < DAYS))).toBe(true);
+    expect(
+      kept.every((script) => !script.cancel || (script.cancel.day > script.signupDay && script.cancel.day < DAYS)),
+    ).toBe(true);
     expect(kept.filter((script) => script.cancel).some((script) => script.cancel!.atPeriodEnd)).toBe(true);
     expect(kept.filter((script) => script.cancel).some((script) => !script.cancel!.atPeriodEnd)).toBe(true);
   });

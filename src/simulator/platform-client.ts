@@ -59,7 +59,11 @@ export class PlatformClient {
       try {
         const response = await fetch(url, {
           method,
-          headers: { authorization: `Bearer ${this.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+          headers: {
+            authorization: `Bearer ${this.adminToken}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...headers,
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
         });
         const text = await response.text();
@@ -75,18 +79,30 @@ export class PlatformClient {
     }
   }
 
-  private async expect(status: number, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<unknown> {
+  private async expect(
+    status: number,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<unknown> {
     const answer = await this.request(method, path, body, headers);
-    if (answer.status !== status) throw new SimulatorError(`${method} ${path} answered ${answer.status}: ${problemDetail(answer.body)}`);
+    if (answer.status !== status)
+      throw new SimulatorError(`${method} ${path} answered ${answer.status}: ${problemDetail(answer.body)}`);
     return answer.body;
   }
 
   /** The test clock's time; a platform on the wall clock cannot be simulated. */
   async now(): Promise<string> {
     const answer = await this.request('GET', '/admin/clock');
-    if (answer.status === 404) throw new SimulatorError(`the platform at ${this.baseUrl} has no test clock (start it with CLOCK=test)`);
-    if (answer.status === 401) throw new SimulatorError(`the platform at ${this.baseUrl} refused the admin token (--admin-token or ADMIN_TOKEN)`);
-    if (answer.status !== 200) throw new SimulatorError(`GET /admin/clock answered ${answer.status}: ${problemDetail(answer.body)}`);
+    if (answer.status === 404)
+      throw new SimulatorError(`the platform at ${this.baseUrl} has no test clock (start it with CLOCK=test)`);
+    if (answer.status === 401)
+      throw new SimulatorError(
+        `the platform at ${this.baseUrl} refused the admin token (--admin-token or ADMIN_TOKEN)`,
+      );
+    if (answer.status !== 200)
+      throw new SimulatorError(`GET /admin/clock answered ${answer.status}: ${problemDetail(answer.body)}`);
     return (answer.body as { now: string }).now;
   }
 
@@ -94,14 +110,16 @@ export class PlatformClient {
   async advanceTo(to: string): Promise<void> {
     const answer = await this.request('POST', '/admin/clock/advance', { to });
     if (answer.status === 200) return;
-    if (answer.status !== 202) throw new SimulatorError(`POST /admin/clock/advance answered ${answer.status}: ${problemDetail(answer.body)}`);
+    if (answer.status !== 202)
+      throw new SimulatorError(`POST /admin/clock/advance answered ${answer.status}: ${problemDetail(answer.body)}`);
     // A long advance runs on: follow it until it is over.
     const location = answer.headers.get('location') ?? '';
     for (;;) {
       await sleep(ADVANCE_POLL_MS);
       const advance = (await this.expect(200, 'GET', location)) as { status: string; error?: string };
       if (advance.status === 'completed') return;
-      if (advance.status === 'failed') throw new SimulatorError(`advancing the test clock failed: ${advance.error ?? 'unknown error'}`);
+      if (advance.status === 'failed')
+        throw new SimulatorError(`advancing the test clock failed: ${advance.error ?? 'unknown error'}`);
     }
   }
 
@@ -127,10 +145,18 @@ export class PlatformClient {
 
   private async registrationOutcome(answer: Answer, what: string): Promise<RegistrationOutcome> {
     const body = answer.body as Record<string, unknown>;
-    if (answer.status === 201) return { kind: 'completed', customerId: String(body.customerId), subscriptionId: String(body.subscriptionId), position: typeof body.position === 'number' ? body.position : null };
+    if (answer.status === 201)
+      return {
+        kind: 'completed',
+        customerId: String(body.customerId),
+        subscriptionId: String(body.subscriptionId),
+        position: typeof body.position === 'number' ? body.position : null,
+      };
     if (answer.status === 202) return this.awaitRegistration(String(body.registrationId));
-    if (answer.status === 402) return { kind: 'declined', declineCode: typeof body.declineCode === 'string' ? body.declineCode : null };
-    if (answer.status === 409 || answer.status === 500 || answer.status === 503) return { kind: 'failed', status: answer.status, detail: problemDetail(body) };
+    if (answer.status === 402)
+      return { kind: 'declined', declineCode: typeof body.declineCode === 'string' ? body.declineCode : null };
+    if (answer.status === 409 || answer.status === 500 || answer.status === 503)
+      return { kind: 'failed', status: answer.status, detail: problemDetail(body) };
     throw new SimulatorError(`${what} answered ${answer.status}: ${problemDetail(body)}`);
   }
 
@@ -144,20 +170,31 @@ export class PlatformClient {
         subscriptionId: string;
         failure: { code: string; message: string } | null;
       };
-      if (view.status === 'completed') return { kind: 'completed', customerId: view.customerId, subscriptionId: view.subscriptionId, position: null };
-      if (view.status === 'compensated' && view.failure?.code === 'payment_declined') return { kind: 'declined', declineCode: null };
-      if (view.status === 'compensated' || view.status === 'compensation_failed') return { kind: 'failed', status: 0, detail: view.failure?.message ?? view.status };
-      if (Date.now() > deadline) throw new SimulatorError(`registration ${registrationId} still ${view.status} after ${REGISTRATION_WAIT_MS / 1000}s`);
+      if (view.status === 'completed')
+        return { kind: 'completed', customerId: view.customerId, subscriptionId: view.subscriptionId, position: null };
+      if (view.status === 'compensated' && view.failure?.code === 'payment_declined')
+        return { kind: 'declined', declineCode: null };
+      if (view.status === 'compensated' || view.status === 'compensation_failed')
+        return { kind: 'failed', status: 0, detail: view.failure?.message ?? view.status };
+      if (Date.now() > deadline)
+        throw new SimulatorError(
+          `registration ${registrationId} still ${view.status} after ${REGISTRATION_WAIT_MS / 1000}s`,
+        );
       await sleep(REGISTRATION_POLL_MS);
     }
   }
 
   /** The subscription as the cancellation left it (unchanged when it was already over); null when the platform no longer knows it. */
-  async cancel(subscriptionId: string, body: { atPeriodEnd: boolean; reason?: string }, idempotencyKey: string): Promise<SubscriptionView | null> {
+  async cancel(
+    subscriptionId: string,
+    body: { atPeriodEnd: boolean; reason?: string },
+    idempotencyKey: string,
+  ): Promise<SubscriptionView | null> {
     const path = `/subscriptions/${subscriptionId}/cancel`;
     const answer = await this.request('POST', path, body, { 'idempotency-key': idempotencyKey });
     if (answer.status === 404) return null;
-    if (answer.status !== 200) throw new SimulatorError(`POST ${path} answered ${answer.status}: ${problemDetail(answer.body)}`);
+    if (answer.status !== 200)
+      throw new SimulatorError(`POST ${path} answered ${answer.status}: ${problemDetail(answer.body)}`);
     return answer.body as SubscriptionView;
   }
 
@@ -166,7 +203,8 @@ export class PlatformClient {
     const path = `/customers/${customerId}/payment-method`;
     const answer = await this.request('PUT', path, { paymentMethod });
     if (answer.status === 404) return false;
-    if (answer.status !== 200) throw new SimulatorError(`PUT ${path} answered ${answer.status}: ${problemDetail(answer.body)}`);
+    if (answer.status !== 200)
+      throw new SimulatorError(`PUT ${path} answered ${answer.status}: ${problemDetail(answer.body)}`);
     return true;
   }
 }

@@ -8,16 +8,24 @@ const tally = (observed: Observed) =>
  * Progress on stderr: a bar over the simulated days on a terminal; otherwise (a pipe, a CI log)
  * one line per simulated month.
  */
-export function progressOnStderr(stream: NodeJS.WriteStream = process.stderr): ProgressListener & { note(message: string): void; stop(): void } {
+export function progressOnStderr(
+  stream: NodeJS.WriteStream = process.stderr,
+): ProgressListener & { note(message: string): void; stop(): void } {
   if (!stream.isTTY) {
     return {
-      month: (month, months, now, observed) => void stream.write(`month ${month}/${months} (clock ${now.slice(0, 10)}): ${tally(observed)}\n`),
+      month: (month, months, now, observed) =>
+        void stream.write(`month ${month}/${months} (clock ${now.slice(0, 10)}): ${tally(observed)}\n`),
       note: (message) => void stream.write(`${message}\n`),
       stop: () => {},
     };
   }
   const bar = new cliProgress.SingleBar(
-    { stream, format: 'simulating [{bar}] {percentage}% | day {value}/{total} | {clock} | {tally}{note}', hideCursor: true, clearOnComplete: false },
+    {
+      stream,
+      format: 'simulating [{bar}] {percentage}% | day {value}/{total} | {clock} | {tally}{note}',
+      hideCursor: true,
+      clearOnComplete: false,
+    },
     cliProgress.Presets.shades_classic,
   );
   let note = '';

@@ -17,13 +17,20 @@ export async function simulateCommand(options: SimulateOptions): Promise<void> {
   let warnedRateLimit = false;
   const client = new PlatformClient(options.url, options.adminToken, {
     onRateLimited: (seconds) => {
-      progress.note(`registration rate limit: waiting ${Math.ceil(seconds)}s${warnedRateLimit ? '' : ' (raise REGISTER_RATE_LIMIT on the platform for faster runs)'}`);
+      progress.note(
+        `registration rate limit: waiting ${Math.ceil(seconds)}s${warnedRateLimit ? '' : ' (raise REGISTER_RATE_LIMIT on the platform for faster runs)'}`,
+      );
       warnedRateLimit = true;
     },
   });
   const runId = randomBytes(4).toString('hex');
   try {
-    const result = await new Simulation(client, new Random(options.seed), { customers: options.customers, months: options.months, concurrency: options.concurrency, runId }, progress).run();
+    const result = await new Simulation(
+      client,
+      new Random(options.seed),
+      { customers: options.customers, months: options.months, concurrency: options.concurrency, runId },
+      progress,
+    ).run();
     progress.stop();
     const summary = await summarize(client, result, options.concurrency);
     process.stdout.write(formatSummary(summary, options));

@@ -20,7 +20,8 @@ export class SimulateOptionsError extends Error {
 const integer = (name: string, value: string | undefined, fallback: number, min: number, max: number): number => {
   if (value === undefined) return fallback;
   const number = Number(value);
-  if (!/^\d+$/.test(value.trim()) || number < min || number > max) throw new SimulateOptionsError(`--${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value.trim()) || number < min || number > max)
+    throw new SimulateOptionsError(`--${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
   return number;
 };
 
@@ -28,7 +29,11 @@ const integer = (name: string, value: string | undefined, fallback: number, min:
  * `tributary simulate` options. The admin token comes from --admin-token, else `defaultAdminToken`
  * (ADMIN_TOKEN, read only when needed); an unknown option is a parseArgs error (exit 2 too).
  */
-export function parseSimulateOptions(args: string[], defaultAdminToken: () => string | undefined, randomSeed: () => number): SimulateOptions {
+export function parseSimulateOptions(
+  args: string[],
+  defaultAdminToken: () => string | undefined,
+  randomSeed: () => number,
+): SimulateOptions {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -41,19 +46,28 @@ export function parseSimulateOptions(args: string[], defaultAdminToken: () => st
       concurrency: { type: 'string' },
     },
   });
-  if (positionals.length) throw new SimulateOptionsError(`unexpected argument: ${positionals[0]} (usage: tributary ${SIMULATE_USAGE})`);
+  if (positionals.length)
+    throw new SimulateOptionsError(`unexpected argument: ${positionals[0]} (usage: tributary ${SIMULATE_USAGE})`);
   let url: URL;
   try {
     url = new URL(values.url);
   } catch {
     throw new SimulateOptionsError(`--url must be an http(s) URL, not ${JSON.stringify(values.url)}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SimulateOptionsError(`--url must be an http(s) URL, not ${JSON.stringify(values.url)}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new SimulateOptionsError(`--url must be an http(s) URL, not ${JSON.stringify(values.url)}`);
   const customers = integer('customers', values.customers, 100, 1, 10_000_000);
   const months = integer('months', values.months, 3, 1, 120);
   const seed = integer('seed', values.seed, NaN, 0, 0xffff_ffff);
   const concurrency = integer('concurrency', values.concurrency, 8, 1, 256);
   const adminToken = values['admin-token'] ?? defaultAdminToken();
   if (!adminToken) throw new SimulateOptionsError('the admin token is needed: --admin-token or ADMIN_TOKEN');
-  return { url: url.toString(), adminToken, customers, months, seed: Number.isNaN(seed) ? randomSeed() : seed, concurrency };
+  return {
+    url: url.toString(),
+    adminToken,
+    customers,
+    months,
+    seed: Number.isNaN(seed) ? randomSeed() : seed,
+    concurrency,
+  };
 }

@@ -1,12 +1,39 @@
 import { describe, expect, it } from 'vitest';
 import { parseSimulateOptions, SimulateOptionsError } from './simulate-options.ts';
 
-const parse = (args: string[], token: string | null = 'env-admin-token-0123456789') => parseSimulateOptions(args, () => token ?? undefined, () => 99);
+const parse = (args: string[], token: string | null = 'env-admin-token-0123456789') =>
+  parseSimulateOptions(
+    args,
+    () => token ?? undefined,
+    () => 99,
+  );
 
 describe('tributary simulate options', () => {
   it('has defaults, and takes the admin token from the environment unless given', () => {
-    expect(parse([])).toEqual({ url: 'http://127.0.0.1:3000/', adminToken: 'env-admin-token-0123456789', customers: 100, months: 3, seed: 99, concurrency: 8 });
-    expect(parse(['--customers', '1000', '--months', '12', '--seed', '0', '--concurrency', '16', '--url', 'https://sim.example:8443', '--admin-token', 'given-token'])).toEqual({
+    expect(parse([])).toEqual({
+      url: 'http://127.0.0.1:3000/',
+      adminToken: 'env-admin-token-0123456789',
+      customers: 100,
+      months: 3,
+      seed: 99,
+      concurrency: 8,
+    });
+    expect(
+      parse([
+        '--customers',
+        '1000',
+        '--months',
+        '12',
+        '--seed',
+        '0',
+        '--concurrency',
+        '16',
+        '--url',
+        'https://sim.example:8443',
+        '--admin-token',
+        'given-token',
+      ]),
+    ).toEqual({
       url: 'https://sim.example:8443/',
       adminToken: 'given-token',
       customers: 1000,
@@ -24,7 +51,10 @@ describe('tributary simulate options', () => {
     [['--concurrency', '1000'], '--concurrency must be an integer from 1 to 256, not "1000"'],
     [['--url', 'ftp://x'], '--url must be an http(s) URL, not "ftp://x"'],
     [['--url', 'nope'], '--url must be an http(s) URL, not "nope"'],
-    [['extra'], 'unexpected argument: extra (usage: tributary simulate [--customers N] [--months M] [--seed S] [--concurrency C] [--url U] [--admin-token T])'],
+    [
+      ['extra'],
+      'unexpected argument: extra (usage: tributary simulate [--customers N] [--months M] [--seed S] [--concurrency C] [--url U] [--admin-token T])',
+    ],
   ])('refuses %j', (args, message) => {
     expect(() => parse(args)).toThrow(new SimulateOptionsError(message));
   });

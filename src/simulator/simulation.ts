@@ -1,5 +1,12 @@
 import { addMonths } from '../domain/subscription/period.ts';
-import { defaultBehaviour, riskyPlanOf, scriptCustomer, type BehaviourModel, type CustomerScript, type SimulatedPlan } from './customer-behaviour.ts';
+import {
+  defaultBehaviour,
+  riskyPlanOf,
+  scriptCustomer,
+  type BehaviourModel,
+  type CustomerScript,
+  type SimulatedPlan,
+} from './customer-behaviour.ts';
 import type { PlatformClient } from './platform-client.ts';
 import type { Random } from './random.ts';
 import { runConcurrently } from './run-concurrently.ts';
@@ -63,7 +70,17 @@ export interface ProgressListener {
  * or at the period end, and some cards stop working at renewal time.
  */
 export class Simulation {
-  private readonly observed: Observed = { registrations: 0, declines: 0, failedRegistrations: 0, firstRegistrationFailure: null, cancelRequests: { now: 0, atPeriodEnd: 0 }, cancelsTooLate: 0, cardsFailing: 0, cardsFixed: 0, customersGone: 0 };
+  private readonly observed: Observed = {
+    registrations: 0,
+    declines: 0,
+    failedRegistrations: 0,
+    firstRegistrationFailure: null,
+    cancelRequests: { now: 0, atPeriodEnd: 0 },
+    cancelsTooLate: 0,
+    cardsFailing: 0,
+    cardsFixed: 0,
+    customersGone: 0,
+  };
   private readonly registered = new Map<number, SimulatedSubscription>();
   /** Customers the platform no longer knows, and those who have cancelled (their cards no longer matter). */
   private readonly done = new Set<number>();
@@ -82,7 +99,9 @@ export class Simulation {
     const endsAt = addMonths(startedAt, this.options.months);
     const days = Math.round((Date.parse(endsAt) - Date.parse(startedAt)) / DAY_MS);
     const behaviour = this.options.behaviour ?? defaultBehaviour;
-    const scripts = Array.from({ length: this.options.customers }, (_, index) => scriptCustomer(this.random.fork(index), index, plans, days, behaviour));
+    const scripts = Array.from({ length: this.options.customers }, (_, index) =>
+      scriptCustomer(this.random.fork(index), index, plans, days, behaviour),
+    );
     const schedule = dailySchedule(scripts, days);
 
     this.progress.started?.(days, startedAt);
@@ -119,12 +138,21 @@ export class Simulation {
 
   private async signUp(script: CustomerScript): Promise<void> {
     const outcome = await this.client.register(
-      { email: `sim-${this.options.runId}-${script.index}@example.com`, name: `Simulated Customer ${script.index}`, planId: script.plan.id, paymentMethod: script.card },
+      {
+        email: `sim-${this.options.runId}-${script.index}@example.com`,
+        name: `Simulated Customer ${script.index}`,
+        planId: script.plan.id,
+        paymentMethod: script.card,
+      },
       this.key('register', script.index),
     );
     if (outcome.kind === 'completed') {
       this.observed.registrations++;
-      this.registered.set(script.index, { customerId: outcome.customerId, subscriptionId: outcome.subscriptionId, plan: script.plan });
+      this.registered.set(script.index, {
+        customerId: outcome.customerId,
+        subscriptionId: outcome.subscriptionId,
+        plan: script.plan,
+      });
       this.seen(outcome.position);
     } else if (outcome.kind === 'declined') this.observed.declines++;
     else {
@@ -139,19 +167,28 @@ export class Simulation {
     if (!subscription || this.done.has(script.index)) return; // its registration failed, or it is over
     switch (action.kind) {
       case 'card-fails':
-        if (await this.client.setPaymentMethod(subscription.customerId, script.cardFailure!.card)) this.observed.cardsFailing++;
+        if (await this.client.setPaymentMethod(subscription.customerId, script.cardFailure!.card))
+          this.observed.cardsFailing++;
         else this.gone(script.index);
         return;
       case 'card-fixed':
-        if (await this.client.setPaymentMethod(subscription.customerId, script.cardFailure!.fixCard)) this.observed.cardsFixed++;
+        if (await this.client.setPaymentMethod(subscription.customerId, script.cardFailure!.fixCard))
+          this.observed.cardsFixed++;
         else this.gone(script.index);
         return;
       case 'cancel': {
         const { atPeriodEnd, reason } = script.cancel!;
-        const after = await this.client.cancel(subscription.subscriptionId, { atPeriodEnd, ...(reason ? { reason } : {}) }, this.key('cancel', script.index));
+        const after = await this.client.cancel(
+          subscription.subscriptionId,
+          { atPeriodEnd, ...(reason ? { reason } : {}) },
+          this.key('cancel', script.index),
+        );
         if (!after) return this.gone(script.index);
         this.done.add(script.index);
-        const ours = after.cancellation !== null && after.cancellation.reason !== 'payment_failed' && after.cancellation.atPeriodEnd === atPeriodEnd;
+        const ours =
+          after.cancellation !== null &&
+          after.cancellation.reason !== 'payment_failed' &&
+          after.cancellation.atPeriodEnd === atPeriodEnd;
         if (!ours) this.observed.cancelsTooLate++;
         else if (atPeriodEnd) this.observed.cancelRequests.atPeriodEnd++;
         else this.observed.cancelRequests.now++;
@@ -174,8 +211,14 @@ export class Simulation {
 type Action = { kind: 'card-fails' | 'card-fixed' | 'cancel'; script: CustomerScript };
 
 /** Each day's sign-ups, and each customer's other actions of the day (run one after the other, customers side by side). */
-function dailySchedule(scripts: readonly CustomerScript[], days: number): { signups: CustomerScript[]; actions: Action[][] }[] {
-  const byDay = Array.from({ length: days }, () => ({ signups: [] as CustomerScript[], actions: new Map<number, Action[]>() }));
+function dailySchedule(
+  scripts: readonly CustomerScript[],
+  days: number,
+): { signups: CustomerScript[]; actions: Action[][] }[] {
+  const byDay = Array.from({ length: days }, () => ({
+    signups: [] as CustomerScript[],
+    actions: new Map<number, Action[]>(),
+  }));
   const add = (day: number, action: Action) => {
     const actions = byDay[day]!.actions;
     actions.set(action.script.index, [...(actions.get(action.script.index) ?? []), action]);

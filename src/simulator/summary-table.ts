@@ -10,11 +10,21 @@ const percent = (part: number, whole: number) => (whole === 0 ? '-' : `${((100 *
 /** Columns padded to their widest cell: text columns (`left`) to the left, figures to the right. */
 function table(rows: string[][], left: readonly number[] = [0]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (left.includes(column) ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (left.includes(column) ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** The end-of-run summary: what happened, and where each figure comes from. */
-export function formatSummary(summary: SimulationSummary, run: { seed: number; customers: number; months: number }): string {
+export function formatSummary(
+  summary: SimulationSummary,
+  run: { seed: number; customers: number; months: number },
+): string {
   const { result } = summary;
   const figure = (label: string, { value, source }: Figure) => [label, value === null ? 'n/a' : String(value), source];
   const rows = [

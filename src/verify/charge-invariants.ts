@@ -27,7 +27,11 @@ export function chargeViolations(facts: MoneyFacts): Violation[] {
     }
     if (recorded.length > 1) {
       const payments = recorded.map((payment) => payment.paymentId).join(', ');
-      violations.push({ kind: 'charge_recorded_twice', message: `gateway charge ${charge.chargeId} is recorded by ${recorded.length} payments: ${payments}`, ...ids });
+      violations.push({
+        kind: 'charge_recorded_twice',
+        message: `gateway charge ${charge.chargeId} is recorded by ${recorded.length} payments: ${payments}`,
+        ...ids,
+      });
       continue;
     }
     const { paymentId } = recorded[0]!;
@@ -36,18 +40,38 @@ export function chargeViolations(facts: MoneyFacts): Violation[] {
     const inLog = refunded.has(paymentId);
     const withIds = { ...ids, paymentId };
     if (atGateway && !inLog) {
-      violations.push({ kind: 'refund_unrecorded', message: `charge ${charge.chargeId} was refunded at the gateway but payment ${paymentId} has no PaymentRefunded`, ...withIds });
+      violations.push({
+        kind: 'refund_unrecorded',
+        message: `charge ${charge.chargeId} was refunded at the gateway but payment ${paymentId} has no PaymentRefunded`,
+        ...withIds,
+      });
     }
     if (inLog && !atGateway) {
-      violations.push({ kind: 'refund_not_at_gateway', message: `payment ${paymentId} has a PaymentRefunded but charge ${charge.chargeId} was not refunded at the gateway`, ...withIds });
+      violations.push({
+        kind: 'refund_not_at_gateway',
+        message: `payment ${paymentId} has a PaymentRefunded but charge ${charge.chargeId} was not refunded at the gateway`,
+        ...withIds,
+      });
     }
     if (inLog && !posted.has('refund')) {
-      violations.push({ kind: 'refund_not_reversed', message: `payment ${paymentId} was refunded but the ledger has no refund entry for it`, ...withIds });
+      violations.push({
+        kind: 'refund_not_reversed',
+        message: `payment ${paymentId} was refunded but the ledger has no refund entry for it`,
+        ...withIds,
+      });
     }
     const invoicedAndPosted = facts.invoicedPayments.has(paymentId) && posted.has('charge') && posted.has('settlement');
     if (!invoicedAndPosted && !(atGateway && inLog && posted.has('refund'))) {
-      const missing = [!facts.invoicedPayments.has(paymentId) && 'invoice', !posted.has('charge') && 'ledger charge entry', !posted.has('settlement') && 'ledger settlement entry'].filter(Boolean);
-      violations.push({ kind: 'charge_unsettled', message: `payment ${paymentId} (charge ${charge.chargeId}) is neither invoiced and posted (no ${missing.join(', ')}) nor refunded and reversed`, ...withIds });
+      const missing = [
+        !facts.invoicedPayments.has(paymentId) && 'invoice',
+        !posted.has('charge') && 'ledger charge entry',
+        !posted.has('settlement') && 'ledger settlement entry',
+      ].filter(Boolean);
+      violations.push({
+        kind: 'charge_unsettled',
+        message: `payment ${paymentId} (charge ${charge.chargeId}) is neither invoiced and posted (no ${missing.join(', ')}) nor refunded and reversed`,
+        ...withIds,
+      });
     }
   }
   const known = new Set(succeeded.map((charge) => charge.chargeId));
@@ -69,12 +93,18 @@ export function renewalAfterCancellationViolations(facts: MoneyFacts): Violation
   const effective = new Map<string, string>();
   for (const cancellation of facts.cancellations) {
     const earlier = effective.get(cancellation.subscriptionId);
-    if (!earlier || cancellation.effectiveAt < earlier) effective.set(cancellation.subscriptionId, cancellation.effectiveAt);
+    if (!earlier || cancellation.effectiveAt < earlier)
+      effective.set(cancellation.subscriptionId, cancellation.effectiveAt);
   }
   const refunded = new Set(facts.refunds.map((refund) => refund.paymentId));
   const late = (payment: RecordedPayment) => {
     const at = payment.subscriptionId ? effective.get(payment.subscriptionId) : undefined;
-    return payment.purpose === 'renewal' && at !== undefined && Date.parse(payment.processedAt) >= Date.parse(at) && !refunded.has(payment.paymentId);
+    return (
+      payment.purpose === 'renewal' &&
+      at !== undefined &&
+      Date.parse(payment.processedAt) >= Date.parse(at) &&
+      !refunded.has(payment.paymentId)
+    );
   };
   return facts.payments.filter(late).map((payment) => ({
     kind: 'renewal_after_cancellation' as const,

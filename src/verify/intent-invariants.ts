@@ -8,7 +8,13 @@ import type { Violation } from './violation.ts';
  */
 export async function intentViolations(sql: Sql, windowMs: number): Promise<Violation[]> {
   if (!(await tableExists(sql, 'payment_intents'))) return [];
-  const { rows } = await sql.query<{ idempotency_key: string; payment_id: string; customer_id: string; status: string; updated_at: Date }>(
+  const { rows } = await sql.query<{
+    idempotency_key: string;
+    payment_id: string;
+    customer_id: string;
+    status: string;
+    updated_at: Date;
+  }>(
     `select idempotency_key, payment_id, customer_id, status, updated_at from payment_intents
      where status in ('pending', 'refund_due') and updated_at < clock_timestamp() - $1 * interval '1 millisecond'
      order by updated_at`,

@@ -51,11 +51,20 @@ export async function readMoneyFacts(sql: Sql, listCharges: () => Promise<Gatewa
   const refunds = await eventData<RecordedRefund>(sql, 'PaymentRefunded');
   const cancellations = await eventData<RecordedCancellation>(sql, 'SubscriptionCancelled');
   const invoiced = await sql.query<{ payment_id: string }>('select payment_id::text from invoices');
-  const posted = await sql.query<{ payment_id: string; kind: string }>('select distinct payment_id::text, kind from journal_entries');
+  const posted = await sql.query<{ payment_id: string; kind: string }>(
+    'select distinct payment_id::text, kind from journal_entries',
+  );
   const postings = new Map<string, Set<string>>();
   for (const row of posted.rows) {
     if (!postings.has(row.payment_id)) postings.set(row.payment_id, new Set());
     postings.get(row.payment_id)!.add(row.kind);
   }
-  return { charges, payments, refunds, cancellations, invoicedPayments: new Set(invoiced.rows.map((row) => row.payment_id)), postings };
+  return {
+    charges,
+    payments,
+    refunds,
+    cancellations,
+    invoicedPayments: new Set(invoiced.rows.map((row) => row.payment_id)),
+    postings,
+  };
 }

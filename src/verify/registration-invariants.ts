@@ -12,16 +12,26 @@ const ENDING_EVENTS = new Set(['RegistrationCompleted', 'RegistrationCompensated
 export async function registrationViolations(sql: Sql): Promise<Violation[]> {
   const violations: Violation[] = [];
   if (await tableExists(sql, 'sagas')) {
-    const { rows } = await sql.query<{ id: string; status: string }>(`select id, status from sagas where type = 'registration' order by created_at`);
+    const { rows } = await sql.query<{ id: string; status: string }>(
+      `select id, status from sagas where type = 'registration' order by created_at`,
+    );
     for (const row of rows.filter((saga) => !ENDED.has(saga.status))) {
-      violations.push({ kind: 'registration_unfinished', message: `registration ${row.id} is ${row.status}, not completed or compensated`, registrationId: row.id });
+      violations.push({
+        kind: 'registration_unfinished',
+        message: `registration ${row.id} is ${row.status}, not completed or compensated`,
+        registrationId: row.id,
+      });
     }
   }
   const { rows: streams } = await sql.query<{ stream_id: string; type: string }>(
     `select distinct on (stream_id) stream_id, type from events where type like 'Registration%' order by stream_id, version desc`,
   );
   for (const stream of streams.filter((row) => !ENDING_EVENTS.has(row.type))) {
-    violations.push({ kind: 'registration_unfinished', message: `registration stream ${stream.stream_id} stopped at ${stream.type}`, registrationId: stream.stream_id });
+    violations.push({
+      kind: 'registration_unfinished',
+      message: `registration stream ${stream.stream_id} stopped at ${stream.type}`,
+      registrationId: stream.stream_id,
+    });
   }
   return violations;
 }

@@ -14,7 +14,8 @@ export interface PageKey {
 // A cursor comes back from the client: its parts are checked like any other input (ids are UUIDs).
 const key = z.object({ t: instant, i: z.uuid() }).strict();
 
-export const encodeCursor = ({ createdAt, id }: PageKey): string => Buffer.from(JSON.stringify({ t: createdAt, i: id })).toString('base64url');
+export const encodeCursor = ({ createdAt, id }: PageKey): string =>
+  Buffer.from(JSON.stringify({ t: createdAt, i: id })).toString('base64url');
 
 export function decodeCursor(cursor: string | undefined): PageKey | undefined {
   if (cursor === undefined) return undefined;
@@ -41,7 +42,11 @@ export const pageQuery = {
 };
 
 /** Takes one row more than the page to know whether another page follows. */
-export function pageOf<Row>(rows: Row[], limit: number, keyOf: (row: Row) => PageKey): { rows: Row[]; nextCursor: string | null } {
+export function pageOf<Row>(
+  rows: Row[],
+  limit: number,
+  keyOf: (row: Row) => PageKey,
+): { rows: Row[]; nextCursor: string | null } {
   if (rows.length <= limit) return { rows, nextCursor: null };
   const page = rows.slice(0, limit);
   return { rows: page, nextCursor: encodeCursor(keyOf(page[page.length - 1]!)) };

@@ -9,7 +9,13 @@ export type Column = readonly [name: string, type: string];
  * relation, so a batch of events is one round trip, not one per event. Rows are keyed by `key`;
  * times are strings PostgreSQL reads (ISO, or its own text output).
  */
-export async function upsertRows(tx: Sql, table: string, columns: readonly Column[], key: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+export async function upsertRows(
+  tx: Sql,
+  table: string,
+  columns: readonly Column[],
+  key: string,
+  rows: readonly Record<string, unknown>[],
+): Promise<void> {
   if (rows.length === 0) return;
   const names = columns.map(([name]) => name).join(', ');
   const types = columns.map(([name, type]) => `${name} ${type}`).join(', ');
@@ -17,7 +23,8 @@ export async function upsertRows(tx: Sql, table: string, columns: readonly Colum
     .filter(([name]) => name !== key)
     .map(([name]) => `${name} = excluded.${name}`)
     .join(', ');
-  await tx.query(`insert into ${table} (${names}) select ${names} from json_to_recordset($1::json) as r(${types}) on conflict (${key}) do update set ${updates}`, [
-    JSON.stringify(rows),
-  ]);
+  await tx.query(
+    `insert into ${table} (${names}) select ${names} from json_to_recordset($1::json) as r(${types}) on conflict (${key}) do update set ${updates}`,
+    [JSON.stringify(rows)],
+  );
 }

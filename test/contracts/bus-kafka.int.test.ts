@@ -14,9 +14,24 @@ busContract('Kafka (PostgreSQL store + outbox relay)', async () => {
   const bootstrapBrokers = brokers.split(',');
   const prefix = `${uniqueName('contract')}.`;
   const { db, store, clock, close } = await openStore('PostgreSQL');
-  const bus = new KafkaBus({ brokers: bootstrapBrokers, clientId: 'bus-contract', topicPrefix: prefix, catalog: testCatalog, log: silentLogger, sessionTimeoutMs: 10_000, maxWaitMs: 100 });
+  const bus = new KafkaBus({
+    brokers: bootstrapBrokers,
+    clientId: 'bus-contract',
+    topicPrefix: prefix,
+    catalog: testCatalog,
+    log: silentLogger,
+    sessionTimeoutMs: 10_000,
+    maxWaitMs: 100,
+  });
   await bus.start();
-  const relay = new OutboxRelay({ store, catalog: testCatalog, publisher: bus, clock, log: silentLogger, pollIntervalMs: 20 });
+  const relay = new OutboxRelay({
+    store,
+    catalog: testCatalog,
+    publisher: bus,
+    clock,
+    log: silentLogger,
+    pollIntervalMs: 20,
+  });
   await relay.start();
   const producer = new Producer({ clientId: 'bus-contract-poison', bootstrapBrokers, serializers: stringSerializers });
   return {

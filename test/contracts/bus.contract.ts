@@ -37,7 +37,9 @@ export function busContract(name: string, open: () => Promise<BusFixture | null>
     beforeAll(async () => {
       if (skip) return;
       deadLetters = new DeadLetterStore(fixture.db, fixture.clock);
-      await fixture.db.exec('create table if not exists effects (consumer text, event_id uuid, customer_id text, n int)');
+      await fixture.db.exec(
+        'create table if not exists effects (consumer text, event_id uuid, customer_id text, n int)',
+      );
     });
     afterAll(async () => {
       await Promise.all(running.map((subscription) => subscription.stop()));
@@ -45,9 +47,21 @@ export function busContract(name: string, open: () => Promise<BusFixture | null>
     });
 
     const runnerFor = (consumer: ConsumerDefinition, retry: RetryPolicy = fastRetry) =>
-      new ConsumerRunner(consumer, { db: fixture!.db, catalog: testCatalog, clock: fixture!.clock, log: silentLogger, deadLetters, retry, publishDeadLetter: (c, m, e) => fixture!.bus.publishDeadLetter(c, m, e) });
+      new ConsumerRunner(consumer, {
+        db: fixture!.db,
+        catalog: testCatalog,
+        clock: fixture!.clock,
+        log: silentLogger,
+        deadLetters,
+        retry,
+        publishDeadLetter: (c, m, e) => fixture!.bus.publishDeadLetter(c, m, e),
+      });
 
-    const subscribe = async (consumer: ConsumerDefinition, retry?: RetryPolicy, onDeliver?: (message: BusMessage) => void) => {
+    const subscribe = async (
+      consumer: ConsumerDefinition,
+      retry?: RetryPolicy,
+      onDeliver?: (message: BusMessage) => void,
+    ) => {
       const runner = runnerFor(consumer, retry);
       if (onDeliver) {
         const process = runner.process.bind(runner);
@@ -76,27 +90,35 @@ export function busContract(name: string, open: () => Promise<BusFixture | null>
           [consumer, customers],
         )
       ).rows;
-    const mine = (customer: string, event: { data: unknown }) => (event.data as { customerId: string }).customerId === customer;
+    const mine = (customer: string, event: { data: unknown }) =>
+      (event.data as { customerId: string }).customerId === customer;
 
     const unique = (prefix: string) => `${prefix}-${uuidv7().slice(-12)}`;
 
-    it.skipIf(skip)('delivers each event of its topics once, in order per key, and nothing of other topics', async () => {
-      const name = unique('orders');
-      await subscribe(recorder(name));
-      const customers = ['alice', 'bob', 'carol'].map(unique);
-      for (let n = 0; n < 30; n++) {
-        const customer = customers[n % 3]!;
-        await fixture!.store.append(`thing-${customer}`, [thing(customer, n)]);
-      }
-      await fixture!.store.append(unique('other'), [{ type: 'OtherThingHappened', data: { customerId: customers[0]! } }]);
-      const rows = await waitFor('30 effects', async () => ((await effects(name, customers)).length >= 30 ? effects(name, customers) : null));
-      expect(rows).toHaveLength(30);
-      for (const customer of customers) {
-        const ns = rows.filter((row) => row.customer_id === customer).map((row) => row.n);
-        expect(ns).toEqual([...ns].sort((a, b) => a - b));
-        expect(ns).toHaveLength(10);
-      }
-    });
+    it.skipIf(skip)(
+      'delivers each event of its topics once, in order per key, and nothing of other topics',
+      async () => {
+        const name = unique('orders');
+        await subscribe(recorder(name));
+        const customers = ['alice', 'bob', 'carol'].map(unique);
+        for (let n = 0; n < 30; n++) {
+          const customer = customers[n % 3]!;
+          await fixture!.store.append(`thing-${customer}`, [thing(customer, n)]);
+        }
+        await fixture!.store.append(unique('other'), [
+          { type: 'OtherThingHappened', data: { customerId: customers[0]! } },
+        ]);
+        const rows = await waitFor('30 effects', async () =>
+          (await effects(name, customers)).length >= 30 ? effects(name, customers) : null,
+        );
+        expect(rows).toHaveLength(30);
+        for (const customer of customers) {
+          const ns = rows.filter((row) => row.customer_id === customer).map((row) => row.n);
+          expect(ns).toEqual([...ns].sort((a, b) => a - b));
+          expect(ns).toHaveLength(10);
+        }
+      },
+    );
 
     it.skipIf(skip)('resumes from its committed position after a restart, with each effect once', async () => {
       const name = unique('resume');
@@ -154,11 +176,21 @@ export function busContract(name: string, open: () => Promise<BusFixture | null>
       expect(attempts).toBe(fastRetry.maxAttempts);
       const [letter, ...more] = await deadLetters.list({ consumer: name });
       expect(more).toEqual([]);
-      expect(letter).toMatchObject({ consumer: name, eventType: 'ThingHappened', error: 'cannot handle n=1', poison: false, attempts: 3 });
+      expect(letter).toMatchObject({
+        consumer: name,
+        eventType: 'ThingHappened',
+        error: 'cannot handle n=1',
+        poison: false,
+        attempts: 3,
+      });
       expect(letter!.message.headers.ce_specversion).toBe('1.0');
 
       broken = false;
-      expect(await replayDeadLetters(runnerFor(consumer), deadLetters)).toEqual({ consumer: name, replayed: 1, failed: [] });
+      expect(await replayDeadLetters(runnerFor(consumer), deadLetters)).toEqual({
+        consumer: name,
+        replayed: 1,
+        failed: [],
+      });
       expect((await effects(name, [customer])).map((row) => row.n)).toEqual([1, 2, 3]);
       expect(await deadLetters.list({ consumer: name })).toEqual([]);
       await runnerFor(consumer).replay(letter!.message); // a second replay has no second effect
@@ -170,7 +202,10 @@ export function busContract(name: string, open: () => Promise<BusFixture | null>
       const customer = unique('ivy');
       let attempts = 0;
       // Appended together before the consumer joins: delivered as one batch.
-      await fixture!.store.append(`thing-${customer}`, [1, 2, 3, 4, 5].map((n) => thing(customer, n)));
+      await fixture!.store.append(
+        `thing-${customer}`,
+        [1, 2, 3, 4, 5].map((n) => thing(customer, n)),
+      );
       await subscribe({
         ...recorder(name),
         async handle(event, context) {
@@ -185,36 +220,51 @@ export function busContract(name: string, open: () => Promise<BusFixture | null>
       await waitFor('the other effects', async () => (await effects(name, [customer])).length === 4);
       expect((await effects(name, [customer])).map((row) => row.n)).toEqual([1, 2, 4, 5]);
       expect(attempts).toBe(fastRetry.maxAttempts);
-      expect(await deadLetters.list({ consumer: name })).toMatchObject([{ error: 'cannot handle n=3', attempts: 3, poison: false }]);
+      expect(await deadLetters.list({ consumer: name })).toMatchObject([
+        { error: 'cannot handle n=3', attempts: 3, poison: false },
+      ]);
     });
 
-    it.skipIf(skip)('with a batch handler that reports one event failed, commits the others once and retries that one alone', async () => {
-      const name = unique('set');
-      const customer = unique('jay');
-      const batches: number[] = [];
-      let failures = 0;
-      // Appended together before the consumer joins: delivered as one batch.
-      await fixture!.store.append(`thing-${customer}`, [1, 2, 3, 4, 5].map((n) => thing(customer, n)));
-      await subscribe({
-        ...recorder(name),
-        async handleBatch(events, { tx }) {
-          batches.push(events.length);
-          const failed = new Map<string, unknown>();
-          for (const event of events) {
-            const data = event.data as { customerId: string; n: number };
-            // The effect of n=3 fails on its own (an email refused): nothing is written for it.
-            if (mine(customer, event) && data.n === 3 && failures++ === 0) failed.set(event.id, new Error('refused once'));
-            else await tx.query('insert into effects values ($1, $2, $3, $4)', [name, event.id, data.customerId, data.n]);
-          }
-          return failed;
-        },
-      });
-      await waitFor('every effect', async () => (await effects(name, [customer])).length === 5);
-      expect((await effects(name, [customer])).map((row) => row.n)).toEqual([1, 2, 3, 4, 5]);
-      expect(failures).toBe(1);
-      expect(Math.max(...batches)).toBeGreaterThan(1);
-      expect(await deadLetters.list({ consumer: name })).toEqual([]);
-    });
+    it.skipIf(skip)(
+      'with a batch handler that reports one event failed, commits the others once and retries that one alone',
+      async () => {
+        const name = unique('set');
+        const customer = unique('jay');
+        const batches: number[] = [];
+        let failures = 0;
+        // Appended together before the consumer joins: delivered as one batch.
+        await fixture!.store.append(
+          `thing-${customer}`,
+          [1, 2, 3, 4, 5].map((n) => thing(customer, n)),
+        );
+        await subscribe({
+          ...recorder(name),
+          async handleBatch(events, { tx }) {
+            batches.push(events.length);
+            const failed = new Map<string, unknown>();
+            for (const event of events) {
+              const data = event.data as { customerId: string; n: number };
+              // The effect of n=3 fails on its own (an email refused): nothing is written for it.
+              if (mine(customer, event) && data.n === 3 && failures++ === 0)
+                failed.set(event.id, new Error('refused once'));
+              else
+                await tx.query('insert into effects values ($1, $2, $3, $4)', [
+                  name,
+                  event.id,
+                  data.customerId,
+                  data.n,
+                ]);
+            }
+            return failed;
+          },
+        });
+        await waitFor('every effect', async () => (await effects(name, [customer])).length === 5);
+        expect((await effects(name, [customer])).map((row) => row.n)).toEqual([1, 2, 3, 4, 5]);
+        expect(failures).toBe(1);
+        expect(Math.max(...batches)).toBeGreaterThan(1);
+        expect(await deadLetters.list({ consumer: name })).toEqual([]);
+      },
+    );
 
     it.skipIf(skip)('sends a poison message straight to the dead letters and goes on', async () => {
       const name = unique('poison');

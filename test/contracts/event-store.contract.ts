@@ -66,9 +66,15 @@ export function eventStoreContract(backend: Backend, available: () => Promise<bo
       expect(error).toBeInstanceOf(ConcurrencyError);
       expect(error).toMatchObject({ streamId: id, expected: 1, actual: 2 });
       expect((error as Error).message).toBe(`stream ${id}: expected version 1, actual 2`);
-      await expect(fixture.store.append(id, [thing('c1', 3)], { expectedVersion: 'no_stream' })).rejects.toMatchObject({ actual: 2 });
-      await expect(fixture.store.append(stream(), [thing('c1', 1)], { expectedVersion: 'stream_exists' })).rejects.toBeInstanceOf(ConcurrencyError);
-      await expect(fixture.store.append(stream(), [thing('c1', 1)], { expectedVersion: 3 })).rejects.toMatchObject({ actual: 0 });
+      await expect(fixture.store.append(id, [thing('c1', 3)], { expectedVersion: 'no_stream' })).rejects.toMatchObject({
+        actual: 2,
+      });
+      await expect(
+        fixture.store.append(stream(), [thing('c1', 1)], { expectedVersion: 'stream_exists' }),
+      ).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(fixture.store.append(stream(), [thing('c1', 1)], { expectedVersion: 3 })).rejects.toMatchObject({
+        actual: 0,
+      });
       expect((await fixture.store.append(id, [thing('c1', 3)], { expectedVersion: 2 })).version).toBe(3);
       expect((await fixture.store.append(id, [thing('c1', 4)], { expectedVersion: 'stream_exists' })).version).toBe(4);
       expect((await fixture.store.append(id, [thing('c1', 5)], { expectedVersion: 'any' })).version).toBe(5);
@@ -98,13 +104,22 @@ export function eventStoreContract(backend: Backend, available: () => Promise<bo
     it.skipIf(skip)('stores an event id once: a retried append returns the stored events', async () => {
       const id = stream();
       const eventId = uuidv7();
-      const first = await fixture.store.append(id, [{ ...thing('c1', 1), id: eventId }], { expectedVersion: 'no_stream' });
-      const retry = await fixture.store.append(id, [{ ...thing('c1', 1), id: eventId }], { expectedVersion: 'no_stream' });
+      const first = await fixture.store.append(id, [{ ...thing('c1', 1), id: eventId }], {
+        expectedVersion: 'no_stream',
+      });
+      const retry = await fixture.store.append(id, [{ ...thing('c1', 1), id: eventId }], {
+        expectedVersion: 'no_stream',
+      });
       expect(retry.events).toEqual(first.events);
-      const elsewhere = await fixture.store.append(stream(), [{ ...thing('c1', 1), id: eventId }]).catch((e: unknown) => e);
+      const elsewhere = await fixture.store
+        .append(stream(), [{ ...thing('c1', 1), id: eventId }])
+        .catch((e: unknown) => e);
       expect(elsewhere).not.toBeInstanceOf(Error);
       expect(await fixture.store.readStream(id)).toHaveLength(1);
-      const { rows } = await fixture.db.query<{ n: number }>('select count(*)::int8 as n from events where event_id = $1', [eventId]);
+      const { rows } = await fixture.db.query<{ n: number }>(
+        'select count(*)::int8 as n from events where event_id = $1',
+        [eventId],
+      );
       expect(rows[0]!.n).toBe(1);
     });
 
@@ -115,10 +130,12 @@ export function eventStoreContract(backend: Backend, available: () => Promise<bo
       expect(error).toBeInstanceOf(EventValidationError);
       expect(error).toMatchObject({ eventType: 'ThingHappened', field: 'n' });
       expect((error as Error).message).toContain('data.n');
-      await expect(fixture.store.append(id, [{ type: 'NoSuchThing', data: {} }])).rejects.toThrow('unknown event type: NoSuchThing');
-      await expect(fixture.store.append(id, [{ type: 'ThingHappened', data: { customerId: 'c1', n: 1, note: 'x', extra: true } }])).rejects.toThrow(
-        EventValidationError,
+      await expect(fixture.store.append(id, [{ type: 'NoSuchThing', data: {} }])).rejects.toThrow(
+        'unknown event type: NoSuchThing',
       );
+      await expect(
+        fixture.store.append(id, [{ type: 'ThingHappened', data: { customerId: 'c1', n: 1, note: 'x', extra: true } }]),
+      ).rejects.toThrow(EventValidationError);
       expect(await fixture.store.readStream(id)).toHaveLength(0);
     });
 
@@ -141,7 +158,10 @@ export function eventStoreContract(backend: Backend, available: () => Promise<bo
 
     it.skipIf(skip)('reads a stream forward from a version, with a limit', async () => {
       const id = stream();
-      await fixture.store.append(id, [1, 2, 3, 4, 5].map((n) => thing('c1', n)));
+      await fixture.store.append(
+        id,
+        [1, 2, 3, 4, 5].map((n) => thing('c1', n)),
+      );
       const events = await fixture.store.readStream(id, { fromVersion: 3, limit: 2 });
       expect(events.map((event) => event.version)).toEqual([3, 4]);
     });
@@ -167,7 +187,12 @@ export function eventStoreContract(backend: Backend, available: () => Promise<bo
       await fixture.db.query(
         `insert into events (tx_id, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at)
          values (pg_current_xact_id(), $1, $2, 1, 'ThingHappened', 1, $3, $4, 'c9', now())`,
-        [uuidv7(), id, JSON.stringify({ customerId: 'c9', n: 7 }), JSON.stringify({ correlationId: 'x', causationId: null, actor: 'system' })],
+        [
+          uuidv7(),
+          id,
+          JSON.stringify({ customerId: 'c9', n: 7 }),
+          JSON.stringify({ correlationId: 'x', causationId: null, actor: 'system' }),
+        ],
       );
       const [event] = await fixture.store.readStream(id);
       expect(event).toMatchObject({ schemaVersion: 2, data: { customerId: 'c9', n: 7, note: 'upcast from v1' } });

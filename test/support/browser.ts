@@ -2,7 +2,13 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Headless Debian Chromium driven by playwright-core (`.ci/run` installs the package when it is missing). */
 export async function launchChromium(): Promise<Browser> {
@@ -21,7 +27,8 @@ export async function openPage(context: BrowserContext, errors: string[]): Promi
   const page = await context.newPage();
   page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error' && !CLIENT_ERROR_ANSWER.test(message.text())) errors.push(`${page.url()}: console: ${message.text()}`);
+    if (message.type() === 'error' && !CLIENT_ERROR_ANSWER.test(message.text()))
+      errors.push(`${page.url()}: console: ${message.text()}`);
   });
   return page;
 }

@@ -18,7 +18,10 @@ export interface DeciderSpecOptions<Event> {
  *
  * `then` also folds the new events into the state and returns it, so a test can look at it.
  */
-export function deciderSpec<Command, State, Event>(decider: Decider<Command, State, Event>, options: DeciderSpecOptions<Event> = {}) {
+export function deciderSpec<Command, State, Event>(
+  decider: Decider<Command, State, Event>,
+  options: DeciderSpecOptions<Event> = {},
+) {
   const given = (events: readonly Event[]) => {
     const state = events.reduce(decider.evolve, decider.initialState);
     return {

@@ -17,7 +17,10 @@ export async function seedDueRenewals(db: Database, store: EventStore, count: nu
   const ids: string[] = [];
   const metadata = { correlationId: 'seed', causationId: null, actor: 'test:seed' };
   for (let offset = 0; offset < count; offset += batch) {
-    const chunk = Array.from({ length: Math.min(batch, count - offset) }, () => ({ subscriptionId: uuidv7(), customerId: uuidv7() }));
+    const chunk = Array.from({ length: Math.min(batch, count - offset) }, () => ({
+      subscriptionId: uuidv7(),
+      customerId: uuidv7(),
+    }));
     await db.transaction(async (tx) => {
       for (const { subscriptionId, customerId } of chunk) {
         const data = {
@@ -29,10 +32,18 @@ export async function seedDueRenewals(db: Database, store: EventStore, count: nu
           currentPeriod: { start: RENEWAL_START, end: RENEWAL_DUE },
           createdAt: RENEWAL_START,
         };
-        await store.append(subscriptionStream(subscriptionId), [{ type: 'SubscriptionCreated', data, metadata }], { tx, expectedVersion: 0 });
+        await store.append(subscriptionStream(subscriptionId), [{ type: 'SubscriptionCreated', data, metadata }], {
+          tx,
+          expectedVersion: 0,
+        });
       }
-      await tx.query(`insert into payment_methods (customer_id, token) select unnest($1::text[]), 'pm_card_visa'`, [chunk.map((c) => c.customerId)]);
-      await tx.query(`insert into subscription_timers (subscription_id, due_at) select unnest($1::text[]), $2`, [chunk.map((c) => c.subscriptionId), RENEWAL_DUE]);
+      await tx.query(`insert into payment_methods (customer_id, token) select unnest($1::text[]), 'pm_card_visa'`, [
+        chunk.map((c) => c.customerId),
+      ]);
+      await tx.query(`insert into subscription_timers (subscription_id, due_at) select unnest($1::text[]), $2`, [
+        chunk.map((c) => c.subscriptionId),
+        RENEWAL_DUE,
+      ]);
     });
     ids.push(...chunk.map((c) => c.subscriptionId));
   }

@@ -24,8 +24,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
       started = !/already running/i.test(stdout);
       brokers = `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
     } catch (error) {
-      if (process.env.REQUIRE_KAFKA === '1') throw new Error(`REQUIRE_KAFKA=1 but the local Kafka broker did not start: ${(error as Error).message}`);
-      console.warn(`Kafka suites will be skipped: the local broker did not start (${(error as Error).message.split('\n')[0]})`);
+      if (process.env.REQUIRE_KAFKA === '1')
+        throw new Error(`REQUIRE_KAFKA=1 but the local Kafka broker did not start: ${(error as Error).message}`);
+      console.warn(
+        `Kafka suites will be skipped: the local broker did not start (${(error as Error).message.split('\n')[0]})`,
+      );
     }
   }
   project.provide('kafkaBrokers', brokers);

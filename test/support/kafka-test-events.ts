@@ -4,7 +4,12 @@ import { systemClock } from '../../src/kernel/clock.ts';
 import { ConsumerRunner, type Outcome } from '../../src/kernel/consumers/consumer-runner.ts';
 
 /** Sealed personal data of the right shape (the bus tests never decrypt it). */
-export const sealedPii = { alg: 'A256GCM', iv: 'aXYxMjM0NTY3ODkw', ciphertext: 'Y2lwaGVydGV4dA', tag: 'dGFnMTIzNDU2Nzg5MDEy' } as const;
+export const sealedPii = {
+  alg: 'A256GCM',
+  iv: 'aXYxMjM0NTY3ODkw',
+  ciphertext: 'Y2lwaGVydGV4dA',
+  tag: 'dGFnMTIzNDU2Nzg5MDEy',
+} as const;
 
 /** A valid CustomerRegistered for a new customer. */
 export const customerRegistered = (customerId: string = uuidv7()) => ({

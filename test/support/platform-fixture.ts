@@ -26,7 +26,11 @@ export interface PlatformFixture {
  * The platform in this process, on PGlite + the embedded bus or on PostgreSQL + Kafka (a schema
  * and a topic prefix of its own), with a watcher on every topic. Null when the mode cannot run here.
  */
-export async function openPlatform(mode: Mode, env: Record<string, string> = {}, options: PlatformOptions = {}): Promise<PlatformFixture | null> {
+export async function openPlatform(
+  mode: Mode,
+  env: Record<string, string> = {},
+  options: PlatformOptions = {},
+): Promise<PlatformFixture | null> {
   const cleanups: (() => Promise<void>)[] = [];
   let modeEnv: Record<string, string>;
   if (mode === 'embedded') {
@@ -47,7 +51,10 @@ export async function openPlatform(mode: Mode, env: Record<string, string> = {},
       await client.connect();
       await client.query(`drop schema if exists ${schema} cascade`);
       // the views live in schemas named after it (customer_view → <schema>_customer_view)
-      const { rows } = await client.query<{ name: string }>('select schema_name as name from information_schema.schemata where schema_name like $1', [`${schema}\\_%`]);
+      const { rows } = await client.query<{ name: string }>(
+        'select schema_name as name from information_schema.schemata where schema_name like $1',
+        [`${schema}\\_%`],
+      );
       for (const { name } of rows) await client.query(`drop schema if exists ${name} cascade`);
       await client.end();
       const kafka = new Admin({ clientId: 'fixture-cleanup', bootstrapBrokers: brokers.split(',') });
@@ -62,7 +69,14 @@ export async function openPlatform(mode: Mode, env: Record<string, string> = {},
       CLOCK: 'test',
     };
   }
-  const config = loadConfig({ ADMIN_TOKEN, REGISTER_RATE_LIMIT: '100000', LOG_LEVEL: 'silent', CLOCK_ADVANCE_WAIT_MS: '300000', ...modeEnv, ...env });
+  const config = loadConfig({
+    ADMIN_TOKEN,
+    REGISTER_RATE_LIMIT: '100000',
+    LOG_LEVEL: 'silent',
+    CLOCK_ADVANCE_WAIT_MS: '300000',
+    ...modeEnv,
+    ...env,
+  });
   const platform = await startPlatform(config, { log: silentLogger, consumers: [], ...options });
   await platform.started;
   // These tests compare times to the clock's: it stands still between advances unless they unfreeze it.
@@ -70,7 +84,14 @@ export async function openPlatform(mode: Mode, env: Record<string, string> = {},
   const delivered: BusMessage[] = [];
   const watcher = new ConsumerRunner(
     { name: 'test-watcher', topics: platform.catalog.topics(), handle: async () => {} },
-    { db: platform.db, catalog: platform.catalog, clock: platform.clock, log: silentLogger, deadLetters: platform.deadLetters, retry: config.retry },
+    {
+      db: platform.db,
+      catalog: platform.catalog,
+      clock: platform.clock,
+      log: silentLogger,
+      deadLetters: platform.deadLetters,
+      retry: config.retry,
+    },
   );
   // The buses hand messages over one at a time or in batches: the watcher records both.
   const process = watcher.process.bind(watcher);

@@ -21,7 +21,10 @@ export interface PlatformProcess {
 }
 
 /** `npm start` as a user runs it: a real process, configured by environment variables only. */
-export async function startPlatformProcess(env: Record<string, string>, options: { waitForHealth?: boolean; command?: 'start' | 'gateway' } = {}): Promise<PlatformProcess> {
+export async function startPlatformProcess(
+  env: Record<string, string>,
+  options: { waitForHealth?: boolean; command?: 'start' | 'gateway' } = {},
+): Promise<PlatformProcess> {
   const port = await freePort();
   const command = options.command ?? 'start';
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', command], {
@@ -34,7 +37,11 @@ export async function startPlatformProcess(env: Record<string, string>, options:
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   if (options.waitForHealth ?? true) {
-    await waitFor(`the platform to answer on ${url} (output: ${output})`, async () => (await fetch(`${url}/health`)).ok, 60_000);
+    await waitFor(
+      `the platform to answer on ${url} (output: ${output})`,
+      async () => (await fetch(`${url}/health`)).ok,
+      60_000,
+    );
   }
   return {
     url,
@@ -48,9 +55,14 @@ export async function startPlatformProcess(env: Record<string, string>, options:
 }
 
 /** Runs the platform to its exit (for start-up failures). */
-export function runPlatformToExit(env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
+export function runPlatformToExit(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));

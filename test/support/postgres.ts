@@ -16,7 +16,10 @@ export async function postgresAvailable(): Promise<boolean> {
     await client.query('select 1');
     return true;
   } catch (error) {
-    if (process.env.REQUIRE_POSTGRES === '1') throw new Error(`REQUIRE_POSTGRES=1 but PostgreSQL at ${TEST_DATABASE_URL} is unreachable: ${(error as Error).message}`);
+    if (process.env.REQUIRE_POSTGRES === '1')
+      throw new Error(
+        `REQUIRE_POSTGRES=1 but PostgreSQL at ${TEST_DATABASE_URL} is unreachable: ${(error as Error).message}`,
+      );
     return false;
   } finally {
     await client.end().catch(() => {});
@@ -54,5 +57,9 @@ export async function adminQuery(sql: string): Promise<void> {
 export async function freshDatabaseUrl(prefix = 'e'): Promise<{ schema: string; url: string; drop(): Promise<void> }> {
   const schema = uniqueName(prefix);
   await adminQuery(`create schema ${schema}`);
-  return { schema, url: `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`, drop: () => adminQuery(`drop schema if exists ${schema} cascade`) };
+  return {
+    schema,
+    url: `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`,
+    drop: () => adminQuery(`drop schema if exists ${schema} cascade`),
+  };
 }

@@ -70,7 +70,8 @@ export class SmtpSink {
           });
           const attempt = (this.attempts.get(email.messageId) ?? 0) + 1;
           this.attempts.set(email.messageId, attempt);
-          if (attempt === 1 && email.envelope.to.some((to) => to.startsWith('flaky-'))) return callback(smtpError(451, 'Try again later'));
+          if (attempt === 1 && email.envelope.to.some((to) => to.startsWith('flaky-')))
+            return callback(smtpError(451, 'Try again later'));
           this.received.push(email);
           callback(null, `queued as ${this.received.length}`);
         });
@@ -108,7 +109,9 @@ const decodeHeader = (value: string): string =>
   value
     .replace(/(\?=)\s+(=\?)/g, '$1$2')
     .replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g, (_match, _charset: string, encoding: string, encoded: string) =>
-      encoding.toUpperCase() === 'B' ? Buffer.from(encoded, 'base64').toString('utf8') : decodeQuotedPrintable(encoded.replaceAll('_', ' ')).toString('utf8'),
+      encoding.toUpperCase() === 'B'
+        ? Buffer.from(encoded, 'base64').toString('utf8')
+        : decodeQuotedPrintable(encoded.replaceAll('_', ' ')).toString('utf8'),
     );
 
 const splitHeaders = (raw: string): { headers: Record<string, string>; body: string } => {
@@ -139,10 +142,16 @@ export function parseEmail(raw: string, envelope: ReceivedEmail['envelope'] = { 
     for (const chunk of body.split(`--${boundary}`).slice(1)) {
       if (chunk.startsWith('--')) break;
       const part = splitHeaders(chunk.replace(/^\r?\n/, ''));
-      parts.push({ type: (part.headers['content-type'] ?? 'text/plain').split(';')[0]!.toLowerCase(), content: decodeBody(part.headers, part.body.replace(/\r?\n$/, '')) });
+      parts.push({
+        type: (part.headers['content-type'] ?? 'text/plain').split(';')[0]!.toLowerCase(),
+        content: decodeBody(part.headers, part.body.replace(/\r?\n$/, '')),
+      });
     }
   } else {
-    parts.push({ type: (headers['content-type'] ?? 'text/plain').split(';')[0]!.toLowerCase(), content: decodeBody(headers, body) });
+    parts.push({
+      type: (headers['content-type'] ?? 'text/plain').split(';')[0]!.toLowerCase(),
+      content: decodeBody(headers, body),
+    });
   }
   return {
     envelope,

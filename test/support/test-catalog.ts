@@ -24,4 +24,7 @@ export const OtherThingHappened = defineEvent({
 
 export const testCatalog = new EventCatalog([ThingHappened, OtherThingHappened]);
 
-export const thing = (customerId: string, n: number, note = 'x') => ({ type: 'ThingHappened', data: { customerId, n, note } });
+export const thing = (customerId: string, n: number, note = 'x') => ({
+  type: 'ThingHappened',
+  data: { customerId, n, note },
+});

@@ -22,20 +22,31 @@ export type Customer =
 
 export const initialState: Customer = { status: 'none' };
 
-const notFound = (customerId: string) => new NotFoundError('customer', 'customer_not_found', `customer ${customerId} does not exist`);
+const notFound = (customerId: string) =>
+  new NotFoundError('customer', 'customer_not_found', `customer ${customerId} does not exist`);
 
-const deleted = (customerId: string) => new InvalidTransitionError('customer', 'customer_deleted', `customer ${customerId} was deleted`);
+const deleted = (customerId: string) =>
+  new InvalidTransitionError('customer', 'customer_deleted', `customer ${customerId} was deleted`);
 
 const create = ({ data }: CreateCustomer, state: Customer): CustomerEvent[] => {
   switch (state.status) {
     case 'none': {
       const { customerId, pii, planId } = data;
-      return [{ type: 'CustomerCreated', data: { customerId, pii, planId, createdAt: instant('customer', 'createdAt', data.createdAt) } }];
+      return [
+        {
+          type: 'CustomerCreated',
+          data: { customerId, pii, planId, createdAt: instant('customer', 'createdAt', data.createdAt) },
+        },
+      ];
     }
     case 'pending':
     case 'registered':
       if (JSON.stringify(state.pii) === JSON.stringify(data.pii) && state.planId === data.planId) return [];
-      throw new AlreadyExistsError('customer', 'customer_exists', `customer ${data.customerId} already exists with other data`);
+      throw new AlreadyExistsError(
+        'customer',
+        'customer_exists',
+        `customer ${data.customerId} already exists with other data`,
+      );
     case 'deleted':
       throw deleted(data.customerId);
   }
@@ -47,7 +58,12 @@ const register = ({ data }: RegisterCustomer, state: Customer): CustomerEvent[] 
       throw notFound(data.customerId);
     case 'pending': {
       const { customerId, pii, planId } = state;
-      return [{ type: 'CustomerRegistered', data: { customerId, pii, planId, registeredAt: instant('customer', 'registeredAt', data.registeredAt) } }];
+      return [
+        {
+          type: 'CustomerRegistered',
+          data: { customerId, pii, planId, registeredAt: instant('customer', 'registeredAt', data.registeredAt) },
+        },
+      ];
     }
     case 'registered':
       return [];
@@ -59,7 +75,11 @@ const register = ({ data }: RegisterCustomer, state: Customer): CustomerEvent[] 
 const remove = ({ data }: DeleteCustomer, state: Customer): CustomerEvent[] => {
   const event: CustomerEvent = {
     type: 'CustomerDeleted',
-    data: { customerId: data.customerId, reason: data.reason, deletedAt: instant('customer', 'deletedAt', data.deletedAt) },
+    data: {
+      customerId: data.customerId,
+      reason: data.reason,
+      deletedAt: instant('customer', 'deletedAt', data.deletedAt),
+    },
   };
   switch (state.status) {
     case 'none':
@@ -71,7 +91,11 @@ const remove = ({ data }: DeleteCustomer, state: Customer): CustomerEvent[] => {
     case 'registered':
       // The registration completed (CustomerRegistered is out): only erasure may delete it now.
       if (data.reason === 'compensation') {
-        throw new InvalidTransitionError('customer', 'customer_registered', `customer ${data.customerId} is registered: a completed registration is not compensated`);
+        throw new InvalidTransitionError(
+          'customer',
+          'customer_registered',
+          `customer ${data.customerId} is registered: a completed registration is not compensated`,
+        );
       }
       return [event];
     case 'deleted':
@@ -81,7 +105,11 @@ const remove = ({ data }: DeleteCustomer, state: Customer): CustomerEvent[] => {
 
 export const decide = (command: CustomerCommand, state: Customer): CustomerEvent[] => {
   if (state.status !== 'none' && state.customerId !== command.data.customerId) {
-    throw new InvalidCommandError('customer', 'wrong_customer', `command for customer ${command.data.customerId} sent to customer ${state.customerId}`);
+    throw new InvalidCommandError(
+      'customer',
+      'wrong_customer',
+      `command for customer ${command.data.customerId} sent to customer ${state.customerId}`,
+    );
   }
   switch (command.type) {
     case 'CreateCustomer':

@@ -19,7 +19,10 @@ export const money = z.object({ amount: minorUnits, currency }).strict();
 export const period = z
   .object({ start: isoTime, end: isoTime })
   .strict()
-  .refine((p) => Date.parse(p.end) > Date.parse(p.start), { message: 'period end must be after its start', path: ['end'] });
+  .refine((p) => Date.parse(p.end) > Date.parse(p.start), {
+    message: 'period end must be after its start',
+    path: ['end'],
+  });
 
 export const billingInterval = z.enum(['month', 'year']);
 
@@ -54,7 +57,9 @@ export const encryptedPii = z.object({ alg: z.literal('A256GCM'), iv: b64, ciphe
  * Events written before encryption (CustomerCreated v1, CustomerRegistered v1/v2) hold the data in
  * clear: their upcasters pass it through as `legacy-clear`, readable as before and not shreddable.
  */
-export const legacyClearPii = z.object({ alg: z.literal('legacy-clear'), email: z.string(), name: z.string() }).strict();
+export const legacyClearPii = z
+  .object({ alg: z.literal('legacy-clear'), email: z.string(), name: z.string() })
+  .strict();
 
 export const piiField = z.discriminatedUnion('alg', [encryptedPii, legacyClearPii]);
 export type Pii = z.infer<typeof piiField>;

@@ -18,7 +18,12 @@ const subscriptionId = '01890a5d-ac96-774b-bcce-b302099a8058';
 const paymentId = '01890a5d-ac96-774b-bcce-b302099a8059';
 
 const valid = {
-  CustomerRegistered: { customerId, pii: { alg: 'A256GCM', iv: 'aXYxMjM0NTY3ODkw', ciphertext: 'Y2lwaGVydGV4dA', tag: 'dGFnMTIzNDU2Nzg5MDEy' }, planId: 'pro-monthly', registeredAt: '2025-01-15T10:00:00.000Z' },
+  CustomerRegistered: {
+    customerId,
+    pii: { alg: 'A256GCM', iv: 'aXYxMjM0NTY3ODkw', ciphertext: 'Y2lwaGVydGV4dA', tag: 'dGFnMTIzNDU2Nzg5MDEy' },
+    planId: 'pro-monthly',
+    registeredAt: '2025-01-15T10:00:00.000Z',
+  },
   PaymentProcessed: {
     paymentId,
     customerId,
@@ -78,14 +83,30 @@ const valid = {
 /** One wrong variant per event, each breaking a rule the platform depends on. */
 const wrong: Record<string, [string, Record<string, unknown>]> = {
   CustomerRegistered: ['pii.alg', { ...valid.CustomerRegistered, pii: { alg: 'none', email: 'ada@example.com' } }],
-  PaymentProcessed: ['paymentMethod', { ...valid.PaymentProcessed, paymentMethod: { brand: 'visa', last4: '4242', number: '4242424242424242' } }],
+  PaymentProcessed: [
+    'paymentMethod',
+    { ...valid.PaymentProcessed, paymentMethod: { brand: 'visa', last4: '4242', number: '4242424242424242' } },
+  ],
   PaymentFailed: ['attempt', { ...valid.PaymentFailed, attempt: 0 }],
-  SubscriptionCreated: ['currentPeriod.end', { ...valid.SubscriptionCreated, currentPeriod: { start: '2025-02-15T10:00:00.000Z', end: '2025-01-15T10:00:00.000Z' } }],
+  SubscriptionCreated: [
+    'currentPeriod.end',
+    {
+      ...valid.SubscriptionCreated,
+      currentPeriod: { start: '2025-02-15T10:00:00.000Z', end: '2025-01-15T10:00:00.000Z' },
+    },
+  ],
   SubscriptionRenewed: ['currency', { ...valid.SubscriptionRenewed, currency: 'eur' }],
   SubscriptionCancelled: ['reason', { ...valid.SubscriptionCancelled, reason: 'x'.repeat(501) }],
 };
 
-const definitions: EventDefinition[] = [CustomerRegistered, PaymentProcessed, PaymentFailed, SubscriptionCreated, SubscriptionRenewed, SubscriptionCancelled];
+const definitions: EventDefinition[] = [
+  CustomerRegistered,
+  PaymentProcessed,
+  PaymentFailed,
+  SubscriptionCreated,
+  SubscriptionRenewed,
+  SubscriptionCancelled,
+];
 const catalog = new EventCatalog(seedEvents);
 
 const errorOf = (fn: () => unknown): EventValidationError => {
@@ -99,21 +120,26 @@ const errorOf = (fn: () => unknown): EventValidationError => {
 };
 
 describe('seed events', () => {
-  it.each(definitions.map((d) => [d.type, d] as const))('%s accepts a valid example and refuses a wrong one', (type, definition) => {
-    const example = valid[type as keyof typeof valid];
-    expect((definition.schema as z.ZodType).safeParse(example).success).toBe(true);
-    const [field, bad] = wrong[type]!;
-    const result = (definition.schema as z.ZodType).safeParse(bad);
-    expect(result.success).toBe(false);
-    expect(result.error?.issues[0]?.path.join('.')).toBe(field);
-  });
+  it.each(definitions.map((d) => [d.type, d] as const))(
+    '%s accepts a valid example and refuses a wrong one',
+    (type, definition) => {
+      const example = valid[type as keyof typeof valid];
+      expect((definition.schema as z.ZodType).safeParse(example).success).toBe(true);
+      const [field, bad] = wrong[type]!;
+      const result = (definition.schema as z.ZodType).safeParse(bad);
+      expect(result.success).toBe(false);
+      expect(result.error?.issues[0]?.path.join('.')).toBe(field);
+    },
+  );
 
   it.each(definitions.map((d) => [d.type, d] as const))('%s is keyed by the customer id', (type, definition) => {
     expect(definition.partitionKey(valid[type as keyof typeof valid])).toBe(customerId);
   });
 
   it('refuses unknown fields', () => {
-    expect(() => catalog.validate('CustomerRegistered', { ...valid.CustomerRegistered, cardNumber: '4242424242424242' })).toThrow(EventValidationError);
+    expect(() =>
+      catalog.validate('CustomerRegistered', { ...valid.CustomerRegistered, cardNumber: '4242424242424242' }),
+    ).toThrow(EventValidationError);
   });
 
   it('refuses money as a float, naming the field', () => {
@@ -124,7 +150,12 @@ describe('seed events', () => {
   });
 
   it('names nested fields', () => {
-    const error = errorOf(() => catalog.validate('SubscriptionCreated', { ...valid.SubscriptionCreated, price: { amount: 1999, currency: 'euro' } }));
+    const error = errorOf(() =>
+      catalog.validate('SubscriptionCreated', {
+        ...valid.SubscriptionCreated,
+        price: { amount: 1999, currency: 'euro' },
+      }),
+    );
     expect(error.field).toBe('price.currency');
     expect(error.message).toContain('price.currency');
   });
@@ -132,48 +163,99 @@ describe('seed events', () => {
   it('accepts a registration payment without a subscription id and a renewal payment with one', () => {
     const { subscriptionId: _omitted, periodIndex: _index, ...registration } = valid.PaymentProcessed;
     expect(() => catalog.validate('PaymentProcessed', registration)).not.toThrow();
-    expect(() => catalog.validate('PaymentProcessed', { ...valid.PaymentProcessed, subscriptionId, purpose: 'renewal', periodIndex: 3 })).not.toThrow();
+    expect(() =>
+      catalog.validate('PaymentProcessed', {
+        ...valid.PaymentProcessed,
+        subscriptionId,
+        purpose: 'renewal',
+        periodIndex: 3,
+      }),
+    ).not.toThrow();
   });
 
   it('refuses times with an offset or without a time', () => {
-    expect(() => catalog.validate('CustomerRegistered', { ...valid.CustomerRegistered, registeredAt: '2025-01-15T10:00:00+01:00' })).toThrow(/registeredAt/);
-    expect(() => catalog.validate('CustomerRegistered', { ...valid.CustomerRegistered, registeredAt: '2025-01-15' })).toThrow(/registeredAt/);
+    expect(() =>
+      catalog.validate('CustomerRegistered', {
+        ...valid.CustomerRegistered,
+        registeredAt: '2025-01-15T10:00:00+01:00',
+      }),
+    ).toThrow(/registeredAt/);
+    expect(() =>
+      catalog.validate('CustomerRegistered', { ...valid.CustomerRegistered, registeredAt: '2025-01-15' }),
+    ).toThrow(/registeredAt/);
   });
 
   it('refuses a cancellation effective before it was requested', () => {
-    const error = errorOf(() => catalog.validate('SubscriptionCancelled', { ...valid.SubscriptionCancelled, effectiveAt: '2025-02-19T09:00:00.000Z' }));
+    const error = errorOf(() =>
+      catalog.validate('SubscriptionCancelled', {
+        ...valid.SubscriptionCancelled,
+        effectiveAt: '2025-02-19T09:00:00.000Z',
+      }),
+    );
     expect(error.field).toBe('effectiveAt');
   });
 
   it('upcasts a v1 CustomerRegistered into v3, its clear personal data kept as legacy clear text', () => {
-    const v1 = { customerId, email: 'ada@example.com', fullName: 'Ada Lovelace', plan: 'pro-monthly', createdAt: '2024-06-01T08:00:00.000Z' };
+    const v1 = {
+      customerId,
+      email: 'ada@example.com',
+      fullName: 'Ada Lovelace',
+      plan: 'pro-monthly',
+      createdAt: '2024-06-01T08:00:00.000Z',
+    };
     expect(catalog.decode('CustomerRegistered', 1, v1)).toEqual({
       schemaVersion: 3,
-      data: { customerId, pii: { alg: 'legacy-clear', email: 'ada@example.com', name: 'Ada Lovelace' }, planId: 'pro-monthly', registeredAt: '2024-06-01T08:00:00.000Z' },
+      data: {
+        customerId,
+        pii: { alg: 'legacy-clear', email: 'ada@example.com', name: 'Ada Lovelace' },
+        planId: 'pro-monthly',
+        registeredAt: '2024-06-01T08:00:00.000Z',
+      },
     });
   });
 
   it('upcasts a v2 CustomerRegistered and a v1 CustomerCreated (clear email and name) to legacy clear text', () => {
-    const v2 = { customerId, email: 'ada@example.com', name: 'Ada Lovelace', planId: 'pro-monthly', registeredAt: '2024-06-01T08:00:00.000Z' };
-    expect(catalog.decode('CustomerRegistered', 2, v2).data).toMatchObject({ pii: { alg: 'legacy-clear', email: 'ada@example.com', name: 'Ada Lovelace' } });
+    const v2 = {
+      customerId,
+      email: 'ada@example.com',
+      name: 'Ada Lovelace',
+      planId: 'pro-monthly',
+      registeredAt: '2024-06-01T08:00:00.000Z',
+    };
+    expect(catalog.decode('CustomerRegistered', 2, v2).data).toMatchObject({
+      pii: { alg: 'legacy-clear', email: 'ada@example.com', name: 'Ada Lovelace' },
+    });
     const { registeredAt: createdAt, ...created } = v2;
     expect(catalog.decode('CustomerCreated', 1, { ...created, createdAt })).toEqual({
       schemaVersion: 2,
-      data: { customerId, pii: { alg: 'legacy-clear', email: 'ada@example.com', name: 'Ada Lovelace' }, planId: 'pro-monthly', createdAt },
+      data: {
+        customerId,
+        pii: { alg: 'legacy-clear', email: 'ada@example.com', name: 'Ada Lovelace' },
+        planId: 'pro-monthly',
+        createdAt,
+      },
     });
   });
 
   it('upcasts a v1 PaymentProcessed (no tax recorded) to v2 charged at 0 bps', () => {
     const { taxRateBps: _rate, taxAmount: _tax, ...v1 } = valid.PaymentProcessed;
-    expect(catalog.decode('PaymentProcessed', 1, v1)).toEqual({ schemaVersion: 2, data: { ...v1, taxRateBps: 0, taxAmount: 0 } });
+    expect(catalog.decode('PaymentProcessed', 1, v1)).toEqual({
+      schemaVersion: 2,
+      data: { ...v1, taxRateBps: 0, taxAmount: 0 },
+    });
   });
 
   it('refuses a PaymentProcessed whose tax exceeds its amount', () => {
-    expect(errorOf(() => catalog.validate('PaymentProcessed', { ...valid.PaymentProcessed, taxAmount: 2000 })).field).toBe('taxAmount');
+    expect(
+      errorOf(() => catalog.validate('PaymentProcessed', { ...valid.PaymentProcessed, taxAmount: 2000 })).field,
+    ).toBe('taxAmount');
   });
 
   it('decodes current-version data unchanged', () => {
-    expect(catalog.decode('SubscriptionRenewed', 1, valid.SubscriptionRenewed)).toEqual({ schemaVersion: 1, data: valid.SubscriptionRenewed });
+    expect(catalog.decode('SubscriptionRenewed', 1, valid.SubscriptionRenewed)).toEqual({
+      schemaVersion: 1,
+      data: valid.SubscriptionRenewed,
+    });
   });
 
   it('refuses an unknown schema version', () => {
@@ -186,7 +268,7 @@ describe('seed events', () => {
     expect(() => catalog.validate('CustomerTeleported', {})).toThrow(EventValidationError);
   });
 
-  it('lists the topics: the seed\'s, and one of its own for each event the write side adds', () => {
+  it("lists the topics: the seed's, and one of its own for each event the write side adds", () => {
     expect(catalog.topics()).toEqual([
       'customer.created',
       'customer.deleted',
@@ -212,7 +294,7 @@ describe('seed events', () => {
     ]);
   });
 
-  it('keeps the seed\'s wiring: each seed topic carries exactly its seed event', () => {
+  it("keeps the seed's wiring: each seed topic carries exactly its seed event", () => {
     const seed = {
       'customer.registered': 'CustomerRegistered',
       'payment.processed': 'PaymentProcessed',
@@ -231,10 +313,18 @@ describe('personal data at append', () => {
   const customerId = '01890a5d-ac96-774b-bcce-b302099a8057';
 
   it('refuses a new customer event carrying email and name in clear, while old ones stay readable', () => {
-    const clear = { customerId, pii: { alg: 'legacy-clear', email: 'ada@example.com', name: 'Ada' }, planId: 'pro-monthly', createdAt: '2024-06-01T08:00:00.000Z' };
+    const clear = {
+      customerId,
+      pii: { alg: 'legacy-clear', email: 'ada@example.com', name: 'Ada' },
+      planId: 'pro-monthly',
+      createdAt: '2024-06-01T08:00:00.000Z',
+    };
     expect(() => catalog.validateForAppend('CustomerCreated', clear)).toThrow(/pii/);
     expect(() => catalog.validate('CustomerCreated', clear)).not.toThrow();
-    const sealed = { ...clear, pii: { alg: 'A256GCM', iv: 'aXYxMjM0NTY3ODkw', ciphertext: 'Y2lwaGVydGV4dA', tag: 'dGFnMTIzNDU2Nzg5MDEy' } };
+    const sealed = {
+      ...clear,
+      pii: { alg: 'A256GCM', iv: 'aXYxMjM0NTY3ODkw', ciphertext: 'Y2lwaGVydGV4dA', tag: 'dGFnMTIzNDU2Nzg5MDEy' },
+    };
     expect(() => catalog.validateForAppend('CustomerCreated', sealed)).not.toThrow();
   });
 });

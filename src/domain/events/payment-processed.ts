@@ -6,7 +6,8 @@ export const PaymentProcessed = defineEvent({
   type: 'PaymentProcessed',
   version: 2,
   topic: 'payment.processed',
-  description: 'The gateway captured a payment (at registration or for a renewal); receipts, invoices and the ledger react to it.',
+  description:
+    'The gateway captured a payment (at registration or for a renewal); receipts, invoices and the ledger react to it.',
   schema: z
     .object({
       paymentId: id,
@@ -29,7 +30,10 @@ export const PaymentProcessed = defineEvent({
       taxAmount: minorUnits,
     })
     .strict()
-    .refine((data) => data.taxAmount <= data.amount, { message: 'the tax cannot exceed the amount', path: ['taxAmount'] }),
+    .refine((data) => data.taxAmount <= data.amount, {
+      message: 'the tax cannot exceed the amount',
+      path: ['taxAmount'],
+    }),
   partitionKey: (data) => data.customerId,
   upcasters: {
     // v1 charges did not record their tax; they are read as charged at 0 bps, TAX_RATE_BPS's default.

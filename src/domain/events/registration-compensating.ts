@@ -6,7 +6,8 @@ export const RegistrationCompensating = defineEvent({
   type: 'RegistrationCompensating',
   version: 1,
   topic: 'registration.compensating',
-  description: 'A registration step failed or was declined: the saga undoes what may have been done, in the order listed.',
+  description:
+    'A registration step failed or was declined: the saga undoes what may have been done, in the order listed.',
   schema: z
     .object({
       registrationId: id,

@@ -6,7 +6,8 @@ export const RegistrationStarted = defineEvent({
   type: 'RegistrationStarted',
   version: 1,
   topic: 'registration.started',
-  description: 'The registration saga started, with every id it will use fixed up front so a retried or resumed step never creates a second one.',
+  description:
+    'The registration saga started, with every id it will use fixed up front so a retried or resumed step never creates a second one.',
   schema: z
     .object({
       registrationId: id,

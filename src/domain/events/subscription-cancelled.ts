@@ -6,7 +6,8 @@ export const SubscriptionCancelled = defineEvent({
   type: 'SubscriptionCancelled',
   version: 1,
   topic: 'subscription.cancelled',
-  description: 'A subscription was cancelled, now or at the end of its period; analytics, the churn model and compliance react to it.',
+  description:
+    'A subscription was cancelled, now or at the end of its period; analytics, the churn model and compliance react to it.',
   schema: z
     .object({
       subscriptionId: id,

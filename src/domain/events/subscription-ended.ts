@@ -6,7 +6,8 @@ export const SubscriptionEnded = defineEvent({
   type: 'SubscriptionEnded',
   version: 1,
   topic: 'subscription.ended',
-  description: 'A subscription cancelled at the end of its period reached that end: it is over and is never charged again.',
+  description:
+    'A subscription cancelled at the end of its period reached that end: it is over and is never charged again.',
   schema: z
     .object({
       subscriptionId: id,

@@ -6,7 +6,8 @@ export const WorkflowRetried = defineEvent({
   type: 'WorkflowRetried',
   version: 1,
   topic: 'workflow.retried',
-  description: 'An operator asked a parked workflow (its compensation kept failing) to run again now; the actor is in the metadata.',
+  description:
+    'An operator asked a parked workflow (its compensation kept failing) to run again now; the actor is in the metadata.',
   schema: z
     .object({
       workflowId: id,

@@ -4,7 +4,13 @@ import type { PaymentMethod, PaymentPurpose } from '../events/common.ts';
 import { assertMoney } from '../money.ts';
 import { inclusiveTax } from '../tax.ts';
 import { instant } from '../time.ts';
-import type { ChargeDetails, PaymentCommand, RecordPaymentFailed, RecordPaymentSucceeded, RefundPayment } from './commands.ts';
+import type {
+  ChargeDetails,
+  PaymentCommand,
+  RecordPaymentFailed,
+  RecordPaymentSucceeded,
+  RefundPayment,
+} from './commands.ts';
 import type { PaymentEvent } from './events.ts';
 
 interface Charge {
@@ -51,9 +57,15 @@ const charge = (data: ChargeDetails): Charge => {
 
 /** Every attempt of one payment charges the same customer the same money for the same thing. */
 const assertSameCharge = (state: Charge, next: Charge): void => {
-  const differs = (['customerId', 'subscriptionId', 'amount', 'currency', 'purpose'] as const).filter((key) => state[key] !== next[key]);
+  const differs = (['customerId', 'subscriptionId', 'amount', 'currency', 'purpose'] as const).filter(
+    (key) => state[key] !== next[key],
+  );
   if (differs.length > 0) {
-    throw new InvalidCommandError('payment', 'payment_mismatch', `payment ${state.paymentId}: ${differs.join(', ')} differ from the earlier attempt`);
+    throw new InvalidCommandError(
+      'payment',
+      'payment_mismatch',
+      `payment ${state.paymentId}: ${differs.join(', ')} differ from the earlier attempt`,
+    );
   }
 };
 
@@ -61,7 +73,11 @@ const succeeded = ({ data }: RecordPaymentSucceeded, state: Payment): PaymentEve
   if (state.status === 'processed' || state.status === 'refunded') {
     if (state.gatewayReference === data.gatewayReference) return [];
     // A second capture for one payment is a double charge: never record it silently.
-    throw new InvalidTransitionError('payment', 'payment_already_processed', `payment ${data.paymentId} was already captured as ${state.gatewayReference}`);
+    throw new InvalidTransitionError(
+      'payment',
+      'payment_already_processed',
+      `payment ${data.paymentId} was already captured as ${state.gatewayReference}`,
+    );
   }
   const details = charge(data);
   if (state.status === 'failed') assertSameCharge(state, details);
@@ -85,7 +101,11 @@ const succeeded = ({ data }: RecordPaymentSucceeded, state: Payment): PaymentEve
 
 const taxOf = (amount: number, taxRateBps: number): number => {
   if (!Number.isInteger(taxRateBps) || taxRateBps < 0 || taxRateBps > 10_000) {
-    throw new InvalidCommandError('payment', 'invalid_tax_rate', `taxRateBps: 0..10000 basis points, got ${taxRateBps}`);
+    throw new InvalidCommandError(
+      'payment',
+      'invalid_tax_rate',
+      `taxRateBps: 0..10000 basis points, got ${taxRateBps}`,
+    );
   }
   return inclusiveTax(amount, taxRateBps).tax;
 };
@@ -95,13 +115,22 @@ const failed = ({ data }: RecordPaymentFailed, state: Payment): PaymentEvent[] =
     throw new InvalidCommandError('payment', 'invalid_attempt', `attempt: 1, 2, ..., got ${data.attempt}`);
   }
   if (state.status === 'processed' || state.status === 'refunded') {
-    throw new InvalidTransitionError('payment', 'payment_already_processed', `payment ${data.paymentId} was already captured`);
+    throw new InvalidTransitionError(
+      'payment',
+      'payment_already_processed',
+      `payment ${data.paymentId} was already captured`,
+    );
   }
   if (state.status === 'failed' && data.attempt <= state.attempt) return [];
   const details = charge(data);
   if (state.status === 'failed') assertSameCharge(state, details);
   const { declineCode, message, attempt } = data;
-  return [{ type: 'PaymentFailed', data: { ...details, declineCode, message, attempt, failedAt: instant('payment', 'failedAt', data.failedAt) } }];
+  return [
+    {
+      type: 'PaymentFailed',
+      data: { ...details, declineCode, message, attempt, failedAt: instant('payment', 'failedAt', data.failedAt) },
+    },
+  ];
 };
 
 const refund = ({ data }: RefundPayment, state: Payment): PaymentEvent[] => {
@@ -109,21 +138,38 @@ const refund = ({ data }: RefundPayment, state: Payment): PaymentEvent[] => {
     case 'none':
       throw new NotFoundError('payment', 'payment_not_found', `payment ${data.paymentId} does not exist`);
     case 'failed':
-      throw new InvalidTransitionError('payment', 'payment_not_processed', `payment ${data.paymentId} was never captured: nothing to refund`);
+      throw new InvalidTransitionError(
+        'payment',
+        'payment_not_processed',
+        `payment ${data.paymentId} was never captured: nothing to refund`,
+      );
     case 'refunded':
       return [];
     case 'processed': {
       const amount = data.amount ?? state.amount;
       assertMoney('payment', amount, state.currency);
       if (amount > state.amount) {
-        throw new InvalidCommandError('payment', 'refund_exceeds_charge', `refund of ${amount} exceeds the charge of ${state.amount} ${state.currency}`);
+        throw new InvalidCommandError(
+          'payment',
+          'refund_exceeds_charge',
+          `refund of ${amount} exceeds the charge of ${state.amount} ${state.currency}`,
+        );
       }
       const { paymentId, customerId, subscriptionId, currency } = state;
       const { reason, gatewayReference } = data;
       return [
         {
           type: 'PaymentRefunded',
-          data: { paymentId, customerId, subscriptionId, amount, currency, reason, gatewayReference, refundedAt: instant('payment', 'refundedAt', data.refundedAt) },
+          data: {
+            paymentId,
+            customerId,
+            subscriptionId,
+            amount,
+            currency,
+            reason,
+            gatewayReference,
+            refundedAt: instant('payment', 'refundedAt', data.refundedAt),
+          },
         },
       ];
     }
@@ -132,7 +178,11 @@ const refund = ({ data }: RefundPayment, state: Payment): PaymentEvent[] => {
 
 export const decide = (command: PaymentCommand, state: Payment): PaymentEvent[] => {
   if (state.status !== 'none' && state.paymentId !== command.data.paymentId) {
-    throw new InvalidCommandError('payment', 'wrong_payment', `command for payment ${command.data.paymentId} sent to payment ${state.paymentId}`);
+    throw new InvalidCommandError(
+      'payment',
+      'wrong_payment',
+      `command for payment ${command.data.paymentId} sent to payment ${state.paymentId}`,
+    );
   }
   switch (command.type) {
     case 'RecordPaymentSucceeded':
@@ -152,7 +202,14 @@ export const evolve = (state: Payment, event: PaymentEvent): Payment => {
     }
     case 'PaymentProcessed': {
       const { paymentMethod, gatewayReference, processedAt } = event.data;
-      return { status: 'processed', ...chargeOf(event.data), periodIndex: event.data.periodIndex ?? null, paymentMethod, gatewayReference, processedAt };
+      return {
+        status: 'processed',
+        ...chargeOf(event.data),
+        periodIndex: event.data.periodIndex ?? null,
+        paymentMethod,
+        gatewayReference,
+        processedAt,
+      };
     }
     case 'PaymentRefunded': {
       if (state.status !== 'processed') return state;

@@ -27,25 +27,58 @@ const command = {
   paymentCharged: { type: 'RecordPaymentCharged', data: { registrationId, chargedAt: at(2) } } as RegistrationCommand,
   paymentDeclined: {
     type: 'RecordPaymentDeclined',
-    data: { registrationId, declineCode: 'insufficient_funds', message: 'Your card has insufficient funds.', declinedAt: at(2) },
+    data: {
+      registrationId,
+      declineCode: 'insufficient_funds',
+      message: 'Your card has insufficient funds.',
+      declinedAt: at(2),
+    },
   } as RegistrationCommand,
-  subscriptionCreated: { type: 'RecordSubscriptionCreated', data: { registrationId, createdAt: at(3) } } as RegistrationCommand,
+  subscriptionCreated: {
+    type: 'RecordSubscriptionCreated',
+    data: { registrationId, createdAt: at(3) },
+  } as RegistrationCommand,
   complete: { type: 'CompleteRegistration', data: { registrationId, completedAt: at(4) } } as RegistrationCommand,
-  compensate: (error = 'gateway timed out'): RegistrationCommand => ({ type: 'CompensateRegistration', data: { registrationId, error, failedAt: at(5) } }),
+  compensate: (error = 'gateway timed out'): RegistrationCommand => ({
+    type: 'CompensateRegistration',
+    data: { registrationId, error, failedAt: at(5) },
+  }),
   compensated: { type: 'RecordCompensated', data: { registrationId, compensatedAt: at(6) } } as RegistrationCommand,
-  compensationFailed: { type: 'RecordCompensationFailed', data: { registrationId, error: 'gateway down', failedAt: at(7) } } as RegistrationCommand,
+  compensationFailed: {
+    type: 'RecordCompensationFailed',
+    data: { registrationId, error: 'gateway down', failedAt: at(7) },
+  } as RegistrationCommand,
 };
 
-const started: RegistrationEvent = { type: 'RegistrationStarted', data: { ...ids, paymentId, subscriptionId, planId: 'pro-monthly', startedAt: at(0) } };
+const started: RegistrationEvent = {
+  type: 'RegistrationStarted',
+  data: { ...ids, paymentId, subscriptionId, planId: 'pro-monthly', startedAt: at(0) },
+};
 const customerCreated: RegistrationEvent = { type: 'RegistrationCustomerCreated', data: { ...ids, createdAt: at(1) } };
-const paymentCharged: RegistrationEvent = { type: 'RegistrationPaymentCharged', data: { ...ids, paymentId, chargedAt: at(2) } };
+const paymentCharged: RegistrationEvent = {
+  type: 'RegistrationPaymentCharged',
+  data: { ...ids, paymentId, chargedAt: at(2) },
+};
 const paymentDeclined: RegistrationEvent = {
   type: 'RegistrationPaymentDeclined',
-  data: { ...ids, paymentId, declineCode: 'insufficient_funds', message: 'Your card has insufficient funds.', declinedAt: at(2) },
+  data: {
+    ...ids,
+    paymentId,
+    declineCode: 'insufficient_funds',
+    message: 'Your card has insufficient funds.',
+    declinedAt: at(2),
+  },
 };
-const subscriptionCreated: RegistrationEvent = { type: 'RegistrationSubscriptionCreated', data: { ...ids, subscriptionId, createdAt: at(3) } };
+const subscriptionCreated: RegistrationEvent = {
+  type: 'RegistrationSubscriptionCreated',
+  data: { ...ids, subscriptionId, createdAt: at(3) },
+};
 const completed: RegistrationEvent = { type: 'RegistrationCompleted', data: { ...ids, completedAt: at(4) } };
-const compensating = (failedStep: RegistrationStep, compensations: RegistrationCompensation[], error = 'gateway timed out'): RegistrationEvent => ({
+const compensating = (
+  failedStep: RegistrationStep,
+  compensations: RegistrationCompensation[],
+  error = 'gateway timed out',
+): RegistrationEvent => ({
   type: 'RegistrationCompensating',
   data: { ...ids, reason: 'step_failed', failedStep, error, compensations, failedAt: at(5) },
 });
@@ -61,22 +94,40 @@ const declinedCompensating: RegistrationEvent = {
   },
 };
 const compensated: RegistrationEvent = { type: 'RegistrationCompensated', data: { ...ids, compensatedAt: at(6) } };
-const compensationFailed: RegistrationEvent = { type: 'RegistrationCompensationFailed', data: { ...ids, error: 'gateway down', failedAt: at(7) } };
+const compensationFailed: RegistrationEvent = {
+  type: 'RegistrationCompensationFailed',
+  data: { ...ids, error: 'gateway down', failedAt: at(7) },
+};
 
 describe('Registration', () => {
   describe('forward', () => {
     it('starts with every id fixed, the customer step next', () => {
       const state = given([]).when(command.start()).then([started]);
-      expect(state).toMatchObject({ status: 'running', next: 'create_customer', customerId, paymentId, subscriptionId, done: [] });
+      expect(state).toMatchObject({
+        status: 'running',
+        next: 'create_customer',
+        customerId,
+        paymentId,
+        subscriptionId,
+        done: [],
+      });
     });
 
     it('runs its steps in order, each state telling the next', () => {
-      expect(given([started]).when(command.customerCreated).then([customerCreated])).toMatchObject({ next: 'charge_payment' });
-      expect(given([started, customerCreated]).when(command.paymentCharged).then([paymentCharged])).toMatchObject({ next: 'create_subscription' });
-      expect(given([started, customerCreated, paymentCharged]).when(command.subscriptionCreated).then([subscriptionCreated])).toMatchObject({
+      expect(given([started]).when(command.customerCreated).then([customerCreated])).toMatchObject({
+        next: 'charge_payment',
+      });
+      expect(given([started, customerCreated]).when(command.paymentCharged).then([paymentCharged])).toMatchObject({
+        next: 'create_subscription',
+      });
+      expect(
+        given([started, customerCreated, paymentCharged]).when(command.subscriptionCreated).then([subscriptionCreated]),
+      ).toMatchObject({
         next: 'complete',
       });
-      expect(given([started, customerCreated, paymentCharged, subscriptionCreated]).when(command.complete).then([completed])).toMatchObject({
+      expect(
+        given([started, customerCreated, paymentCharged, subscriptionCreated]).when(command.complete).then([completed]),
+      ).toMatchObject({
         status: 'completed',
         next: null,
         done: ['create_customer', 'charge_payment', 'create_subscription', 'complete'],
@@ -102,7 +153,12 @@ describe('Registration', () => {
     });
 
     it('refuses a forward step while compensating', () => {
-      given([started, customerCreated, paymentCharged, compensating('create_subscription', ['refund_payment', 'delete_customer'])])
+      given([
+        started,
+        customerCreated,
+        paymentCharged,
+        compensating('create_subscription', ['refund_payment', 'delete_customer']),
+      ])
         .when(command.subscriptionCreated)
         .thenThrows(InvalidTransitionError, 'registration_compensating');
     });
@@ -120,7 +176,9 @@ describe('Registration', () => {
 
   describe('a declined payment', () => {
     it('compensates by deleting the customer, keeping the decline for the 402', () => {
-      const state = given([started, customerCreated]).when(command.paymentDeclined).then([paymentDeclined, declinedCompensating]);
+      const state = given([started, customerCreated])
+        .when(command.paymentDeclined)
+        .then([paymentDeclined, declinedCompensating]);
       expect(state).toMatchObject({
         status: 'compensating',
         next: 'compensate',
@@ -139,7 +197,9 @@ describe('Registration', () => {
     });
 
     it('refuses a decline after the charge', () => {
-      given([started, customerCreated, paymentCharged]).when(command.paymentDeclined).thenThrows(InvalidTransitionError, 'step_out_of_order');
+      given([started, customerCreated, paymentCharged])
+        .when(command.paymentDeclined)
+        .thenThrows(InvalidTransitionError, 'step_out_of_order');
     });
   });
 
@@ -152,20 +212,30 @@ describe('Registration', () => {
     });
 
     it('during the charge (its answer lost): refunds whatever was charged, then deletes the customer', () => {
-      given([started, customerCreated]).when(command.compensate()).then([compensating('charge_payment', ['refund_payment', 'delete_customer'])]);
+      given([started, customerCreated])
+        .when(command.compensate())
+        .then([compensating('charge_payment', ['refund_payment', 'delete_customer'])]);
     });
 
     it('during the customer step: deletes the customer if it was created', () => {
-      given([started]).when(command.compensate()).then([compensating('create_customer', ['delete_customer'])]);
+      given([started])
+        .when(command.compensate())
+        .then([compensating('create_customer', ['delete_customer'])]);
     });
 
     it('is idempotent', () => {
-      given([started, customerCreated, compensating('charge_payment', ['refund_payment', 'delete_customer'])]).when(command.compensate()).then([]);
-      given([started, customerCreated, paymentDeclined, declinedCompensating, compensated]).when(command.compensate()).then([]);
+      given([started, customerCreated, compensating('charge_payment', ['refund_payment', 'delete_customer'])])
+        .when(command.compensate())
+        .then([]);
+      given([started, customerCreated, paymentDeclined, declinedCompensating, compensated])
+        .when(command.compensate())
+        .then([]);
     });
 
     it('refuses to compensate once the subscription exists: from there it only goes forward', () => {
-      given([started, customerCreated, paymentCharged, subscriptionCreated]).when(command.compensate()).thenThrows(InvalidTransitionError, 'past_pivot');
+      given([started, customerCreated, paymentCharged, subscriptionCreated])
+        .when(command.compensate())
+        .thenThrows(InvalidTransitionError, 'past_pivot');
     });
 
     it('refuses to compensate a completed registration', () => {
@@ -176,7 +246,9 @@ describe('Registration', () => {
 
     it('keeps a long error within what the event allows', () => {
       const long = 'x'.repeat(5000);
-      given([started]).when(command.compensate(long)).then([compensating('create_customer', ['delete_customer'], 'x'.repeat(1000))]);
+      given([started])
+        .when(command.compensate(long))
+        .then([compensating('create_customer', ['delete_customer'], 'x'.repeat(1000))]);
     });
   });
 
@@ -194,17 +266,27 @@ describe('Registration', () => {
     });
 
     it('can still end compensated after being parked', () => {
-      given([...compensatingAfterDecline, compensationFailed]).when(command.compensated).then([compensated]);
+      given([...compensatingAfterDecline, compensationFailed])
+        .when(command.compensated)
+        .then([compensated]);
     });
 
     it('is idempotent', () => {
-      given([...compensatingAfterDecline, compensated]).when(command.compensated).then([]);
-      given([...compensatingAfterDecline, compensationFailed]).when(command.compensationFailed).then([]);
+      given([...compensatingAfterDecline, compensated])
+        .when(command.compensated)
+        .then([]);
+      given([...compensatingAfterDecline, compensationFailed])
+        .when(command.compensationFailed)
+        .then([]);
     });
 
     it('refuses an outcome for a registration that is not compensating', () => {
-      given([started, customerCreated]).when(command.compensated).thenThrows(InvalidTransitionError, 'registration_running');
-      given([...compensatingAfterDecline, compensated]).when(command.compensationFailed).thenThrows(InvalidTransitionError, 'registration_compensated');
+      given([started, customerCreated])
+        .when(command.compensated)
+        .thenThrows(InvalidTransitionError, 'registration_running');
+      given([...compensatingAfterDecline, compensated])
+        .when(command.compensationFailed)
+        .thenThrows(InvalidTransitionError, 'registration_compensated');
       given([]).when(command.compensated).thenThrows(NotFoundError, 'registration_not_found');
     });
   });

@@ -20,7 +20,14 @@ export type CreateSubscription = Message<
 /** The renewal charge for period `periodIndex` (1 for the first renewal) succeeded. */
 export type RenewSubscription = Message<
   'RenewSubscription',
-  { subscriptionId: string; periodIndex: number; paymentId: string; amount: number; currency: string; renewedAt: string }
+  {
+    subscriptionId: string;
+    periodIndex: number;
+    paymentId: string;
+    amount: number;
+    currency: string;
+    renewedAt: string;
+  }
 >;
 
 /** The renewal charge for `periodIndex` failed; `nextRetryAt` is the dunning schedule's next try, null when it is exhausted. */
@@ -40,10 +47,16 @@ export type RecordRenewalFailed = Message<
 /** Cancels now, or at the end of the paid period (the subscription stays active until then). */
 export type CancelSubscription = Message<
   'CancelSubscription',
-  { subscriptionId: string; atPeriodEnd: boolean; /** Defaults to `customer_request`. */ reason?: string; requestedAt: string }
+  {
+    subscriptionId: string;
+    atPeriodEnd: boolean;
+    /** Defaults to `customer_request`. */ reason?: string;
+    requestedAt: string;
+  }
 >;
 
 /** A subscription cancelled at period end reached its `cancelAt`: it ends. */
 export type EndSubscription = Message<'EndSubscription', { subscriptionId: string; endedAt: string }>;
 
-export type SubscriptionCommand = CreateSubscription | RenewSubscription | RecordRenewalFailed | CancelSubscription | EndSubscription;
+export type SubscriptionCommand =
+  CreateSubscription | RenewSubscription | RecordRenewalFailed | CancelSubscription | EndSubscription;

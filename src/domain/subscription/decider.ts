@@ -67,7 +67,11 @@ const notFound = (subscriptionId: string) =>
   new NotFoundError('subscription', 'subscription_not_found', `subscription ${subscriptionId} does not exist`);
 
 const afterCancellation = (state: ExistingSubscription) =>
-  new InvalidTransitionError('subscription', 'renewal_after_cancellation', `subscription ${state.subscriptionId} was cancelled: it is never charged again`);
+  new InvalidTransitionError(
+    'subscription',
+    'renewal_after_cancellation',
+    `subscription ${state.subscriptionId} was cancelled: it is never charged again`,
+  );
 
 const create = ({ data }: CreateSubscription, state: Subscription): SubscriptionEvent[] => {
   if (state.status !== 'none') {
@@ -78,7 +82,11 @@ const create = ({ data }: CreateSubscription, state: Subscription): Subscription
       state.price.amount === data.price.amount &&
       state.price.currency === data.price.currency;
     if (same) return [];
-    throw new AlreadyExistsError('subscription', 'subscription_exists', `subscription ${data.subscriptionId} already exists with other data`);
+    throw new AlreadyExistsError(
+      'subscription',
+      'subscription_exists',
+      `subscription ${data.subscriptionId} already exists with other data`,
+    );
   }
   assertMoney('subscription', data.price.amount, data.price.currency);
   const start = instant('subscription', 'start', data.start);
@@ -102,10 +110,18 @@ const create = ({ data }: CreateSubscription, state: Subscription): Subscription
 /** A renewal is charged when the current period has ended, for the next period, at the subscription's price. */
 const assertRenewalDue = (state: ExistingSubscription, periodIndex: number, at: string): void => {
   if (periodIndex !== state.periodIndex + 1) {
-    throw new InvalidCommandError('subscription', 'period_index_gap', `renewal of period ${periodIndex}, but period ${state.periodIndex} is the current one`);
+    throw new InvalidCommandError(
+      'subscription',
+      'period_index_gap',
+      `renewal of period ${periodIndex}, but period ${state.periodIndex} is the current one`,
+    );
   }
   if (isBefore(at, state.currentPeriod.end)) {
-    throw new InvalidCommandError('subscription', 'renewal_not_due', `period ${state.periodIndex} runs until ${state.currentPeriod.end}`);
+    throw new InvalidCommandError(
+      'subscription',
+      'renewal_not_due',
+      `period ${state.periodIndex} runs until ${state.currentPeriod.end}`,
+    );
   }
 };
 
@@ -116,14 +132,28 @@ const renew = ({ data }: RenewSubscription, state: Subscription): SubscriptionEv
   const renewedAt = instant('subscription', 'renewedAt', data.renewedAt);
   assertRenewalDue(state, data.periodIndex, renewedAt);
   if (data.amount !== state.price.amount || data.currency !== state.price.currency) {
-    throw new InvalidCommandError('subscription', 'price_mismatch', `renewal paid ${data.amount} ${data.currency}, the price is ${state.price.amount} ${state.price.currency}`);
+    throw new InvalidCommandError(
+      'subscription',
+      'price_mismatch',
+      `renewal paid ${data.amount} ${data.currency}, the price is ${state.price.amount} ${state.price.currency}`,
+    );
   }
   const { subscriptionId, customerId, planId, anchor, interval } = state;
   const { periodIndex, paymentId, amount, currency } = data;
   return [
     {
       type: 'SubscriptionRenewed',
-      data: { subscriptionId, customerId, planId, periodIndex, period: periodAt(anchor, interval, periodIndex), paymentId, amount, currency, renewedAt },
+      data: {
+        subscriptionId,
+        customerId,
+        planId,
+        periodIndex,
+        period: periodAt(anchor, interval, periodIndex),
+        paymentId,
+        amount,
+        currency,
+        renewedAt,
+      },
     },
   ];
 };
@@ -140,7 +170,11 @@ const renewalFailed = ({ data }: RecordRenewalFailed, state: Subscription): Subs
   assertRenewalDue(state, data.periodIndex, failedAt);
   const nextRetryAt = data.nextRetryAt === null ? null : instant('subscription', 'nextRetryAt', data.nextRetryAt);
   if (nextRetryAt !== null && !isBefore(failedAt, nextRetryAt)) {
-    throw new InvalidCommandError('subscription', 'invalid_retry_time', `nextRetryAt ${nextRetryAt} is not after failedAt ${failedAt}`);
+    throw new InvalidCommandError(
+      'subscription',
+      'invalid_retry_time',
+      `nextRetryAt ${nextRetryAt} is not after failedAt ${failedAt}`,
+    );
   }
   const { subscriptionId, customerId } = state;
   const { periodIndex, paymentId, attempt, declineCode } = data;
@@ -154,7 +188,14 @@ const renewalFailed = ({ data }: RecordRenewalFailed, state: Subscription): Subs
     pastDue,
     {
       type: 'SubscriptionCancelled',
-      data: { subscriptionId, customerId, reason: PAYMENT_FAILED, atPeriodEnd: false, requestedAt: failedAt, effectiveAt: failedAt },
+      data: {
+        subscriptionId,
+        customerId,
+        reason: PAYMENT_FAILED,
+        atPeriodEnd: false,
+        requestedAt: failedAt,
+        effectiveAt: failedAt,
+      },
     },
   ];
 };
@@ -171,7 +212,14 @@ const cancel = ({ data }: CancelSubscription, state: Subscription): Subscription
   return [
     {
       type: 'SubscriptionCancelled',
-      data: { subscriptionId, customerId, reason: data.reason ?? CUSTOMER_REQUEST, atPeriodEnd: data.atPeriodEnd, requestedAt, effectiveAt },
+      data: {
+        subscriptionId,
+        customerId,
+        reason: data.reason ?? CUSTOMER_REQUEST,
+        atPeriodEnd: data.atPeriodEnd,
+        requestedAt,
+        effectiveAt,
+      },
     },
   ];
 };
@@ -180,18 +228,35 @@ const end = ({ data }: EndSubscription, state: Subscription): SubscriptionEvent[
   if (state.status === 'none') throw notFound(data.subscriptionId);
   if (state.status === 'cancelled' || state.status === 'ended') return [];
   if (state.cancelAt === null || state.cancellation === null) {
-    throw new InvalidTransitionError('subscription', 'not_cancelled', `subscription ${state.subscriptionId} is not cancelled at period end`);
+    throw new InvalidTransitionError(
+      'subscription',
+      'not_cancelled',
+      `subscription ${state.subscriptionId} is not cancelled at period end`,
+    );
   }
   if (isBefore(instant('subscription', 'endedAt', data.endedAt), state.cancelAt)) {
-    throw new InvalidCommandError('subscription', 'end_not_due', `subscription ${state.subscriptionId} ends at ${state.cancelAt}`);
+    throw new InvalidCommandError(
+      'subscription',
+      'end_not_due',
+      `subscription ${state.subscriptionId} ends at ${state.cancelAt}`,
+    );
   }
   const { subscriptionId, customerId } = state;
-  return [{ type: 'SubscriptionEnded', data: { subscriptionId, customerId, reason: state.cancellation.reason, endedAt: state.cancelAt } }];
+  return [
+    {
+      type: 'SubscriptionEnded',
+      data: { subscriptionId, customerId, reason: state.cancellation.reason, endedAt: state.cancelAt },
+    },
+  ];
 };
 
 export const decide = (command: SubscriptionCommand, state: Subscription): SubscriptionEvent[] => {
   if (state.status !== 'none' && state.subscriptionId !== command.data.subscriptionId) {
-    throw new InvalidCommandError('subscription', 'wrong_subscription', `command for subscription ${command.data.subscriptionId} sent to subscription ${state.subscriptionId}`);
+    throw new InvalidCommandError(
+      'subscription',
+      'wrong_subscription',
+      `command for subscription ${command.data.subscriptionId} sent to subscription ${state.subscriptionId}`,
+    );
   }
   switch (command.type) {
     case 'CreateSubscription':
@@ -230,10 +295,20 @@ export const evolve = (state: Subscription, event: SubscriptionEvent): Subscript
   if (state.status === 'none') return state;
   switch (event.type) {
     case 'SubscriptionRenewed':
-      return { ...state, status: 'active', periodIndex: event.data.periodIndex, currentPeriod: event.data.period, dunning: null };
+      return {
+        ...state,
+        status: 'active',
+        periodIndex: event.data.periodIndex,
+        currentPeriod: event.data.period,
+        dunning: null,
+      };
     case 'SubscriptionPastDue': {
       const { periodIndex, attempt, paymentId, declineCode, failedAt, nextRetryAt } = event.data;
-      return { ...state, status: 'past_due', dunning: { periodIndex, attempt, paymentId, declineCode, failedAt, nextRetryAt } };
+      return {
+        ...state,
+        status: 'past_due',
+        dunning: { periodIndex, attempt, paymentId, declineCode, failedAt, nextRetryAt },
+      };
     }
     case 'SubscriptionCancelled': {
       const { reason, atPeriodEnd, requestedAt, effectiveAt } = event.data;
@@ -247,4 +322,8 @@ export const evolve = (state: Subscription, event: SubscriptionEvent): Subscript
   }
 };
 
-export const subscriptionDecider: Decider<SubscriptionCommand, Subscription, SubscriptionEvent> = { decide, evolve, initialState };
+export const subscriptionDecider: Decider<SubscriptionCommand, Subscription, SubscriptionEvent> = {
+  decide,
+  evolve,
+  initialState,
+};

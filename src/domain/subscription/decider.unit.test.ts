@@ -4,7 +4,13 @@ import { EventCatalog } from '../../kernel/catalog/catalog.ts';
 import { fold } from '../decider.ts';
 import { AlreadyExistsError, InvalidCommandError, InvalidTransitionError, NotFoundError } from '../errors.ts';
 import { seedEvents } from '../events/index.ts';
-import type { CancelSubscription, CreateSubscription, EndSubscription, RecordRenewalFailed, RenewSubscription } from './commands.ts';
+import type {
+  CancelSubscription,
+  CreateSubscription,
+  EndSubscription,
+  RecordRenewalFailed,
+  RenewSubscription,
+} from './commands.ts';
 import { subscriptionDecider, type Subscription } from './decider.ts';
 import type { SubscriptionEvent } from './events.ts';
 import { isChargeable, nextRenewalDue, scheduledEnd } from './schedule.ts';
@@ -22,15 +28,44 @@ const create = (overrides: Partial<CreateSubscription['data']> = {}): CreateSubs
   type: 'CreateSubscription',
   data: { ...ids, planId: 'pro-monthly', price, interval: 'month', start: '2025-01-15T10:00:00.000Z', ...overrides },
 });
-const renew = (periodIndex: number, renewedAt: string, overrides: Partial<RenewSubscription['data']> = {}): RenewSubscription => ({
+const renew = (
+  periodIndex: number,
+  renewedAt: string,
+  overrides: Partial<RenewSubscription['data']> = {},
+): RenewSubscription => ({
   type: 'RenewSubscription',
-  data: { subscriptionId, periodIndex, paymentId: paymentId(periodIndex), amount: 1999, currency: 'EUR', renewedAt, ...overrides },
+  data: {
+    subscriptionId,
+    periodIndex,
+    paymentId: paymentId(periodIndex),
+    amount: 1999,
+    currency: 'EUR',
+    renewedAt,
+    ...overrides,
+  },
 });
-const renewalFailed = (attempt: number, failedAt: string, nextRetryAt: string | null, periodIndex = 1): RecordRenewalFailed => ({
+const renewalFailed = (
+  attempt: number,
+  failedAt: string,
+  nextRetryAt: string | null,
+  periodIndex = 1,
+): RecordRenewalFailed => ({
   type: 'RecordRenewalFailed',
-  data: { subscriptionId, periodIndex, paymentId: paymentId(50 + attempt), attempt, declineCode: 'insufficient_funds', failedAt, nextRetryAt },
+  data: {
+    subscriptionId,
+    periodIndex,
+    paymentId: paymentId(50 + attempt),
+    attempt,
+    declineCode: 'insufficient_funds',
+    failedAt,
+    nextRetryAt,
+  },
 });
-const cancel = (atPeriodEnd: boolean, requestedAt = '2025-01-20T09:00:00.000Z', reason?: string): CancelSubscription => ({
+const cancel = (
+  atPeriodEnd: boolean,
+  requestedAt = '2025-01-20T09:00:00.000Z',
+  reason?: string,
+): CancelSubscription => ({
   type: 'CancelSubscription',
   data: { subscriptionId, atPeriodEnd, requestedAt, ...(reason === undefined ? {} : { reason }) },
 });
@@ -47,16 +82,48 @@ const created: SubscriptionEvent = {
     createdAt: '2025-01-15T10:00:00.000Z',
   },
 };
-const renewed = (periodIndex: number, start: string, endAt: string, renewedAt = start): Extract<SubscriptionEvent, { type: 'SubscriptionRenewed' }> => ({
+const renewed = (
+  periodIndex: number,
+  start: string,
+  endAt: string,
+  renewedAt = start,
+): Extract<SubscriptionEvent, { type: 'SubscriptionRenewed' }> => ({
   type: 'SubscriptionRenewed',
-  data: { ...ids, planId: 'pro-monthly', periodIndex, period: { start, end: endAt }, paymentId: paymentId(periodIndex), amount: 1999, currency: 'EUR', renewedAt },
+  data: {
+    ...ids,
+    planId: 'pro-monthly',
+    periodIndex,
+    period: { start, end: endAt },
+    paymentId: paymentId(periodIndex),
+    amount: 1999,
+    currency: 'EUR',
+    renewedAt,
+  },
 });
 const renewed1 = renewed(1, '2025-02-15T10:00:00.000Z', '2025-03-15T10:00:00.000Z');
-const pastDue = (attempt: number, failedAt: string, nextRetryAt: string | null, periodIndex = 1): SubscriptionEvent => ({
+const pastDue = (
+  attempt: number,
+  failedAt: string,
+  nextRetryAt: string | null,
+  periodIndex = 1,
+): SubscriptionEvent => ({
   type: 'SubscriptionPastDue',
-  data: { ...ids, periodIndex, paymentId: paymentId(50 + attempt), attempt, declineCode: 'insufficient_funds', failedAt, nextRetryAt },
+  data: {
+    ...ids,
+    periodIndex,
+    paymentId: paymentId(50 + attempt),
+    attempt,
+    declineCode: 'insufficient_funds',
+    failedAt,
+    nextRetryAt,
+  },
 });
-const cancelled = (atPeriodEnd: boolean, requestedAt: string, effectiveAt: string, reason = 'customer_request'): SubscriptionEvent => ({
+const cancelled = (
+  atPeriodEnd: boolean,
+  requestedAt: string,
+  effectiveAt: string,
+  reason = 'customer_request',
+): SubscriptionEvent => ({
   type: 'SubscriptionCancelled',
   data: { ...ids, reason, atPeriodEnd, requestedAt, effectiveAt },
 });
@@ -71,8 +138,15 @@ const day5 = '2025-02-20T10:00:00.000Z';
 describe('Subscription', () => {
   describe('CreateSubscription', () => {
     it('starts active, its first period one interval from the start', () => {
-      const state = given([]).when(create({ createdAt: '2025-01-15T10:00:00Z' })).then([created]);
-      expect(state).toMatchObject({ status: 'active', periodIndex: 0, anchor: '2025-01-15T10:00:00.000Z', cancelAt: null });
+      const state = given([])
+        .when(create({ createdAt: '2025-01-15T10:00:00Z' }))
+        .then([created]);
+      expect(state).toMatchObject({
+        status: 'active',
+        periodIndex: 0,
+        anchor: '2025-01-15T10:00:00.000Z',
+        cancelAt: null,
+      });
     });
 
     it.each([
@@ -81,7 +155,12 @@ describe('Subscription', () => {
     ])('clamps a month-end start: %s → %s', (start, periodEnd) => {
       given([])
         .when(create({ start }))
-        .then([{ type: 'SubscriptionCreated', data: { ...created.data, currentPeriod: { start, end: periodEnd }, createdAt: start } }]);
+        .then([
+          {
+            type: 'SubscriptionCreated',
+            data: { ...created.data, currentPeriod: { start, end: periodEnd }, createdAt: start },
+          },
+        ]);
     });
 
     it('runs a yearly plan for a year, a leap day to Feb 28', () => {
@@ -91,7 +170,13 @@ describe('Subscription', () => {
         .then([
           {
             type: 'SubscriptionCreated',
-            data: { ...created.data, planId: 'pro-yearly', interval: 'year', currentPeriod: { start, end: '2025-02-28T10:00:00.000Z' }, createdAt: start },
+            data: {
+              ...created.data,
+              planId: 'pro-yearly',
+              interval: 'year',
+              currentPeriod: { start, end: '2025-02-28T10:00:00.000Z' },
+              createdAt: start,
+            },
           },
         ]);
     });
@@ -101,11 +186,15 @@ describe('Subscription', () => {
     });
 
     it('refuses the same id with another plan', () => {
-      given([created]).when(create({ planId: 'basic-monthly' })).thenThrows(AlreadyExistsError, 'subscription_exists');
+      given([created])
+        .when(create({ planId: 'basic-monthly' }))
+        .thenThrows(AlreadyExistsError, 'subscription_exists');
     });
 
     it('refuses a price that is not integer minor units', () => {
-      given([]).when(create({ price: { amount: 19.99, currency: 'EUR' } })).thenThrows(InvalidCommandError, 'invalid_amount');
+      given([])
+        .when(create({ price: { amount: 19.99, currency: 'EUR' } }))
+        .thenThrows(InvalidCommandError, 'invalid_amount');
     });
   });
 
@@ -118,18 +207,33 @@ describe('Subscription', () => {
     it('counts periods from the anchor: Jan 31 → Feb 28 → Mar 31', () => {
       const start = '2025-01-31T10:00:00.000Z';
       const firstEnd = '2025-02-28T10:00:00.000Z';
-      const createdOn31: SubscriptionEvent = { type: 'SubscriptionCreated', data: { ...created.data, currentPeriod: { start, end: firstEnd }, createdAt: start } };
-      given([createdOn31]).when(renew(1, firstEnd)).then([renewed(1, firstEnd, '2025-03-31T10:00:00.000Z')]);
+      const createdOn31: SubscriptionEvent = {
+        type: 'SubscriptionCreated',
+        data: { ...created.data, currentPeriod: { start, end: firstEnd }, createdAt: start },
+      };
+      given([createdOn31])
+        .when(renew(1, firstEnd))
+        .then([renewed(1, firstEnd, '2025-03-31T10:00:00.000Z')]);
     });
 
     it('renews a leap-day yearly subscription to Feb 28 and back to Feb 29 four years on', () => {
       const start = '2024-02-29T10:00:00.000Z';
       const history: SubscriptionEvent[] = [
-        { type: 'SubscriptionCreated', data: { ...created.data, interval: 'year', currentPeriod: { start, end: '2025-02-28T10:00:00.000Z' }, createdAt: start } },
+        {
+          type: 'SubscriptionCreated',
+          data: {
+            ...created.data,
+            interval: 'year',
+            currentPeriod: { start, end: '2025-02-28T10:00:00.000Z' },
+            createdAt: start,
+          },
+        },
         renewed(1, '2025-02-28T10:00:00.000Z', '2026-02-28T10:00:00.000Z'),
         renewed(2, '2026-02-28T10:00:00.000Z', '2027-02-28T10:00:00.000Z'),
       ];
-      given(history).when(renew(3, '2027-02-28T10:00:00.000Z')).then([renewed(3, '2027-02-28T10:00:00.000Z', '2028-02-29T10:00:00.000Z')]);
+      given(history)
+        .when(renew(3, '2027-02-28T10:00:00.000Z'))
+        .then([renewed(3, '2027-02-28T10:00:00.000Z', '2028-02-29T10:00:00.000Z')]);
     });
 
     it('is idempotent: a period already renewed says nothing new', () => {
@@ -145,13 +249,21 @@ describe('Subscription', () => {
     });
 
     it('refuses a renewal paid at another price', () => {
-      given([created]).when(renew(1, periodEnds, { amount: 999 })).thenThrows(InvalidCommandError, 'price_mismatch');
-      given([created]).when(renew(1, periodEnds, { currency: 'USD' })).thenThrows(InvalidCommandError, 'price_mismatch');
+      given([created])
+        .when(renew(1, periodEnds, { amount: 999 }))
+        .thenThrows(InvalidCommandError, 'price_mismatch');
+      given([created])
+        .when(renew(1, periodEnds, { currency: 'USD' }))
+        .thenThrows(InvalidCommandError, 'price_mismatch');
     });
 
     it('never renews once a cancellation was requested, even at period end', () => {
-      given([created, cancelledAtEnd]).when(renew(1, periodEnds)).thenThrows(InvalidTransitionError, 'renewal_after_cancellation');
-      given([created, cancelledNow]).when(renew(1, periodEnds)).thenThrows(InvalidTransitionError, 'renewal_after_cancellation');
+      given([created, cancelledAtEnd])
+        .when(renew(1, periodEnds))
+        .thenThrows(InvalidTransitionError, 'renewal_after_cancellation');
+      given([created, cancelledNow])
+        .when(renew(1, periodEnds))
+        .thenThrows(InvalidTransitionError, 'renewal_after_cancellation');
     });
 
     it('refuses an unknown subscription', () => {
@@ -159,19 +271,25 @@ describe('Subscription', () => {
     });
 
     it('brings a past-due subscription back to active', () => {
-      const state = given([created, pastDue(1, periodEnds, day1)]).when(renew(1, day1)).then([renewed(1, periodEnds, '2025-03-15T10:00:00.000Z', day1)]);
+      const state = given([created, pastDue(1, periodEnds, day1)])
+        .when(renew(1, day1))
+        .then([renewed(1, periodEnds, '2025-03-15T10:00:00.000Z', day1)]);
       expect(state).toMatchObject({ status: 'active', dunning: null });
     });
   });
 
   describe('RecordRenewalFailed', () => {
     it('makes the subscription past due, with the attempt and the next retry', () => {
-      const state = given([created]).when(renewalFailed(1, periodEnds, day1)).then([pastDue(1, periodEnds, day1)]);
+      const state = given([created])
+        .when(renewalFailed(1, periodEnds, day1))
+        .then([pastDue(1, periodEnds, day1)]);
       expect(state).toMatchObject({ status: 'past_due', periodIndex: 0, dunning: { attempt: 1, nextRetryAt: day1 } });
     });
 
     it('records each dunning retry', () => {
-      given([created, pastDue(1, periodEnds, day1)]).when(renewalFailed(2, day1, day3)).then([pastDue(2, day1, day3)]);
+      given([created, pastDue(1, periodEnds, day1)])
+        .when(renewalFailed(2, day1, day3))
+        .then([pastDue(2, day1, day3)]);
     });
 
     it('cancels for non-payment when dunning is exhausted', () => {
@@ -183,26 +301,41 @@ describe('Subscription', () => {
     });
 
     it('is idempotent: an attempt already recorded says nothing new, also after dunning gave up', () => {
-      given([created, pastDue(1, periodEnds, day1)]).when(renewalFailed(1, periodEnds, day1)).then([]);
-      given([created, pastDue(1, periodEnds, day1), pastDue(2, day1, null), cancelled(false, day1, day1, 'payment_failed')])
+      given([created, pastDue(1, periodEnds, day1)])
+        .when(renewalFailed(1, periodEnds, day1))
+        .then([]);
+      given([
+        created,
+        pastDue(1, periodEnds, day1),
+        pastDue(2, day1, null),
+        cancelled(false, day1, day1, 'payment_failed'),
+      ])
         .when(renewalFailed(2, day1, null))
         .then([]);
     });
 
     it('ignores a failure for a period already renewed', () => {
-      given([created, renewed1]).when(renewalFailed(1, periodEnds, day1)).then([]);
+      given([created, renewed1])
+        .when(renewalFailed(1, periodEnds, day1))
+        .then([]);
     });
 
     it('refuses a failed charge after a cancellation: it should never have been charged', () => {
-      given([created, cancelledAtEnd]).when(renewalFailed(1, periodEnds, day1)).thenThrows(InvalidTransitionError, 'renewal_after_cancellation');
+      given([created, cancelledAtEnd])
+        .when(renewalFailed(1, periodEnds, day1))
+        .thenThrows(InvalidTransitionError, 'renewal_after_cancellation');
     });
 
     it('refuses a retry that is not after the failure', () => {
-      given([created]).when(renewalFailed(1, day1, periodEnds)).thenThrows(InvalidCommandError, 'invalid_retry_time');
+      given([created])
+        .when(renewalFailed(1, day1, periodEnds))
+        .thenThrows(InvalidCommandError, 'invalid_retry_time');
     });
 
     it('refuses a failure before the period ends', () => {
-      given([created]).when(renewalFailed(1, '2025-02-01T00:00:00.000Z', day1)).thenThrows(InvalidCommandError, 'renewal_not_due');
+      given([created])
+        .when(renewalFailed(1, '2025-02-01T00:00:00.000Z', day1))
+        .thenThrows(InvalidCommandError, 'renewal_not_due');
     });
   });
 
@@ -219,9 +352,9 @@ describe('Subscription', () => {
     });
 
     it('keeps the reason given', () => {
-      given([created]).when(cancel(false, '2025-01-20T09:00:00.000Z', 'too expensive')).then([
-        cancelled(false, '2025-01-20T09:00:00.000Z', '2025-01-20T09:00:00.000Z', 'too expensive'),
-      ]);
+      given([created])
+        .when(cancel(false, '2025-01-20T09:00:00.000Z', 'too expensive'))
+        .then([cancelled(false, '2025-01-20T09:00:00.000Z', '2025-01-20T09:00:00.000Z', 'too expensive')]);
     });
 
     it('is idempotent', () => {
@@ -238,12 +371,16 @@ describe('Subscription', () => {
     });
 
     it('at period end of a past-due subscription: the paid period is over, so it ends now', () => {
-      const state = given([created, pastDue(1, periodEnds, day1)]).when(cancel(true, day1)).then([cancelled(true, day1, day1)]);
+      const state = given([created, pastDue(1, periodEnds, day1)])
+        .when(cancel(true, day1))
+        .then([cancelled(true, day1, day1)]);
       expect(state.status).toBe('cancelled');
     });
 
     it('at period end after the period ended but before the renewal ran: ends now, never charged', () => {
-      const state = given([created]).when(cancel(true, day1)).then([cancelled(true, day1, day1)]);
+      const state = given([created])
+        .when(cancel(true, day1))
+        .then([cancelled(true, day1, day1)]);
       expect(isChargeable(state, day1)).toBe(false);
     });
 
@@ -262,7 +399,9 @@ describe('Subscription', () => {
     });
 
     it('refuses to end before the period ends', () => {
-      given([created, cancelledAtEnd]).when(end('2025-02-15T09:00:00.000Z')).thenThrows(InvalidCommandError, 'end_not_due');
+      given([created, cancelledAtEnd])
+        .when(end('2025-02-15T09:00:00.000Z'))
+        .thenThrows(InvalidCommandError, 'end_not_due');
     });
 
     it('refuses to end a subscription that was not cancelled', () => {
@@ -270,14 +409,23 @@ describe('Subscription', () => {
     });
 
     it('is idempotent, and says nothing for a subscription cancelled now', () => {
-      given([created, cancelledAtEnd, { type: 'SubscriptionEnded', data: { ...ids, reason: 'customer_request', endedAt: periodEnds } }]).when(end(day1)).then([]);
+      given([
+        created,
+        cancelledAtEnd,
+        { type: 'SubscriptionEnded', data: { ...ids, reason: 'customer_request', endedAt: periodEnds } },
+      ])
+        .when(end(day1))
+        .then([]);
       given([created, cancelledNow]).when(end(day1)).then([]);
     });
   });
 
   it('refuses a command for another subscription', () => {
     given([created])
-      .when({ type: 'CancelSubscription', data: { subscriptionId: '01890a5d-ac96-774b-bcce-b302099a8000', atPeriodEnd: false, requestedAt: day1 } })
+      .when({
+        type: 'CancelSubscription',
+        data: { subscriptionId: '01890a5d-ac96-774b-bcce-b302099a8000', atPeriodEnd: false, requestedAt: day1 },
+      })
       .thenThrows(InvalidCommandError, 'wrong_subscription');
   });
 });
@@ -286,12 +434,26 @@ describe('renewal schedule', () => {
   const state = (...events: SubscriptionEvent[]): Subscription => fold(subscriptionDecider, events);
 
   it('is due when the current period ends, for the next period', () => {
-    expect(nextRenewalDue(state(created))).toEqual({ periodIndex: 1, attempt: 1, dueAt: periodEnds, amount: 1999, currency: 'EUR' });
-    expect(nextRenewalDue(state(created, renewed1))).toMatchObject({ periodIndex: 2, attempt: 1, dueAt: '2025-03-15T10:00:00.000Z' });
+    expect(nextRenewalDue(state(created))).toEqual({
+      periodIndex: 1,
+      attempt: 1,
+      dueAt: periodEnds,
+      amount: 1999,
+      currency: 'EUR',
+    });
+    expect(nextRenewalDue(state(created, renewed1))).toMatchObject({
+      periodIndex: 2,
+      attempt: 1,
+      dueAt: '2025-03-15T10:00:00.000Z',
+    });
   });
 
   it('is due at the dunning retry when past due', () => {
-    expect(nextRenewalDue(state(created, pastDue(1, periodEnds, day1)))).toMatchObject({ periodIndex: 1, attempt: 2, dueAt: day1 });
+    expect(nextRenewalDue(state(created, pastDue(1, periodEnds, day1)))).toMatchObject({
+      periodIndex: 1,
+      attempt: 2,
+      dueAt: day1,
+    });
   });
 
   it('is never due again once a cancellation was requested', () => {
@@ -312,7 +474,14 @@ describe('renewal schedule', () => {
 
   it('runs a year of monthly renewals from Jan 31 through the decider, every period contiguous', () => {
     let events: SubscriptionEvent[] = [
-      { type: 'SubscriptionCreated', data: { ...created.data, currentPeriod: { start: '2024-01-31T10:00:00.000Z', end: '2024-02-29T10:00:00.000Z' }, createdAt: '2024-01-31T10:00:00.000Z' } },
+      {
+        type: 'SubscriptionCreated',
+        data: {
+          ...created.data,
+          currentPeriod: { start: '2024-01-31T10:00:00.000Z', end: '2024-02-29T10:00:00.000Z' },
+          createdAt: '2024-01-31T10:00:00.000Z',
+        },
+      },
     ];
     for (let month = 0; month < 12; month++) {
       const current = state(...events);
@@ -320,11 +489,24 @@ describe('renewal schedule', () => {
       events = [...events, ...subscriptionDecider.decide(renew(due.periodIndex, due.dueAt), current)];
     }
     const final = state(...events);
-    expect(final).toMatchObject({ periodIndex: 12, currentPeriod: { start: '2025-01-31T10:00:00.000Z', end: '2025-02-28T10:00:00.000Z' } });
+    expect(final).toMatchObject({
+      periodIndex: 12,
+      currentPeriod: { start: '2025-01-31T10:00:00.000Z', end: '2025-02-28T10:00:00.000Z' },
+    });
     const starts = events.filter((e) => e.type === 'SubscriptionRenewed').map((e) => e.data.period.start.slice(0, 10));
     expect(starts).toEqual([
-      '2024-02-29', '2024-03-31', '2024-04-30', '2024-05-31', '2024-06-30', '2024-07-31',
-      '2024-08-31', '2024-09-30', '2024-10-31', '2024-11-30', '2024-12-31', '2025-01-31',
+      '2024-02-29',
+      '2024-03-31',
+      '2024-04-30',
+      '2024-05-31',
+      '2024-06-30',
+      '2024-07-31',
+      '2024-08-31',
+      '2024-09-30',
+      '2024-10-31',
+      '2024-11-30',
+      '2024-12-31',
+      '2025-01-31',
     ]);
   });
 });

@@ -15,11 +15,22 @@ export const addMonths = (start: string | Date, months: number): string => {
   const year = date.getUTCFullYear() + Math.floor(total / 12);
   const month = ((total % 12) + 12) % 12;
   const day = Math.min(date.getUTCDate(), daysInMonth(year, month));
-  return new Date(Date.UTC(year, month, day, date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds(), date.getUTCMilliseconds())).toISOString();
+  return new Date(
+    Date.UTC(
+      year,
+      month,
+      day,
+      date.getUTCHours(),
+      date.getUTCMinutes(),
+      date.getUTCSeconds(),
+      date.getUTCMilliseconds(),
+    ),
+  ).toISOString();
 };
 
 /** The end (exclusive) of a period of one `interval` starting at `start`. */
-export const periodEnd = (start: string | Date, interval: BillingInterval): string => addMonths(start, monthsIn[interval]);
+export const periodEnd = (start: string | Date, interval: BillingInterval): string =>
+  addMonths(start, monthsIn[interval]);
 
 /**
  * Period `index` of a subscription whose first period started at `anchor`. Counting from the

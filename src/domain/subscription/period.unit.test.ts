@@ -13,9 +13,12 @@ describe('periodEnd', () => {
     ['2025-03-01T00:00:00.000Z', 'year', '2026-03-01T00:00:00.000Z'],
     ['2024-02-29T12:00:00.000Z', 'year', '2025-02-28T12:00:00.000Z'],
     ['2023-02-28T12:00:00.000Z', 'year', '2024-02-28T12:00:00.000Z'],
-  ] as const)('%s + one %s = %s (calendar months in UTC, the last day when the month is shorter)', (start, interval, end) => {
-    expect(periodEnd(start, interval)).toBe(end);
-  });
+  ] as const)(
+    '%s + one %s = %s (calendar months in UTC, the last day when the month is shorter)',
+    (start, interval, end) => {
+      expect(periodEnd(start, interval)).toBe(end);
+    },
+  );
 
   it('takes a Date as well', () => {
     expect(periodEnd(new Date('2024-01-30T00:00:00.000Z'), 'month')).toBe('2024-02-29T00:00:00.000Z');
@@ -51,7 +54,12 @@ describe('periodAt', () => {
   });
 
   it('gives contiguous periods: each starts where the previous ended', () => {
-    for (const anchor of ['2024-01-29T10:00:00.000Z', '2024-01-30T10:00:00.000Z', '2024-01-31T10:00:00.000Z', '2025-08-31T00:00:00.000Z']) {
+    for (const anchor of [
+      '2024-01-29T10:00:00.000Z',
+      '2024-01-30T10:00:00.000Z',
+      '2024-01-31T10:00:00.000Z',
+      '2025-08-31T00:00:00.000Z',
+    ]) {
       for (let index = 1; index < 36; index++) {
         expect(periodAt(anchor, 'month', index).start).toBe(periodAt(anchor, 'month', index - 1).end);
       }

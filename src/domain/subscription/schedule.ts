@@ -18,9 +18,16 @@ export interface RenewalDue {
 export const nextRenewalDue = (state: Subscription): RenewalDue | null => {
   if (state.status === 'none' || state.cancellation !== null) return null;
   const { amount, currency } = state.price;
-  if (state.status === 'active') return { periodIndex: state.periodIndex + 1, attempt: 1, dueAt: state.currentPeriod.end, amount, currency };
+  if (state.status === 'active')
+    return { periodIndex: state.periodIndex + 1, attempt: 1, dueAt: state.currentPeriod.end, amount, currency };
   if (state.status === 'past_due' && state.dunning?.nextRetryAt) {
-    return { periodIndex: state.dunning.periodIndex, attempt: state.dunning.attempt + 1, dueAt: state.dunning.nextRetryAt, amount, currency };
+    return {
+      periodIndex: state.dunning.periodIndex,
+      attempt: state.dunning.attempt + 1,
+      dueAt: state.dunning.nextRetryAt,
+      amount,
+      currency,
+    };
   }
   return null;
 };

@@ -23,13 +23,23 @@ export const initialState: WorkflowInterventions = { retries: 0 };
 export const decide = (command: WorkflowCommand, _state: WorkflowInterventions): WorkflowEvent[] => {
   const { workflowId, workflowType, customerId, status } = command.data;
   if (status !== 'compensation_failed') {
-    throw new InvalidTransitionError('workflow', 'workflow_not_parked', `workflow ${workflowId} is ${status}: there is nothing to retry`);
+    throw new InvalidTransitionError(
+      'workflow',
+      'workflow_not_parked',
+      `workflow ${workflowId} is ${status}: there is nothing to retry`,
+    );
   }
   const retriedAt = instant('workflow', 'retriedAt', command.data.retriedAt);
-  return [{ type: 'WorkflowRetried', data: { workflowId, workflowType, customerId, previousStatus: status, retriedAt } }];
+  return [
+    { type: 'WorkflowRetried', data: { workflowId, workflowType, customerId, previousStatus: status, retriedAt } },
+  ];
 };
 
 export const evolve = (state: WorkflowInterventions, event: WorkflowEvent): WorkflowInterventions =>
   event.type === 'WorkflowRetried' ? { retries: state.retries + 1 } : state;
 
-export const workflowDecider: Decider<WorkflowCommand, WorkflowInterventions, WorkflowEvent> = { decide, evolve, initialState };
+export const workflowDecider: Decider<WorkflowCommand, WorkflowInterventions, WorkflowEvent> = {
+  decide,
+  evolve,
+  initialState,
+};

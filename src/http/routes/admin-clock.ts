@@ -30,7 +30,11 @@ const advanceView = z.object({
 const advanceBody = z
   .object({
     days: z.number().min(0).max(MAX_ADVANCE_DAYS).optional(),
-    hours: z.number().min(0).max(MAX_ADVANCE_DAYS * 24).optional(),
+    hours: z
+      .number()
+      .min(0)
+      .max(MAX_ADVANCE_DAYS * 24)
+      .optional(),
     to: z.iso.datetime({ offset: true }).optional().describe('an instant at most ten years ahead'),
   })
   .strict()
@@ -60,10 +64,14 @@ export const adminClockRoutes = (deps: { clockService: ClockService; waitMs: num
   });
   const admin = { tags: ['admin'], security: [{ bearer: [] }] };
 
-  api.get('/admin/clock', { schema: { ...admin, summary: 'The test clock', response: { 200: clockView, 401: problem } } }, async (request) => {
-    requireAdmin(request);
-    return state();
-  });
+  api.get(
+    '/admin/clock',
+    { schema: { ...admin, summary: 'The test clock', response: { 200: clockView, 401: problem } } },
+    async (request) => {
+      requireAdmin(request);
+      return state();
+    },
+  );
 
   for (const action of ['freeze', 'unfreeze'] as const) {
     api.post(
@@ -71,7 +79,10 @@ export const adminClockRoutes = (deps: { clockService: ClockService; waitMs: num
       {
         schema: {
           ...admin,
-          summary: action === 'freeze' ? 'Stop the test clock where it is (it still moves by advances)' : 'Let the test clock follow the wall clock again, from where it stands',
+          summary:
+            action === 'freeze'
+              ? 'Stop the test clock where it is (it still moves by advances)'
+              : 'Let the test clock follow the wall clock again, from where it stands',
           response: { 200: clockView, 401: problem },
         },
       },
@@ -105,9 +116,13 @@ export const adminClockRoutes = (deps: { clockService: ClockService; waitMs: num
       const { days = 0, hours = 0, to } = request.body;
       const now = service.clock.now().getTime();
       const target = to === undefined ? now + (days * 24 + hours) * 3600_000 : Date.parse(to);
-      if (target - now > MAX_ADVANCE_DAYS * DAY_MS) throw new InvalidRequestError(`at most ${MAX_ADVANCE_DAYS} days ahead`, to === undefined ? 'days' : 'to');
+      if (target - now > MAX_ADVANCE_DAYS * DAY_MS)
+        throw new InvalidRequestError(`at most ${MAX_ADVANCE_DAYS} days ahead`, to === undefined ? 'days' : 'to');
       const advance = service.startAdvance(new Date(target));
-      const finished = await Promise.race([advance.finished.then(() => true), sleep(deps.waitMs, false, { ref: false })]);
+      const finished = await Promise.race([
+        advance.finished.then(() => true),
+        sleep(deps.waitMs, false, { ref: false }),
+      ]);
       if (finished && advance.status === 'failed') throw new Error(advance.error);
       if (finished) return reply.code(200).send({ now: advance.now.toISOString(), jobsRun: advance.done });
       return reply.code(202).header('location', `/admin/clock/advances/${advance.id}`).send(advanceJson(advance));

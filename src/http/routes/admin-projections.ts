@@ -16,7 +16,10 @@ const projectionStatus = z.object({
   eventsApplied: z.number(),
   lag: z.object({ events: z.number(), seconds: z.number() }),
   lastError: z.string().nullable(),
-  rebuild: z.object({ startedAt: z.string(), processed: z.number(), total: z.number(), percent: z.number() }).nullable().describe('progress of a rebuild in this process'),
+  rebuild: z
+    .object({ startedAt: z.string(), processed: z.number(), total: z.number(), percent: z.number() })
+    .nullable()
+    .describe('progress of a rebuild in this process'),
   lastRebuild: z.object({ finishedAt: z.string(), events: z.number(), seconds: z.number() }).nullable(),
 });
 
@@ -25,7 +28,8 @@ export const adminProjectionRoutes = (runners: readonly ProjectionRunner[]) => (
   const api = app.withTypeProvider<ZodTypeProvider>();
   const find = (name: string) => {
     const runner = runners.find((candidate) => candidate.name === name);
-    if (!runner) throw new UnknownProjectionError(`no projection ${name} (known: ${runners.map((r) => r.name).join(', ')})`);
+    if (!runner)
+      throw new UnknownProjectionError(`no projection ${name} (known: ${runners.map((r) => r.name).join(', ')})`);
     return runner;
   };
 
@@ -50,7 +54,8 @@ export const adminProjectionRoutes = (runners: readonly ProjectionRunner[]) => (
     {
       schema: {
         tags: ['admin'],
-        summary: 'Rebuild a view from the start of the log into a shadow copy, then swap it in; the old one serves meanwhile. Follow the progress at GET /admin/projections',
+        summary:
+          'Rebuild a view from the start of the log into a shadow copy, then swap it in; the old one serves meanwhile. Follow the progress at GET /admin/projections',
         security: [{ bearer: [] }],
         params: z.object({ name: z.string().max(100) }),
         response: { 202: projectionStatus, 401: problem, 404: problem },
@@ -59,7 +64,11 @@ export const adminProjectionRoutes = (runners: readonly ProjectionRunner[]) => (
     async (request, reply) => {
       requireAdmin(request);
       const runner = find(request.params.name);
-      runner.rebuild().catch((error: unknown) => request.log.error({ err: error, projection: runner.name }, 'projection rebuild failed'));
+      runner
+        .rebuild()
+        .catch((error: unknown) =>
+          request.log.error({ err: error, projection: runner.name }, 'projection rebuild failed'),
+        );
       return reply.code(202).send(await runner.status());
     },
   );

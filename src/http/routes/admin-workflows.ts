@@ -24,7 +24,9 @@ const step = z.object({
 const workflow = z.object({
   id: z.string(),
   type: z.string(),
-  status: workflowStatus.describe('compensation_failed = parked: tried again on a growing backoff, or now with POST .../retry'),
+  status: workflowStatus.describe(
+    'compensation_failed = parked: tried again on a growing backoff, or now with POST .../retry',
+  ),
   customerId: z.string().optional(),
   startedAt: z.string(),
   updatedAt: z.string(),
@@ -54,7 +56,9 @@ export const workflowJson = (record: SagaRecord) => ({
   id: record.id,
   type: record.type,
   status: record.status,
-  ...((record.state as { customerId?: string }).customerId ? { customerId: (record.state as { customerId: string }).customerId } : {}),
+  ...((record.state as { customerId?: string }).customerId
+    ? { customerId: (record.state as { customerId: string }).customerId }
+    : {}),
   startedAt: record.createdAt.toISOString(),
   updatedAt: record.updatedAt.toISOString(),
   attempts: record.attempts,
@@ -91,7 +95,11 @@ export const adminWorkflowRoutes = (workflows: WorkflowService) => (app: Fastify
           limit: z.coerce.number().int().min(1).max(500).default(50),
           cursor: z.string().min(1).max(64).optional().describe('nextCursor of the previous page'),
         }),
-        response: { 200: z.object({ items: z.array(workflow), nextCursor: z.string().nullable() }), 400: problem, 401: problem },
+        response: {
+          200: z.object({ items: z.array(workflow), nextCursor: z.string().nullable() }),
+          400: problem,
+          401: problem,
+        },
       },
     },
     async (request) => {
@@ -125,10 +133,16 @@ export const adminWorkflowRoutes = (workflows: WorkflowService) => (app: Fastify
     {
       schema: {
         tags: ['admin'],
-        summary: 'Run a parked workflow (compensation_failed) again now; recorded as WorkflowRetried with the admin as actor',
+        summary:
+          'Run a parked workflow (compensation_failed) again now; recorded as WorkflowRetried with the admin as actor',
         security: [{ bearer: [] }],
         params,
-        response: { 202: z.object({ id: z.string(), status: workflowStatus }), 401: problem, 404: problem, 409: problem },
+        response: {
+          202: z.object({ id: z.string(), status: workflowStatus }),
+          401: problem,
+          404: problem,
+          409: problem,
+        },
       },
     },
     async (request, reply) => {
@@ -140,7 +154,12 @@ export const adminWorkflowRoutes = (workflows: WorkflowService) => (app: Fastify
       } catch (error) {
         if (!(error instanceof SagaNotParkedError)) throw error;
         if (!(await workflows.get(id))) throw new NotFoundError(`no workflow ${id}`);
-        return sendProblem(reply, { type: `${PROBLEM_BASE}workflow-not-parked`, title: 'Workflow not parked', status: 409, detail: error.message });
+        return sendProblem(reply, {
+          type: `${PROBLEM_BASE}workflow-not-parked`,
+          title: 'Workflow not parked',
+          status: 409,
+          detail: error.message,
+        });
       }
     },
   );

@@ -9,7 +9,10 @@ export interface ReadinessCheck {
 }
 
 /** Liveness, readiness, metrics and the event documentation. */
-export function operationsRoutes(app: FastifyInstance, deps: { checks: ReadinessCheck[]; asyncApi: () => object; metricsToken?: string }): void {
+export function operationsRoutes(
+  app: FastifyInstance,
+  deps: { checks: ReadinessCheck[]; asyncApi: () => object; metricsToken?: string },
+): void {
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
@@ -22,14 +25,20 @@ export function operationsRoutes(app: FastifyInstance, deps: { checks: Readiness
       type: 'https://tributary.dev/problems/not-ready',
       title: 'Not ready',
       status: 503,
-      detail: `down: ${results.filter(([, ok]) => !ok).map(([name]) => name).join(', ')}`,
+      detail: `down: ${results
+        .filter(([, ok]) => !ok)
+        .map(([name]) => name)
+        .join(', ')}`,
       checks,
     });
   });
 
   // Event counts, lag and saga outcomes are the operator's: the admin token or METRICS_TOKEN.
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
-    if (request.principal?.kind !== 'admin' && !(deps.metricsToken && bearerIs(request.headers.authorization, deps.metricsToken))) {
+    if (
+      request.principal?.kind !== 'admin' &&
+      !(deps.metricsToken && bearerIs(request.headers.authorization, deps.metricsToken))
+    ) {
       throw new UnauthorizedError('this needs the admin token or METRICS_TOKEN');
     }
     return reply.type(registry.contentType).send(await registry.metrics());

@@ -7,7 +7,6 @@ import { NotFoundError, requireOwner } from '../auth.ts';
 import { problem } from '../problem-schema.ts';
 import { freeText } from '../input-schemas.ts';
 
-
 export const subscriptionView = z.object({
   subscriptionId: z.string(),
   customerId: z.string(),
@@ -18,7 +17,9 @@ export const subscriptionView = z.object({
   periodIndex: z.int(),
   currentPeriod: z.object({ start: z.string(), end: z.string() }),
   cancelAt: z.string().nullable(),
-  cancellation: z.object({ reason: z.string(), atPeriodEnd: z.boolean(), requestedAt: z.string(), effectiveAt: z.string() }).nullable(),
+  cancellation: z
+    .object({ reason: z.string(), atPeriodEnd: z.boolean(), requestedAt: z.string(), effectiveAt: z.string() })
+    .nullable(),
   createdAt: z.string(),
 });
 
@@ -53,17 +54,26 @@ export const subscriptionRoutes = (subscriptions: SubscriptionService) => (app: 
     {
       schema: {
         tags: ['subscriptions'],
-        summary: 'Cancel now or at the end of the paid period; no renewal is charged afterwards; repeating it changes nothing',
+        summary:
+          'Cancel now or at the end of the paid period; no renewal is charged afterwards; repeating it changes nothing',
         security: [{ bearer: [] }],
         params,
         body: z.object({ atPeriodEnd: z.boolean(), reason: freeText(500).optional() }).strict(),
-        response: { 200: subscriptionView.extend({ position: z.number().nullable() }), 400: problem, 401: problem, 404: problem },
+        response: {
+          200: subscriptionView.extend({ position: z.number().nullable() }),
+          400: problem,
+          401: problem,
+          404: problem,
+        },
       },
     },
     async (request) => {
       await load(request.params.id, request);
       const actor = request.principal?.kind === 'customer' ? `customer:${request.principal.customerId}` : 'admin';
-      const { subscription, position } = await subscriptions.cancel(request.params.id, request.body, { correlationId: String(request.id), actor });
+      const { subscription, position } = await subscriptions.cancel(request.params.id, request.body, {
+        correlationId: String(request.id),
+        actor,
+      });
       return { ...view(subscription as Exclude<Subscription, { status: 'none' }>), position };
     },
   );

@@ -11,7 +11,7 @@ import { followLog, formatPosition, parsePosition, readableTail } from './live-l
 const filter = {
   type: z.string().max(100).optional(),
   stream: z.string().max(200).optional(),
-  customer: z.string().max(64).optional().describe('the customer id (the events\' partition key)'),
+  customer: z.string().max(64).optional().describe("the customer id (the events' partition key)"),
 };
 const HEARTBEAT_MS = 15_000;
 
@@ -28,15 +28,26 @@ export const adminEventRoutes = (deps: { store: EventStore }) => (app: FastifyIn
         tags: ['admin'],
         summary: 'The global log, newest first, filtered by type, stream or customer; `before` (a position) pages back',
         security,
-        querystring: z.object({ ...filter, before: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }),
-        response: { 200: z.object({ events: z.array(eventEnvelope), nextBefore: z.number().nullable() }), 400: problem, 401: problem },
+        querystring: z.object({
+          ...filter,
+          before: z.coerce.number().int().min(0).optional(),
+          limit: z.coerce.number().int().min(1).max(500).default(50),
+        }),
+        response: {
+          200: z.object({ events: z.array(eventEnvelope), nextBefore: z.number().nullable() }),
+          400: problem,
+          401: problem,
+        },
       },
     },
     async (request) => {
       requireAdmin(request);
       const { before, limit, ...rest } = request.query;
       const events = await browser.latest(rest, { before, limit });
-      return { events: events.map(toEnvelope), nextBefore: events.length === limit ? events[events.length - 1]!.position : null };
+      return {
+        events: events.map(toEnvelope),
+        nextBefore: events.length === limit ? events[events.length - 1]!.position : null,
+      };
     },
   );
 
@@ -45,7 +56,8 @@ export const adminEventRoutes = (deps: { store: EventStore }) => (app: FastifyIn
     {
       schema: {
         tags: ['admin'],
-        summary: 'Server-Sent Events: every event appended from now on (`event: event`, data = the envelope), filtered like /admin/events; resumes after `Last-Event-ID`',
+        summary:
+          'Server-Sent Events: every event appended from now on (`event: event`, data = the envelope), filtered like /admin/events; resumes after `Last-Event-ID`',
         security,
         querystring: z.object(filter),
         headers: z.object({ 'last-event-id': z.string().max(64).optional() }),
@@ -59,7 +71,12 @@ export const adminEventRoutes = (deps: { store: EventStore }) => (app: FastifyIn
       request.raw.once('close', () => closed.abort());
       reply.hijack();
       const out = reply.raw;
-      out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      out.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
       out.write(`retry: 2000\n: following the log after ${formatPosition(from)}\n\n`);
       let quietSince = performance.now(); // elapsed time for the heartbeat, not business time
       await followLog(
@@ -91,7 +108,12 @@ export const adminEventRoutes = (deps: { store: EventStore }) => (app: FastifyIn
         security,
         params: z.object({ id: z.uuid() }),
         response: {
-          200: z.object({ event: eventEnvelope, causation: eventEnvelope.nullable(), caused: z.array(eventEnvelope), correlated: z.array(eventEnvelope) }),
+          200: z.object({
+            event: eventEnvelope,
+            causation: eventEnvelope.nullable(),
+            caused: z.array(eventEnvelope),
+            correlated: z.array(eventEnvelope),
+          }),
           401: problem,
           404: problem,
         },
@@ -102,7 +124,10 @@ export const adminEventRoutes = (deps: { store: EventStore }) => (app: FastifyIn
       const event = await browser.byId(request.params.id);
       if (!event) throw new NotFoundError(`no event ${request.params.id}`);
       const cause = event.metadata.causationId ? await browser.byId(event.metadata.causationId) : undefined;
-      const [caused, correlated] = await Promise.all([browser.causedBy(event.id), browser.correlated(event.metadata.correlationId)]);
+      const [caused, correlated] = await Promise.all([
+        browser.causedBy(event.id),
+        browser.correlated(event.metadata.correlationId),
+      ]);
       return {
         event: toEnvelope(event),
         causation: cause ? toEnvelope(cause) : null,
@@ -120,7 +145,11 @@ export const adminEventRoutes = (deps: { store: EventStore }) => (app: FastifyIn
         summary: 'Every version of one stream, oldest first',
         security,
         params: z.object({ streamId: z.string().max(200) }),
-        response: { 200: z.object({ streamId: z.string(), events: z.array(eventEnvelope) }), 401: problem, 404: problem },
+        response: {
+          200: z.object({ streamId: z.string(), events: z.array(eventEnvelope) }),
+          401: problem,
+          404: problem,
+        },
       },
     },
     async (request) => {

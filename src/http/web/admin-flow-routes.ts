@@ -8,9 +8,15 @@ import { RATE_WINDOW, type EventFlow } from './event-flow.ts';
 const consumerStatus = z.object({
   name: z.string(),
   topics: z.array(z.string()),
-  lag: z.number().nullable().describe('events published to its topics and not yet processed; null while it is not subscribed'),
+  lag: z
+    .number()
+    .nullable()
+    .describe('events published to its topics and not yet processed; null while it is not subscribed'),
   deadLetters: z.int().describe('pending dead letters'),
-  checkpoint: z.object({ position: z.number(), updatedAt: z.string() }).nullable().describe('embedded bus: its position in the log'),
+  checkpoint: z
+    .object({ position: z.number(), updatedAt: z.string() })
+    .nullable()
+    .describe('embedded bus: its position in the log'),
 });
 
 /** The event flow as wired in this platform (producers → topics → consumers), with rates, lag and dead letters. */
@@ -21,12 +27,21 @@ export const adminFlowRoutes = (flow: EventFlow) => (app: FastifyInstance) => {
     {
       schema: {
         tags: ['admin'],
-        summary: 'The event flow: producers, the topics consumers read (events per second over the last minute), every consumer with lag and dead letters',
+        summary:
+          'The event flow: producers, the topics consumers read (events per second over the last minute), every consumer with lag and dead letters',
         security: [{ bearer: [] }],
         response: {
           200: z.object({
             producers: z.array(z.object({ name: z.string(), topics: z.array(z.string()) })),
-            topics: z.array(z.object({ name: z.string(), producer: z.string(), eventTypes: z.array(z.string()), perSecond: z.number(), lastMinute: z.int() })),
+            topics: z.array(
+              z.object({
+                name: z.string(),
+                producer: z.string(),
+                eventTypes: z.array(z.string()),
+                perSecond: z.number(),
+                lastMinute: z.int(),
+              }),
+            ),
             consumers: z.array(consumerStatus),
           }),
           401: problem,

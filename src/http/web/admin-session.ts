@@ -47,7 +47,9 @@ export class AdminSessions {
   }
 
   private sign(expires: string): string {
-    return createHmac('sha256', this.adminToken ?? '').update(`admin-session:${expires}`).digest('base64url');
+    return createHmac('sha256', this.adminToken ?? '')
+      .update(`admin-session:${expires}`)
+      .digest('base64url');
   }
 }
 
@@ -74,7 +76,13 @@ export const adminSessionRoutes = (sessions: AdminSessions) => (app: FastifyInst
   );
   api.get(
     '/admin/session',
-    { schema: { tags: ['admin'], summary: 'Whether this browser holds an admin session', response: { 200: z.object({ admin: z.boolean() }) } } },
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Whether this browser holds an admin session',
+        response: { 200: z.object({ admin: z.boolean() }) },
+      },
+    },
     async (request) => ({ admin: request.principal?.kind === 'admin' }),
   );
   api.delete(

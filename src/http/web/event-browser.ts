@@ -7,7 +7,8 @@ export interface EventFilter {
   customer?: string | undefined;
 }
 
-const COLUMNS = 'position, tx_id::text, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at';
+const COLUMNS =
+  'position, tx_id::text, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at';
 
 /** Reads of the store for the console: newest first, one stream, one event and its relatives. */
 export class EventBrowser {
@@ -17,7 +18,10 @@ export class EventBrowser {
   async latest(filter: EventFilter, options: { before?: number | undefined; limit: number }): Promise<RecordedEvent[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    const add = (clause: string, value: unknown) => (params.push(value), where.push(clause.replace('?', `$${params.length}`)));
+    const add = (clause: string, value: unknown) => (
+      params.push(value),
+      where.push(clause.replace('?', `$${params.length}`))
+    );
     if (filter.type) add('type = ?', filter.type);
     if (filter.stream) add('stream_id = ?', filter.stream);
     if (filter.customer) add('partition_key = ?', filter.customer);
@@ -35,12 +39,18 @@ export class EventBrowser {
 
   /** Events of one correlation (a request and everything it caused), oldest first. */
   async correlated(correlationId: string, limit = 200): Promise<RecordedEvent[]> {
-    return this.query(`select ${COLUMNS} from events where metadata->>'correlationId' = $1 order by position limit $2`, [correlationId, limit]);
+    return this.query(
+      `select ${COLUMNS} from events where metadata->>'correlationId' = $1 order by position limit $2`,
+      [correlationId, limit],
+    );
   }
 
   /** Events caused by this one. */
   async causedBy(eventId: string, limit = 200): Promise<RecordedEvent[]> {
-    return this.query(`select ${COLUMNS} from events where metadata->>'causationId' = $1 order by position limit $2`, [eventId, limit]);
+    return this.query(`select ${COLUMNS} from events where metadata->>'causationId' = $1 order by position limit $2`, [
+      eventId,
+      limit,
+    ]);
   }
 
   private async query(sql: string, params: unknown[]): Promise<RecordedEvent[]> {

@@ -55,14 +55,23 @@ export class EventFlow {
     );
     const byType = new Map(rows.map((row) => [row.type, Number(row.n)]));
     return new Map(
-      this.deps.catalog.topics().map((topic) => [topic, this.deps.catalog.typesOf([topic]).reduce((sum, type) => sum + (byType.get(type) ?? 0), 0)]),
+      this.deps.catalog
+        .topics()
+        .map((topic) => [
+          topic,
+          this.deps.catalog.typesOf([topic]).reduce((sum, type) => sum + (byType.get(type) ?? 0), 0),
+        ]),
     );
   }
 
   async consumers(): Promise<ConsumerStatus[]> {
     const [letters, checkpoints, lags] = await Promise.all([
-      this.deps.db.query<{ consumer: string; n: number }>('select consumer, count(*)::int as n from dead_letters where replayed_at is null group by consumer'),
-      this.deps.db.query<{ name: string; position: number; updated_at: Date }>("select name, position, updated_at from checkpoints where name like 'consumer:%'"),
+      this.deps.db.query<{ consumer: string; n: number }>(
+        'select consumer, count(*)::int as n from dead_letters where replayed_at is null group by consumer',
+      ),
+      this.deps.db.query<{ name: string; position: number; updated_at: Date }>(
+        "select name, position, updated_at from checkpoints where name like 'consumer:%'",
+      ),
       Promise.all(this.deps.subscriptions.map(async (s) => [s.consumer, await s.lag().catch(() => null)] as const)),
     ]);
     const lagOf = new Map(lags);
@@ -75,7 +84,9 @@ export class EventFlow {
         topics,
         lag: lagOf.get(name) ?? null,
         deadLetters: lettersOf.get(name) ?? 0,
-        checkpoint: checkpoint ? { position: Number(checkpoint.position), updatedAt: checkpoint.updated_at.toISOString() } : null,
+        checkpoint: checkpoint
+          ? { position: Number(checkpoint.position), updatedAt: checkpoint.updated_at.toISOString() }
+          : null,
       };
     });
   }

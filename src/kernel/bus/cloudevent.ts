@@ -45,7 +45,8 @@ export function fromCloudEvent(catalog: EventCatalog, message: BusMessage): Reco
   for (const name of REQUIRED) {
     if (!headers[name]) throw new PoisonMessageError(`not a CloudEvent: missing header ${name}`);
   }
-  if (headers.ce_specversion !== '1.0') throw new PoisonMessageError(`unsupported CloudEvents specversion ${headers.ce_specversion}`);
+  if (headers.ce_specversion !== '1.0')
+    throw new PoisonMessageError(`unsupported CloudEvents specversion ${headers.ce_specversion}`);
   const type = headers.ce_type!;
   if (!catalog.has(type)) throw new PoisonMessageError(`unknown event type ${type}`);
   let body: unknown;

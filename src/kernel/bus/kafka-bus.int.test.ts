@@ -35,8 +35,12 @@ const brokers = inject('kafkaBrokers');
 const skip = !brokers || !(await postgresAvailable());
 // kcat reads and writes as a librdkafka client would. CI installs it (.ci/run); elsewhere its tests
 // are skipped with a warning when it is missing.
-const kcatMissing = await run('kcat', ['-V']).then(() => false, () => true);
-if (kcatMissing && process.env.REQUIRE_KAFKA === '1') throw new Error('REQUIRE_KAFKA=1 but kcat is not installed (apt-get install kcat)');
+const kcatMissing = await run('kcat', ['-V']).then(
+  () => false,
+  () => true,
+);
+if (kcatMissing && process.env.REQUIRE_KAFKA === '1')
+  throw new Error('REQUIRE_KAFKA=1 but kcat is not installed (apt-get install kcat)');
 if (kcatMissing) console.warn('kcat is not installed: its Kafka client checks are skipped (apt-get install kcat)');
 const withKcat = it.skipIf(kcatMissing);
 
@@ -53,7 +57,11 @@ interface KcatMessage {
 
 /** Reads a topic from the beginning as a real client does: kcat (librdkafka), JSON envelope with headers. */
 const kcatRead = async (topic: string, count: number): Promise<KcatMessage[]> => {
-  const { stdout } = await run('kcat', ['-b', brokers!, '-C', '-t', topic, '-o', 'beginning', '-c', String(count), '-e', '-q', '-J'], { timeout: 30_000 });
+  const { stdout } = await run(
+    'kcat',
+    ['-b', brokers!, '-C', '-t', topic, '-o', 'beginning', '-c', String(count), '-e', '-q', '-J'],
+    { timeout: 30_000 },
+  );
   return stdout
     .split('\n')
     .filter((line) => line.trim() !== '')
@@ -83,7 +91,15 @@ describe.skipIf(skip)('KafkaBus (Kafka + PostgreSQL)', () => {
     await db.exec('create table effects (consumer text not null, event_id uuid not null, customer_id text not null)');
     store = new EventStore(db, catalog, systemClock);
     deadLetters = new DeadLetterStore(db, systemClock);
-    bus = new KafkaBus({ brokers: brokers!.split(','), clientId: 'kafka-bus-test', topicPrefix: prefix, catalog, log: testLog, sessionTimeoutMs: 10_000, maxWaitMs: 200 });
+    bus = new KafkaBus({
+      brokers: brokers!.split(','),
+      clientId: 'kafka-bus-test',
+      topicPrefix: prefix,
+      catalog,
+      log: testLog,
+      sessionTimeoutMs: 10_000,
+      maxWaitMs: 200,
+    });
     await bus.start();
     relay = new OutboxRelay({ store, catalog, publisher: bus, clock: systemClock, log: testLog, batchSize: 100 });
   });
@@ -103,7 +119,9 @@ describe.skipIf(skip)('KafkaBus (Kafka + PostgreSQL)', () => {
   const register = async () => {
     const customerId = uuidv7();
     const data = customerRegistered(customerId);
-    const result = await store.append(`customer-${customerId}`, [{ type: 'CustomerRegistered', data }], { expectedVersion: 'no_stream' });
+    const result = await store.append(`customer-${customerId}`, [{ type: 'CustomerRegistered', data }], {
+      expectedVersion: 'no_stream',
+    });
     return { customerId, data, eventId: result.events[0]!.id, streamId: result.streamId };
   };
 
@@ -132,15 +150,22 @@ describe.skipIf(skip)('KafkaBus (Kafka + PostgreSQL)', () => {
     name,
     topics: ['customer.registered'],
     async handle(event, { tx }) {
-      await tx.query('insert into effects values ($1, $2, $3)', [name, event.id, (event.data as { customerId: string }).customerId]);
+      await tx.query('insert into effects values ($1, $2, $3)', [
+        name,
+        event.id,
+        (event.data as { customerId: string }).customerId,
+      ]);
     },
   });
 
   const effects = async (consumer: string) =>
-    (await db.query<{ event_id: string }>('select event_id from effects where consumer = $1', [consumer])).rows.map((row) => row.event_id);
+    (await db.query<{ event_id: string }>('select event_id from effects where consumer = $1', [consumer])).rows.map(
+      (row) => row.event_id,
+    );
 
   const registeredCount = async () =>
-    (await db.query<{ n: number }>(`select count(*)::int8 as n from events where type = 'CustomerRegistered'`)).rows[0]!.n;
+    (await db.query<{ n: number }>(`select count(*)::int8 as n from events where type = 'CustomerRegistered'`)).rows[0]!
+      .n;
 
   withKcat('publishes a stored event as a CloudEvent in binary mode, keyed by the customer id', async () => {
     const customer = await register();
@@ -162,9 +187,22 @@ describe.skipIf(skip)('KafkaBus (Kafka + PostgreSQL)', () => {
     expect(JSON.parse(message!.payload!)).toEqual(customer.data);
 
     // The CloudEvents SDK's own Kafka binding reads it as the same event.
-    const event = CloudEventsKafka.toEvent({ headers, key: message!.key!, value: message!.payload!, body: message!.payload! } as KafkaMessage<string>);
+    const event = CloudEventsKafka.toEvent({
+      headers,
+      key: message!.key!,
+      value: message!.payload!,
+      body: message!.payload!,
+    } as KafkaMessage<string>);
     expect(Array.isArray(event)).toBe(false);
-    expect(event).toMatchObject({ specversion: '1.0', id: customer.eventId, type: 'CustomerRegistered', source: '/tributary', subject: customer.streamId, datacontenttype: 'application/json', partitionkey: customer.customerId });
+    expect(event).toMatchObject({
+      specversion: '1.0',
+      id: customer.eventId,
+      type: 'CustomerRegistered',
+      source: '/tributary',
+      subject: customer.streamId,
+      datacontenttype: 'application/json',
+      partitionkey: customer.customerId,
+    });
   });
 
   withKcat('puts each key on the partition the Java client (murmur2) chooses', async () => {
@@ -172,69 +210,96 @@ describe.skipIf(skip)('KafkaBus (Kafka + PostgreSQL)', () => {
     for (let n = 0; n < 24; n++) customers.push(await register());
     await drain();
     const total = await registeredCount();
-    const relayed = new Map((await kcatRead(`${prefix}customer.registered`, total)).map((message) => [message.key!, message.partition]));
+    const relayed = new Map(
+      (await kcatRead(`${prefix}customer.registered`, total)).map((message) => [message.key!, message.partition]),
+    );
     expect(new Set(customers.map((customer) => relayed.get(customer.customerId))).size).toBeGreaterThan(1);
 
     // librdkafka's murmur2_random partitioner is the Java client's: kcat produces the same keys to a topic of the same size.
     await bus.ensureTopics(['partitioner-check']);
     const input = customers.map((customer) => `${customer.customerId}:x`).join('\n');
     await new Promise<void>((resolve, reject) => {
-      const child = execFile('kcat', ['-b', brokers!, '-P', '-t', `${prefix}partitioner-check`, '-K', ':', '-X', 'topic.partitioner=murmur2_random'], { timeout: 30_000 }, (error) => (error ? reject(error) : resolve()));
+      const child = execFile(
+        'kcat',
+        ['-b', brokers!, '-P', '-t', `${prefix}partitioner-check`, '-K', ':', '-X', 'topic.partitioner=murmur2_random'],
+        { timeout: 30_000 },
+        (error) => (error ? reject(error) : resolve()),
+      );
       child.stdin!.end(`${input}\n`);
     });
-    const java = new Map((await kcatRead(`${prefix}partitioner-check`, customers.length)).map((message) => [message.key!, message.partition]));
+    const java = new Map(
+      (await kcatRead(`${prefix}partitioner-check`, customers.length)).map((message) => [
+        message.key!,
+        message.partition,
+      ]),
+    );
     for (const customer of customers) expect(relayed.get(customer.customerId)).toBe(java.get(customer.customerId));
   });
 
-  withKcat('delivers from the earliest offset to a new group, commits after processing, resumes after stop, drops duplicates', async () => {
-    const name = `welcome-${randomBytes(3).toString('hex')}`;
-    const before = await register();
-    await drain();
-    const runner = runnerFor(recorder(name));
-    const subscription = await bus.subscribe(runner);
-    const total = await registeredCount();
-    await waitFor('the events published before the group existed', async () => (await effects(name)).length === total);
-    expect(await effects(name)).toContain(before.eventId);
+  withKcat(
+    'delivers from the earliest offset to a new group, commits after processing, resumes after stop, drops duplicates',
+    async () => {
+      const name = `welcome-${randomBytes(3).toString('hex')}`;
+      const before = await register();
+      await drain();
+      const runner = runnerFor(recorder(name));
+      const subscription = await bus.subscribe(runner);
+      const total = await registeredCount();
+      await waitFor(
+        'the events published before the group existed',
+        async () => (await effects(name)).length === total,
+      );
+      expect(await effects(name)).toContain(before.eventId);
 
-    const after = await register();
-    await drain();
-    await waitFor('an event published while subscribed', async () => (await effects(name)).includes(after.eventId));
-    await waitFor('lag 0', async () => (await subscription.lag()) === 0);
-    const gauge = (await consumerLag.get()).values.find((value) => value.labels.consumer === name);
-    expect(gauge?.value).toBe(0);
+      const after = await register();
+      await drain();
+      await waitFor('an event published while subscribed', async () => (await effects(name)).includes(after.eventId));
+      await waitFor('lag 0', async () => (await subscription.lag()) === 0);
+      const gauge = (await consumerLag.get()).values.find((value) => value.labels.consumer === name);
+      expect(gauge?.value).toBe(0);
 
-    // The event as delivered is the event as stored.
-    const delivered = await db.query<{ n: number }>('select count(*)::int8 as n from inbox where consumer = $1', [name]);
-    expect(delivered.rows[0]!.n).toBe(total + 1);
+      // The event as delivered is the event as stored.
+      const delivered = await db.query<{ n: number }>('select count(*)::int8 as n from inbox where consumer = $1', [
+        name,
+      ]);
+      expect(delivered.rows[0]!.n).toBe(total + 1);
 
-    await subscription.stop();
-    // It left the group: a successor does not wait out the session timeout.
-    const admin = new Admin({ clientId: 'kafka-bus-test-groups', bootstrapBrokers: brokers!.split(',') });
-    const group = (await admin.describeGroups({ groups: [`${prefix}${name}`] })).get(`${prefix}${name}`);
-    await admin.close();
-    expect(group?.state).toBe('EMPTY');
-    expect(group?.members.size).toBe(0);
+      await subscription.stop();
+      // It left the group: a successor does not wait out the session timeout.
+      const admin = new Admin({ clientId: 'kafka-bus-test-groups', bootstrapBrokers: brokers!.split(',') });
+      const group = (await admin.describeGroups({ groups: [`${prefix}${name}`] })).get(`${prefix}${name}`);
+      await admin.close();
+      expect(group?.state).toBe('EMPTY');
+      expect(group?.members.size).toBe(0);
 
-    const third = await register();
-    await drain();
-    expect(await subscription.lag()).toBe(1);
+      const third = await register();
+      await drain();
+      expect(await subscription.lag()).toBe(1);
 
-    // Kafka gets every event again (a relay restarted from an older checkpoint); the group resumes where it committed.
-    const again = new OutboxRelay({ store, catalog, publisher: bus, clock: systemClock, log: silentLogger, checkpoint: 'relay-again' });
-    while ((await again.runOnce()) > 0);
-    const successor = runnerFor(recorder(name));
-    running.push(await bus.subscribe(successor));
-    await waitFor('the event published while stopped', async () => (await effects(name)).includes(third.eventId));
-    // From its committed offset: the third event, then all total + 2 again.
-    await waitFor('the duplicates', () => successor.outcomes.length === total + 3);
-    expect(successor.outcomes.filter((outcome) => outcome === 'processed')).toHaveLength(1);
-    expect(successor.outcomes.filter((outcome) => outcome === 'duplicate')).toHaveLength(total + 2);
-    const ids = await effects(name);
-    expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toHaveLength(total + 2);
-  });
+      // Kafka gets every event again (a relay restarted from an older checkpoint); the group resumes where it committed.
+      const again = new OutboxRelay({
+        store,
+        catalog,
+        publisher: bus,
+        clock: systemClock,
+        log: silentLogger,
+        checkpoint: 'relay-again',
+      });
+      while ((await again.runOnce()) > 0);
+      const successor = runnerFor(recorder(name));
+      running.push(await bus.subscribe(successor));
+      await waitFor('the event published while stopped', async () => (await effects(name)).includes(third.eventId));
+      // From its committed offset: the third event, then all total + 2 again.
+      await waitFor('the duplicates', () => successor.outcomes.length === total + 3);
+      expect(successor.outcomes.filter((outcome) => outcome === 'processed')).toHaveLength(1);
+      expect(successor.outcomes.filter((outcome) => outcome === 'duplicate')).toHaveLength(total + 2);
+      const ids = await effects(name);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toHaveLength(total + 2);
+    },
+  );
 
-  withKcat('sends what keeps failing to the consumer\'s dead-letter topic, with the error in a header', async () => {
+  withKcat("sends what keeps failing to the consumer's dead-letter topic, with the error in a header", async () => {
     const name = `broken-${randomBytes(3).toString('hex')}`;
     const customer = await register();
     await drain();
@@ -249,7 +314,11 @@ describe.skipIf(skip)('KafkaBus (Kafka + PostgreSQL)', () => {
         },
       }),
     );
-    await waitFor('every message dead-lettered', async () => (await deadLetters.list({ consumer: name, limit: 100_000 })).length === published, 30_000);
+    await waitFor(
+      'every message dead-lettered',
+      async () => (await deadLetters.list({ consumer: name, limit: 100_000 })).length === published,
+      30_000,
+    );
     await subscription.stop();
 
     const letters = await kcatRead(`${prefix}${name}.dlq`, 100_000);
@@ -266,7 +335,9 @@ describe.skipIf(skip)('KafkaBus (Kafka + PostgreSQL)', () => {
     expect(headers.dlq_original_partition).toMatch(/^\d+$/);
     expect(headers.dlq_original_offset).toMatch(/^\d+$/);
     expect(JSON.parse(letter.payload!)).toEqual(customer.data);
-    const [original] = (await kcatRead(`${prefix}customer.registered`, published)).filter((message) => message.key === customer.customerId);
+    const [original] = (await kcatRead(`${prefix}customer.registered`, published)).filter(
+      (message) => message.key === customer.customerId,
+    );
     expect(String(original!.partition)).toBe(headers.dlq_original_partition);
     expect(String(original!.offset)).toBe(headers.dlq_original_offset);
   });
@@ -280,7 +351,14 @@ describe.skipIf(skip)('KafkaBus (Kafka + PostgreSQL)', () => {
         done();
       },
     });
-    const down = new KafkaBus({ brokers: ['127.0.0.1:1'], clientId: 'kafka-bus-down', catalog, log: pino(sink), retryDelayMs: 50, maxRetryDelayMs: 100 });
+    const down = new KafkaBus({
+      brokers: ['127.0.0.1:1'],
+      clientId: 'kafka-bus-down',
+      catalog,
+      log: pino(sink),
+      retryDelayMs: 50,
+      maxRetryDelayMs: 100,
+    });
     const starting = down.start();
     await waitFor('two attempts logged', () => lines.filter((line) => line.level === 50).length >= 2, 30_000);
     expect(await down.healthy()).toBe(false);

@@ -49,7 +49,8 @@ type StringConsumer = Consumer<string, string, string, string>;
 type StringMessage = Message<string, string, string, string>;
 type StringProducer = Producer<string, string, string, string>;
 
-const backoff = (attempt: number, base: number, max: number): number => Math.min(max, base * 2 ** Math.max(0, attempt - 1));
+const backoff = (attempt: number, base: number, max: number): number =>
+  Math.min(max, base * 2 ** Math.max(0, attempt - 1));
 
 /** Kafka refuses a record batch over `max.message.bytes` (1 MB by default): larger sends are split. */
 const MAX_REQUEST_BYTES = 512 * 1024;
@@ -57,7 +58,10 @@ const MAX_REQUEST_BYTES = 512 * 1024;
 const sizeOf = (message: BusMessage): number =>
   Buffer.byteLength(message.value) +
   Buffer.byteLength(message.key) +
-  Object.entries(message.headers).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
+  Object.entries(message.headers).reduce(
+    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value),
+    0,
+  );
 
 function* chunksOf(messages: readonly BusMessage[], maxBytes: number): Generator<BusMessage[]> {
   let chunk: BusMessage[] = [];
@@ -97,7 +101,12 @@ export class KafkaBus implements Bus {
   constructor(readonly options: KafkaBusOptions) {
     this.prefix = options.topicPrefix ?? '';
     // Fail fast inside the client: the bus's own loops do the backing off and the logging.
-    this.admin = new Admin({ clientId: `${options.clientId}-admin`, bootstrapBrokers: options.brokers, retries: 1, retryDelay: 250 });
+    this.admin = new Admin({
+      clientId: `${options.clientId}-admin`,
+      bootstrapBrokers: options.brokers,
+      retries: 1,
+      retryDelay: 250,
+    });
   }
 
   /** The Kafka topic (or group id) for a logical name. */
@@ -131,7 +140,10 @@ export class KafkaBus implements Bus {
       } catch (error) {
         if (this.closing.signal.aborted) return;
         const delay = this.retryDelay(attempt);
-        log.error({ brokers, attempt, retryInMs: delay, reason: describeKafkaError(error) }, 'kafka: brokers unreachable or topics not created; retrying');
+        log.error(
+          { brokers, attempt, retryInMs: delay, reason: describeKafkaError(error) },
+          'kafka: brokers unreachable or topics not created; retrying',
+        );
         await sleep(delay, undefined, { signal: this.closing.signal }).catch(() => {});
       }
     }
@@ -170,7 +182,10 @@ export class KafkaBus implements Bus {
       await this.ensureTopics([...runner.consumer.topics, deadLetterTopic(runner.name)]);
     } catch (error) {
       // Not fatal: joining retries, and publishDeadLetter creates the dead-letter topic when it needs it.
-      this.options.log.warn({ consumer: runner.name, reason: describeKafkaError(error) }, 'kafka: topics of the consumer not created yet');
+      this.options.log.warn(
+        { consumer: runner.name, reason: describeKafkaError(error) },
+        'kafka: topics of the consumer not created yet',
+      );
     }
     const subscription = new KafkaSubscription(this, runner, () => this.subscriptions.delete(subscription));
     this.subscriptions.add(subscription);
@@ -329,7 +344,11 @@ class KafkaSubscription implements Subscription {
         for await (const first of current as AsyncIterable<StringMessage>) {
           // With the first message, whatever the stream already holds (fetched, not waited for).
           const batch = [first];
-          for (let next: StringMessage | null; batch.length < this.batchSize && (next = current.read() as StringMessage | null) !== null; ) batch.push(next);
+          for (
+            let next: StringMessage | null;
+            batch.length < this.batchSize && (next = current.read() as StringMessage | null) !== null;
+          )
+            batch.push(next);
           const done = await this.handle(batch);
           for (const message of batch.slice(0, done)) this.commitLater(message);
           if (done < batch.length) break; // interrupted: the rest is redelivered to the next member
@@ -408,7 +427,12 @@ class KafkaSubscription implements Subscription {
       else this.log.warn({ reason: describeKafkaError(error) }, 'kafka: error from a closed consumer');
     });
     // A new group starts at the beginning of its topics; a known one where it committed.
-    this.stream = await client.consume({ topics: this.topics, mode: 'committed', fallbackMode: 'earliest', autocommit: false });
+    this.stream = await client.consume({
+      topics: this.topics,
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false,
+    });
     return this.stream;
   }
 
@@ -425,7 +449,10 @@ class KafkaSubscription implements Subscription {
     try {
       await client.close();
     } catch (error) {
-      this.log.warn({ reason: describeKafkaError(error) }, 'kafka: leaving the group failed; closing the consumer anyway');
+      this.log.warn(
+        { reason: describeKafkaError(error) },
+        'kafka: leaving the group failed; closing the consumer anyway',
+      );
       await new Promise<void>((resolve) => client.close(true, () => resolve()));
     }
   }
@@ -448,7 +475,10 @@ class KafkaSubscription implements Subscription {
               await message.commit();
             } catch (error) {
               // Not fatal: a later commit covers it, or the message is redelivered (the inbox drops it).
-              this.log.warn({ partition: message.partition, offset: String(message.offset), reason: describeKafkaError(error) }, 'kafka: offset commit failed');
+              this.log.warn(
+                { partition: message.partition, offset: String(message.offset), reason: describeKafkaError(error) },
+                'kafka: offset commit failed',
+              );
             }
           }),
         );
@@ -462,7 +492,12 @@ class KafkaSubscription implements Subscription {
     while (this.flushing || this.pendingCommits.size > 0) await (this.flushing ?? (this.flushing = this.flush()));
   }
 
-  private async backoff(attempt: number, what: string, error: unknown, context: Record<string, unknown> = {}): Promise<void> {
+  private async backoff(
+    attempt: number,
+    what: string,
+    error: unknown,
+    context: Record<string, unknown> = {},
+  ): Promise<void> {
     const delay = this.bus.retryDelay(attempt);
     this.log.error({ ...context, attempt, retryInMs: delay, reason: describeKafkaError(error) }, `kafka: ${what}`);
     await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => {});
@@ -476,24 +511,39 @@ class KafkaSubscription implements Subscription {
   async lag(): Promise<number> {
     const admin = this.bus.adminClient;
     const metadata = await admin.metadata({ topics: this.topics });
-    const partitionsOf = (topic: string) => Array.from({ length: metadata.topics.get(topic)?.partitionsCount ?? 0 }, (_, index) => index);
+    const partitionsOf = (topic: string) =>
+      Array.from({ length: metadata.topics.get(topic)?.partitionsCount ?? 0 }, (_, index) => index);
     const offsetsAt = (timestamp: bigint) =>
       admin.listOffsets({
-        topics: this.topics.map((name) => ({ name, partitions: partitionsOf(name).map((partitionIndex) => ({ partitionIndex, timestamp })) })),
+        topics: this.topics.map((name) => ({
+          name,
+          partitions: partitionsOf(name).map((partitionIndex) => ({ partitionIndex, timestamp })),
+        })),
       });
     const [latest, earliest, committed] = await Promise.all([
       offsetsAt(ListOffsetTimestamps.LATEST),
       offsetsAt(ListOffsetTimestamps.EARLIEST),
       admin.listConsumerGroupOffsets({
-        groups: [{ groupId: this.groupId, topics: this.topics.map((name) => ({ name, partitionIndexes: partitionsOf(name) })) }],
+        groups: [
+          {
+            groupId: this.groupId,
+            topics: this.topics.map((name) => ({ name, partitionIndexes: partitionsOf(name) })),
+          },
+        ],
       }),
     ]);
     const offsets = (topics: { name: string; partitions: { partitionIndex: number; offset: bigint }[] }[]) =>
-      new Map(topics.flatMap((topic) => topic.partitions.map((p) => [`${topic.name}:${p.partitionIndex}`, p.offset] as const)));
+      new Map(
+        topics.flatMap((topic) =>
+          topic.partitions.map((p) => [`${topic.name}:${p.partitionIndex}`, p.offset] as const),
+        ),
+      );
     const start = offsets(earliest);
     const commits = new Map(
       committed.flatMap((group) =>
-        group.topics.flatMap((topic) => topic.partitions.map((p) => [`${topic.name}:${p.partitionIndex}`, p.committedOffset] as const)),
+        group.topics.flatMap((topic) =>
+          topic.partitions.map((p) => [`${topic.name}:${p.partitionIndex}`, p.committedOffset] as const),
+        ),
       ),
     );
     let lag = 0n;

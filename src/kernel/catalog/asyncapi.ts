@@ -34,7 +34,10 @@ export function asyncApiDocument(
       title: topic,
       messages: Object.fromEntries(types.map((type) => [type, { $ref: `#/components/messages/${type}` }])),
     };
-    const operationId = `send${topic.split(/[.\-_]/).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('')}`;
+    const operationId = `send${topic
+      .split(/[.\-_]/)
+      .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+      .join('')}`;
     operations[operationId] = {
       action: 'send',
       title: `Publish to ${topic}`,
@@ -56,7 +59,11 @@ export function asyncApiDocument(
         payload: jsonSchema(definition.schema),
         bindings: {
           kafka: {
-            key: { type: 'string', format: 'uuid', description: 'The customer id: one customer’s events stay in order on one partition.' },
+            key: {
+              type: 'string',
+              format: 'uuid',
+              description: 'The customer id: one customer’s events stay in order on one partition.',
+            },
             bindingVersion: KAFKA_BINDING_VERSION,
           },
         },
@@ -69,7 +76,8 @@ export function asyncApiDocument(
     info: {
       title: info.title,
       version: info.version,
-      description: 'Every fact of the platform as an event, published to Kafka as a CloudEvents 1.0 message in binary mode (ce_* headers, JSON data).',
+      description:
+        'Every fact of the platform as an event, published to Kafka as a CloudEvents 1.0 message in binary mode (ce_* headers, JSON data).',
     },
     defaultContentType: 'application/json',
     servers,
@@ -84,7 +92,17 @@ function cloudEventsHeaders(definition: EventDefinition): object {
   const text = (description: string, extra: object = {}) => ({ type: 'string', description, ...extra });
   return {
     type: 'object',
-    required: ['ce_id', 'ce_type', 'ce_source', 'ce_specversion', 'ce_time', 'content-type', 'ce_schemaversion', 'ce_correlationid', 'ce_actor'],
+    required: [
+      'ce_id',
+      'ce_type',
+      'ce_source',
+      'ce_specversion',
+      'ce_time',
+      'content-type',
+      'ce_schemaversion',
+      'ce_correlationid',
+      'ce_actor',
+    ],
     properties: {
       ce_id: text('The event id (UUID v7), unique: consumers deduplicate on it.', { format: 'uuid' }),
       ce_type: text('The event type.', { const: definition.type }),
@@ -93,18 +111,27 @@ function cloudEventsHeaders(definition: EventDefinition): object {
       ce_time: text('When the event occurred (ISO-8601, UTC).', { format: 'date-time' }),
       ce_subject: text('The stream (aggregate) the event belongs to.'),
       'content-type': text('Media type of the data.', { const: 'application/json' }),
-      ce_schemaversion: text('Version of the data schema; older versions are upcast on read.', { const: String(definition.version) }),
+      ce_schemaversion: text('Version of the data schema; older versions are upcast on read.', {
+        const: String(definition.version),
+      }),
       ce_correlationid: text('The request or process the event is part of.'),
       ce_causationid: text('The id of the command or event that caused this one; absent for the first.'),
       ce_actor: text('Who caused the event (user, service or system).'),
-      ce_traceparent: text('CloudEvents distributed-tracing extension: the W3C traceparent of the span that appended it.', {
-        pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
-      }),
+      ce_traceparent: text(
+        'CloudEvents distributed-tracing extension: the W3C traceparent of the span that appended it.',
+        {
+          pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+        },
+      ),
     },
   };
 }
 
 /** Zod 4's JSON Schema (draft-07, which AsyncAPI schemas extend), without `$schema` keys. */
 function jsonSchema(schema: z.ZodType): object {
-  return JSON.parse(JSON.stringify(z.toJSONSchema(schema, { target: 'draft-07' }), (key, value: unknown) => (key === '$schema' ? undefined : value))) as object;
+  return JSON.parse(
+    JSON.stringify(z.toJSONSchema(schema, { target: 'draft-07' }), (key, value: unknown) =>
+      key === '$schema' ? undefined : value,
+    ),
+  ) as object;
 }

@@ -35,15 +35,25 @@ export class EventCatalog {
    * Brings `data` written at `schemaVersion` up to the current version, then validates it
    * (`trusted`: not when it was already of the current version and validated by the store).
    */
-  decode(type: string, schemaVersion: number, data: unknown, options: { trusted?: boolean } = {}): { data: unknown; schemaVersion: number } {
+  decode(
+    type: string,
+    schemaVersion: number,
+    data: unknown,
+    options: { trusted?: boolean } = {},
+  ): { data: unknown; schemaVersion: number } {
     const definition = this.get(type);
     if (schemaVersion > definition.version) {
-      throw new EventValidationError(type, 'schemaVersion', `${type}: unknown schema version ${schemaVersion} (current ${definition.version})`);
+      throw new EventValidationError(
+        type,
+        'schemaVersion',
+        `${type}: unknown schema version ${schemaVersion} (current ${definition.version})`,
+      );
     }
     let current = data as Record<string, unknown>;
     for (let version = schemaVersion; version < definition.version; version++) {
       const upcast = definition.upcasters?.[version];
-      if (!upcast) throw new EventValidationError(type, 'schemaVersion', `${type}: no upcaster from version ${version}`);
+      if (!upcast)
+        throw new EventValidationError(type, 'schemaVersion', `${type}: no upcaster from version ${version}`);
       current = upcast(current);
     }
     // Data of the current version from a trusted source (the store validated it at append) is as it was validated.

@@ -77,7 +77,8 @@ export class ConsumerRunner {
   async processBatch(messages: readonly BusMessage[]): Promise<Outcome[]> {
     // A runner whose `process` is decorated (tests counting outcomes) sees every message go through it.
     const batched = this.consumer.batch !== false || this.consumer.handleBatch !== undefined;
-    if (messages.length <= 1 || !batched || this.process !== ConsumerRunner.prototype.process) return this.oneByOne(messages);
+    if (messages.length <= 1 || !batched || this.process !== ConsumerRunner.prototype.process)
+      return this.oneByOne(messages);
     const events: (RecordedEvent | PoisonMessageError)[] = [];
     try {
       for (const message of messages) {
@@ -100,8 +101,14 @@ export class ConsumerRunner {
       end();
       // A statement in an aborted transaction fails whatever its handler: not that event's fault.
       const attributable =
-        failed.index !== undefined && (failed.error as { code?: unknown } | null)?.code !== '25P02' ? { index: failed.index, error: failed.error } : undefined;
-      if (!attributable) this.deps.log.warn({ consumer: this.name, err: error, size: messages.length }, 'batch failed; processing its messages one at a time');
+        failed.index !== undefined && (failed.error as { code?: unknown } | null)?.code !== '25P02'
+          ? { index: failed.index, error: failed.error }
+          : undefined;
+      if (!attributable)
+        this.deps.log.warn(
+          { consumer: this.name, err: error, size: messages.length },
+          'batch failed; processing its messages one at a time',
+        );
       return this.oneByOne(messages, attributable);
     }
     end();
@@ -159,7 +166,10 @@ export class ConsumerRunner {
       );
       if (failures && failures.size > 0) {
         for (const { index, event } of todo) if (failures.has(event.id)) retry.set(index, failures.get(event.id));
-        await tx.query('delete from inbox where consumer = $1 and event_id = any($2::uuid[])', [this.name, [...failures.keys()]]);
+        await tx.query('delete from inbox where consumer = $1 and event_id = any($2::uuid[])', [
+          this.name,
+          [...failures.keys()],
+        ]);
       }
       return { outcomes, retry };
     }
@@ -177,7 +187,10 @@ export class ConsumerRunner {
     return { outcomes, retry };
   }
 
-  private async oneByOne(messages: readonly BusMessage[], failed?: { index: number; error: unknown }): Promise<Outcome[]> {
+  private async oneByOne(
+    messages: readonly BusMessage[],
+    failed?: { index: number; error: unknown },
+  ): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
     for (const [index, message] of messages.entries()) {
       const outcome =
@@ -191,7 +204,11 @@ export class ConsumerRunner {
   }
 
   /** Applies the event with retries; `firstFailure` is the error of an attempt already made (in a batch). */
-  private async processEvent(message: BusMessage, event: RecordedEvent, firstFailure?: unknown): Promise<Outcome | 'interrupted'> {
+  private async processEvent(
+    message: BusMessage,
+    event: RecordedEvent,
+    firstFailure?: unknown,
+  ): Promise<Outcome | 'interrupted'> {
     const log = this.logOf(event);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -225,7 +242,12 @@ export class ConsumerRunner {
   }
 
   private metadataOf(event: RecordedEvent, traceparent: string) {
-    return { correlationId: event.metadata.correlationId, causationId: event.id, actor: `consumer:${this.name}`, traceparent };
+    return {
+      correlationId: event.metadata.correlationId,
+      causationId: event.id,
+      actor: `consumer:${this.name}`,
+      traceparent,
+    };
   }
 
   /** The handler's context; its logger (a pino child per event, not free) is made only when used. */
@@ -253,15 +275,17 @@ export class ConsumerRunner {
     const end = handlerDuration.startTimer({ consumer: this.name });
     // A span of the event's trace: what the handler appends and logs carries its trace id.
     const span = continueTrace(event.metadata.traceparent);
-    const outcome = await withTrace(span, () => this.deps.db.transaction(async (tx) => {
-      const { rowCount } = await tx.query(
-        'insert into inbox (consumer, event_id, processed_at) values ($1, $2, $3) on conflict do nothing',
-        [this.name, event.id, this.deps.clock.now()],
-      );
-      if (rowCount === 0) return 'duplicate' as const;
-      await this.consumer.handle(event, this.contextOf(event, tx, span, log));
-      return 'processed' as const;
-    }));
+    const outcome = await withTrace(span, () =>
+      this.deps.db.transaction(async (tx) => {
+        const { rowCount } = await tx.query(
+          'insert into inbox (consumer, event_id, processed_at) values ($1, $2, $3) on conflict do nothing',
+          [this.name, event.id, this.deps.clock.now()],
+        );
+        if (rowCount === 0) return 'duplicate' as const;
+        await this.consumer.handle(event, this.contextOf(event, tx, span, log));
+        return 'processed' as const;
+      }),
+    );
     end();
     if (outcome === 'processed') consumerProcessed.inc({ consumer: this.name });
     return outcome;

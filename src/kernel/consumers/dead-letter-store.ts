@@ -54,7 +54,11 @@ export class DeadLetterStore {
     private readonly clock: Clock,
   ) {}
 
-  async record(consumer: string, message: BusMessage, failure: { error: string; poison: boolean; attempts: number }): Promise<number> {
+  async record(
+    consumer: string,
+    message: BusMessage,
+    failure: { error: string; poison: boolean; attempts: number },
+  ): Promise<number> {
     const { rows } = await this.db.query<{ id: number }>(
       `insert into dead_letters (consumer, event_id, event_type, topic, message_key, headers, body, origin, error, poison, attempts, failed_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id`,

@@ -11,7 +11,11 @@ export interface ReplayReport {
  * Runs a consumer's pending dead letters through its handler again, oldest first. The inbox
  * makes a replay of an already applied event a no-op; one that fails again stays dead-lettered.
  */
-export async function replayDeadLetters(runner: ConsumerRunner, deadLetters: DeadLetterStore, limit = 1_000): Promise<ReplayReport> {
+export async function replayDeadLetters(
+  runner: ConsumerRunner,
+  deadLetters: DeadLetterStore,
+  limit = 1_000,
+): Promise<ReplayReport> {
   const report: ReplayReport = { consumer: runner.name, replayed: 0, failed: [] };
   for (const letter of await deadLetters.list({ consumer: runner.name, limit })) {
     try {

@@ -17,9 +17,10 @@ export async function keyedHasher(sql: Sql, secretName: string): Promise<(value:
     secretName,
     randomBytes(32),
   ]);
-  const { rows } = await sql.query<{ value: Buffer | Uint8Array }>('select value from platform_secrets where name = $1', [
-    secretName,
-  ]);
+  const { rows } = await sql.query<{ value: Buffer | Uint8Array }>(
+    'select value from platform_secrets where name = $1',
+    [secretName],
+  );
   const secret = Buffer.from(rows[0]!.value);
   return (value) => createHmac('sha256', secret).update(value).digest('hex');
 }
@@ -28,7 +29,8 @@ export async function keyedHasher(sql: Sql, secretName: string): Promise<(value:
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
 /** The keyed hash of an email (normalised): the only form in which an address is looked up. */
-export const emailDigest = (sql: Sql, email: string): Promise<string> => keyedHash(sql, EMAIL_SECRET, normalizeEmail(email));
+export const emailDigest = (sql: Sql, email: string): Promise<string> =>
+  keyedHash(sql, EMAIL_SECRET, normalizeEmail(email));
 
 /** `emailDigest` for many addresses: reads the secret once. */
 export async function emailDigester(sql: Sql): Promise<(email: string) => string> {

@@ -80,7 +80,10 @@ export async function openTexts<T extends { customerId: string; sealed: Sealed |
   sql: Sql,
   items: readonly T[],
 ): Promise<(string | null)[]> {
-  const keys = await keysOf(sql, items.filter((item) => item.sealed).map((item) => item.customerId));
+  const keys = await keysOf(
+    sql,
+    items.filter((item) => item.sealed).map((item) => item.customerId),
+  );
   return items.map(({ customerId, sealed }) => {
     const key = keys.get(customerId);
     return key && sealed ? openWith(key, customerId, sealed).toString('utf8') : null;
@@ -112,7 +115,10 @@ export async function decryptMany(
   items: readonly { customerId: string; pii: Pii }[],
   sql: Sql,
 ): Promise<Map<string, PersonalData | null>> {
-  const keys = await keysOf(sql, items.filter((item) => item.pii.alg !== 'legacy-clear').map((item) => item.customerId));
+  const keys = await keysOf(
+    sql,
+    items.filter((item) => item.pii.alg !== 'legacy-clear').map((item) => item.customerId),
+  );
   return new Map(items.map((item) => [item.customerId, open(item.customerId, item.pii, keys.get(item.customerId))]));
 }
 

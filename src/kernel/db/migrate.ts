@@ -14,7 +14,9 @@ export async function migrate(db: Database, migrations: readonly Migration[]): P
   const ordered = [...migrations].sort((a, b) => a.id.localeCompare(b.id));
   return db.transaction(async (tx) => {
     await tx.query(`select pg_advisory_xact_lock(hashtext(current_schema() || '.tributary_migrations'))`);
-    await tx.exec(`create table if not exists schema_migrations (id text primary key, applied_at timestamptz not null default now())`);
+    await tx.exec(
+      `create table if not exists schema_migrations (id text primary key, applied_at timestamptz not null default now())`,
+    );
     const { rows } = await tx.query<{ id: string }>('select id from schema_migrations');
     const applied = new Set(rows.map((row) => row.id));
     const pending = ordered.filter((migration) => !applied.has(migration.id));

@@ -85,7 +85,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   pool.on('error', () => {});
   if (schema) await pool.query(`create schema if not exists ${schema}`).catch(translate);
   const base = sqlOf(pool);
-  const clientConfig: pg.ClientConfig = { connectionString: options.url, ...(schema ? { options: `-c search_path=${schema}` } : {}) };
+  const clientConfig: pg.ClientConfig = {
+    connectionString: options.url,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  };
   return {
     kind: 'postgres',
     ...base,

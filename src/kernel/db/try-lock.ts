@@ -9,7 +9,9 @@ import type { Database } from './database.ts';
 export async function whileHolding(db: Database, name: string, work: () => Promise<unknown>): Promise<boolean> {
   if (db.kind === 'pglite') return (await work(), true);
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ held: boolean }>('select pg_try_advisory_xact_lock(hashtext($1)) as held', [name]);
+    const { rows } = await tx.query<{ held: boolean }>('select pg_try_advisory_xact_lock(hashtext($1)) as held', [
+      name,
+    ]);
     if (!rows[0]?.held) return false;
     await work();
     return true;

@@ -78,7 +78,10 @@ export class OutboxRelay {
     for (const row of rows) {
       if (!catalog.has(row.type)) {
         // Publishing it would poison every consumer of a guessed topic; it stays in the store.
-        log.error({ eventId: row.event_id, eventType: row.type, position: row.position }, 'relay: unknown event type; not published');
+        log.error(
+          { eventId: row.event_id, eventType: row.type, position: row.position },
+          'relay: unknown event type; not published',
+        );
         relaySkipped.inc({ type: row.type });
         continue;
       }
@@ -125,8 +128,14 @@ export class OutboxRelay {
         failures++;
         // Start again from the saved checkpoint: what the failed batch did publish comes again.
         this.position = undefined;
-        const delay = Math.min(this.options.maxRetryDelayMs ?? 30_000, (this.options.retryDelayMs ?? 500) * 2 ** (failures - 1));
-        log.error({ attempt: failures, retryInMs: delay, reason: describeKafkaError(error) }, 'relay: publishing failed; retrying from the checkpoint');
+        const delay = Math.min(
+          this.options.maxRetryDelayMs ?? 30_000,
+          (this.options.retryDelayMs ?? 500) * 2 ** (failures - 1),
+        );
+        log.error(
+          { attempt: failures, retryInMs: delay, reason: describeKafkaError(error) },
+          'relay: publishing failed; retrying from the checkpoint',
+        );
         await sleep(delay, undefined, { signal }).catch(() => {});
       }
     }

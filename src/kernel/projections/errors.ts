@@ -8,7 +8,9 @@ export class ProjectionBehindError extends Error {
     /** The position of the last event the projection applied (0 before the first). */
     readonly currentPosition: number,
   ) {
-    super(`the ${projection} view has not reached position ${minPosition} yet (it is at ${currentPosition}); retry shortly`);
+    super(
+      `the ${projection} view has not reached position ${minPosition} yet (it is at ${currentPosition}); retry shortly`,
+    );
   }
 }
 

@@ -199,7 +199,9 @@ export class ProjectionRunner {
     const at = checkpoint ?? (await this.checkpoint());
     const events = await this.deps.store.countAfter(at);
     const [oldest] = events > 0 ? await this.deps.store.readAllRaw(at, { limit: 1 }) : [];
-    const seconds = oldest ? Math.max(0, (this.deps.clock.now().getTime() - new Date(oldest.occurred_at).getTime()) / 1000) : 0;
+    const seconds = oldest
+      ? Math.max(0, (this.deps.clock.now().getTime() - new Date(oldest.occurred_at).getTime()) / 1000)
+      : 0;
     projectionLagEvents.set({ projection: this.name }, events);
     projectionLagSeconds.set({ projection: this.name }, seconds);
     return { events, seconds };
@@ -225,9 +227,14 @@ export class ProjectionRunner {
         this.state = 'failing';
         this.lastError = (error as Error).message;
         projectionFailures.inc({ projection: this.name });
-        this.deps.log.error({ err: error, projection: this.name, rebuilding: this.outdated }, 'projection failed; retrying');
+        this.deps.log.error(
+          { err: error, projection: this.name, rebuilding: this.outdated },
+          'projection failed; retrying',
+        );
         this.at = undefined;
-        await sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), undefined, { signal: this.shutdown.signal }).catch(() => {});
+        await sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), undefined, {
+          signal: this.shutdown.signal,
+        }).catch(() => {});
       }
     }
   }
@@ -251,14 +258,20 @@ export class ProjectionRunner {
       await sleep(5_000, undefined, { signal: this.shutdown.signal }).catch(() => {});
       return;
     }
-    this.deps.log.info({ projection: this.name, from: version, to: this.definition.version }, 'projection version changed: rebuilding its view');
+    this.deps.log.info(
+      { projection: this.name, from: version, to: this.definition.version },
+      'projection version changed: rebuilding its view',
+    );
     await this.rebuild();
   }
 
   /** One batch into the live schema; resolves to how many events the checkpoint moved past. */
   private async liveStep(): Promise<number> {
     this.at ??= await this.checkpoint();
-    const rows = await this.deps.store.readAllRaw(this.at, { limit: this.deps.batchSize, dataOf: this.definition.types });
+    const rows = await this.deps.store.readAllRaw(this.at, {
+      limit: this.deps.batchSize,
+      dataOf: this.definition.types,
+    });
     if (rows.length === 0) return 0;
     const next = await this.applyBatch(this.deps.schema, this.at, rows);
     if (!next) {
@@ -278,23 +291,29 @@ export class ProjectionRunner {
    * to the new checkpoint, or undefined when the stored one is no longer `from` or the schema is of
    * another version (nothing written). The view's lock keeps out other processes' batches and swaps.
    */
-  private async applyBatch(schema: string, from: LogPosition, rows: readonly EventRow[]): Promise<LogPosition | undefined> {
-    const events = rows.filter((row) => this.types.has(row.type)).map((row) => this.deps.store.decode(row, { trusted: true }));
+  private async applyBatch(
+    schema: string,
+    from: LogPosition,
+    rows: readonly EventRow[],
+  ): Promise<LogPosition | undefined> {
+    const events = rows
+      .filter((row) => this.types.has(row.type))
+      .map((row) => this.deps.store.decode(row, { trusted: true }));
     const last = rows[rows.length - 1]!;
     const next = { txId: last.tx_id, position: last.position };
     const prefetched = events.length > 0 ? await this.definition.prefetch?.(events) : undefined;
     const applied = await this.deps.db.transaction(async (tx) => {
       await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`tributary.projection:${schema}`]);
-      const { rows: state } = await tx.query<StateRow>(`select tx_id::text, position, version from ${schema}.projection_state for update`);
+      const { rows: state } = await tx.query<StateRow>(
+        `select tx_id::text, position, version from ${schema}.projection_state for update`,
+      );
       if (state[0]?.tx_id !== from.txId || state[0].position !== from.position) return false;
       if (state[0].version !== this.definition.version) return false;
       if (events.length > 0) await this.definition.apply(events, { tx, schema, prefetched });
-      await tx.query(`update ${schema}.projection_state set tx_id = $1::xid8, position = $2, events_applied = events_applied + $3, updated_at = $4`, [
-        next.txId,
-        next.position,
-        rows.length,
-        this.deps.clock.now(),
-      ]);
+      await tx.query(
+        `update ${schema}.projection_state set tx_id = $1::xid8, position = $2, events_applied = events_applied + $3, updated_at = $4`,
+        [next.txId, next.position, rows.length, this.deps.clock.now()],
+      );
       return true;
     });
     if (!applied) return undefined;
@@ -314,7 +333,8 @@ export class ProjectionRunner {
       if (this.shutdown.signal.aborted) throw new Error(`rebuild of ${this.name} interrupted by shutdown`);
       const { version } = await this.loadState(this.deps.schema);
       // Started for a new version: the other process's swap brought it (a manual rebuild runs again here).
-      if (this.outdated && version === this.definition.version) return void ((this.outdated = false), (this.at = undefined));
+      if (this.outdated && version === this.definition.version)
+        return void ((this.outdated = false), (this.at = undefined));
     }
   }
 
@@ -366,7 +386,9 @@ export class ProjectionRunner {
       const retired = `${schema}_retired`;
       await db.transaction(async (tx) => {
         await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`tributary.projection:${schema}`]);
-        await tx.exec(`drop schema if exists ${retired} cascade; alter schema ${schema} rename to ${retired}; alter schema ${shadow} rename to ${schema}`);
+        await tx.exec(
+          `drop schema if exists ${retired} cascade; alter schema ${schema} rename to ${retired}; alter schema ${shadow} rename to ${schema}`,
+        );
       });
       this.at = at;
       this.outdated = false;
@@ -374,7 +396,11 @@ export class ProjectionRunner {
       await db.exec(`drop schema if exists ${retired} cascade`);
     });
     const seconds = (performance.now() - started) / 1000;
-    this.lastRebuild = { finishedAt: this.deps.clock.now().toISOString(), events: this.progress?.processed ?? 0, seconds: Math.round(seconds * 10) / 10 };
+    this.lastRebuild = {
+      finishedAt: this.deps.clock.now().toISOString(),
+      events: this.progress?.processed ?? 0,
+      seconds: Math.round(seconds * 10) / 10,
+    };
     this.deps.log.info({ projection: this.name, ...this.lastRebuild }, 'projection rebuilt');
   }
 
@@ -391,23 +417,25 @@ export class ProjectionRunner {
         events_applied bigint not null default 0,
         updated_at timestamptz not null
       )`);
-    await tx.query(`insert into ${schema}.projection_state (name, version, tx_id, position, updated_at) values ($1, $2, $3::xid8, $4, $5)`, [
-      this.name,
-      this.definition.version,
-      LOG_START.txId,
-      LOG_START.position,
-      this.deps.clock.now(),
-    ]);
+    await tx.query(
+      `insert into ${schema}.projection_state (name, version, tx_id, position, updated_at) values ($1, $2, $3::xid8, $4, $5)`,
+      [this.name, this.definition.version, LOG_START.txId, LOG_START.position, this.deps.clock.now()],
+    );
   }
 
   private async loadState(schema: string): Promise<StateRow> {
-    const { rows } = await this.deps.db.query<StateRow>(`select tx_id::text, position, version, events_applied from ${schema}.projection_state`);
+    const { rows } = await this.deps.db.query<StateRow>(
+      `select tx_id::text, position, version, events_applied from ${schema}.projection_state`,
+    );
     if (!rows[0]) throw new Error(`projection ${this.name}: ${schema}.projection_state has no row`);
     return rows[0];
   }
 
   private async lookUp(position: number): Promise<LogPosition | undefined> {
-    const { rows } = await this.deps.store.db.query<{ tx_id: string }>('select tx_id::text from events where position = $1', [position]);
+    const { rows } = await this.deps.store.db.query<{ tx_id: string }>(
+      'select tx_id::text from events where position = $1',
+      [position],
+    );
     return rows[0] && { txId: rows[0].tx_id, position };
   }
 

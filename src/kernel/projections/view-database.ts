@@ -5,7 +5,11 @@ import { openPostgres } from '../db/postgres.ts';
  * The read database of a view: its own PostgreSQL when `url` is set, else the platform's database
  * (the view then lives in a schema of its own beside the platform's tables).
  */
-export async function openViewDatabase(url: string | undefined, platformDb: Database, poolSize: number): Promise<{ db: Database; own: boolean }> {
+export async function openViewDatabase(
+  url: string | undefined,
+  platformDb: Database,
+  poolSize: number,
+): Promise<{ db: Database; own: boolean }> {
   if (!url) return { db: { ...platformDb, close: async () => {} }, own: false };
   return { db: await openPostgres({ url, poolSize }), own: true };
 }

@@ -40,7 +40,10 @@ function testSaga(calls: Map<string, number>, refunds: Map<string, number>): Sag
         retry: fast,
         async run({ state, idempotencyKey }) {
           const n = count(calls, idempotencyKey);
-          if (state.behaviour === 'decline') return { fail: { code: 'card_declined', message: 'declined', details: { declineCode: 'generic_decline' } } };
+          if (state.behaviour === 'decline')
+            return {
+              fail: { code: 'card_declined', message: 'declined', details: { declineCode: 'generic_decline' } },
+            };
           if (state.behaviour === 'flaky' && n < 3) throw new Error('gateway unavailable');
           return { ok: { charge: `ch_${idempotencyKey}` } };
         },
@@ -55,7 +58,12 @@ function testSaga(calls: Map<string, number>, refunds: Map<string, number>): Sag
         local: true,
         retry: fast,
         async run({ state }, tx) {
-          if (state.behaviour === 'broken-last' || state.behaviour === 'broken-all' || state.behaviour === 'refunds-down') throw new Error('cannot finish');
+          if (
+            state.behaviour === 'broken-last' ||
+            state.behaviour === 'broken-all' ||
+            state.behaviour === 'refunds-down'
+          )
+            throw new Error('cannot finish');
           await tx!.query('update customers set done = true where id = $1', [state.customer]);
           return { ok: {} };
         },
@@ -71,11 +79,19 @@ function sagaSuite(backend: Backend) {
     const calls = new Map<string, number>();
     const refunds = new Map<string, number>();
     const orchestrator = (owner: string) => {
-      const instance = new SagaOrchestrator({ db: fixture.db, clock: fixture.clock, log: silentLogger, owner, leaseMs: 300, compensationRetry: fast });
+      const instance = new SagaOrchestrator({
+        db: fixture.db,
+        clock: fixture.clock,
+        log: silentLogger,
+        owner,
+        leaseMs: 300,
+        compensationRetry: fast,
+      });
       instance.register(testSaga(calls, refunds));
       return instance;
     };
-    const customers = async (id: string) => (await fixture.db.query<{ done: boolean }>('select done from customers where id = $1', [id])).rows;
+    const customers = async (id: string) =>
+      (await fixture.db.query<{ done: boolean }>('select done from customers where id = $1', [id])).rows;
 
     beforeAll(async () => {
       if (skip) return;
@@ -105,7 +121,9 @@ function sagaSuite(backend: Backend) {
       expect(record.failure).toMatchObject({ code: 'card_declined', details: { declineCode: 'generic_decline' } });
       expect(await customers(id)).toEqual([]);
       expect(refunds.get(`${id}:charge`)).toBeUndefined(); // the declined charge has nothing to undo
-      expect(record.steps.find((step) => step.step === 'create' && step.phase === 'compensate')?.status).toBe('completed');
+      expect(record.steps.find((step) => step.step === 'create' && step.phase === 'compensate')?.status).toBe(
+        'completed',
+      );
     });
 
     it.skipIf(skip)('retries a step that throws, with the same idempotency key', async () => {
@@ -125,14 +143,20 @@ function sagaSuite(backend: Backend) {
       expect(await customers(id)).toEqual([]);
     });
 
-    it.skipIf(skip)('parks a saga whose compensation keeps failing as compensation_failed, with the error', async () => {
-      const id = uuidv7();
-      const record = await orchestrator('p1').start('test-saga', id, { customer: id, behaviour: 'broken-all' });
-      expect(record.status).toBe('compensation_failed');
-      expect(refunds.get(`${id}:charge`)).toBe(fast.maxAttempts);
-      expect(record.steps.find((step) => step.step === 'charge' && step.phase === 'compensate')).toMatchObject({ status: 'failed', error: 'charge: refund failed' });
-      expect(await customers(id)).toHaveLength(1); // never dropped: an operator sees what is left
-    });
+    it.skipIf(skip)(
+      'parks a saga whose compensation keeps failing as compensation_failed, with the error',
+      async () => {
+        const id = uuidv7();
+        const record = await orchestrator('p1').start('test-saga', id, { customer: id, behaviour: 'broken-all' });
+        expect(record.status).toBe('compensation_failed');
+        expect(refunds.get(`${id}:charge`)).toBe(fast.maxAttempts);
+        expect(record.steps.find((step) => step.step === 'charge' && step.phase === 'compensate')).toMatchObject({
+          status: 'failed',
+          error: 'charge: refund failed',
+        });
+        expect(await customers(id)).toHaveLength(1); // never dropped: an operator sees what is left
+      },
+    );
 
     it.skipIf(skip)('takes over a saga left by a dead process and resumes it where it stopped', async () => {
       const id = uuidv7();
@@ -143,7 +167,10 @@ function sagaSuite(backend: Backend) {
         [id, JSON.stringify({ customer: id })],
       );
       await fixture.db.query('insert into customers (id) values ($1)', [id]);
-      await fixture.db.query(`insert into saga_steps (saga_id, step, phase, status, attempts, started_at, finished_at) values ($1, 'create', 'run', 'completed', 1, now(), now())`, [id]);
+      await fixture.db.query(
+        `insert into saga_steps (saga_id, step, phase, status, attempts, started_at, finished_at) values ($1, 'create', 'run', 'completed', 1, now(), now())`,
+        [id],
+      );
       const survivor = orchestrator('p2');
       expect(await survivor.recoverOnce()).toEqual([id]);
       const record = await survivor.waitFor(id, 10_000);
@@ -155,49 +182,68 @@ function sagaSuite(backend: Backend) {
 
     it.skipIf(skip)('runs a saga once when two processes start it at the same time', async () => {
       const id = uuidv7();
-      const [a, b] = await Promise.all([orchestrator('p1').start('test-saga', id, { customer: id }), orchestrator('p2').start('test-saga', id, { customer: id })]);
+      const [a, b] = await Promise.all([
+        orchestrator('p1').start('test-saga', id, { customer: id }),
+        orchestrator('p2').start('test-saga', id, { customer: id }),
+      ]);
       expect(a.status).toBe('completed');
       expect(b.status).toBe('completed');
       expect(calls.get(`${id}:charge`)).toBe(1);
     });
 
-    const parkedGauge = async () => (await sagasParked.get()).values.find((value) => value.labels.type === 'test-saga')?.value ?? 0;
+    const parkedGauge = async () =>
+      (await sagasParked.get()).values.find((value) => value.labels.type === 'test-saga')?.value ?? 0;
 
-    it.skipIf(skip)('tries a parked saga again on a growing backoff until its compensation succeeds, and the gauge follows the store', async () => {
-      const id = uuidv7();
-      const p1 = orchestrator('p1');
-      const parked = await p1.start('test-saga', id, { customer: id, behaviour: 'refunds-down' });
-      expect(parked).toMatchObject({ status: 'compensation_failed', attempts: 1, lastError: 'charge: refunds refused' });
-      const delay = parked.nextAttemptAt!.getTime() - parked.updatedAt.getTime();
-      expect(delay).toBeGreaterThan(3_000); // seconds first...
-      // A process that starts afterwards reads the gauge from the store.
-      const restarted = orchestrator('p2');
-      await restarted.sampleParked();
-      const before = await parkedGauge();
-      expect(before).toBeGreaterThanOrEqual(1);
+    it.skipIf(skip)(
+      'tries a parked saga again on a growing backoff until its compensation succeeds, and the gauge follows the store',
+      async () => {
+        const id = uuidv7();
+        const p1 = orchestrator('p1');
+        const parked = await p1.start('test-saga', id, { customer: id, behaviour: 'refunds-down' });
+        expect(parked).toMatchObject({
+          status: 'compensation_failed',
+          attempts: 1,
+          lastError: 'charge: refunds refused',
+        });
+        const delay = parked.nextAttemptAt!.getTime() - parked.updatedAt.getTime();
+        expect(delay).toBeGreaterThan(3_000); // seconds first...
+        // A process that starts afterwards reads the gauge from the store.
+        const restarted = orchestrator('p2');
+        await restarted.sampleParked();
+        const before = await parkedGauge();
+        expect(before).toBeGreaterThanOrEqual(1);
 
-      // Still refused when it falls due: parked again, for longer.
-      await fixture.db.query(`update sagas set next_attempt_at = clock_timestamp() - interval '1 millisecond' where id = $1`, [id]);
-      expect(await restarted.recoverOnce()).toContain(id);
-      const again = (await restarted.waitFor(id, 10_000))!;
-      expect(again).toMatchObject({ status: 'compensation_failed', attempts: 2 });
-      expect(again.nextAttemptAt!.getTime() - again.updatedAt.getTime()).toBeGreaterThan(delay);
+        // Still refused when it falls due: parked again, for longer.
+        await fixture.db.query(
+          `update sagas set next_attempt_at = clock_timestamp() - interval '1 millisecond' where id = $1`,
+          [id],
+        );
+        expect(await restarted.recoverOnce()).toContain(id);
+        const again = (await restarted.waitFor(id, 10_000))!;
+        expect(again).toMatchObject({ status: 'compensation_failed', attempts: 2 });
+        expect(again.nextAttemptAt!.getTime() - again.updatedAt.getTime()).toBeGreaterThan(delay);
 
-      // The gateway is back: the next attempt refunds, deletes the customer and the saga is compensated.
-      repaired.add(id);
-      await fixture.db.query(`update sagas set next_attempt_at = clock_timestamp() - interval '1 millisecond' where id = $1`, [id]);
-      expect(await restarted.recoverOnce()).toContain(id);
-      expect((await restarted.waitFor(id, 10_000))?.status).toBe('compensated');
-      expect(await customers(id)).toEqual([]);
-      await restarted.sampleParked();
-      expect(await parkedGauge()).toBe(before - 1);
-      await restarted.stop();
-    });
+        // The gateway is back: the next attempt refunds, deletes the customer and the saga is compensated.
+        repaired.add(id);
+        await fixture.db.query(
+          `update sagas set next_attempt_at = clock_timestamp() - interval '1 millisecond' where id = $1`,
+          [id],
+        );
+        expect(await restarted.recoverOnce()).toContain(id);
+        expect((await restarted.waitFor(id, 10_000))?.status).toBe('compensated');
+        expect(await customers(id)).toEqual([]);
+        await restarted.sampleParked();
+        expect(await parkedGauge()).toBe(before - 1);
+        await restarted.stop();
+      },
+    );
 
     it.skipIf(skip)('retries a parked saga now on request, and refuses to retry one that is not parked', async () => {
       const id = uuidv7();
       const p1 = orchestrator('p1');
-      expect((await p1.start('test-saga', id, { customer: id, behaviour: 'refunds-down' })).status).toBe('compensation_failed');
+      expect((await p1.start('test-saga', id, { customer: id, behaviour: 'refunds-down' })).status).toBe(
+        'compensation_failed',
+      );
       repaired.add(id);
       expect(await p1.retry(id)).toBe('compensating');
       expect((await p1.waitFor(id, 10_000))?.status).toBe('compensated');
@@ -215,7 +261,11 @@ function sagaSuite(backend: Backend) {
       expect(first.items[0]!.steps.map((step) => step.step)).toEqual(['create', 'charge', 'finish']);
       const second = await p1.list({ status: 'completed', type: 'test-saga', limit: 2, cursor: first.nextCursor! });
       expect(second.items[0]!.id).toBe(ids[0]);
-      expect((await p1.list({ status: 'compensation_failed', type: 'test-saga', limit: 100 })).items.every((item) => item.status === 'compensation_failed')).toBe(true);
+      expect(
+        (await p1.list({ status: 'compensation_failed', type: 'test-saga', limit: 100 })).items.every(
+          (item) => item.status === 'compensation_failed',
+        ),
+      ).toBe(true);
       expect((await p1.list({ type: 'no-such-type', limit: 10 })).items).toEqual([]);
     });
   });

@@ -5,9 +5,23 @@ import { backoffDelay, type RetryPolicy } from '../consumers/retry-policy.ts';
 import type { Database, Sql } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { registry } from '../metrics.ts';
-import { isFinished, type SagaDefinition, type SagaRecord, type SagaStatus, type SagaStep, type StepFailure, type StepRecord, type StepResult } from './saga.ts';
+import {
+  isFinished,
+  type SagaDefinition,
+  type SagaRecord,
+  type SagaStatus,
+  type SagaStep,
+  type StepFailure,
+  type StepRecord,
+  type StepResult,
+} from './saga.ts';
 
-export const sagaOutcomes = new Counter({ name: 'tributary_saga_outcomes_total', help: 'Sagas finished, by type and outcome', labelNames: ['type', 'status'], registers: [registry] });
+export const sagaOutcomes = new Counter({
+  name: 'tributary_saga_outcomes_total',
+  help: 'Sagas finished, by type and outcome',
+  labelNames: ['type', 'status'],
+  registers: [registry],
+});
 export const sagasParked = new Gauge({
   name: 'tributary_saga_compensation_failed',
   help: 'Sagas parked as compensation_failed, read from the store (each is retried on a growing backoff)',
@@ -80,7 +94,15 @@ interface StepRow {
   error: string | null;
 }
 
-const stepOf = (s: StepRow): StepRecord => ({ step: s.step, phase: s.phase, status: s.status, attempts: s.attempts, startedAt: s.started_at, finishedAt: s.finished_at, error: s.error });
+const stepOf = (s: StepRow): StepRecord => ({
+  step: s.step,
+  phase: s.phase,
+  status: s.status,
+  attempts: s.attempts,
+  startedAt: s.started_at,
+  finishedAt: s.finished_at,
+  error: s.error,
+});
 
 const recordOf = <State>(row: SagaRow, steps: StepRecord[]): SagaRecord<State> => ({
   id: row.id,
@@ -100,7 +122,12 @@ const withTimeout = async <T>(work: Promise<T>, timeoutMs: number | undefined, w
   if (!timeoutMs) return work;
   const abort = new AbortController();
   try {
-    return await Promise.race([work, sleep(timeoutMs, undefined, { signal: abort.signal }).then(() => Promise.reject(new Error(`${what} timed out after ${timeoutMs} ms`)))]);
+    return await Promise.race([
+      work,
+      sleep(timeoutMs, undefined, { signal: abort.signal }).then(() =>
+        Promise.reject(new Error(`${what} timed out after ${timeoutMs} ms`)),
+      ),
+    ]);
   } finally {
     abort.abort();
   }
@@ -144,7 +171,9 @@ export class SagaOrchestrator {
     const { rows } = await this.options.db.query<SagaRow>('select * from sagas where id = $1', [id]);
     const row = rows[0];
     if (!row) return null;
-    const steps = await this.options.db.query<StepRow>('select * from saga_steps where saga_id = $1 order by seq', [id]);
+    const steps = await this.options.db.query<StepRow>('select * from saga_steps where saga_id = $1 order by seq', [
+      id,
+    ]);
     return recordOf<State>(row, steps.rows.map(stepOf));
   }
 
@@ -159,9 +188,15 @@ export class SagaOrchestrator {
     );
     const page = rows.slice(0, filter.limit);
     const steps = page.length
-      ? (await db.query<StepRow>('select * from saga_steps where saga_id = any($1::text[]) order by seq', [page.map((row) => row.id)])).rows
+      ? (
+          await db.query<StepRow>('select * from saga_steps where saga_id = any($1::text[]) order by seq', [
+            page.map((row) => row.id),
+          ])
+        ).rows
       : [];
-    const items = page.map((row) => recordOf<Record<string, unknown>>(row, steps.filter((step) => step.saga_id === row.id).map(stepOf)));
+    const items = page.map((row) =>
+      recordOf<Record<string, unknown>>(row, steps.filter((step) => step.saga_id === row.id).map(stepOf)),
+    );
     return { items, nextCursor: rows.length > filter.limit ? page[page.length - 1]!.id : null };
   }
 
@@ -186,9 +221,12 @@ export class SagaOrchestrator {
 
   /** The parked gauge, from the store: it survives restarts and falls when parked sagas finish. */
   async sampleParked(): Promise<void> {
-    const { rows } = await this.options.db.query<{ type: string; n: string }>(`select type, count(*) as n from sagas where status = 'compensation_failed' group by type`);
+    const { rows } = await this.options.db.query<{ type: string; n: string }>(
+      `select type, count(*) as n from sagas where status = 'compensation_failed' group by type`,
+    );
     sagasParked.reset();
-    for (const type of this.definitions.keys()) sagasParked.set({ type }, Number(rows.find((row) => row.type === type)?.n ?? 0));
+    for (const type of this.definitions.keys())
+      sagasParked.set({ type }, Number(rows.find((row) => row.type === type)?.n ?? 0));
   }
 
   /** Resolves when saga `id` has finished, whoever runs it (polls the store). */
@@ -203,7 +241,13 @@ export class SagaOrchestrator {
 
   /** Periodically takes over sagas whose lease expired (their process died) and resumes them. */
   startRecovery(intervalMs = 1_000): void {
-    this.recovery ??= setInterval(() => void Promise.all([this.recoverOnce(), this.sampleParked()]).catch((error: unknown) => this.options.log.error({ err: error }, 'saga recovery failed')), intervalMs);
+    this.recovery ??= setInterval(
+      () =>
+        void Promise.all([this.recoverOnce(), this.sampleParked()]).catch((error: unknown) =>
+          this.options.log.error({ err: error }, 'saga recovery failed'),
+        ),
+      intervalMs,
+    );
   }
 
   /**
@@ -261,7 +305,13 @@ export class SagaOrchestrator {
     );
     if (rowCount === 0) return (await this.waitFor(id, 60_000))!;
     const heartbeat = setInterval(
-      () => void db.query(`update sagas set lease_until = clock_timestamp() + $3 * interval '1 millisecond' where id = $1 and lease_owner = $2`, [id, this.options.owner, this.leaseMs]).catch(() => {}),
+      () =>
+        void db
+          .query(
+            `update sagas set lease_until = clock_timestamp() + $3 * interval '1 millisecond' where id = $1 and lease_owner = $2`,
+            [id, this.options.owner, this.leaseMs],
+          )
+          .catch(() => {}),
       Math.max(50, Math.floor(this.leaseMs / 3)),
     );
     try {
@@ -281,14 +331,23 @@ export class SagaOrchestrator {
     const definition = this.definitions.get(record.type);
     if (!definition) throw new Error(`no saga definition for ${record.type}`);
     const steps = definition.steps as SagaStep<Record<string, unknown>>[];
-    const done = (name: string, phase: 'run' | 'compensate') => record.steps.some((s) => s.step === name && s.phase === phase && s.status === 'completed');
+    const done = (name: string, phase: 'run' | 'compensate') =>
+      record.steps.some((s) => s.step === name && s.phase === phase && s.status === 'completed');
 
     if (record.status === 'running') {
       for (const step of steps) {
         if (done(step.name, 'run')) continue;
-        const result = await this.attempt(record, step, 'run', step.retry ?? this.options.defaultRetry ?? { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2_000 });
+        const result = await this.attempt(
+          record,
+          step,
+          'run',
+          step.retry ?? this.options.defaultRetry ?? { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2_000 },
+        );
         if ('fail' in result) {
-          await this.finishStep(id, step.name, 'run', 'failed', result.fail.message, { status: 'compensating', failure: result.fail });
+          await this.finishStep(id, step.name, 'run', 'failed', result.fail.message, {
+            status: 'compensating',
+            failure: result.fail,
+          });
           break;
         }
         record = (await this.get(id))!;
@@ -302,14 +361,33 @@ export class SagaOrchestrator {
     }
 
     // Compensate, newest first, every step that completed or may have had an effect (failed after retries).
-    const touched = (name: string) => record.steps.some((s) => s.step === name && s.phase === 'run' && (s.status === 'completed' || (s.status === 'failed' && record.failure?.code === 'step_failed')));
+    const touched = (name: string) =>
+      record.steps.some(
+        (s) =>
+          s.step === name &&
+          s.phase === 'run' &&
+          (s.status === 'completed' || (s.status === 'failed' && record.failure?.code === 'step_failed')),
+      );
     for (const step of [...steps].reverse()) {
       if (!step.compensate || !touched(step.name) || done(step.name, 'compensate')) continue;
-      const result = await this.attempt(record, step, 'compensate', this.options.compensationRetry ?? { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 });
+      const result = await this.attempt(
+        record,
+        step,
+        'compensate',
+        this.options.compensationRetry ?? { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 },
+      );
       if ('fail' in result) {
         // Parked and due again later, in one transaction: a reader never sees it parked without its next attempt.
         const rows = await this.options.db.transaction(async (tx) => {
-          await this.finishStep(id, step.name, 'compensate', 'failed', result.fail.message, { status: 'compensation_failed' }, tx);
+          await this.finishStep(
+            id,
+            step.name,
+            'compensate',
+            'failed',
+            result.fail.message,
+            { status: 'compensation_failed' },
+            tx,
+          );
           const parked = await tx.query<{ next_attempt_at: Date }>(
             `update sagas set attempts = attempts + 1, next_attempt_at = ${PARKED_RETRY_SQL}, last_error = $2, lease_owner = null, lease_until = null
              where id = $1 returning next_attempt_at`,
@@ -318,7 +396,10 @@ export class SagaOrchestrator {
           return parked.rows;
         });
         sagaOutcomes.inc({ type: record.type, status: 'compensation_failed' });
-        this.options.log.error({ sagaId: id, step: step.name, error: result.fail.message, retryAt: rows[0]?.next_attempt_at }, 'saga: compensation keeps failing; parked, retried later');
+        this.options.log.error(
+          { sagaId: id, step: step.name, error: result.fail.message, retryAt: rows[0]?.next_attempt_at },
+          'saga: compensation keeps failing; parked, retried later',
+        );
         return;
       }
       record = (await this.get(id))!;
@@ -328,7 +409,12 @@ export class SagaOrchestrator {
   }
 
   /** Runs one phase of a step with retries; a thrown error that outlasts them is a failure. */
-  private async attempt(record: SagaRecord, step: SagaStep<Record<string, unknown>>, phase: 'run' | 'compensate', retry: RetryPolicy): Promise<StepResult<Record<string, unknown>>> {
+  private async attempt(
+    record: SagaRecord,
+    step: SagaStep<Record<string, unknown>>,
+    phase: 'run' | 'compensate',
+    retry: RetryPolicy,
+  ): Promise<StepResult<Record<string, unknown>>> {
     const { db, log } = this.options;
     const context = { sagaId: record.id, state: record.state, idempotencyKey: `${record.id}:${step.name}` };
     for (let attempt = 1; ; attempt++) {
@@ -339,7 +425,8 @@ export class SagaOrchestrator {
         if (step.local) {
           const result = await db.transaction(async (tx) => {
             const outcome = await this.invoke(step, phase, context, tx);
-            if ('ok' in outcome) await this.finishStep(record.id, step.name, phase, 'completed', null, { state: outcome.ok }, tx);
+            if ('ok' in outcome)
+              await this.finishStep(record.id, step.name, phase, 'completed', null, { state: outcome.ok }, tx);
             return outcome;
           });
           boundary('after-checkpoint');
@@ -353,16 +440,31 @@ export class SagaOrchestrator {
       } catch (error) {
         if (error instanceof LeaseLostError) throw error;
         const message = error instanceof Error ? error.message : String(error);
-        await db.query(`update saga_steps set error = $4 where saga_id = $1 and step = $2 and phase = $3`, [record.id, step.name, phase, message]).catch(() => {});
+        await db
+          .query(`update saga_steps set error = $4 where saga_id = $1 and step = $2 and phase = $3`, [
+            record.id,
+            step.name,
+            phase,
+            message,
+          ])
+          .catch(() => {});
         if (attempt >= retry.maxAttempts) return { fail: { code: 'step_failed', message: `${step.name}: ${message}` } };
         const delay = backoffDelay(retry, attempt);
-        log.warn({ sagaId: record.id, step: step.name, phase, attempt, retryInMs: delay, reason: message }, 'saga step failed; retrying');
+        log.warn(
+          { sagaId: record.id, step: step.name, phase, attempt, retryInMs: delay, reason: message },
+          'saga step failed; retrying',
+        );
         await sleep(delay);
       }
     }
   }
 
-  private async invoke(step: SagaStep<Record<string, unknown>>, phase: 'run' | 'compensate', context: Parameters<SagaStep<Record<string, unknown>>['run']>[0], tx: Sql | undefined) {
+  private async invoke(
+    step: SagaStep<Record<string, unknown>>,
+    phase: 'run' | 'compensate',
+    context: Parameters<SagaStep<Record<string, unknown>>['run']>[0],
+    tx: Sql | undefined,
+  ) {
     const what = `${step.name} (${phase})`;
     if (phase === 'run') return withTimeout(step.run(context, tx), step.timeoutMs, what);
     await withTimeout(step.compensate!(context, tx), step.timeoutMs, what);
@@ -380,7 +482,15 @@ export class SagaOrchestrator {
   }
 
   /** Records a step's outcome (and the saga's new state or status) only while this process holds the lease. */
-  private async finishStep(sagaId: string, step: string, phase: string, status: 'completed' | 'failed', error: string | null, change: { state?: object; status?: SagaStatus; failure?: StepFailure }, tx: Sql = this.options.db): Promise<void> {
+  private async finishStep(
+    sagaId: string,
+    step: string,
+    phase: string,
+    status: 'completed' | 'failed',
+    error: string | null,
+    change: { state?: object; status?: SagaStatus; failure?: StepFailure },
+    tx: Sql = this.options.db,
+  ): Promise<void> {
     const now = this.options.clock.now();
     // One statement, so atomic even outside a transaction (external steps, the switch to
     // compensating): a crash never leaves the saga's new state with its step still `started`.
@@ -392,12 +502,26 @@ export class SagaOrchestrator {
        )
        update saga_steps set status = $9, finished_at = $6, error = coalesce($10, error)
        where saga_id = (select id from saga) and step = $7 and phase = $8`,
-      [sagaId, this.options.owner, JSON.stringify(change.state ?? {}), change.status ?? null, change.failure ? JSON.stringify(change.failure) : null, now, step, phase, status, error],
+      [
+        sagaId,
+        this.options.owner,
+        JSON.stringify(change.state ?? {}),
+        change.status ?? null,
+        change.failure ? JSON.stringify(change.failure) : null,
+        now,
+        step,
+        phase,
+        status,
+        error,
+      ],
     );
     if (rowCount === 0) throw new LeaseLostError();
   }
 
   private async setStatus(id: string, status: SagaStatus): Promise<void> {
-    await this.options.db.query(`update sagas set status = $2, updated_at = $3, lease_owner = null, lease_until = null where id = $1`, [id, status, this.options.clock.now()]);
+    await this.options.db.query(
+      `update sagas set status = $2, updated_at = $3, lease_owner = null, lease_until = null where id = $1`,
+      [id, status, this.options.clock.now()],
+    );
   }
 }

@@ -65,4 +65,5 @@ export interface SagaRecord<State = Record<string, unknown>> {
   steps: StepRecord[];
 }
 
-export const isFinished = (status: SagaStatus): boolean => status === 'completed' || status === 'compensated' || status === 'compensation_failed';
+export const isFinished = (status: SagaStatus): boolean =>
+  status === 'completed' || status === 'compensated' || status === 'compensation_failed';

@@ -37,7 +37,8 @@ interface EventRow {
 /** The notification the `events_appended` trigger sends at each commit of an append. */
 const APPENDED_CHANNEL = 'tributary_events';
 
-const COLUMNS = 'position, tx_id, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at';
+const COLUMNS =
+  'position, tx_id, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at';
 
 export class EventStore {
   /** Fires after every append (readers in this process wake up at once). */
@@ -66,7 +67,11 @@ export class EventStore {
     const sql = options.tx ?? this.db;
     let rows: { out_position: number; out_version: number; out_event_id: string }[];
     try {
-      ({ rows } = await sql.query('select * from append_events($1, $2, $3)', [streamId, String(expected), JSON.stringify(payload)]));
+      ({ rows } = await sql.query('select * from append_events($1, $2, $3)', [
+        streamId,
+        String(expected),
+        JSON.stringify(payload),
+      ]));
     } catch (error) {
       const { code, detail } = error as { code?: string; detail?: string };
       if (code === 'TR409') throw new ConcurrencyError(streamId, expected, Number(detail));
@@ -96,7 +101,10 @@ export class EventStore {
   }
 
   /** A stream's events from `fromVersion` (1 = the first), upcast to their current schema. */
-  async readStream(streamId: string, options: { fromVersion?: number; limit?: number; tx?: Sql } = {}): Promise<RecordedEvent[]> {
+  async readStream(
+    streamId: string,
+    options: { fromVersion?: number; limit?: number; tx?: Sql } = {},
+  ): Promise<RecordedEvent[]> {
     const { rows } = await (options.tx ?? this.db).query<EventRow>(
       `select ${COLUMNS} from events where stream_id = $1 and version >= $2 order by version limit $3`,
       [streamId, options.fromVersion ?? 1, options.limit ?? 1_000_000],
@@ -122,20 +130,29 @@ export class EventStore {
    * than the oldest one still in flight are returned: an event committed late by a concurrent
    * transaction sorts after everything read before it, so a reader never skips one.
    */
-  async readAll(after: LogPosition, options: { limit?: number; types?: readonly string[] } = {}): Promise<RecordedEvent[]> {
+  async readAll(
+    after: LogPosition,
+    options: { limit?: number; types?: readonly string[] } = {},
+  ): Promise<RecordedEvent[]> {
     const rows = await this.readAllRaw(after, options);
     return rows.map((row) => this.decode(row));
   }
 
   /** Same as `readAll`, but rows as stored: the relay and the embedded bus forward them undecoded. */
-  async readAllRaw(after: LogPosition, options: { limit?: number; types?: readonly string[]; dataOf?: readonly string[] } = {}): Promise<EventRow[]> {
+  async readAllRaw(
+    after: LogPosition,
+    options: { limit?: number; types?: readonly string[]; dataOf?: readonly string[] } = {},
+  ): Promise<EventRow[]> {
     const params: unknown[] = [after.txId, after.position, options.limit ?? 500];
     if (options.types) params.push(options.types);
     // `dataOf`: every row, but data and metadata only of these types (a projection moving past the rest).
     if (options.dataOf) params.push(options.dataOf);
     const only = `$${params.length}::text[]`;
     const columns = options.dataOf
-      ? COLUMNS.replace('data, metadata', `case when type = any(${only}) then data end as data, case when type = any(${only}) then metadata end as metadata`)
+      ? COLUMNS.replace(
+          'data, metadata',
+          `case when type = any(${only}) then data end as data, case when type = any(${only}) then metadata end as metadata`,
+        )
       : COLUMNS;
     const { rows } = await this.db.query<EventRow>(
       `select ${columns} from events

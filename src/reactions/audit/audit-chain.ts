@@ -70,10 +70,18 @@ export class ChainVerifier {
   check(records: readonly AuditRecord[]): Extract<ChainVerdict, { ok: false }> | null {
     for (const record of records) {
       if (record.id !== this.lastId + 1) {
-        return { ok: false, brokenAt: this.lastId + 1, reason: `record ${this.lastId + 1} is missing (the next stored record is ${record.id})` };
+        return {
+          ok: false,
+          brokenAt: this.lastId + 1,
+          reason: `record ${this.lastId + 1} is missing (the next stored record is ${record.id})`,
+        };
       }
       if (record.prevHash !== this.lastHash) {
-        return { ok: false, brokenAt: record.id, reason: `previous-hash link does not match record ${this.lastId}'s hash` };
+        return {
+          ok: false,
+          brokenAt: record.id,
+          reason: `previous-hash link does not match record ${this.lastId}'s hash`,
+        };
       }
       if (chainHash(record.prevHash, record) !== record.hash) {
         return { ok: false, brokenAt: record.id, reason: 'stored hash does not match the record content' };
@@ -88,7 +96,11 @@ export class ChainVerifier {
   /** After the last page: the chain must end where the head says it ends (no records cut off the end). */
   finish(head: { lastId: number; lastHash: string }): ChainVerdict {
     if (this.lastId !== head.lastId) {
-      return { ok: false, brokenAt: this.lastId + 1, reason: `the chain ends at record ${this.lastId} but its head is record ${head.lastId}` };
+      return {
+        ok: false,
+        brokenAt: this.lastId + 1,
+        reason: `the chain ends at record ${this.lastId} but its head is record ${head.lastId}`,
+      };
     }
     if (this.lastHash !== head.lastHash) {
       return { ok: false, brokenAt: head.lastId, reason: `record ${head.lastId}'s hash does not match the chain head` };

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, chainHash, ChainVerifier, GENESIS_HASH, type AuditEntry, type AuditRecord } from './audit-chain.ts';
+import {
+  canonicalJson,
+  chainHash,
+  ChainVerifier,
+  GENESIS_HASH,
+  type AuditEntry,
+  type AuditRecord,
+} from './audit-chain.ts';
 
 const entry = (id: number, overrides: Partial<AuditEntry> = {}): AuditEntry => ({
   id,
@@ -26,14 +33,19 @@ const chain = (length: number): AuditRecord[] => {
   return records;
 };
 
-const verify = (records: AuditRecord[], head = { lastId: records.at(-1)?.id ?? 0, lastHash: records.at(-1)?.hash ?? GENESIS_HASH }) => {
+const verify = (
+  records: AuditRecord[],
+  head = { lastId: records.at(-1)?.id ?? 0, lastHash: records.at(-1)?.hash ?? GENESIS_HASH },
+) => {
   const verifier = new ChainVerifier();
   return verifier.check(records) ?? verifier.finish(head);
 };
 
 describe('audit hash chain', () => {
   it('writes canonical JSON: keys sorted at every level, whatever their insertion order', () => {
-    expect(canonicalJson({ b: 1, a: { d: 'x', c: [2, { f: null, e: true }] } })).toBe('{"a":{"c":[2,{"e":true,"f":null}],"d":"x"},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: 'x', c: [2, { f: null, e: true }] } })).toBe(
+      '{"a":{"c":[2,{"e":true,"f":null}],"d":"x"},"b":1}',
+    );
     expect(chainHash(GENESIS_HASH, entry(1))).toBe(chainHash(GENESIS_HASH, { ...entry(1), summary: 'record 1' }));
   });
 
@@ -41,7 +53,16 @@ describe('audit hash chain', () => {
     const hash = chainHash(GENESIS_HASH, entry(1));
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
     expect(chainHash('f'.repeat(64), entry(1))).not.toBe(hash);
-    for (const field of ['eventId', 'eventType', 'subject', 'streamId', 'actor', 'correlationId', 'occurredAt', 'summary'] as const) {
+    for (const field of [
+      'eventId',
+      'eventType',
+      'subject',
+      'streamId',
+      'actor',
+      'correlationId',
+      'occurredAt',
+      'summary',
+    ] as const) {
       expect(chainHash(GENESIS_HASH, entry(1, { [field]: 'changed' })), field).not.toBe(hash);
     }
     expect(chainHash(GENESIS_HASH, entry(2))).not.toBe(chainHash(GENESIS_HASH, { ...entry(2), id: 3 }));
@@ -65,7 +86,11 @@ describe('audit hash chain', () => {
   it('names an altered record', () => {
     const records = chain(5);
     records[2] = { ...records[2]!, summary: 'payment 0.01 EUR' };
-    expect(verify(records)).toMatchObject({ ok: false, brokenAt: 3, reason: expect.stringMatching(/hash does not match/) });
+    expect(verify(records)).toMatchObject({
+      ok: false,
+      brokenAt: 3,
+      reason: expect.stringMatching(/hash does not match/),
+    });
   });
 
   it('names the record after one altered and re-hashed: its link no longer matches', () => {
@@ -77,7 +102,12 @@ describe('audit hash chain', () => {
 
   it('names a removed record, and records cut off the end', () => {
     const records = chain(5);
-    expect(verify([...records.slice(0, 2), ...records.slice(3)], { lastId: 5, lastHash: records[4]!.hash })).toMatchObject({ ok: false, brokenAt: 3 });
-    expect(verify(records.slice(0, 3), { lastId: 5, lastHash: records[4]!.hash })).toMatchObject({ ok: false, brokenAt: 4 });
+    expect(
+      verify([...records.slice(0, 2), ...records.slice(3)], { lastId: 5, lastHash: records[4]!.hash }),
+    ).toMatchObject({ ok: false, brokenAt: 3 });
+    expect(verify(records.slice(0, 3), { lastId: 5, lastHash: records[4]!.hash })).toMatchObject({
+      ok: false,
+      brokenAt: 4,
+    });
   });
 });

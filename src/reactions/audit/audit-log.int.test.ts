@@ -19,14 +19,18 @@ function auditSuite(mode: Mode) {
     afterAll(async () => fixture?.close());
 
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    const get = (url: string, headers: Record<string, string> = admin) => fixture.platform.http.inject({ method: 'GET', url, headers });
+    const get = (url: string, headers: Record<string, string> = admin) =>
+      fixture.platform.http.inject({ method: 'GET', url, headers });
     const audit = async (query: string) => {
       const response = await get(`/audit?${query}`);
       expect(response.statusCode, response.body).toBe(200);
       return response.json() as { records: AuditRecord[]; nextCursor: string | null };
     };
     const verify = async () => (await get('/audit/verify')).json();
-    const count = async () => Number((await fixture.platform.db.query<{ n: string }>('select count(*)::text as n from audit_records')).rows[0]!.n);
+    const count = async () =>
+      Number(
+        (await fixture.platform.db.query<{ n: string }>('select count(*)::text as n from audit_records')).rows[0]!.n,
+      );
 
     const email = `ann-${uuidv7()}@example.com`;
     let registered: { customerId: string; paymentId: string; subscriptionId: string; customerToken: string };
@@ -46,9 +50,19 @@ function auditSuite(mode: Mode) {
         const page = await audit(`subject=${customerId}`);
         return page.records.length >= 3 && page.records;
       });
-      expect(records.map((record) => record.eventType).sort()).toEqual(['CustomerRegistered', 'PaymentProcessed', 'SubscriptionCreated']);
+      expect(records.map((record) => record.eventType).sort()).toEqual([
+        'CustomerRegistered',
+        'PaymentProcessed',
+        'SubscriptionCreated',
+      ]);
 
-      const { rows: events } = await fixture.platform.db.query<{ event_id: string; type: string; stream_id: string; occurred_at: Date; metadata: { correlationId: string; actor: string } }>(
+      const { rows: events } = await fixture.platform.db.query<{
+        event_id: string;
+        type: string;
+        stream_id: string;
+        occurred_at: Date;
+        metadata: { correlationId: string; actor: string };
+      }>(
         `select event_id::text as event_id, type, stream_id, occurred_at, metadata from events where partition_key = $1 and type = any($2::text[])`,
         [customerId, ['CustomerRegistered', 'PaymentProcessed', 'SubscriptionCreated']],
       );
@@ -68,16 +82,33 @@ function auditSuite(mode: Mode) {
       }
       const summaryOf = (type: string) => records.find((record) => record.eventType === type)!.summary;
       expect(summaryOf('CustomerRegistered')).toBe(`customer ${customerId} registered on plan pro-monthly`);
-      expect(summaryOf('PaymentProcessed')).toMatch(new RegExp(`^payment \\d+\\.\\d{2} [A-Z]{3} for registration \\(period 0\\), visa ••4242, payment ${paymentId}$`));
-      expect(summaryOf('SubscriptionCreated')).toMatch(new RegExp(`^subscription ${subscriptionId} created on plan pro-monthly at \\d+\\.\\d{2} [A-Z]{3}/month, first period `));
+      expect(summaryOf('PaymentProcessed')).toMatch(
+        new RegExp(
+          `^payment \\d+\\.\\d{2} [A-Z]{3} for registration \\(period 0\\), visa ••4242, payment ${paymentId}$`,
+        ),
+      );
+      expect(summaryOf('SubscriptionCreated')).toMatch(
+        new RegExp(
+          `^subscription ${subscriptionId} created on plan pro-monthly at \\d+\\.\\d{2} [A-Z]{3}/month, first period `,
+        ),
+      );
 
       // Nothing personal or secret, neither in the API nor in the table itself.
-      const { rows: stored } = await fixture.platform.db.query('select * from audit_records where subject = $1', [customerId]);
+      const { rows: stored } = await fixture.platform.db.query('select * from audit_records where subject = $1', [
+        customerId,
+      ]);
       const { rows: payment } = await fixture.platform.db.query<{ data: { paymentMethod: { tokenId?: string } } }>(
         `select data from events where partition_key = $1 and type = 'PaymentProcessed'`,
         [customerId],
       );
-      const forbidden = [email, email.split('@')[0]!, 'Zebedee', 'pm_card_visa', '4242424242424242', payment[0]!.data.paymentMethod.tokenId].filter(Boolean) as string[];
+      const forbidden = [
+        email,
+        email.split('@')[0]!,
+        'Zebedee',
+        'pm_card_visa',
+        '4242424242424242',
+        payment[0]!.data.paymentMethod.tokenId,
+      ].filter(Boolean) as string[];
       for (const text of [JSON.stringify(records), JSON.stringify(stored)]) {
         for (const secret of forbidden) expect(text).not.toContain(secret);
       }
@@ -85,19 +116,29 @@ function auditSuite(mode: Mode) {
 
     it.skipIf(skip)('filters by type (event type or topic), time, and pages with a cursor', async () => {
       const { customerId } = registered;
-      expect((await audit(`subject=${customerId}&type=PaymentProcessed`)).records.map((r) => r.eventType)).toEqual(['PaymentProcessed']);
-      expect((await audit(`subject=${customerId}&type=subscription.created`)).records.map((r) => r.eventType)).toEqual(['SubscriptionCreated']);
+      expect((await audit(`subject=${customerId}&type=PaymentProcessed`)).records.map((r) => r.eventType)).toEqual([
+        'PaymentProcessed',
+      ]);
+      expect((await audit(`subject=${customerId}&type=subscription.created`)).records.map((r) => r.eventType)).toEqual([
+        'SubscriptionCreated',
+      ]);
       expect((await audit(`subject=${customerId}&type=NoSuchEvent`)).records).toEqual([]);
       const first = records[0]!.occurredAt;
       const last = records.at(-1)!.occurredAt;
-      const inRange = (await audit(`subject=${customerId}&from=${encodeURIComponent(first)}&to=${encodeURIComponent(new Date(Date.parse(last) + 1).toISOString())}`)).records;
+      const inRange = (
+        await audit(
+          `subject=${customerId}&from=${encodeURIComponent(first)}&to=${encodeURIComponent(new Date(Date.parse(last) + 1).toISOString())}`,
+        )
+      ).records;
       expect(inRange).toHaveLength(3);
       expect((await audit(`subject=${customerId}&to=${encodeURIComponent(first)}`)).records).toEqual([]);
 
       const pages: AuditRecord[] = [];
       let cursor: string | null = null;
       do {
-        const page: { records: AuditRecord[]; nextCursor: string | null } = await audit(`subject=${customerId}&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+        const page: { records: AuditRecord[]; nextCursor: string | null } = await audit(
+          `subject=${customerId}&limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         pages.push(...page.records);
         cursor = page.nextCursor;
       } while (cursor);
@@ -158,7 +199,9 @@ function auditSuite(mode: Mode) {
         data: { customerId: `concurrent-${n}`, planId: 'pro-monthly' },
         metadata: { correlationId: uuidv7(), causationId: null, actor: 'test' },
       });
-      const appended = await Promise.all(Array.from({ length: 20 }, (_, n) => fixture.platform.db.transaction((tx) => appendAuditRecord(tx, event(n)))));
+      const appended = await Promise.all(
+        Array.from({ length: 20 }, (_, n) => fixture.platform.db.transaction((tx) => appendAuditRecord(tx, event(n)))),
+      );
       expect(await count()).toBe(before + 20);
       const ids = appended.map((record) => record!.id).sort((a, b) => a - b);
       expect(ids).toEqual(Array.from({ length: 20 }, (_, n) => before + 1 + n));
@@ -168,8 +211,12 @@ function auditSuite(mode: Mode) {
 
     it.skipIf(skip)('refuses to update or delete a record', async () => {
       const id = records[1]!.id;
-      await expect(fixture.platform.db.query(`update audit_records set summary = 'x' where id = $1`, [id])).rejects.toThrow(/append-only/);
-      await expect(fixture.platform.db.query('delete from audit_records where id = $1', [id])).rejects.toThrow(/append-only/);
+      await expect(
+        fixture.platform.db.query(`update audit_records set summary = 'x' where id = $1`, [id]),
+      ).rejects.toThrow(/append-only/);
+      await expect(fixture.platform.db.query('delete from audit_records where id = $1', [id])).rejects.toThrow(
+        /append-only/,
+      );
       await expect(fixture.platform.db.query('truncate audit_records')).rejects.toThrow(/append-only/);
       expect((await verify()).ok).toBe(true);
     });
@@ -178,11 +225,18 @@ function auditSuite(mode: Mode) {
       const target = records.find((record) => record.eventType === 'PaymentProcessed')!;
       // An attacker with DB access gets past the trigger first.
       await fixture.platform.db.exec('alter table audit_records disable trigger audit_records_no_rewrite');
-      await fixture.platform.db.query(`update audit_records set summary = replace(summary, 'visa', 'mastercard') where id = $1`, [target.id]);
+      await fixture.platform.db.query(
+        `update audit_records set summary = replace(summary, 'visa', 'mastercard') where id = $1`,
+        [target.id],
+      );
       await fixture.platform.db.exec('alter table audit_records enable trigger audit_records_no_rewrite');
       const response = await get('/audit/verify');
       expect(response.statusCode).toBe(200);
-      expect(response.json()).toEqual({ ok: false, brokenAt: target.id, reason: expect.stringMatching(/hash does not match/) });
+      expect(response.json()).toEqual({
+        ok: false,
+        brokenAt: target.id,
+        reason: expect.stringMatching(/hash does not match/),
+      });
     });
   });
 }

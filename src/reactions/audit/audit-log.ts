@@ -56,9 +56,10 @@ export async function appendAuditRecords(tx: Sql, events: readonly RecordedEvent
   );
   const head = heads[0];
   if (!head) throw new Error('audit_chain_head has no row: the audit migration did not run');
-  const { rows: existing } = await tx.query<{ event_id: string }>('select event_id::text as event_id from audit_records where event_id = any($1::uuid[])', [
-    events.map((event) => event.id),
-  ]);
+  const { rows: existing } = await tx.query<{ event_id: string }>(
+    'select event_id::text as event_id from audit_records where event_id = any($1::uuid[])',
+    [events.map((event) => event.id)],
+  );
   const seen = new Set(existing.map((row) => row.event_id));
   let id = Number(head.last_id);
   let prevHash = head.last_hash;
@@ -146,11 +147,16 @@ export class AuditLog {
   /** Walks the chain from its first record to the head, page by page; names the first broken record. */
   async verify(pageSize = 1000): Promise<ChainVerdict> {
     // Records up to the head committed with it; later appends are left to the next verification.
-    const { rows: heads } = await this.db.query<{ last_id: string; last_hash: string }>('select last_id::text as last_id, last_hash from audit_chain_head where singleton');
+    const { rows: heads } = await this.db.query<{ last_id: string; last_hash: string }>(
+      'select last_id::text as last_id, last_hash from audit_chain_head where singleton',
+    );
     const head = { lastId: Number(heads[0]?.last_id ?? 0), lastHash: heads[0]?.last_hash ?? '' };
     const verifier = new ChainVerifier();
-    for (let after = 0; ; ) {
-      const { rows } = await this.db.query<RecordRow>(`select ${COLUMNS} from audit_records where id > $1 and id <= $2 order by audit_records.id limit $3`, [after, head.lastId, pageSize]);
+    for (let after = 0; ;) {
+      const { rows } = await this.db.query<RecordRow>(
+        `select ${COLUMNS} from audit_records where id > $1 and id <= $2 order by audit_records.id limit $3`,
+        [after, head.lastId, pageSize],
+      );
       if (rows.length === 0) break;
       const broken = verifier.check(rows.map(recordOf));
       if (broken) return broken;

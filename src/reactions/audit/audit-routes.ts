@@ -7,7 +7,6 @@ import type { AuditLog } from './audit-log.ts';
 import { problem } from '../../http/problem-schema.ts';
 import { instant } from '../../http/input-schemas.ts';
 
-
 export const auditRecordView = z.object({
   id: z.int(),
   eventId: z.string(),
@@ -22,14 +21,21 @@ export const auditRecordView = z.object({
   hash: z.string(),
 });
 
-
 const listQuery = z.object({
   subject: z.string().min(1).max(200).optional().describe('customer id (or stream id) the records are about'),
-  type: z.string().min(1).max(100).optional().describe('event type (`PaymentProcessed`) or its topic (`payment.processed`)'),
+  type: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('event type (`PaymentProcessed`) or its topic (`payment.processed`)'),
   from: instant.optional().describe('event time, inclusive'),
   to: instant.optional().describe('event time, exclusive'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().regex(/^\d{1,15}$/, 'cursor: the nextCursor of the previous page').optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/, 'cursor: the nextCursor of the previous page')
+    .optional(),
 });
 
 const verdict = z.union([
@@ -48,7 +54,11 @@ export const auditRoutes = (deps: { audit: AuditLog; catalog: EventCatalog }) =>
         summary: 'Audit records in chain order, filtered; page with `cursor` = the previous `nextCursor` (admin)',
         security: [{ bearer: [] }],
         querystring: listQuery,
-        response: { 200: z.object({ records: z.array(auditRecordView), nextCursor: z.string().nullable() }), 400: problem, 401: problem },
+        response: {
+          200: z.object({ records: z.array(auditRecordView), nextCursor: z.string().nullable() }),
+          400: problem,
+          401: problem,
+        },
       },
     },
     async (request) => {

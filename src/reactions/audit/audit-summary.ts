@@ -1,9 +1,14 @@
-import type { CustomerRegisteredData, PaymentProcessedData, SubscriptionCreatedData } from '../../domain/events/index.ts';
+import type {
+  CustomerRegisteredData,
+  PaymentProcessedData,
+  SubscriptionCreatedData,
+} from '../../domain/events/index.ts';
 import type { RecordedEvent } from '../../kernel/store/envelope.ts';
 
 /** Minor units as a decimal string in the currency's own exponent (JPY 0, EUR 2, KWD 3), without floats. */
 export function formatMinorUnits(amount: number, currency: string): string {
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const digits =
+    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
   if (digits === 0) return `${amount} ${currency}`;
   const text = String(amount).padStart(digits + 1, '0');
   return `${text.slice(0, -digits)}.${text.slice(-digits)} ${currency}`;

@@ -27,7 +27,13 @@ describe('audit summaries', () => {
 
   it('says who registered on which plan, without email or name', () => {
     const summary = auditSummary(
-      event('CustomerRegistered', { customerId, email: 'ann@example.com', name: 'Ann Example', planId: 'pro-monthly', registeredAt: '2026-03-01T10:00:00.000Z' }),
+      event('CustomerRegistered', {
+        customerId,
+        email: 'ann@example.com',
+        name: 'Ann Example',
+        planId: 'pro-monthly',
+        registeredAt: '2026-03-01T10:00:00.000Z',
+      }),
     );
     expect(summary).toBe(`customer ${customerId} registered on plan pro-monthly`);
     expect(summary).not.toMatch(/ann|example/i);
@@ -63,11 +69,15 @@ describe('audit summaries', () => {
         createdAt: '2026-03-01T10:00:00.000Z',
       }),
     );
-    expect(summary).toBe('subscription s-1 created on plan pro-yearly at 290.00 USD/year, first period 2026-03-01 to 2027-03-01');
+    expect(summary).toBe(
+      'subscription s-1 created on plan pro-yearly at 290.00 USD/year, first period 2026-03-01 to 2027-03-01',
+    );
   });
 
   it('says only the type of an event it has no wording for, and finds its subject', () => {
-    expect(auditSummary(event('CustomerCreated', { customerId, email: 'ann@example.com' }))).toBe('CustomerCreated on stream-CustomerCreated');
+    expect(auditSummary(event('CustomerCreated', { customerId, email: 'ann@example.com' }))).toBe(
+      'CustomerCreated on stream-CustomerCreated',
+    );
     expect(auditSubject(event('CustomerCreated', { customerId: 'other' }))).toBe('other');
     expect(auditSubject(event('Something', {}))).toBe(customerId);
   });

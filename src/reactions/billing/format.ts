@@ -10,7 +10,9 @@ export function formatMoney(amount: number, currency: string): string {
 
 /** A day in UTC, as invoices print it (`15 Jan 2026`). */
 export const formatDay = (iso: string): string =>
-  new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(new Date(iso));
+  new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(
+    new Date(iso),
+  );
 
 /** A rate in basis points as a percentage (`20%`, `8.25%`). */
 export const formatRate = (bps: number): string => `${(bps / 100).toFixed(2).replace(/\.?0+$/, '')}%`;

@@ -5,9 +5,24 @@ import { defineConsumer, type ConsumerDefinition } from '../../kernel/consumers/
 import type { Sql } from '../../kernel/db/database.ts';
 import type { RecordedEvent } from '../../kernel/store/envelope.ts';
 import { ACCOUNTS } from './ledger/accounts.ts';
-import { credit, debit, entryExists, nonZero, postEntries, UnbalancedEntryError, type JournalEntry } from './ledger/journal.ts';
+import {
+  credit,
+  debit,
+  entryExists,
+  nonZero,
+  postEntries,
+  UnbalancedEntryError,
+  type JournalEntry,
+} from './ledger/journal.ts';
 import { splitRefund } from './ledger/recognition.ts';
-import { applyRefund, basisOf, lockSchedule, openSchedules, recogniseThrough, type NewSchedule } from './ledger/revenue-schedules.ts';
+import {
+  applyRefund,
+  basisOf,
+  lockSchedule,
+  openSchedules,
+  recogniseThrough,
+  type NewSchedule,
+} from './ledger/revenue-schedules.ts';
 import { findCharge, paidFor, ServiceUnknownError, streamsOfPayment, type PaidForDeps } from './paid-for.ts';
 
 export interface GlPostingDeps extends PaidForDeps {
@@ -24,14 +39,25 @@ async function postCharge(deps: GlPostingDeps, tx: Sql, event: RecordedEvent<Pay
 }
 
 /** `postCharge` for several charges: their streams read in one query, their entries and schedules written in one statement each. */
-async function postCharges(deps: GlPostingDeps, tx: Sql, events: readonly RecordedEvent<PaymentProcessedData>[]): Promise<void> {
-  const { rows } = await tx.query<{ source_id: string }>(`select source_id::text as source_id from journal_entries where source_id = any($1::uuid[]) and kind = 'charge' and part = 0`, [
-    events.map((event) => event.id),
-  ]);
+async function postCharges(
+  deps: GlPostingDeps,
+  tx: Sql,
+  events: readonly RecordedEvent<PaymentProcessedData>[],
+): Promise<void> {
+  const { rows } = await tx.query<{ source_id: string }>(
+    `select source_id::text as source_id from journal_entries where source_id = any($1::uuid[]) and kind = 'charge' and part = 0`,
+    [events.map((event) => event.id)],
+  );
   const posted = new Set(rows.map((row) => row.source_id));
   const todo = events.filter((event) => !posted.has(event.id) && (posted.add(event.id), true));
   if (todo.length === 0) return;
-  const streams = todo.length > 1 ? await deps.store.readStreams(todo.map((event) => streamsOfPayment(event.data)), { tx }) : undefined;
+  const streams =
+    todo.length > 1
+      ? await deps.store.readStreams(
+          todo.map((event) => streamsOfPayment(event.data)),
+          { tx },
+        )
+      : undefined;
   const entries: JournalEntry[] = [];
   const schedules: NewSchedule[] = [];
   for (const event of todo) {
@@ -40,13 +66,24 @@ async function postCharges(deps: GlPostingDeps, tx: Sql, events: readonly Record
     const tax = payment.taxAmount;
     const subtotal = payment.amount - tax;
     const service = await paidFor(deps, tx, payment, streams);
-    const base = { sourceId: event.id, part: 0, paymentId: payment.paymentId, customerId: payment.customerId, currency: payment.currency, effectiveAt: new Date(payment.processedAt) };
+    const base = {
+      sourceId: event.id,
+      part: 0,
+      paymentId: payment.paymentId,
+      customerId: payment.customerId,
+      currency: payment.currency,
+      effectiveAt: new Date(payment.processedAt),
+    };
     entries.push(
       {
         ...base,
         kind: 'charge',
         description: `Invoiced: ${service.planName}, ${service.period.start.slice(0, 10)} to ${service.period.end.slice(0, 10)}`,
-        lines: nonZero(debit(ACCOUNTS.receivable, payment.amount), credit(ACCOUNTS.deferredRevenue, subtotal), credit(ACCOUNTS.taxPayable, tax)),
+        lines: nonZero(
+          debit(ACCOUNTS.receivable, payment.amount),
+          credit(ACCOUNTS.deferredRevenue, subtotal),
+          credit(ACCOUNTS.taxPayable, tax),
+        ),
       },
       {
         ...base,
@@ -55,7 +92,16 @@ async function postCharges(deps: GlPostingDeps, tx: Sql, events: readonly Record
         lines: [debit(ACCOUNTS.cash, payment.amount), credit(ACCOUNTS.receivable, payment.amount)],
       },
     );
-    schedules.push({ paymentId: payment.paymentId, chargeEventId: event.id, customerId: payment.customerId, currency: payment.currency, gross: payment.amount, tax, amount: subtotal, period: service.period });
+    schedules.push({
+      paymentId: payment.paymentId,
+      chargeEventId: event.id,
+      customerId: payment.customerId,
+      currency: payment.currency,
+      gross: payment.amount,
+      tax,
+      amount: subtotal,
+      period: service.period,
+    });
   }
   const written = new Set((await postEntries(tx, entries, deps.clock.now())).map((entry) => entry.sourceId));
   await openSchedules(
@@ -77,10 +123,14 @@ async function postRefund(deps: GlPostingDeps, tx: Sql, event: RecordedEvent<Pay
   let schedule = await lockSchedule(tx, refund.paymentId);
   if (!schedule) {
     const charge = await findCharge(deps.store, tx, refund.paymentId);
-    if (!charge) throw new ServiceUnknownError(`refund ${event.id}: payment ${refund.paymentId} has no recorded charge`);
+    if (!charge)
+      throw new ServiceUnknownError(`refund ${event.id}: payment ${refund.paymentId} has no recorded charge`);
     await postCharge(deps, tx, charge);
     schedule = await lockSchedule(tx, refund.paymentId);
-    if (!schedule) throw new ServiceUnknownError(`refund ${event.id}: the charge of payment ${refund.paymentId} opened no revenue schedule`);
+    if (!schedule)
+      throw new ServiceUnknownError(
+        `refund ${event.id}: the charge of payment ${refund.paymentId} opened no revenue schedule`,
+      );
   }
   if (refund.currency !== schedule.currency) {
     throw new UnbalancedEntryError(`refund ${event.id}: ${refund.currency} refund of a ${schedule.currency} charge`);
@@ -124,7 +174,8 @@ export const glPosting = (deps: GlPostingDeps): ConsumerDefinition =>
     topics: ['payment.processed', 'payment.refunded'],
     async handle(event, { tx }) {
       if (event.type === 'PaymentProcessed') await postCharge(deps, tx, event as RecordedEvent<PaymentProcessedData>);
-      else if (event.type === 'PaymentRefunded') await postRefund(deps, tx, event as RecordedEvent<PaymentRefundedData>);
+      else if (event.type === 'PaymentRefunded')
+        await postRefund(deps, tx, event as RecordedEvent<PaymentRefundedData>);
     },
     // Runs of charges are posted together; a refund (it may need its charge posted) after the charges before it.
     async handleBatch(events, { tx }) {

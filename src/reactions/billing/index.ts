@@ -21,7 +21,12 @@ const billingOf = (deps: ReactionDeps): Billing => {
   if (!billing) {
     billing = {
       plans: planLookup(deps.plans),
-      recognizer: revenueRecognizer({ db: deps.db, clock: deps.clock, log: deps.log, intervalMs: deps.config.billing.recognitionIntervalMs }),
+      recognizer: revenueRecognizer({
+        db: deps.db,
+        clock: deps.clock,
+        log: deps.log,
+        intervalMs: deps.config.billing.recognitionIntervalMs,
+      }),
     };
     instances.set(deps.db, billing);
   }

@@ -5,7 +5,16 @@ import { defineConsumer, type ConsumerDefinition } from '../../kernel/consumers/
 import type { Sql } from '../../kernel/db/database.ts';
 import type { RecordedEvent } from '../../kernel/store/envelope.ts';
 import { paymentStream } from '../../services/streams.ts';
-import { findCharge, paidFor, paidForRenewal, ServiceUnknownError, streamsOfPayment, type PaidFor, type PaidForDeps, type Streams } from './paid-for.ts';
+import {
+  findCharge,
+  paidFor,
+  paidForRenewal,
+  ServiceUnknownError,
+  streamsOfPayment,
+  type PaidFor,
+  type PaidForDeps,
+  type Streams,
+} from './paid-for.ts';
 import { invoiceOfPayment, issueInvoice, issueInvoices, paymentsInvoiced, type NewInvoice } from './invoices.ts';
 
 export interface InvoiceGeneratorDeps extends PaidForDeps {
@@ -49,7 +58,12 @@ export function invoiceFor(payment: PaymentProcessedData, service: PaidFor, sour
 }
 
 /** The invoice a charge's event asks for; `streams` holds the streams it reads when already read. */
-async function invoiceOf(deps: InvoiceGeneratorDeps, tx: Sql, event: RecordedEvent, streams?: Streams): Promise<NewInvoice> {
+async function invoiceOf(
+  deps: InvoiceGeneratorDeps,
+  tx: Sql,
+  event: RecordedEvent,
+  streams?: Streams,
+): Promise<NewInvoice> {
   let payment: PaymentProcessedData;
   let service: PaidFor;
   if (event.type === 'PaymentProcessed') {
@@ -58,7 +72,10 @@ async function invoiceOf(deps: InvoiceGeneratorDeps, tx: Sql, event: RecordedEve
   } else {
     const renewal = event.data as SubscriptionRenewedData;
     const charge = await findCharge(deps.store, tx, renewal.paymentId, streams);
-    if (!charge) throw new ServiceUnknownError(`renewal ${renewal.subscriptionId}#${renewal.periodIndex}: payment ${renewal.paymentId} is not recorded`);
+    if (!charge)
+      throw new ServiceUnknownError(
+        `renewal ${renewal.subscriptionId}#${renewal.periodIndex}: payment ${renewal.paymentId} is not recorded`,
+      );
     payment = charge.data;
     service = await paidForRenewal(deps, renewal);
   }
@@ -89,7 +106,11 @@ export const invoiceGenerator = (deps: InvoiceGeneratorDeps): ConsumerDefinition
       const issued = await paymentsInvoiced(tx, events.filter(isCharge).map(paymentIdOf));
       const todo = events.filter((event) => isCharge(event) && !issued.has(paymentIdOf(event)));
       const streams = await deps.store.readStreams(
-        todo.map((event) => (event.type === 'PaymentProcessed' ? streamsOfPayment(event.data as PaymentProcessedData) : paymentStream(paymentIdOf(event)))),
+        todo.map((event) =>
+          event.type === 'PaymentProcessed'
+            ? streamsOfPayment(event.data as PaymentProcessedData)
+            : paymentStream(paymentIdOf(event)),
+        ),
         { tx },
       );
       const invoices: NewInvoice[] = [];

@@ -54,7 +54,11 @@ export async function renderInvoicePdf(invoice: Invoice, customer: PersonalData 
   doc.text('Service period', columns.period, y);
   doc.text(`Amount (${invoice.currency})`, columns.amount, y, { width: 110, align: 'right' });
   y += 16;
-  doc.moveTo(left, y).lineTo(left + width, y).strokeColor('#999999').stroke();
+  doc
+    .moveTo(left, y)
+    .lineTo(left + width, y)
+    .strokeColor('#999999')
+    .stroke();
   y += 8;
   doc.font('Helvetica');
   for (const line of invoice.lines) {
@@ -63,7 +67,10 @@ export async function renderInvoicePdf(invoice: Invoice, customer: PersonalData 
     doc.text(money(line.amount), columns.amount, y, { width: 110, align: 'right' });
     y += 22;
   }
-  doc.moveTo(left, y).lineTo(left + width, y).stroke();
+  doc
+    .moveTo(left, y)
+    .lineTo(left + width, y)
+    .stroke();
   y += 10;
 
   const total = (label: string, value: string, bold = false) => {
@@ -79,13 +86,18 @@ export async function renderInvoicePdf(invoice: Invoice, customer: PersonalData 
 
   y += 20;
   doc.font('Helvetica-Bold').text('Payment', left, y);
-  doc.font('Helvetica').text(
-    `Paid ${formatDay(invoice.issuedAt)} by ${invoice.paymentMethod.brand} ending ${invoice.paymentMethod.last4}, reference ${invoice.paymentReference}.`,
-    { width },
-  );
+  doc
+    .font('Helvetica')
+    .text(
+      `Paid ${formatDay(invoice.issuedAt)} by ${invoice.paymentMethod.brand} ending ${invoice.paymentMethod.last4}, reference ${invoice.paymentReference}.`,
+      { width },
+    );
   doc.text(`Payment ${invoice.paymentId}.`, { width });
   doc.moveDown();
-  doc.fontSize(8).fillColor('#555555').text('Prices include tax. Amounts are in ' + invoice.currency + '.', { width });
+  doc
+    .fontSize(8)
+    .fillColor('#555555')
+    .text('Prices include tax. Amounts are in ' + invoice.currency + '.', { width });
   doc.end();
   return done;
 }

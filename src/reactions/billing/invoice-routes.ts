@@ -11,7 +11,6 @@ import { problem } from '../../http/problem-schema.ts';
 import { instant } from '../../http/input-schemas.ts';
 import { InvalidRequestError } from '../../http/invalid-request.ts';
 
-
 export const invoiceView = z.object({
   id: z.string(),
   number: z.string().describe('sequential per year, no gaps: INV-2026-000001'),
@@ -44,14 +43,23 @@ export const invoiceView = z.object({
 });
 
 const listQuery = z.object({
-  customerId: z.uuid().optional().describe("the customer's invoices (a customer token sees only its own; the admin sees all when omitted)"),
+  customerId: z
+    .uuid()
+    .optional()
+    .describe("the customer's invoices (a customer token sees only its own; the admin sees all when omitted)"),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, 'cursor: as returned in nextCursor').optional().describe('the nextCursor of the previous page'),
+  cursor: z
+    .string()
+    .max(200)
+    .regex(/^[A-Za-z0-9_-]+$/, 'cursor: as returned in nextCursor')
+    .optional()
+    .describe('the nextCursor of the previous page'),
 });
 
 const params = z.object({ id: z.string().min(1).max(64).describe('invoice id (UUID) or number (INV-2026-000001)') });
 
-const cursorOf = (invoice: Invoice) => Buffer.from(JSON.stringify({ issuedAt: invoice.issuedAt, number: invoice.number })).toString('base64url');
+const cursorOf = (invoice: Invoice) =>
+  Buffer.from(JSON.stringify({ issuedAt: invoice.issuedAt, number: invoice.number })).toString('base64url');
 // A cursor comes back from the client: its parts are checked like any other input.
 const cursorKey = z.object({ issuedAt: instant, number: z.string().regex(/^INV-\d{4}-\d{6,12}$/) }).strict();
 const parseCursor = (cursor: string): { issuedAt: string; number: string } => {
@@ -84,7 +92,12 @@ export const invoiceRoutes = (deps: { db: Database; store: EventStore }) => (app
         summary: 'Invoices in issue order; a customer token lists its own',
         security: [{ bearer: [] }],
         querystring: listQuery,
-        response: { 200: z.object({ invoices: z.array(invoiceView), nextCursor: z.string().nullable() }), 400: problem, 401: problem, 404: problem },
+        response: {
+          200: z.object({ invoices: z.array(invoiceView), nextCursor: z.string().nullable() }),
+          400: problem,
+          401: problem,
+          404: problem,
+        },
       },
     },
     async (request) => {
@@ -93,7 +106,10 @@ export const invoiceRoutes = (deps: { db: Database; store: EventStore }) => (app
       if (customerId !== undefined) requireOwner(request, customerId);
       const after = request.query.cursor === undefined ? undefined : parseCursor(request.query.cursor);
       const invoices = await listInvoices(deps.db, { customerId, limit: request.query.limit, after });
-      return { invoices, nextCursor: invoices.length === request.query.limit ? cursorOf(invoices[invoices.length - 1]!) : null };
+      return {
+        invoices,
+        nextCursor: invoices.length === request.query.limit ? cursorOf(invoices[invoices.length - 1]!) : null,
+      };
     },
   );
 

@@ -102,11 +102,16 @@ export const isInvoiceNumber = (value: string) => /^INV-\d{4}-\d{6,}$/.test(valu
 export async function issueInvoice(tx: Sql, invoice: NewInvoice, now: Date): Promise<Invoice | null> {
   if (await invoiceOfPayment(tx, invoice.paymentId)) return null;
   const year = new Date(invoice.issuedAt).getUTCFullYear();
-  await tx.query('insert into invoice_counters (year, last_number) values ($1, 0) on conflict (year) do nothing', [year]);
+  await tx.query('insert into invoice_counters (year, last_number) values ($1, 0) on conflict (year) do nothing', [
+    year,
+  ]);
   await tx.query('select last_number from invoice_counters where year = $1 for update', [year]);
   // Read committed: this statement sees an invoice committed while we waited for the lock.
   if (await invoiceOfPayment(tx, invoice.paymentId)) return null;
-  const { rows: counter } = await tx.query<{ last_number: number }>('update invoice_counters set last_number = last_number + 1 where year = $1 returning last_number', [year]);
+  const { rows: counter } = await tx.query<{ last_number: number }>(
+    'update invoice_counters set last_number = last_number + 1 where year = $1 returning last_number',
+    [year],
+  );
   const sequence = counter[0]!.last_number;
   const { rows } = await tx.query<InvoiceRow>(
     `insert into invoices (id, number, year, sequence, payment_id, customer_id, subscription_id, purpose, period_index, plan_id, lines, currency,
@@ -147,7 +152,10 @@ export async function issueInvoice(tx: Sql, invoice: NewInvoice, now: Date): Pro
  * are skipped. Returns the invoices issued now.
  */
 export async function issueInvoices(tx: Sql, invoices: readonly NewInvoice[], now: Date): Promise<Invoice[]> {
-  const issued = await paymentsInvoiced(tx, invoices.map((invoice) => invoice.paymentId));
+  const issued = await paymentsInvoiced(
+    tx,
+    invoices.map((invoice) => invoice.paymentId),
+  );
   const years = new Map<number, NewInvoice[]>();
   for (const invoice of invoices) {
     if (issued.has(invoice.paymentId)) continue;
@@ -159,10 +167,15 @@ export async function issueInvoices(tx: Sql, invoices: readonly NewInvoice[], no
   }
   const result: Invoice[] = [];
   for (const year of [...years.keys()].sort((a, b) => a - b)) {
-    await tx.query('insert into invoice_counters (year, last_number) values ($1, 0) on conflict (year) do nothing', [year]);
+    await tx.query('insert into invoice_counters (year, last_number) values ($1, 0) on conflict (year) do nothing', [
+      year,
+    ]);
     await tx.query('select last_number from invoice_counters where year = $1 for update', [year]);
     // Read committed: this statement sees invoices committed while we waited for the lock.
-    const already = await paymentsInvoiced(tx, years.get(year)!.map((invoice) => invoice.paymentId));
+    const already = await paymentsInvoiced(
+      tx,
+      years.get(year)!.map((invoice) => invoice.paymentId),
+    );
     const batch = years.get(year)!.filter((invoice) => !already.has(invoice.paymentId));
     if (batch.length === 0) continue;
     const { rows: counter } = await tx.query<{ last_number: number }>(
@@ -213,9 +226,10 @@ export async function issueInvoices(tx: Sql, invoices: readonly NewInvoice[], no
 /** The payments among these that have an invoice. */
 export async function paymentsInvoiced(sql: Sql, paymentIds: readonly string[]): Promise<Set<string>> {
   if (paymentIds.length === 0) return new Set();
-  const { rows } = await sql.query<{ payment_id: string }>('select payment_id::text as payment_id from invoices where payment_id = any($1::uuid[])', [
-    [...new Set(paymentIds)],
-  ]);
+  const { rows } = await sql.query<{ payment_id: string }>(
+    'select payment_id::text as payment_id from invoices where payment_id = any($1::uuid[])',
+    [[...new Set(paymentIds)]],
+  );
   return new Set(rows.map((row) => row.payment_id));
 }
 
@@ -228,16 +242,25 @@ export async function invoiceOfPayment(sql: Sql, paymentId: string): Promise<Inv
 export async function findInvoice(sql: Sql, idOrNumber: string): Promise<Invoice | null> {
   const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrNumber);
   if (!uuid && !isInvoiceNumber(idOrNumber)) return null;
-  const { rows } = await sql.query<InvoiceRow>(`select ${COLUMNS} from invoices where ${uuid ? 'id = $1::uuid' : 'number = $1'}`, [idOrNumber]);
+  const { rows } = await sql.query<InvoiceRow>(
+    `select ${COLUMNS} from invoices where ${uuid ? 'id = $1::uuid' : 'number = $1'}`,
+    [idOrNumber],
+  );
   return rows[0] ? fromRow(rows[0]) : null;
 }
 
 /** Invoices in issue order (oldest first), optionally of one customer; `after` is the previous page's cursor. */
-export async function listInvoices(sql: Sql, options: { customerId?: string; limit: number; after?: { issuedAt: string; number: string } }): Promise<Invoice[]> {
+export async function listInvoices(
+  sql: Sql,
+  options: { customerId?: string; limit: number; after?: { issuedAt: string; number: string } },
+): Promise<Invoice[]> {
   const params: unknown[] = [options.limit];
   const where: string[] = [];
   if (options.customerId) where.push(`customer_id = $${params.push(options.customerId)}`);
-  if (options.after) where.push(`(issued_at, number) > ($${params.push(options.after.issuedAt)}::timestamptz, $${params.push(options.after.number)})`);
+  if (options.after)
+    where.push(
+      `(issued_at, number) > ($${params.push(options.after.issuedAt)}::timestamptz, $${params.push(options.after.number)})`,
+    );
   const { rows } = await sql.query<InvoiceRow>(
     `select ${COLUMNS} from invoices ${where.length ? `where ${where.join(' and ')}` : ''} order by issued_at, number limit $1`,
     params,

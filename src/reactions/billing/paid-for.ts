@@ -32,7 +32,12 @@ const planName = async (deps: PaidForDeps, planId: string) => (await deps.plans(
 
 /** A renewal's plan and period, as the subscription recorded them. */
 export async function paidForRenewal(deps: PaidForDeps, renewal: SubscriptionRenewedData): Promise<PaidFor> {
-  return { planId: renewal.planId, planName: await planName(deps, renewal.planId), periodIndex: renewal.periodIndex, period: renewal.period };
+  return {
+    planId: renewal.planId,
+    planName: await planName(deps, renewal.planId),
+    periodIndex: renewal.periodIndex,
+    period: renewal.period,
+  };
 }
 
 /**
@@ -44,23 +49,47 @@ export async function paidForRenewal(deps: PaidForDeps, renewal: SubscriptionRen
  * reading in test mode and milliseconds later otherwise; deriving it from the payment keeps the
  * invoice and the ledger deterministic, whichever event arrives first, and equal to the receipt.
  */
-export async function paidFor(deps: PaidForDeps, tx: Sql, payment: PaymentProcessedData, streams?: Streams): Promise<PaidFor> {
+export async function paidFor(
+  deps: PaidForDeps,
+  tx: Sql,
+  payment: PaymentProcessedData,
+  streams?: Streams,
+): Promise<PaidFor> {
   const read = (streamId: string) => streams?.get(streamId) ?? deps.store.readStream(streamId, { tx });
   if (payment.subscriptionId) {
     const events = await read(subscriptionStream(payment.subscriptionId));
-    const renewal = events.find((event) => event.type === 'SubscriptionRenewed' && (event.data as SubscriptionRenewedData).paymentId === payment.paymentId);
+    const renewal = events.find(
+      (event) =>
+        event.type === 'SubscriptionRenewed' && (event.data as SubscriptionRenewedData).paymentId === payment.paymentId,
+    );
     if (renewal) return paidForRenewal(deps, renewal.data as SubscriptionRenewedData);
-    const created = events.find((event) => event.type === 'SubscriptionCreated')?.data as SubscriptionCreatedData | undefined;
-    if (!created) throw new ServiceUnknownError(`payment ${payment.paymentId}: subscription ${payment.subscriptionId} is not recorded`);
+    const created = events.find((event) => event.type === 'SubscriptionCreated')?.data as
+      SubscriptionCreatedData | undefined;
+    if (!created)
+      throw new ServiceUnknownError(
+        `payment ${payment.paymentId}: subscription ${payment.subscriptionId} is not recorded`,
+      );
     const periodIndex = payment.periodIndex ?? 0;
-    return { planId: created.planId, planName: await planName(deps, created.planId), periodIndex, period: periodAt(created.currentPeriod.start, created.interval, periodIndex) };
+    return {
+      planId: created.planId,
+      planName: await planName(deps, created.planId),
+      periodIndex,
+      period: periodAt(created.currentPeriod.start, created.interval, periodIndex),
+    };
   }
   const customer = await read(customerStream(payment.customerId));
   const created = customer.find((event) => event.type === 'CustomerCreated')?.data as CustomerCreatedData | undefined;
-  if (!created) throw new ServiceUnknownError(`payment ${payment.paymentId}: customer ${payment.customerId} is not recorded`);
+  if (!created)
+    throw new ServiceUnknownError(`payment ${payment.paymentId}: customer ${payment.customerId} is not recorded`);
   const plan = await deps.plans(created.planId);
-  if (!plan) throw new ServiceUnknownError(`payment ${payment.paymentId}: plan ${created.planId} is not in the catalog`);
-  return { planId: plan.id, planName: plan.name, periodIndex: 0, period: periodAt(payment.processedAt, plan.interval, 0) };
+  if (!plan)
+    throw new ServiceUnknownError(`payment ${payment.paymentId}: plan ${created.planId} is not in the catalog`);
+  return {
+    planId: plan.id,
+    planName: plan.name,
+    periodIndex: 0,
+    period: periodAt(payment.processedAt, plan.interval, 0),
+  };
 }
 
 /** Streams already read for a batch (`EventStore.readStreams`), by stream id. */
@@ -71,7 +100,12 @@ export const streamsOfPayment = (payment: PaymentProcessedData): string =>
   payment.subscriptionId ? subscriptionStream(payment.subscriptionId) : customerStream(payment.customerId);
 
 /** The PaymentProcessed of a payment, from its stream (for an event that refers to it). */
-export async function findCharge(store: EventStore, tx: Sql, paymentId: string, streams?: Streams): Promise<RecordedEvent<PaymentProcessedData> | undefined> {
+export async function findCharge(
+  store: EventStore,
+  tx: Sql,
+  paymentId: string,
+  streams?: Streams,
+): Promise<RecordedEvent<PaymentProcessedData> | undefined> {
   const events = streams?.get(paymentStream(paymentId)) ?? (await store.readStream(paymentStream(paymentId), { tx }));
   return events.find((event) => event.type === 'PaymentProcessed') as RecordedEvent<PaymentProcessedData> | undefined;
 }

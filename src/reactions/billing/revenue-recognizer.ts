@@ -12,7 +12,12 @@ import { recogniseDue } from './ledger/revenue-schedules.ts';
  * so balances `asOf` any past instant come out as if recognition had run every day.
  * (Other processes' runs skip the schedules this one holds.)
  */
-export const revenueRecognizer = (deps: { db: Database; clock: Clock; log: Logger; intervalMs: number }): ClockDrivenJob =>
+export const revenueRecognizer = (deps: {
+  db: Database;
+  clock: Clock;
+  log: Logger;
+  intervalMs: number;
+}): ClockDrivenJob =>
   new ClockDrivenJob({
     name: 'revenue recognition',
     intervalMs: deps.intervalMs,

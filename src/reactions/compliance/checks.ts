@@ -27,19 +27,35 @@ export interface CheckDeps {
   retentionDays: number;
 }
 
-type Outcome = { status: FindingStatus; evidence: Record<string, unknown> } | { postponeTo: Date; evidence: Record<string, unknown> };
+type Outcome =
+  | { status: FindingStatus; evidence: Record<string, unknown> }
+  | { postponeTo: Date; evidence: Record<string, unknown> };
 
 /** 1. No charge for the subscription after the cancellation's effectiveAt, read from the event store. */
 async function noChargeAfter(deps: CheckDeps, obligation: Obligation): Promise<Outcome> {
-  const { rows } = await deps.db.query<{ event_id: string; data: { paymentId: string; amount: number; currency: string; processedAt: string }; occurred_at: Date }>(
+  const { rows } = await deps.db.query<{
+    event_id: string;
+    data: { paymentId: string; amount: number; currency: string; processedAt: string };
+    occurred_at: Date;
+  }>(
     `select event_id, data, occurred_at from events
      where type = 'PaymentProcessed' and data->>'subscriptionId' = $1
        and greatest(occurred_at, (data->>'processedAt')::timestamptz) > $2::timestamptz
      order by position`,
     [obligation.subscriptionId, obligation.effectiveAt],
   );
-  const charges = rows.map((row) => ({ eventId: row.event_id, paymentId: row.data.paymentId, amount: row.data.amount, currency: row.data.currency, processedAt: row.data.processedAt, recordedAt: new Date(row.occurred_at).toISOString() }));
-  return { status: charges.length === 0 ? 'passed' : 'violated', evidence: { effectiveAt: obligation.effectiveAt, chargesAfterEffectiveAt: charges } };
+  const charges = rows.map((row) => ({
+    eventId: row.event_id,
+    paymentId: row.data.paymentId,
+    amount: row.data.amount,
+    currency: row.data.currency,
+    processedAt: row.data.processedAt,
+    recordedAt: new Date(row.occurred_at).toISOString(),
+  }));
+  return {
+    status: charges.length === 0 ? 'passed' : 'violated',
+    evidence: { effectiveAt: obligation.effectiveAt, chargesAfterEffectiveAt: charges },
+  };
 }
 
 /** 2. The cancellation took effect as promised: at once, or at the period end (SubscriptionEnded), and no renewal after it. */
@@ -48,13 +64,23 @@ async function tookEffect(deps: CheckDeps, obligation: Obligation): Promise<Outc
   const state = await loadSubscription(deps.store, obligation.subscriptionId!);
   const effective = Date.parse(obligation.effectiveAt);
   const renewals = events
-    .filter((event) => event.type === 'SubscriptionRenewed' && Date.parse((event.data as { period: { start: string } }).period.start) >= effective)
+    .filter(
+      (event) =>
+        event.type === 'SubscriptionRenewed' &&
+        Date.parse((event.data as { period: { start: string } }).period.start) >= effective,
+    )
     .map((event) => ({ eventId: event.id, period: (event.data as { period: unknown }).period }));
   const ended = events.find((event) => event.type === 'SubscriptionEnded');
   const endedAt = ended ? (ended.data as { endedAt: string }).endedAt : null;
   const status = state.status === 'none' ? 'none' : state.status;
   const over = status === 'cancelled' || (status === 'ended' && endedAt !== null && Date.parse(endedAt) <= effective);
-  const evidence = { promised: obligation.atPeriodEnd ? 'at_period_end' : 'immediately', effectiveAt: obligation.effectiveAt, status, endedAt, renewalsAfterEffectiveAt: renewals };
+  const evidence = {
+    promised: obligation.atPeriodEnd ? 'at_period_end' : 'immediately',
+    effectiveAt: obligation.effectiveAt,
+    status,
+    endedAt,
+    renewalsAfterEffectiveAt: renewals,
+  };
   return { status: over && renewals.length === 0 ? 'passed' : 'violated', evidence };
 }
 
@@ -65,13 +91,26 @@ async function retention(deps: CheckDeps, obligation: Obligation, now: Date): Pr
     const subscription = await loadSubscription(deps.store, subscriptionId);
     if (subscription.status === 'active' || subscription.status === 'past_due') active.push(subscriptionId);
   }
-  if (active.length > 0) return { postponeTo: new Date(now.getTime() + deps.retentionDays * 86_400_000), evidence: { activeSubscriptions: active } };
+  if (active.length > 0)
+    return {
+      postponeTo: new Date(now.getTime() + deps.retentionDays * 86_400_000),
+      evidence: { activeSubscriptions: active },
+    };
   const before = await loadCustomer(deps.store, obligation.customerId);
-  const erased = await deps.erase(obligation.customerId, { actor: 'compliance-check', causationId: obligation.cancellationEventId });
+  const erased = await deps.erase(obligation.customerId, {
+    actor: 'compliance-check',
+    causationId: obligation.cancellationEventId,
+  });
   const { rows } = await deps.db.query('select 1 from customer_keys where customer_id = $1', [obligation.customerId]);
   return {
     status: rows.length === 0 ? 'passed' : 'violated',
-    evidence: { retainedUntil: obligation.dueAt, alreadyDeleted: before.status === 'deleted', keyDeleted: erased.keyDeleted, customerDeletedPosition: erased.deletedPosition, keyRemains: rows.length > 0 },
+    evidence: {
+      retainedUntil: obligation.dueAt,
+      alreadyDeleted: before.status === 'deleted',
+      keyDeleted: erased.keyDeleted,
+      customerDeletedPosition: erased.deletedPosition,
+      keyRemains: rows.length > 0,
+    },
   };
 }
 
@@ -97,7 +136,10 @@ export async function checkDue(deps: CheckDeps): Promise<number> {
       recorded++;
       if (outcome.status === 'violated') {
         complianceViolations.inc({ obligation: obligation.kind });
-        deps.log.warn({ obligation: obligation.id, kind: obligation.kind, evidence: outcome.evidence }, 'compliance violation');
+        deps.log.warn(
+          { obligation: obligation.id, kind: obligation.kind, evidence: outcome.evidence },
+          'compliance violation',
+        );
       }
     }
   }
@@ -106,4 +148,9 @@ export async function checkDue(deps: CheckDeps): Promise<number> {
 
 /** The checks, run by the platform clock and before `/compliance/findings` answers. */
 export const complianceChecker = (deps: CheckDeps & { intervalMs: number }): ClockDrivenJob =>
-  new ClockDrivenJob({ name: 'compliance checks', intervalMs: deps.intervalMs, log: deps.log, run: () => checkDue(deps) });
+  new ClockDrivenJob({
+    name: 'compliance checks',
+    intervalMs: deps.intervalMs,
+    log: deps.log,
+    run: () => checkDue(deps),
+  });

@@ -35,7 +35,12 @@ const checkerOf = (deps: ReactionDeps): ClockDrivenJob => {
 export const complianceModule: ReactionModule = {
   name: 'compliance',
   migrations: complianceMigrations,
-  consumers: (deps) => [complianceCheck({ graceHours: deps.config.compliance.graceHours, retentionDays: deps.config.compliance.retentionDays })],
+  consumers: (deps) => [
+    complianceCheck({
+      graceHours: deps.config.compliance.graceHours,
+      retentionDays: deps.config.compliance.retentionDays,
+    }),
+  ],
   routes: (deps) => complianceRoutes({ db: deps.db, checker: checkerOf(deps) }),
   start: (deps) => checkerOf(deps).start(),
 };

@@ -56,13 +56,27 @@ const HOUR = 3_600_000;
  * changes nothing). Retention is one obligation per customer: a later cancellation moves its
  * due date (and reopens it if an earlier one found the customer still subscribed).
  */
-export async function recordObligations(tx: Sql, eventId: string, data: SubscriptionCancelledData, policy: { graceHours: number; retentionDays: number }): Promise<void> {
+export async function recordObligations(
+  tx: Sql,
+  eventId: string,
+  data: SubscriptionCancelledData,
+  policy: { graceHours: number; retentionDays: number },
+): Promise<void> {
   const effective = Date.parse(data.effectiveAt);
   const checkAt = new Date(effective + policy.graceHours * HOUR).toISOString();
   const insert = `insert into compliance_obligations (id, kind, customer_id, subscription_id, cancellation_event_id, effective_at, at_period_end, due_at)
                   values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (id) do nothing`;
   for (const kind of ['no_charge_after_cancellation', 'cancellation_took_effect'] as const) {
-    await tx.query(insert, [`${eventId}:${kind}`, kind, data.customerId, data.subscriptionId, eventId, data.effectiveAt, data.atPeriodEnd, checkAt]);
+    await tx.query(insert, [
+      `${eventId}:${kind}`,
+      kind,
+      data.customerId,
+      data.subscriptionId,
+      eventId,
+      data.effectiveAt,
+      data.atPeriodEnd,
+      checkAt,
+    ]);
   }
   const retainUntil = new Date(effective + policy.retentionDays * 24 * HOUR).toISOString();
   await tx.query(
@@ -73,25 +87,48 @@ export async function recordObligations(tx: Sql, eventId: string, data: Subscrip
        effective_at = excluded.effective_at, at_period_end = excluded.at_period_end, due_at = excluded.due_at,
        status = 'pending', checked_at = null, evidence = null
      where compliance_obligations.status <> 'passed' and compliance_obligations.due_at < excluded.due_at`,
-    [`retention:${data.customerId}`, data.customerId, data.subscriptionId, eventId, data.effectiveAt, data.atPeriodEnd, retainUntil],
+    [
+      `retention:${data.customerId}`,
+      data.customerId,
+      data.subscriptionId,
+      eventId,
+      data.effectiveAt,
+      data.atPeriodEnd,
+      retainUntil,
+    ],
   );
 }
 
 /** The pending obligations due by `now`, oldest first. */
 export async function dueObligations(sql: Sql, now: Date, limit = 200): Promise<Obligation[]> {
-  const { rows } = await sql.query<Row>(`select * from compliance_obligations where status = 'pending' and due_at <= $1 order by due_at, id limit $2`, [now.toISOString(), limit]);
+  const { rows } = await sql.query<Row>(
+    `select * from compliance_obligations where status = 'pending' and due_at <= $1 order by due_at, id limit $2`,
+    [now.toISOString(), limit],
+  );
   return rows.map(toFinding);
 }
 
 /** Records a check's outcome; false when another run recorded it first. */
-export async function recordFinding(sql: Sql, id: string, status: FindingStatus, evidence: Record<string, unknown>, checkedAt: Date): Promise<boolean> {
-  const { rowCount } = await sql.query(`update compliance_obligations set status = $2, evidence = $3, checked_at = $4 where id = $1 and status = 'pending'`, [id, status, JSON.stringify(evidence), checkedAt.toISOString()]);
+export async function recordFinding(
+  sql: Sql,
+  id: string,
+  status: FindingStatus,
+  evidence: Record<string, unknown>,
+  checkedAt: Date,
+): Promise<boolean> {
+  const { rowCount } = await sql.query(
+    `update compliance_obligations set status = $2, evidence = $3, checked_at = $4 where id = $1 and status = 'pending'`,
+    [id, status, JSON.stringify(evidence), checkedAt.toISOString()],
+  );
   return rowCount > 0;
 }
 
 /** A retention obligation that is not due yet (the customer is still subscribed): checked again later. */
 export async function postpone(sql: Sql, id: string, dueAt: Date): Promise<void> {
-  await sql.query(`update compliance_obligations set due_at = $2 where id = $1 and status = 'pending'`, [id, dueAt.toISOString()]);
+  await sql.query(`update compliance_obligations set due_at = $2 where id = $1 and status = 'pending'`, [
+    id,
+    dueAt.toISOString(),
+  ]);
 }
 
 export interface FindingQuery {

@@ -32,7 +32,8 @@ export const complianceRoutes = (deps: { db: Database; checker: ClockDrivenJob }
     {
       schema: {
         tags: ['compliance'],
-        summary: 'Compliance findings: the obligations cancellations created, passed or violated with evidence (checks due by the clock run first)',
+        summary:
+          'Compliance findings: the obligations cancellations created, passed or violated with evidence (checks due by the clock run first)',
         security: [{ bearer: [] }],
         querystring: z.object({
           status: status.optional().describe('default: passed and violated (checked) findings'),
@@ -47,8 +48,14 @@ export const complianceRoutes = (deps: { db: Database; checker: ClockDrivenJob }
     async (request) => {
       requireAdmin(request);
       await deps.checker.catchUp();
-      const all = await listFindings(deps.db, { ...request.query, limit: request.query.status ? request.query.limit : request.query.limit * 2 });
-      const findings = (request.query.status ? all : all.filter((f) => f.status !== 'pending')).slice(0, request.query.limit);
+      const all = await listFindings(deps.db, {
+        ...request.query,
+        limit: request.query.status ? request.query.limit : request.query.limit * 2,
+      });
+      const findings = (request.query.status ? all : all.filter((f) => f.status !== 'pending')).slice(
+        0,
+        request.query.limit,
+      );
       return { findings, violations: findings.filter((f) => f.status === 'violated').length };
     },
   );

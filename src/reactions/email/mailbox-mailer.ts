@@ -9,7 +9,8 @@ import type { Delivery, Mailer, OutgoingEmail, Sealer } from './mailer.ts';
 export const mailboxDir = (dataDir: string) => join(dataDir, 'mailbox');
 
 /** The file of an email in the mailbox: named after its Message-ID, so a resend overwrites it. */
-export const mailboxFile = (messageId: string) => `${messageId.replace(/^<|>$/g, '').replace(/[^\w.@-]/g, '_')}.eml.sealed`;
+export const mailboxFile = (messageId: string) =>
+  `${messageId.replace(/^<|>$/g, '').replace(/[^\w.@-]/g, '_')}.eml.sealed`;
 
 /** What a mailbox file holds: the RFC 822 message sealed with its recipient's key. */
 interface MailboxEnvelope {
@@ -31,11 +32,14 @@ export class MailboxMailer implements Mailer {
 
   constructor(options: { dataDir: string; from: string }) {
     this.dir = mailboxDir(options.dataDir);
-    this.transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' }, { from: options.from });
+    this.transport = nodemailer.createTransport(
+      { streamTransport: true, buffer: true, newline: 'windows' },
+      { from: options.from },
+    );
   }
 
   async send(email: OutgoingEmail, sealer?: Sealer): Promise<Delivery> {
-    if (!sealer) throw new Error('the mailbox keeps only sealed messages: send needs the recipient\'s sealer');
+    if (!sealer) throw new Error("the mailbox keeps only sealed messages: send needs the recipient's sealer");
     const { message } = await this.transport.sendMail({ ...email });
     const file = mailboxFile(email.messageId);
     const envelope: MailboxEnvelope = { customerId: sealer.customerId, message: sealer.seal(message as Buffer) };

@@ -56,7 +56,10 @@ const toNotification = (row: NotificationRow, to: string | null): Notification =
   createdAt: new Date(row.created_at),
 });
 
-export type NewNotification = Pick<Notification, 'eventId' | 'type' | 'customerId' | 'subject' | 'messageId' | 'status' | 'reason' | 'transport'> & {
+export type NewNotification = Pick<
+  Notification,
+  'eventId' | 'type' | 'customerId' | 'subject' | 'messageId' | 'status' | 'reason' | 'transport'
+> & {
   /** The address sealed with the customer's key, and its keyed hash (the `?to=` lookup). */
   to: { sealed: Sealed; digest: string } | null;
   createdAt: Date;
@@ -66,7 +69,10 @@ export type NewNotification = Pick<Notification, 'eventId' | 'type' | 'customerI
  * Records several emails in one statement; answers the ids of those recorded now, by event id
  * (an event whose email was already recorded has none: nothing to send).
  */
-export async function recordNotifications(tx: Sql, notifications: readonly NewNotification[]): Promise<Map<string, number>> {
+export async function recordNotifications(
+  tx: Sql,
+  notifications: readonly NewNotification[],
+): Promise<Map<string, number>> {
   if (notifications.length === 0) return new Map();
   const column = <T>(value: (notification: NewNotification) => T) => notifications.map(value);
   const { rows } = await tx.query<{ id: number; event_id: string }>(
@@ -95,10 +101,10 @@ export async function recordNotifications(tx: Sql, notifications: readonly NewNo
 /** The delivery of several emails (SMTP reply or mailbox file), by notification id, in one statement. */
 export async function recordDeliveries(tx: Sql, deliveries: ReadonlyMap<number, string>): Promise<void> {
   if (deliveries.size === 0) return;
-  await tx.query('update notifications n set delivery = d.delivery from unnest($1::int8[], $2::text[]) as d(id, delivery) where n.id = d.id', [
-    [...deliveries.keys()],
-    [...deliveries.values()],
-  ]);
+  await tx.query(
+    'update notifications n set delivery = d.delivery from unnest($1::int8[], $2::text[]) as d(id, delivery) where n.id = d.id',
+    [[...deliveries.keys()], [...deliveries.values()]],
+  );
 }
 
 /** Forgets notifications whose email could not be sent (the runner retries their events). */
@@ -123,7 +129,10 @@ export async function listNotifications(sql: Sql, query: NotificationQuery): Pro
     [query.toDigest ?? null, query.type ?? null, query.status ?? null, query.limit],
   );
   const sealed = (row: NotificationRow) => (row.to_address ? (JSON.parse(row.to_address) as Sealed) : null);
-  const to = await openTexts(sql, rows.map((row) => ({ customerId: row.customer_id, sealed: sealed(row) })));
+  const to = await openTexts(
+    sql,
+    rows.map((row) => ({ customerId: row.customer_id, sealed: sealed(row) })),
+  );
   return rows.map((row, i) => toNotification(row, to[i]!));
 }
 

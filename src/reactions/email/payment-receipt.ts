@@ -21,16 +21,27 @@ async function paidFor(
   registeredPlanId: string,
 ): Promise<{ planId: string; period: Period | null }> {
   if (payment.subscriptionId) {
-    const renewal = subscription.find((event) => event.type === 'SubscriptionRenewed' && (event.data as SubscriptionRenewedData).paymentId === payment.paymentId);
+    const renewal = subscription.find(
+      (event) =>
+        event.type === 'SubscriptionRenewed' && (event.data as SubscriptionRenewedData).paymentId === payment.paymentId,
+    );
     if (renewal) {
       const { planId, period } = renewal.data as SubscriptionRenewedData;
       return { planId, period };
     }
-    const created = subscription.find((event) => event.type === 'SubscriptionCreated')?.data as SubscriptionCreatedData | undefined;
-    if (created) return { planId: created.planId, period: periodAt(created.currentPeriod.start, created.interval, payment.periodIndex ?? 0) };
+    const created = subscription.find((event) => event.type === 'SubscriptionCreated')?.data as
+      SubscriptionCreatedData | undefined;
+    if (created)
+      return {
+        planId: created.planId,
+        period: periodAt(created.currentPeriod.start, created.interval, payment.periodIndex ?? 0),
+      };
   }
   const plan = await deps.plan(registeredPlanId);
-  return { planId: registeredPlanId, period: plan && (payment.periodIndex ?? 0) === 0 ? periodAt(payment.processedAt, plan.interval, 0) : null };
+  return {
+    planId: registeredPlanId,
+    period: plan && (payment.periodIndex ?? 0) === 0 ? periodAt(payment.processedAt, plan.interval, 0) : null,
+  };
 }
 
 const paymentOf = (event: RecordedEvent) => event.data as PaymentProcessedData;
@@ -43,7 +54,9 @@ export const paymentReceipt = (deps: EmailDeps) =>
     customerIdOf: (event) => paymentOf(event).customerId,
     async prepare(tx, events) {
       const payments = events.map(paymentOf);
-      const subscriptions = payments.flatMap((payment) => (payment.subscriptionId ? [subscriptionStream(payment.subscriptionId)] : []));
+      const subscriptions = payments.flatMap((payment) =>
+        payment.subscriptionId ? [subscriptionStream(payment.subscriptionId)] : [],
+      );
       // One after the other: a transaction is one connection (PGlite's cannot take two queries at once).
       const streams = await deps.store.readStreams(subscriptions, { tx });
       const invoices = await findInvoiceNumbers(
@@ -54,7 +67,9 @@ export const paymentReceipt = (deps: EmailDeps) =>
     },
     async render(event, recipient, { streams, invoices }) {
       const payment = paymentOf(event);
-      const subscription = payment.subscriptionId ? (streams.get(subscriptionStream(payment.subscriptionId)) ?? []) : [];
+      const subscription = payment.subscriptionId
+        ? (streams.get(subscriptionStream(payment.subscriptionId)) ?? [])
+        : [];
       const { planId, period } = await paidFor(deps, subscription, payment, recipient.planId);
       const plan = await deps.plan(planId);
       return receiptTemplate({

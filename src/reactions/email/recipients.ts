@@ -19,15 +19,27 @@ export async function findRecipient(store: EventStore, tx: Sql, customerId: stri
 }
 
 /** `findRecipient` for several customers: their streams in one query, their keys in another. */
-export async function findRecipients(store: EventStore, tx: Sql, customerIds: readonly string[]): Promise<Map<string, Recipient>> {
+export async function findRecipients(
+  store: EventStore,
+  tx: Sql,
+  customerIds: readonly string[],
+): Promise<Map<string, Recipient>> {
   const streams = await store.readStreams(customerIds.map(customerStream), { tx });
   const recipients = new Map<string, Recipient>();
-  const sealed: { customerId: string; customer: { pii: Parameters<typeof decryptMany>[0][number]['pii']; planId: string } }[] = [];
+  const sealed: {
+    customerId: string;
+    customer: { pii: Parameters<typeof decryptMany>[0][number]['pii']; planId: string };
+  }[] = [];
   for (const customerId of new Set(customerIds)) {
     const events = streams.get(customerStream(customerId)) ?? [];
-    const customer = events.reduce((state, event) => customerDecider.evolve(state, event as unknown as CustomerEvent), customerDecider.initialState);
-    if (customer.status === 'none') recipients.set(customerId, { reachable: false, customerId, reason: 'unknown_customer' });
-    else if (customer.status === 'deleted') recipients.set(customerId, { reachable: false, customerId, reason: 'customer_deleted' });
+    const customer = events.reduce(
+      (state, event) => customerDecider.evolve(state, event as unknown as CustomerEvent),
+      customerDecider.initialState,
+    );
+    if (customer.status === 'none')
+      recipients.set(customerId, { reachable: false, customerId, reason: 'unknown_customer' });
+    else if (customer.status === 'deleted')
+      recipients.set(customerId, { reachable: false, customerId, reason: 'customer_deleted' });
     else sealed.push({ customerId, customer });
   }
   // The address and name are encrypted with the customer's key: no key (erased) → no email.
@@ -37,7 +49,12 @@ export async function findRecipients(store: EventStore, tx: Sql, customerIds: re
   );
   for (const { customerId, customer } of sealed) {
     const clear = personal.get(customerId);
-    recipients.set(customerId, clear ? { reachable: true, customerId, email: clear.email, name: clear.name, planId: customer.planId } : { reachable: false, customerId, reason: 'customer_deleted' });
+    recipients.set(
+      customerId,
+      clear
+        ? { reachable: true, customerId, email: clear.email, name: clear.name, planId: customer.planId }
+        : { reachable: false, customerId, reason: 'customer_deleted' },
+    );
   }
   return recipients;
 }

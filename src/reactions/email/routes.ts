@@ -8,7 +8,6 @@ import { readMailboxMessage } from './mailbox-mailer.ts';
 import { EMAIL_TYPES, findNotification, listNotifications } from './notification-log.ts';
 import { problem } from '../../http/problem-schema.ts';
 
-
 const query = z
   .object({
     to: z.string().min(1).max(254).optional().describe('recipient address (case-insensitive)'),
@@ -64,7 +63,8 @@ export const emailRoutes = (deps: { db: Sql; dataDir: string }) => (app: Fastify
     {
       schema: {
         tags: ['emails'],
-        summary: "A message of the local mailbox as an .eml (message/rfc822), opened with the customer's key; 404 once erased",
+        summary:
+          "A message of the local mailbox as an .eml (message/rfc822), opened with the customer's key; 404 once erased",
         security: [{ bearer: [] }],
         params: z.object({ id: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }),
         response: { 200: z.string(), 400: problem, 401: problem, 404: problem },

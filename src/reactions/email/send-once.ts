@@ -8,7 +8,13 @@ import type { Logger } from '../../kernel/logger.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
 import type { RecordedEvent } from '../../kernel/store/envelope.ts';
 import type { Mailer, OutgoingEmail, Sealer } from './mailer.ts';
-import { dropNotifications, recordDeliveries, recordNotifications, type EmailType, type NewNotification } from './notification-log.ts';
+import {
+  dropNotifications,
+  recordDeliveries,
+  recordNotifications,
+  type EmailType,
+  type NewNotification,
+} from './notification-log.ts';
 import { findRecipients, type Recipient } from './recipients.ts';
 import type { RenderedEmail } from './templates.ts';
 
@@ -73,14 +79,28 @@ export async function sendEmails<Prepared>(
     const recipient = recipients.get(customerId)!;
     const base = { eventId: event.id, type: kind.type, customerId, messageId: messageIdOf(event.id), createdAt: now };
     if (!recipient.reachable) {
-      notifications.push({ ...base, to: null, subject: null, status: 'suppressed', reason: recipient.reason, transport: null });
+      notifications.push({
+        ...base,
+        to: null,
+        subject: null,
+        status: 'suppressed',
+        reason: recipient.reason,
+        transport: null,
+      });
       log.info({ customerId, reason: recipient.reason, email: kind.type }, 'email suppressed');
       continue;
     }
     const email = await kind.render(event, recipient, prepared);
     const sealer = sealerOf(customerId);
     const to = { sealed: sealer.seal(Buffer.from(recipient.email, 'utf8')), digest: digest(recipient.email) };
-    notifications.push({ ...base, to, subject: email.subject, status: 'sent', reason: null, transport: deps.mailer.kind });
+    notifications.push({
+      ...base,
+      to,
+      subject: email.subject,
+      status: 'sent',
+      reason: null,
+      transport: deps.mailer.kind,
+    });
     const message: OutgoingEmail = {
       messageId: base.messageId,
       to: { name: recipient.name, address: recipient.email },
@@ -112,7 +132,8 @@ export async function sendEmails<Prepared>(
   );
   await dropNotifications(tx, failed);
   await recordDeliveries(tx, deliveries);
-  if (deliveries.size > 0) log.info({ email: kind.type, sent: deliveries.size, transport: deps.mailer.kind }, 'emails sent');
+  if (deliveries.size > 0)
+    log.info({ email: kind.type, sent: deliveries.size, transport: deps.mailer.kind }, 'emails sent');
   return failures;
 }
 

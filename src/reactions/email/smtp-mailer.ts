@@ -6,7 +6,8 @@ import type { Delivery, Mailer, OutgoingEmail } from './mailer.ts';
 /** A 5xx reply (503 aside: a bad command sequence, fine on a new connection) or an address no server would take. */
 export function isPermanentSmtpFailure(error: NodemailerError): boolean {
   if (error.permanent !== undefined) return error.permanent;
-  if (error.responseCode !== undefined) return error.responseCode >= 500 && error.responseCode < 600 && error.responseCode !== 503;
+  if (error.responseCode !== undefined)
+    return error.responseCode >= 500 && error.responseCode < 600 && error.responseCode !== 503;
   return error.code === 'EENVELOPE';
 }
 
@@ -49,7 +50,8 @@ export class SmtpMailer implements Mailer {
       // The reply names the recipient (`550 <ann@example.com>: ...`); the error goes to logs and dead letters.
       const reply = scrubAddresses(failure.response ?? failure.message);
       // Permanent: retrying gets the same answer, so the event goes to the dead-letter topic now.
-      if (isPermanentSmtpFailure(failure)) throw new PermanentError(`SMTP refused the email ${email.messageId} for good: ${reply}`, { cause: error });
+      if (isPermanentSmtpFailure(failure))
+        throw new PermanentError(`SMTP refused the email ${email.messageId} for good: ${reply}`, { cause: error });
       // Transient (4xx, refused or dropped connection, timeout): the runner retries with backoff.
       throw new Error(`SMTP could not take the email ${email.messageId} now: ${reply}`, { cause: error });
     }

@@ -31,14 +31,22 @@ const renderValue = (value: HtmlValue): string => {
 
 /** A template literal whose interpolations are escaped, unless they are `SafeHtml` themselves. */
 export const html = (strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml =>
-  new SafeHtml(strings.reduce((out, string, i) => out + string + (i < values.length ? renderValue(values[i]) : ''), ''));
+  new SafeHtml(
+    strings.reduce((out, string, i) => out + string + (i < values.length ? renderValue(values[i]) : ''), ''),
+  );
 
 /** Label/value rows, shown as a table in HTML and as aligned lines in text. */
 type Details = [label: string, value: string][];
 
 const PRODUCT = 'Tributary';
 
-function layout(options: { title: string; greeting: string; paragraphs: string[]; details?: Details; closing?: string }): Omit<RenderedEmail, 'subject'> {
+function layout(options: {
+  title: string;
+  greeting: string;
+  paragraphs: string[];
+  details?: Details;
+  closing?: string;
+}): Omit<RenderedEmail, 'subject'> {
   const details = options.details ?? [];
   const width = Math.max(0, ...details.map(([label]) => label.length));
   const text = [
@@ -50,17 +58,35 @@ function layout(options: { title: string; greeting: string; paragraphs: string[]
     `— The ${PRODUCT} team`,
     '',
   ].join('\n');
-  const rows = details.map(([label, value]) => html`<tr><th align="left" style="padding:4px 16px 4px 0;color:#555;font-weight:normal">${label}</th><td style="padding:4px 0">${value}</td></tr>`);
+  const rows = details.map(
+    ([label, value]) =>
+      html`<tr>
+        <th align="left" style="padding:4px 16px 4px 0;color:#555;font-weight:normal">${label}</th>
+        <td style="padding:4px 0">${value}</td>
+      </tr>`,
+  );
   const body = html`<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${options.title}</title></head>
-<body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#222;max-width:560px;margin:0 auto;padding:24px">
-<h1 style="font-size:20px">${options.title}</h1>
-<p>${options.greeting}</p>
-${options.paragraphs.map((paragraph) => html`<p>${paragraph}</p>\n`)}${details.length ? html`<table role="presentation" style="border-collapse:collapse;margin:16px 0">${rows}</table>\n` : ''}${options.closing ? html`<p>${options.closing}</p>\n` : ''}<p style="color:#555">— The ${PRODUCT} team</p>
-</body>
-</html>
-`;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width" />
+        <title>${options.title}</title>
+      </head>
+      <body
+        style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#222;max-width:560px;margin:0 auto;padding:24px"
+      >
+        <h1 style="font-size:20px">${options.title}</h1>
+        <p>${options.greeting}</p>
+        ${options.paragraphs.map((paragraph) => html`<p>${paragraph}</p> `)}${
+          details.length
+            ? html`<table role="presentation" style="border-collapse:collapse;margin:16px 0">
+                ${rows}
+              </table> `
+            : ''
+        }${options.closing ? html`<p>${options.closing}</p> ` : ''}
+        <p style="color:#555">— The ${PRODUCT} team</p>
+      </body>
+    </html> `;
   return { text, html: body.value };
 }
 
@@ -70,7 +96,10 @@ export function welcomeEmail(input: { name: string; planName: string }): Rendere
     ...layout({
       title: `Welcome to ${PRODUCT}`,
       greeting: `Hello ${input.name},`,
-      paragraphs: [`Thank you for signing up. Your ${input.planName} subscription is active from today.`, 'A receipt for your first payment is on its way in a separate email.'],
+      paragraphs: [
+        `Thank you for signing up. Your ${input.planName} subscription is active from today.`,
+        'A receipt for your first payment is on its way in a separate email.',
+      ],
       closing: 'If you have any question, just reply to this email.',
     }),
   };
@@ -115,14 +144,22 @@ export function paymentReceipt(input: ReceiptInput): RenderedEmail {
   };
 }
 
-export function renewalNotice(input: { name: string; planName: string; amount: number; currency: string; period: Period }): RenderedEmail {
+export function renewalNotice(input: {
+  name: string;
+  planName: string;
+  amount: number;
+  currency: string;
+  period: Period;
+}): RenderedEmail {
   const amount = formatMoney(input.amount, input.currency);
   return {
     subject: `Your ${input.planName} subscription has renewed`,
     ...layout({
       title: 'Subscription renewed',
       greeting: `Hello ${input.name},`,
-      paragraphs: [`Your ${input.planName} subscription has renewed for a new period, and ${amount} was charged to your payment method on file.`],
+      paragraphs: [
+        `Your ${input.planName} subscription has renewed for a new period, and ${amount} was charged to your payment method on file.`,
+      ],
       details: [
         ['Plan', input.planName],
         ['New period', formatPeriod(input.period)],

@@ -13,7 +13,10 @@ describe('email templates', () => {
 
   it('escapes every interpolation into HTML', () => {
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
-    expect(html`<p>${'<script>'}</p>${html`<b>${'&'}</b>`}`.value).toBe('<p>&lt;script&gt;</p><b>&amp;</b>');
+    expect(
+      html`<p>${'<script>'}</p>
+        ${html`<b>${'&'}</b>`}`.value,
+    ).toBe('<p>&lt;script&gt;</p><b>&amp;</b>');
     const { html: body, text } = welcomeEmail({ name: '<img src=x onerror=alert(1)>', planName: 'Pro & Co' });
     expect(body).not.toContain('<img');
     expect(body).toContain('&lt;img src=x onerror=alert(1)&gt;');
@@ -23,7 +26,18 @@ describe('email templates', () => {
 
   it('renders a receipt with amount, plan, period, card and the invoice number when there is one', () => {
     const period = { start: '2026-01-31T10:00:00.000Z', end: '2026-02-28T10:00:00.000Z' };
-    const input = { name: 'Ann', amount: 2900, currency: 'EUR', planName: 'Pro', period, paidAt: period.start, paymentMethod: { brand: 'visa', last4: '4242' }, paymentId: 'pay-1', reference: 'ch_1', invoiceNumber: null };
+    const input = {
+      name: 'Ann',
+      amount: 2900,
+      currency: 'EUR',
+      planName: 'Pro',
+      period,
+      paidAt: period.start,
+      paymentMethod: { brand: 'visa', last4: '4242' },
+      paymentId: 'pay-1',
+      reference: 'ch_1',
+      invoiceNumber: null,
+    };
     const receipt = paymentReceipt(input);
     expect(receipt.subject).toBe('Your Tributary receipt: €29.00 for Pro');
     expect(receipt.text).toMatch(/Service period:\s+Jan 31, 2026 – Feb 28, 2026\n/);
@@ -35,7 +49,13 @@ describe('email templates', () => {
   });
 
   it('renders a renewal notice with the new period and the amount', () => {
-    const notice = renewalNotice({ name: 'Ann', planName: 'Pro', amount: 3200, currency: 'USD', period: { start: '2026-02-01T00:00:00.000Z', end: '2026-03-01T00:00:00.000Z' } });
+    const notice = renewalNotice({
+      name: 'Ann',
+      planName: 'Pro',
+      amount: 3200,
+      currency: 'USD',
+      period: { start: '2026-02-01T00:00:00.000Z', end: '2026-03-01T00:00:00.000Z' },
+    });
     expect(notice.subject).toBe('Your Pro subscription has renewed');
     expect(notice.text).toMatch(/New period:\s+Feb 1, 2026 – Mar 1, 2026/);
     expect(notice.text).toMatch(/Next renewal:\s+Mar 1, 2026/);

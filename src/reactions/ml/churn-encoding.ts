@@ -25,7 +25,13 @@ export const churnEncodingSchema = z.object({
   plans: z.array(z.string()),
   currencies: z.array(z.string()),
   intervals: z.array(z.string()),
-  numeric: z.array(z.object({ name: z.enum(NUMERIC as [NumericFeature, ...NumericFeature[]]), mean: z.number(), scale: z.number().positive() })),
+  numeric: z.array(
+    z.object({
+      name: z.enum(NUMERIC as [NumericFeature, ...NumericFeature[]]),
+      mean: z.number(),
+      scale: z.number().positive(),
+    }),
+  ),
 });
 
 export type ChurnEncoding = z.infer<typeof churnEncodingSchema>;

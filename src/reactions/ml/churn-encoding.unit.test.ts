@@ -18,7 +18,15 @@ describe('churn feature encoding', () => {
   const training = [
     features(),
     features({ planId: 'pro-monthly', priceAmount: 2999, renewals: 2, tenurePeriods: 3, daysSinceSignup: 60 }),
-    features({ planId: 'pro-yearly', interval: 'year', currency: 'USD', priceAmount: 29999, renewals: 1, tenurePeriods: 2, daysSinceSignup: 365 }),
+    features({
+      planId: 'pro-yearly',
+      interval: 'year',
+      currency: 'USD',
+      priceAmount: 29999,
+      renewals: 1,
+      tenurePeriods: 2,
+      daysSinceSignup: 365,
+    }),
   ];
   const encoding = fitChurnEncoding(training);
 
@@ -58,7 +66,9 @@ describe('churn feature encoding', () => {
 
   it('leaves out the days since signup (they tell a mid-period cancellation from a renewal at the boundary) and renewals (tenure - 1)', () => {
     const base = encodeChurnFeatures(encoding, features({ renewals: 1, tenurePeriods: 2, daysSinceSignup: 30 }));
-    expect(encodeChurnFeatures(encoding, features({ renewals: 1, tenurePeriods: 2, daysSinceSignup: 47 }))).toEqual(base);
+    expect(encodeChurnFeatures(encoding, features({ renewals: 1, tenurePeriods: 2, daysSinceSignup: 47 }))).toEqual(
+      base,
+    );
   });
 
   it('encodes a plan or currency it never saw as all zeros', () => {

@@ -1,5 +1,9 @@
 import type { ChurnFeatures } from '../../domain/churn/churn-features.ts';
-import type { SubscriptionCancelledData, SubscriptionCreatedData, SubscriptionRenewedData } from '../../domain/events/index.ts';
+import type {
+  SubscriptionCancelledData,
+  SubscriptionCreatedData,
+  SubscriptionRenewedData,
+} from '../../domain/events/index.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import { PermanentError } from '../../kernel/consumers/permanent-error.ts';
 import type { Sql } from '../../kernel/db/database.ts';
@@ -75,7 +79,11 @@ function labelOf(event: RecordedEvent): { subscriptionId: string; churned: boole
 const streamOf = (event: RecordedEvent, subscriptionId: string) => event.streamId || subscriptionStream(subscriptionId);
 
 /** The examples of several events (null for those that teach nothing), their streams read in one query. */
-export async function examplesOf(store: EventStore, tx: Sql, events: readonly RecordedEvent[]): Promise<(Labelled | null)[]> {
+export async function examplesOf(
+  store: EventStore,
+  tx: Sql,
+  events: readonly RecordedEvent[],
+): Promise<(Labelled | null)[]> {
   const labels = events.map(labelOf);
   const streams = await store.readStreams(
     labels.flatMap((label, index) => (label ? [streamOf(events[index]!, label.subscriptionId)] : [])),
@@ -86,23 +94,42 @@ export async function examplesOf(store: EventStore, tx: Sql, events: readonly Re
     const event = events[index]!;
     const streamId = streamOf(event, label.subscriptionId);
     const features = featuresBefore(historyBefore(streams.get(streamId) ?? [], streamId, event), label.observedAt);
-    if (!features) throw new PermanentError(`${event.type} ${event.id}: no SubscriptionCreated before version ${event.version} of ${streamId}`);
+    if (!features)
+      throw new PermanentError(
+        `${event.type} ${event.id}: no SubscriptionCreated before version ${event.version} of ${streamId}`,
+      );
     return { ...label, features };
   });
 }
 
 /** Records the example in the handler's transaction; false when this event's example is already there. */
-export async function recordExample(tx: Sql, eventId: string, example: ChurnExample & { observedAt: Date }, clock: Clock): Promise<boolean> {
+export async function recordExample(
+  tx: Sql,
+  eventId: string,
+  example: ChurnExample & { observedAt: Date },
+  clock: Clock,
+): Promise<boolean> {
   const { rowCount } = await tx.query(
     `insert into churn_examples (event_id, subscription_id, churned, features, observed_at, recorded_at)
      values ($1, $2, $3, $4, $5, $6) on conflict (event_id) do nothing`,
-    [eventId, example.subscriptionId, example.churned, JSON.stringify(example.features), example.observedAt, clock.now()],
+    [
+      eventId,
+      example.subscriptionId,
+      example.churned,
+      JSON.stringify(example.features),
+      example.observedAt,
+      clock.now(),
+    ],
   );
   return rowCount > 0;
 }
 
 /** Records several events' examples at once; answers how many were new. */
-export async function recordExamples(tx: Sql, examples: readonly { eventId: string; example: Labelled }[], clock: Clock): Promise<number> {
+export async function recordExamples(
+  tx: Sql,
+  examples: readonly { eventId: string; example: Labelled }[],
+  clock: Clock,
+): Promise<number> {
   if (examples.length === 0) return 0;
   const { rowCount } = await tx.query(
     `insert into churn_examples (event_id, subscription_id, churned, features, observed_at, recorded_at)

@@ -16,11 +16,26 @@ const event = (type: string, data: unknown, version: number): RecordedEvent => (
   metadata: { correlationId: 'x', causationId: null, actor: 'test' },
 });
 
-const created = event('SubscriptionCreated', { planId: 'pro-monthly', price: { amount: 2900, currency: 'EUR' }, interval: 'month', createdAt: '2026-01-01T00:00:00.000Z' }, 1);
+const created = event(
+  'SubscriptionCreated',
+  {
+    planId: 'pro-monthly',
+    price: { amount: 2900, currency: 'EUR' },
+    interval: 'month',
+    createdAt: '2026-01-01T00:00:00.000Z',
+  },
+  1,
+);
 
 describe('churn features from a subscription history', () => {
   it('counts renewals and failed payments before the event, and days since signup at its time', () => {
-    const history = [created, event('SubscriptionPastDue', {}, 2), event('SubscriptionRenewed', {}, 3), event('SubscriptionRenewed', {}, 4), event('SubscriptionPastDue', {}, 5)];
+    const history = [
+      created,
+      event('SubscriptionPastDue', {}, 2),
+      event('SubscriptionRenewed', {}, 3),
+      event('SubscriptionRenewed', {}, 4),
+      event('SubscriptionPastDue', {}, 5),
+    ];
     expect(featuresBefore(history, new Date('2026-03-15T12:00:00Z'))).toEqual({
       planId: 'pro-monthly',
       priceAmount: 2900,

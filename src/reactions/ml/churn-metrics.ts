@@ -8,7 +8,7 @@ export function rocAuc(scores: readonly number[], labels: readonly number[]): nu
   const negatives = order.length - positives;
   if (positives === 0 || negatives === 0) return null;
   let positiveRanks = 0;
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start;
     while (end + 1 < order.length && order[end + 1]!.score === order[start]!.score) end++;
     const midRank = (start + end) / 2 + 1;

@@ -24,7 +24,8 @@ interface Row {
   parameters: unknown;
 }
 
-const COLUMNS = 'version, trained_at, training_size, test_size, training_churned, test_churned, auc, log_loss, parameters';
+const COLUMNS =
+  'version, trained_at, training_size, test_size, training_churned, test_churned, auc, log_loss, parameters';
 
 const versionOf = (row: Row): ChurnModelVersion => ({
   version: row.version,
@@ -58,7 +59,16 @@ export async function storeModelVersion(
     `insert into churn_models (version, trained_at, training_size, test_size, training_churned, test_churned, auc, log_loss, parameters)
      select coalesce(max(version), 0) + 1, $1, $2, $3, $4, $5, $6, $7, $8 from churn_models
      returning ${COLUMNS}`,
-    [model.trainedAt, model.trainingSize, model.testSize, model.trainingChurned, model.testChurned, model.auc, model.logLoss, JSON.stringify(model.parameters)],
+    [
+      model.trainedAt,
+      model.trainingSize,
+      model.testSize,
+      model.trainingChurned,
+      model.testChurned,
+      model.auc,
+      model.logLoss,
+      JSON.stringify(model.parameters),
+    ],
   );
   return versionOf(rows[0]!);
 }

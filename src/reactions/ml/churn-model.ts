@@ -33,6 +33,9 @@ export function churnModelParameters(encoding: ChurnEncoding, fit: LogisticFit, 
 /** The probability that a subscription with these features churns, under the model. */
 export function churnProbability(model: ChurnModelParameters, features: ChurnFeatures): number {
   const row = encodeChurnFeatures(model.encoding, features);
-  if (row.length !== model.coefficients.length) throw new RangeError(`churn model has ${model.coefficients.length} coefficients for ${row.length} encoded features`);
+  if (row.length !== model.coefficients.length)
+    throw new RangeError(
+      `churn model has ${model.coefficients.length} coefficients for ${row.length} encoded features`,
+    );
   return predictProbability({ intercept: model.intercept, weights: model.coefficients.map((c) => c.weight) }, row);
 }

@@ -53,7 +53,9 @@ export class ChurnTrainer {
     if (this.nudgeTimer) return;
     this.nudgeTimer = setTimeout(() => {
       this.nudgeTimer = undefined;
-      this.train('due').catch((error: unknown) => this.deps.log.error({ err: error }, 'churn model training failed; retrying when next due'));
+      this.train('due').catch((error: unknown) =>
+        this.deps.log.error({ err: error }, 'churn model training failed; retrying when next due'),
+      );
     }, NUDGE_DELAY_MS);
     this.nudgeTimer.unref();
   }
@@ -68,7 +70,9 @@ export class ChurnTrainer {
   private async trainOnce(when: 'due' | 'now'): Promise<TrainingOutcome> {
     const { db, clock, log } = this.deps;
     const outcome = await db.transaction(async (tx): Promise<TrainingOutcome> => {
-      const { rows } = await tx.query<{ locked: boolean }>(`select pg_try_advisory_xact_lock(hashtext(current_schema() || '.churn_training')) as locked`);
+      const { rows } = await tx.query<{ locked: boolean }>(
+        `select pg_try_advisory_xact_lock(hashtext(current_schema() || '.churn_training')) as locked`,
+      );
       if (!rows[0]!.locked) return { status: 'busy', reason: 'another process is training' };
       const now = clock.now();
       if (when === 'due') {
@@ -91,7 +95,10 @@ export class ChurnTrainer {
       log.info({ version, auc, logLoss, trainingSize, testSize }, 'churn model trained');
       this.deps.onTrained(outcome.model);
     } else if (outcome.status === 'no_model') {
-      log.info({ reason: outcome.reason, trainingSize: outcome.trainingSize, testSize: outcome.testSize }, 'no churn model trained');
+      log.info(
+        { reason: outcome.reason, trainingSize: outcome.trainingSize, testSize: outcome.testSize },
+        'no churn model trained',
+      );
     }
     return outcome;
   }

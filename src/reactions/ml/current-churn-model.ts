@@ -27,7 +27,10 @@ export class CurrentChurnModel implements ChurnScorer {
     if (this.current && this.current.version >= version) return true;
     const parsed = churnModelParametersSchema.safeParse(parameters);
     if (!parsed.success) {
-      this.log.error({ version, issues: parsed.error.issues }, 'churn model version has unreadable parameters; keeping the one in use');
+      this.log.error(
+        { version, issues: parsed.error.issues },
+        'churn model version has unreadable parameters; keeping the one in use',
+      );
       return false;
     }
     this.current = { version, parameters: parsed.data };

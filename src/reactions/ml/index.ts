@@ -43,7 +43,11 @@ function createChurnModel(deps: ReactionDeps): ChurnModel {
     scorer: current,
     trainer,
     start() {
-      void check.catchUp().catch((error: unknown) => deps.log.error({ err: error }, 'churn model check failed; retrying at the next run'));
+      void check
+        .catchUp()
+        .catch((error: unknown) =>
+          deps.log.error({ err: error }, 'churn model check failed; retrying at the next run'),
+        );
       const stop = check.start();
       return async () => {
         await stop();
@@ -75,7 +79,9 @@ export function churnModelOf(deps: ReactionDeps): ChurnModel {
 export const mlModule: ReactionModule = {
   name: 'ml',
   migrations: churnModelMigrations,
-  consumers: (deps) => [mlTraining({ store: deps.store, clock: deps.clock, onExample: () => churnModelOf(deps).trainer.nudge() })],
+  consumers: (deps) => [
+    mlTraining({ store: deps.store, clock: deps.clock, onExample: () => churnModelOf(deps).trainer.nudge() }),
+  ],
   routes: (deps) => churnModelRoutes({ db: deps.db, trainer: churnModelOf(deps).trainer }),
   start: (deps) => churnModelOf(deps).start(),
 };

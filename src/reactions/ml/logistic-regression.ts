@@ -46,9 +46,14 @@ function objective(x: readonly number[][], y: readonly number[], theta: readonly
 }
 
 /** Fits P(y = 1 | x) = σ(b + w·x); `y` holds 0 and 1. */
-export function fitLogisticRegression(x: readonly number[][], y: readonly number[], options: LogisticOptions): LogisticFit {
+export function fitLogisticRegression(
+  x: readonly number[][],
+  y: readonly number[],
+  options: LogisticOptions,
+): LogisticFit {
   const n = x.length;
-  if (n === 0 || n !== y.length) throw new RangeError('fitLogisticRegression needs as many labels as rows, and at least one');
+  if (n === 0 || n !== y.length)
+    throw new RangeError('fitLogisticRegression needs as many labels as rows, and at least one');
   const d = x[0]!.length + 1;
   const { l2, maxIterations = 50, tolerance = 1e-10 } = options;
   let theta = new Array<number>(d).fill(0);
@@ -85,7 +90,8 @@ export function fitLogisticRegression(x: readonly number[][], y: readonly number
     const cholesky = new CholeskyDecomposition(hessian);
     const step = (cholesky.isPositiveDefinite() ? cholesky.solve(g) : solve(hessian, g)).to1DArray();
     const decrement = step.reduce((sum, s, j) => sum + s * gradient[j]!, 0);
-    if (decrement / 2 < tolerance) return { intercept: theta[0]!, weights: theta.slice(1), iterations: iteration, converged: true };
+    if (decrement / 2 < tolerance)
+      return { intercept: theta[0]!, weights: theta.slice(1), iterations: iteration, converged: true };
 
     // Backtracking (Armijo): never accept a step that raises the objective.
     let t = 1;

@@ -49,7 +49,14 @@ describe('logistic regression (Newton, L2)', () => {
   });
 
   it('copes with duplicate (collinear) columns: the penalty splits the weight between them', () => {
-    const x = [[0, 0], [0, 0], [1, 1], [1, 1], [0, 0], [1, 1]];
+    const x = [
+      [0, 0],
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+      [1, 1],
+    ];
     const y = [0, 1, 1, 1, 0, 0];
     const fit = fitLogisticRegression(x, y, { l2: 1e-2 });
     expect(fit.converged).toBe(true);

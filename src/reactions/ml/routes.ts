@@ -8,10 +8,13 @@ import { countExamples, listModelVersions } from './churn-model-store.ts';
 import type { ChurnTrainer } from './churn-trainer.ts';
 import { problem } from '../../http/problem-schema.ts';
 
-
 const sizes = {
   trainingSize: z.int().describe('examples the model was fitted on'),
-  testSize: z.int().describe('held-out examples it was evaluated on (by a hash of the subscription id: a subscription is on one side only)'),
+  testSize: z
+    .int()
+    .describe(
+      'held-out examples it was evaluated on (by a hash of the subscription id: a subscription is on one side only)',
+    ),
   trainingChurned: z.int().describe('cancellations among the training examples'),
   testChurned: z.int().describe('cancellations among the held-out examples'),
 };
@@ -23,7 +26,11 @@ const modelVersion = z.object({
   ...sizes,
   auc: z.number().describe('area under the ROC curve on the held-out set'),
   logLoss: z.number().describe('mean log loss on the held-out set'),
-  parameters: z.record(z.string(), z.unknown()).describe('algorithm, L2 penalty, feature encoding (one-hot values, numeric means and scales), intercept and coefficients'),
+  parameters: z
+    .record(z.string(), z.unknown())
+    .describe(
+      'algorithm, L2 penalty, feature encoding (one-hot values, numeric means and scales), intercept and coefficients',
+    ),
 });
 
 const versionJson = (model: ChurnModelVersion, current: number | null) => ({
@@ -53,7 +60,9 @@ export const churnModelRoutes = (deps: { db: Database; trainer: ChurnTrainer }) 
         response: {
           200: z.object({
             current: z.int().nullable().describe('the current version; null before a model is trained'),
-            examples: z.object({ total: z.int(), churned: z.int() }).describe('labelled examples recorded so far (renewals and cancellations)'),
+            examples: z
+              .object({ total: z.int(), churned: z.int() })
+              .describe('labelled examples recorded so far (renewals and cancellations)'),
             versions: z.array(modelVersion),
           }),
           400: problem,
@@ -65,7 +74,11 @@ export const churnModelRoutes = (deps: { db: Database; trainer: ChurnTrainer }) 
       requireAdmin(request);
       const versions = await listModelVersions(deps.db, request.query.limit);
       const current = versions[0]?.version ?? null;
-      return { current, examples: await countExamples(deps.db), versions: versions.map((model) => versionJson(model, current)) };
+      return {
+        current,
+        examples: await countExamples(deps.db),
+        versions: versions.map((model) => versionJson(model, current)),
+      };
     },
   );
 
@@ -79,8 +92,15 @@ export const churnModelRoutes = (deps: { db: Database; trainer: ChurnTrainer }) 
         response: {
           200: z.discriminatedUnion('status', [
             z.object({ status: z.literal('trained'), model: modelVersion }),
-            z.object({ status: z.literal('no_model'), reason: z.string().describe('too few examples, or a single class'), ...sizes }),
-            z.object({ status: z.literal('busy'), reason: z.string().describe('another process is training: its version will be the current one') }),
+            z.object({
+              status: z.literal('no_model'),
+              reason: z.string().describe('too few examples, or a single class'),
+              ...sizes,
+            }),
+            z.object({
+              status: z.literal('busy'),
+              reason: z.string().describe('another process is training: its version will be the current one'),
+            }),
           ]),
           401: problem,
         },
@@ -89,7 +109,8 @@ export const churnModelRoutes = (deps: { db: Database; trainer: ChurnTrainer }) 
     async (request) => {
       requireAdmin(request);
       const outcome = await deps.trainer.train('now');
-      if (outcome.status === 'trained') return { status: 'trained' as const, model: versionJson(outcome.model, outcome.model.version) };
+      if (outcome.status === 'trained')
+        return { status: 'trained' as const, model: versionJson(outcome.model, outcome.model.version) };
       return outcome;
     },
   );

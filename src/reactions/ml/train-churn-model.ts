@@ -34,14 +34,27 @@ export function trainChurnModel(examples: readonly ChurnExample[]): TrainingResu
   const training = examples.filter((example) => !isHeldOut(example.subscriptionId));
   const test = examples.filter((example) => isHeldOut(example.subscriptionId));
   const churned = (set: readonly ChurnExample[]) => set.filter((example) => example.churned).length;
-  const sizes: SetSizes = { trainingSize: training.length, testSize: test.length, trainingChurned: churned(training), testChurned: churned(test) };
+  const sizes: SetSizes = {
+    trainingSize: training.length,
+    testSize: test.length,
+    trainingChurned: churned(training),
+    testChurned: churned(test),
+  };
   const refuse = (reason: string): TrainingResult => ({ trained: false, reason, ...sizes });
 
   if (training.length < MIN_TRAINING_EXAMPLES || test.length < MIN_TEST_EXAMPLES) {
-    return refuse(`too few examples: ${training.length} for training (at least ${MIN_TRAINING_EXAMPLES}) and ${test.length} held out (at least ${MIN_TEST_EXAMPLES})`);
+    return refuse(
+      `too few examples: ${training.length} for training (at least ${MIN_TRAINING_EXAMPLES}) and ${test.length} held out (at least ${MIN_TEST_EXAMPLES})`,
+    );
   }
-  for (const [name, set, positives] of [['training', training, sizes.trainingChurned], ['test', test, sizes.testChurned]] as const) {
-    if (positives === 0 || positives === set.length) return refuse(`the ${name} set holds a single class (${positives === 0 ? 'no cancellations' : 'only cancellations'})`);
+  for (const [name, set, positives] of [
+    ['training', training, sizes.trainingChurned],
+    ['test', test, sizes.testChurned],
+  ] as const) {
+    if (positives === 0 || positives === set.length)
+      return refuse(
+        `the ${name} set holds a single class (${positives === 0 ? 'no cancellations' : 'only cancellations'})`,
+      );
   }
 
   const encoding = fitChurnEncoding(training.map((example) => example.features));
@@ -51,5 +64,11 @@ export function trainChurnModel(examples: readonly ChurnExample[]): TrainingResu
 
   const labels = test.map((example) => (example.churned ? 1 : 0));
   const probabilities = test.map((example) => churnProbability(parameters, example.features));
-  return { trained: true, parameters, auc: rocAuc(probabilities, labels)!, logLoss: logLoss(probabilities, labels), ...sizes };
+  return {
+    trained: true,
+    parameters,
+    auc: rocAuc(probabilities, labels)!,
+    logLoss: logLoss(probabilities, labels),
+    ...sizes,
+  };
 }

@@ -25,7 +25,8 @@ function examples(count: number, life: (n: number) => number): ChurnExample[] {
   for (let n = 0; n < count; n++) {
     const planId = n % 2 === 0 ? 'risky' : 'steady';
     const renewals = life(n);
-    for (let r = 0; r < renewals; r++) all.push({ subscriptionId: subscription(n), churned: false, features: features(planId, r) });
+    for (let r = 0; r < renewals; r++)
+      all.push({ subscriptionId: subscription(n), churned: false, features: features(planId, r) });
     all.push({ subscriptionId: subscription(n), churned: true, features: features(planId, renewals) });
   }
   return all;
@@ -50,7 +51,10 @@ describe('training a churn model', () => {
   it('refuses a single class', () => {
     const stayed = examples(100, () => 3).filter((example) => !example.churned);
     const result = trainChurnModel(stayed);
-    expect(result).toMatchObject({ trained: false, reason: expect.stringMatching(/single class \(no cancellations\)/) });
+    expect(result).toMatchObject({
+      trained: false,
+      reason: expect.stringMatching(/single class \(no cancellations\)/),
+    });
   });
 
   it('fits on one side of the split, evaluates on the other, and learns the riskier plan', () => {
@@ -60,11 +64,15 @@ describe('training a churn model', () => {
     if (!result.trained) throw new Error(result.reason);
     expect(result.trainingSize + result.testSize).toBe(all.length);
     expect(result.testSize).toBe(all.filter((example) => isHeldOut(example.subscriptionId)).length);
-    expect(result.testChurned).toBe(all.filter((example) => example.churned && isHeldOut(example.subscriptionId)).length);
+    expect(result.testChurned).toBe(
+      all.filter((example) => example.churned && isHeldOut(example.subscriptionId)).length,
+    );
     expect(result.auc).toBeGreaterThan(0.75);
     expect(result.logLoss).toBeGreaterThan(0);
     expect(churnModelParametersSchema.parse(JSON.parse(JSON.stringify(result.parameters)))).toEqual(result.parameters);
     const sameBut = (planId: string) => ({ ...features(planId, 1), priceAmount: 2900 });
-    expect(churnProbability(result.parameters, sameBut('risky'))).toBeGreaterThan(churnProbability(result.parameters, sameBut('steady')));
+    expect(churnProbability(result.parameters, sameBut('risky'))).toBeGreaterThan(
+      churnProbability(result.parameters, sameBut('steady')),
+    );
   });
 });

@@ -61,10 +61,16 @@ export function erasureSaga(deps: { store: EventStore; clock: Clock }): SagaDefi
               type: 'CancelSubscription' as const,
               data: { subscriptionId, atPeriodEnd: false, reason: 'customer_erased', requestedAt: now() },
             };
-            const handled = await handleCommand(store, subscriptionDecider, subscriptionStream(subscriptionId), command, {
-              tx,
-              metadata: state.metadata,
-            });
+            const handled = await handleCommand(
+              store,
+              subscriptionDecider,
+              subscriptionStream(subscriptionId),
+              command,
+              {
+                tx,
+                metadata: state.metadata,
+              },
+            );
             await reschedule(tx!, subscriptionId, handled.state);
             cancelled.push(subscriptionId);
           }

@@ -25,13 +25,15 @@ export class ErasureService {
   /** Runs an erasure to its end; 404 (NotFoundError) for a customer that never existed. */
   async erase(customerId: string, metadata: Partial<EventMetadata>): Promise<ErasureResult> {
     const history = await this.deps.store.readStream(customerStream(customerId));
-    if (history.length === 0) throw new NotFoundError('customer', 'customer_not_found', `customer ${customerId} does not exist`);
+    if (history.length === 0)
+      throw new NotFoundError('customer', 'customer_not_found', `customer ${customerId} does not exist`);
     // A saga per request: a repeat finds nothing left to do in any step, and says so.
     // The trace goes with the saga's state: a run resumed after a crash still appends into it.
     const traceparent = metadata.traceparent ?? currentTraceparent();
     const input: ErasureState = { customerId, metadata: traceparent ? { ...metadata, traceparent } : metadata };
     const record = await this.deps.sagas.start(ERASURE_SAGA, uuidv7(), input);
-    if (record.status !== 'completed') throw new Error(`erasure of ${customerId} ended ${record.status}: ${record.failure?.message}`);
+    if (record.status !== 'completed')
+      throw new Error(`erasure of ${customerId} ended ${record.status}: ${record.failure?.message}`);
     const { keyDeleted = false, deletedPosition = null, cancelledSubscriptions = [] } = record.state;
     return { customerId, keyDeleted, deletedPosition, cancelledSubscriptions };
   }

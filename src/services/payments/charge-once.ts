@@ -1,4 +1,10 @@
-import { chargeResultOf, GatewayTimeoutError, type ChargeRequest, type ChargeResult, type PaymentGateway } from './gateway/index.ts';
+import {
+  chargeResultOf,
+  GatewayTimeoutError,
+  type ChargeRequest,
+  type ChargeResult,
+  type PaymentGateway,
+} from './gateway/index.ts';
 
 /**
  * Charges with an idempotency key; after an ambiguous timeout asks the gateway whether the charge

@@ -26,20 +26,48 @@ describe('loadPlans', () => {
   });
 
   it('loads a catalog file', async () => {
-    const file = await write('ok.json', JSON.stringify({ plans: [{ id: 'team-yearly', name: 'Team', description: '', amount: 120000, currency: 'GBP', interval: 'year' }] }));
+    const file = await write(
+      'ok.json',
+      JSON.stringify({
+        plans: [
+          { id: 'team-yearly', name: 'Team', description: '', amount: 120000, currency: 'GBP', interval: 'year' },
+        ],
+      }),
+    );
     const catalog = await loadPlans(file);
-    expect(catalog.list()).toEqual([{ id: 'team-yearly', name: 'Team', description: '', amount: 120000, currency: 'GBP', interval: 'year', trialDays: 0 }]);
+    expect(catalog.list()).toEqual([
+      {
+        id: 'team-yearly',
+        name: 'Team',
+        description: '',
+        amount: 120000,
+        currency: 'GBP',
+        interval: 'year',
+        trialDays: 0,
+      },
+    ]);
   });
 
   it('a bad plan: one error naming the file, the plan and the field', async () => {
-    const file = await write('bad.json', JSON.stringify({ plans: [{ id: 'team-yearly', name: 'Team', description: '', amount: 1200.5, currency: 'GBP', interval: 'year' }] }));
+    const file = await write(
+      'bad.json',
+      JSON.stringify({
+        plans: [
+          { id: 'team-yearly', name: 'Team', description: '', amount: 1200.5, currency: 'GBP', interval: 'year' },
+        ],
+      }),
+    );
     const error = await loadPlans(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PlanCatalogError);
-    expect((error as Error).message).toBe(`invalid plan catalog ${file}: plan "team-yearly": amount: must be an integer number of minor units (cents), e.g. 2900 for 29.00`);
+    expect((error as Error).message).toBe(
+      `invalid plan catalog ${file}: plan "team-yearly": amount: must be an integer number of minor units (cents), e.g. 2900 for 29.00`,
+    );
   });
 
   it('a missing file or invalid JSON: one error naming the file', async () => {
-    await expect(loadPlans(join(dir, 'missing.json'))).rejects.toThrow(`invalid plan catalog ${join(dir, 'missing.json')}: cannot read: file not found`);
+    await expect(loadPlans(join(dir, 'missing.json'))).rejects.toThrow(
+      `invalid plan catalog ${join(dir, 'missing.json')}: cannot read: file not found`,
+    );
     const file = await write('broken.json', '{ "plans": [');
     await expect(loadPlans(file)).rejects.toThrow(new RegExp(`^invalid plan catalog ${file}: not valid JSON`));
   });

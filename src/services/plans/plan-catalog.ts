@@ -14,7 +14,8 @@ export class PlanCatalog {
     this.plans = Object.freeze(plans.map((plan) => Object.freeze({ ...plan })));
     const byId = new Map<string, Plan>();
     for (const plan of this.plans) {
-      if (byId.has(plan.id)) throw new PlanCatalogError('(in memory)', JSON.stringify(plan.id), 'id', 'duplicate plan id');
+      if (byId.has(plan.id))
+        throw new PlanCatalogError('(in memory)', JSON.stringify(plan.id), 'id', 'duplicate plan id');
       byId.set(plan.id, plan);
     }
     this.byId = byId;
@@ -48,7 +49,8 @@ export async function loadPlans(source?: string): Promise<PlanCatalog> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const reason = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    const reason =
+      code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new PlanCatalogError(file, null, null, `cannot read: ${reason}`, { cause: error });
   }
   let document: unknown;

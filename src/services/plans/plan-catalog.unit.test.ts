@@ -3,7 +3,14 @@ import defaultCatalog from './default-plans.json' with { type: 'json' };
 import { PlanCatalog } from './plan-catalog.ts';
 import { parsePlans, PlanCatalogError, UnknownPlanError, type Plan } from './plan.ts';
 
-const pro = { id: 'pro-monthly', name: 'Pro', description: 'For teams.', amount: 2900, currency: 'EUR', interval: 'month' };
+const pro = {
+  id: 'pro-monthly',
+  name: 'Pro',
+  description: 'For teams.',
+  amount: 2900,
+  currency: 'EUR',
+  interval: 'month',
+};
 
 const errorOf = (fn: () => unknown): PlanCatalogError => {
   try {
@@ -33,7 +40,17 @@ describe('parsePlans', () => {
     ['an empty name', { name: ' ' }, 'name', /empty/],
     ['a typo in a field name', { ammount: 2900 }, 'ammount', /unrecognized key/i],
   ])('names the plan and the field for %s', (_case, change, field, message) => {
-    const error = errorOf(() => parsePlans({ plans: [{ ...pro, id: 'starter-monthly' }, { ...pro, ...change }] }, 'plans.json'));
+    const error = errorOf(() =>
+      parsePlans(
+        {
+          plans: [
+            { ...pro, id: 'starter-monthly' },
+            { ...pro, ...change },
+          ],
+        },
+        'plans.json',
+      ),
+    );
     expect(error.source).toBe('plans.json');
     expect(error.plan).toBe('"pro-monthly"');
     expect(error.field).toBe(field);
@@ -49,13 +66,17 @@ describe('parsePlans', () => {
 
   it('reports a missing field, and how many more problems the plan has', () => {
     const { id: _id, ...withoutId } = pro;
-    const error = errorOf(() => parsePlans([{ ...withoutId, id: 'x', amount: undefined, currency: undefined }], 'plans.json'));
+    const error = errorOf(() =>
+      parsePlans([{ ...withoutId, id: 'x', amount: undefined, currency: undefined }], 'plans.json'),
+    );
     expect(error.field).toBe('amount');
     expect(error.message).toMatch(/\(and 1 more problem\)$/);
   });
 
   it('refuses duplicate ids, an empty catalog and a document of the wrong shape', () => {
-    expect(errorOf(() => parsePlans([pro, pro], 'f')).message).toBe('invalid plan catalog f: plan "pro-monthly": id: duplicate plan id');
+    expect(errorOf(() => parsePlans([pro, pro], 'f')).message).toBe(
+      'invalid plan catalog f: plan "pro-monthly": id: duplicate plan id',
+    );
     expect(errorOf(() => parsePlans({ plans: [] }, 'f')).message).toMatch(/no plans/);
     expect(errorOf(() => parsePlans({ plan: [pro] }, 'f')).message).toMatch(/expected \{ "plans"/);
     expect(errorOf(() => parsePlans('pro', 'f')).plan).toBeNull();
@@ -67,7 +88,9 @@ describe('the default catalog', () => {
 
   it('has a monthly and a yearly plan, and plans in a second currency, all in integer minor units', () => {
     const plans = catalog.list();
-    expect(plans.map((plan) => plan.id)).toEqual(expect.arrayContaining(['starter-monthly', 'pro-monthly', 'pro-yearly', 'pro-monthly-usd']));
+    expect(plans.map((plan) => plan.id)).toEqual(
+      expect.arrayContaining(['starter-monthly', 'pro-monthly', 'pro-yearly', 'pro-monthly-usd']),
+    );
     expect(catalog.require('pro-yearly').interval).toBe('year');
     expect(catalog.require('pro-monthly').interval).toBe('month');
     expect(new Set(plans.map((plan) => plan.currency)).size).toBeGreaterThanOrEqual(2);
@@ -80,7 +103,9 @@ describe('the default catalog', () => {
 });
 
 describe('PlanCatalog', () => {
-  const catalog = new PlanCatalog(parsePlans([pro, { ...pro, id: 'pro-yearly', interval: 'year', amount: 29000 }], 'test'));
+  const catalog = new PlanCatalog(
+    parsePlans([pro, { ...pro, id: 'pro-yearly', interval: 'year', amount: 29000 }], 'test'),
+  );
 
   it('lists the plans in catalog order', () => {
     expect(catalog.list().map((plan) => plan.id)).toEqual(['pro-monthly', 'pro-yearly']);

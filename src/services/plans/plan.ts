@@ -11,7 +11,9 @@ export const planInterval = z.enum(['month', 'year']);
 export const planSchema = z
   .object({
     /** Readable and stable: registrations and subscriptions refer to it (`pro-monthly`). */
-    id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lowercase letters, digits, . _ - (e.g. pro-monthly)'),
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lowercase letters, digits, . _ - (e.g. pro-monthly)'),
     name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
     description: z.string().trim().max(500, 'must be at most 500 characters'),
     amount: z
@@ -46,7 +48,10 @@ export class PlanCatalogError extends Error {
     detail: string,
     options?: ErrorOptions,
   ) {
-    super(`invalid plan catalog ${source}: ${plan === null ? '' : `plan ${plan}: `}${field === null ? '' : `${field}: `}${detail}`, options);
+    super(
+      `invalid plan catalog ${source}: ${plan === null ? '' : `plan ${plan}: `}${field === null ? '' : `${field}: `}${detail}`,
+      options,
+    );
   }
 }
 
@@ -70,7 +75,8 @@ const fieldOf = (issue: z.core.$ZodIssue, path: PropertyKey[]): string | null =>
  */
 export function parsePlans(document: unknown, source: string): Plan[] {
   const file = planFileSchema.safeParse(document);
-  if (!file.success) throw new PlanCatalogError(source, null, null, 'expected { "plans": [ ... ] } or an array of plans');
+  if (!file.success)
+    throw new PlanCatalogError(source, null, null, 'expected { "plans": [ ... ] } or an array of plans');
   const entries = Array.isArray(file.data) ? file.data : file.data.plans;
   if (entries.length === 0) throw new PlanCatalogError(source, null, null, 'the catalog has no plans');
 
@@ -78,7 +84,8 @@ export function parsePlans(document: unknown, source: string): Plan[] {
   const seen = new Set<string>();
   entries.forEach((entry, index) => {
     const rawId = (entry as { id?: unknown } | null)?.id;
-    const label = typeof rawId === 'string' && rawId.length > 0 && rawId.length <= 64 ? JSON.stringify(rawId) : `plans[${index}]`;
+    const label =
+      typeof rawId === 'string' && rawId.length > 0 && rawId.length <= 64 ? JSON.stringify(rawId) : `plans[${index}]`;
     const result = planSchema.safeParse(entry);
     if (!result.success) {
       const [issue, ...more] = result.error.issues;

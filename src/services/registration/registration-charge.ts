@@ -17,13 +17,20 @@ export async function settleRegistrationCharge(
 ): Promise<IntentStatus | null> {
   const { db, store, clock } = deps;
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ status: string }>('select status from sagas where id = $1 for update', [intent.flowId]);
+    const { rows } = await tx.query<{ status: string }>('select status from sagas where id = $1 for update', [
+      intent.flowId,
+    ]);
     const saga = rows[0]?.status;
     if (saga === 'running' || saga === 'compensating') return null;
     const metadata = { correlationId: intent.flowId, causationId: null, actor: `registration:${intent.flowId}` };
     await recordChargeOutcome(store, tx, intent, result, clock.now().toISOString(), metadata);
-    const status: IntentStatus = result.status === 'declined' ? 'declined' : saga === 'completed' ? 'succeeded' : 'refund_due';
-    await settleIntent(tx, intent.idempotencyKey, { status, chargeId: result.chargeId, refundReason: 'registration_failed' });
+    const status: IntentStatus =
+      result.status === 'declined' ? 'declined' : saga === 'completed' ? 'succeeded' : 'refund_due';
+    await settleIntent(tx, intent.idempotencyKey, {
+      status,
+      chargeId: result.chargeId,
+      refundReason: 'registration_failed',
+    });
     return status;
   });
 }

@@ -46,7 +46,11 @@ export interface RegistrationFaults {
 }
 
 /** The registration's first charge, as a durable intent (its key is `registrationId:charge`). */
-export const registrationIntent = (state: RegistrationState, idempotencyKey: string, taxRateBps: number): PaymentIntent => ({
+export const registrationIntent = (
+  state: RegistrationState,
+  idempotencyKey: string,
+  taxRateBps: number,
+): PaymentIntent => ({
   idempotencyKey,
   flowType: 'registration',
   flowId: state.registrationId,
@@ -79,7 +83,11 @@ export function registrationSaga(deps: {
 }): SagaDefinition<RegistrationState> {
   const { db, store, gateway, clock, taxRateBps } = deps;
   const now = () => clock.now().toISOString();
-  const metadata = (state: RegistrationState) => ({ correlationId: state.correlationId, causationId: null, actor: `registration:${state.registrationId}` });
+  const metadata = (state: RegistrationState) => ({
+    correlationId: state.correlationId,
+    causationId: null,
+    actor: `registration:${state.registrationId}`,
+  });
 
   return {
     type: REGISTRATION_SAGA,
@@ -101,12 +109,30 @@ export function registrationSaga(deps: {
           }
           // The events carry the email and name sealed with the customer's own key (crypto-shredding).
           const data = { customerId: state.customerId, pii: state.pii, planId: state.planId, createdAt: now() };
-          await handleCommand(store, customerDecider, customerStream(state.customerId), { type: 'CreateCustomer', data }, { tx, metadata: metadata(state) });
+          await handleCommand(
+            store,
+            customerDecider,
+            customerStream(state.customerId),
+            { type: 'CreateCustomer', data },
+            { tx, metadata: metadata(state) },
+          );
           return { ok: {} };
         },
         async compensate({ state }, tx) {
-          await handleCommand(store, customerDecider, customerStream(state.customerId), { type: 'DeleteCustomer', data: { customerId: state.customerId, reason: 'compensation', deletedAt: now() } }, { tx, metadata: metadata(state) });
-          await tx!.query('delete from customer_emails where email = $1 and customer_id = $2', [state.emailDigest, state.customerId]);
+          await handleCommand(
+            store,
+            customerDecider,
+            customerStream(state.customerId),
+            {
+              type: 'DeleteCustomer',
+              data: { customerId: state.customerId, reason: 'compensation', deletedAt: now() },
+            },
+            { tx, metadata: metadata(state) },
+          );
+          await tx!.query('delete from customer_emails where email = $1 and customer_id = $2', [
+            state.emailDigest,
+            state.customerId,
+          ]);
           // A compensated customer's personal data is shredded too.
           await shred(state.customerId, tx!);
         },
@@ -119,24 +145,49 @@ export function registrationSaga(deps: {
           const intent = registrationIntent(state, idempotencyKey, taxRateBps);
           // Durable before the call: a charge whose answer is lost (a crash, an abandoned attempt) is found by the reconciler.
           await openIntent(db, intent);
-          const result = await chargeOnce(gateway, { idempotencyKey, amount: state.amount, currency: state.currency, paymentMethod: state.paymentMethod, customerId: state.customerId, description: `Registration ${state.registrationId} (${state.planId})` });
+          const result = await chargeOnce(gateway, {
+            idempotencyKey,
+            amount: state.amount,
+            currency: state.currency,
+            paymentMethod: state.paymentMethod,
+            customerId: state.customerId,
+            description: `Registration ${state.registrationId} (${state.planId})`,
+          });
           // An attempt that outlived the step's timeout may land after the saga compensated: then the charge is refunded.
           const usable = await db.transaction(async (tx) => {
-            const { rows } = await tx.query<{ status: string }>('select status from sagas where id = $1', [state.registrationId]);
+            const { rows } = await tx.query<{ status: string }>('select status from sagas where id = $1', [
+              state.registrationId,
+            ]);
             const running = rows[0]?.status === 'running';
             await recordChargeOutcome(store, tx, intent, result, now(), metadata(state));
             const status = result.status === 'declined' ? 'declined' : running ? 'succeeded' : 'refund_due';
-            await settleIntent(tx, idempotencyKey, { status, chargeId: result.chargeId, refundReason: 'registration_failed' });
+            await settleIntent(tx, idempotencyKey, {
+              status,
+              chargeId: result.chargeId,
+              refundReason: 'registration_failed',
+            });
             return running;
           });
-          if (!usable) throw new Error('the registration stopped before the charge was answered; the charge is refunded');
-          if (result.status === 'declined') return { fail: { code: 'payment_declined', message: result.message, details: { declineCode: result.declineCode } } };
+          if (!usable)
+            throw new Error('the registration stopped before the charge was answered; the charge is refunded');
+          if (result.status === 'declined')
+            return {
+              fail: { code: 'payment_declined', message: result.message, details: { declineCode: result.declineCode } },
+            };
           return { ok: { chargeId: result.chargeId } };
         },
         async compensate({ state, idempotencyKey }) {
           // Refund only what the gateway shows as charged (a timed-out charge may or may not have been);
           // a charge not there yet stays a pending intent, which the reconciler settles after its window.
-          const intent = (await findIntent(db, idempotencyKey)) ?? { ...registrationIntent(state, idempotencyKey, taxRateBps), status: 'pending' as const, chargeId: null, refundReason: null, attempts: 0, lastError: null, createdAt: clock.now() };
+          const intent = (await findIntent(db, idempotencyKey)) ?? {
+            ...registrationIntent(state, idempotencyKey, taxRateBps),
+            status: 'pending' as const,
+            chargeId: null,
+            refundReason: null,
+            attempts: 0,
+            lastError: null,
+            createdAt: clock.now(),
+          };
           await refundIntent({ db, store, gateway, clock }, { ...intent, refundReason: 'registration_failed' });
         },
       },
@@ -146,9 +197,28 @@ export function registrationSaga(deps: {
         retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 200 },
         async run({ state }, tx): Promise<StepResult<RegistrationState>> {
           if (deps.faults?.failSubscriptionStep) throw new Error('subscription service unavailable (injected fault)');
-          const { state: subscription } = await handleCommand(store, subscriptionDecider, subscriptionStream(state.subscriptionId), { type: 'CreateSubscription', data: { subscriptionId: state.subscriptionId, customerId: state.customerId, planId: state.planId, price: { amount: state.amount, currency: state.currency }, interval: state.interval, start: now() } }, { tx, metadata: metadata(state) });
+          const { state: subscription } = await handleCommand(
+            store,
+            subscriptionDecider,
+            subscriptionStream(state.subscriptionId),
+            {
+              type: 'CreateSubscription',
+              data: {
+                subscriptionId: state.subscriptionId,
+                customerId: state.customerId,
+                planId: state.planId,
+                price: { amount: state.amount, currency: state.currency },
+                interval: state.interval,
+                start: now(),
+              },
+            },
+            { tx, metadata: metadata(state) },
+          );
           // Renewals charge the same card, and the scheduler looks at the subscription when its period ends.
-          await tx!.query('insert into payment_methods (customer_id, token) values ($1, $2) on conflict (customer_id) do nothing', [state.customerId, state.paymentMethod]);
+          await tx!.query(
+            'insert into payment_methods (customer_id, token) values ($1, $2) on conflict (customer_id) do nothing',
+            [state.customerId, state.paymentMethod],
+          );
           await reschedule(tx!, state.subscriptionId, subscription);
           return { ok: {} };
         },
@@ -156,7 +226,21 @@ export function registrationSaga(deps: {
           // A later step failed (register-customer): the subscription must not stay active, and renew, for a deleted customer.
           let cancelled;
           try {
-            ({ state: cancelled } = await handleCommand(store, subscriptionDecider, subscriptionStream(state.subscriptionId), { type: 'CancelSubscription', data: { subscriptionId: state.subscriptionId, atPeriodEnd: false, reason: 'registration_failed', requestedAt: now() } }, { tx, metadata: metadata(state) }));
+            ({ state: cancelled } = await handleCommand(
+              store,
+              subscriptionDecider,
+              subscriptionStream(state.subscriptionId),
+              {
+                type: 'CancelSubscription',
+                data: {
+                  subscriptionId: state.subscriptionId,
+                  atPeriodEnd: false,
+                  reason: 'registration_failed',
+                  requestedAt: now(),
+                },
+              },
+              { tx, metadata: metadata(state) },
+            ));
           } catch (error) {
             // This step itself failed (its transaction rolled back): there is no subscription to cancel.
             if (error instanceof NotFoundError) return;
@@ -169,7 +253,13 @@ export function registrationSaga(deps: {
         name: 'register-customer',
         local: true,
         async run({ state }, tx): Promise<StepResult<RegistrationState>> {
-          const { appended } = await handleCommand(store, customerDecider, customerStream(state.customerId), { type: 'RegisterCustomer', data: { customerId: state.customerId, registeredAt: now() } }, { tx, metadata: metadata(state) });
+          const { appended } = await handleCommand(
+            store,
+            customerDecider,
+            customerStream(state.customerId),
+            { type: 'RegisterCustomer', data: { customerId: state.customerId, registeredAt: now() } },
+            { tx, metadata: metadata(state) },
+          );
           return { ok: appended ? { position: appended.position } : {} };
         },
       },

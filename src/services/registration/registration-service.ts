@@ -32,7 +32,11 @@ export class UnknownPaymentMethodTokenError extends Error {
 
 export type Registration = SagaRecord<RegistrationState>;
 
-const normalize = (request: RegistrationRequest): RegistrationRequest => ({ ...request, email: request.email.trim().toLowerCase(), name: request.name.trim() });
+const normalize = (request: RegistrationRequest): RegistrationRequest => ({
+  ...request,
+  email: request.email.trim().toLowerCase(),
+  name: request.name.trim(),
+});
 
 /** Runs registrations as sagas; a retried request with the same key joins the first one. */
 export class RegistrationService {
@@ -50,10 +54,14 @@ export class RegistrationService {
    * Starts (or joins) the registration and waits up to `waitMs` for it to finish. Checks that
    * need nothing written (plan, token, email in use) are done first, so bad input writes nothing.
    */
-  async register(input: RegistrationRequest, options: { idempotencyKey?: string; waitMs: number; correlationId: string }): Promise<Registration> {
+  async register(
+    input: RegistrationRequest,
+    options: { idempotencyKey?: string; waitMs: number; correlationId: string },
+  ): Promise<Registration> {
     const request = normalize(input);
     const plan = this.deps.plans.require(request.planId);
-    if (!this.deps.isKnownPaymentMethod(request.paymentMethod)) throw new UnknownPaymentMethodTokenError(`unknown payment method token: ${request.paymentMethod}`);
+    if (!this.deps.isKnownPaymentMethod(request.paymentMethod))
+      throw new UnknownPaymentMethodTokenError(`unknown payment method token: ${request.paymentMethod}`);
 
     let registrationId = uuidv7();
     if (options.idempotencyKey) {
@@ -72,14 +80,22 @@ export class RegistrationService {
       // A concurrent first request may have committed the key after this statement's snapshot: read it again.
       const claim =
         rows[0] ??
-        (await this.deps.db.query<{ request_hash: string; registration_id: string }>('select request_hash, registration_id from idempotency_keys where key = $1', [options.idempotencyKey])).rows[0]!;
-      if (claim.request_hash !== hash) throw new IdempotencyKeyMismatchError('this Idempotency-Key was used with a different request body');
+        (
+          await this.deps.db.query<{ request_hash: string; registration_id: string }>(
+            'select request_hash, registration_id from idempotency_keys where key = $1',
+            [options.idempotencyKey],
+          )
+        ).rows[0]!;
+      if (claim.request_hash !== hash)
+        throw new IdempotencyKeyMismatchError('this Idempotency-Key was used with a different request body');
       registrationId = claim.registration_id;
       const existing = await this.deps.sagas.get<RegistrationState>(registrationId);
       if (existing) return this.finish(existing, options.waitMs);
     }
 
-    const { rows: taken } = await this.deps.db.query('select 1 from customer_emails where email = $1', [await emailDigest(this.deps.db, request.email)]);
+    const { rows: taken } = await this.deps.db.query('select 1 from customer_emails where email = $1', [
+      await emailDigest(this.deps.db, request.email),
+    ]);
     if (taken.length > 0) throw new EmailTakenError('this email already belongs to a customer');
 
     // The saga's state holds the email and name only sealed with the new customer's key.
@@ -105,7 +121,10 @@ export class RegistrationService {
 
   /** Whether `key` is the Idempotency-Key that started registration `id` (its holder may follow it). */
   async isKeyOf(key: string, id: string): Promise<boolean> {
-    const { rows } = await this.deps.db.query('select 1 from idempotency_keys where key = $1 and registration_id = $2', [key, id]);
+    const { rows } = await this.deps.db.query(
+      'select 1 from idempotency_keys where key = $1 and registration_id = $2',
+      [key, id],
+    );
     return rows.length > 0;
   }
 

@@ -89,8 +89,19 @@ export class ClockService {
   startAdvance(target: Date): ClockAdvance {
     if (this.running) throw new ClockBusyError(this.running.id);
     const now = this.deps.clock.now();
-    if (target < now) throw new ClockRewindError(`the test clock is at ${now.toISOString()} and cannot go back to ${target.toISOString()}`);
-    const advance: ClockAdvance = { id: randomUUID(), status: 'running', target, done: 0, left: 0, now, finished: Promise.resolve() };
+    if (target < now)
+      throw new ClockRewindError(
+        `the test clock is at ${now.toISOString()} and cannot go back to ${target.toISOString()}`,
+      );
+    const advance: ClockAdvance = {
+      id: randomUUID(),
+      status: 'running',
+      target,
+      done: 0,
+      left: 0,
+      now,
+      finished: Promise.resolve(),
+    };
     this.running = advance;
     this.remember(advance);
     advance.finished = this.serialized(() => this.run(advance))

@@ -28,7 +28,11 @@ export interface RenewalChargeDeps {
  * gateway, or the period was already paid) is recorded and marked `refund_due`: never left silent.
  * Returns the intent's new status. Used by the scheduler and by the reconciler alike.
  */
-export async function settleRenewalCharge(deps: RenewalChargeDeps, intent: PaymentIntent, result: ChargeResult): Promise<IntentStatus> {
+export async function settleRenewalCharge(
+  deps: RenewalChargeDeps,
+  intent: PaymentIntent,
+  result: ChargeResult,
+): Promise<IntentStatus> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await deps.db.transaction((tx) => settleIn(deps, tx, intent, result));
@@ -39,7 +43,12 @@ export async function settleRenewalCharge(deps: RenewalChargeDeps, intent: Payme
   }
 }
 
-async function settleIn(deps: RenewalChargeDeps, tx: Sql, intent: PaymentIntent, result: ChargeResult): Promise<IntentStatus> {
+async function settleIn(
+  deps: RenewalChargeDeps,
+  tx: Sql,
+  intent: PaymentIntent,
+  result: ChargeResult,
+): Promise<IntentStatus> {
   const { store, clock } = deps;
   const subscriptionId = intent.subscriptionId!;
   const events = (await store.readStream(subscriptionStream(subscriptionId), { tx })) as unknown as SubscriptionEvent[];
@@ -56,11 +65,23 @@ async function settleIn(deps: RenewalChargeDeps, tx: Sql, intent: PaymentIntent,
   const { periodIndex, paymentId, amount, currency } = intent;
 
   if (result.status === 'succeeded') {
-    const paidBy = events.find((event): event is Extract<SubscriptionEvent, { type: 'SubscriptionRenewed' }> => event.type === 'SubscriptionRenewed' && event.data.periodIndex === periodIndex);
+    const paidBy = events.find(
+      (event): event is Extract<SubscriptionEvent, { type: 'SubscriptionRenewed' }> =>
+        event.type === 'SubscriptionRenewed' && event.data.periodIndex === periodIndex,
+    );
     if (paidBy) return settle(paidBy.data.paymentId === paymentId ? 'succeeded' : 'refund_due', 'period_already_paid');
     if (!renewable(state, periodIndex)) return settle('refund_due', 'renewal_after_cancellation');
-    const renew = { type: 'RenewSubscription' as const, data: { subscriptionId, periodIndex, paymentId, amount, currency, renewedAt: at } };
-    const { state: next } = await handleCommand(store, subscriptionDecider, subscriptionStream(subscriptionId), renew, command);
+    const renew = {
+      type: 'RenewSubscription' as const,
+      data: { subscriptionId, periodIndex, paymentId, amount, currency, renewedAt: at },
+    };
+    const { state: next } = await handleCommand(
+      store,
+      subscriptionDecider,
+      subscriptionStream(subscriptionId),
+      renew,
+      command,
+    );
     await reschedule(tx, subscriptionId, next);
     return settle('succeeded');
   }
@@ -71,13 +92,30 @@ async function settleIn(deps: RenewalChargeDeps, tx: Sql, intent: PaymentIntent,
   const nextRetryAt = retryDay === undefined ? null : new Date(renewalDate + retryDay * DAY_MS).toISOString();
   const failed = {
     type: 'RecordRenewalFailed' as const,
-    data: { subscriptionId, periodIndex, paymentId, attempt: intent.attempt, declineCode: result.declineCode, failedAt: at, nextRetryAt },
+    data: {
+      subscriptionId,
+      periodIndex,
+      paymentId,
+      attempt: intent.attempt,
+      declineCode: result.declineCode,
+      failedAt: at,
+      nextRetryAt,
+    },
   };
-  const { state: next } = await handleCommand(store, subscriptionDecider, subscriptionStream(subscriptionId), failed, command);
+  const { state: next } = await handleCommand(
+    store,
+    subscriptionDecider,
+    subscriptionStream(subscriptionId),
+    failed,
+    command,
+  );
   await reschedule(tx, subscriptionId, next);
   return settle('declined');
 }
 
 /** The renewal of `periodIndex` can still be recorded: the subscription runs, uncancelled, in the period before. */
 const renewable = (state: Subscription, periodIndex: number): boolean =>
-  state.status !== 'none' && state.cancellation === null && (state.status === 'active' || state.status === 'past_due') && state.periodIndex === periodIndex - 1;
+  state.status !== 'none' &&
+  state.cancellation === null &&
+  (state.status === 'active' || state.status === 'past_due') &&
+  state.periodIndex === periodIndex - 1;

@@ -20,7 +20,11 @@ import { claimDueTimers, postponeTimer, releaseTimer } from './timer-claims.ts';
 const CLAIM_LEASE_MS = 5 * 60_000;
 
 /** Runs `work` on every item, at most `limit` at a time. */
-async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+async function forEachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await work(items[next++]!);
@@ -69,18 +73,28 @@ export class RenewalScheduler {
     let ran = 0;
     const seen = new Set<string>();
     for (;;) {
-      const claimed = await claimDueTimers(db, { at, now: clock.now(), owner: this.owner, leaseMs: CLAIM_LEASE_MS, limit: batchSize });
+      const claimed = await claimDueTimers(db, {
+        at,
+        now: clock.now(),
+        owner: this.owner,
+        leaseMs: CLAIM_LEASE_MS,
+        limit: batchSize,
+      });
       if (claimed.length === 0) return ran;
       await forEachConcurrently(claimed, this.deps.concurrency ?? 4, async (job) => {
         const attemptKey = `${job.subscriptionId}@${job.dueAt.toISOString()}`;
         try {
           // The job did not move its timer the first time (it failed): look again later rather than loop.
-          if (seen.has(attemptKey)) return void (await postponeTimer(db, job.subscriptionId, new Date(at.getTime() + 3600_000)));
+          if (seen.has(attemptKey))
+            return void (await postponeTimer(db, job.subscriptionId, new Date(at.getTime() + 3600_000)));
           seen.add(attemptKey);
           ran++;
           await this.process(job.subscriptionId);
         } catch (error) {
-          this.deps.log.error({ err: error, subscriptionId: job.subscriptionId }, 'renewal job failed; retrying in an hour');
+          this.deps.log.error(
+            { err: error, subscriptionId: job.subscriptionId },
+            'renewal job failed; retrying in an hour',
+          );
         } finally {
           await releaseTimer(db, job.subscriptionId, this.owner);
         }
@@ -95,9 +109,19 @@ export class RenewalScheduler {
     if (state.status === 'none') return void (await reschedule(db, subscriptionId, state));
     const metadata = { correlationId: subscriptionId, causationId: null, actor: 'scheduler:renewals' };
 
-    if (state.cancelAt && now.getTime() >= Date.parse(state.cancelAt) && (state.status === 'active' || state.status === 'past_due')) {
+    if (
+      state.cancelAt &&
+      now.getTime() >= Date.parse(state.cancelAt) &&
+      (state.status === 'active' || state.status === 'past_due')
+    ) {
       await db.transaction(async (tx) => {
-        const { state: ended } = await handleCommand(store, subscriptionDecider, subscriptionStream(subscriptionId), { type: 'EndSubscription', data: { subscriptionId, endedAt: now.toISOString() } }, { tx, metadata });
+        const { state: ended } = await handleCommand(
+          store,
+          subscriptionDecider,
+          subscriptionStream(subscriptionId),
+          { type: 'EndSubscription', data: { subscriptionId, endedAt: now.toISOString() } },
+          { tx, metadata },
+        );
         await reschedule(tx, subscriptionId, ended);
       });
       return;
@@ -106,8 +130,13 @@ export class RenewalScheduler {
     const due = nextRenewalDue(state);
     if (!due || now.getTime() < Date.parse(due.dueAt)) return void (await reschedule(db, subscriptionId, state));
 
-    const idempotencyKey = due.attempt === 1 ? `${subscriptionId}:${due.periodIndex}` : `${subscriptionId}:${due.periodIndex}:${due.attempt}`;
-    const token = (await db.query<{ token: string }>('select token from payment_methods where customer_id = $1', [state.customerId])).rows[0]?.token;
+    const idempotencyKey =
+      due.attempt === 1
+        ? `${subscriptionId}:${due.periodIndex}`
+        : `${subscriptionId}:${due.periodIndex}:${due.attempt}`;
+    const token = (
+      await db.query<{ token: string }>('select token from payment_methods where customer_id = $1', [state.customerId])
+    ).rows[0]?.token;
     const intent: PaymentIntent = {
       idempotencyKey,
       flowType: 'renewal',
@@ -128,9 +157,21 @@ export class RenewalScheduler {
     if (token) {
       // The intent is durable before the call: if this process dies with the charge in flight, the reconciler settles it.
       await openIntent(db, intent);
-      result = await chargeOnce(this.deps.gateway, { idempotencyKey, amount: due.amount, currency: due.currency, paymentMethod: token, customerId: state.customerId, description: intent.description });
+      result = await chargeOnce(this.deps.gateway, {
+        idempotencyKey,
+        amount: due.amount,
+        currency: due.currency,
+        paymentMethod: token,
+        customerId: state.customerId,
+        description: intent.description,
+      });
     } else {
-      result = { status: 'declined', chargeId: `none:${idempotencyKey}`, declineCode: 'generic_decline', message: 'no payment method on file' };
+      result = {
+        status: 'declined',
+        chargeId: `none:${idempotencyKey}`,
+        declineCode: 'generic_decline',
+        message: 'no payment method on file',
+      };
     }
     const status = await settleRenewalCharge(this.deps, intent, result);
     // Charged for a renewal that can no longer complete (cancelled meanwhile): give it back now, or the reconciler will.

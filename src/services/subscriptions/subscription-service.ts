@@ -20,14 +20,26 @@ export class SubscriptionService {
    * Cancels now or at period end. From the request on no renewal is charged; a second request
    * changes nothing (the answer's position is then null).
    */
-  async cancel(subscriptionId: string, request: { atPeriodEnd: boolean; reason?: string }, metadata: Partial<EventMetadata>): Promise<{ subscription: Subscription; position: number | null }> {
+  async cancel(
+    subscriptionId: string,
+    request: { atPeriodEnd: boolean; reason?: string },
+    metadata: Partial<EventMetadata>,
+  ): Promise<{ subscription: Subscription; position: number | null }> {
     const { db, store, clock } = this.deps;
     return db.transaction(async (tx) => {
       const { state, appended } = await handleCommand(
         store,
         subscriptionDecider,
         subscriptionStream(subscriptionId),
-        { type: 'CancelSubscription', data: { subscriptionId, atPeriodEnd: request.atPeriodEnd, reason: request.reason, requestedAt: clock.now().toISOString() } },
+        {
+          type: 'CancelSubscription',
+          data: {
+            subscriptionId,
+            atPeriodEnd: request.atPeriodEnd,
+            reason: request.reason,
+            requestedAt: clock.now().toISOString(),
+          },
+        },
         { tx, metadata },
       );
       await reschedule(tx, subscriptionId, state);

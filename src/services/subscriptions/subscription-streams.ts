@@ -9,10 +9,16 @@ import { customerStream, subscriptionStream } from '../streams.ts';
 /** The current state of one aggregate, folded from its stream. */
 export async function loadSubscription(store: EventStore, subscriptionId: string, tx?: Sql): Promise<Subscription> {
   const events = await store.readStream(subscriptionStream(subscriptionId), { tx });
-  return events.reduce((state, event) => subscriptionDecider.evolve(state, event as unknown as SubscriptionEvent), subscriptionDecider.initialState);
+  return events.reduce(
+    (state, event) => subscriptionDecider.evolve(state, event as unknown as SubscriptionEvent),
+    subscriptionDecider.initialState,
+  );
 }
 
 export async function loadCustomer(store: EventStore, customerId: string, tx?: Sql): Promise<Customer> {
   const events = await store.readStream(customerStream(customerId), { tx });
-  return events.reduce((state, event) => customerDecider.evolve(state, event as unknown as CustomerEvent), customerDecider.initialState);
+  return events.reduce(
+    (state, event) => customerDecider.evolve(state, event as unknown as CustomerEvent),
+    customerDecider.initialState,
+  );
 }

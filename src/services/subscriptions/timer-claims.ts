@@ -24,7 +24,10 @@ export interface ClaimedTimer {
 }
 
 /** Claims up to `limit` timers due at `at` that no live claim holds, earliest first. */
-export async function claimDueTimers(sql: Sql, options: { at: Date; now: Date; owner: string; leaseMs: number; limit: number }): Promise<ClaimedTimer[]> {
+export async function claimDueTimers(
+  sql: Sql,
+  options: { at: Date; now: Date; owner: string; leaseMs: number; limit: number },
+): Promise<ClaimedTimer[]> {
   const { rows } = await sql.query<{ subscription_id: string; due_at: Date }>(
     `with due as (
        select subscription_id from subscription_timers
@@ -45,10 +48,10 @@ export async function claimDueTimers(sql: Sql, options: { at: Date; now: Date; o
 
 /** Gives a timer back (whatever its job made of its due time). */
 export async function releaseTimer(sql: Sql, subscriptionId: string, owner: string): Promise<void> {
-  await sql.query('update subscription_timers set claimed_by = null, claimed_until = null where subscription_id = $1 and claimed_by = $2', [
-    subscriptionId,
-    owner,
-  ]);
+  await sql.query(
+    'update subscription_timers set claimed_by = null, claimed_until = null where subscription_id = $1 and claimed_by = $2',
+    [subscriptionId, owner],
+  );
 }
 
 /** A job that failed, or left its timer where it was: looked at again at `dueAt` rather than in a loop. */

@@ -33,8 +33,20 @@ export class WorkflowService {
     const { store, clock } = this.deps;
     return this.deps.sagas.retry(id, async (tx, saga) => {
       const customerId = (saga.state as Subjects).customerId ?? null;
-      const data = { workflowId: saga.id, workflowType: saga.type, customerId, status: saga.status, retriedAt: clock.now().toISOString() };
-      await handleCommand(store, workflowDecider, workflowStream(id), { type: 'RetryWorkflow', data }, { tx, metadata });
+      const data = {
+        workflowId: saga.id,
+        workflowType: saga.type,
+        customerId,
+        status: saga.status,
+        retriedAt: clock.now().toISOString(),
+      };
+      await handleCommand(
+        store,
+        workflowDecider,
+        workflowStream(id),
+        { type: 'RetryWorkflow', data },
+        { tx, metadata },
+      );
     });
   }
 
@@ -48,7 +60,9 @@ export class WorkflowService {
       subjects.subscriptionId && subscriptionStream(subjects.subscriptionId),
     ].filter((stream): stream is string => Boolean(stream));
     const actor = `${workflow.type}:${workflow.id}`;
-    const own = (await Promise.all(streams.map((stream) => store.readStream(stream)))).flat().filter((event) => event.metadata.actor === actor);
+    const own = (await Promise.all(streams.map((stream) => store.readStream(stream))))
+      .flat()
+      .filter((event) => event.metadata.actor === actor);
     const about = await store.readStream(workflowStream(workflow.id));
     return [...own, ...about].sort((a, b) => a.position - b.position);
   }

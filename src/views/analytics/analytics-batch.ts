@@ -42,7 +42,8 @@ export interface AnalyticsBatch {
   revenue: { day: string; currency: string; amount: number }[];
 }
 
-const earliest = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : Date.parse(a) <= Date.parse(b) ? a : b);
+const earliest = (a: string | null, b: string | null): string | null =>
+  a === null ? b : b === null ? a : Date.parse(a) <= Date.parse(b) ? a : b;
 
 /**
  * Folds events (in log order) into the rows to write. A subscription is active until it ends: its
@@ -96,7 +97,8 @@ export function foldAnalyticsBatch(events: readonly RecordedEvent[]): AnalyticsB
         const row = target(data.subscriptionId);
         // The first request is the cancellation; a later one (now, after one at period end) only brings the end forward.
         row.cancel_requested_at = earliest(row.cancel_requested_at, data.requestedAt);
-        if (Date.parse(data.effectiveAt) <= Date.parse(data.requestedAt)) row.ended_at = earliest(row.ended_at, data.effectiveAt);
+        if (Date.parse(data.effectiveAt) <= Date.parse(data.requestedAt))
+          row.ended_at = earliest(row.ended_at, data.effectiveAt);
         break;
       }
       case 'SubscriptionEnded': {

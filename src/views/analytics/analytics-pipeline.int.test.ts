@@ -24,7 +24,11 @@ const event = (type: string, data: Record<string, unknown>): RecordedEvent => ({
 
 const customerId = 'c1';
 const subscriptionId = 's1';
-const registered = event('CustomerRegistered', { customerId, planId: 'pro-yearly', registeredAt: '2026-01-31T23:00:00.000Z' });
+const registered = event('CustomerRegistered', {
+  customerId,
+  planId: 'pro-yearly',
+  registeredAt: '2026-01-31T23:00:00.000Z',
+});
 const created = event('SubscriptionCreated', {
   subscriptionId,
   customerId,
@@ -34,18 +38,41 @@ const created = event('SubscriptionCreated', {
   currentPeriod: { start: '2026-01-31T22:59:59.000Z', end: '2027-01-31T22:59:59.000Z' },
   createdAt: '2026-01-31T22:59:59.000Z',
 });
-const atPeriodEnd = event('SubscriptionCancelled', { subscriptionId, customerId, reason: 'too expensive', atPeriodEnd: true, requestedAt: '2026-03-01T10:00:00.000Z', effectiveAt: '2027-01-31T22:59:59.000Z' });
-const now = event('SubscriptionCancelled', { subscriptionId, customerId, reason: 'customer_request', atPeriodEnd: false, requestedAt: '2026-03-05T10:00:00.000Z', effectiveAt: '2026-03-05T10:00:00.000Z' });
+const atPeriodEnd = event('SubscriptionCancelled', {
+  subscriptionId,
+  customerId,
+  reason: 'too expensive',
+  atPeriodEnd: true,
+  requestedAt: '2026-03-01T10:00:00.000Z',
+  effectiveAt: '2027-01-31T22:59:59.000Z',
+});
+const now = event('SubscriptionCancelled', {
+  subscriptionId,
+  customerId,
+  reason: 'customer_request',
+  atPeriodEnd: false,
+  requestedAt: '2026-03-05T10:00:00.000Z',
+  effectiveAt: '2026-03-05T10:00:00.000Z',
+});
 
 describe('analytics pipeline facts', () => {
   let db: Database;
   const pipeline = analyticsPipeline();
   const deliver = (events: RecordedEvent[]) =>
     db.transaction(async (tx) => {
-      for (const one of events) await pipeline.handle(one, { tx, log: silentLogger, metadata: { correlationId: 'c', causationId: one.id, actor: 'test' } });
+      for (const one of events)
+        await pipeline.handle(one, {
+          tx,
+          log: silentLogger,
+          metadata: { correlationId: 'c', causationId: one.id, actor: 'test' },
+        });
     });
   const facts = async () =>
-    (await db.query(`select kind, subject, event_id, customer_id, plan_id, currency, mrr_delta::int as mrr, at, day::text as day, requested_at, reason, cohort_month::text as cohort from analytics_facts order by kind, subject`)).rows;
+    (
+      await db.query(
+        `select kind, subject, event_id, customer_id, plan_id, currency, mrr_delta::int as mrr, at, day::text as day, requested_at, reason, cohort_month::text as cohort from analytics_facts order by kind, subject`,
+      )
+    ).rows;
 
   beforeAll(async () => {
     db = await openPglite();
@@ -57,9 +84,32 @@ describe('analytics pipeline facts', () => {
     // Topics have no common order: the cancellations, then the signup, then the creation.
     await deliver([now, atPeriodEnd, registered, created]);
     expect(await facts()).toEqual([
-      expect.objectContaining({ kind: 'churned', subject: subscriptionId, plan_id: 'pro-yearly', currency: 'EUR', mrr: -2417, day: '2026-03-05', requested_at: new Date('2026-03-01T10:00:00.000Z'), reason: 'too expensive', cohort: '2026-01-01', event_id: now.id }),
-      expect.objectContaining({ kind: 'new', subject: subscriptionId, mrr: 2417, day: '2026-01-31', cohort: '2026-01-01' }),
-      expect.objectContaining({ kind: 'signup', subject: customerId, plan_id: 'pro-yearly', day: '2026-01-31', cohort: '2026-01-01' }),
+      expect.objectContaining({
+        kind: 'churned',
+        subject: subscriptionId,
+        plan_id: 'pro-yearly',
+        currency: 'EUR',
+        mrr: -2417,
+        day: '2026-03-05',
+        requested_at: new Date('2026-03-01T10:00:00.000Z'),
+        reason: 'too expensive',
+        cohort: '2026-01-01',
+        event_id: now.id,
+      }),
+      expect.objectContaining({
+        kind: 'new',
+        subject: subscriptionId,
+        mrr: 2417,
+        day: '2026-01-31',
+        cohort: '2026-01-01',
+      }),
+      expect.objectContaining({
+        kind: 'signup',
+        subject: customerId,
+        plan_id: 'pro-yearly',
+        day: '2026-01-31',
+        cohort: '2026-01-01',
+      }),
     ]);
   });
 
@@ -70,23 +120,39 @@ describe('analytics pipeline facts', () => {
   });
 
   it('keeps the daily MRR totals and the retention in step with the facts', async () => {
-    const daily = await db.query(`select day::text as day, currency, amount::int from analytics_mrr_daily where amount <> 0 order by day`);
+    const daily = await db.query(
+      `select day::text as day, currency, amount::int from analytics_mrr_daily where amount <> 0 order by day`,
+    );
     expect(daily.rows).toEqual([
       { day: '2026-01-31', currency: 'EUR', amount: 2417 },
       { day: '2026-03-05', currency: 'EUR', amount: -2417 },
     ]);
     // Signed up 2026-01-31 23:00, churned 2026-03-05: anniversaries 01-31 and 02-28 came before.
-    expect((await db.query(`select retained_months from analytics_facts where kind = 'signup'`)).rows).toEqual([{ retained_months: 2 }]);
+    expect((await db.query(`select retained_months from analytics_facts where kind = 'signup'`)).rows).toEqual([
+      { retained_months: 2 },
+    ]);
   });
 
   it('dates a churn at the earliest end, counting the first request as the cancellation', async () => {
     await db.exec('delete from analytics_facts; delete from analytics_mrr_daily');
     await deliver([created, registered, atPeriodEnd]);
-    expect((await facts())[0]).toMatchObject({ kind: 'churned', day: '2027-01-31', reason: 'too expensive', mrr: -2417 });
+    expect((await facts())[0]).toMatchObject({
+      kind: 'churned',
+      day: '2027-01-31',
+      reason: 'too expensive',
+      mrr: -2417,
+    });
     await deliver([now]);
-    expect((await facts())[0]).toMatchObject({ kind: 'churned', day: '2026-03-05', requested_at: new Date('2026-03-01T10:00:00.000Z'), reason: 'too expensive' });
+    expect((await facts())[0]).toMatchObject({
+      kind: 'churned',
+      day: '2026-03-05',
+      requested_at: new Date('2026-03-01T10:00:00.000Z'),
+      reason: 'too expensive',
+    });
     // The churn moved from 2027-01-31 to 2026-03-05, and its MRR with it.
-    const daily = await db.query(`select day::text as day, amount::int from analytics_mrr_daily where amount <> 0 order by day`);
+    const daily = await db.query(
+      `select day::text as day, amount::int from analytics_mrr_daily where amount <> 0 order by day`,
+    );
     expect(daily.rows).toEqual([
       { day: '2026-01-31', amount: 2417 },
       { day: '2026-03-05', amount: -2417 },

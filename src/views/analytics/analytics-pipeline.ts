@@ -23,7 +23,9 @@ const movementOf = async (tx: Sql, kind: 'new' | 'churned', subscriptionId: stri
     [kind, subscriptionId],
   );
   const row = rows[0];
-  return row && row.currency !== null && row.amount !== null ? { day: row.day, currency: row.currency, amount: Number(row.amount) } : null;
+  return row && row.currency !== null && row.amount !== null
+    ? { day: row.day, currency: row.currency, amount: Number(row.amount) }
+    : null;
 };
 
 const addToDailyMrr = (tx: Sql, movement: Movement) =>
@@ -37,7 +39,12 @@ const addToDailyMrr = (tx: Sql, movement: Movement) =>
  * Runs `write` on a subscription's MRR fact and moves the daily MRR totals by what it changed:
  * the fact's old movement out, its new one in (nothing when a redelivered event changed nothing).
  */
-async function keepingDailyMrr(tx: Sql, kind: 'new' | 'churned', subscriptionId: string, write: () => Promise<void>): Promise<void> {
+async function keepingDailyMrr(
+  tx: Sql,
+  kind: 'new' | 'churned',
+  subscriptionId: string,
+  write: () => Promise<void>,
+): Promise<void> {
   const before = await movementOf(tx, kind, subscriptionId);
   await write();
   const after = await movementOf(tx, kind, subscriptionId);
@@ -57,9 +64,14 @@ async function refreshRetention(tx: Sql, customerId: string): Promise<void> {
   const started = rows.filter((row) => row.kind === 'new');
   const churned = new Map(rows.filter((row) => row.kind === 'churned').map((row) => [row.subject, row.at]));
   const allChurned = started.length > 0 && started.every((row) => churned.has(row.subject));
-  const lastChurn = allChurned ? new Date(Math.max(...started.map((row) => churned.get(row.subject)!.getTime()))) : null;
+  const lastChurn = allChurned
+    ? new Date(Math.max(...started.map((row) => churned.get(row.subject)!.getTime())))
+    : null;
   if (churned.size === 0) return; // nothing churned: retained_months stays null
-  await tx.query(`update analytics_facts set retained_months = $2 where kind = 'signup' and subject = $1`, [customerId, lastChurn ? retainedMonths(signup.at, lastChurn) : null]);
+  await tx.query(`update analytics_facts set retained_months = $2 where kind = 'signup' and subject = $1`, [
+    customerId,
+    lastChurn ? retainedMonths(signup.at, lastChurn) : null,
+  ]);
 }
 
 async function recordSignup(tx: Sql, eventId: string, data: CustomerRegisteredData): Promise<void> {
@@ -70,7 +82,10 @@ async function recordSignup(tx: Sql, eventId: string, data: CustomerRegisteredDa
     [data.customerId, eventId, data.planId, data.registeredAt, dayOf(data.registeredAt), cohort],
   );
   // The saga registers the customer after creating the subscription: give its facts their cohort.
-  await tx.query(`update analytics_facts set cohort_month = $2 where customer_id = $1 and cohort_month is null`, [data.customerId, cohort]);
+  await tx.query(`update analytics_facts set cohort_month = $2 where customer_id = $1 and cohort_month is null`, [
+    data.customerId,
+    cohort,
+  ]);
   await refreshRetention(tx, data.customerId);
 }
 
@@ -83,9 +98,19 @@ async function recordNew(tx: Sql, eventId: string, data: SubscriptionCreatedData
              (select cohort_month from analytics_facts where kind = 'signup' and subject = $3))
      on conflict (kind, subject) do nothing
      returning day::text as day`,
-    [data.subscriptionId, eventId, data.customerId, data.planId, data.price.currency, mrr, data.createdAt, dayOf(data.createdAt)],
+    [
+      data.subscriptionId,
+      eventId,
+      data.customerId,
+      data.planId,
+      data.price.currency,
+      mrr,
+      data.createdAt,
+      dayOf(data.createdAt),
+    ],
   );
-  if (inserted.rows[0]) await addToDailyMrr(tx, { day: inserted.rows[0].day, currency: data.price.currency, amount: mrr });
+  if (inserted.rows[0])
+    await addToDailyMrr(tx, { day: inserted.rows[0].day, currency: data.price.currency, amount: mrr });
   // A cancellation delivered before its creation (another topic) learns its plan and MRR now.
   const backfilled = await tx.query<{ day: string }>(
     `update analytics_facts set plan_id = $2, currency = $3, mrr_delta = -$4::bigint where kind = 'churned' and subject = $1 and mrr_delta is null returning day::text as day`,
@@ -114,7 +139,15 @@ async function recordChurn(tx: Sql, eventId: string, data: SubscriptionCancelled
          reason = case when excluded.requested_at < analytics_facts.requested_at then excluded.reason else analytics_facts.reason end,
          requested_at = least(analytics_facts.requested_at, excluded.requested_at),
          event_id = case when excluded.at < analytics_facts.at then excluded.event_id else analytics_facts.event_id end`,
-      [data.subscriptionId, eventId, data.customerId, data.effectiveAt, dayOf(data.effectiveAt), data.requestedAt, data.reason],
+      [
+        data.subscriptionId,
+        eventId,
+        data.customerId,
+        data.effectiveAt,
+        dayOf(data.effectiveAt),
+        data.requestedAt,
+        data.reason,
+      ],
     );
   });
   await refreshRetention(tx, data.customerId);

@@ -13,7 +13,10 @@ interface WrittenRow {
 
 /** Changes to the active subscriptions per plan and currency, summed over a batch. */
 class ActiveTotals {
-  private readonly totals = new Map<string, { plan_id: string; currency: string; subscriptions: number; mrr: number }>();
+  private readonly totals = new Map<
+    string,
+    { plan_id: string; currency: string; subscriptions: number; mrr: number }
+  >();
 
   get size(): number {
     return this.totals.size;

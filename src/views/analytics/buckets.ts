@@ -14,7 +14,8 @@ const toDate = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 export const addDays = (date: string, days: number): string => toDate(toMs(date) + days * DAY_MS);
 
 /** Whether `text` is a real calendar date written `YYYY-MM-DD` (not 2026-02-30). */
-export const isCalendarDate = (text: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(text) && toDate(toMs(text)) === text;
+export const isCalendarDate = (text: string): boolean =>
+  /^\d{4}-\d{2}-\d{2}$/.test(text) && toDate(toMs(text)) === text;
 
 /** The start of the next bucket after the one holding `date`: weeks start on Monday (ISO), months on the 1st. */
 function nextBoundary(date: string, interval: BucketInterval): string {
@@ -41,7 +42,7 @@ export function bucketCount(from: string, to: string, interval: BucketInterval):
 export function bucketsOf(from: string, to: string, interval: BucketInterval): Bucket[] {
   const stop = addDays(to, 1);
   const buckets: Bucket[] = [];
-  for (let start = from; start < stop; ) {
+  for (let start = from; start < stop;) {
     const next = nextBoundary(start, interval);
     const end = next < stop ? next : stop;
     buckets.push({ start, end });

@@ -3,7 +3,12 @@ import { bucketCount, bucketIndexOf, bucketsOf, isCalendarDate } from './buckets
 
 describe('time-series buckets', () => {
   it('cuts days, ISO weeks (from Monday) and months, clipped to the range', () => {
-    expect(bucketsOf('2026-02-27', '2026-03-02', 'day').map((b) => b.start)).toEqual(['2026-02-27', '2026-02-28', '2026-03-01', '2026-03-02']);
+    expect(bucketsOf('2026-02-27', '2026-03-02', 'day').map((b) => b.start)).toEqual([
+      '2026-02-27',
+      '2026-02-28',
+      '2026-03-01',
+      '2026-03-02',
+    ]);
     // 2026-03-04 is a Wednesday
     expect(bucketsOf('2026-03-04', '2026-03-17', 'week')).toEqual([
       { start: '2026-03-04', end: '2026-03-09' },
@@ -18,8 +23,14 @@ describe('time-series buckets', () => {
   });
 
   it('counts buckets without building them, as many as bucketsOf builds', () => {
-    for (const [from, to] of [['2026-03-04', '2026-03-17'], ['2025-12-29', '2026-01-04'], ['2026-01-15', '2027-03-01'], ['2026-05-05', '2026-05-05']] as const) {
-      for (const interval of ['day', 'week', 'month'] as const) expect(bucketCount(from, to, interval), `${from} ${to} ${interval}`).toBe(bucketsOf(from, to, interval).length);
+    for (const [from, to] of [
+      ['2026-03-04', '2026-03-17'],
+      ['2025-12-29', '2026-01-04'],
+      ['2026-01-15', '2027-03-01'],
+      ['2026-05-05', '2026-05-05'],
+    ] as const) {
+      for (const interval of ['day', 'week', 'month'] as const)
+        expect(bucketCount(from, to, interval), `${from} ${to} ${interval}`).toBe(bucketsOf(from, to, interval).length);
     }
   });
 

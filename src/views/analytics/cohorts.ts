@@ -16,7 +16,12 @@ export interface Cohort {
 export async function analyticsCohorts(db: Sql, now: Date, range: { from?: string; to?: string }): Promise<Cohort[]> {
   const from = range.from ? `${range.from}-01` : '0001-01-01';
   const to = range.to ? `${range.to}-01` : '9999-12-01';
-  const { rows } = await db.query<{ month: string; retained_months: number | null; observed_months: number; customers: number }>(
+  const { rows } = await db.query<{
+    month: string;
+    retained_months: number | null;
+    observed_months: number;
+    customers: number;
+  }>(
     `select to_char(cohort_month, 'YYYY-MM') as month, retained_months, observed_months, count(*)::int as customers
      from (
        select cohort_month, retained_months,
@@ -38,13 +43,19 @@ export async function analyticsCohorts(db: Sql, now: Date, range: { from?: strin
     cohort.customers += row.customers;
     for (let k = 0; k <= row.observed_months; k++) {
       cohort.observed[k] = (cohort.observed[k] ?? 0) + row.customers;
-      if (row.retained_months === null || k < row.retained_months) cohort.retained[k] = (cohort.retained[k] ?? 0) + row.customers;
+      if (row.retained_months === null || k < row.retained_months)
+        cohort.retained[k] = (cohort.retained[k] ?? 0) + row.customers;
     }
     cohorts.set(row.month, cohort);
   }
   return [...cohorts].map(([month, { customers, observed, retained }]) => ({
     month,
     customers,
-    retention: observed.map((count, k) => ({ monthsAfterSignup: k, observed: count, retained: retained[k] ?? 0, rate: (retained[k] ?? 0) / count })),
+    retention: observed.map((count, k) => ({
+      monthsAfterSignup: k,
+      observed: count,
+      retained: retained[k] ?? 0,
+      rate: (retained[k] ?? 0) / count,
+    })),
   }));
 }

@@ -5,7 +5,8 @@ import type { BillingInterval } from '../../domain/events/common.ts';
  * price / 12 rounded to the nearest minor unit (halves up), per subscription. MRR sums these
  * rounded contributions, so the figure never depends on the order it was added up in.
  */
-export const monthlyRecurring = (amount: number, interval: BillingInterval): number => (interval === 'year' ? Math.round(amount / 12) : amount);
+export const monthlyRecurring = (amount: number, interval: BillingInterval): number =>
+  interval === 'year' ? Math.round(amount / 12) : amount;
 
 /** ARR is MRR × 12 (of the rounded contributions). */
 export const annualRecurring = (mrr: number): number => mrr * 12;
@@ -18,4 +19,6 @@ const UTC_INSTANT = /^\d{4}-\d{2}-\d{2}T[^+]*Z$/;
  * in a rebuild's hot loop.
  */
 export const dayOf = (instant: string | Date): string =>
-  typeof instant === 'string' && UTC_INSTANT.test(instant) ? instant.slice(0, 10) : new Date(instant).toISOString().slice(0, 10);
+  typeof instant === 'string' && UTC_INSTANT.test(instant)
+    ? instant.slice(0, 10)
+    : new Date(instant).toISOString().slice(0, 10);

@@ -10,7 +10,13 @@ export function retainedMonths(signup: Date | string, churn: Date | string): num
   const churnMs = new Date(churn).getTime();
   const start = new Date(signup);
   // Start from the calendar-month distance, then settle on the first anniversary not before the churn.
-  let k = Math.max(0, (new Date(churn).getUTCFullYear() - start.getUTCFullYear()) * 12 + new Date(churn).getUTCMonth() - start.getUTCMonth() - 1);
+  let k = Math.max(
+    0,
+    (new Date(churn).getUTCFullYear() - start.getUTCFullYear()) * 12 +
+      new Date(churn).getUTCMonth() -
+      start.getUTCMonth() -
+      1,
+  );
   while (Date.parse(addMonths(start, k)) < churnMs) k++;
   return k;
 }

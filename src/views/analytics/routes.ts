@@ -30,17 +30,27 @@ const summary = z.object({
   window: z
     .object({ from: z.string(), to: z.string(), firstDay: z.string(), lastDay: z.string() })
     .describe('the last 30 days: the 30 UTC calendar days ending today, from midnight of the first to now'),
-  activeSubscriptions: z.object({
-    total: z.int(),
-    byPlan: z.array(z.object({ planId: z.string(), planName: z.string().nullable(), count: z.int() })),
-  }).describe('subscriptions not ended: a cancellation at period end keeps one active until its period ends'),
-  mrr: z.array(money).describe('monthly recurring revenue per currency: monthly prices, and yearly prices / 12 rounded to the nearest minor unit (halves up) per subscription'),
+  activeSubscriptions: z
+    .object({
+      total: z.int(),
+      byPlan: z.array(z.object({ planId: z.string(), planName: z.string().nullable(), count: z.int() })),
+    })
+    .describe('subscriptions not ended: a cancellation at period end keeps one active until its period ends'),
+  mrr: z
+    .array(money)
+    .describe(
+      'monthly recurring revenue per currency: monthly prices, and yearly prices / 12 rounded to the nearest minor unit (halves up) per subscription',
+    ),
   arr: z.array(money).describe('annual recurring revenue: MRR × 12'),
   signups: z.int().describe('customers registered in the window'),
-  cancellations: z.int().describe('subscriptions whose (first) cancellation was requested in the window, whenever it takes effect'),
+  cancellations: z
+    .int()
+    .describe('subscriptions whose (first) cancellation was requested in the window, whenever it takes effect'),
   churn: z
     .object({ rate: z.number().nullable(), activeAtWindowStart: z.int(), churned: z.int() })
-    .describe('churn rate = churned / activeAtWindowStart: of the subscriptions active at the window start (started before it, not ended before it), the share that ended (took effect) by now; null when none were active'),
+    .describe(
+      'churn rate = churned / activeAtWindowStart: of the subscriptions active at the window start (started before it, not ended before it), the share that ended (took effect) by now; null when none were active',
+    ),
   revenue: z.array(money).describe('captured minus refunded in the window, per currency'),
 });
 
@@ -63,7 +73,9 @@ const cohorts = z.object({
     z.object({
       month: z.string(),
       customers: z.int(),
-      retention: z.array(z.object({ monthsAfterSignup: z.int(), observed: z.int(), retained: z.int(), rate: z.number() })),
+      retention: z.array(
+        z.object({ monthsAfterSignup: z.int(), observed: z.int(), retained: z.int(), rate: z.number() }),
+      ),
     }),
   ),
 });
@@ -78,7 +90,8 @@ export const analyticsRoutes = (deps: ViewDeps) => (app: FastifyInstance) => {
     {
       schema: {
         tags: ['analytics'],
-        summary: 'Active subscriptions by plan, MRR and ARR per currency, signups, cancellations and churn rate over the last 30 days',
+        summary:
+          'Active subscriptions by plan, MRR and ARR per currency, signups, cancellations and churn rate over the last 30 days',
         description: 'Read from the analytics projection alone: exact once it has reached minPosition.',
         security: [{ bearer: [] }],
         headers: minPositionHeaders,
@@ -118,9 +131,14 @@ export const analyticsRoutes = (deps: ViewDeps) => (app: FastifyInstance) => {
       requireAdmin(request);
       const { metric, interval } = request.query;
       const to = request.query.to ?? deps.clock.now().toISOString().slice(0, 10);
-      const from = request.query.from ?? new Date(Date.parse(to) - (DEFAULT_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
+      const from =
+        request.query.from ?? new Date(Date.parse(to) - (DEFAULT_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
       if (from > to) throw new InvalidRequestError('from must not be after to', 'from');
-      if (bucketCount(from, to, interval) > MAX_BUCKETS) throw new InvalidRequestError(`at most ${MAX_BUCKETS} ${interval} buckets: narrow from … to or use a longer interval`, 'to');
+      if (bucketCount(from, to, interval) > MAX_BUCKETS)
+        throw new InvalidRequestError(
+          `at most ${MAX_BUCKETS} ${interval} buckets: narrow from … to or use a longer interval`,
+          'to',
+        );
       await deps.waitForPosition(minPositionOf(request));
       return analyticsTimeSeries(deps.db, deps.schema, { metric, from, to, interval }, deps.clock.now());
     },
@@ -135,7 +153,13 @@ export const analyticsRoutes = (deps: ViewDeps) => (app: FastifyInstance) => {
         description: `Retention k months after signup: the share of a cohort's customers with a subscription started and not churned at signup time + k calendar months, among those whose k-th month has passed. ${PIPELINE_LAG}`,
         security: [{ bearer: [] }],
         headers: minPositionHeaders,
-        querystring: z.object({ from: month.optional().describe('first cohort, YYYY-MM'), to: month.optional().describe('last cohort, YYYY-MM'), ...minPositionQuery }).strict(),
+        querystring: z
+          .object({
+            from: month.optional().describe('first cohort, YYYY-MM'),
+            to: month.optional().describe('last cohort, YYYY-MM'),
+            ...minPositionQuery,
+          })
+          .strict(),
         response: { 200: cohorts, 400: problem, 401: problem, 503: problem },
       },
     },

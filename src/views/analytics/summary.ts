@@ -29,15 +29,24 @@ export function summaryWindow(now: Date): AnalyticsSummary['window'] {
   return { from: `${firstDay}T00:00:00.000Z`, to: now.toISOString(), firstDay, lastDay };
 }
 
-const money = (rows: { currency: string; amount: unknown }[]): MoneyAmount[] => rows.map((row) => ({ currency: row.currency, amount: Number(row.amount) }));
+const money = (rows: { currency: string; amount: unknown }[]): MoneyAmount[] =>
+  rows.map((row) => ({ currency: row.currency, amount: Number(row.amount) }));
 
 /** Everything in the summary comes from the projection: exact at the store position it has reached. */
-export async function analyticsSummary(db: Sql, schema: string, now: Date, planName: (planId: string) => string | null): Promise<AnalyticsSummary> {
+export async function analyticsSummary(
+  db: Sql,
+  schema: string,
+  now: Date,
+  planName: (planId: string) => string | null,
+): Promise<AnalyticsSummary> {
   const window = summaryWindow(now);
   const totals = await db.query<{ plan_id: string; currency: string; subscriptions: number; mrr: unknown }>(
     `select plan_id, currency, subscriptions, mrr from ${schema}.active_totals where subscriptions <> 0 order by plan_id, currency`,
   );
-  const signups = await db.query<{ count: number }>(`select coalesce(sum(signups), 0)::int as count from ${schema}.daily_signups where day between $1 and $2`, [window.firstDay, window.lastDay]);
+  const signups = await db.query<{ count: number }>(
+    `select coalesce(sum(signups), 0)::int as count from ${schema}.daily_signups where day between $1 and $2`,
+    [window.firstDay, window.lastDay],
+  );
   const cancellations = await db.query<{ count: number }>(
     `select count(*)::int as count from ${schema}.subscriptions where cancel_requested_at >= $1 and cancel_requested_at <= $2`,
     [window.from, window.to],
@@ -66,7 +75,10 @@ export async function analyticsSummary(db: Sql, schema: string, now: Date, planN
   return {
     asOf: now.toISOString(),
     window,
-    activeSubscriptions: { total, byPlan: [...byPlan].map(([planId, count]) => ({ planId, planName: planName(planId), count })) },
+    activeSubscriptions: {
+      total,
+      byPlan: [...byPlan].map(([planId, count]) => ({ planId, planName: planName(planId), count })),
+    },
     mrr: mrrs,
     arr: mrrs.map(({ currency, amount }) => ({ currency, amount: annualRecurring(amount) })),
     signups: signups.rows[0]!.count,

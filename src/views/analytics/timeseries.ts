@@ -25,15 +25,24 @@ function perBucket(buckets: Bucket[], rows: DayRow[], currencies: string[] | nul
   const keys = currencies ?? [null];
   const series = new Map(keys.map((currency) => [currency, buckets.map(() => 0)]));
   for (const row of rows) {
-    const values = series.get(row.currency) ?? (series.set(row.currency, buckets.map(() => 0)).get(row.currency) as number[]);
+    const values =
+      series.get(row.currency) ??
+      (series
+        .set(
+          row.currency,
+          buckets.map(() => 0),
+        )
+        .get(row.currency) as number[]);
     if (row.day === null) continue;
     const index = bucketIndexOf(buckets, row.day);
     if (index >= 0) values[index]! += Number(row.value);
   }
-  return [...series].sort(([a], [b]) => String(a).localeCompare(String(b))).map(([currency, values]) => ({
-    currency,
-    points: buckets.map((bucket, i) => ({ start: bucket.start, end: bucket.end, value: values[i]! })),
-  }));
+  return [...series]
+    .sort(([a], [b]) => String(a).localeCompare(String(b)))
+    .map(([currency, values]) => ({
+      currency,
+      points: buckets.map((bucket, i) => ({ start: bucket.start, end: bucket.end, value: values[i]! })),
+    }));
 }
 
 /**
@@ -41,7 +50,13 @@ function perBucket(buckets: Bucket[], rows: DayRow[], currencies: string[] | nul
  * MRR of every day before, from the pipeline's daily totals; today's facts are read one by one, so
  * a churn later today (or scheduled after `now`) does not count yet.
  */
-async function mrrSeries(db: Sql, buckets: Bucket[], from: string, to: string, now: Date): Promise<TimeSeries['series']> {
+async function mrrSeries(
+  db: Sql,
+  buckets: Bucket[],
+  from: string,
+  to: string,
+  now: Date,
+): Promise<TimeSeries['series']> {
   const today = dayOf(now);
   const { rows } = await db.query<DayRow>(
     `select case when day < $1 then null else day::text end as day, currency, sum(amount)::bigint as value
@@ -54,7 +69,9 @@ async function mrrSeries(db: Sql, buckets: Bucket[], from: string, to: string, n
   const currencies = [...new Set(rows.map((row) => row.currency as string))].sort();
   const changes = perBucket(buckets, rows, currencies);
   return changes.map(({ currency, points }) => {
-    let level = rows.filter((row) => row.day === null && row.currency === currency).reduce((sum, row) => sum + Number(row.value), 0);
+    let level = rows
+      .filter((row) => row.day === null && row.currency === currency)
+      .reduce((sum, row) => sum + Number(row.value), 0);
     return { currency, points: points.map((point) => ({ ...point, value: (level += point.value) })) };
   });
 }

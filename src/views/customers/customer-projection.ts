@@ -55,19 +55,48 @@ function evolve(row: CustomerRow | undefined, event: CustomerEvent): CustomerRow
     case 'CustomerCreated': {
       const { customerId, planId, createdAt } = event.data;
       // A repeat (the decider allows none, but an old log might) keeps the row as it is.
-      return row ?? { customer_id: customerId, pii: null, email_digest: null, status: 'pending', plan_id: planId, created_at: createdAt, registered_at: null, deleted_at: null, deletion_reason: null };
+      return (
+        row ?? {
+          customer_id: customerId,
+          pii: null,
+          email_digest: null,
+          status: 'pending',
+          plan_id: planId,
+          created_at: createdAt,
+          registered_at: null,
+          deleted_at: null,
+          deletion_reason: null,
+        }
+      );
     }
     case 'CustomerRegistered': {
       const { customerId, planId, registeredAt } = event.data;
       if (row?.status === 'deleted') return row;
       // Customers registered before CustomerCreated existed (v1 events) have no earlier event.
-      const base = row ?? { customer_id: customerId, pii: null, email_digest: null, status: 'pending' as const, plan_id: planId, created_at: registeredAt, registered_at: null, deleted_at: null, deletion_reason: null };
+      const base = row ?? {
+        customer_id: customerId,
+        pii: null,
+        email_digest: null,
+        status: 'pending' as const,
+        plan_id: planId,
+        created_at: registeredAt,
+        registered_at: null,
+        deleted_at: null,
+        deletion_reason: null,
+      };
       return { ...base, status: 'registered', plan_id: planId, registered_at: registeredAt };
     }
     case 'CustomerDeleted': {
       // Deleting a customer the view never saw created leaves nothing to show.
       if (!row) return undefined;
-      return { ...row, status: 'deleted', pii: null, email_digest: null, deleted_at: event.data.deletedAt, deletion_reason: event.data.reason };
+      return {
+        ...row,
+        status: 'deleted',
+        pii: null,
+        email_digest: null,
+        deleted_at: event.data.deletedAt,
+        deletion_reason: event.data.reason,
+      };
     }
   }
 }
@@ -85,9 +114,15 @@ function sealedPersonalData(events: readonly RecordedEvent[]): Map<string, Pii> 
  * The sealed data of each customer with the keyed hash of its email, computed from the data
  * opened in memory (never written in clear); no hash once the key is gone.
  */
-async function sealedWithDigests(sealed: Map<string, Pii>, platformDb: Database): Promise<Map<string, { pii: Pii; digest: string | null }>> {
+async function sealedWithDigests(
+  sealed: Map<string, Pii>,
+  platformDb: Database,
+): Promise<Map<string, { pii: Pii; digest: string | null }>> {
   if (sealed.size === 0) return new Map();
-  const clear = await decryptMany([...sealed].map(([customerId, pii]) => ({ customerId, pii })), platformDb);
+  const clear = await decryptMany(
+    [...sealed].map(([customerId, pii]) => ({ customerId, pii })),
+    platformDb,
+  );
   const digest = await emailDigester(platformDb);
   return new Map(
     [...sealed].map(([customerId, pii]) => {
@@ -101,7 +136,10 @@ async function sealedWithDigests(sealed: Map<string, Pii>, platformDb: Database)
 const SELECT_CUSTOMER = columns.map(([name, type]) => (type === 'timestamptz' ? `${name}::text` : name)).join(', ');
 
 async function loadRows(tx: Sql, schema: string, ids: string[]): Promise<Map<string, CustomerRow>> {
-  const { rows } = await tx.query<CustomerRow>(`select ${SELECT_CUSTOMER} from ${schema}.customers where customer_id = any($1::text[])`, [ids]);
+  const { rows } = await tx.query<CustomerRow>(
+    `select ${SELECT_CUSTOMER} from ${schema}.customers where customer_id = any($1::text[])`,
+    [ids],
+  );
   return new Map(rows.map((row) => [row.customer_id, row]));
 }
 
@@ -157,7 +195,13 @@ export function customerProjection(deps: { platformDb: Database }): ProjectionDe
         if (row.status !== 'deleted' && data !== undefined) row = { ...row, pii: data.pii, email_digest: data.digest };
         changed.push(row);
       }
-      await upsertRows(tx, `${schema}.customers`, columns, 'customer_id', changed as unknown as Record<string, unknown>[]);
+      await upsertRows(
+        tx,
+        `${schema}.customers`,
+        columns,
+        'customer_id',
+        changed as unknown as Record<string, unknown>[],
+      );
     },
   });
 }

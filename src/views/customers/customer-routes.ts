@@ -15,7 +15,10 @@ const status = z.enum(['pending', 'registered', 'deleted']);
 
 export const customerView = z.object({
   customerId: z.string(),
-  email: z.string().nullable().describe('lower case; null once the customer is deleted (erased customers show no personal data)'),
+  email: z
+    .string()
+    .nullable()
+    .describe('lower case; null once the customer is deleted (erased customers show no personal data)'),
   name: z.string().nullable(),
   status,
   planId: z.string(),
@@ -27,7 +30,11 @@ export const customerView = z.object({
 
 /** X-Min-Position, the header form of `minPosition` (minPositionOf checks it). */
 
-type Stored = Omit<CustomerRow, 'created_at' | 'registered_at' | 'deleted_at'> & { created_at: Date; registered_at: Date | null; deleted_at: Date | null };
+type Stored = Omit<CustomerRow, 'created_at' | 'registered_at' | 'deleted_at'> & {
+  created_at: Date;
+  registered_at: Date | null;
+  deleted_at: Date | null;
+};
 
 const COLUMNS = 'customer_id, pii, status, plan_id, created_at, registered_at, deleted_at, deletion_reason';
 
@@ -61,7 +68,10 @@ async function listCustomers(db: Sql, schema: string, filter: ListFilter): Promi
   if (filter.emailDigest !== undefined) where.push(`email_digest = ${param(filter.emailDigest)}`);
   // Deleted customers are listed only when asked for by status.
   where.push(filter.status === undefined ? `status <> 'deleted'` : `status = ${param(filter.status)}`);
-  if (filter.after) where.push(`(created_at, customer_id) > (${param(filter.after.createdAt)}::timestamptz, ${param(filter.after.id)})`);
+  if (filter.after)
+    where.push(
+      `(created_at, customer_id) > (${param(filter.after.createdAt)}::timestamptz, ${param(filter.after.id)})`,
+    );
   const { rows } = await db.query<Stored>(
     `select ${COLUMNS} from ${schema}.customers where ${where.join(' and ')} order by created_at, customer_id limit ${param(filter.limit + 1)}`,
     params,
@@ -90,7 +100,8 @@ export const customerQueryRoutes = (deps: ViewDeps) => (app: FastifyInstance) =>
     {
       schema: {
         tags: ['customers'],
-        summary: 'A customer (404 for an unknown or deleted one); pass the write\'s position as minPosition to read your own write',
+        summary:
+          "A customer (404 for an unknown or deleted one); pass the write's position as minPosition to read your own write",
         security: [{ bearer: [] }],
         params: z.object({ id: z.uuid() }),
         querystring: z.object({ ...minPositionQuery }).strict(),
@@ -103,7 +114,10 @@ export const customerQueryRoutes = (deps: ViewDeps) => (app: FastifyInstance) =>
       // Another customer's id: 404 at once, before (and whether or not) it exists.
       requireOwner(request, request.principal?.kind === 'customer' ? request.params.id : undefined);
       await deps.waitForPosition(minPositionOf(request));
-      const { rows } = await deps.db.query<Stored>(`select ${COLUMNS} from ${deps.schema}.customers where customer_id = $1`, [request.params.id]);
+      const { rows } = await deps.db.query<Stored>(
+        `select ${COLUMNS} from ${deps.schema}.customers where customer_id = $1`,
+        [request.params.id],
+      );
       const row = rows[0];
       if (!row || row.status === 'deleted') throw new NotFoundError(`no customer ${request.params.id}`);
       return (await openRows(deps.platformDb, [row]))[0]!;
@@ -115,18 +129,26 @@ export const customerQueryRoutes = (deps: ViewDeps) => (app: FastifyInstance) =>
     {
       schema: {
         tags: ['customers'],
-        summary: 'Customers, oldest first, a page at a time (a customer token lists only itself); deleted ones only with status=deleted',
+        summary:
+          'Customers, oldest first, a page at a time (a customer token lists only itself); deleted ones only with status=deleted',
         security: [{ bearer: [] }],
         querystring: z
           .object({
             email: z.email().max(254).optional().describe('exact address, any case'),
-            status: status.optional().describe('pending, registered or deleted; without it, every customer not deleted'),
+            status: status
+              .optional()
+              .describe('pending, registered or deleted; without it, every customer not deleted'),
             ...pageQuery,
             ...minPositionQuery,
           })
           .strict(),
         headers: minPositionHeaders,
-        response: { 200: z.object({ customers: z.array(customerView), nextCursor: z.string().nullable() }), 400: problem, 401: problem, 503: problem },
+        response: {
+          200: z.object({ customers: z.array(customerView), nextCursor: z.string().nullable() }),
+          400: problem,
+          401: problem,
+          503: problem,
+        },
       },
     },
     async (request) => {

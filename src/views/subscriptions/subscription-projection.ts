@@ -117,10 +117,15 @@ type SubscriptionEvent =
   | { type: 'PaymentFailed'; data: PaymentFailedData }
   | { type: 'PaymentRefunded'; data: PaymentRefundedData };
 
-const refundStatus = (amount: number, refunded: number): PaymentStatus => (refunded >= amount ? 'refunded' : 'partially_refunded');
+const refundStatus = (amount: number, refunded: number): PaymentStatus =>
+  refunded >= amount ? 'refunded' : 'partially_refunded';
 
 /** The subscription after one of its own events (as the write side's decider evolves it). */
-function evolve(row: SubscriptionRow | undefined, event: SubscriptionEvent, charge: PendingChargeRow | undefined): SubscriptionRow | undefined {
+function evolve(
+  row: SubscriptionRow | undefined,
+  event: SubscriptionEvent,
+  charge: PendingChargeRow | undefined,
+): SubscriptionRow | undefined {
   if (event.type === 'SubscriptionCreated') {
     if (row) return row;
     const { subscriptionId, customerId, planId, price, interval, currentPeriod, createdAt } = event.data;
@@ -157,13 +162,25 @@ function evolve(row: SubscriptionRow | undefined, event: SubscriptionEvent, char
     case 'SubscriptionRenewed': {
       const { periodIndex, period } = event.data;
       if (periodIndex <= row.period_index) return row;
-      return { ...row, status: 'active', period_index: periodIndex, period_start: period.start, period_end: period.end, renewals: row.renewals + 1 };
+      return {
+        ...row,
+        status: 'active',
+        period_index: periodIndex,
+        period_start: period.start,
+        period_end: period.end,
+        renewals: row.renewals + 1,
+      };
     }
     case 'SubscriptionPastDue':
       return { ...row, status: 'past_due', failed_payments: row.failed_payments + 1 };
     case 'SubscriptionCancelled': {
       const { reason, atPeriodEnd, requestedAt, effectiveAt } = event.data;
-      const cancellation = { cancellation_reason: reason, cancellation_at_period_end: atPeriodEnd, cancellation_requested_at: requestedAt, cancellation_effective_at: effectiveAt };
+      const cancellation = {
+        cancellation_reason: reason,
+        cancellation_at_period_end: atPeriodEnd,
+        cancellation_requested_at: requestedAt,
+        cancellation_effective_at: effectiveAt,
+      };
       // Effective later (at period end): still active until SubscriptionEnded; effective now: cancelled.
       return Date.parse(requestedAt) < Date.parse(effectiveAt)
         ? { ...row, ...cancellation, cancel_at: effectiveAt }
@@ -173,30 +190,60 @@ function evolve(row: SubscriptionRow | undefined, event: SubscriptionEvent, char
       return { ...row, status: 'ended', cancel_at: null, ended_at: event.data.endedAt };
     case 'PaymentProcessed': {
       const { paymentId, amount, currency, processedAt } = event.data;
-      return { ...row, last_payment_id: paymentId, last_payment_amount: amount, last_payment_currency: currency, last_payment_at: processedAt, last_payment_status: 'processed', last_payment_refunded: 0 };
+      return {
+        ...row,
+        last_payment_id: paymentId,
+        last_payment_amount: amount,
+        last_payment_currency: currency,
+        last_payment_at: processedAt,
+        last_payment_status: 'processed',
+        last_payment_refunded: 0,
+      };
     }
     case 'PaymentFailed': {
       const { paymentId, amount, currency, failedAt } = event.data;
-      return { ...row, last_payment_id: paymentId, last_payment_amount: amount, last_payment_currency: currency, last_payment_at: failedAt, last_payment_status: 'failed', last_payment_refunded: 0 };
+      return {
+        ...row,
+        last_payment_id: paymentId,
+        last_payment_amount: amount,
+        last_payment_currency: currency,
+        last_payment_at: failedAt,
+        last_payment_status: 'failed',
+        last_payment_refunded: 0,
+      };
     }
     case 'PaymentRefunded': {
       // A refund of an older payment leaves the last one as it is.
       if (row.last_payment_id !== event.data.paymentId || row.last_payment_amount === null) return row;
       const refunded = row.last_payment_refunded + event.data.amount;
-      return { ...row, last_payment_refunded: refunded, last_payment_status: refundStatus(row.last_payment_amount, refunded) };
+      return {
+        ...row,
+        last_payment_refunded: refunded,
+        last_payment_status: refundStatus(row.last_payment_amount, refunded),
+      };
     }
   }
 }
 
 // Times come back as text: the fold only copies them, and PostgreSQL reads its own output back.
-const SELECT_SUBSCRIPTION = subscriptionColumns.map(([name, type]) => (type === 'timestamptz' ? `${name}::text` : name)).join(', ');
+const SELECT_SUBSCRIPTION = subscriptionColumns
+  .map(([name, type]) => (type === 'timestamptz' ? `${name}::text` : name))
+  .join(', ');
 
 /** The stored rows of these subscriptions, and of these customers' (whose registration charge is refunded). */
-async function loadSubscriptions(tx: Sql, schema: string, ids: string[], customerIds: string[]): Promise<Map<string, SubscriptionRow>> {
+async function loadSubscriptions(
+  tx: Sql,
+  schema: string,
+  ids: string[],
+  customerIds: string[],
+): Promise<Map<string, SubscriptionRow>> {
   const loaded = new Map<string, SubscriptionRow>();
   const load = async (column: string, keys: string[]) => {
     if (keys.length === 0) return;
-    const { rows } = await tx.query<SubscriptionRow>(`select ${SELECT_SUBSCRIPTION} from ${schema}.subscriptions where ${column} = any($1::text[])`, [keys]);
+    const { rows } = await tx.query<SubscriptionRow>(
+      `select ${SELECT_SUBSCRIPTION} from ${schema}.subscriptions where ${column} = any($1::text[])`,
+      [keys],
+    );
     for (const row of rows) loaded.set(row.subscription_id, row);
   };
   await load('subscription_id', ids);
@@ -204,14 +251,22 @@ async function loadSubscriptions(tx: Sql, schema: string, ids: string[], custome
   return loaded;
 }
 
-async function loadPendingCharges(tx: Sql, schema: string, customerIds: string[]): Promise<Map<string, PendingChargeRow>> {
+async function loadPendingCharges(
+  tx: Sql,
+  schema: string,
+  customerIds: string[],
+): Promise<Map<string, PendingChargeRow>> {
   if (customerIds.length === 0) return new Map();
-  const { rows } = await tx.query<PendingChargeRow>(`select customer_id, payment_id, amount, currency, at::text from ${schema}.pending_charges where customer_id = any($1::text[])`, [customerIds]);
+  const { rows } = await tx.query<PendingChargeRow>(
+    `select customer_id, payment_id, amount, currency, at::text from ${schema}.pending_charges where customer_id = any($1::text[])`,
+    [customerIds],
+  );
   return new Map(rows.map((row) => [row.customer_id, row]));
 }
 
 const isRegistrationPayment = (event: SubscriptionEvent): boolean =>
-  (event.type === 'PaymentProcessed' || event.type === 'PaymentFailed' || event.type === 'PaymentRefunded') && !event.data.subscriptionId;
+  (event.type === 'PaymentProcessed' || event.type === 'PaymentFailed' || event.type === 'PaymentRefunded') &&
+  !event.data.subscriptionId;
 
 /**
  * The subscription view: one row per subscription, folded per batch in memory and written with
@@ -311,20 +366,36 @@ export function subscriptionProjection(): ProjectionDefinition {
           applyTo(event.data.subscriptionId, event, charge);
         } else if (event.type === 'PaymentProcessed') {
           const { paymentId, amount, currency, processedAt } = event.data;
-          charges.set(customerId, { customer_id: customerId, payment_id: paymentId, amount, currency, at: processedAt });
+          charges.set(customerId, {
+            customer_id: customerId,
+            payment_id: paymentId,
+            amount,
+            currency,
+            at: processedAt,
+          });
         } else if (event.type === 'PaymentRefunded') {
           // Refunded before any subscription took it (a failed registration): nothing shows it.
           if (charges.get(customerId)?.payment_id === event.data.paymentId) continue;
           for (const row of subscriptions.values()) {
-            if (row.customer_id === customerId && row.last_payment_id === event.data.paymentId) applyTo(row.subscription_id, event);
+            if (row.customer_id === customerId && row.last_payment_id === event.data.paymentId)
+              applyTo(row.subscription_id, event);
           }
         }
         // A declined registration charge creates no subscription: nothing to show it on.
       }
 
-      if (taken.length > 0) await tx.query(`delete from ${schema}.pending_charges where customer_id = any($1::text[])`, [taken]);
-      await upsertRows(tx, `${schema}.pending_charges`, pendingChargeColumns, 'customer_id', [...charges.values()] as unknown as Record<string, unknown>[]);
-      await upsertRows(tx, `${schema}.subscriptions`, subscriptionColumns, 'subscription_id', [...changed].map((id) => subscriptions.get(id)! as unknown as Record<string, unknown>));
+      if (taken.length > 0)
+        await tx.query(`delete from ${schema}.pending_charges where customer_id = any($1::text[])`, [taken]);
+      await upsertRows(tx, `${schema}.pending_charges`, pendingChargeColumns, 'customer_id', [
+        ...charges.values(),
+      ] as unknown as Record<string, unknown>[]);
+      await upsertRows(
+        tx,
+        `${schema}.subscriptions`,
+        subscriptionColumns,
+        'subscription_id',
+        [...changed].map((id) => subscriptions.get(id)! as unknown as Record<string, unknown>),
+      );
     },
   });
 }

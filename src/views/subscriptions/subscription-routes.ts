@@ -24,20 +24,37 @@ export const subscriptionDetails = z.object({
   periodIndex: z.int(),
   currentPeriod: z.object({ start: z.string(), end: z.string() }),
   cancelAt: z.string().nullable().describe('when a cancellation at period end takes effect'),
-  cancellation: z.object({ reason: z.string(), atPeriodEnd: z.boolean(), requestedAt: z.string(), effectiveAt: z.string() }).nullable(),
+  cancellation: z
+    .object({ reason: z.string(), atPeriodEnd: z.boolean(), requestedAt: z.string(), effectiveAt: z.string() })
+    .nullable(),
   renewals: z.int(),
   failedPayments: z.int().describe('declined renewal charges so far (each dunning attempt counts)'),
   lastPayment: z
-    .object({ paymentId: z.string(), amount: z.int(), currency: z.string(), at: z.string(), status: z.enum(['processed', 'failed', 'refunded', 'partially_refunded']), refunded: z.int() })
+    .object({
+      paymentId: z.string(),
+      amount: z.int(),
+      currency: z.string(),
+      at: z.string(),
+      status: z.enum(['processed', 'failed', 'refunded', 'partially_refunded']),
+      refunded: z.int(),
+    })
     .nullable()
     .describe('the registration charge until the first renewal'),
   createdAt: z.string(),
   endedAt: z.string().nullable(),
-  churnRisk: z.number().min(0).max(1).nullable().describe('probability the subscription churns, from the current churn model; null when it is over or no model is trained'),
+  churnRisk: z
+    .number()
+    .min(0)
+    .max(1)
+    .nullable()
+    .describe(
+      'probability the subscription churns, from the current churn model; null when it is over or no model is trained',
+    ),
 });
 
 type Time = 'period_start' | 'period_end' | 'created_at';
-type OptionalTime = 'cancel_at' | 'cancellation_requested_at' | 'cancellation_effective_at' | 'last_payment_at' | 'ended_at';
+type OptionalTime =
+  'cancel_at' | 'cancellation_requested_at' | 'cancellation_effective_at' | 'last_payment_at' | 'ended_at';
 /** A row as the drivers read it: times are Dates. */
 type Stored = Omit<SubscriptionRow, Time | OptionalTime> & Record<Time, Date> & Record<OptionalTime, Date | null>;
 
@@ -59,12 +76,31 @@ export function churnFeatures(row: Stored, now: Date): ChurnFeatures {
 
 function toView(row: Stored, churnRisk: number | null): z.infer<typeof subscriptionDetails> {
   const lastPayment =
-    row.last_payment_id && row.last_payment_amount !== null && row.last_payment_currency && row.last_payment_at && row.last_payment_status
-      ? { paymentId: row.last_payment_id, amount: row.last_payment_amount, currency: row.last_payment_currency, at: row.last_payment_at.toISOString(), status: row.last_payment_status, refunded: row.last_payment_refunded }
+    row.last_payment_id &&
+    row.last_payment_amount !== null &&
+    row.last_payment_currency &&
+    row.last_payment_at &&
+    row.last_payment_status
+      ? {
+          paymentId: row.last_payment_id,
+          amount: row.last_payment_amount,
+          currency: row.last_payment_currency,
+          at: row.last_payment_at.toISOString(),
+          status: row.last_payment_status,
+          refunded: row.last_payment_refunded,
+        }
       : null;
   const cancellation =
-    row.cancellation_reason !== null && row.cancellation_at_period_end !== null && row.cancellation_requested_at && row.cancellation_effective_at
-      ? { reason: row.cancellation_reason, atPeriodEnd: row.cancellation_at_period_end, requestedAt: row.cancellation_requested_at.toISOString(), effectiveAt: row.cancellation_effective_at.toISOString() }
+    row.cancellation_reason !== null &&
+    row.cancellation_at_period_end !== null &&
+    row.cancellation_requested_at &&
+    row.cancellation_effective_at
+      ? {
+          reason: row.cancellation_reason,
+          atPeriodEnd: row.cancellation_at_period_end,
+          requestedAt: row.cancellation_requested_at.toISOString(),
+          effectiveAt: row.cancellation_effective_at.toISOString(),
+        }
       : null;
   return {
     subscriptionId: row.subscription_id,
@@ -104,7 +140,10 @@ async function listSubscriptions(db: Sql, schema: string, filter: ListFilter): P
   if (filter.customerId !== undefined) where.push(`customer_id = ${param(filter.customerId)}`);
   if (filter.status !== undefined) where.push(`status = ${param(filter.status)}`);
   if (filter.planId !== undefined) where.push(`plan_id = ${param(filter.planId)}`);
-  if (filter.after) where.push(`(created_at, subscription_id) > (${param(filter.after.createdAt)}::timestamptz, ${param(filter.after.id)})`);
+  if (filter.after)
+    where.push(
+      `(created_at, subscription_id) > (${param(filter.after.createdAt)}::timestamptz, ${param(filter.after.id)})`,
+    );
   const { rows } = await db.query<Stored>(
     `select * from ${schema}.subscriptions ${where.length ? `where ${where.join(' and ')}` : ''} order by created_at, subscription_id limit ${param(filter.limit + 1)}`,
     params,
@@ -120,14 +159,18 @@ async function listSubscriptions(db: Sql, schema: string, filter: ListFilter): P
 export const subscriptionQueryRoutes = (deps: ViewDeps) => (app: FastifyInstance) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   // Only a subscription still running has a risk of churning.
-  const riskOf = (row: Stored) => (row.status === 'active' || row.status === 'past_due' ? deps.churn.score(churnFeatures(row, deps.clock.now())) : null);
+  const riskOf = (row: Stored) =>
+    row.status === 'active' || row.status === 'past_due'
+      ? deps.churn.score(churnFeatures(row, deps.clock.now()))
+      : null;
 
   api.get(
     '/subscriptions/:id',
     {
       schema: {
         tags: ['subscriptions'],
-        summary: "A subscription: plan, status, current period, cancellation, renewals, last payment and churn risk; pass a write's position as minPosition to read your own write",
+        summary:
+          "A subscription: plan, status, current period, cancellation, renewals, last payment and churn risk; pass a write's position as minPosition to read your own write",
         security: [{ bearer: [] }],
         params: z.object({ id: z.uuid() }),
         querystring: z.object({ ...minPositionQuery }).strict(),
@@ -138,7 +181,10 @@ export const subscriptionQueryRoutes = (deps: ViewDeps) => (app: FastifyInstance
     async (request) => {
       requirePrincipal(request);
       await deps.waitForPosition(minPositionOf(request));
-      const { rows } = await deps.db.query<Stored>(`select * from ${deps.schema}.subscriptions where subscription_id = $1`, [request.params.id]);
+      const { rows } = await deps.db.query<Stored>(
+        `select * from ${deps.schema}.subscriptions where subscription_id = $1`,
+        [request.params.id],
+      );
       const row = rows[0];
       requireOwner(request, row?.customer_id);
       if (!row) throw new NotFoundError(`no subscription ${request.params.id}`);
@@ -163,7 +209,12 @@ export const subscriptionQueryRoutes = (deps: ViewDeps) => (app: FastifyInstance
           })
           .strict(),
         headers: minPositionHeaders,
-        response: { 200: z.object({ subscriptions: z.array(subscriptionDetails), nextCursor: z.string().nullable() }), 400: problem, 401: problem, 503: problem },
+        response: {
+          200: z.object({ subscriptions: z.array(subscriptionDetails), nextCursor: z.string().nullable() }),
+          400: problem,
+          401: problem,
+          503: problem,
+        },
       },
     },
     async (request) => {

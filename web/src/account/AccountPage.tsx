@@ -14,12 +14,19 @@ async function load(customerId: string, subscriptionId: string, minPosition?: nu
     customerApi.GET('/customers/{id}', { params: { path: { id: customerId }, query } }),
     customerApi.GET('/invoices', { params: { query: { customerId } } }),
   ]);
-  return { subscription: subscription.data, customer: customer.data, invoices: invoices.data?.invoices ?? [], error: subscription.error ?? customer.error };
+  return {
+    subscription: subscription.data,
+    customer: customer.data,
+    invoices: invoices.data?.invoices ?? [],
+    error: subscription.error ?? customer.error,
+  };
 }
 
 /** Downloads a PDF that needs the bearer token (a plain link cannot carry it). */
 async function downloadPdf(invoiceId: string, number: string): Promise<void> {
-  const response = await fetch(`/invoices/${encodeURIComponent(invoiceId)}.pdf`, { headers: { authorization: `Bearer ${customerSession.token() ?? ''}` } });
+  const response = await fetch(`/invoices/${encodeURIComponent(invoiceId)}.pdf`, {
+    headers: { authorization: `Bearer ${customerSession.token() ?? ''}` },
+  });
   if (!response.ok) throw new Error(`the invoice could not be downloaded (${response.status})`);
   const url = URL.createObjectURL(await response.blob());
   const link = Object.assign(document.createElement('a'), { href: url, download: `${number}.pdf` });
@@ -64,18 +71,38 @@ export function AccountPage() {
       params: { path: { id: session.subscriptionId } },
       body: { atPeriodEnd, reason: 'cancelled by the customer' },
     });
-    setMessage(error ? { ok: false, text: problemText(error) } : { ok: true, text: atPeriodEnd ? 'Your subscription will end at the end of this period.' : 'Your subscription is cancelled.' });
+    setMessage(
+      error
+        ? { ok: false, text: problemText(error) }
+        : {
+            ok: true,
+            text: atPeriodEnd
+              ? 'Your subscription will end at the end of this period.'
+              : 'Your subscription is cancelled.',
+          },
+    );
     refresh(result?.position ?? undefined);
   };
   const changeCard = async () => {
-    const { error } = await customerApi.PUT('/customers/{id}/payment-method', { params: { path: { id: session.customerId } }, body: { paymentMethod: card } });
-    setMessage(error ? { ok: false, text: problemText(error) } : { ok: true, text: 'Your card was updated: renewals are charged to it from now on.' });
+    const { error } = await customerApi.PUT('/customers/{id}/payment-method', {
+      params: { path: { id: session.customerId } },
+      body: { paymentMethod: card },
+    });
+    setMessage(
+      error
+        ? { ok: false, text: problemText(error) }
+        : { ok: true, text: 'Your card was updated: renewals are charged to it from now on.' },
+    );
   };
 
   return (
     <Shell>
       <h1>Your account</h1>
-      {data?.customer ? <p className="lead">{data.customer.name ?? ''} · {data.customer.email ?? ''}</p> : null}
+      {data?.customer ? (
+        <p className="lead">
+          {data.customer.name ?? ''} · {data.customer.email ?? ''}
+        </p>
+      ) : null}
       {message ? (
         <p className={`notice ${message.ok ? 'notice-ok' : 'notice-bad'}`} role="status">
           {message.text}
@@ -95,7 +122,12 @@ export function AccountPage() {
                   <span className={`badge badge-${subscription.status}`} data-testid="account-status">
                     {subscription.status}
                   </span>
-                  {subscription.cancelAt ? <span className="muted" data-testid="cancel-at"> · ends {date(subscription.cancelAt)}</span> : null}
+                  {subscription.cancelAt ? (
+                    <span className="muted" data-testid="cancel-at">
+                      {' '}
+                      · ends {date(subscription.cancelAt)}
+                    </span>
+                  ) : null}
                 </dd>
                 <dt>Price</dt>
                 <dd>{money(subscription.price.amount, subscription.price.currency)}</dd>
@@ -138,14 +170,18 @@ export function AccountPage() {
       </div>
       <section className="card" aria-labelledby="invoices-heading">
         <h2 id="invoices-heading">Invoices</h2>
-        {data && data.invoices.length === 0 ? <p className="muted">No invoice yet: it is issued a moment after the payment.</p> : null}
+        {data && data.invoices.length === 0 ? (
+          <p className="muted">No invoice yet: it is issued a moment after the payment.</p>
+        ) : null}
         <table className="table">
           <thead>
             <tr>
               <th scope="col">Number</th>
               <th scope="col">Issued</th>
               <th scope="col">For</th>
-              <th scope="col" className="num">Total</th>
+              <th scope="col" className="num">
+                Total
+              </th>
               <th scope="col">PDF</th>
             </tr>
           </thead>
@@ -157,7 +193,15 @@ export function AccountPage() {
                 <td>{invoice.purpose}</td>
                 <td className="num">{money(invoice.total, invoice.currency)}</td>
                 <td>
-                  <button type="button" className="link" onClick={() => void downloadPdf(invoice.id, invoice.number).catch((e: Error) => setMessage({ ok: false, text: e.message }))}>
+                  <button
+                    type="button"
+                    className="link"
+                    onClick={() =>
+                      void downloadPdf(invoice.id, invoice.number).catch((e: Error) =>
+                        setMessage({ ok: false, text: e.message }),
+                      )
+                    }
+                  >
                     Download {invoice.number}.pdf
                   </button>
                 </td>
@@ -176,13 +220,13 @@ export function AccountPage() {
         >
           {confirm === 'end' ? (
             <p>
-              You keep your subscription until <strong>{date(subscription.currentPeriod.end)}</strong>. You will not be charged again, and
-              nothing already paid is refunded.
+              You keep your subscription until <strong>{date(subscription.currentPeriod.end)}</strong>. You will not be
+              charged again, and nothing already paid is refunded.
             </p>
           ) : (
             <p>
-              Your subscription ends today. The current period, paid until {date(subscription.currentPeriod.end)}, is <strong>not refunded</strong>,
-              and you will not be charged again.
+              Your subscription ends today. The current period, paid until {date(subscription.currentPeriod.end)}, is{' '}
+              <strong>not refunded</strong>, and you will not be charged again.
             </p>
           )}
         </ConfirmDialog>

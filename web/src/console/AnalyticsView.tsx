@@ -18,7 +18,10 @@ export function AnalyticsView() {
         <Kpi label="ARR" value={summary?.arr.map((m) => money(m.amount, m.currency)).join(' · ') || '—'} />
         <Kpi label="Signups (30 days)" value={String(summary?.signups ?? '—')} />
         <Kpi label="Cancellations (30 days)" value={String(summary?.cancellations ?? '—')} />
-        <Kpi label="Churn (30 days)" value={summary?.churn.rate == null ? '—' : `${(summary.churn.rate * 100).toFixed(1)} %`} />
+        <Kpi
+          label="Churn (30 days)"
+          value={summary?.churn.rate == null ? '—' : `${(summary.churn.rate * 100).toFixed(1)} %`}
+        />
       </div>
       <div className="cards-grid two">
         {summary ? (
@@ -36,12 +39,17 @@ export function AnalyticsView() {
           <thead>
             <tr>
               <th scope="col">Cohort</th>
-              <th scope="col" className="num">Customers</th>
-              {Array.from({ length: Math.max(0, ...(cohorts?.cohorts.map((c) => c.retention.length) ?? [0])) }, (_, i) => (
-                <th key={i} scope="col" className="num">
-                  M{i}
-                </th>
-              ))}
+              <th scope="col" className="num">
+                Customers
+              </th>
+              {Array.from(
+                { length: Math.max(0, ...(cohorts?.cohorts.map((c) => c.retention.length) ?? [0])) },
+                (_, i) => (
+                  <th key={i} scope="col" className="num">
+                    M{i}
+                  </th>
+                ),
+              )}
             </tr>
           </thead>
           <tbody>
@@ -50,7 +58,14 @@ export function AnalyticsView() {
                 <th scope="row">{c.month}</th>
                 <td className="num">{c.customers}</td>
                 {c.retention.map((r) => (
-                  <td key={r.monthsAfterSignup} className="num heat" style={{ background: `rgba(79, 70, 229, ${(0.08 + r.rate * 0.8).toFixed(2)})`, color: r.rate > 0.55 ? 'white' : undefined }}>
+                  <td
+                    key={r.monthsAfterSignup}
+                    className="num heat"
+                    style={{
+                      background: `rgba(79, 70, 229, ${(0.08 + r.rate * 0.8).toFixed(2)})`,
+                      color: r.rate > 0.55 ? 'white' : undefined,
+                    }}
+                  >
                     {(r.rate * 100).toFixed(0)}%
                   </td>
                 ))}
@@ -69,9 +84,15 @@ export function AnalyticsView() {
             <tr>
               <th scope="col">Version</th>
               <th scope="col">Trained</th>
-              <th scope="col" className="num">Training / test</th>
-              <th scope="col" className="num">AUC</th>
-              <th scope="col" className="num">Log loss</th>
+              <th scope="col" className="num">
+                Training / test
+              </th>
+              <th scope="col" className="num">
+                AUC
+              </th>
+              <th scope="col" className="num">
+                Log loss
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -111,11 +132,18 @@ const WINDOW_DAYS = 182;
 function Series({ metric, title, asOf }: { metric: Metric; title: string; asOf: string }) {
   const to = asOf.slice(0, 10);
   const from = new Date(new Date(asOf).getTime() - WINDOW_DAYS * 86_400_000).toISOString().slice(0, 10);
-  const { data } = usePoll(async () => (await api.GET('/analytics/timeseries', { params: { query: { metric, interval: 'week', from, to } } })).data, 0, [metric, from, to]);
+  const { data } = usePoll(
+    async () =>
+      (await api.GET('/analytics/timeseries', { params: { query: { metric, interval: 'week', from, to } } })).data,
+    0,
+    [metric, from, to],
+  );
   const series = data?.series ?? [];
   const rows = (series[0]?.points ?? []).map((point, i) => ({
     start: point.start.slice(0, 10),
-    ...Object.fromEntries(series.map((s) => [s.currency ?? 'count', (s.points[i]?.value ?? 0) / (s.currency ? 100 : 1)])),
+    ...Object.fromEntries(
+      series.map((s) => [s.currency ?? 'count', (s.points[i]?.value ?? 0) / (s.currency ? 100 : 1)]),
+    ),
   }));
   return (
     <section className="card chart">
@@ -128,7 +156,15 @@ function Series({ metric, title, asOf }: { metric: Metric; title: string; asOf: 
             <YAxis fontSize={11} allowDecimals={metric === 'mrr' || metric === 'revenue'} />
             <Tooltip />
             {series.map((s, i) => (
-              <Line key={s.currency ?? 'count'} type="linear" dataKey={s.currency ?? 'count'} stroke={COLORS[i % COLORS.length]} dot={false} strokeWidth={2} isAnimationActive={false} />
+              <Line
+                key={s.currency ?? 'count'}
+                type="linear"
+                dataKey={s.currency ?? 'count'}
+                stroke={COLORS[i % COLORS.length]}
+                dot={false}
+                strokeWidth={2}
+                isAnimationActive={false}
+              />
             ))}
           </LineChart>
         </ResponsiveContainer>

@@ -70,13 +70,29 @@ export function ClockView() {
           <button type="button" onClick={() => void advance({ days: 1 })} disabled={progress?.status === 'running'}>
             +1 day
           </button>
-          <button type="button" className="primary" onClick={() => void advance({ to: addMonths(clock.now, 1) })} disabled={progress?.status === 'running'}>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => void advance({ to: addMonths(clock.now, 1) })}
+            disabled={progress?.status === 'running'}
+          >
             +1 month
           </button>
           <span className="inline-field">
             <label htmlFor="advance-days">Days</label>
-            <input id="advance-days" type="number" min="0" max="3660" value={days} onChange={(e) => setDays(e.target.value)} />
-            <button type="button" onClick={() => void advance({ days: Number(days) })} disabled={progress?.status === 'running'}>
+            <input
+              id="advance-days"
+              type="number"
+              min="0"
+              max="3660"
+              value={days}
+              onChange={(e) => setDays(e.target.value)}
+            />
+            <button
+              type="button"
+              onClick={() => void advance({ days: Number(days) })}
+              disabled={progress?.status === 'running'}
+            >
               Advance
             </button>
           </span>
@@ -90,12 +106,20 @@ export function ClockView() {
                 : 'The advance failed.'}
           </p>
         ) : null}
-        {error ? <p className="error-text" role="alert">{error}</p> : null}
+        {error ? (
+          <p className="error-text" role="alert">
+            {error}
+          </p>
+        ) : null}
       </section>
       {since !== null ? (
         <section className="card">
           <h2>What ran</h2>
-          {ran.length === 0 ? <p className="muted">Nothing fell due yet.</p> : <EventTable events={ran} label="Events since the advance" />}
+          {ran.length === 0 ? (
+            <p className="muted">Nothing fell due yet.</p>
+          ) : (
+            <EventTable events={ran} label="Events since the advance" />
+          )}
         </section>
       ) : null}
     </>

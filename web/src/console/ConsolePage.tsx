@@ -49,7 +49,8 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
     event.preventDefault();
     const { response } = await api.POST('/admin/session', { body: { token } });
     if (response.status === 204) onSignedIn();
-    else setError(response.status === 401 ? 'That is not the admin token.' : `The platform answered ${response.status}.`);
+    else
+      setError(response.status === 401 ? 'That is not the admin token.' : `The platform answered ${response.status}.`);
   };
   return (
     <main className="signin">
@@ -60,7 +61,15 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
         <p className="muted">Operations: the event flow, workflows, consumers, projections and customers.</p>
         <div className="field">
           <label htmlFor="admin-token">Admin token</label>
-          <input id="admin-token" type="password" autoComplete="current-password" value={token} onChange={(e) => setToken(e.target.value)} aria-invalid={!!error} aria-describedby={error ? 'token-error' : undefined} />
+          <input
+            id="admin-token"
+            type="password"
+            autoComplete="current-password"
+            value={token}
+            onChange={(e) => setToken(e.target.value)}
+            aria-invalid={!!error}
+            aria-describedby={error ? 'token-error' : undefined}
+          />
           {error ? (
             <p className="field-error" id="token-error" role="alert">
               {error}
@@ -77,7 +86,8 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
 
 function ConsoleShell({ path, onSignOut }: { path: string; onSignOut: () => void }) {
   const { connected } = useLiveEvents();
-  const current = [...VIEWS].reverse().find((view) => path === view.path || path.startsWith(`${view.path}/`)) ?? VIEWS[0];
+  const current =
+    [...VIEWS].reverse().find((view) => path === view.path || path.startsWith(`${view.path}/`)) ?? VIEWS[0];
   const View = current.view;
   return (
     <div className="console">
@@ -104,12 +114,9 @@ function ConsoleShell({ path, onSignOut }: { path: string; onSignOut: () => void
           </ul>
         </nav>
         <div className="sidebar-foot">
-          <span className={`live-dot ${connected ? 'on' : 'off'}`} aria-hidden="true" /> {connected ? 'Live' : 'Connecting…'}
-          <button
-            type="button"
-            className="link"
-            onClick={() => void api.DELETE('/admin/session').then(onSignOut)}
-          >
+          <span className={`live-dot ${connected ? 'on' : 'off'}`} aria-hidden="true" />{' '}
+          {connected ? 'Live' : 'Connecting…'}
+          <button type="button" className="link" onClick={() => void api.DELETE('/admin/session').then(onSignOut)}>
             Sign out
           </button>
         </div>

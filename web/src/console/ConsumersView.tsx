@@ -5,12 +5,22 @@ import { usePoll } from './use-poll.ts';
 
 /** Every consumer group with its lag and checkpoint; dead letters with their error and payload, replayed on demand. */
 export function ConsumersView() {
-  const { data: consumers, reload: reloadConsumers } = usePoll(async () => (await api.GET('/admin/consumers')).data?.consumers, 3_000);
-  const { data: letters, reload } = usePoll(async () => (await api.GET('/admin/dlq', { params: { query: { limit: 200 } } })).data?.deadLetters, 3_000);
+  const { data: consumers, reload: reloadConsumers } = usePoll(
+    async () => (await api.GET('/admin/consumers')).data?.consumers,
+    3_000,
+  );
+  const { data: letters, reload } = usePoll(
+    async () => (await api.GET('/admin/dlq', { params: { query: { limit: 200 } } })).data?.deadLetters,
+    3_000,
+  );
   const [message, setMessage] = useState<string | null>(null);
   const replay = async (consumer: string) => {
     const { data, error } = await api.POST('/admin/dlq/{consumer}/replay', { params: { path: { consumer } } });
-    setMessage(error ? problemText(error) : `${consumer}: ${data?.replayed ?? 0} replayed, ${data?.failed.length ?? 0} failed again`);
+    setMessage(
+      error
+        ? problemText(error)
+        : `${consumer}: ${data?.replayed ?? 0} replayed, ${data?.failed.length ?? 0} failed again`,
+    );
     reload();
     reloadConsumers();
   };
@@ -28,9 +38,13 @@ export function ConsumersView() {
             <tr>
               <th scope="col">Consumer</th>
               <th scope="col">Topics</th>
-              <th scope="col" className="num">Lag</th>
+              <th scope="col" className="num">
+                Lag
+              </th>
               <th scope="col">Checkpoint</th>
-              <th scope="col" className="num">Dead letters</th>
+              <th scope="col" className="num">
+                Dead letters
+              </th>
               <th scope="col" />
             </tr>
           </thead>
@@ -40,8 +54,12 @@ export function ConsumersView() {
                 <td className="mono">{c.name}</td>
                 <td>{c.topics.join(', ')}</td>
                 <td className="num">{c.lag ?? '—'}</td>
-                <td>{c.checkpoint ? `${c.checkpoint.position} · ${dateTime(c.checkpoint.updatedAt)}` : 'Kafka offsets'}</td>
-                <td className="num">{c.deadLetters > 0 ? <span className="badge badge-compensation_failed">{c.deadLetters}</span> : 0}</td>
+                <td>
+                  {c.checkpoint ? `${c.checkpoint.position} · ${dateTime(c.checkpoint.updatedAt)}` : 'Kafka offsets'}
+                </td>
+                <td className="num">
+                  {c.deadLetters > 0 ? <span className="badge badge-compensation_failed">{c.deadLetters}</span> : 0}
+                </td>
                 <td>
                   {c.deadLetters > 0 ? (
                     <button type="button" onClick={() => void replay(c.name)}>
@@ -56,11 +74,16 @@ export function ConsumersView() {
       </section>
       <section className="card">
         <h2>Dead letters</h2>
-        {letters && letters.length === 0 ? <p className="muted" data-testid="no-dead-letters">No dead letter pending.</p> : null}
+        {letters && letters.length === 0 ? (
+          <p className="muted" data-testid="no-dead-letters">
+            No dead letter pending.
+          </p>
+        ) : null}
         {letters?.map((letter) => (
           <details key={letter.id} className="dead-letter" data-dead-letter={letter.consumer}>
             <summary>
-              <strong className="mono">{letter.consumer}</strong> · {letter.eventType ?? 'unreadable message'} · {letter.attempts} attempts · {dateTime(letter.failedAt)}
+              <strong className="mono">{letter.consumer}</strong> · {letter.eventType ?? 'unreadable message'} ·{' '}
+              {letter.attempts} attempts · {dateTime(letter.failedAt)}
               {letter.poison ? <span className="badge badge-compensation_failed">poison</span> : null}
             </summary>
             <p className="error-text">{letter.error}</p>

@@ -9,7 +9,13 @@ export function CustomersView() {
   const [email, setEmail] = useState('');
   const [query, setQuery] = useState('');
   const [open, setOpen] = useState<string | null>(null);
-  const { data } = usePoll(async () => (await api.GET('/customers', { params: { query: { limit: 50, ...(query ? { email: query } : {}) } } })).data?.customers, 0, [query]);
+  const { data } = usePoll(
+    async () =>
+      (await api.GET('/customers', { params: { query: { limit: 50, ...(query ? { email: query } : {}) } } })).data
+        ?.customers,
+    0,
+    [query],
+  );
   const search = (event: FormEvent) => {
     event.preventDefault();
     setQuery(email.trim().toLowerCase());
@@ -51,7 +57,9 @@ export function CustomersView() {
           </tbody>
         </table>
       </section>
-      <aside className="card detail-panel">{open ? <CustomerDetail id={open} /> : <p className="muted">Open a customer.</p>}</aside>
+      <aside className="card detail-panel">
+        {open ? <CustomerDetail id={open} /> : <p className="muted">Open a customer.</p>}
+      </aside>
     </div>
   );
 }
@@ -69,7 +77,9 @@ function CustomerDetail({ id }: { id: string }) {
         api.GET('/audit', { params: { query: { subject: id } } }),
       ]);
       const address = customer.data?.email;
-      const emails = address ? ((await api.GET('/emails', { params: { query: { to: address } } })).data?.emails ?? []) : [];
+      const emails = address
+        ? ((await api.GET('/emails', { params: { query: { to: address } } })).data?.emails ?? [])
+        : [];
       return {
         customer: customer.data,
         subscriptions: subscriptions.data?.subscriptions ?? [],
@@ -85,13 +95,23 @@ function CustomerDetail({ id }: { id: string }) {
   if (!data) return <p className="muted">Loading…</p>;
   const erase = async () => {
     const { error } = await api.POST('/customers/{id}/erase', { params: { path: { id } } });
-    setMessage(error ? problemText(error) : 'Erased: the customer’s key is deleted and no personal data can be read any more.');
+    setMessage(
+      error ? problemText(error) : 'Erased: the customer’s key is deleted and no personal data can be read any more.',
+    );
     reload();
   };
   const timeline = [
     ...data.events.map((e) => ({ at: e.occurredAt, kind: 'event', text: `${e.type} (${e.streamId})` })),
-    ...data.invoices.map((i) => ({ at: i.issuedAt, kind: 'invoice', text: `Invoice ${i.number}: ${money(i.total, i.currency)}` })),
-    ...data.emails.map((m) => ({ at: m.createdAt, kind: 'email', text: `Email ${m.type}: ${m.subject ?? ''} (${m.status})` })),
+    ...data.invoices.map((i) => ({
+      at: i.issuedAt,
+      kind: 'invoice',
+      text: `Invoice ${i.number}: ${money(i.total, i.currency)}`,
+    })),
+    ...data.emails.map((m) => ({
+      at: m.createdAt,
+      kind: 'email',
+      text: `Email ${m.type}: ${m.subject ?? ''} (${m.status})`,
+    })),
     ...data.audit.map((a) => ({ at: a.occurredAt, kind: 'audit', text: `Audit: ${a.summary}` })),
   ].sort((a, b) => b.at.localeCompare(a.at));
   return (
@@ -105,7 +125,8 @@ function CustomerDetail({ id }: { id: string }) {
       <ul className="links">
         {data.subscriptions.map((s) => (
           <li key={s.subscriptionId}>
-            {s.planId} · <span className={`badge badge-${s.status}`}>{s.status}</span> · until {date(s.currentPeriod.end)}
+            {s.planId} · <span className={`badge badge-${s.status}`}>{s.status}</span> · until{' '}
+            {date(s.currentPeriod.end)}
           </li>
         ))}
       </ul>
@@ -123,8 +144,17 @@ function CustomerDetail({ id }: { id: string }) {
         </button>
       ) : null}
       {confirm ? (
-        <ConfirmDialog title="Erase this customer?" confirm="Erase" danger onClose={() => setConfirm(false)} onConfirm={() => void erase()}>
-          <p>The customer’s encryption key is deleted: their email and name become unreadable everywhere, for good. Money records stay.</p>
+        <ConfirmDialog
+          title="Erase this customer?"
+          confirm="Erase"
+          danger
+          onClose={() => setConfirm(false)}
+          onConfirm={() => void erase()}
+        >
+          <p>
+            The customer’s encryption key is deleted: their email and name become unreadable everywhere, for good. Money
+            records stay.
+          </p>
         </ConfirmDialog>
       ) : null}
     </div>

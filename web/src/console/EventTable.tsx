@@ -2,13 +2,22 @@ import { shortId, time } from '../ui/format.ts';
 import type { LiveEvent } from './live-events.tsx';
 
 /** Events as rows; a row opens the event. */
-export function EventTable(props: { events: LiveEvent[]; onOpen?: (event: LiveEvent) => void; label: string; compact?: boolean }) {
+export function EventTable(props: {
+  events: LiveEvent[];
+  onOpen?: (event: LiveEvent) => void;
+  label: string;
+  compact?: boolean;
+}) {
   const { events, onOpen, label, compact } = props;
   return (
     <table className="table events-table" aria-label={label}>
       <thead>
         <tr>
-          {compact ? null : <th scope="col" className="num">Position</th>}
+          {compact ? null : (
+            <th scope="col" className="num">
+              Position
+            </th>
+          )}
           <th scope="col">Time</th>
           <th scope="col">Type</th>
           {compact ? null : <th scope="col">Stream</th>}

@@ -12,7 +12,9 @@ interface Filter {
 }
 
 const matches = (event: LiveEvent, f: Filter) =>
-  (!f.type || event.type === f.type) && (!f.stream || event.streamId === f.stream) && (!f.customer || event.partitionKey === f.customer);
+  (!f.type || event.type === f.type) &&
+  (!f.stream || event.streamId === f.stream) &&
+  (!f.customer || event.partitionKey === f.customer);
 
 /** The global log newest first: what the stream brings live on top of what was there. */
 export function EventsView() {
@@ -21,13 +23,26 @@ export function EventsView() {
   const [stream, setStream] = useState<string | null>(null);
   const { events: live } = useLiveEvents();
   const query = useMemo(
-    () => Object.fromEntries(Object.entries(filter).filter(([, v]) => v.trim() !== '').map(([k, v]) => [k, v.trim()])),
+    () =>
+      Object.fromEntries(
+        Object.entries(filter)
+          .filter(([, v]) => v.trim() !== '')
+          .map(([k, v]) => [k, v.trim()]),
+      ),
     [filter],
   );
-  const { data: stored } = usePoll(async () => (await api.GET('/admin/events', { params: { query: { ...query, limit: 100 } } })).data?.events as LiveEvent[] | undefined, 0, [JSON.stringify(query)]);
+  const { data: stored } = usePoll(
+    async () =>
+      (await api.GET('/admin/events', { params: { query: { ...query, limit: 100 } } })).data?.events as
+        LiveEvent[] | undefined,
+    0,
+    [JSON.stringify(query)],
+  );
   const events = useMemo(() => {
     const seen = new Set<string>();
-    return [...live.filter((e) => matches(e, filter)), ...(stored ?? [])].filter((e) => !seen.has(e.id) && !!seen.add(e.id)).slice(0, 200);
+    return [...live.filter((e) => matches(e, filter)), ...(stored ?? [])]
+      .filter((e) => !seen.has(e.id) && !!seen.add(e.id))
+      .slice(0, 200);
   }, [live, stored, filter]);
 
   return (
@@ -36,22 +51,44 @@ export function EventsView() {
         <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter events">
           {(['type', 'stream', 'customer'] as const).map((key) => (
             <div className="field" key={key}>
-              <label htmlFor={`filter-${key}`}>{key === 'customer' ? 'Customer id' : key === 'type' ? 'Event type' : 'Stream'}</label>
-              <input id={`filter-${key}`} value={filter[key]} onChange={(e) => setFilter({ ...filter, [key]: e.target.value })} />
+              <label htmlFor={`filter-${key}`}>
+                {key === 'customer' ? 'Customer id' : key === 'type' ? 'Event type' : 'Stream'}
+              </label>
+              <input
+                id={`filter-${key}`}
+                value={filter[key]}
+                onChange={(e) => setFilter({ ...filter, [key]: e.target.value })}
+              />
             </div>
           ))}
         </form>
         <EventTable events={events} label="Global log, newest first" onOpen={(e) => (setOpen(e.id), setStream(null))} />
       </section>
       <aside className="card detail-panel" aria-live="polite">
-        {stream ? <StreamDetail streamId={stream} onOpen={(id) => (setOpen(id), setStream(null))} /> : open ? <EventDetail id={open} onOpen={setOpen} onStream={setStream} /> : <p className="muted">Open an event to see its envelope, data and links.</p>}
+        {stream ? (
+          <StreamDetail streamId={stream} onOpen={(id) => (setOpen(id), setStream(null))} />
+        ) : open ? (
+          <EventDetail id={open} onOpen={setOpen} onStream={setStream} />
+        ) : (
+          <p className="muted">Open an event to see its envelope, data and links.</p>
+        )}
       </aside>
     </div>
   );
 }
 
-function EventDetail({ id, onOpen, onStream }: { id: string; onOpen: (id: string) => void; onStream: (stream: string) => void }) {
-  const { data } = usePoll(async () => (await api.GET('/admin/events/{id}', { params: { path: { id } } })).data, 0, [id]);
+function EventDetail({
+  id,
+  onOpen,
+  onStream,
+}: {
+  id: string;
+  onOpen: (id: string) => void;
+  onStream: (stream: string) => void;
+}) {
+  const { data } = usePoll(async () => (await api.GET('/admin/events/{id}', { params: { path: { id } } })).data, 0, [
+    id,
+  ]);
   if (!data) return <p className="muted">Loading…</p>;
   const { event, causation, caused, correlated } = data;
   return (
@@ -106,7 +143,12 @@ function EventDetail({ id, onOpen, onStream }: { id: string; onOpen: (id: string
       <ul className="links">
         {correlated.map((e) => (
           <li key={e.id}>
-            <button type="button" className="link" onClick={() => onOpen(e.id)} aria-current={e.id === event.id ? 'true' : undefined}>
+            <button
+              type="button"
+              className="link"
+              onClick={() => onOpen(e.id)}
+              aria-current={e.id === event.id ? 'true' : undefined}
+            >
               {e.type}
             </button>{' '}
             <span className="muted mono">{e.streamId}</span>
@@ -118,7 +160,11 @@ function EventDetail({ id, onOpen, onStream }: { id: string; onOpen: (id: string
 }
 
 function StreamDetail({ streamId, onOpen }: { streamId: string; onOpen: (id: string) => void }) {
-  const { data } = usePoll(async () => (await api.GET('/admin/streams/{streamId}', { params: { path: { streamId } } })).data, 0, [streamId]);
+  const { data } = usePoll(
+    async () => (await api.GET('/admin/streams/{streamId}', { params: { path: { streamId } } })).data,
+    0,
+    [streamId],
+  );
   return (
     <div data-testid="stream-detail">
       <h2 className="mono">{streamId}</h2>

@@ -12,7 +12,11 @@ const loadFlow = async () => (await api.GET('/admin/flow')).data;
 
 const COLUMN = { producer: 0, topic: 330, consumer: 700 };
 const ROW = 74;
-const PRODUCER_NAMES: Record<string, string> = { registration: 'Registration service', payment: 'Payment service', subscription: 'Subscription service' };
+const PRODUCER_NAMES: Record<string, string> = {
+  registration: 'Registration service',
+  payment: 'Payment service',
+  subscription: 'Subscription service',
+};
 const HOT_MS = 4_000;
 // Fixed sizes: xyflow then never hides a re-rendered node to measure it again.
 const SIZE = { width: 230, height: 52 };
@@ -28,7 +32,8 @@ function consumersInOrder(flow: Flow): Flow['consumers'] {
 
 /** Producers → topics → consumers as the platform is wired, with rates, lag and dead letters, moving live. */
 function layout(flow: Flow, hot: Set<string>): { nodes: Node[]; edges: Edge[] } {
-  const center = (count: number, index: number, total: number) => (index - (count - 1) / 2) * ROW + ((total - 1) / 2) * ROW;
+  const center = (count: number, index: number, total: number) =>
+    (index - (count - 1) / 2) * ROW + ((total - 1) / 2) * ROW;
   const total = flow.consumers.length;
   const nodes: Node[] = [
     ...flow.producers.map((p, i) => ({
@@ -48,7 +53,9 @@ function layout(flow: Flow, hot: Set<string>): { nodes: Node[]; edges: Edge[] } 
         label: (
           <div>
             <div className="node-title">{t.name}</div>
-            <div className="node-meta">{t.perSecond.toFixed(2)} ev/s · {t.lastMinute} last min</div>
+            <div className="node-meta">
+              {t.perSecond.toFixed(2)} ev/s · {t.lastMinute} last min
+            </div>
           </div>
         ),
       },
@@ -88,7 +95,11 @@ function layout(flow: Flow, hot: Set<string>): { nodes: Node[]; edges: Edge[] } 
   });
   const edges = [
     ...flow.topics.map((t) => edge(`producer:${t.producer}`, `topic:${t.name}`, hot.has(t.name))),
-    ...flow.consumers.flatMap((c) => c.topics.filter((t) => flow.topics.some((x) => x.name === t)).map((t) => edge(`topic:${t}`, `consumer:${c.name}`, hot.has(t)))),
+    ...flow.consumers.flatMap((c) =>
+      c.topics
+        .filter((t) => flow.topics.some((x) => x.name === t))
+        .map((t) => edge(`topic:${t}`, `consumer:${c.name}`, hot.has(t))),
+    ),
   ];
   return { nodes, edges };
 }
@@ -107,7 +118,10 @@ export function FlowView() {
     .filter((topic) => topic.eventTypes.some((type) => now - (lastSeen.get(type) ?? -Infinity) < HOT_MS))
     .map((topic) => topic.name)
     .join(',');
-  const graph = useMemo(() => (flow ? layout(flow, new Set(hotKey.split(','))) : { nodes: [], edges: [] }), [flow, hotKey]);
+  const graph = useMemo(
+    () => (flow ? layout(flow, new Set(hotKey.split(','))) : { nodes: [], edges: [] }),
+    [flow, hotKey],
+  );
 
   if (!flow) return <p className="muted">Loading the wiring…</p>;
   return (
@@ -138,13 +152,19 @@ function FlowLegend({ flow }: { flow: Flow }) {
     <>
       <h2>Wiring</h2>
       <p className="muted">
-        {flow.producers.length} producers → {flow.topics.length} topics → {flow.consumers.length} consumers, from the platform’s AsyncAPI catalog and its
-        consumer list. Click a topic or a consumer.
+        {flow.producers.length} producers → {flow.topics.length} topics → {flow.consumers.length} consumers, from the
+        platform’s AsyncAPI catalog and its consumer list. Click a topic or a consumer.
       </p>
       <ul className="legend">
-        <li><span className="swatch hot" /> an event went through in the last seconds</li>
-        <li><span className="swatch dlq" /> a consumer with dead letters</li>
-        <li><span className="swatch lag" /> a consumer behind its topics</li>
+        <li>
+          <span className="swatch hot" /> an event went through in the last seconds
+        </li>
+        <li>
+          <span className="swatch dlq" /> a consumer with dead letters
+        </li>
+        <li>
+          <span className="swatch lag" /> a consumer behind its topics
+        </li>
       </ul>
     </>
   );
@@ -165,13 +185,24 @@ function FlowDetail({ id, flow }: { id: string; flow: Flow }) {
 
 function TopicDetail({ topic }: { topic: Flow['topics'][number] }) {
   const { events: live } = useLiveEvents();
-  const { data } = usePoll(async () => {
-    const pages = await Promise.all(topic.eventTypes.map((type) => api.GET('/admin/events', { params: { query: { type, limit: 20 } } })));
-    return pages.flatMap((page) => page.data?.events ?? []).sort((a, b) => b.position - a.position).slice(0, 20) as LiveEvent[];
-  }, 0, [topic.name]);
+  const { data } = usePoll(
+    async () => {
+      const pages = await Promise.all(
+        topic.eventTypes.map((type) => api.GET('/admin/events', { params: { query: { type, limit: 20 } } })),
+      );
+      return pages
+        .flatMap((page) => page.data?.events ?? [])
+        .sort((a, b) => b.position - a.position)
+        .slice(0, 20) as LiveEvent[];
+    },
+    0,
+    [topic.name],
+  );
   const recent = useMemo(() => {
     const seen = new Set<string>();
-    return [...live.filter((e) => topic.eventTypes.includes(e.type)), ...(data ?? [])].filter((e) => !seen.has(e.id) && !!seen.add(e.id)).slice(0, 20);
+    return [...live.filter((e) => topic.eventTypes.includes(e.type)), ...(data ?? [])]
+      .filter((e) => !seen.has(e.id) && !!seen.add(e.id))
+      .slice(0, 20);
   }, [live, data, topic.eventTypes]);
   return (
     <>
@@ -180,13 +211,21 @@ function TopicDetail({ topic }: { topic: Flow['topics'][number] }) {
         {topic.eventTypes.join(', ')} · {topic.perSecond.toFixed(2)} events/s over the last minute
       </p>
       <h3>Latest events</h3>
-      {recent.length === 0 ? <p className="muted">None yet.</p> : <EventTable events={recent} label={`Latest events on ${topic.name}`} compact />}
+      {recent.length === 0 ? (
+        <p className="muted">None yet.</p>
+      ) : (
+        <EventTable events={recent} label={`Latest events on ${topic.name}`} compact />
+      )}
     </>
   );
 }
 
 function ConsumerDetail({ consumer }: { consumer: Flow['consumers'][number] }) {
-  const { data } = usePoll(async () => (await api.GET('/admin/dlq', { params: { query: { consumer: consumer.name, limit: 20 } } })).data, 5_000, [consumer.name]);
+  const { data } = usePoll(
+    async () => (await api.GET('/admin/dlq', { params: { query: { consumer: consumer.name, limit: 20 } } })).data,
+    5_000,
+    [consumer.name],
+  );
   return (
     <>
       <h2 className="mono">{consumer.name}</h2>
@@ -196,7 +235,11 @@ function ConsumerDetail({ consumer }: { consumer: Flow['consumers'][number] }) {
         <dt>Lag</dt>
         <dd>{consumer.lag ?? 'not subscribed yet'} events</dd>
         <dt>Checkpoint</dt>
-        <dd>{consumer.checkpoint ? `position ${consumer.checkpoint.position} · ${dateTime(consumer.checkpoint.updatedAt)}` : 'kept by Kafka (committed offsets)'}</dd>
+        <dd>
+          {consumer.checkpoint
+            ? `position ${consumer.checkpoint.position} · ${dateTime(consumer.checkpoint.updatedAt)}`
+            : 'kept by Kafka (committed offsets)'}
+        </dd>
         <dt>Dead letters</dt>
         <dd>{consumer.deadLetters}</dd>
       </dl>

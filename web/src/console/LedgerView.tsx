@@ -4,22 +4,36 @@ import { usePoll } from './use-poll.ts';
 
 /** The general ledger: trial balance per currency and the chart of accounts. */
 export function LedgerView() {
-  const { data: balance } = usePoll(async () => (await api.GET('/ledger/trial-balance', { params: { query: {} } })).data, 10_000);
+  const { data: balance } = usePoll(
+    async () => (await api.GET('/ledger/trial-balance', { params: { query: {} } })).data,
+    10_000,
+  );
   const { data: accounts } = usePoll(async () => (await api.GET('/ledger/accounts')).data?.accounts, 0);
   return (
     <>
       {balance?.currencies.map((c) => (
         <section className="card" key={c.currency}>
           <h2>
-            Trial balance · {c.currency} {c.balanced ? <span className="badge badge-active">balanced</span> : <span className="badge badge-compensation_failed">unbalanced</span>}
+            Trial balance · {c.currency}{' '}
+            {c.balanced ? (
+              <span className="badge badge-active">balanced</span>
+            ) : (
+              <span className="badge badge-compensation_failed">unbalanced</span>
+            )}
           </h2>
           <table className="table" aria-label={`Trial balance in ${c.currency}`}>
             <thead>
               <tr>
                 <th scope="col">Account</th>
-                <th scope="col" className="num">Debits</th>
-                <th scope="col" className="num">Credits</th>
-                <th scope="col" className="num">Balance</th>
+                <th scope="col" className="num">
+                  Debits
+                </th>
+                <th scope="col" className="num">
+                  Credits
+                </th>
+                <th scope="col" className="num">
+                  Balance
+                </th>
               </tr>
             </thead>
             <tbody>

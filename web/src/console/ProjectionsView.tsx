@@ -30,7 +30,11 @@ export function ProjectionsView() {
               {p.lag.events} events · {p.lag.seconds.toFixed(1)} s
             </dd>
             <dt>Last rebuild</dt>
-            <dd data-testid="last-rebuild">{p.lastRebuild ? `${dateTime(p.lastRebuild.finishedAt)} · ${p.lastRebuild.events} events in ${p.lastRebuild.seconds.toFixed(1)} s` : 'never'}</dd>
+            <dd data-testid="last-rebuild">
+              {p.lastRebuild
+                ? `${dateTime(p.lastRebuild.finishedAt)} · ${p.lastRebuild.events} events in ${p.lastRebuild.seconds.toFixed(1)} s`
+                : 'never'}
+            </dd>
           </dl>
           {p.lastError ? <p className="error-text">{p.lastError}</p> : null}
           {p.rebuild ? (

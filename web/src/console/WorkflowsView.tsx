@@ -12,7 +12,12 @@ type Status = Exclude<(typeof STATUSES)[number], ''>;
 export function WorkflowsView() {
   const [status, setStatus] = useState<Status | ''>('');
   const [open, setOpen] = useState<string | null>(null);
-  const { data } = usePoll(async () => (await api.GET('/admin/workflows', { params: { query: { limit: 50, ...(status ? { status } : {}) } } })).data, 3_000, [status]);
+  const { data } = usePoll(
+    async () =>
+      (await api.GET('/admin/workflows', { params: { query: { limit: 50, ...(status ? { status } : {}) } } })).data,
+    3_000,
+    [status],
+  );
   return (
     <div className="split">
       <section>
@@ -35,7 +40,9 @@ export function WorkflowsView() {
               <th scope="col">Type</th>
               <th scope="col">Status</th>
               <th scope="col">Started</th>
-              <th scope="col" className="num">Attempts</th>
+              <th scope="col" className="num">
+                Attempts
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -57,19 +64,32 @@ export function WorkflowsView() {
           </tbody>
         </table>
       </section>
-      <aside className="card detail-panel">{open ? <WorkflowDetail id={open} /> : <p className="muted">Open a workflow to see its timeline.</p>}</aside>
+      <aside className="card detail-panel">
+        {open ? <WorkflowDetail id={open} /> : <p className="muted">Open a workflow to see its timeline.</p>}
+      </aside>
     </div>
   );
 }
 
 function WorkflowDetail({ id }: { id: string }) {
-  const { data, reload } = usePoll(async () => (await api.GET('/admin/workflows/{id}', { params: { path: { id } } })).data, 2_000, [id]);
+  const { data, reload } = usePoll(
+    async () => (await api.GET('/admin/workflows/{id}', { params: { path: { id } } })).data,
+    2_000,
+    [id],
+  );
   const [message, setMessage] = useState<string | null>(null);
   if (!data) return <p className="muted">Loading…</p>;
   const steps: StepItem[] = data.steps.map((s) => ({
     key: `${s.name}-${s.phase}`,
     label: `${stepLabel({ step: s.name, phase: s.phase })} · ${s.attempts} attempt${s.attempts === 1 ? '' : 's'}`,
-    status: s.status === 'completed' ? (s.phase === 'compensate' ? 'compensated' : 'completed') : s.status === 'failed' ? 'failed' : 'running',
+    status:
+      s.status === 'completed'
+        ? s.phase === 'compensate'
+          ? 'compensated'
+          : 'completed'
+        : s.status === 'failed'
+          ? 'failed'
+          : 'running',
     at: s.completedAt ?? s.startedAt,
     detail: s.error,
     compensation: s.phase === 'compensate',
@@ -102,7 +122,8 @@ function WorkflowDetail({ id }: { id: string }) {
       <ol className="versions">
         {data.history.map((e) => (
           <li key={e.id}>
-            <span className="mono muted">{time(e.occurredAt)}</span> {e.type} <span className="muted mono">{e.streamId}</span>
+            <span className="mono muted">{time(e.occurredAt)}</span> {e.type}{' '}
+            <span className="muted mono">{e.streamId}</span>
           </li>
         ))}
       </ol>

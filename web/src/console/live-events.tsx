@@ -1,6 +1,5 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 
-
 export interface LiveEvent {
   id: string;
   type: string;
@@ -25,7 +24,10 @@ const LiveContext = createContext<Live>({ events: [], connected: false, lastSeen
 const KEEP = 300;
 
 /** Parses a Server-Sent Events body read with fetch (the session cookie rides along; no token in a URL). */
-async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (data: string, id: string | undefined) => void): Promise<void> {
+async function readEvents(
+  body: ReadableStream<Uint8Array>,
+  onEvent: (data: string, id: string | undefined) => void,
+): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -42,7 +44,10 @@ async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (data: stri
         .filter((line) => line.startsWith('data: '))
         .map((line) => line.slice(6))
         .join('\n');
-      const id = block.split('\n').find((line) => line.startsWith('id: '))?.slice(4);
+      const id = block
+        .split('\n')
+        .find((line) => line.startsWith('id: '))
+        ?.slice(4);
       if (data) onEvent(data, id);
     }
   }

@@ -7,13 +7,22 @@ import { RUN_STEPS, stepLabel, type SagaStep } from './saga-steps.ts';
 import { DECLINE_REASONS, TEST_CARDS } from './test-cards.ts';
 import { useRegistration, type Outcome } from './use-registration.ts';
 
-type Plan = { id: string; name: string; description: string; amount: number; currency: string; interval: 'month' | 'year' };
+type Plan = {
+  id: string;
+  name: string;
+  description: string;
+  amount: number;
+  currency: string;
+  interval: 'month' | 'year';
+};
 type Subscription = NonNullable<Awaited<ReturnType<typeof loadSubscription>>>;
 
 const OTHER = 'other';
 
 async function loadSubscription(id: string, position: number) {
-  const { data } = await customerApi.GET('/subscriptions/{id}', { params: { path: { id }, query: { minPosition: position } } });
+  const { data } = await customerApi.GET('/subscriptions/{id}', {
+    params: { path: { id }, query: { minPosition: position } },
+  });
   return data;
 }
 
@@ -32,7 +41,13 @@ function stepItems(outcome: Outcome): StepItem[] {
     else if (step || current) status = running ? 'running' : 'pending';
     if (status === 'running') current = false;
     if (!running && !step) continue;
-    items.push({ key: name, label: stepLabel({ step: name, phase: 'run' }), status, at: step?.finishedAt ?? step?.startedAt, detail: step?.error });
+    items.push({
+      key: name,
+      label: stepLabel({ step: name, phase: 'run' }),
+      status,
+      at: step?.finishedAt ?? step?.startedAt,
+      detail: step?.error,
+    });
   }
   for (const step of steps.filter((s) => s.phase === 'compensate')) {
     items.push({
@@ -58,11 +73,14 @@ export function SignupPage() {
   const { outcome, submit } = useRegistration();
 
   useEffect(() => {
-    api.GET('/plans').then(({ data }) => {
-      if (!data) return setLoadError('The plans could not be loaded.');
-      setPlans(data.plans);
-      setPlanId((current) => current || (data.plans.find((p) => p.id === 'pro-monthly') ?? data.plans[0])?.id || '');
-    }, () => setLoadError('The platform could not be reached.'));
+    api.GET('/plans').then(
+      ({ data }) => {
+        if (!data) return setLoadError('The plans could not be loaded.');
+        setPlans(data.plans);
+        setPlanId((current) => current || (data.plans.find((p) => p.id === 'pro-monthly') ?? data.plans[0])?.id || '');
+      },
+      () => setLoadError('The platform could not be reached.'),
+    );
   }, []);
 
   const busy = outcome.kind === 'running';
@@ -106,7 +124,13 @@ export function SignupPage() {
               <div className="plan-grid">
                 {plans.map((plan) => (
                   <label key={plan.id} className={`plan${plan.id === planId ? ' plan-selected' : ''}`}>
-                    <input type="radio" name="planId" value={plan.id} checked={plan.id === planId} onChange={() => setPlanId(plan.id)} />
+                    <input
+                      type="radio"
+                      name="planId"
+                      value={plan.id}
+                      checked={plan.id === planId}
+                      onChange={() => setPlanId(plan.id)}
+                    />
                     <span className="plan-name">{plan.name}</span>
                     <span className="plan-price">
                       {money(plan.amount, plan.currency)}
@@ -122,12 +146,31 @@ export function SignupPage() {
               <legend>You</legend>
               <div className="field">
                 <label htmlFor="email">Email</label>
-                <input id="email" name="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} aria-invalid={!!fieldErrors.email} aria-describedby={describedBy('email')} />
+                <input
+                  id="email"
+                  name="email"
+                  type="email"
+                  autoComplete="email"
+                  required
+                  value={email}
+                  onChange={(e) => setEmail(e.target.value)}
+                  aria-invalid={!!fieldErrors.email}
+                  aria-describedby={describedBy('email')}
+                />
                 {error('email')}
               </div>
               <div className="field">
                 <label htmlFor="name">Name</label>
-                <input id="name" name="name" autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} aria-invalid={!!fieldErrors.name} aria-describedby={describedBy('name')} />
+                <input
+                  id="name"
+                  name="name"
+                  autoComplete="name"
+                  required
+                  value={name}
+                  onChange={(e) => setName(e.target.value)}
+                  aria-invalid={!!fieldErrors.name}
+                  aria-describedby={describedBy('name')}
+                />
                 {error('name')}
               </div>
             </fieldset>
@@ -135,19 +178,41 @@ export function SignupPage() {
               <legend>Card (test mode)</legend>
               {TEST_CARDS.map((option) => (
                 <label key={option.token} className="card-option">
-                  <input type="radio" name="card" value={option.token} checked={card === option.token} onChange={() => setCard(option.token)} />
+                  <input
+                    type="radio"
+                    name="card"
+                    value={option.token}
+                    checked={card === option.token}
+                    onChange={() => setCard(option.token)}
+                  />
                   <span className="card-label">{option.label}</span>
-                  <span className={`card-effect ${option.effect.startsWith('Succeeds') ? 'ok' : 'bad'}`}>{option.effect}</span>
+                  <span className={`card-effect ${option.effect.startsWith('Succeeds') ? 'ok' : 'bad'}`}>
+                    {option.effect}
+                  </span>
                 </label>
               ))}
               <label className="card-option">
-                <input type="radio" name="card" value={OTHER} checked={card === OTHER} onChange={() => setCard(OTHER)} />
+                <input
+                  type="radio"
+                  name="card"
+                  value={OTHER}
+                  checked={card === OTHER}
+                  onChange={() => setCard(OTHER)}
+                />
                 <span className="card-label">Another payment method token</span>
               </label>
               {card === OTHER ? (
                 <div className="field">
                   <label htmlFor="paymentMethod">Payment method token</label>
-                  <input id="paymentMethod" name="paymentMethod" placeholder="pm_…" value={token} onChange={(e) => setToken(e.target.value)} aria-invalid={!!fieldErrors.paymentMethod} aria-describedby={describedBy('paymentMethod')} />
+                  <input
+                    id="paymentMethod"
+                    name="paymentMethod"
+                    placeholder="pm_…"
+                    value={token}
+                    onChange={(e) => setToken(e.target.value)}
+                    aria-invalid={!!fieldErrors.paymentMethod}
+                    aria-describedby={describedBy('paymentMethod')}
+                  />
                 </div>
               ) : null}
               {error('paymentMethod')}

@@ -3,7 +3,11 @@ export const TEST_CARDS = [
   { token: 'pm_card_visa', label: 'Visa •••• 4242', effect: 'Succeeds' },
   { token: 'pm_card_mastercard', label: 'Mastercard •••• 4444', effect: 'Succeeds' },
   { token: 'pm_card_chargeDeclined', label: 'Visa •••• 0002', effect: 'Declined (generic decline)' },
-  { token: 'pm_card_chargeDeclinedInsufficientFunds', label: 'Visa •••• 9995', effect: 'Declined (insufficient funds)' },
+  {
+    token: 'pm_card_chargeDeclinedInsufficientFunds',
+    label: 'Visa •••• 9995',
+    effect: 'Declined (insufficient funds)',
+  },
   { token: 'pm_card_chargeDeclinedExpiredCard', label: 'Visa •••• 0069', effect: 'Declined (expired card)' },
 ] as const;
 

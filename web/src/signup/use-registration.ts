@@ -12,7 +12,14 @@ export interface RegistrationInput {
 export type Outcome =
   | { kind: 'idle' }
   | { kind: 'running'; registrationId?: string; steps: SagaStep[] }
-  | { kind: 'completed'; registrationId: string; customerId: string; subscriptionId: string; position: number; steps: SagaStep[] }
+  | {
+      kind: 'completed';
+      registrationId: string;
+      customerId: string;
+      subscriptionId: string;
+      position: number;
+      steps: SagaStep[];
+    }
   | { kind: 'declined'; registrationId: string; declineCode: string; detail: string; steps: SagaStep[] }
   | { kind: 'failed'; detail: string; steps: SagaStep[]; fieldErrors: Record<string, string> };
 
@@ -32,7 +39,9 @@ export function useRegistration() {
   const keyFor = useRef<{ body: string; key: string } | null>(null);
 
   const stepsWithKey = async (id: string, key: string): Promise<SagaStep[]> => {
-    const { data } = await api.GET('/registrations/{id}', { params: { path: { id }, header: { 'idempotency-key': key } } });
+    const { data } = await api.GET('/registrations/{id}', {
+      params: { path: { id }, header: { 'idempotency-key': key } },
+    });
     return data?.steps ?? [];
   };
 
@@ -45,10 +54,19 @@ export function useRegistration() {
     setOutcome({ kind: 'running', steps: [] });
     try {
       for (;;) {
-        const { data, error, response } = await api.POST('/register', { body: input, params: { header: { 'idempotency-key': key } } });
+        const { data, error, response } = await api.POST('/register', {
+          body: input,
+          params: { header: { 'idempotency-key': key } },
+        });
         if (response.status === 201 && data && 'customerToken' in data) {
-          customerSession.save(data.customerToken, { customerId: data.customerId, subscriptionId: data.subscriptionId, registrationId: data.registrationId });
-          const { data: saga } = await customerApi.GET('/registrations/{id}', { params: { path: { id: data.registrationId } } });
+          customerSession.save(data.customerToken, {
+            customerId: data.customerId,
+            subscriptionId: data.subscriptionId,
+            registrationId: data.registrationId,
+          });
+          const { data: saga } = await customerApi.GET('/registrations/{id}', {
+            params: { path: { id: data.registrationId } },
+          });
           setOutcome({ kind: 'completed', ...data, steps: saga?.steps ?? [] });
           return;
         }
@@ -63,7 +81,13 @@ export function useRegistration() {
         const registrationId = typeof problem.registrationId === 'string' ? problem.registrationId : undefined;
         const steps = registrationId ? await stepsWithKey(registrationId, key) : [];
         if (response.status === 402 && registrationId) {
-          setOutcome({ kind: 'declined', registrationId, declineCode: String(problem.declineCode ?? 'generic_decline'), detail: problem.detail ?? 'Payment declined', steps });
+          setOutcome({
+            kind: 'declined',
+            registrationId,
+            declineCode: String(problem.declineCode ?? 'generic_decline'),
+            detail: problem.detail ?? 'Payment declined',
+            steps,
+          });
           return;
         }
         const field = problem.field ?? (response.status === 409 ? 'email' : null);
@@ -72,7 +96,12 @@ export function useRegistration() {
         return;
       }
     } catch (thrown) {
-      setOutcome({ kind: 'failed', detail: `The platform could not be reached (${String(thrown)}). Try again: you will not be charged twice.`, steps: [], fieldErrors: {} });
+      setOutcome({
+        kind: 'failed',
+        detail: `The platform could not be reached (${String(thrown)}). Try again: you will not be charged twice.`,
+        steps: [],
+        fieldErrors: {},
+      });
     } finally {
       inFlight.current = false;
     }

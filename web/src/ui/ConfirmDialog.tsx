@@ -1,7 +1,14 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 
 /** A modal confirmation (native <dialog>: focus trapped, Escape closes). */
-export function ConfirmDialog(props: { title: string; children: ReactNode; confirm: string; onConfirm: () => void; onClose: () => void; danger?: boolean }) {
+export function ConfirmDialog(props: {
+  title: string;
+  children: ReactNode;
+  confirm: string;
+  onConfirm: () => void;
+  onClose: () => void;
+  danger?: boolean;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;

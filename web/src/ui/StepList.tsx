@@ -9,14 +9,24 @@ export interface StepItem {
   compensation?: boolean;
 }
 
-const ICON: Record<StepItem['status'], string> = { pending: '○', running: '◌', completed: '✓', failed: '✕', compensated: '↺' };
+const ICON: Record<StepItem['status'], string> = {
+  pending: '○',
+  running: '◌',
+  completed: '✓',
+  failed: '✕',
+  compensated: '↺',
+};
 
 /** A vertical timeline of steps, each ticking with its time. */
 export function StepList({ steps, label }: { steps: StepItem[]; label: string }) {
   return (
     <ol className="steps" aria-label={label}>
       {steps.map((step) => (
-        <li key={step.key} className={`step step-${step.status}${step.compensation ? ' step-compensation' : ''}`} data-status={step.status}>
+        <li
+          key={step.key}
+          className={`step step-${step.status}${step.compensation ? ' step-compensation' : ''}`}
+          data-status={step.status}
+        >
           <span className="step-icon" aria-hidden="true">
             {ICON[step.status]}
           </span>

@@ -38,12 +38,16 @@ export const nonZero = (...lines: JournalLine[]): JournalLine[] => lines.filter(
 /** Checks an entry before it is written: known accounts, integer minor units, at least two lines, summing to zero. */
 export function assertBalanced(entry: JournalEntry): void {
   const where = `${entry.kind} entry of ${entry.sourceId}${entry.part ? `#${entry.part}` : ''}`;
-  if (!/^[A-Z]{3}$/.test(entry.currency)) throw new UnbalancedEntryError(`${where}: currency ${JSON.stringify(entry.currency)} is not an ISO 4217 code`);
+  if (!/^[A-Z]{3}$/.test(entry.currency))
+    throw new UnbalancedEntryError(`${where}: currency ${JSON.stringify(entry.currency)} is not an ISO 4217 code`);
   if (entry.lines.length < 2) throw new UnbalancedEntryError(`${where}: a journal entry needs at least two lines`);
   let sum = 0n;
   for (const line of entry.lines) {
     if (!accountOf(line.account)) throw new UnbalancedEntryError(`${where}: unknown account ${line.account}`);
-    if (!Number.isSafeInteger(line.amount) || line.amount === 0) throw new UnbalancedEntryError(`${where}: ${line.account} amount ${line.amount} is not a non-zero integer of minor units`);
+    if (!Number.isSafeInteger(line.amount) || line.amount === 0)
+      throw new UnbalancedEntryError(
+        `${where}: ${line.account} amount ${line.amount} is not a non-zero integer of minor units`,
+      );
     sum += BigInt(line.amount);
   }
   if (sum !== 0n) throw new UnbalancedEntryError(`${where}: debits and credits differ by ${sum} ${entry.currency}`);
@@ -80,7 +84,9 @@ export async function postEntries(tx: Sql, entries: readonly JournalEntry[], pos
   const written = new Set(rows.map((row) => row.id));
   const posted = entries.filter((_, index) => written.has(ids[index]!));
   const lines = entries.flatMap((entry, index) =>
-    written.has(ids[index]!) ? entry.lines.map((line, number) => ({ entryId: ids[index]!, number: number + 1, line, entry })) : [],
+    written.has(ids[index]!)
+      ? entry.lines.map((line, number) => ({ entryId: ids[index]!, number: number + 1, line, entry }))
+      : [],
   );
   if (lines.length > 0) {
     await tx.query(
@@ -99,7 +105,14 @@ export async function postEntries(tx: Sql, entries: readonly JournalEntry[], pos
   return posted;
 }
 
-export async function entryExists(sql: Sql, key: { sourceId: string; kind: EntryKind; part?: number }): Promise<boolean> {
-  const { rows } = await sql.query('select 1 from journal_entries where source_id = $1 and kind = $2 and part = $3', [key.sourceId, key.kind, key.part ?? 0]);
+export async function entryExists(
+  sql: Sql,
+  key: { sourceId: string; kind: EntryKind; part?: number },
+): Promise<boolean> {
+  const { rows } = await sql.query('select 1 from journal_entries where source_id = $1 and kind = $2 and part = $3', [
+    key.sourceId,
+    key.kind,
+    key.part ?? 0,
+  ]);
   return rows.length > 0;
 }

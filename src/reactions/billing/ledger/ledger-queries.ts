@@ -16,7 +16,13 @@ export interface AccountBalance {
 export interface TrialBalance {
   asOf: string;
   /** One per currency: never added together. */
-  currencies: { currency: string; accounts: AccountBalance[]; totalDebits: number; totalCredits: number; balanced: boolean }[];
+  currencies: {
+    currency: string;
+    accounts: AccountBalance[];
+    totalDebits: number;
+    totalCredits: number;
+    balanced: boolean;
+  }[];
 }
 
 interface BalanceRow {
@@ -51,7 +57,8 @@ async function balances(sql: Sql, asOf: Date, account?: string): Promise<Account
 /** Every account's debits and credits of the entries effective by `asOf`, per currency. */
 export async function trialBalance(sql: Sql, asOf: Date): Promise<TrialBalance> {
   const byCurrency = new Map<string, AccountBalance[]>();
-  for (const balance of await balances(sql, asOf)) byCurrency.set(balance.currency, [...(byCurrency.get(balance.currency) ?? []), balance]);
+  for (const balance of await balances(sql, asOf))
+    byCurrency.set(balance.currency, [...(byCurrency.get(balance.currency) ?? []), balance]);
   return {
     asOf: asOf.toISOString(),
     currencies: [...byCurrency].map(([currency, accounts]) => {
@@ -125,7 +132,8 @@ export async function listEntries(sql: Sql, filter: EntryFilter): Promise<Ledger
   if (filter.sourceId) add((p) => `e.source_id = ${p}::uuid`, filter.sourceId);
   if (filter.kind) add((p) => `e.kind = ${p}`, filter.kind);
   if (filter.currency) add((p) => `e.currency = ${p}`, filter.currency);
-  if (filter.account) add((p) => `exists (select 1 from journal_lines l where l.entry_id = e.id and l.account = ${p})`, filter.account);
+  if (filter.account)
+    add((p) => `exists (select 1 from journal_lines l where l.entry_id = e.id and l.account = ${p})`, filter.account);
   if (filter.from) add((p) => `e.effective_at >= ${p}`, filter.from);
   if (filter.to) add((p) => `e.effective_at < ${p}`, filter.to);
   if (filter.afterSeq !== undefined) add((p) => `e.seq > ${p}`, filter.afterSeq);
@@ -143,7 +151,14 @@ export async function listEntries(sql: Sql, filter: EntryFilter): Promise<Ledger
   for (const line of lines) {
     const amount = Number(line.amount);
     const list = linesOf.get(line.entry_id) ?? [];
-    list.push({ line: line.line, account: line.account, accountName: nameOf(line.account), amount, debit: Math.max(amount, 0), credit: Math.max(-amount, 0) });
+    list.push({
+      line: line.line,
+      account: line.account,
+      accountName: nameOf(line.account),
+      amount,
+      debit: Math.max(amount, 0),
+      credit: Math.max(-amount, 0),
+    });
     linesOf.set(line.entry_id, list);
   }
   return rows.map((row) => ({

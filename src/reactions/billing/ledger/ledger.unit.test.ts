@@ -2,11 +2,25 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACCOUNTS } from './accounts.ts';
 import { assertBalanced, credit, debit, nonZero, UnbalancedEntryError, type JournalEntry } from './journal.ts';
-import { dailyAmounts, dayEnd, daysEnded, daysOf, recognisedBy, RefundExceedsChargeError, splitRefund, type StraightLine } from './recognition.ts';
+import {
+  dailyAmounts,
+  dayEnd,
+  daysEnded,
+  daysOf,
+  recognisedBy,
+  RefundExceedsChargeError,
+  splitRefund,
+  type StraightLine,
+} from './recognition.ts';
 
 const DAY = 86_400_000;
 const period = { start: new Date('2026-01-31T10:00:00.000Z'), end: new Date('2026-02-28T10:00:00.000Z') };
-const fresh = (amount: number, days: number): StraightLine => ({ days, anchorDay: 0, anchorRecognised: 0, anchorDeferred: amount });
+const fresh = (amount: number, days: number): StraightLine => ({
+  days,
+  anchorDay: 0,
+  anchorRecognised: 0,
+  anchorDeferred: amount,
+});
 
 describe('revenue recognition by day', () => {
   it('counts the days of a period and the days ended at an instant', () => {
@@ -79,7 +93,10 @@ describe('refunds', () => {
           const amount = gross - tax;
           const recognised = Math.floor(amount * earned);
           const refund = Math.max(1, Math.floor(gross * part));
-          const split = splitRefund({ gross, tax, amount, recognised, released: 0, refunded: 0, refundedTax: 0 }, refund);
+          const split = splitRefund(
+            { gross, tax, amount, recognised, released: 0, refunded: 0, refundedTax: 0 },
+            refund,
+          );
           expect(split.tax + split.deferred + split.refunds).toBe(refund);
           expect(split.deferred).toBeLessThanOrEqual(amount - recognised);
           expect(Math.min(split.tax, split.deferred, split.refunds)).toBeGreaterThanOrEqual(0);
@@ -109,15 +126,35 @@ describe('journal entries', () => {
   });
 
   it('accepts an entry whose lines sum to zero', () => {
-    expect(() => assertBalanced(entry(nonZero(debit(ACCOUNTS.receivable, 2900), credit(ACCOUNTS.deferredRevenue, 2417), credit(ACCOUNTS.taxPayable, 483))))).not.toThrow();
+    expect(() =>
+      assertBalanced(
+        entry(
+          nonZero(
+            debit(ACCOUNTS.receivable, 2900),
+            credit(ACCOUNTS.deferredRevenue, 2417),
+            credit(ACCOUNTS.taxPayable, 483),
+          ),
+        ),
+      ),
+    ).not.toThrow();
   });
 
   it('rejects one that does not balance, is not integer money, or is one-sided', () => {
-    expect(() => assertBalanced(entry([debit(ACCOUNTS.cash, 2900), credit(ACCOUNTS.receivable, 2899)]))).toThrow(/differ by 1 EUR/);
-    expect(() => assertBalanced(entry([debit(ACCOUNTS.cash, 29.5), credit(ACCOUNTS.receivable, 29.5)]))).toThrow(UnbalancedEntryError);
-    expect(() => assertBalanced(entry([debit(ACCOUNTS.cash, 0), credit(ACCOUNTS.receivable, 0)]))).toThrow(UnbalancedEntryError);
+    expect(() => assertBalanced(entry([debit(ACCOUNTS.cash, 2900), credit(ACCOUNTS.receivable, 2899)]))).toThrow(
+      /differ by 1 EUR/,
+    );
+    expect(() => assertBalanced(entry([debit(ACCOUNTS.cash, 29.5), credit(ACCOUNTS.receivable, 29.5)]))).toThrow(
+      UnbalancedEntryError,
+    );
+    expect(() => assertBalanced(entry([debit(ACCOUNTS.cash, 0), credit(ACCOUNTS.receivable, 0)]))).toThrow(
+      UnbalancedEntryError,
+    );
     expect(() => assertBalanced(entry([debit(ACCOUNTS.cash, 1)]))).toThrow(/two lines/);
-    expect(() => assertBalanced(entry([debit('9999' as never, 1), credit(ACCOUNTS.cash, 1)]))).toThrow(/unknown account/);
-    expect(() => assertBalanced(entry([debit(ACCOUNTS.cash, 1), credit(ACCOUNTS.receivable, 1)], 'eur'))).toThrow(/currency/);
+    expect(() => assertBalanced(entry([debit('9999' as never, 1), credit(ACCOUNTS.cash, 1)]))).toThrow(
+      /unknown account/,
+    );
+    expect(() => assertBalanced(entry([debit(ACCOUNTS.cash, 1), credit(ACCOUNTS.receivable, 1)], 'eur'))).toThrow(
+      /currency/,
+    );
   });
 });

@@ -27,7 +27,8 @@ export interface Span {
 }
 
 /** The days of a service period; one that does not last a whole number of days counts its part day as one. */
-export const daysOf = (period: Span): number => Math.max(1, Math.ceil((period.end.getTime() - period.start.getTime()) / DAY_MS));
+export const daysOf = (period: Span): number =>
+  Math.max(1, Math.ceil((period.end.getTime() - period.start.getTime()) / DAY_MS));
 
 /** How many days of the period have ended at `at` (0 before the first ends; all of them from the period's end). */
 export function daysEnded(period: Span, at: Date): number {
@@ -49,7 +50,11 @@ export function recognisedBy(line: StraightLine, day: number): number {
 }
 
 /** The amounts of days `afterDay + 1 .. throughDay`, leaving out days that earn nothing (tiny amounts over long periods). */
-export function dailyAmounts(line: StraightLine, afterDay: number, throughDay: number): { day: number; amount: number }[] {
+export function dailyAmounts(
+  line: StraightLine,
+  afterDay: number,
+  throughDay: number,
+): { day: number; amount: number }[] {
   const amounts: { day: number; amount: number }[] = [];
   let before = recognisedBy(line, afterDay);
   for (let day = afterDay + 1; day <= Math.min(throughDay, line.days); day++) {
@@ -96,9 +101,11 @@ export class RefundExceedsChargeError extends Error {
  * still deferred, and books what was already recognised to Refunds.
  */
 export function splitRefund(basis: RefundBasis, refund: number): RefundSplit {
-  if (!Number.isSafeInteger(refund) || refund <= 0) throw new RefundExceedsChargeError(`refund ${refund}: a positive integer of minor units`);
+  if (!Number.isSafeInteger(refund) || refund <= 0)
+    throw new RefundExceedsChargeError(`refund ${refund}: a positive integer of minor units`);
   const left = basis.gross - basis.refunded;
-  if (refund > left) throw new RefundExceedsChargeError(`refund of ${refund} exceeds the ${left} left of a charge of ${basis.gross}`);
+  if (refund > left)
+    throw new RefundExceedsChargeError(`refund of ${refund} exceeds the ${left} left of a charge of ${basis.gross}`);
   const taxByNow = Number(roundHalfUp(BigInt(basis.tax) * BigInt(basis.refunded + refund), BigInt(basis.gross)));
   const tax = taxByNow - basis.refundedTax;
   const net = refund - tax;

@@ -2,7 +2,16 @@ import type { Period } from '../../../domain/events/common.ts';
 import type { Database, Sql } from '../../../kernel/db/database.ts';
 import { ACCOUNTS } from './accounts.ts';
 import { credit, debit, postEntries, type JournalEntry } from './journal.ts';
-import { dailyAmounts, dayEnd, daysEnded, daysOf, recognisedBy, type RefundBasis, type Span, type StraightLine } from './recognition.ts';
+import {
+  dailyAmounts,
+  dayEnd,
+  daysEnded,
+  daysOf,
+  recognisedBy,
+  type RefundBasis,
+  type Span,
+  type StraightLine,
+} from './recognition.ts';
 
 /** A charge's revenue still to recognise (a row of revenue_schedules). */
 export interface Schedule {
@@ -91,10 +100,21 @@ export const basisOf = (schedule: Schedule): RefundBasis => ({
 
 /** When the schedule next has a day to recognise, or null when nothing is left. */
 const nextDue = (schedule: Schedule): Date | null =>
-  deferredOf(schedule) > 0 && schedule.throughDay < schedule.days ? dayEnd(schedule.period, schedule.throughDay + 1) : null;
+  deferredOf(schedule) > 0 && schedule.throughDay < schedule.days
+    ? dayEnd(schedule.period, schedule.throughDay + 1)
+    : null;
 
 /** Starts recognising a charge's net amount over its service period (once per payment). */
-export type NewSchedule = { paymentId: string; chargeEventId: string; customerId: string; currency: string; gross: number; tax: number; amount: number; period: Period };
+export type NewSchedule = {
+  paymentId: string;
+  chargeEventId: string;
+  customerId: string;
+  currency: string;
+  gross: number;
+  tax: number;
+  amount: number;
+  period: Period;
+};
 
 export async function openSchedule(tx: Sql, charge: NewSchedule): Promise<void> {
   await openSchedules(tx, [charge]);
@@ -105,7 +125,13 @@ export async function openSchedules(tx: Sql, charges: readonly NewSchedule[]): P
   if (charges.length === 0) return;
   const rows = charges.map((charge) => {
     const period = { start: new Date(charge.period.start), end: new Date(charge.period.end) };
-    return { ...charge, start: period.start.toISOString(), end: period.end.toISOString(), days: daysOf(period), next: charge.amount > 0 ? dayEnd(period, 1).toISOString() : null };
+    return {
+      ...charge,
+      start: period.start.toISOString(),
+      end: period.end.toISOString(),
+      days: daysOf(period),
+      next: charge.amount > 0 ? dayEnd(period, 1).toISOString() : null,
+    };
   });
   const column = <T>(value: (row: (typeof rows)[number]) => T) => rows.map(value);
   await tx.query(
@@ -131,7 +157,11 @@ export async function openSchedules(tx: Sql, charges: readonly NewSchedule[]): P
 }
 
 /** The schedule of a payment, locked for this transaction (waiting for another holder, or skipping it). */
-export async function lockSchedule(tx: Sql, paymentId: string, options: { skipLocked?: boolean; dueBy?: Date } = {}): Promise<Schedule | null> {
+export async function lockSchedule(
+  tx: Sql,
+  paymentId: string,
+  options: { skipLocked?: boolean; dueBy?: Date } = {},
+): Promise<Schedule | null> {
   const params: unknown[] = [paymentId];
   const due = options.dueBy ? `and next_due_at <= $${params.push(options.dueBy)}` : '';
   const { rows } = await tx.query<ScheduleRow>(
@@ -188,7 +218,11 @@ export async function recogniseThrough(tx: Sql, schedule: Schedule, at: Date, po
 }
 
 /** After a refund: what it took out, and the line re-anchored on what is left deferred. */
-export async function applyRefund(tx: Sql, schedule: Schedule, refund: { gross: number; tax: number; deferred: number }): Promise<Schedule> {
+export async function applyRefund(
+  tx: Sql,
+  schedule: Schedule,
+  refund: { gross: number; tax: number; deferred: number },
+): Promise<Schedule> {
   const released = schedule.released + refund.deferred;
   const next: Schedule = {
     ...schedule,

@@ -57,7 +57,9 @@ export class MemoryChargeStore implements ChargeStore {
   }
 
   async listCharges(filter: { customerId?: string } = {}) {
-    return [...this.charges.values()].filter((charge) => filter.customerId === undefined || charge.customerId === filter.customerId).map((charge) => ({ ...charge }));
+    return [...this.charges.values()]
+      .filter((charge) => filter.customerId === undefined || charge.customerId === filter.customerId)
+      .map((charge) => ({ ...charge }));
   }
 
   async refund(idempotencyKey: string, chargeId: string, decide: (state: RefundState) => StoredRefund | null) {
@@ -157,7 +159,12 @@ const chargeOf = (row: ChargeRow): GatewayCharge => {
   };
   return row.status === 'succeeded'
     ? { ...details, status: 'succeeded', brand: row.brand!, last4: row.last4! }
-    : { ...details, status: 'declined', declineCode: row.decline_code as Extract<GatewayCharge, { status: 'declined' }>['declineCode'], message: row.message! };
+    : {
+        ...details,
+        status: 'declined',
+        declineCode: row.decline_code as Extract<GatewayCharge, { status: 'declined' }>['declineCode'],
+        message: row.message!,
+      };
 };
 
 const refundOf = (row: RefundRow): StoredRefund => ({
@@ -210,7 +217,9 @@ export class SqlChargeStore implements ChargeStore {
   }
 
   async findCharge(idempotencyKey: string) {
-    const { rows } = await this.db.query<ChargeRow>('select * from gateway_charges where idempotency_key = $1', [idempotencyKey]);
+    const { rows } = await this.db.query<ChargeRow>('select * from gateway_charges where idempotency_key = $1', [
+      idempotencyKey,
+    ]);
     return rows[0] ? chargeOf(rows[0]) : null;
   }
 
@@ -232,19 +241,40 @@ export class SqlChargeStore implements ChargeStore {
     }
   }
 
-  private async refundIn(tx: Sql, idempotencyKey: string, chargeId: string, decide: (state: RefundState) => StoredRefund | null) {
+  private async refundIn(
+    tx: Sql,
+    idempotencyKey: string,
+    chargeId: string,
+    decide: (state: RefundState) => StoredRefund | null,
+  ) {
     // Lock the charge first: refunds of one charge run one at a time, so the amounts add up.
-    const charges = await tx.query<ChargeRow>('select * from gateway_charges where charge_id = $1 for update', [chargeId]);
-    const refunds = await tx.query<RefundRow>('select * from gateway_refunds where idempotency_key = $1', [idempotencyKey]);
+    const charges = await tx.query<ChargeRow>('select * from gateway_charges where charge_id = $1 for update', [
+      chargeId,
+    ]);
+    const refunds = await tx.query<RefundRow>('select * from gateway_refunds where idempotency_key = $1', [
+      idempotencyKey,
+    ]);
     const existing = refunds.rows[0] ? refundOf(refunds.rows[0]) : null;
     const fresh = decide({ existing, charge: charges.rows[0] ? chargeOf(charges.rows[0]) : null });
     if (!fresh) return { refund: existing!, inserted: false };
     await tx.query(
       `insert into gateway_refunds (idempotency_key, refund_id, charge_id, requested_amount, amount, currency, status, created_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [fresh.idempotencyKey, fresh.refundId, fresh.chargeId, fresh.requestedAmount, fresh.amount, fresh.currency, fresh.status, fresh.createdAt],
+      [
+        fresh.idempotencyKey,
+        fresh.refundId,
+        fresh.chargeId,
+        fresh.requestedAmount,
+        fresh.amount,
+        fresh.currency,
+        fresh.status,
+        fresh.createdAt,
+      ],
     );
-    await tx.query('update gateway_charges set amount_refunded = amount_refunded + $2 where charge_id = $1', [fresh.chargeId, fresh.amount]);
+    await tx.query('update gateway_charges set amount_refunded = amount_refunded + $2 where charge_id = $1', [
+      fresh.chargeId,
+      fresh.amount,
+    ]);
     return { refund: fresh, inserted: true };
   }
 }

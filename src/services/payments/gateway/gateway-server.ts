@@ -1,7 +1,20 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { z } from 'zod';
-import { chargeRequestSchema, idempotencyKey, invalidRequest, InvalidGatewayRequestError, refundRequestSchema, type PaymentGateway } from './gateway.ts';
+import {
+  chargeRequestSchema,
+  idempotencyKey,
+  invalidRequest,
+  InvalidGatewayRequestError,
+  refundRequestSchema,
+  type PaymentGateway,
+} from './gateway.ts';
 import { GATEWAY_PROBLEM_BASE, gatewayProblem, type GatewayProblem } from './problems.ts';
 import { faultKinds, gatewayOperations, type SimulatedGateway } from './simulated-gateway.ts';
 
@@ -18,7 +31,10 @@ export interface GatewayServerOptions {
 }
 
 const sendProblem = (reply: FastifyReply, request: FastifyRequest, body: GatewayProblem) =>
-  reply.code(body.status).type('application/problem+json').send({ ...body, instance: request.url });
+  reply
+    .code(body.status)
+    .type('application/problem+json')
+    .send({ ...body, instance: request.url });
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -35,10 +51,19 @@ const latencyBody = z.object({ latencyMs: z.number().min(0).max(600_000) }).stri
 function withKey(request: FastifyRequest): Record<string, unknown> {
   const header = request.headers['idempotency-key'];
   const key = idempotencyKey.safeParse(Array.isArray(header) ? header[0] : header);
-  if (!key.success) throw new InvalidGatewayRequestError('Idempotency-Key', `the Idempotency-Key header is required (1-255 characters)`);
+  if (!key.success)
+    throw new InvalidGatewayRequestError(
+      'Idempotency-Key',
+      `the Idempotency-Key header is required (1-255 characters)`,
+    );
   const body = request.body;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidGatewayRequestError(null, 'the body must be a JSON object');
-  if ('idempotencyKey' in body) throw new InvalidGatewayRequestError('idempotencyKey', 'send the idempotency key in the Idempotency-Key header, not in the body');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new InvalidGatewayRequestError(null, 'the body must be a JSON object');
+  if ('idempotencyKey' in body)
+    throw new InvalidGatewayRequestError(
+      'idempotencyKey',
+      'send the idempotency key in the Idempotency-Key header, not in the body',
+    );
   return { ...body, idempotencyKey: key.data };
 }
 
@@ -48,20 +73,38 @@ function withKey(request: FastifyRequest): Record<string, unknown> {
  * problem+json. `HttpGateway` is its client.
  */
 export function buildGatewayServer(gateway: PaymentGateway, options: GatewayServerOptions = {}): FastifyInstance {
-  const app = Fastify({ bodyLimit: 16 * 1024, ...(options.logger ? { loggerInstance: options.logger } : { logger: false }) });
+  const app = Fastify({
+    bodyLimit: 16 * 1024,
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = gatewayProblem(error);
     if (known) return sendProblem(reply, request, known);
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-      return sendProblem(reply, request, { type: `${GATEWAY_PROBLEM_BASE}invalid-request`, title: 'Invalid request', status: error.statusCode, detail: error.message, field: null });
+      return sendProblem(reply, request, {
+        type: `${GATEWAY_PROBLEM_BASE}invalid-request`,
+        title: 'Invalid request',
+        status: error.statusCode,
+        detail: error.message,
+        field: null,
+      });
     }
     request.log.error({ err: error }, 'gateway request failed');
     // The outcome of a write that failed here is unknown to the caller: it treats a 500 as ambiguous.
-    return sendProblem(reply, request, { type: `${GATEWAY_PROBLEM_BASE}internal`, title: 'Internal error', status: 500 });
+    return sendProblem(reply, request, {
+      type: `${GATEWAY_PROBLEM_BASE}internal`,
+      title: 'Internal error',
+      status: 500,
+    });
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, { type: `${GATEWAY_PROBLEM_BASE}not-found`, title: 'Not found', status: 404, detail: `no route ${request.method} ${request.url}` }),
+    sendProblem(reply, request, {
+      type: `${GATEWAY_PROBLEM_BASE}not-found`,
+      title: 'Not found',
+      status: 404,
+      detail: `no route ${request.method} ${request.url}`,
+    }),
   );
 
   if (options.apiKey !== undefined) {
@@ -69,7 +112,12 @@ export function buildGatewayServer(gateway: PaymentGateway, options: GatewayServ
     app.addHook('onRequest', async (request, reply) => {
       if (request.url === '/health') return;
       if (!timingSafeEqual(digest(request.headers.authorization ?? ''), expected)) {
-        return sendProblem(reply, request, { type: `${GATEWAY_PROBLEM_BASE}unauthorized`, title: 'Unauthorized', status: 401, detail: 'a valid bearer API key is required' });
+        return sendProblem(reply, request, {
+          type: `${GATEWAY_PROBLEM_BASE}unauthorized`,
+          title: 'Unauthorized',
+          status: 401,
+          detail: 'a valid bearer API key is required',
+        });
       }
     });
   }

@@ -24,7 +24,10 @@ export const idempotencyKey = z
   .min(1, 'must not be empty')
   .max(255, 'must be at most 255 characters')
   .regex(/^[\x21-\x7E]+$/, 'must be visible ASCII characters without spaces');
-export const minorUnits = z.int('must be an integer number of minor units').positive('must be positive').max(MAX_CHARGE_AMOUNT, `must be at most ${MAX_CHARGE_AMOUNT}`);
+export const minorUnits = z
+  .int('must be an integer number of minor units')
+  .positive('must be positive')
+  .max(MAX_CHARGE_AMOUNT, `must be at most ${MAX_CHARGE_AMOUNT}`);
 export const currencyCode = z
   .string()
   .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code in uppercase')
@@ -84,7 +87,10 @@ const chargeDetails = {
   createdAt: z.iso.datetime(),
 };
 
-export const gatewayChargeSchema = z.discriminatedUnion('status', [chargeSucceeded.extend(chargeDetails).strict(), chargeDeclined.extend(chargeDetails).strict()]);
+export const gatewayChargeSchema = z.discriminatedUnion('status', [
+  chargeSucceeded.extend(chargeDetails).strict(),
+  chargeDeclined.extend(chargeDetails).strict(),
+]);
 
 export const refundResultSchema = z
   .object({
@@ -158,7 +164,9 @@ export class IdempotencyKeyReuseError extends GatewayError {
     /** The parameters that differ from the first use of the key. */
     readonly fields: string[],
   ) {
-    super(`idempotency key ${JSON.stringify(idempotencyKey)} was already used with different parameters (${fields.join(', ')})`);
+    super(
+      `idempotency key ${JSON.stringify(idempotencyKey)} was already used with different parameters (${fields.join(', ')})`,
+    );
   }
 }
 
@@ -201,6 +209,11 @@ export class RefundRefusedError extends GatewayError {
 /** A zod failure of a gateway request, as the typed error naming the field. */
 export function invalidRequest(error: z.ZodError, wholeValueField: string | null = null): InvalidGatewayRequestError {
   const issue = error.issues[0]!;
-  const field = issue.path.length > 0 ? issue.path.map(String).join('.') : issue.code === 'unrecognized_keys' ? (issue.keys[0] ?? null) : wholeValueField;
+  const field =
+    issue.path.length > 0
+      ? issue.path.map(String).join('.')
+      : issue.code === 'unrecognized_keys'
+        ? (issue.keys[0] ?? null)
+        : wholeValueField;
   return new InvalidGatewayRequestError(field, `${field ?? 'request'}: ${issue.message}`);
 }

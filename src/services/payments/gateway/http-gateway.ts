@@ -31,7 +31,14 @@ export interface HttpGatewayOptions {
 }
 
 /** Connection errors that prove the request never reached the gateway, so nothing happened. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 const causeCode = (error: unknown): string | undefined => {
   const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
@@ -85,7 +92,10 @@ export class HttpGateway implements PaymentGateway {
   private unknownOutcome(operation: Operation, message: string, cause?: unknown): Error {
     return operation === 'retrieve'
       ? new GatewayUnavailableError(`${operation}: ${message}`, { cause })
-      : new GatewayTimeoutError(`${operation}: ${message}; outcome unknown: retrieve it, or retry with the same idempotency key`, { cause });
+      : new GatewayTimeoutError(
+          `${operation}: ${message}; outcome unknown: retrieve it, or retry with the same idempotency key`,
+          { cause },
+        );
   }
 
   /** The validated answer; null only for `retrieve` of a key with no charge. */
@@ -119,25 +129,43 @@ export class HttpGateway implements PaymentGateway {
       }
     } catch (error) {
       if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') {
-        throw new GatewayTimeoutError(`${operation}: no answer from the payment gateway within ${this.timeoutMs} ms; outcome unknown: retrieve it, or retry with the same idempotency key`, { cause: error });
+        throw new GatewayTimeoutError(
+          `${operation}: no answer from the payment gateway within ${this.timeoutMs} ms; outcome unknown: retrieve it, or retry with the same idempotency key`,
+          { cause: error },
+        );
       }
       const code = causeCode(error);
-      if (code && NOT_SENT.has(code)) throw new GatewayUnavailableError(`${operation}: the payment gateway is unreachable (${code}); nothing was done`, { cause: error });
+      if (code && NOT_SENT.has(code))
+        throw new GatewayUnavailableError(
+          `${operation}: the payment gateway is unreachable (${code}); nothing was done`,
+          { cause: error },
+        );
       throw this.unknownOutcome(operation, `the connection failed (${code ?? (error as Error).message})`, error);
     }
 
     if (status >= 200 && status < 300) {
       const parsed = schema.safeParse(body);
-      if (!parsed.success) throw this.unknownOutcome(operation, `unreadable answer from the payment gateway (HTTP ${status})`);
+      if (!parsed.success)
+        throw this.unknownOutcome(operation, `unreadable answer from the payment gateway (HTTP ${status})`);
       return parsed.data;
     }
     const problem = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-    if (operation === 'retrieve' && status === 404 && problem.type === `${GATEWAY_PROBLEM_BASE}charge-not-found`) return null;
+    if (operation === 'retrieve' && status === 404 && problem.type === `${GATEWAY_PROBLEM_BASE}charge-not-found`)
+      return null;
     const typed = errorFromProblem(problem);
     if (typed) throw typed;
-    if (status === 401 || status === 403) throw new GatewayUnavailableError(`${operation}: the payment gateway refused the credentials (HTTP ${status}); nothing was done`);
-    if (status === 429 || status === 503) throw new GatewayUnavailableError(`${operation}: the payment gateway is unavailable (HTTP ${status}); nothing was done`);
+    if (status === 401 || status === 403)
+      throw new GatewayUnavailableError(
+        `${operation}: the payment gateway refused the credentials (HTTP ${status}); nothing was done`,
+      );
+    if (status === 429 || status === 503)
+      throw new GatewayUnavailableError(
+        `${operation}: the payment gateway is unavailable (HTTP ${status}); nothing was done`,
+      );
     if (status >= 500) throw this.unknownOutcome(operation, `the payment gateway failed (HTTP ${status})`);
-    throw new InvalidGatewayRequestError(typeof problem.field === 'string' ? problem.field : null, `${operation}: the payment gateway refused the request (HTTP ${status}): ${typeof problem.detail === 'string' ? problem.detail : 'no detail'}`);
+    throw new InvalidGatewayRequestError(
+      typeof problem.field === 'string' ? problem.field : null,
+      `${operation}: the payment gateway refused the request (HTTP ${status}): ${typeof problem.detail === 'string' ? problem.detail : 'no detail'}`,
+    );
   }
 }

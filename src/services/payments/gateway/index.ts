@@ -1,4 +1,11 @@
-export { gatewayMigrations, MemoryChargeStore, SqlChargeStore, type ChargeStore, type RefundState, type StoredRefund } from './charge-store.ts';
+export {
+  gatewayMigrations,
+  MemoryChargeStore,
+  SqlChargeStore,
+  type ChargeStore,
+  type RefundState,
+  type StoredRefund,
+} from './charge-store.ts';
 export {
   chargeRequestSchema,
   chargeResultOf,

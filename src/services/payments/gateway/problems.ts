@@ -20,7 +20,13 @@ export interface GatewayProblem {
 
 export const GATEWAY_PROBLEM_BASE = 'https://tributary.dev/problems/';
 
-const problem = (slug: string, title: string, status: number, detail: string | undefined, extensions: Record<string, unknown> = {}): GatewayProblem => ({
+const problem = (
+  slug: string,
+  title: string,
+  status: number,
+  detail: string | undefined,
+  extensions: Record<string, unknown> = {},
+): GatewayProblem => ({
   type: GATEWAY_PROBLEM_BASE + slug,
   title,
   status,
@@ -33,13 +39,29 @@ const problem = (slug: string, title: string, status: number, detail: string | u
  * gateway's (the caller answers 500). Usable by the platform's API too (e.g. 422 for an unknown token).
  */
 export function gatewayProblem(error: unknown): GatewayProblem | undefined {
-  if (error instanceof UnknownPaymentMethodError) return problem('unknown-payment-method', 'Unknown payment method', 422, error.message, { field: 'paymentMethod', paymentMethod: error.paymentMethod });
-  if (error instanceof IdempotencyKeyReuseError) return problem('idempotency-key-reuse', 'Idempotency key reused', 422, error.message, { idempotencyKey: error.idempotencyKey, fields: error.fields });
-  if (error instanceof InvalidGatewayRequestError) return problem('invalid-request', 'Invalid request', 400, error.message, { field: error.field });
-  if (error instanceof UnknownChargeError) return problem('unknown-charge', 'Unknown charge', 404, error.message, { chargeId: error.chargeId });
-  if (error instanceof RefundRefusedError) return problem('refund-refused', 'Refund refused', 422, error.message, { chargeId: error.chargeId, reason: error.reason });
-  if (error instanceof GatewayUnavailableError) return problem('gateway-unavailable', 'Payment gateway unavailable', 503, error.message);
-  if (error instanceof GatewayTimeoutError) return problem('gateway-timeout', 'Payment gateway timeout', 504, error.message);
+  if (error instanceof UnknownPaymentMethodError)
+    return problem('unknown-payment-method', 'Unknown payment method', 422, error.message, {
+      field: 'paymentMethod',
+      paymentMethod: error.paymentMethod,
+    });
+  if (error instanceof IdempotencyKeyReuseError)
+    return problem('idempotency-key-reuse', 'Idempotency key reused', 422, error.message, {
+      idempotencyKey: error.idempotencyKey,
+      fields: error.fields,
+    });
+  if (error instanceof InvalidGatewayRequestError)
+    return problem('invalid-request', 'Invalid request', 400, error.message, { field: error.field });
+  if (error instanceof UnknownChargeError)
+    return problem('unknown-charge', 'Unknown charge', 404, error.message, { chargeId: error.chargeId });
+  if (error instanceof RefundRefusedError)
+    return problem('refund-refused', 'Refund refused', 422, error.message, {
+      chargeId: error.chargeId,
+      reason: error.reason,
+    });
+  if (error instanceof GatewayUnavailableError)
+    return problem('gateway-unavailable', 'Payment gateway unavailable', 503, error.message);
+  if (error instanceof GatewayTimeoutError)
+    return problem('gateway-timeout', 'Payment gateway timeout', 504, error.message);
   return undefined;
 }
 
@@ -57,13 +79,20 @@ export function errorFromProblem(body: Record<string, unknown>): Error | undefin
     case 'unknown-payment-method':
       return new UnknownPaymentMethodError(str(body.paymentMethod) ?? '');
     case 'idempotency-key-reuse':
-      return new IdempotencyKeyReuseError(str(body.idempotencyKey) ?? '', Array.isArray(body.fields) ? body.fields.filter((field): field is string => typeof field === 'string') : []);
+      return new IdempotencyKeyReuseError(
+        str(body.idempotencyKey) ?? '',
+        Array.isArray(body.fields) ? body.fields.filter((field): field is string => typeof field === 'string') : [],
+      );
     case 'invalid-request':
       return new InvalidGatewayRequestError(str(body.field) ?? null, detail);
     case 'unknown-charge':
       return new UnknownChargeError(str(body.chargeId) ?? '');
     case 'refund-refused':
-      return new RefundRefusedError(str(body.chargeId) ?? '', (str(body.reason) ?? 'charge_not_succeeded') as RefundRefusal, detail);
+      return new RefundRefusedError(
+        str(body.chargeId) ?? '',
+        (str(body.reason) ?? 'charge_not_succeeded') as RefundRefusal,
+        detail,
+      );
     case 'gateway-unavailable':
       return new GatewayUnavailableError(detail);
     case 'gateway-timeout':

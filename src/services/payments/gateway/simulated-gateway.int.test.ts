@@ -18,8 +18,15 @@ const durable = (openDb: () => Promise<Database>) => async () => {
   return { gateway: simulator, simulator, close: () => db.close() };
 };
 
-paymentGatewayContract('SimulatedGateway on PGlite', durable(() => openPglite()));
-paymentGatewayContract('SimulatedGateway on PostgreSQL', durable(() => openTestPostgres()), postgresAvailable);
+paymentGatewayContract(
+  'SimulatedGateway on PGlite',
+  durable(() => openPglite()),
+);
+paymentGatewayContract(
+  'SimulatedGateway on PostgreSQL',
+  durable(() => openTestPostgres()),
+  postgresAvailable,
+);
 
 const request: ChargeRequest = {
   idempotencyKey: 'registration-1:charge',
@@ -56,7 +63,9 @@ describe('SimulatedGateway on a durable store', () => {
       expect(await after.charge(request)).toMatchObject({ chargeId: found!.chargeId });
       expect(after.chargesFor(request.idempotencyKey)).toBe(0);
       expect(await after.listCharges({ customerId: 'customer-1' })).toHaveLength(1);
-      const { rows } = await second.query<{ payment_method: string; last4: string }>('select payment_method, last4 from gateway_charges');
+      const { rows } = await second.query<{ payment_method: string; last4: string }>(
+        'select payment_method, last4 from gateway_charges',
+      );
       expect(rows).toEqual([{ payment_method: 'pm_card_visa', last4: '4242' }]);
     } finally {
       await second.close();

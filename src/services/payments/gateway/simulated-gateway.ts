@@ -34,9 +34,22 @@ interface TestCard {
 export const TEST_PAYMENT_METHODS: ReadonlyMap<string, TestCard> = new Map<string, TestCard>([
   ['pm_card_visa', { brand: 'visa', last4: '4242' }],
   ['pm_card_mastercard', { brand: 'mastercard', last4: '4444' }],
-  ['pm_card_chargeDeclined', { brand: 'visa', last4: '0002', decline: { code: 'generic_decline', message: 'Your card was declined.' } }],
-  ['pm_card_chargeDeclinedInsufficientFunds', { brand: 'visa', last4: '9995', decline: { code: 'insufficient_funds', message: 'Your card has insufficient funds.' } }],
-  ['pm_card_chargeDeclinedExpiredCard', { brand: 'visa', last4: '0069', decline: { code: 'expired_card', message: 'Your card has expired.' } }],
+  [
+    'pm_card_chargeDeclined',
+    { brand: 'visa', last4: '0002', decline: { code: 'generic_decline', message: 'Your card was declined.' } },
+  ],
+  [
+    'pm_card_chargeDeclinedInsufficientFunds',
+    {
+      brand: 'visa',
+      last4: '9995',
+      decline: { code: 'insufficient_funds', message: 'Your card has insufficient funds.' },
+    },
+  ],
+  [
+    'pm_card_chargeDeclinedExpiredCard',
+    { brand: 'visa', last4: '0069', decline: { code: 'expired_card', message: 'Your card has expired.' } },
+  ],
 ]);
 
 /**
@@ -94,7 +107,12 @@ export class SimulatedGateway implements PaymentGateway {
 
   constructor(options: SimulatedGatewayOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    this.store = options.store === undefined ? new MemoryChargeStore() : isStore(options.store) ? options.store : new SqlChargeStore(options.store);
+    this.store =
+      options.store === undefined
+        ? new MemoryChargeStore()
+        : isStore(options.store)
+          ? options.store
+          : new SqlChargeStore(options.store);
     this.latencyMs = options.latencyMs ?? 0;
   }
 
@@ -112,7 +130,8 @@ export class SimulatedGateway implements PaymentGateway {
   }
 
   setLatency(milliseconds: number): void {
-    if (!Number.isFinite(milliseconds) || milliseconds < 0) throw new RangeError('latency must be a non-negative number of milliseconds');
+    if (!Number.isFinite(milliseconds) || milliseconds < 0)
+      throw new RangeError('latency must be a non-negative number of milliseconds');
     this.latencyMs = milliseconds;
   }
 
@@ -139,7 +158,8 @@ export class SimulatedGateway implements PaymentGateway {
 
   async charge(input: ChargeRequest): Promise<ChargeResult> {
     this.stats.chargeRequests++;
-    if (typeof input?.idempotencyKey === 'string') this.requestsByKey.set(input.idempotencyKey, this.requestsFor(input.idempotencyKey) + 1);
+    if (typeof input?.idempotencyKey === 'string')
+      this.requestsByKey.set(input.idempotencyKey, this.requestsFor(input.idempotencyKey) + 1);
     return this.withFaults('charge', async () => {
       const parsed = chargeRequestSchema.safeParse(input);
       if (!parsed.success) throw invalidRequest(parsed.error);
@@ -181,35 +201,53 @@ export class SimulatedGateway implements PaymentGateway {
       const parsed = refundRequestSchema.safeParse(input);
       if (!parsed.success) throw invalidRequest(parsed.error);
       const request = parsed.data;
-      const { refund, inserted } = await this.store.refund(request.idempotencyKey, request.chargeId, ({ existing, charge }) => {
-        if (existing) {
-          const fields = [
-            ...(existing.chargeId !== request.chargeId ? ['chargeId'] : []),
-            ...(existing.requestedAmount !== (request.amount ?? null) ? ['amount'] : []),
-          ];
-          if (fields.length > 0) throw new IdempotencyKeyReuseError(request.idempotencyKey, fields);
-          return null;
-        }
-        if (!charge) throw new UnknownChargeError(request.chargeId);
-        if (charge.status !== 'succeeded') throw new RefundRefusedError(charge.chargeId, 'charge_not_succeeded', `charge ${charge.chargeId} was declined: there is nothing to refund`);
-        const remaining = charge.amount - charge.amountRefunded;
-        if (remaining === 0) throw new RefundRefusedError(charge.chargeId, 'charge_already_refunded', `charge ${charge.chargeId} is already fully refunded`);
-        const amount = request.amount ?? remaining;
-        if (amount > remaining) {
-          throw new RefundRefusedError(charge.chargeId, 'amount_too_large', `refund of ${amount} exceeds the ${remaining} ${charge.currency} (minor units) left to refund on charge ${charge.chargeId}`);
-        }
-        const fresh: StoredRefund = {
-          idempotencyKey: request.idempotencyKey,
-          requestedAmount: request.amount ?? null,
-          refundId: newId('re'),
-          status: 'succeeded',
-          chargeId: charge.chargeId,
-          amount,
-          currency: charge.currency,
-          createdAt: this.clock.now().toISOString(),
-        };
-        return fresh;
-      });
+      const { refund, inserted } = await this.store.refund(
+        request.idempotencyKey,
+        request.chargeId,
+        ({ existing, charge }) => {
+          if (existing) {
+            const fields = [
+              ...(existing.chargeId !== request.chargeId ? ['chargeId'] : []),
+              ...(existing.requestedAmount !== (request.amount ?? null) ? ['amount'] : []),
+            ];
+            if (fields.length > 0) throw new IdempotencyKeyReuseError(request.idempotencyKey, fields);
+            return null;
+          }
+          if (!charge) throw new UnknownChargeError(request.chargeId);
+          if (charge.status !== 'succeeded')
+            throw new RefundRefusedError(
+              charge.chargeId,
+              'charge_not_succeeded',
+              `charge ${charge.chargeId} was declined: there is nothing to refund`,
+            );
+          const remaining = charge.amount - charge.amountRefunded;
+          if (remaining === 0)
+            throw new RefundRefusedError(
+              charge.chargeId,
+              'charge_already_refunded',
+              `charge ${charge.chargeId} is already fully refunded`,
+            );
+          const amount = request.amount ?? remaining;
+          if (amount > remaining) {
+            throw new RefundRefusedError(
+              charge.chargeId,
+              'amount_too_large',
+              `refund of ${amount} exceeds the ${remaining} ${charge.currency} (minor units) left to refund on charge ${charge.chargeId}`,
+            );
+          }
+          const fresh: StoredRefund = {
+            idempotencyKey: request.idempotencyKey,
+            requestedAmount: request.amount ?? null,
+            refundId: newId('re'),
+            status: 'succeeded',
+            chargeId: charge.chargeId,
+            amount,
+            currency: charge.currency,
+            createdAt: this.clock.now().toISOString(),
+          };
+          return fresh;
+        },
+      );
       if (inserted) this.stats.refunds++;
       const { idempotencyKey: _key, requestedAmount: _requested, ...result } = refund;
       return result;
@@ -228,7 +266,9 @@ export class SimulatedGateway implements PaymentGateway {
 
   /** The same key again: the recorded result when the parameters match, else a reuse error. */
   private replay(previous: GatewayCharge, request: ChargeRequest): ChargeResult {
-    const fields = (['amount', 'currency', 'paymentMethod', 'customerId', 'description'] as const).filter((field) => previous[field] !== request[field]);
+    const fields = (['amount', 'currency', 'paymentMethod', 'customerId', 'description'] as const).filter(
+      (field) => previous[field] !== request[field],
+    );
     if (fields.length > 0) throw new IdempotencyKeyReuseError(request.idempotencyKey, fields);
     return chargeResultOf(previous);
   }
@@ -244,11 +284,19 @@ export class SimulatedGateway implements PaymentGateway {
   private async withFaults<T>(operation: GatewayOperation, effect: () => Promise<T>): Promise<T> {
     const fault = this.takeFault(operation);
     if (this.latencyMs > 0) await sleep(this.latencyMs);
-    if (fault === 'unavailable') throw new GatewayUnavailableError(`simulated outage: the gateway did not accept the ${operation}; nothing was done`);
-    if (fault === 'timeout-before-charge') throw new GatewayTimeoutError(`simulated timeout of the ${operation} (before it took effect): outcome unknown to the caller`);
+    if (fault === 'unavailable')
+      throw new GatewayUnavailableError(
+        `simulated outage: the gateway did not accept the ${operation}; nothing was done`,
+      );
+    if (fault === 'timeout-before-charge')
+      throw new GatewayTimeoutError(
+        `simulated timeout of the ${operation} (before it took effect): outcome unknown to the caller`,
+      );
     if (fault !== 'timeout-after-charge') return effect();
     // The effect happens (or fails) but its answer is lost.
     await effect().catch(() => undefined);
-    throw new GatewayTimeoutError(`simulated timeout of the ${operation} (after it took effect): outcome unknown to the caller`);
+    throw new GatewayTimeoutError(
+      `simulated timeout of the ${operation} (after it took effect): outcome unknown to the caller`,
+    );
   }
 }

@@ -23,11 +23,24 @@ export async function recordChargeOutcome(
   const details = { paymentId, customerId, subscriptionId, amount, currency, purpose };
   const stream = paymentStream(paymentId);
   if (result.status === 'declined') {
-    const data = { ...details, declineCode: result.declineCode, message: result.message, attempt: intent.attempt, failedAt: at };
+    const data = {
+      ...details,
+      declineCode: result.declineCode,
+      message: result.message,
+      attempt: intent.attempt,
+      failedAt: at,
+    };
     await handleCommand(store, paymentDecider, stream, { type: 'RecordPaymentFailed', data }, { tx, metadata });
     return;
   }
   const paymentMethod = { brand: result.brand, last4: result.last4, tokenId: intent.paymentMethod };
-  const data = { ...details, periodIndex: intent.periodIndex, paymentMethod, gatewayReference: result.chargeId, processedAt: at, taxRateBps: intent.taxRateBps };
+  const data = {
+    ...details,
+    periodIndex: intent.periodIndex,
+    paymentMethod,
+    gatewayReference: result.chargeId,
+    processedAt: at,
+    taxRateBps: intent.taxRateBps,
+  };
   await handleCommand(store, paymentDecider, stream, { type: 'RecordPaymentSucceeded', data }, { tx, metadata });
 }

@@ -6,7 +6,9 @@ export { paymentIntentMigrations } from './migrations.ts';
 export { PaymentReconciler } from './payment-reconciler.ts';
 
 /** The reconciler with the settler of every flow that charges: renewals and registrations. */
-export function paymentReconciler(deps: Omit<PaymentReconcilerDeps, 'settlers'> & { dunningDays: number[] }): PaymentReconciler {
+export function paymentReconciler(
+  deps: Omit<PaymentReconcilerDeps, 'settlers'> & { dunningDays: number[] },
+): PaymentReconciler {
   return new PaymentReconciler({
     ...deps,
     settlers: {

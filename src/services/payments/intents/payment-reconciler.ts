@@ -114,7 +114,10 @@ export class PaymentReconciler {
     const settler = this.deps.settlers[intent.flowType];
     if (!settler) throw new Error(`no settler for ${intent.flowType} payment intents`);
     const status = await settler(intent, chargeResultOf(charge));
-    log.warn({ idempotencyKey: intent.idempotencyKey, flow: intent.flowType, status }, 'payment reconciler: settled an intent left without an outcome');
+    log.warn(
+      { idempotencyKey: intent.idempotencyKey, flow: intent.flowType, status },
+      'payment reconciler: settled an intent left without an outcome',
+    );
     const settled = status === 'refund_due' ? await findIntent(db, intent.idempotencyKey) : null;
     if (settled) await this.refund(settled);
   }
@@ -124,7 +127,10 @@ export class PaymentReconciler {
     const message = error instanceof Error ? error.message : String(error);
     const attempts = intent.attempts + 1;
     const retryInMs = refundBackoffMs(attempts);
-    log.error({ idempotencyKey: intent.idempotencyKey, status: intent.status, attempts, retryInMs, err: error }, 'payment intent: settling failed; retrying later');
+    log.error(
+      { idempotencyKey: intent.idempotencyKey, status: intent.status, attempts, retryInMs, err: error },
+      'payment intent: settling failed; retrying later',
+    );
     await db.query(
       `update payment_intents set attempts = $2, last_error = $3, next_attempt_at = clock_timestamp() + $4 * interval '1 millisecond' where idempotency_key = $1`,
       [intent.idempotencyKey, attempts, message.slice(0, 1000), retryInMs],
@@ -137,6 +143,7 @@ export class PaymentReconciler {
       `select status, count(*) as n from payment_intents where status in ('pending', 'refund_due') group by status`,
     );
     intentsOpen.reset();
-    for (const status of ['pending', 'refund_due']) intentsOpen.set({ status }, Number(rows.find((row) => row.status === status)?.n ?? 0));
+    for (const status of ['pending', 'refund_due'])
+      intentsOpen.set({ status }, Number(rows.find((row) => row.status === status)?.n ?? 0));
   }
 }

@@ -40,7 +40,13 @@ export async function refundIntent(deps: RefundDeps, intent: StoredIntent): Prom
     await recordChargeOutcome(store, tx, intent, chargeResultOf(charge), at, metadata);
     const reason = intent.refundReason ?? `${intent.flowType}_failed`;
     const data = { paymentId: intent.paymentId, reason, gatewayReference: refund.refundId, refundedAt: at };
-    await handleCommand(store, paymentDecider, paymentStream(intent.paymentId), { type: 'RefundPayment', data }, { tx, metadata });
+    await handleCommand(
+      store,
+      paymentDecider,
+      paymentStream(intent.paymentId),
+      { type: 'RefundPayment', data },
+      { tx, metadata },
+    );
     await settleIntent(tx, intent.idempotencyKey, { status: 'refunded', chargeId: charge.chargeId });
   });
 }
