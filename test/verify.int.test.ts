@@ -217,15 +217,16 @@ function verifySuite(mode: Mode) {
           metadata,
         },
       ]);
-      // intent_unsettled: an intent pending for an hour
+      // intent_unsettled: a refund due for an hour that the reconciler will not look at before tomorrow
       await db.query(INTENTS_DDL);
       const intentKey = `planted-intent-${uuidv7()}`;
-      const hourAgo = new Date(platform.clock.now().getTime() - 3_600_000);
+      // Intents keep the database's time (not the test clock's).
       await db.query(
         `insert into payment_intents (idempotency_key, flow_type, flow_id, payment_id, customer_id, amount, currency, purpose, period_index, attempt,
-           payment_method, status, created_at, updated_at)
-         values ($1, 'registration', $2, $3, $4, 2900, 'EUR', 'registration', 0, 1, 'pm_card_visa', 'pending', $5, $5)`,
-        [intentKey, uuidv7(), uuidv7(), victim.customerId, hourAgo],
+           payment_method, status, next_attempt_at, created_at, updated_at)
+         values ($1, 'registration', $2, $3, $4, 2900, 'EUR', 'registration', 0, 1, 'pm_card_visa', 'refund_due',
+           clock_timestamp() + interval '1 day', clock_timestamp() - interval '1 hour', clock_timestamp() - interval '1 hour')`,
+        [intentKey, uuidv7(), uuidv7(), victim.customerId],
       );
 
       const report = await platform.verify({ settleMs: 3_000 });

@@ -93,11 +93,19 @@ export async function openPlatform(
       retry: config.retry,
     },
   );
-  // The buses hand messages over one at a time or in batches: the watcher records both.
+  // The buses hand messages over one at a time or in batches (a batch may fall back to one at a
+  // time): the watcher records each event once.
+  const seen = new Set<string>();
+  const record = (message: BusMessage) => {
+    const id = `${message.topic}:${message.headers.ce_id ?? message.value}`;
+    if (seen.has(id)) return;
+    seen.add(id);
+    delivered.push(message);
+  };
   const process = watcher.process.bind(watcher);
-  watcher.process = (message) => (delivered.push(message), process(message));
+  watcher.process = (message) => (record(message), process(message));
   const processBatch = watcher.processBatch.bind(watcher);
-  watcher.processBatch = (messages) => (delivered.push(...messages), processBatch(messages));
+  watcher.processBatch = (messages) => (messages.forEach(record), processBatch(messages));
   const subscription = await platform.bus.subscribe(watcher);
   return {
     platform,
