@@ -16,7 +16,9 @@ export async function intentViolations(sql: Sql, windowMs: number): Promise<Viol
     updated_at: Date;
   }>(
     `select idempotency_key, payment_id, customer_id, status, updated_at from payment_intents
-     where status in ('pending', 'refund_due') and updated_at < clock_timestamp() - $1 * interval '1 millisecond'
+     where updated_at < clock_timestamp() - $1 * interval '1 millisecond'
+       -- a pending intent the reconciler found no charge for is being re-checked, not left alone
+       and (status = 'refund_due' or (status = 'pending' and attempts = 0))
      order by updated_at`,
     // Intents keep the database's time (operational, not the business clock a test moves by months).
     [windowMs],

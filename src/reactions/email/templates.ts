@@ -60,33 +60,18 @@ function layout(options: {
   ].join('\n');
   const rows = details.map(
     ([label, value]) =>
-      html`<tr>
-        <th align="left" style="padding:4px 16px 4px 0;color:#555;font-weight:normal">${label}</th>
-        <td style="padding:4px 0">${value}</td>
-      </tr>`,
+      html`<tr><th align="left" style="padding:4px 16px 4px 0;color:#555;font-weight:normal">${label}</th><td style="padding:4px 0">${value}</td></tr>`,
   );
   const body = html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width" />
-        <title>${options.title}</title>
-      </head>
-      <body
-        style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#222;max-width:560px;margin:0 auto;padding:24px"
-      >
-        <h1 style="font-size:20px">${options.title}</h1>
-        <p>${options.greeting}</p>
-        ${options.paragraphs.map((paragraph) => html`<p>${paragraph}</p> `)}${
-          details.length
-            ? html`<table role="presentation" style="border-collapse:collapse;margin:16px 0">
-                ${rows}
-              </table> `
-            : ''
-        }${options.closing ? html`<p>${options.closing}</p> ` : ''}
-        <p style="color:#555">— The ${PRODUCT} team</p>
-      </body>
-    </html> `;
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${options.title}</title></head>
+<body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#222;max-width:560px;margin:0 auto;padding:24px">
+<h1 style="font-size:20px">${options.title}</h1>
+<p>${options.greeting}</p>
+${options.paragraphs.map((paragraph) => html`<p>${paragraph}</p>\n`)}${details.length ? html`<table role="presentation" style="border-collapse:collapse;margin:16px 0">${rows}</table>\n` : ''}${options.closing ? html`<p>${options.closing}</p>\n` : ''}<p style="color:#555">— The ${PRODUCT} team</p>
+</body>
+</html>
+`;
   return { text, html: body.value };
 }
 

@@ -13,10 +13,7 @@ describe('email templates', () => {
 
   it('escapes every interpolation into HTML', () => {
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
-    expect(
-      html`<p>${'<script>'}</p>
-        ${html`<b>${'&'}</b>`}`.value,
-    ).toBe('<p>&lt;script&gt;</p><b>&amp;</b>');
+    expect(html`<p>${'<script>'}</p>${html`<b>${'&'}</b>`}`.value).toBe('<p>&lt;script&gt;</p><b>&amp;</b>');
     const { html: body, text } = welcomeEmail({ name: '<img src=x onerror=alert(1)>', planName: 'Pro & Co' });
     expect(body).not.toContain('<img');
     expect(body).toContain('&lt;img src=x onerror=alert(1)&gt;');

@@ -102,11 +102,13 @@ export class PaymentReconciler {
     const { gateway, db, log } = this.deps;
     const charge = await gateway.retrieve(intent.idempotencyKey);
     if (!charge) {
-      // Nothing was charged: the window is longer than any attempt may take (the gateway timeout), so
-      // it is void; a later retry with the key charges afresh, and a flow still running records it.
+      // An attempt may still be in flight and land late: look again, less and less often, for a
+      // day; only then is it void (nothing charged; a later retry with the key charges afresh).
       await db.query(
-        `update payment_intents set attempts = attempts + 1, status = 'void', next_attempt_at = null, updated_at = clock_timestamp()
-         where idempotency_key = $1 and status = 'pending'`,
+        `update payment_intents set attempts = attempts + 1,
+           status = case when created_at < clock_timestamp() - interval '1 day' then 'void' else status end,
+           next_attempt_at = clock_timestamp() + least(interval '1 hour', interval '1 second' * power(2, least(attempts, 20)))
+         where idempotency_key = $1`,
         [intent.idempotencyKey],
       );
       return;
