@@ -24,7 +24,8 @@ interface WorkflowJson {
 function workflowSuite(mode: Mode) {
   describe(`parked workflows on ${mode}`, async () => {
     const faults: RegistrationFaults = {};
-    const fixture = (await openPlatform(mode, {}, { faults })) as PlatformFixture;
+    // Parked workflows wait for the operator here: the automatic retry (2 s by default) would race the test.
+    const fixture = (await openPlatform(mode, { WORKFLOW_PARKED_RETRY_MS: '600000' }, { faults })) as PlatformFixture;
     const skip = fixture === null;
     afterAll(async () => fixture?.close());
 

@@ -27,7 +27,8 @@ function chaosSuite(backend: Backend) {
           kills: false,
           databaseUrl,
           length: 6,
-          settleMs: 5_000,
+          // A workflow parked by refused refunds is due again within its backoff (up to ~16 s here).
+          settleMs: 30_000,
           progress,
         });
         expect(results).toHaveLength(30);

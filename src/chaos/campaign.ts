@@ -138,7 +138,9 @@ const freePort = (): Promise<number> =>
 async function withKills(options: CampaignOptions, data: Data): Promise<SeedResult[]> {
   const results: SeedResult[] = [];
   const known = new Set<string>();
-  const env = baseEnv(data);
+  // A charge in flight when the process died is the reconciler's (the renewal's claim lapses only after
+  // minutes of platform time): a short window lets it settle within verify's wait.
+  const env = { ...baseEnv(data), PAYMENT_INTENT_WINDOW_MS: '3000' };
   const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
   const runId = randomBytes(3).toString('hex');
   for (const seed of options.seeds) {

@@ -116,6 +116,9 @@ export const configSchema = z.object({
     "a payment intent without an outcome this long after the call is settled by the reconciler with the gateway's retrieve",
   ),
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(4010).describe('port of `tributary gateway`'),
+  WORKFLOW_PARKED_RETRY_MS: positiveInt(2_000).describe(
+    'a workflow parked by a compensation that keeps failing is retried this long after, then twice as long each time (up to 6 h)',
+  ),
   SAGA_CRASH_AT: z
     .string()
     .regex(
@@ -225,6 +228,7 @@ export interface Config {
   registerWaitMs: number;
   registerRateLimit: number;
   sagaCrashAt: string | undefined;
+  parkedRetryMs: number;
   dunningDays: number[];
   gateway: {
     url: string | undefined;
@@ -302,6 +306,7 @@ export function loadConfig(
     registerWaitMs: value.REGISTER_WAIT_MS,
     registerRateLimit: value.REGISTER_RATE_LIMIT,
     sagaCrashAt: value.SAGA_CRASH_AT,
+    parkedRetryMs: value.WORKFLOW_PARKED_RETRY_MS,
     dunningDays: value.DUNNING_DAYS,
     gateway: {
       url: value.PAYMENT_GATEWAY_URL,

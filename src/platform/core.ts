@@ -107,6 +107,7 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
     clock,
     log,
     owner: `${hostname()}:${process.pid}`,
+    parkedRetryMs: config.parkedRetryMs,
     onBoundary: crashAt ? (boundary) => boundary === crashAt && process.kill(process.pid, 'SIGKILL') : undefined,
   });
   sagas.register(registrationSaga({ db, store, gateway, clock, taxRateBps: config.billing.taxRateBps, faults }));

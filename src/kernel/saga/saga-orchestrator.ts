@@ -29,8 +29,9 @@ export const sagasParked = new Gauge({
   registers: [registry],
 });
 
-/** A parked saga is tried again after a few seconds, then twice as long each time, up to every 6 hours, without end. */
-export const PARKED_RETRY_SQL = `clock_timestamp() + least(interval '6 hours', interval '2 seconds' * power(2, least(attempts, 20)))`;
+/** A parked saga is tried again after `parkedRetryMs`, then twice as long each time, up to every 6 hours, without end. */
+const parkedRetrySql = (param: string) =>
+  `clock_timestamp() + least(interval '6 hours', ${param} * interval '1 millisecond' * power(2, least(attempts, 20)))`;
 
 /** Retrying a saga that is not parked: nothing to retry (409 at HTTP). */
 export class SagaNotParkedError extends Error {
@@ -60,6 +61,8 @@ export interface SagaOrchestratorOptions {
   defaultRetry?: RetryPolicy;
   /** Compensations are retried this way before the saga is parked as `compensation_failed`. */
   compensationRetry?: RetryPolicy;
+  /** The first automatic retry of a parked saga comes this long after it parked (2 s). */
+  parkedRetryMs?: number;
   /**
    * Called at each step boundary as `step:phase:point`: crash-injection tests kill the process
    * there (SAGA_CRASH_AT) to prove every registration still ends completed or compensated.
@@ -389,9 +392,9 @@ export class SagaOrchestrator {
             tx,
           );
           const parked = await tx.query<{ next_attempt_at: Date }>(
-            `update sagas set attempts = attempts + 1, next_attempt_at = ${PARKED_RETRY_SQL}, last_error = $2, lease_owner = null, lease_until = null
+            `update sagas set attempts = attempts + 1, next_attempt_at = ${parkedRetrySql('$3')}, last_error = $2, lease_owner = null, lease_until = null
              where id = $1 returning next_attempt_at`,
-            [id, result.fail.message],
+            [id, result.fail.message, this.options.parkedRetryMs ?? 2_000],
           );
           return parked.rows;
         });

@@ -129,7 +129,11 @@ export class ClockService {
       advance.left = Number(rows[0]?.left ?? 0);
       const due = rows[0]?.due;
       if (!due) break;
-      if (due > clock.now()) clock.advanceTo(due);
+      if (due > clock.now()) {
+        clock.advanceTo(due);
+        // Saved before the jobs run: a process killed among them restarts at the time they ran, not before it.
+        await this.save();
+      }
       advance.now = clock.now();
       const ran = await scheduler.runDue(clock.now());
       advance.done += ran;
