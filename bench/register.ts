@@ -93,8 +93,8 @@ async function serveBaseline(): Promise<void> {
     const chargeId = `ch_${randomBytes(12).toString('hex')}`;
     const position = await db.transaction(async (tx) => {
       await tx.query(
-        'insert into idempotency_keys (key, request_hash, registration_id, created_at) values ($1, $2, $3, $4)',
-        [key, 'baseline', registrationId, now],
+        'insert into http_idempotency (scope, key, request_hash, resource, created_at) values ($1, $2, $3, $4, $5)',
+        ['registration', key, 'baseline', registrationId, now],
       );
       // As the platform does: a keyed hash of the email, and the personal data encrypted under the customer's key.
       await tx.query('insert into customer_emails (email, customer_id) values ($1, $2)', [
@@ -370,7 +370,7 @@ const classify = (text: string): string => {
   if (/append_events/.test(text)) return 'event append (append_events)';
   if (/\bfrom events\b/.test(text)) return 'stream reads (deciders)';
   if (/gateway_/.test(text)) return 'payment gateway simulator (gateway_charges)';
-  if (/idempotency_keys|customer_emails/.test(text)) return 'registration service (key, email)';
+  if (/http_idempotency|customer_emails/.test(text)) return 'registration service (key, email)';
   if (/payment_methods|subscription_timers/.test(text)) return 'renewal bookkeeping';
   if (text === 'BEGIN' || text === 'COMMIT') return 'transaction BEGIN/COMMIT';
   return 'other';

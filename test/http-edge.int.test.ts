@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
+import { pruneAnswers } from '../src/kernel/idempotency.ts';
 import { ADMIN_TOKEN, openPlatform } from './support/platform-fixture.ts';
 
 const METRICS_TOKEN = 'test-metrics-token-0123456789';
@@ -251,7 +252,7 @@ describe('the HTTP edge: bad input, revoked tokens, idempotent writes, headers',
     for (const [method, url, body] of routes) expectProblem(await inject(method, url, body, mine), 401);
   });
 
-  it('honours Idempotency-Key on every write: the same answer again, 422 for another body', async () => {
+  it('honours Idempotency-Key on every write: the same answer again, 422 for another body, for a day', async () => {
     const me = await register();
     const key = { ...admin, 'idempotency-key': uuidv7() };
     const first = await inject('POST', `/subscriptions/${me.subscriptionId}/cancel`, { atPeriodEnd: true }, key);
@@ -288,6 +289,29 @@ describe('the HTTP edge: bad input, revoked tokens, idempotent writes, headers',
       422,
       'Idempotency-Key',
     );
+    // A day later the answer is forgotten: the key runs again with another body, and the hourly pruning deletes what expired.
+    await fixture.platform.db.query(
+      `update http_idempotency set created_at = created_at - interval '25 hours' where key = $1`,
+      [card['idempotency-key']],
+    );
+    const later = await inject(
+      'PUT',
+      `/customers/${me.customerId}/payment-method`,
+      { paymentMethod: 'pm_card_visa' },
+      card,
+    );
+    expect(later.statusCode, later.body).toBe(200);
+    expect(later.headers['idempotent-replayed']).toBeUndefined();
+    await fixture.platform.db.query(
+      `update http_idempotency set created_at = created_at - interval '25 hours' where key = $1`,
+      [key['idempotency-key']],
+    );
+    expect(await pruneAnswers(fixture.platform.db)).toBeGreaterThanOrEqual(1);
+    const { rows } = await fixture.platform.db.query('select 1 from http_idempotency where key = $1', [
+      key['idempotency-key'],
+    ]);
+    expect(rows).toEqual([]);
+
     // Every write declares the header in the API document.
     const document = (await inject('GET', '/openapi.json')).json() as {
       paths: Record<string, Record<string, { parameters?: { in: string; name: string }[] }>>;

@@ -314,6 +314,15 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
     });
   });
 
+  it('renders the API docs under the content security policy', async () => {
+    const page = await openPage(context, errors);
+    const response = await page.goto(`${platform.url}/docs`);
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+    // Swagger UI draws every operation from /openapi.json; a blocked script or style would log an error below.
+    await page.getByText('/register', { exact: true }).first().waitFor({ timeout: STEP_TIMEOUT });
+    await page.close();
+  });
+
   it('logs no JavaScript error on any page', () => {
     expect(errors).toEqual([]);
   });

@@ -2,40 +2,13 @@ import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { z, ZodObject } from 'zod';
 import type { Database } from '../kernel/db/database.ts';
-import type { Migration } from '../kernel/db/migrate.ts';
-import { IdempotencyKeyMismatchError } from '../services/registration/registration-service.ts';
+import { claimAnswer, keepAnswer, releaseAnswer, type StoredAnswer } from '../kernel/idempotency.ts';
 import { idempotencyKey } from './input-schemas.ts';
-
-export const idempotencyMigrations: Migration[] = [
-  {
-    id: '0021_http_idempotency',
-    sql: /* sql */ `
-      -- The answers of writes sent with an Idempotency-Key, per route and caller. The request is
-      -- kept as a keyed hash only; status is null while the first request with the key runs.
-      create table http_idempotency (
-        scope text not null,
-        key text not null,
-        request_hash text not null,
-        status integer,
-        content_type text,
-        location text,
-        body text,
-        created_at timestamptz not null default now(),
-        primary key (scope, key)
-      );
-    `,
-  },
-];
-
-/** A request with this key is still running (409): retry once it answered. */
-export class IdempotencyKeyInFlightError extends Error {
-  override readonly name = 'IdempotencyKeyInFlightError';
-}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** 'own': the route keeps its keys itself (the registration saga, whose key outlives a crash). */
-    idempotency?: 'own';
+    /** 'resource': the route binds its key to the workflow it starts (claimResource), which a retry joins, even after a crash. */
+    idempotency?: 'resource';
   }
   interface FastifyRequest {
     idempotencyClaim: { scope: string; key: string } | null;
@@ -43,14 +16,12 @@ declare module 'fastify' {
 }
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-/** A first request that never answered (its process died) no longer holds its key after this. */
-const STALE_SECONDS = 60;
 
 const handlesKeys = (route: Pick<RouteOptions, 'method' | 'schema' | 'config'>) =>
   [route.method].flat().some((method) => WRITES.has(method)) &&
   route.schema !== undefined &&
   !route.schema.hide &&
-  (route.config as { idempotency?: string } | undefined)?.idempotency !== 'own';
+  (route.config as { idempotency?: string } | undefined)?.idempotency !== 'resource';
 
 /** Every write declares the header (OpenAPI) with the same schema. */
 function declareHeader(route: RouteOptions): void {
@@ -83,43 +54,9 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Database; 
     const caller =
       principal === null ? 'anonymous' : principal.kind === 'admin' ? 'admin' : `customer:${principal.customerId}`;
     const scope = `${request.method} ${request.routeOptions.url} ${caller}`;
-    const hash = hashOf(request);
-    const { rows } = await deps.db.query<{
-      claimed: boolean;
-      request_hash: string;
-      status: number | null;
-      content_type: string | null;
-      location: string | null;
-      body: string | null;
-    }>(
-      `with claim as (
-         insert into http_idempotency (scope, key, request_hash) values ($1, $2, $3)
-         on conflict (scope, key) do update set created_at = now()
-           where http_idempotency.status is null and http_idempotency.request_hash = excluded.request_hash
-             and http_idempotency.created_at < now() - make_interval(secs => ${STALE_SECONDS})
-         returning true as claimed, request_hash, status, content_type, location, body
-       )
-       select * from claim
-       union all
-       select false, request_hash, status, content_type, location, body from http_idempotency
-        where scope = $1 and key = $2 and not exists (select 1 from claim)`,
-      [scope, key, hash],
-    );
-    const row = rows[0]!;
-    if (row.claimed) {
-      request.idempotencyClaim = { scope, key };
-      return;
-    }
-    if (row.request_hash !== hash)
-      throw new IdempotencyKeyMismatchError('this Idempotency-Key was used with a different request');
-    if (row.status === null)
-      throw new IdempotencyKeyInFlightError(
-        'a request with this Idempotency-Key is still running; retry when it has answered',
-      );
-    return replay(
-      reply,
-      row as { status: number; content_type: string | null; location: string | null; body: string | null },
-    );
+    const stored = await claimAnswer(deps.db, { scope, key, requestHash: hashOf(request) });
+    if (!stored) return void (request.idempotencyClaim = { scope, key });
+    return replay(reply, stored);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
@@ -133,34 +70,23 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Database; 
       status === 429 ||
       (typeof payload !== 'string' && payload !== null && payload !== undefined)
     ) {
-      await deps.db.query('delete from http_idempotency where scope = $1 and key = $2 and status is null', [
-        claim.scope,
-        claim.key,
-      ]);
+      await releaseAnswer(deps.db, claim);
       return payload;
     }
     const location = reply.getHeader('location');
-    await deps.db.query(
-      'update http_idempotency set status = $3, content_type = $4, location = $5, body = $6 where scope = $1 and key = $2',
-      [
-        claim.scope,
-        claim.key,
-        status,
-        String(reply.getHeader('content-type') ?? ''),
-        location === undefined ? null : String(location),
-        payload ?? '',
-      ],
-    );
+    await keepAnswer(deps.db, claim, {
+      status,
+      contentType: String(reply.getHeader('content-type') ?? ''),
+      location: location === undefined ? null : String(location),
+      body: payload ?? '',
+    });
     return payload;
   });
 }
 
-function replay(
-  reply: FastifyReply,
-  stored: { status: number; content_type: string | null; location: string | null; body: string | null },
-) {
+function replay(reply: FastifyReply, stored: StoredAnswer) {
   void reply.code(stored.status).header('idempotent-replayed', 'true');
-  if (stored.content_type) void reply.type(stored.content_type);
+  if (stored.contentType) void reply.type(stored.contentType);
   if (stored.location) void reply.header('location', stored.location);
   return reply.send(stored.body ?? '');
 }

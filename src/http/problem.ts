@@ -7,14 +7,10 @@ import { DomainError, InvalidCommandError, NotFoundError as DomainNotFoundError 
 import { ClockRewindError } from '../kernel/clock.ts';
 import { ClockBusyError } from '../services/subscriptions/clock-service.ts';
 import { UnknownPlanError } from '../services/plans/index.ts';
-import {
-  EmailTakenError,
-  IdempotencyKeyMismatchError,
-  UnknownPaymentMethodTokenError,
-} from '../services/registration/registration-service.ts';
+import { EmailTakenError, UnknownPaymentMethodTokenError } from '../services/registration/registration-service.ts';
 import { NotFoundError, UnauthorizedError } from './auth.ts';
 import { InvalidRequestError } from './invalid-request.ts';
-import { IdempotencyKeyInFlightError } from './idempotency.ts';
+import { IdempotencyKeyInFlightError, IdempotencyKeyMismatchError } from '../kernel/idempotency.ts';
 import { ProjectionBehindError, UnknownProjectionError } from '../kernel/projections/errors.ts';
 
 /** An RFC 9457 problem document. */

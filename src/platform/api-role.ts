@@ -20,6 +20,7 @@ import type { Subscription } from '../kernel/bus/bus.ts';
 import { systemClock } from '../kernel/clock.ts';
 import { asyncApiDocument } from '../kernel/catalog/asyncapi.ts';
 import { replayDeadLetters } from '../kernel/consumers/replay-dead-letters.ts';
+import { pruneAnswers } from '../kernel/idempotency.ts';
 import { reactionModules } from '../reactions/index.ts';
 import { consumerRunner, type ConsumerEntry } from './consumers-role.ts';
 import type { PlatformCore } from './core.ts';
@@ -114,15 +115,24 @@ export async function buildHttp(
 
 /**
  * The api role's background work: taking over the sagas of a process that died (POST /register
- * starts them). Embedded, the only other process is this one's predecessor: its leases (5 s)
+ * starts them), and, hourly, forgetting the idempotent answers older than a day. Embedded, the only other process is this one's predecessor: its leases (5 s)
  * are looked for at the pace they expire, so an idle platform sleeps.
  */
 export function startApi(core: PlatformCore): RunningRole {
   core.sagas.startRecovery(core.db.kind === 'pglite' ? 5_000 : 1_000);
   core.payments.start();
+  const pruner = setInterval(
+    () =>
+      void pruneAnswers(core.db).catch((error: unknown) =>
+        core.log.error({ err: error }, 'idempotency: pruning failed'),
+      ),
+    3_600_000,
+  );
+  pruner.unref();
   return {
     role: 'api',
     async stop() {
+      clearInterval(pruner);
       await core.sagas.stop();
       await core.payments.stop();
     },

@@ -20,7 +20,7 @@ import type { ReactionDeps } from '../reactions/reaction-module.ts';
 import { cryptoMigrations } from '../kernel/crypto/migrations.ts';
 import { ErasureService } from '../services/customers/erasure.ts';
 import { erasureSaga } from '../services/customers/erasure-saga.ts';
-import { idempotencyMigrations } from '../http/idempotency.ts';
+import { idempotencyMigrations } from '../kernel/idempotency.ts';
 import {
   gatewayMigrations,
   HttpGateway,

@@ -141,8 +141,8 @@ export const registrationRoutes =
     api.post(
       '/register',
       {
-        // The saga keeps its Idempotency-Key itself: a retry joins the same saga, even after a crash.
-        config: { rateLimit: deps.rateLimit, idempotency: 'own' },
+        // The key is bound to the saga it starts: a retry joins the same saga, even after a crash.
+        config: { rateLimit: deps.rateLimit, idempotency: 'resource' },
         schema: {
           tags: ['registration'],
           summary: 'Register a customer: create the customer, charge the first period, start the subscription',

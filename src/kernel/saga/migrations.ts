@@ -45,4 +45,11 @@ export const sagaMigrations: Migration[] = [
       create index sagas_by_status on sagas (status, type, id);
     `,
   },
+  {
+    id: '0032_saga_traceparent',
+    sql: /* sql */ `
+      -- The trace a saga was started in: a run resumed by another process (or after a crash) goes on in it.
+      alter table sagas add column traceparent text;
+    `,
+  },
 ];

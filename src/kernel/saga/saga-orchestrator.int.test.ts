@@ -4,6 +4,7 @@ import { migrate } from '../db/migrate.ts';
 import { silentLogger } from '../logger.ts';
 import { openStore, type Backend, type StoreFixture } from '../../../test/support/open-store.ts';
 import { postgresAvailable } from '../../../test/support/postgres.ts';
+import { currentTraceparent, traceIdOf } from '../tracing.ts';
 import { sagaMigrations } from './migrations.ts';
 import type { SagaDefinition } from './saga.ts';
 import { SagaNotParkedError, SagaOrchestrator, sagasParked } from './saga-orchestrator.ts';
@@ -17,6 +18,8 @@ interface TestState {
 const fast = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
 /** Sagas whose refunds (`refunds-down`) work again: the gateway is back. */
 const repaired = new Set<string>();
+/** The trace each charge ran in, by its idempotency key. */
+const traces = new Map<string, string | undefined>();
 
 function testSaga(calls: Map<string, number>, refunds: Map<string, number>): SagaDefinition<TestState> {
   const count = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1).get(key)!;
@@ -40,6 +43,7 @@ function testSaga(calls: Map<string, number>, refunds: Map<string, number>): Sag
         retry: fast,
         async run({ state, idempotencyKey }) {
           const n = count(calls, idempotencyKey);
+          traces.set(idempotencyKey, currentTraceparent());
           if (state.behaviour === 'decline')
             return {
               fail: { code: 'card_declined', message: 'declined', details: { declineCode: 'generic_decline' } },
@@ -158,27 +162,32 @@ function sagaSuite(backend: Backend) {
       },
     );
 
-    it.skipIf(skip)('takes over a saga left by a dead process and resumes it where it stopped', async () => {
-      const id = uuidv7();
-      // A process that died after the first step: its lease has expired.
-      await fixture.db.query(
-        `insert into sagas (id, type, status, state, lease_owner, lease_until, created_at, updated_at)
-         values ($1, 'test-saga', 'running', $2, 'dead-process', clock_timestamp() - interval '1 second', now(), now())`,
-        [id, JSON.stringify({ customer: id })],
-      );
-      await fixture.db.query('insert into customers (id) values ($1)', [id]);
-      await fixture.db.query(
-        `insert into saga_steps (saga_id, step, phase, status, attempts, started_at, finished_at) values ($1, 'create', 'run', 'completed', 1, now(), now())`,
-        [id],
-      );
-      const survivor = orchestrator('p2');
-      expect(await survivor.recoverOnce()).toEqual([id]);
-      const record = await survivor.waitFor(id, 10_000);
-      expect(record?.status).toBe('completed');
-      expect(calls.get(`${id}:charge`)).toBe(1);
-      expect(await customers(id)).toEqual([{ done: true }]);
-      await survivor.stop();
-    });
+    it.skipIf(skip)(
+      'takes over a saga left by a dead process and resumes it where it stopped, in its trace',
+      async () => {
+        const id = uuidv7();
+        const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+        // A process that died after the first step: its lease has expired.
+        await fixture.db.query(
+          `insert into sagas (id, type, status, state, lease_owner, lease_until, created_at, updated_at, traceparent)
+         values ($1, 'test-saga', 'running', $2, 'dead-process', clock_timestamp() - interval '1 second', now(), now(), $3)`,
+          [id, JSON.stringify({ customer: id }), `00-${traceId}-00f067aa0ba902b7-01`],
+        );
+        await fixture.db.query('insert into customers (id) values ($1)', [id]);
+        await fixture.db.query(
+          `insert into saga_steps (saga_id, step, phase, status, attempts, started_at, finished_at) values ($1, 'create', 'run', 'completed', 1, now(), now())`,
+          [id],
+        );
+        const survivor = orchestrator('p2');
+        expect(await survivor.recoverOnce()).toEqual([id]);
+        const record = await survivor.waitFor(id, 10_000);
+        expect(record?.status).toBe('completed');
+        expect(calls.get(`${id}:charge`)).toBe(1);
+        expect(traceIdOf(traces.get(`${id}:charge`))).toBe(traceId);
+        expect(await customers(id)).toEqual([{ done: true }]);
+        await survivor.stop();
+      },
+    );
 
     it.skipIf(skip)('runs a saga once when two processes start it at the same time', async () => {
       const id = uuidv7();

@@ -5,6 +5,7 @@ import { backoffDelay, type RetryPolicy } from '../consumers/retry-policy.ts';
 import type { Database, Sql } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { registry } from '../metrics.ts';
+import { continueTrace, currentTraceparent, withTrace } from '../tracing.ts';
 import {
   isFinished,
   type SagaDefinition,
@@ -162,10 +163,10 @@ export class SagaOrchestrator {
   async start<State extends object>(type: string, id: string, input: State): Promise<SagaRecord<State>> {
     const now = this.options.clock.now();
     await this.options.db.query(
-      `insert into sagas (id, type, status, state, lease_owner, lease_until, created_at, updated_at)
-       values ($1, $2, 'running', $3, $4, clock_timestamp() + $5 * interval '1 millisecond', $6, $6)
+      `insert into sagas (id, type, status, state, lease_owner, lease_until, created_at, updated_at, traceparent)
+       values ($1, $2, 'running', $3, $4, clock_timestamp() + $5 * interval '1 millisecond', $6, $6, $7)
        on conflict (id) do nothing`,
-      [id, type, JSON.stringify(input), this.options.owner, this.leaseMs, now],
+      [id, type, JSON.stringify(input), this.options.owner, this.leaseMs, now, currentTraceparent() ?? null],
     );
     return this.drive(id) as Promise<SagaRecord<State>>;
   }
@@ -301,12 +302,16 @@ export class SagaOrchestrator {
   private async driveOwned(id: string): Promise<SagaRecord> {
     const { db } = this.options;
     // Only the lease holder runs a saga; anyone else waits for its outcome.
-    const { rowCount } = await db.query(
+    const { rows } = await db.query<{ traceparent: string | null }>(
       `update sagas set lease_owner = $2, lease_until = clock_timestamp() + $3 * interval '1 millisecond'
-       where id = $1 and status in ('running', 'compensating') and (lease_owner = $2 or lease_until < clock_timestamp())`,
+       where id = $1 and status in ('running', 'compensating') and (lease_owner = $2 or lease_until < clock_timestamp())
+       returning traceparent`,
       [id, this.options.owner, this.leaseMs],
     );
-    if (rowCount === 0) return (await this.waitFor(id, 60_000))!;
+    if (!rows[0]) return (await this.waitFor(id, 60_000))!;
+    // Resumed outside the request that started it (recovery, a retry): in a span of the saga's own trace.
+    const started = rows[0].traceparent;
+    const trace = currentTraceparent() ?? (started ? continueTrace(started) : undefined);
     const heartbeat = setInterval(
       () =>
         void db
@@ -318,7 +323,7 @@ export class SagaOrchestrator {
       Math.max(50, Math.floor(this.leaseMs / 3)),
     );
     try {
-      await this.advance(id);
+      await (trace ? withTrace(trace, () => this.advance(id)) : this.advance(id));
     } catch (error) {
       if (!(error instanceof LeaseLostError)) throw error;
       this.options.log.warn({ sagaId: id }, 'saga: lease lost; another process continues it');

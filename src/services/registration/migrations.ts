@@ -10,7 +10,7 @@ export const registrationMigrations: Migration[] = [
         customer_id text not null
       );
 
-      -- A retried POST /register (same Idempotency-Key) finds its registration here.
+      -- A retried POST /register (same Idempotency-Key) finds its registration here (until 0041 moved the keys to http_idempotency).
       create table idempotency_keys (
         key text primary key,
         request_hash text not null,

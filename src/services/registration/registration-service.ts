@@ -7,17 +7,16 @@ import type { PlanCatalog } from '../plans/index.ts';
 import { REGISTRATION_SAGA, type RegistrationState } from './registration-saga.ts';
 import { emailDigest, keyedHash } from '../../kernel/crypto/keyed-hash.ts';
 import { encrypt } from '../../kernel/crypto/personal-data.ts';
+import { claimResource, isKeyOfResource } from '../../kernel/idempotency.ts';
+
+/** Registration keys are one scope, whoever sends them (anonymous or admin). */
+const REGISTRATION_SCOPE = 'registration';
 
 export interface RegistrationRequest {
   email: string;
   name: string;
   planId: string;
   paymentMethod: string;
-}
-
-/** The same Idempotency-Key was sent with another body (422). */
-export class IdempotencyKeyMismatchError extends Error {
-  override readonly name = 'IdempotencyKeyMismatchError';
 }
 
 /** The email belongs to an active customer (409). */
@@ -66,29 +65,9 @@ export class RegistrationService {
     let registrationId = uuidv7();
     if (options.idempotencyKey) {
       // Keyed: the request holds the email and name, which an unkeyed digest would let anyone confirm.
-      const hash = await keyedHash(this.deps.db, 'idempotency-hmac', JSON.stringify(request));
-      const { rows } = await this.deps.db.query<{ request_hash: string; registration_id: string }>(
-        `with claimed as (
-           insert into idempotency_keys (key, request_hash, registration_id, created_at) values ($1, $2, $3, $4)
-           on conflict (key) do nothing returning request_hash, registration_id
-         )
-         select request_hash, registration_id from claimed
-         union all select request_hash, registration_id from idempotency_keys where key = $1
-         limit 1`,
-        [options.idempotencyKey, hash, registrationId, this.deps.clock.now()],
-      );
-      // A concurrent first request may have committed the key after this statement's snapshot: read it again.
-      const claim =
-        rows[0] ??
-        (
-          await this.deps.db.query<{ request_hash: string; registration_id: string }>(
-            'select request_hash, registration_id from idempotency_keys where key = $1',
-            [options.idempotencyKey],
-          )
-        ).rows[0]!;
-      if (claim.request_hash !== hash)
-        throw new IdempotencyKeyMismatchError('this Idempotency-Key was used with a different request body');
-      registrationId = claim.registration_id;
+      const requestHash = await keyedHash(this.deps.db, 'idempotency-hmac', JSON.stringify(request));
+      const claim = { scope: REGISTRATION_SCOPE, key: options.idempotencyKey, requestHash };
+      registrationId = await claimResource(this.deps.db, claim, registrationId);
       const existing = await this.deps.sagas.get<RegistrationState>(registrationId);
       if (existing) return this.finish(existing, options.waitMs);
     }
@@ -120,12 +99,8 @@ export class RegistrationService {
   }
 
   /** Whether `key` is the Idempotency-Key that started registration `id` (its holder may follow it). */
-  async isKeyOf(key: string, id: string): Promise<boolean> {
-    const { rows } = await this.deps.db.query(
-      'select 1 from idempotency_keys where key = $1 and registration_id = $2',
-      [key, id],
-    );
-    return rows.length > 0;
+  isKeyOf(key: string, id: string): Promise<boolean> {
+    return isKeyOfResource(this.deps.db, REGISTRATION_SCOPE, key, id);
   }
 
   get(id: string): Promise<Registration | null> {
