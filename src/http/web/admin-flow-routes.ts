@@ -12,6 +12,10 @@ const consumerStatus = z.object({
     .number()
     .nullable()
     .describe('events published to its topics and not yet processed; null while it is not subscribed'),
+  partitions: z
+    .array(z.object({ topic: z.string(), partition: z.int(), lag: z.number() }))
+    .nullable()
+    .describe('Kafka: the lag on each partition of its topics; null on the embedded bus (one log, no partitions)'),
   deadLetters: z.int().describe('pending dead letters'),
   checkpoint: z
     .object({ position: z.number(), updatedAt: z.string() })

@@ -1,4 +1,4 @@
-import type { Subscription } from '../../kernel/bus/bus.ts';
+import type { PartitionLag, Subscription } from '../../kernel/bus/bus.ts';
 import type { EventCatalog } from '../../kernel/catalog/catalog.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import type { Database } from '../../kernel/db/database.ts';
@@ -16,6 +16,7 @@ export interface ConsumerWiring {
 
 export interface ConsumerStatus extends ConsumerWiring {
   lag: number | null;
+  partitions: PartitionLag[] | null;
   deadLetters: number;
   checkpoint: { position: number; updatedAt: string } | null;
 }
@@ -72,9 +73,9 @@ export class EventFlow {
       this.deps.db.query<{ name: string; position: number; updated_at: Date }>(
         "select name, position, updated_at from checkpoints where name like 'consumer:%'",
       ),
-      Promise.all(this.deps.subscriptions.map(async (s) => [s.consumer, await s.lag().catch(() => null)] as const)),
+      Promise.all(this.deps.subscriptions.map(async (s) => [s.consumer, await lagOf(s)] as const)),
     ]);
-    const lagOf = new Map(lags);
+    const lagsOf = new Map(lags);
     const lettersOf = new Map(letters.rows.map((row) => [row.consumer, Number(row.n)]));
     const checkpointOf = new Map(checkpoints.rows.map((row) => [row.name.slice('consumer:'.length), row]));
     return this.deps.consumers.map(({ name, topics }) => {
@@ -82,7 +83,8 @@ export class EventFlow {
       return {
         name,
         topics,
-        lag: lagOf.get(name) ?? null,
+        lag: lagsOf.get(name)?.lag ?? null,
+        partitions: lagsOf.get(name)?.partitions ?? null,
         deadLetters: lettersOf.get(name) ?? 0,
         checkpoint: checkpoint
           ? { position: Number(checkpoint.position), updatedAt: checkpoint.updated_at.toISOString() }
@@ -90,6 +92,13 @@ export class EventFlow {
       };
     });
   }
+}
+
+/** A subscription's lag, and per partition where the bus has them; nulls when the bus cannot say now. */
+async function lagOf(subscription: Subscription): Promise<{ lag: number | null; partitions: PartitionLag[] | null }> {
+  if (!subscription.lagByPartition) return { lag: await subscription.lag().catch(() => null), partitions: null };
+  const partitions = await subscription.lagByPartition().catch(() => null);
+  return { lag: partitions ? partitions.reduce((sum, p) => sum + p.lag, 0) : null, partitions };
 }
 
 export const RATE_WINDOW = RATE_WINDOW_SECONDS;

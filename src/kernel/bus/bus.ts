@@ -1,11 +1,20 @@
 import type { ConsumerRunner } from '../consumers/consumer-runner.ts';
 import type { BusMessage } from './message.ts';
 
+/** A consumer group's lag on one partition of one topic. */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  lag: number;
+}
+
 /** A running consumer group member. */
 export interface Subscription {
   readonly consumer: string;
   /** Events published to its topics and not yet processed. */
   lag(): Promise<number>;
+  /** The lag per topic partition, where the bus has partitions (Kafka). */
+  lagByPartition?(): Promise<PartitionLag[]>;
   /** Finishes the message in hand, commits, leaves the group. */
   stop(): Promise<void>;
 }

@@ -275,6 +275,12 @@ describe.skipIf(skip)('KafkaBus (Kafka + PostgreSQL)', () => {
       const third = await register();
       await drain();
       expect(await subscription.lag()).toBe(1);
+      // Per partition: the one event waits on exactly one partition of its topic.
+      const partitions = await subscription.lagByPartition!();
+      expect(partitions.length).toBeGreaterThan(1);
+      expect(partitions.filter((p) => p.lag > 0)).toEqual([
+        { topic: expect.stringContaining('customer'), partition: expect.any(Number), lag: 1 },
+      ]);
 
       // Kafka gets every event again (a relay restarted from an older checkpoint); the group resumes where it committed.
       const again = new OutboxRelay({

@@ -16,7 +16,7 @@ import type { ConsumerRunner } from '../consumers/consumer-runner.ts';
 import { deadLetterTopic } from '../consumers/consumer.ts';
 import type { Logger } from '../logger.ts';
 import { consumerLag } from '../metrics.ts';
-import type { Bus, Subscription } from './bus.ts';
+import type { Bus, PartitionLag, Subscription } from './bus.ts';
 import type { BusMessage } from './message.ts';
 import { describeKafkaError } from './describe-kafka-error.ts';
 
@@ -503,12 +503,18 @@ class KafkaSubscription implements Subscription {
     await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => {});
   }
 
-  /**
-   * Events published to its topics and not yet processed: the sum over the topics' partitions of
-   * the high watermark minus the group's position (its committed offset, this member's processed
-   * offset if further, the log start if the group never committed).
-   */
+  /** Events published to its topics and not yet processed: the sum over the topics' partitions. */
   async lag(): Promise<number> {
+    const value = (await this.lagByPartition()).reduce((sum, partition) => sum + partition.lag, 0);
+    consumerLag.set({ consumer: this.runner.name }, value);
+    return value;
+  }
+
+  /**
+   * Per partition of its topics: the high watermark minus the group's position (its committed
+   * offset, this member's processed offset if further, the log start if the group never committed).
+   */
+  async lagByPartition(): Promise<PartitionLag[]> {
     const admin = this.bus.adminClient;
     const metadata = await admin.metadata({ topics: this.topics });
     const partitionsOf = (topic: string) =>
@@ -546,17 +552,15 @@ class KafkaSubscription implements Subscription {
         ),
       ),
     );
-    let lag = 0n;
-    for (const [key, end] of offsets(latest)) {
+    return [...offsets(latest)].map(([key, end]) => {
       const commit = commits.get(key) ?? -1n;
       let position = commit >= 0n ? commit : (start.get(key) ?? 0n);
       const local = this.processed.get(key);
       if (local !== undefined && local > position) position = local;
-      if (end > position) lag += end - position;
-    }
-    const value = Number(lag);
-    consumerLag.set({ consumer: this.runner.name }, value);
-    return value;
+      const separator = key.lastIndexOf(':');
+      const lag = end > position ? Number(end - position) : 0;
+      return { topic: key.slice(0, separator), partition: Number(key.slice(separator + 1)), lag };
+    });
   }
 
   stop(): Promise<void> {
