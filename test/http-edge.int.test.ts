@@ -379,4 +379,23 @@ describe('the test clock', async () => {
     expect(state).toMatchObject({ status: 'completed', left: 0, now: expect.any(String) });
     expect(state.done).toBeGreaterThanOrEqual(3 * 13);
   });
+
+  it("keeps a customer's token valid by real time, whatever the test clock does", async () => {
+    const response = await inject('POST', '/register', {
+      email: `t-${uuidv7()}@example.com`,
+      name: 'Tess',
+      planId: 'pro-monthly',
+      paymentMethod: 'pm_card_visa',
+    });
+    expect(response.statusCode, response.body).toBe(201);
+    const { subscriptionId, customerToken } = response.json() as { subscriptionId: string; customerToken: string };
+    const advanced = await inject('POST', '/admin/clock/advance', { days: 90 });
+    expect([200, 202]).toContain(advanced.statusCode);
+    const read = await fixture.platform.http.inject({
+      method: 'GET',
+      url: `/subscriptions/${subscriptionId}`,
+      headers: { authorization: `Bearer ${customerToken}` },
+    });
+    expect(read.statusCode, read.body).toBe(200);
+  });
 });

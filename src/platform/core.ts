@@ -159,7 +159,8 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
       ),
     payments,
     clockService: clock instanceof TestClock ? new ClockService({ db, clock, scheduler: renewals }) : undefined,
-    tokens: new CustomerTokens(secret, clock),
+    // A session lasts 30 days of real time, whatever a test clock does (advancing months must not sign everyone out).
+    tokens: new CustomerTokens(secret, systemClock),
     tokenSecret: secret,
     reactionDeps: {
       config,
