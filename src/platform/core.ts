@@ -114,7 +114,7 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
   sagas.register(erasureSaga({ store, clock }));
   const erasure = new ErasureService({ store, sagas });
   const isKnownPaymentMethod = (token: string) => TEST_PAYMENT_METHODS.has(token);
-  const registrations = new RegistrationService({ db, clock, sagas, plans, isKnownPaymentMethod });
+  const registrations = new RegistrationService({ db, sagas, plans, isKnownPaymentMethod });
   const { dunningDays } = config;
   const payments = paymentReconciler({
     db,

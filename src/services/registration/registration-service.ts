@@ -1,5 +1,4 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { Clock } from '../../kernel/clock.ts';
 import type { Database } from '../../kernel/db/database.ts';
 import { isFinished, type SagaRecord } from '../../kernel/saga/saga.ts';
 import type { SagaOrchestrator } from '../../kernel/saga/saga-orchestrator.ts';
@@ -42,7 +41,6 @@ export class RegistrationService {
   constructor(
     private readonly deps: {
       db: Database;
-      clock: Clock;
       sagas: SagaOrchestrator;
       plans: PlanCatalog;
       isKnownPaymentMethod: (token: string) => boolean;
