@@ -170,6 +170,38 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
     expect(await customerPage.getByRole('status').textContent()).toContain('end of this period');
   });
 
+  it('on /account lists the emails sent to the customer, readable with their token only', async () => {
+    const welcome = customerPage.locator('tr[data-email-type="welcome-email"]');
+    await waitFor(
+      'the welcome email on the account page',
+      async () => {
+        if ((await welcome.count()) > 0) return true;
+        await customerPage.reload();
+        await customerPage.getByRole('heading', { name: 'Emails' }).waitFor();
+        return false;
+      },
+      STEP_TIMEOUT,
+    );
+    const cells = await welcome.first().locator('td').allTextContents();
+    expect(cells[0]).toBe('Welcome');
+    expect(cells[1]).toMatch(/welcome/i);
+    expect(cells[2]).toMatch(/\d\d:\d\d:\d\d/);
+    expect(cells[3]).toBe('sent');
+
+    // The customer's own list carries no address; another customer's answers 404 to this token.
+    const token = await customerPage.evaluate(() => sessionStorage.getItem('tributary.customerToken'));
+    const { customerId } = JSON.parse(
+      (await customerPage.evaluate(() => sessionStorage.getItem('tributary.customer')))!,
+    ) as { customerId: string };
+    const asCustomer = { authorization: `Bearer ${token}` };
+    const own = await api(`/customers/${customerId}/emails`, { headers: asCustomer });
+    expect(own.status).toBe(200);
+    expect(JSON.stringify(own.body)).not.toContain(customerEmail);
+    const { body: others } = await api('/customers?limit=5');
+    const other = (others.customers as { customerId: string }[]).find((c) => c.customerId !== customerId)!;
+    expect((await api(`/customers/${other.customerId}/emails`, { headers: asCustomer })).status).toBe(404);
+  });
+
   describe('the console', () => {
     let ops: Page;
 
