@@ -304,33 +304,51 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
         .waitFor({ timeout: STEP_TIMEOUT });
     });
 
-    it('replays a dead letter', async () => {
-      const bounce = `bounce-${Date.now()}@example.com`;
-      const registered = await api('/register', {
-        method: 'POST',
-        body: JSON.stringify({
-          email: bounce,
-          name: 'Bo Unce',
-          planId: 'starter-monthly',
-          paymentMethod: 'pm_card_visa',
-        }),
-      });
-      expect([201, 202]).toContain(registered.status); // 202: still running after REGISTER_WAIT_MS on a loaded machine
-      await waitFor(
-        'the welcome email to be dead-lettered',
-        async () => ((await api('/admin/dlq?consumer=welcome-email')).body.deadLetters as unknown[]).length > 0,
+    it('replays one dead letter, then the rest of its consumer', async () => {
+      const bounces = ['a', 'b'].map((n) => `bounce-${n}-${Date.now()}@example.com`);
+      for (const bounce of bounces) {
+        const registered = await api('/register', {
+          method: 'POST',
+          body: JSON.stringify({
+            email: bounce,
+            name: 'Bo Unce',
+            planId: 'starter-monthly',
+            paymentMethod: 'pm_card_visa',
+          }),
+        });
+        // 202: still running after REGISTER_WAIT_MS on a loaded machine
+        expect([201, 202]).toContain(registered.status);
+      }
+      const letters = await waitFor(
+        'both welcome emails to be dead-lettered',
+        async () => {
+          const { deadLetters } = (await api('/admin/dlq?consumer=welcome-email')).body as {
+            deadLetters: { id: number }[];
+          };
+          return deadLetters.length === 2 ? deadLetters : null;
+        },
         60_000,
       );
-      sink.forgive(bounce);
+      for (const bounce of bounces) sink.forgive(bounce);
+      const welcomed = () =>
+        bounces.filter((bounce) => sink.to(bounce).some((email) => /welcome/i.test(email.subject))).length;
       await ops.getByRole('link', { name: 'Consumers & dead letters' }).click();
-      await ops.locator('[data-dead-letter="welcome-email"]').first().waitFor({ timeout: STEP_TIMEOUT });
+      const one = ops.locator(`[data-dead-letter-id="${letters[0]!.id}"]`);
+      await one.locator('summary').click({ timeout: STEP_TIMEOUT });
+      await one.getByRole('button', { name: `Replay dead letter ${letters[0]!.id}` }).click();
+      await ops
+        .getByRole('status')
+        .filter({ hasText: `welcome-email: dead letter ${letters[0]!.id} replayed` })
+        .waitFor({ timeout: STEP_TIMEOUT });
+      await waitFor('one welcome email delivered', () => welcomed() === 1, STEP_TIMEOUT);
+      await expect
+        .poll(() => ops.locator('[data-dead-letter="welcome-email"]').count(), { timeout: STEP_TIMEOUT })
+        .toBe(1);
+      expect(await ops.locator(`[data-dead-letter-id="${letters[1]!.id}"]`).count()).toBe(1);
+
       await ops.getByRole('button', { name: 'Replay welcome-email' }).click();
       await ops.getByRole('status').filter({ hasText: 'welcome-email: 1 replayed' }).waitFor({ timeout: STEP_TIMEOUT });
-      await waitFor(
-        'the welcome email delivered',
-        () => sink.to(bounce).some((email) => /welcome/i.test(email.subject)),
-        STEP_TIMEOUT,
-      );
+      await waitFor('both welcome emails delivered', () => welcomed() === 2, STEP_TIMEOUT);
       await expect
         .poll(() => ops.locator('[data-dead-letter="welcome-email"]').count(), { timeout: STEP_TIMEOUT })
         .toBe(0);
