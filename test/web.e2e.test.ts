@@ -354,6 +354,26 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
         .toBe(0);
     });
 
+    it("puts a customer's journal entries on their timeline, with their emails", async () => {
+      await ops.getByRole('link', { name: 'Customers' }).click();
+      await ops.getByLabel('Email', { exact: true }).fill(customerEmail);
+      await ops.getByRole('button', { name: 'Search' }).click();
+      const rows = ops.getByRole('table', { name: 'Customers' }).locator('tbody tr');
+      await expect
+        .poll(() => rows.allTextContents(), { timeout: STEP_TIMEOUT })
+        .toEqual([expect.stringContaining(customerEmail)]);
+      await rows.first().getByRole('button').click();
+      const timeline = ops.locator('.detail-panel ol.timeline');
+      const ledger = timeline.locator('li.timeline-ledger');
+      await ledger.first().waitFor({ timeout: STEP_TIMEOUT });
+      const texts = await ledger.allTextContents();
+      expect(texts.some((text) => /Ledger charge: Invoiced: /.test(text))).toBe(true);
+      expect(texts.some((text) => /Ledger settlement: Paid by /.test(text))).toBe(true);
+      // The month the clock moved earned revenue day by day: one line per payment, not one per day.
+      expect(texts.filter((text) => /Ledger recognition: \d+ days? of payment/.test(text)).length).toBeGreaterThan(0);
+      expect(await timeline.locator('li.timeline-email', { hasText: 'welcome-email' }).count()).toBe(1);
+    });
+
     it('rebuilds a projection and sees it finish', async () => {
       await ops.getByRole('link', { name: 'Projections' }).click();
       const card = ops.locator('[data-projection="customers"]');
