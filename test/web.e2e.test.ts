@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../src/http/web/web-front.ts';
 import { launchChromium, openPage } from './support/browser.ts';
@@ -81,6 +81,10 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
 
   it('signs up with a succeeding card: the saga steps tick and the subscription is active', async () => {
     customerPage = await openPage(context, errors);
+    const scripts: Response[] = [];
+    customerPage.on('response', (response) => {
+      if (new URL(response.url()).pathname.endsWith('.js')) scripts.push(response);
+    });
     customerEmail = `ada-${Date.now()}@example.com`;
     await signUp(customerPage, customerEmail, 'pm_card_visa');
     const welcome = customerPage.getByTestId('welcome');
@@ -101,6 +105,13 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
     expect(await steps.first().locator('.step-time').textContent()).toMatch(/\d\d:\d\d:\d\d/);
     await expect.poll(() => welcome.getByTestId('subscription-status').textContent()).toBe('active');
     expect(await welcome.textContent()).toContain('Current period');
+    // The console is split off: the sign-up page loads none of its views, nor the map or the charts
+    // (all in one bundle, the page loaded 876 kB of script).
+    const urls = scripts.map((script) => script.url());
+    expect(urls.length).toBeGreaterThan(0);
+    expect(urls.filter((url) => /\/assets\/(ConsolePage|\w+View)-/.test(url))).toEqual([]);
+    const sizes = await Promise.all(scripts.map(async (script) => (await script.body()).length));
+    expect(sizes.reduce((sum, n) => sum + n, 0)).toBeLessThan(400_000);
   });
 
   it.each([
