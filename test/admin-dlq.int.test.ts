@@ -77,4 +77,54 @@ describe('dead letters over HTTP', async () => {
         .statusCode,
     ).toBe(404);
   });
+
+  it('replays one dead letter by its id, leaving the others pending', async () => {
+    broken = true;
+    handled.length = 0;
+    for (const name of ['One', 'Two']) {
+      const registered = await fixture.platform.http.inject({
+        method: 'POST',
+        url: '/register',
+        payload: { email: `d-${uuidv7()}@example.com`, name, planId: 'pro-monthly', paymentMethod: 'pm_card_visa' },
+      });
+      expect(registered.statusCode).toBe(201);
+    }
+    const letters: { id: number; eventId: string }[] = await waitFor('two dead letters', async () => {
+      const { deadLetters } = (
+        await fixture.platform.http.inject({ method: 'GET', url: '/admin/dlq?consumer=picky', headers: admin })
+      ).json();
+      return deadLetters.length === 2 ? deadLetters : null;
+    });
+    const replayOne = (consumer: string, id: number, headers: Record<string, string> = admin) =>
+      fixture.platform.http.inject({ method: 'POST', url: `/admin/dlq/${consumer}/${id}/replay`, headers });
+    const [first, second] = letters as [{ id: number; eventId: string }, { id: number; eventId: string }];
+
+    expect((await replayOne('picky', first.id)).json()).toEqual({
+      consumer: 'picky',
+      id: first.id,
+      replayed: false,
+      error: 'picky is broken',
+    });
+    broken = false;
+    expect((await replayOne('picky', first.id, {})).statusCode).toBe(401);
+    expect((await replayOne('picky', first.id)).json()).toEqual({
+      consumer: 'picky',
+      id: first.id,
+      replayed: true,
+      error: null,
+    });
+    expect(handled).toEqual([first.eventId]);
+    const pending = (
+      await fixture.platform.http.inject({ method: 'GET', url: '/admin/dlq?consumer=picky', headers: admin })
+    ).json().deadLetters;
+    expect(pending.map((letter: { id: number }) => letter.id)).toEqual([second.id]);
+    expect(pending[0].attempts).toBe(2);
+
+    // Replayed already, another consumer's, no such consumer: nothing pending to replay.
+    expect((await replayOne('picky', first.id)).statusCode).toBe(404);
+    expect((await replayOne('welcome-email', second.id)).statusCode).toBe(404);
+    expect((await replayOne('nobody', second.id)).statusCode).toBe(404);
+    expect((await replayOne('picky', second.id)).json()).toMatchObject({ replayed: true });
+    expect(handled).toEqual([first.eventId, second.eventId]);
+  });
 });

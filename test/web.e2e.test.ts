@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../src/http/web/web-front.ts';
 import { launchChromium, openPage } from './support/browser.ts';
@@ -81,6 +81,10 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
 
   it('signs up with a succeeding card: the saga steps tick and the subscription is active', async () => {
     customerPage = await openPage(context, errors);
+    const scripts: Response[] = [];
+    customerPage.on('response', (response) => {
+      if (new URL(response.url()).pathname.endsWith('.js')) scripts.push(response);
+    });
     customerEmail = `ada-${Date.now()}@example.com`;
     await signUp(customerPage, customerEmail, 'pm_card_visa');
     const welcome = customerPage.getByTestId('welcome');
@@ -101,6 +105,13 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
     expect(await steps.first().locator('.step-time').textContent()).toMatch(/\d\d:\d\d:\d\d/);
     await expect.poll(() => welcome.getByTestId('subscription-status').textContent()).toBe('active');
     expect(await welcome.textContent()).toContain('Current period');
+    // The console is split off: the sign-up page loads none of its views, nor the map or the charts
+    // (all in one bundle, the page loaded 876 kB of script).
+    const urls = scripts.map((script) => script.url());
+    expect(urls.length).toBeGreaterThan(0);
+    expect(urls.filter((url) => /\/assets\/(ConsolePage|\w+View)-/.test(url))).toEqual([]);
+    const sizes = await Promise.all(scripts.map(async (script) => (await script.body()).length));
+    expect(sizes.reduce((sum, n) => sum + n, 0)).toBeLessThan(400_000);
   });
 
   it.each([
@@ -168,6 +179,38 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
     await dialog.getByRole('button', { name: 'Cancel at period end' }).click();
     await customerPage.getByTestId('cancel-at').waitFor({ timeout: STEP_TIMEOUT });
     expect(await customerPage.getByRole('status').textContent()).toContain('end of this period');
+  });
+
+  it('on /account lists the emails sent to the customer, readable with their token only', async () => {
+    const welcome = customerPage.locator('tr[data-email-type="welcome-email"]');
+    await waitFor(
+      'the welcome email on the account page',
+      async () => {
+        if ((await welcome.count()) > 0) return true;
+        await customerPage.reload();
+        await customerPage.getByRole('heading', { name: 'Emails' }).waitFor();
+        return false;
+      },
+      STEP_TIMEOUT,
+    );
+    const cells = await welcome.first().locator('td').allTextContents();
+    expect(cells[0]).toBe('Welcome');
+    expect(cells[1]).toMatch(/welcome/i);
+    expect(cells[2]).toMatch(/\d\d:\d\d:\d\d/);
+    expect(cells[3]).toBe('sent');
+
+    // The customer's own list carries no address; another customer's answers 404 to this token.
+    const token = await customerPage.evaluate(() => sessionStorage.getItem('tributary.customerToken'));
+    const { customerId } = JSON.parse(
+      (await customerPage.evaluate(() => sessionStorage.getItem('tributary.customer')))!,
+    ) as { customerId: string };
+    const asCustomer = { authorization: `Bearer ${token}` };
+    const own = await api(`/customers/${customerId}/emails`, { headers: asCustomer });
+    expect(own.status).toBe(200);
+    expect(JSON.stringify(own.body)).not.toContain(customerEmail);
+    const { body: others } = await api('/customers?limit=5');
+    const other = (others.customers as { customerId: string }[]).find((c) => c.customerId !== customerId)!;
+    expect((await api(`/customers/${other.customerId}/emails`, { headers: asCustomer })).status).toBe(404);
   });
 
   describe('the console', () => {
@@ -272,36 +315,74 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
         .waitFor({ timeout: STEP_TIMEOUT });
     });
 
-    it('replays a dead letter', async () => {
-      const bounce = `bounce-${Date.now()}@example.com`;
-      const registered = await api('/register', {
-        method: 'POST',
-        body: JSON.stringify({
-          email: bounce,
-          name: 'Bo Unce',
-          planId: 'starter-monthly',
-          paymentMethod: 'pm_card_visa',
-        }),
-      });
-      expect([201, 202]).toContain(registered.status); // 202: still running after REGISTER_WAIT_MS on a loaded machine
-      await waitFor(
-        'the welcome email to be dead-lettered',
-        async () => ((await api('/admin/dlq?consumer=welcome-email')).body.deadLetters as unknown[]).length > 0,
+    it('replays one dead letter, then the rest of its consumer', async () => {
+      const bounces = ['a', 'b'].map((n) => `bounce-${n}-${Date.now()}@example.com`);
+      for (const bounce of bounces) {
+        const registered = await api('/register', {
+          method: 'POST',
+          body: JSON.stringify({
+            email: bounce,
+            name: 'Bo Unce',
+            planId: 'starter-monthly',
+            paymentMethod: 'pm_card_visa',
+          }),
+        });
+        // 202: still running after REGISTER_WAIT_MS on a loaded machine
+        expect([201, 202]).toContain(registered.status);
+      }
+      const letters = await waitFor(
+        'both welcome emails to be dead-lettered',
+        async () => {
+          const { deadLetters } = (await api('/admin/dlq?consumer=welcome-email')).body as {
+            deadLetters: { id: number }[];
+          };
+          return deadLetters.length === 2 ? deadLetters : null;
+        },
         60_000,
       );
-      sink.forgive(bounce);
+      for (const bounce of bounces) sink.forgive(bounce);
+      const welcomed = () =>
+        bounces.filter((bounce) => sink.to(bounce).some((email) => /welcome/i.test(email.subject))).length;
       await ops.getByRole('link', { name: 'Consumers & dead letters' }).click();
-      await ops.locator('[data-dead-letter="welcome-email"]').first().waitFor({ timeout: STEP_TIMEOUT });
+      const one = ops.locator(`[data-dead-letter-id="${letters[0]!.id}"]`);
+      await one.locator('summary').click({ timeout: STEP_TIMEOUT });
+      await one.getByRole('button', { name: `Replay dead letter ${letters[0]!.id}` }).click();
+      await ops
+        .getByRole('status')
+        .filter({ hasText: `welcome-email: dead letter ${letters[0]!.id} replayed` })
+        .waitFor({ timeout: STEP_TIMEOUT });
+      await waitFor('one welcome email delivered', () => welcomed() === 1, STEP_TIMEOUT);
+      await expect
+        .poll(() => ops.locator('[data-dead-letter="welcome-email"]').count(), { timeout: STEP_TIMEOUT })
+        .toBe(1);
+      expect(await ops.locator(`[data-dead-letter-id="${letters[1]!.id}"]`).count()).toBe(1);
+
       await ops.getByRole('button', { name: 'Replay welcome-email' }).click();
       await ops.getByRole('status').filter({ hasText: 'welcome-email: 1 replayed' }).waitFor({ timeout: STEP_TIMEOUT });
-      await waitFor(
-        'the welcome email delivered',
-        () => sink.to(bounce).some((email) => /welcome/i.test(email.subject)),
-        STEP_TIMEOUT,
-      );
+      await waitFor('both welcome emails delivered', () => welcomed() === 2, STEP_TIMEOUT);
       await expect
         .poll(() => ops.locator('[data-dead-letter="welcome-email"]').count(), { timeout: STEP_TIMEOUT })
         .toBe(0);
+    });
+
+    it("puts a customer's journal entries on their timeline, with their emails", async () => {
+      await ops.getByRole('link', { name: 'Customers' }).click();
+      await ops.getByLabel('Email', { exact: true }).fill(customerEmail);
+      await ops.getByRole('button', { name: 'Search' }).click();
+      const rows = ops.getByRole('table', { name: 'Customers' }).locator('tbody tr');
+      await expect
+        .poll(() => rows.allTextContents(), { timeout: STEP_TIMEOUT })
+        .toEqual([expect.stringContaining(customerEmail)]);
+      await rows.first().getByRole('button').click();
+      const timeline = ops.locator('.detail-panel ol.timeline');
+      const ledger = timeline.locator('li.timeline-ledger');
+      await ledger.first().waitFor({ timeout: STEP_TIMEOUT });
+      const texts = await ledger.allTextContents();
+      expect(texts.some((text) => /Ledger charge: Invoiced: /.test(text))).toBe(true);
+      expect(texts.some((text) => /Ledger settlement: Paid by /.test(text))).toBe(true);
+      // The month the clock moved earned revenue day by day: one line per payment, not one per day.
+      expect(texts.filter((text) => /Ledger recognition: \d+ days? of payment/.test(text)).length).toBeGreaterThan(0);
+      expect(await timeline.locator('li.timeline-email', { hasText: 'welcome-email' }).count()).toBe(1);
     });
 
     it('rebuilds a projection and sees it finish', async () => {

@@ -19,7 +19,8 @@ import { AdminSessions, webRoutes } from '../http/web/index.ts';
 import type { Subscription } from '../kernel/bus/bus.ts';
 import { systemClock } from '../kernel/clock.ts';
 import { asyncApiDocument } from '../kernel/catalog/asyncapi.ts';
-import { replayDeadLetters } from '../kernel/consumers/replay-dead-letters.ts';
+import type { DeadLetter } from '../kernel/consumers/dead-letter-store.ts';
+import { replayDeadLetter, replayDeadLetters } from '../kernel/consumers/replay-dead-letters.ts';
 import { pruneAnswers } from '../kernel/idempotency.ts';
 import { reactionModules } from '../reactions/index.ts';
 import { consumerRunner, type ConsumerEntry } from './consumers-role.ts';
@@ -53,14 +54,13 @@ export async function buildHttp(
   } = core;
   if (!config.adminToken && config.roles.has('api'))
     log.warn('ADMIN_TOKEN is not set: the admin API answers 401 to everyone');
-  const replay = (name: string) =>
-    replayDeadLetters(
-      consumerRunner(
-        core,
-        consumers.find((entry) => entry.consumer.name === name)!,
-      ),
-      core.deadLetters,
+  const runnerOf = (name: string) =>
+    consumerRunner(
+      core,
+      consumers.find((entry) => entry.consumer.name === name)!,
     );
+  const replay = (name: string) => replayDeadLetters(runnerOf(name), core.deadLetters);
+  const replayOne = (name: string, letter: DeadLetter) => replayDeadLetter(runnerOf(name), core.deadLetters, letter);
   // Sessions expire by the wall clock: advancing the test clock must not sign the operator out.
   const sessions = new AdminSessions(config.adminToken, systemClock);
   const wiring = consumers.map((entry) => entry.consumer);
@@ -105,6 +105,7 @@ export async function buildHttp(
             deadLetters: core.deadLetters,
             consumers: consumers.map((entry) => entry.consumer.name),
             replay,
+            replayOne,
           }),
           ...reactionModules.flatMap((module) => (module.routes ? [module.routes(reactionDeps)] : [])),
           ...webRoutes({ db, store, clock, catalog, consumers: wiring, subscriptions, sessions }),

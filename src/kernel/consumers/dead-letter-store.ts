@@ -90,6 +90,15 @@ export class DeadLetterStore {
     return rows.map(toDeadLetter);
   }
 
+  /** A consumer's dead letter still pending (not replayed yet), or null. */
+  async findPending(consumer: string, id: number): Promise<DeadLetter | null> {
+    const { rows } = await this.db.query<DeadLetterRow>(
+      'select * from dead_letters where id = $1 and consumer = $2 and replayed_at is null',
+      [id, consumer],
+    );
+    return rows[0] ? toDeadLetter(rows[0]) : null;
+  }
+
   async markReplayed(id: number): Promise<void> {
     await this.db.query('update dead_letters set replayed_at = $2 where id = $1', [id, this.clock.now()]);
   }

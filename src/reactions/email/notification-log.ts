@@ -136,6 +136,29 @@ export async function listNotifications(sql: Sql, query: NotificationQuery): Pro
   return rows.map((row, i) => toNotification(row, to[i]!));
 }
 
+/** What a customer may read of an email sent to them: no address, no delivery details. */
+export type CustomerNotification = Pick<Notification, 'id' | 'type' | 'subject' | 'status' | 'createdAt'>;
+
+/** One customer's emails, newest first; the addresses stay sealed (the caller knows whose they are). */
+export async function listCustomerNotifications(
+  sql: Sql,
+  customerId: string,
+  limit: number,
+): Promise<CustomerNotification[]> {
+  const { rows } = await sql.query<Pick<NotificationRow, 'id' | 'type' | 'subject' | 'status' | 'created_at'>>(
+    `select id, type, subject, status, created_at from notifications
+     where customer_id = $1 order by id desc limit $2`,
+    [customerId, limit],
+  );
+  return rows.map((row) => ({
+    id: Number(row.id),
+    type: row.type,
+    subject: row.subject,
+    status: row.status,
+    createdAt: new Date(row.created_at),
+  }));
+}
+
 /** One entry of the log by id (its address opened), or null. */
 export async function findNotification(sql: Sql, id: number): Promise<Notification | null> {
   const { rows } = await sql.query<NotificationRow>('select * from notifications where id = $1', [id]);

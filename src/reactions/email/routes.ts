@@ -3,9 +3,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { emailDigest } from '../../kernel/crypto/keyed-hash.ts';
 import type { Sql } from '../../kernel/db/database.ts';
-import { NotFoundError, requireAdmin } from '../../http/auth.ts';
+import { NotFoundError, requireAdmin, requireOwner } from '../../http/auth.ts';
 import { readMailboxMessage } from './mailbox-mailer.ts';
-import { EMAIL_TYPES, findNotification, listNotifications } from './notification-log.ts';
+import { EMAIL_TYPES, findNotification, listCustomerNotifications, listNotifications } from './notification-log.ts';
 import { problem } from '../../http/problem-schema.ts';
 
 const query = z
@@ -32,9 +32,18 @@ const notification = z.object({
   createdAt: z.string(),
 });
 
+const customerEmail = z.object({
+  id: z.int(),
+  type: z.enum(EMAIL_TYPES),
+  subject: z.string().nullable(),
+  status: z.enum(['sent', 'suppressed']),
+  createdAt: z.string(),
+});
+
 /**
  * The notification log (admin): every email the email consumers sent or suppressed, newest first,
  * its addresses opened with the customers' keys; and the mailbox's messages, opened the same way.
+ * A customer reads the emails sent to them (GET /customers/{id}/emails), without the address.
  */
 export const emailRoutes = (deps: { db: Sql; dataDir: string }) => (app: FastifyInstance) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
@@ -54,6 +63,25 @@ export const emailRoutes = (deps: { db: Sql; dataDir: string }) => (app: Fastify
       const { to, ...rest } = request.query;
       const toDigest = to === undefined ? undefined : await emailDigest(deps.db, to);
       const emails = await listNotifications(deps.db, { ...rest, toDigest });
+      return { emails: emails.map((email) => ({ ...email, createdAt: email.createdAt.toISOString() })) };
+    },
+  );
+
+  api.get(
+    '/customers/:id/emails',
+    {
+      schema: {
+        tags: ['emails'],
+        summary: 'The emails sent to a customer, newest first, without the address; a customer token reads its own',
+        security: [{ bearer: [] }],
+        params: z.object({ id: z.uuid().describe('customer id') }),
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(),
+        response: { 200: z.object({ emails: z.array(customerEmail) }), 400: problem, 401: problem, 404: problem },
+      },
+    },
+    async (request) => {
+      requireOwner(request, request.params.id);
+      const emails = await listCustomerNotifications(deps.db, request.params.id, request.query.limit);
       return { emails: emails.map((email) => ({ ...email, createdAt: email.createdAt.toISOString() })) };
     },
   );

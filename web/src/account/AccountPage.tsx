@@ -2,25 +2,33 @@ import { useCallback, useEffect, useState } from 'react';
 import { customerApi, customerSession, problemText } from '../api/client.ts';
 import { TEST_CARDS } from '../signup/test-cards.ts';
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
-import { date, money } from '../ui/format.ts';
+import { date, dateTime, money } from '../ui/format.ts';
 import { navigate } from '../ui/router.ts';
 
 type Loaded = Awaited<ReturnType<typeof load>>;
 
 async function load(customerId: string, subscriptionId: string, minPosition?: number) {
   const query = minPosition ? { minPosition } : {};
-  const [subscription, customer, invoices] = await Promise.all([
+  const [subscription, customer, invoices, emails] = await Promise.all([
     customerApi.GET('/subscriptions/{id}', { params: { path: { id: subscriptionId }, query } }),
     customerApi.GET('/customers/{id}', { params: { path: { id: customerId }, query } }),
     customerApi.GET('/invoices', { params: { query: { customerId } } }),
+    customerApi.GET('/customers/{id}/emails', { params: { path: { id: customerId }, query: {} } }),
   ]);
   return {
     subscription: subscription.data,
     customer: customer.data,
     invoices: invoices.data?.invoices ?? [],
+    emails: emails.data?.emails ?? [],
     error: subscription.error ?? customer.error,
   };
 }
+
+const EMAIL_KINDS: Record<string, string> = {
+  'welcome-email': 'Welcome',
+  'payment-receipt': 'Payment receipt',
+  'renewal-notice': 'Renewal notice',
+};
 
 /** Downloads a PDF that needs the bearer token (a plain link cannot carry it). */
 async function downloadPdf(invoiceId: string, number: string): Promise<void> {
@@ -204,6 +212,34 @@ export function AccountPage() {
                   >
                     Download {invoice.number}.pdf
                   </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      <section className="card" aria-labelledby="emails-heading">
+        <h2 id="emails-heading">Emails</h2>
+        {data && data.emails.length === 0 ? (
+          <p className="muted">No email yet: the welcome email goes out a moment after the sign-up.</p>
+        ) : null}
+        <table className="table" aria-label="Emails sent to you">
+          <thead>
+            <tr>
+              <th scope="col">Type</th>
+              <th scope="col">Subject</th>
+              <th scope="col">When</th>
+              <th scope="col">Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data?.emails.map((email) => (
+              <tr key={email.id} data-email-type={email.type}>
+                <td>{EMAIL_KINDS[email.type] ?? email.type}</td>
+                <td>{email.subject ?? '—'}</td>
+                <td>{dateTime(email.createdAt)}</td>
+                <td>
+                  <span className={`badge badge-email-${email.status}`}>{email.status}</span>
                 </td>
               </tr>
             ))}

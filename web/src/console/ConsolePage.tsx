@@ -1,16 +1,19 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { lazy, Suspense, useEffect, useState, type FormEvent } from 'react';
 import { api, UNAUTHORIZED_EVENT } from '../api/client.ts';
 import { navigate } from '../ui/router.ts';
-import { AnalyticsView } from './AnalyticsView.tsx';
-import { ClockView } from './ClockView.tsx';
-import { ConsumersView } from './ConsumersView.tsx';
-import { CustomersView } from './CustomersView.tsx';
-import { EventsView } from './EventsView.tsx';
-import { FlowView } from './FlowView.tsx';
-import { LedgerView } from './LedgerView.tsx';
 import { LiveEventsProvider, useLiveEvents } from './live-events.tsx';
-import { ProjectionsView } from './ProjectionsView.tsx';
-import { WorkflowsView } from './WorkflowsView.tsx';
+
+// Each view is a chunk of its own, loaded when opened: the map (@xyflow/react) and the charts
+// (Recharts) stay out of the other views, and the whole console out of the sign-up page.
+const FlowView = lazy(() => import('./FlowView.tsx').then((m) => ({ default: m.FlowView })));
+const EventsView = lazy(() => import('./EventsView.tsx').then((m) => ({ default: m.EventsView })));
+const WorkflowsView = lazy(() => import('./WorkflowsView.tsx').then((m) => ({ default: m.WorkflowsView })));
+const ConsumersView = lazy(() => import('./ConsumersView.tsx').then((m) => ({ default: m.ConsumersView })));
+const ProjectionsView = lazy(() => import('./ProjectionsView.tsx').then((m) => ({ default: m.ProjectionsView })));
+const CustomersView = lazy(() => import('./CustomersView.tsx').then((m) => ({ default: m.CustomersView })));
+const AnalyticsView = lazy(() => import('./AnalyticsView.tsx').then((m) => ({ default: m.AnalyticsView })));
+const LedgerView = lazy(() => import('./LedgerView.tsx').then((m) => ({ default: m.LedgerView })));
+const ClockView = lazy(() => import('./ClockView.tsx').then((m) => ({ default: m.ClockView })));
 
 const VIEWS = [
   { path: '/console', label: 'Event flow', view: FlowView },
@@ -123,7 +126,9 @@ function ConsoleShell({ path, onSignOut }: { path: string; onSignOut: () => void
       </aside>
       <main className="console-main">
         <h1 className="view-title">{current.label}</h1>
-        <View />
+        <Suspense fallback={<p className="muted">Loading…</p>}>
+          <View />
+        </Suspense>
       </main>
     </div>
   );

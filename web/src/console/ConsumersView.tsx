@@ -3,7 +3,10 @@ import { api, problemText } from '../api/client.ts';
 import { dateTime } from '../ui/format.ts';
 import { usePoll } from './use-poll.ts';
 
-/** Every consumer group with its lag and checkpoint; dead letters with their error and payload, replayed on demand. */
+/**
+ * Every consumer group with its lag and checkpoint; dead letters with their error and payload,
+ * replayed on demand (all of a consumer's, or one).
+ */
 export function ConsumersView() {
   const { data: consumers, reload: reloadConsumers } = usePoll(
     async () => (await api.GET('/admin/consumers')).data?.consumers,
@@ -20,6 +23,18 @@ export function ConsumersView() {
       error
         ? problemText(error)
         : `${consumer}: ${data?.replayed ?? 0} replayed, ${data?.failed.length ?? 0} failed again`,
+    );
+    reload();
+    reloadConsumers();
+  };
+  const replayOne = async (consumer: string, id: number) => {
+    const { data, error } = await api.POST('/admin/dlq/{consumer}/{id}/replay', { params: { path: { consumer, id } } });
+    setMessage(
+      error
+        ? problemText(error)
+        : data?.replayed
+          ? `${consumer}: dead letter ${id} replayed`
+          : `${consumer}: dead letter ${id} failed again: ${data?.error ?? ''}`,
     );
     reload();
     reloadConsumers();
@@ -80,13 +95,21 @@ export function ConsumersView() {
           </p>
         ) : null}
         {letters?.map((letter) => (
-          <details key={letter.id} className="dead-letter" data-dead-letter={letter.consumer}>
+          <details
+            key={letter.id}
+            className="dead-letter"
+            data-dead-letter={letter.consumer}
+            data-dead-letter-id={letter.id}
+          >
             <summary>
               <strong className="mono">{letter.consumer}</strong> · {letter.eventType ?? 'unreadable message'} ·{' '}
               {letter.attempts} attempts · {dateTime(letter.failedAt)}
               {letter.poison ? <span className="badge badge-compensation_failed">poison</span> : null}
             </summary>
             <p className="error-text">{letter.error}</p>
+            <button type="button" onClick={() => void replayOne(letter.consumer, letter.id)}>
+              Replay dead letter {letter.id}
+            </button>
             <pre className="json">{JSON.stringify(letter.headers, null, 2)}</pre>
           </details>
         ))}

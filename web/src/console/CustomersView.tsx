@@ -1,10 +1,13 @@
 import { useState, type FormEvent } from 'react';
-import { api, problemText } from '../api/client.ts';
+import { api, problemText, type paths } from '../api/client.ts';
 import { ConfirmDialog } from '../ui/ConfirmDialog.tsx';
 import { date, dateTime, money, shortId } from '../ui/format.ts';
 import { usePoll } from './use-poll.ts';
 
-/** Customers by email; a customer's subscriptions, invoices, emails, audit records and events on one page. */
+/**
+ * Customers by email; a customer's subscriptions, invoices, emails, journal entries, audit records
+ * and events on one page.
+ */
 export function CustomersView() {
   const [email, setEmail] = useState('');
   const [query, setQuery] = useState('');
@@ -64,29 +67,70 @@ export function CustomersView() {
   );
 }
 
+const LEDGER_LIMIT = 1000;
+
+type LedgerEntry = paths['/ledger/entries']['get']['responses'][200]['content']['application/json']['entries'][number];
+
+/** The amount an entry moves: its debits (a journal entry's debits equal its credits). */
+const entryAmount = (entry: LedgerEntry) => entry.lines.reduce((sum, line) => sum + line.debit, 0);
+
+/**
+ * A customer's journal entries on the timeline: charges, settlements and refunds one by one; the
+ * daily revenue recognition of a payment as one line (its days so far and their total).
+ */
+function ledgerItems(entries: readonly LedgerEntry[]) {
+  const items = entries
+    .filter((e) => e.kind !== 'recognition')
+    .map((e) => ({
+      at: e.effectiveAt,
+      kind: 'ledger',
+      text: `Ledger ${e.kind}: ${e.description} (${money(entryAmount(e), e.currency)})`,
+    }));
+  const recognised = new Map<string, { at: string; days: number; amount: number; currency: string }>();
+  for (const e of entries.filter((entry) => entry.kind === 'recognition')) {
+    const sum = recognised.get(e.paymentId) ?? { at: e.effectiveAt, days: 0, amount: 0, currency: e.currency };
+    recognised.set(e.paymentId, {
+      at: e.effectiveAt > sum.at ? e.effectiveAt : sum.at,
+      days: sum.days + 1,
+      amount: sum.amount + entryAmount(e),
+      currency: e.currency,
+    });
+  }
+  for (const [paymentId, sum] of recognised) {
+    const days = `${sum.days} day${sum.days === 1 ? '' : 's'}`;
+    items.push({
+      at: sum.at,
+      kind: 'ledger',
+      text: `Ledger recognition: ${days} of payment ${shortId(paymentId)} earned (${money(sum.amount, sum.currency)})`,
+    });
+  }
+  return items;
+}
+
 function CustomerDetail({ id }: { id: string }) {
   const [confirm, setConfirm] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const { data, reload } = usePoll(
     async () => {
-      const [customer, subscriptions, invoices, events, audit] = await Promise.all([
+      const [customer, subscriptions, invoices, events, audit, emails, ledger] = await Promise.all([
         api.GET('/customers/{id}', { params: { path: { id } } }),
         api.GET('/subscriptions', { params: { query: { customerId: id } } }),
         api.GET('/invoices', { params: { query: { customerId: id } } }),
         api.GET('/admin/events', { params: { query: { customer: id, limit: 100 } } }),
         api.GET('/audit', { params: { query: { subject: id } } }),
+        // By customer id: an erased customer's emails stay listed (without the address).
+        api.GET('/customers/{id}/emails', { params: { path: { id }, query: {} } }),
+        api.GET('/ledger/entries', { params: { query: { customerId: id, limit: LEDGER_LIMIT } } }),
       ]);
-      const address = customer.data?.email;
-      const emails = address
-        ? ((await api.GET('/emails', { params: { query: { to: address } } })).data?.emails ?? [])
-        : [];
       return {
         customer: customer.data,
         subscriptions: subscriptions.data?.subscriptions ?? [],
         invoices: invoices.data?.invoices ?? [],
         events: events.data?.events ?? [],
         audit: audit.data?.records ?? [],
-        emails,
+        emails: emails.data?.emails ?? [],
+        ledger: ledger.data?.entries ?? [],
+        ledgerTruncated: !!ledger.data?.nextCursor,
       };
     },
     0,
@@ -113,6 +157,7 @@ function CustomerDetail({ id }: { id: string }) {
       text: `Email ${m.type}: ${m.subject ?? ''} (${m.status})`,
     })),
     ...data.audit.map((a) => ({ at: a.occurredAt, kind: 'audit', text: `Audit: ${a.summary}` })),
+    ...ledgerItems(data.ledger),
   ].sort((a, b) => b.at.localeCompare(a.at));
   return (
     <div>
@@ -131,6 +176,9 @@ function CustomerDetail({ id }: { id: string }) {
         ))}
       </ul>
       <h3>Timeline</h3>
+      {data.ledgerTruncated ? (
+        <p className="muted">The ledger lines below are this customer’s first {LEDGER_LIMIT} journal entries.</p>
+      ) : null}
       <ol className="timeline">
         {timeline.map((item, i) => (
           <li key={i} className={`timeline-${item.kind}`}>
