@@ -4,8 +4,8 @@ import { dateTime } from '../ui/format.ts';
 import { usePoll } from './use-poll.ts';
 
 /**
- * Every consumer group with its lag and checkpoint; dead letters with their error and payload,
- * replayed on demand (all of a consumer's, or one).
+ * Every consumer group with its lag (per partition on Kafka) and checkpoint; dead letters with
+ * their error and payload, replayed on demand (all of a consumer's, or one).
  */
 export function ConsumersView() {
   const { data: consumers, reload: reloadConsumers } = usePoll(
@@ -68,7 +68,10 @@ export function ConsumersView() {
               <tr key={c.name} data-consumer={c.name}>
                 <td className="mono">{c.name}</td>
                 <td>{c.topics.join(', ')}</td>
-                <td className="num">{c.lag ?? '—'}</td>
+                <td className="num">
+                  {c.lag ?? '—'}
+                  {c.partitions ? <PartitionLags partitions={c.partitions} /> : null}
+                </td>
                 <td>
                   {c.checkpoint ? `${c.checkpoint.position} · ${dateTime(c.checkpoint.updatedAt)}` : 'Kafka offsets'}
                 </td>
@@ -115,5 +118,17 @@ export function ConsumersView() {
         ))}
       </section>
     </>
+  );
+}
+
+/** Kafka: the partitions still behind, or that all of them (how many) are caught up. */
+function PartitionLags({ partitions }: { partitions: { topic: string; partition: number; lag: number }[] }) {
+  const behind = partitions.filter((p) => p.lag > 0);
+  return (
+    <small className="muted partition-lags" data-testid="partition-lags">
+      {behind.length === 0
+        ? ` · ${partitions.length} partitions caught up`
+        : behind.map((p) => ` · ${p.topic}#${p.partition}: ${p.lag}`).join('')}
+    </small>
   );
 }
