@@ -23,7 +23,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Admin } from '@platformatic/kafka';
 import pg from 'pg';
 import type { ConsumerDefinition } from '../src/kernel/consumers/consumer.ts';
 import { ConsumerRunner } from '../src/kernel/consumers/consumer-runner.ts';
@@ -38,7 +37,18 @@ import type { Mailer } from '../src/reactions/email/mailer.ts';
 import { welcomeEmail } from '../src/reactions/email/welcome-email.ts';
 import { paymentReceipt } from '../src/reactions/email/payment-receipt.ts';
 import { renewalNotice } from '../src/reactions/email/renewal-notice.ts';
-import { argOf, fmtInt, fmtRatio, inParallel, machine, printTable, progress, rate, writeJson } from './support.ts';
+import {
+  argOf,
+  deleteKafkaPrefix,
+  fmtInt,
+  fmtRatio,
+  inParallel,
+  machine,
+  printTable,
+  progress,
+  rate,
+  writeJson,
+} from './support.ts';
 
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const REGISTRATIONS = Number(argOf('registrations') ?? process.env.BENCH_REGISTRATIONS ?? 1_000);
@@ -149,16 +159,7 @@ try {
   });
   const dataDir = await mkdtemp(join(tmpdir(), 'tributary-bench-'));
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-  cleanups.push(async () => {
-    const kafka = new Admin({ clientId: 'bench-consumers-cleanup', bootstrapBrokers: BROKERS.split(',') });
-    const topics = (await kafka.listTopics().catch(() => [])).filter((topic) => topic.startsWith(prefix));
-    if (topics.length > 0) await kafka.deleteTopics({ topics }).catch(() => {});
-    const groups = [...(await kafka.listGroups().catch(() => new Map())).keys()].filter((group: string) =>
-      group.startsWith(prefix),
-    );
-    if (groups.length > 0) await kafka.deleteGroups({ groups }).catch(() => {});
-    await kafka.close();
-  });
+  cleanups.push(() => deleteKafkaPrefix(BROKERS, prefix));
 
   const config = loadConfig({
     ...process.env,

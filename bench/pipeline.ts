@@ -23,7 +23,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Admin } from '@platformatic/kafka';
 import type { Subscription } from '../src/kernel/bus/bus.ts';
 import type { BusMessage } from '../src/kernel/bus/message.ts';
 import { loadConfig } from '../src/kernel/config.ts';
@@ -38,7 +37,18 @@ import { analyticsPipeline } from '../src/views/analytics/analytics-pipeline.ts'
 import { freePort } from '../test/support/platform-process.ts';
 import { adminQuery, freshDatabaseUrl } from '../test/support/postgres.ts';
 import { benchArgs, writeJsonRows } from './json-output.ts';
-import { fmtInt, fmtMs, fmtRatio, machine, paced, percentile, printTable, progress, verdict } from './support.ts';
+import {
+  deleteKafkaPrefix,
+  fmtInt,
+  fmtMs,
+  fmtRatio,
+  machine,
+  paced,
+  percentile,
+  printTable,
+  progress,
+  verdict,
+} from './support.ts';
 
 const args = benchArgs({ serve: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' } });
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -280,16 +290,7 @@ async function runOnce(handlers: 'real' | 'noop'): Promise<Run> {
       end loop; end $$`),
   );
   const prefix = `bench-pipeline-${randomBytes(4).toString('hex')}.`;
-  cleanups.push(async () => {
-    const kafka = new Admin({ clientId: 'bench-pipeline-cleanup', bootstrapBrokers: BROKERS.split(',') });
-    const topics = (await kafka.listTopics().catch(() => [])).filter((topic) => topic.startsWith(prefix));
-    if (topics.length > 0) await kafka.deleteTopics({ topics }).catch(() => {});
-    const groups = [...(await kafka.listGroups().catch(() => new Map())).keys()].filter((group: string) =>
-      group.startsWith(prefix),
-    );
-    if (groups.length > 0) await kafka.deleteGroups({ groups }).catch(() => {});
-    await kafka.close();
-  });
+  cleanups.push(() => deleteKafkaPrefix(BROKERS, prefix));
   const dataDir = await mkdtemp(join(tmpdir(), 'tributary-bench-pipeline-'));
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   const port = await freePort();

@@ -1,6 +1,7 @@
 /** Timing, pacing and markdown tables shared by the benchmarks. */
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Admin } from '@platformatic/kafka';
 
 /** Milliseconds `fn` takes. */
 export async function timed(fn: () => Promise<unknown>): Promise<number> {
@@ -110,4 +111,16 @@ export async function writeJson(result: unknown): Promise<void> {
     `${JSON.stringify({ machine: machine(), at: new Date().toISOString(), argv: process.argv.slice(2), ...(result as object) }, null, 2)}\n`,
   );
   progress(`results written to ${file}`);
+}
+
+/** Deletes a bench run's Kafka topics and consumer groups (all named with `prefix`); best effort. */
+export async function deleteKafkaPrefix(brokers: string, prefix: string): Promise<void> {
+  const kafka = new Admin({ clientId: 'bench-cleanup', bootstrapBrokers: brokers.split(',') });
+  const topics = (await kafka.listTopics().catch(() => [])).filter((topic) => topic.startsWith(prefix));
+  if (topics.length > 0) await kafka.deleteTopics({ topics }).catch(() => {});
+  const groups = [...(await kafka.listGroups().catch(() => new Map())).keys()].filter((group: string) =>
+    group.startsWith(prefix),
+  );
+  if (groups.length > 0) await kafka.deleteGroups({ groups }).catch(() => {});
+  await kafka.close();
 }
