@@ -60,6 +60,11 @@ export async function freshDatabaseUrl(prefix = 'e'): Promise<{ schema: string; 
   return {
     schema,
     url: `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`,
-    drop: () => adminQuery(`drop schema if exists ${schema} cascade`),
+    // The views' schemas are named after it (<schema>_customer_view...): dropped with it.
+    drop: () =>
+      adminQuery(`do $$ declare s text; begin
+        for s in select nspname from pg_namespace where nspname = '${schema}' or starts_with(nspname, '${schema}_') loop
+          execute format('drop schema %I cascade', s);
+        end loop; end $$`),
   };
 }
