@@ -11,18 +11,27 @@ export async function keyedHash(sql: Sql, secretName: string, value: string): Pr
   return (await keyedHasher(sql, secretName))(value);
 }
 
+/** Secrets read through a database object: a secret never changes once created, so it is read once. */
+const secrets = new WeakMap<Sql, Map<string, Buffer>>();
+
 /** `keyedHash` for many values: reads the secret once. */
 export async function keyedHasher(sql: Sql, secretName: string): Promise<(value: string) => string> {
-  await sql.query('insert into platform_secrets (name, value) values ($1, $2) on conflict (name) do nothing', [
-    secretName,
-    randomBytes(32),
-  ]);
-  const { rows } = await sql.query<{ value: Buffer | Uint8Array }>(
-    'select value from platform_secrets where name = $1',
-    [secretName],
-  );
-  const secret = Buffer.from(rows[0]!.value);
-  return (value) => createHmac('sha256', secret).update(value).digest('hex');
+  const known = secrets.get(sql) ?? new Map<string, Buffer>();
+  let secret = known.get(secretName);
+  if (!secret) {
+    await sql.query('insert into platform_secrets (name, value) values ($1, $2) on conflict (name) do nothing', [
+      secretName,
+      randomBytes(32),
+    ]);
+    const { rows } = await sql.query<{ value: Buffer | Uint8Array }>(
+      'select value from platform_secrets where name = $1',
+      [secretName],
+    );
+    secret = Buffer.from(rows[0]!.value);
+    secrets.set(sql, known.set(secretName, secret));
+  }
+  const key = secret;
+  return (value) => createHmac('sha256', key).update(value).digest('hex');
 }
 
 /** The normalised form of an address: what every email lookup compares. */
