@@ -62,7 +62,12 @@ const GOAL_VS_BASELINE = 0.7;
 const GOAL_P99_MS = 100;
 const GOAL_STATEMENTS = 16;
 const GOAL_VS_DBOS = 2;
-const args = benchArgs({ baseline: { type: 'boolean' }, 'platform-without-reactions': { type: 'boolean' } });
+const args = benchArgs({
+  baseline: { type: 'boolean' },
+  'platform-without-reactions': { type: 'boolean' },
+  /** Only the statements per registration (a minute, no HTTP, no DBOS). */
+  statements: { type: 'boolean' },
+});
 
 // ---------------------------------------------------------------------------------------------
 // The baseline server: `tsx bench/register.ts --baseline` (env BASELINE_DATA_DIR or BASELINE_DATABASE_URL + BASELINE_SCHEMA).
@@ -462,6 +467,54 @@ async function measure(start: () => Promise<PlatformProcess>): Promise<LoadResul
 const describeOther = (result: LoadResult) =>
   [...result.other].map(([status, count]) => `${count}×${status || 'error'}`).join(', ') || '0';
 
+type Trips = { backend: string; perRegistration: Counter; n: number }[];
+
+const sum = (counter: Counter, filter: (kind: string) => boolean = () => true) =>
+  [...counter].filter(([kind]) => filter(kind)).reduce((total, [, value]) => total + value, 0);
+
+/** Statements per registration on PGlite and on PostgreSQL. */
+async function countStatements(): Promise<Trips> {
+  console.error('counting round trips...');
+  return [
+    { backend: 'embedded (PGlite)', ...(await countRoundTrips({ DATA_DIR: await tempDir('bench-count-') })) },
+    {
+      backend: 'PostgreSQL',
+      ...(await countRoundTrips({
+        DATA_DIR: await tempDir('bench-count-'),
+        DATABASE_URL: postgresUrl(await freshSchema()),
+      })),
+    },
+  ];
+}
+
+function printStatements(trips: Trips): void {
+  const kinds = [...new Set(trips.flatMap((trip) => [...trip.perRegistration.keys()]))].sort();
+  const notGateway = (kind: string) => !kind.startsWith('payment gateway');
+  printTable(
+    `Database round trips per registration (${COUNT_N} registrations, one at a time)`,
+    ['statements', ...trips.map((trip) => trip.backend)],
+    [
+      ...kinds.map((kind) => [kind, ...trips.map((trip) => (trip.perRegistration.get(kind) ?? 0).toFixed(2))]),
+      ['**total per registration**', ...trips.map((trip) => `**${sum(trip.perRegistration).toFixed(1)}**`)],
+      [
+        `**per saga step** (÷ ${SAGA_STEPS})`,
+        ...trips.map((trip) => `**${(sum(trip.perRegistration) / SAGA_STEPS).toFixed(1)}**`),
+      ],
+      [
+        `per saga step without the gateway simulator's own statements`,
+        ...trips.map((trip) => (sum(trip.perRegistration, notGateway) / SAGA_STEPS).toFixed(1)),
+      ],
+      [
+        `goal ≤ ${GOAL_STATEMENTS} per registration`,
+        ...trips.map((trip) => verdict(sum(trip.perRegistration) <= GOAL_STATEMENTS)),
+      ],
+    ],
+    [
+      'counted by wrapping the Database: each query/exec is one round trip, a transaction adds BEGIN and COMMIT; only statements made on behalf of the registration (AsyncLocalStorage), not the pollers.',
+    ],
+  );
+}
+
 async function main(): Promise<void> {
   const brokers = await kafkaBrokers();
   const targets: { backend: string; platform: () => Promise<Record<string, string>>; withoutReactions: boolean }[] = [
@@ -541,17 +594,7 @@ async function main(): Promise<void> {
     rows.push({ backend: 'embedded (PGlite)', server: 'baseline', result: pgliteBaseline, baseline: pgliteBaseline });
     rows.push({ backend: 'PostgreSQL', server: 'baseline', result: pgBaseline, baseline: pgBaseline });
 
-    console.error('counting round trips...');
-    const trips = [
-      { backend: 'embedded (PGlite)', ...(await countRoundTrips({ DATA_DIR: await tempDir('bench-count-') })) },
-      {
-        backend: 'PostgreSQL',
-        ...(await countRoundTrips({
-          DATA_DIR: await tempDir('bench-count-'),
-          DATABASE_URL: postgresUrl(await freshSchema()),
-        })),
-      },
-    ];
+    const trips = await countStatements();
 
     const goalRow = (row: Row) => row.server !== 'baseline' && row.backend.startsWith('PostgreSQL');
     printTable(
@@ -588,33 +631,7 @@ async function main(): Promise<void> {
       ],
     );
 
-    const kinds = [...new Set(trips.flatMap((trip) => [...trip.perRegistration.keys()]))].sort();
-    const sum = (counter: Counter, filter: (kind: string) => boolean = () => true) =>
-      [...counter].filter(([kind]) => filter(kind)).reduce((total, [, value]) => total + value, 0);
-    const notGateway = (kind: string) => !kind.startsWith('payment gateway');
-    printTable(
-      `Database round trips per registration (${COUNT_N} registrations, one at a time)`,
-      ['statements', ...trips.map((trip) => trip.backend)],
-      [
-        ...kinds.map((kind) => [kind, ...trips.map((trip) => (trip.perRegistration.get(kind) ?? 0).toFixed(2))]),
-        ['**total per registration**', ...trips.map((trip) => `**${sum(trip.perRegistration).toFixed(1)}**`)],
-        [
-          `**per saga step** (÷ ${SAGA_STEPS})`,
-          ...trips.map((trip) => `**${(sum(trip.perRegistration) / SAGA_STEPS).toFixed(1)}**`),
-        ],
-        [
-          `per saga step without the gateway simulator's own statements`,
-          ...trips.map((trip) => (sum(trip.perRegistration, notGateway) / SAGA_STEPS).toFixed(1)),
-        ],
-        [
-          `goal ≤ ${GOAL_STATEMENTS} per registration`,
-          ...trips.map((trip) => verdict(sum(trip.perRegistration) <= GOAL_STATEMENTS)),
-        ],
-      ],
-      [
-        'counted by wrapping the Database: each query/exec is one round trip, a transaction adds BEGIN and COMMIT; only statements made on behalf of the registration (AsyncLocalStorage), not the pollers.',
-      ],
-    );
+    printStatements(trips);
     printEngines(engines);
     const platformEngine = engines.find((engine) => !engine.engine.startsWith('DBOS'))!;
     const dbos = engines.find((engine) => engine.engine.startsWith('DBOS'))!;
@@ -658,6 +675,25 @@ if (args.baseline) {
   await serveBaseline();
 } else if (args['platform-without-reactions']) {
   await servePlatformWithoutReactions();
+} else if (args.statements) {
+  try {
+    const trips = await countStatements();
+    printStatements(trips);
+    await writeJsonRows(
+      args.json,
+      'register',
+      trips.map((trip) => ({
+        table: 'statements',
+        backend: trip.backend,
+        perRegistration: Object.fromEntries(trip.perRegistration),
+        total: sum(trip.perRegistration),
+      })),
+      { machine: machine() },
+    );
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  }
+  process.exit(0);
 } else {
   await main();
   process.exit(0);

@@ -79,7 +79,17 @@ function workflowSuite(mode: Mode) {
         await waitFor('the parked gauge, from the store', async () => (await parkedGauge()) >= 1);
 
         const one = (await inject('GET', `/admin/workflows/${id}`)).json() as WorkflowJson;
-        expect(one.history!.map((event) => event.type)).toEqual(['CustomerCreated', 'PaymentProcessed']);
+        // Its own history (the Registration's events) among its effects, in log order.
+        const parkedHistory = [
+          'CustomerCreated',
+          'RegistrationStarted',
+          'RegistrationCustomerCreated',
+          'PaymentProcessed',
+          'RegistrationPaymentCharged',
+          'RegistrationCompensating',
+          'RegistrationCompensationFailed',
+        ];
+        expect(one.history!.map((event) => event.type)).toEqual(parkedHistory);
         expect(
           one.history!.every(
             (event) => event.metadata.actor === `registration:${id}` && !Number.isNaN(Date.parse(event.occurredAt)),
@@ -96,11 +106,11 @@ function workflowSuite(mode: Mode) {
         const after = (await inject('GET', `/admin/workflows/${id}`)).json() as WorkflowJson;
         expect(after.status).toBe('compensated');
         expect(after.history!.map((event) => event.type)).toEqual([
-          'CustomerCreated',
-          'PaymentProcessed',
+          ...parkedHistory,
           'WorkflowRetried',
           'PaymentRefunded',
           'CustomerDeleted',
+          'RegistrationCompensated',
         ]);
         expect(after.history!.find((event) => event.type === 'WorkflowRetried')!.metadata.actor).toBe('admin');
         await waitFor('the parked gauge to fall', async () => (await parkedGauge()) === 0);

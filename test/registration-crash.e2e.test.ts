@@ -423,9 +423,18 @@ async function checkInvariants(db: Sql, scenario: Scenario, registrationId: stri
     events.filter((event) => event.stream_id === streamId).map((event) => event.type);
 
   // The customer's history, exactly: nothing twice, nothing missing.
-  expect(events.filter((event) => event.partition_key === customerId).map((event) => event.type)).toEqual(
-    scenario.events,
-  );
+  const registrationStream = `registration-${registrationId}`;
+  expect(
+    events
+      .filter((event) => event.partition_key === customerId && event.stream_id !== registrationStream)
+      .map((event) => event.type),
+  ).toEqual(scenario.events);
+
+  // The saga's own history says how it ended, once.
+  const history = typesOf(registrationStream);
+  expect(history[0]).toBe('RegistrationStarted');
+  expect(history.at(-1)).toBe(scenario.outcome === 'completed' ? 'RegistrationCompleted' : 'RegistrationCompensated');
+  expect(new Set(history).size, history.join(', ')).toBe(history.length);
 
   // Never a second customer, never an orphan: a created customer is registered or deleted.
   const customerStreams = [

@@ -35,13 +35,16 @@ function registrationSuite(mode: Mode) {
         payload: payload as object,
         headers: { 'content-type': 'application/json', ...headers },
       });
+    // The customer's, payment's and subscription's events; the registration's own history is historyOf.
     const eventsOf = async (customerId: string) =>
       (
         await fixture.platform.db.query<{ type: string }>(
-          'select type from events where partition_key = $1 order by position',
+          `select type from events where partition_key = $1 and stream_id not like 'registration-%' order by position`,
           [customerId],
         )
       ).rows.map((row) => row.type);
+    const historyOf = async (registrationId: string) =>
+      (await fixture.platform.store.readStream(`registration-${registrationId}`)).map((event) => event.type);
     const eventCount = async () =>
       (await fixture.platform.db.query<{ n: number }>('select count(*)::int8 as n from events')).rows[0]!.n;
     const seedMessagesOf = (customerId: string) =>
@@ -88,6 +91,13 @@ function registrationSuite(mode: Mode) {
           'SubscriptionCreated',
           'CustomerRegistered',
         ]);
+        expect(await historyOf(created.registrationId)).toEqual([
+          'RegistrationStarted',
+          'RegistrationCustomerCreated',
+          'RegistrationPaymentCharged',
+          'RegistrationSubscriptionCreated',
+          'RegistrationCompleted',
+        ]);
         await waitFor('the seed events on the bus', () => seedMessagesOf(created.customerId).length === 3);
         expect(seedMessagesOf(created.customerId)).toEqual([
           'customer.registered',
@@ -125,6 +135,13 @@ function registrationSuite(mode: Mode) {
         expect(registration?.status).toBe('compensated');
         const customerId = registration!.state.customerId;
         expect(await eventsOf(customerId)).toEqual(['CustomerCreated', 'PaymentFailed', 'CustomerDeleted']);
+        expect(await historyOf(problem.registrationId)).toEqual([
+          'RegistrationStarted',
+          'RegistrationCustomerCreated',
+          'RegistrationPaymentDeclined',
+          'RegistrationCompensating',
+          'RegistrationCompensated',
+        ]);
         await waitFor('the failure on the bus', () =>
           fixture.delivered.some((m) => m.key === customerId && m.topic === 'customer.deleted'),
         );
@@ -220,6 +237,18 @@ function registrationSuite(mode: Mode) {
           'PaymentRefunded',
           'CustomerDeleted',
         ]);
+        const history = await fixture.platform.store.readStream(`registration-${registration!.id}`);
+        expect(history.map((event) => event.type)).toEqual([
+          'RegistrationStarted',
+          'RegistrationCustomerCreated',
+          'RegistrationPaymentCharged',
+          'RegistrationCompensating',
+          'RegistrationCompensated',
+        ]);
+        expect(history[3]!.data).toMatchObject({
+          failedStep: 'create_subscription',
+          compensations: ['refund_payment', 'delete_customer'],
+        });
       } finally {
         faults.failSubscriptionStep = false;
       }

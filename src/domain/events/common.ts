@@ -83,7 +83,7 @@ export const customerDeletionReason = z.enum(['compensation', 'erasure']);
 export const registrationStep = z.enum(['create_customer', 'charge_payment', 'create_subscription', 'complete']);
 
 /** What the saga undoes when it compensates, in the order it undoes it. */
-export const registrationCompensation = z.enum(['refund_payment', 'delete_customer']);
+export const registrationCompensation = z.enum(['cancel_subscription', 'refund_payment', 'delete_customer']);
 
 export type CustomerDeletionReason = z.infer<typeof customerDeletionReason>;
 export type RegistrationStep = z.infer<typeof registrationStep>;

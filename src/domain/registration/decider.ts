@@ -148,23 +148,21 @@ const declined = ({ data }: RecordPaymentDeclined, state: Registration): Registr
 /**
  * Undo what may have been done, last first. The step in flight may have taken effect (a charge
  * whose answer timed out), so it is undone too; every compensation is a no-op when there is
- * nothing to undo. Once the subscription exists (next: complete) the saga only goes forward.
+ * nothing to undo.
  */
+const compensations: Record<RegistrationStep, RegistrationCompensation[]> = {
+  create_customer: ['delete_customer'],
+  charge_payment: ['refund_payment', 'delete_customer'],
+  create_subscription: ['refund_payment', 'delete_customer'],
+  complete: ['cancel_subscription', 'refund_payment', 'delete_customer'],
+};
+
 const compensate = ({ data }: CompensateRegistration, state: Registration): RegistrationEvent[] => {
   if (state.status === 'none') throw notFound(data.registrationId);
   if (state.status === 'compensating' || state.status === 'compensated' || state.status === 'compensation_failed')
     return [];
   if (state.status === 'completed') throw notRunning(state);
   const failedStep = state.next as RegistrationStep;
-  if (failedStep === 'complete') {
-    throw new InvalidTransitionError(
-      'registration',
-      'past_pivot',
-      `registration ${data.registrationId}: the subscription exists, the registration only goes forward`,
-    );
-  }
-  const compensations: RegistrationCompensation[] =
-    failedStep === 'create_customer' ? ['delete_customer'] : ['refund_payment', 'delete_customer'];
   const { registrationId, customerId } = state;
   return [
     {
@@ -175,7 +173,7 @@ const compensate = ({ data }: CompensateRegistration, state: Registration): Regi
         reason: 'step_failed',
         failedStep,
         error: errorText(data.error),
-        compensations,
+        compensations: compensations[failedStep],
         failedAt: instant('registration', 'failedAt', data.failedAt),
       },
     },

@@ -232,10 +232,10 @@ describe('Registration', () => {
         .then([]);
     });
 
-    it('refuses to compensate once the subscription exists: from there it only goes forward', () => {
+    it('in the last step: cancels the subscription too, before the refund and the deletion', () => {
       given([started, customerCreated, paymentCharged, subscriptionCreated])
         .when(command.compensate())
-        .thenThrows(InvalidTransitionError, 'past_pivot');
+        .then([compensating('complete', ['cancel_subscription', 'refund_payment', 'delete_customer'])]);
     });
 
     it('refuses to compensate a completed registration', () => {

@@ -12,6 +12,7 @@ import {
   type SagaRecord,
   type SagaStatus,
   type SagaStep,
+  type SagaTransition,
   type StepFailure,
   type StepRecord,
   type StepResult,
@@ -162,13 +163,30 @@ export class SagaOrchestrator {
    */
   async start<State extends object>(type: string, id: string, input: State): Promise<SagaRecord<State>> {
     const now = this.options.clock.now();
-    await this.options.db.query(
+    const { rowCount } = await this.options.db.query(
       `insert into sagas (id, type, status, state, lease_owner, lease_until, created_at, updated_at, traceparent)
        values ($1, $2, 'running', $3, $4, clock_timestamp() + $5 * interval '1 millisecond', $6, $6, $7)
        on conflict (id) do nothing`,
       [id, type, JSON.stringify(input), this.options.owner, this.leaseMs, now, currentTraceparent() ?? null],
     );
-    return this.drive(id) as Promise<SagaRecord<State>>;
+    // A saga just created here is known whole, its lease ours: it runs without reading it back.
+    const created: SagaRecord | undefined =
+      rowCount === 1
+        ? {
+            id,
+            type,
+            status: 'running',
+            state: input as Record<string, unknown>,
+            failure: null,
+            steps: [],
+            createdAt: now,
+            updatedAt: now,
+            attempts: 0,
+            nextAttemptAt: null,
+            lastError: null,
+          }
+        : undefined;
+    return this.drive(id, created) as Promise<SagaRecord<State>>;
   }
 
   async get<State = Record<string, unknown>>(id: string): Promise<SagaRecord<State> | null> {
@@ -290,24 +308,26 @@ export class SagaOrchestrator {
     await Promise.allSettled([...this.running.values()]);
   }
 
-  private drive(id: string): Promise<SagaRecord> {
+  private drive(id: string, created?: SagaRecord): Promise<SagaRecord> {
     let run = this.running.get(id);
     if (!run) {
-      run = this.driveOwned(id).finally(() => this.running.delete(id));
+      run = this.driveOwned(id, created).finally(() => this.running.delete(id));
       this.running.set(id, run);
     }
     return run;
   }
 
-  private async driveOwned(id: string): Promise<SagaRecord> {
+  private async driveOwned(id: string, created?: SagaRecord): Promise<SagaRecord> {
     const { db } = this.options;
     // Only the lease holder runs a saga; anyone else waits for its outcome.
-    const { rows } = await db.query<{ traceparent: string | null }>(
-      `update sagas set lease_owner = $2, lease_until = clock_timestamp() + $3 * interval '1 millisecond'
-       where id = $1 and status in ('running', 'compensating') and (lease_owner = $2 or lease_until < clock_timestamp())
-       returning traceparent`,
-      [id, this.options.owner, this.leaseMs],
-    );
+    const { rows } = created
+      ? { rows: [{ traceparent: null }] }
+      : await db.query<{ traceparent: string | null }>(
+          `update sagas set lease_owner = $2, lease_until = clock_timestamp() + $3 * interval '1 millisecond'
+           where id = $1 and status in ('running', 'compensating') and (lease_owner = $2 or lease_until < clock_timestamp())
+           returning traceparent`,
+          [id, this.options.owner, this.leaseMs],
+        );
     if (!rows[0]) return (await this.waitFor(id, 60_000))!;
     // Resumed outside the request that started it (recovery, a retry): in a span of the saga's own trace.
     const started = rows[0].traceparent;
@@ -323,7 +343,7 @@ export class SagaOrchestrator {
       Math.max(50, Math.floor(this.leaseMs / 3)),
     );
     try {
-      await (trace ? withTrace(trace, () => this.advance(id)) : this.advance(id));
+      return await (trace ? withTrace(trace, () => this.advance(id, created)) : this.advance(id, created));
     } catch (error) {
       if (!(error instanceof LeaseLostError)) throw error;
       this.options.log.warn({ sagaId: id }, 'saga: lease lost; another process continues it');
@@ -331,40 +351,39 @@ export class SagaOrchestrator {
     } finally {
       clearInterval(heartbeat);
     }
-    return (await this.get(id))!;
   }
 
-  private async advance(id: string): Promise<void> {
-    let record = (await this.get(id))!;
-    const definition = this.definitions.get(record.type);
+  /**
+   * Runs the saga to its end from what the store holds. The record is read once: while this
+   * process holds the lease nobody else writes it, so it is kept in memory from there on.
+   */
+  private async advance(id: string, created?: SagaRecord): Promise<SagaRecord> {
+    let record = created ?? (await this.get(id))!;
+    const definition = this.definitions.get(record.type) as SagaDefinition<Record<string, unknown>> | undefined;
     if (!definition) throw new Error(`no saga definition for ${record.type}`);
-    const steps = definition.steps as SagaStep<Record<string, unknown>>[];
     const done = (name: string, phase: 'run' | 'compensate') =>
       record.steps.some((s) => s.step === name && s.phase === phase && s.status === 'completed');
 
     if (record.status === 'running') {
-      for (const step of steps) {
+      for (const step of definition.steps) {
         if (done(step.name, 'run')) continue;
-        const result = await this.attempt(
-          record,
-          step,
-          'run',
-          step.retry ?? this.options.defaultRetry ?? { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2_000 },
-        );
+        const retry = step.retry ??
+          this.options.defaultRetry ?? { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2_000 };
+        let result;
+        ({ record, result } = await this.attempt(definition, record, step, 'run', retry));
         if ('fail' in result) {
-          await this.finishStep(id, step.name, 'run', 'failed', result.fail.message, {
-            status: 'compensating',
-            failure: result.fail,
-          });
+          const { fail } = result;
+          const change = { status: 'compensating' as const, failure: fail };
+          record = await this.withHistory(definition, { kind: 'failed', step: step.name, failure: fail }, (tx) =>
+            this.finishStep(record, step.name, 'run', 'failed', fail.message, change, tx),
+          );
           break;
         }
-        record = (await this.get(id))!;
       }
-      record = (await this.get(id))!;
       if (record.status === 'running') {
         await this.setStatus(id, 'completed');
         sagaOutcomes.inc({ type: record.type, status: 'completed' });
-        return;
+        return { ...record, status: 'completed' };
       }
     }
 
@@ -376,75 +395,108 @@ export class SagaOrchestrator {
           s.phase === 'run' &&
           (s.status === 'completed' || (s.status === 'failed' && record.failure?.code === 'step_failed')),
       );
-    for (const step of [...steps].reverse()) {
+    for (const step of [...definition.steps].reverse()) {
       if (!step.compensate || !touched(step.name) || done(step.name, 'compensate')) continue;
-      const result = await this.attempt(
+      const retry = this.options.compensationRetry ?? { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 };
+      let result;
+      ({ record, result } = await this.attempt(definition, record, step, 'compensate', retry));
+      if ('fail' in result) return this.park(definition, record, step.name, result.fail.message);
+    }
+    record = await this.withHistory(definition, { kind: 'compensated' }, (tx) =>
+      this.setStatus(id, 'compensated', tx).then(() => ({ ...record, status: 'compensated' as const })),
+    );
+    sagaOutcomes.inc({ type: record.type, status: 'compensated' });
+    return record;
+  }
+
+  /** A compensation kept failing: parked, and due again later, in one transaction (never parked without its next attempt). */
+  private async park(
+    definition: SagaDefinition<Record<string, unknown>>,
+    record: SagaRecord,
+    step: string,
+    error: string,
+  ): Promise<SagaRecord> {
+    const parked = await this.withHistory(definition, { kind: 'parked', error }, async (tx) => {
+      const next = await this.finishStep(
         record,
         step,
         'compensate',
-        this.options.compensationRetry ?? { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 },
+        'failed',
+        error,
+        { status: 'compensation_failed' },
+        tx,
       );
-      if ('fail' in result) {
-        // Parked and due again later, in one transaction: a reader never sees it parked without its next attempt.
-        const rows = await this.options.db.transaction(async (tx) => {
-          await this.finishStep(
-            id,
-            step.name,
-            'compensate',
-            'failed',
-            result.fail.message,
-            { status: 'compensation_failed' },
-            tx,
-          );
-          const parked = await tx.query<{ next_attempt_at: Date }>(
-            `update sagas set attempts = attempts + 1, next_attempt_at = ${parkedRetrySql('$3')}, last_error = $2, lease_owner = null, lease_until = null
-             where id = $1 returning next_attempt_at`,
-            [id, result.fail.message, this.options.parkedRetryMs ?? 2_000],
-          );
-          return parked.rows;
-        });
-        sagaOutcomes.inc({ type: record.type, status: 'compensation_failed' });
-        this.options.log.error(
-          { sagaId: id, step: step.name, error: result.fail.message, retryAt: rows[0]?.next_attempt_at },
-          'saga: compensation keeps failing; parked, retried later',
-        );
-        return;
-      }
-      record = (await this.get(id))!;
-    }
-    await this.setStatus(id, 'compensated');
-    sagaOutcomes.inc({ type: record.type, status: 'compensated' });
+      const { rows } = await tx.query<{ next_attempt_at: Date; attempts: number }>(
+        `update sagas set attempts = attempts + 1, next_attempt_at = ${parkedRetrySql('$3')}, last_error = $2, lease_owner = null, lease_until = null
+         where id = $1 returning next_attempt_at, attempts`,
+        [record.id, error, this.options.parkedRetryMs ?? 2_000],
+      );
+      return { ...next, attempts: rows[0]!.attempts, nextAttemptAt: rows[0]!.next_attempt_at, lastError: error };
+    });
+    sagaOutcomes.inc({ type: record.type, status: 'compensation_failed' });
+    this.options.log.error(
+      { sagaId: record.id, step, error, retryAt: parked.nextAttemptAt },
+      'saga: compensation keeps failing; parked, retried later',
+    );
+    return parked;
+  }
+
+  /** Writes a transition and the saga's history of it in one transaction (without a history, as it is). */
+  private withHistory(
+    definition: SagaDefinition<Record<string, unknown>>,
+    transition: SagaTransition,
+    write: (tx: Sql) => Promise<SagaRecord>,
+  ): Promise<SagaRecord> {
+    const { record } = definition;
+    if (!record) return write(this.options.db);
+    return this.options.db.transaction(async (tx) => {
+      const next = await write(tx);
+      await record(tx, transition, { sagaId: next.id, state: next.state });
+      return next;
+    });
   }
 
   /** Runs one phase of a step with retries; a thrown error that outlasts them is a failure. */
   private async attempt(
-    record: SagaRecord,
+    definition: SagaDefinition<Record<string, unknown>>,
+    initial: SagaRecord,
     step: SagaStep<Record<string, unknown>>,
     phase: 'run' | 'compensate',
     retry: RetryPolicy,
-  ): Promise<StepResult<Record<string, unknown>>> {
+  ): Promise<{ record: SagaRecord; result: StepResult<Record<string, unknown>> }> {
     const { db, log } = this.options;
+    let record = initial;
     const context = { sagaId: record.id, state: record.state, idempotencyKey: `${record.id}:${step.name}` };
+    const completed = (ok: Partial<Record<string, unknown>>, tx: Sql) =>
+      this.finishStep(record, step.name, phase, 'completed', null, { state: ok }, tx);
+    const transition: SagaTransition = { kind: 'step-completed', step: step.name };
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.startStep(record.id, step.name, phase);
+        record = await this.startStep(record, step.name, phase);
         const boundary = (point: SagaBoundary) => this.options.onBoundary?.(`${step.name}:${phase}:${point}`);
         boundary('before-effect');
         if (step.local) {
-          const result = await db.transaction(async (tx) => {
-            const outcome = await this.invoke(step, phase, context, tx);
-            if ('ok' in outcome)
-              await this.finishStep(record.id, step.name, phase, 'completed', null, { state: outcome.ok }, tx);
-            return outcome;
+          const outcome = await db.transaction(async (tx) => {
+            const result = await this.invoke(step, phase, context, tx);
+            if (!('ok' in result)) return { record, result };
+            const next = await completed(result.ok, tx);
+            if (phase === 'run') await definition.record?.(tx, transition, { sagaId: next.id, state: next.state });
+            return { record: next, result };
           });
           boundary('after-checkpoint');
-          return result;
+          return outcome;
         }
         const result = await this.invoke(step, phase, context, undefined);
         boundary('after-effect');
-        if ('ok' in result) await this.finishStep(record.id, step.name, phase, 'completed', null, { state: result.ok });
+        if ('ok' in result) {
+          const { ok } = result;
+          record =
+            phase === 'run'
+              ? await this.withHistory(definition, transition, (tx) => completed(ok, tx))
+              : await completed(ok, db);
+        }
         boundary('after-checkpoint');
-        return result;
+        return { record, result };
       } catch (error) {
         if (error instanceof LeaseLostError) throw error;
         const message = error instanceof Error ? error.message : String(error);
@@ -456,7 +508,9 @@ export class SagaOrchestrator {
             message,
           ])
           .catch(() => {});
-        if (attempt >= retry.maxAttempts) return { fail: { code: 'step_failed', message: `${step.name}: ${message}` } };
+        record = withStep(record, step.name, phase, (s) => ({ ...s, error: message }));
+        if (attempt >= retry.maxAttempts)
+          return { record, result: { fail: { code: 'step_failed', message: `${step.name}: ${message}` } } };
         const delay = backoffDelay(retry, attempt);
         log.warn(
           { sagaId: record.id, step: step.name, phase, attempt, retryInMs: delay, reason: message },
@@ -479,29 +533,37 @@ export class SagaOrchestrator {
     return { ok: {} };
   }
 
-  private async startStep(sagaId: string, step: string, phase: string): Promise<void> {
+  private async startStep(record: SagaRecord, step: string, phase: 'run' | 'compensate'): Promise<SagaRecord> {
+    const now = this.options.clock.now();
     const { rowCount } = await this.options.db.query(
       `insert into saga_steps (saga_id, step, phase, status, attempts, started_at)
        select $1, $2, $3, 'started', 1, $5 from sagas where id = $1 and lease_owner = $4
        on conflict (saga_id, step, phase) do update set status = 'started', attempts = saga_steps.attempts + 1, error = null`,
-      [sagaId, step, phase, this.options.owner, this.options.clock.now()],
+      [record.id, step, phase, this.options.owner, now],
     );
     if (rowCount === 0) throw new LeaseLostError();
+    return withStep(
+      record,
+      step,
+      phase,
+      (s) => ({ ...s, status: 'started', attempts: s.attempts + 1, error: null }),
+      now,
+    );
   }
 
   /** Records a step's outcome (and the saga's new state or status) only while this process holds the lease. */
   private async finishStep(
-    sagaId: string,
+    record: SagaRecord,
     step: string,
-    phase: string,
+    phase: 'run' | 'compensate',
     status: 'completed' | 'failed',
     error: string | null,
     change: { state?: object; status?: SagaStatus; failure?: StepFailure },
-    tx: Sql = this.options.db,
-  ): Promise<void> {
+    tx: Sql,
+  ): Promise<SagaRecord> {
     const now = this.options.clock.now();
-    // One statement, so atomic even outside a transaction (external steps, the switch to
-    // compensating): a crash never leaves the saga's new state with its step still `started`.
+    // One statement, so atomic even outside a transaction (an external step's checkpoint):
+    // a crash never leaves the saga's new state with its step still `started`.
     const { rowCount } = await tx.query(
       `with saga as (
          update sagas set state = state || $3, status = coalesce($4, status), failure = coalesce($5, failure), updated_at = $6
@@ -511,7 +573,7 @@ export class SagaOrchestrator {
        update saga_steps set status = $9, finished_at = $6, error = coalesce($10, error)
        where saga_id = (select id from saga) and step = $7 and phase = $8`,
       [
-        sagaId,
+        record.id,
         this.options.owner,
         JSON.stringify(change.state ?? {}),
         change.status ?? null,
@@ -524,12 +586,36 @@ export class SagaOrchestrator {
       ],
     );
     if (rowCount === 0) throw new LeaseLostError();
+    const next = withStep(record, step, phase, (s) => ({ ...s, status, finishedAt: now, error: error ?? s.error }));
+    return {
+      ...next,
+      state: { ...record.state, ...change.state },
+      status: change.status ?? record.status,
+      failure: change.failure ?? record.failure,
+      updatedAt: now,
+    };
   }
 
-  private async setStatus(id: string, status: SagaStatus): Promise<void> {
-    await this.options.db.query(
+  private async setStatus(id: string, status: SagaStatus, tx: Sql = this.options.db): Promise<void> {
+    await tx.query(
       `update sagas set status = $2, updated_at = $3, lease_owner = null, lease_until = null where id = $1`,
       [id, status, this.options.clock.now()],
     );
   }
+}
+
+/** The record with one step's row changed as the store changed it (a new row when it is the step's first start). */
+function withStep(
+  record: SagaRecord,
+  step: string,
+  phase: 'run' | 'compensate',
+  change: (row: StepRecord) => StepRecord,
+  startedAt: Date | null = null,
+): SagaRecord {
+  const found = record.steps.some((s) => s.step === step && s.phase === phase);
+  const fresh: StepRecord = { step, phase, status: 'started', attempts: 0, startedAt, finishedAt: null, error: null };
+  const steps = found
+    ? record.steps.map((s) => (s.step === step && s.phase === phase ? change(s) : s))
+    : [...record.steps, change(fresh)];
+  return { ...record, steps };
 }

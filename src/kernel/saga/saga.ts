@@ -32,9 +32,21 @@ export interface SagaStep<State> {
   timeoutMs?: number;
 }
 
+/** A change in a saga's course, written to its history. */
+export type SagaTransition =
+  | { kind: 'step-completed'; step: string }
+  | { kind: 'failed'; step: string; failure: StepFailure }
+  | { kind: 'compensated' }
+  | { kind: 'parked'; error: string };
+
 export interface SagaDefinition<State> {
   type: string;
   steps: SagaStep<State>[];
+  /**
+   * Appends the saga's history (events on its own stream) in the transaction that records each
+   * transition: the history never says more, or less, than the saga did.
+   */
+  record?(tx: Sql, transition: SagaTransition, context: { sagaId: string; state: State }): Promise<void>;
 }
 
 export type SagaStatus = 'running' | 'completed' | 'compensating' | 'compensated' | 'compensation_failed';

@@ -15,6 +15,7 @@ import { recordChargeOutcome } from '../payments/intents/charge-records.ts';
 import { findIntent, openIntent, settleIntent, type PaymentIntent } from '../payments/intents/payment-intent.ts';
 import { refundIntent } from '../payments/intents/refund-intent.ts';
 import type { PaymentGateway } from '../payments/gateway/index.ts';
+import { registrationHistory } from './registration-history.ts';
 
 /** Everything the saga needs to resume after a crash: its input and each step's output. */
 export interface RegistrationState {
@@ -91,6 +92,7 @@ export function registrationSaga(deps: {
 
   return {
     type: REGISTRATION_SAGA,
+    record: registrationHistory({ store, clock }),
     steps: [
       {
         name: 'create-customer',

@@ -5,7 +5,8 @@ import type { RecordedEvent } from '../../kernel/store/envelope.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
 import { workflowDecider } from '../../domain/workflow/decider.ts';
 import { handleCommand } from '../command-handler.ts';
-import { customerStream, paymentStream, subscriptionStream, workflowStream } from '../streams.ts';
+import { customerStream, paymentStream, registrationStream, subscriptionStream, workflowStream } from '../streams.ts';
+import { REGISTRATION_SAGA } from '../registration/registration-saga.ts';
 
 /** The ids a workflow's state may name: its history is what it wrote on their streams. */
 interface Subjects {
@@ -50,11 +51,12 @@ export class WorkflowService {
     });
   }
 
-  /** The events the workflow appended (its actor is `<type>:<id>`) and those about it (retries), in log order. */
+  /** The events the workflow appended (its actor is `<type>:<id>`: its own history, its effects) and those about it (retries), in log order. */
   private async history(workflow: SagaRecord): Promise<RecordedEvent[]> {
     const { store } = this.deps;
     const subjects = workflow.state as Subjects;
     const streams = [
+      workflow.type === REGISTRATION_SAGA && registrationStream(workflow.id),
       subjects.customerId && customerStream(subjects.customerId),
       subjects.paymentId && paymentStream(subjects.paymentId),
       subjects.subscriptionId && subscriptionStream(subjects.subscriptionId),
