@@ -130,3 +130,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// Open handles (the workers' pipes, the admin pool) must not keep a finished bench waiting.
+process.exit(0);
