@@ -116,12 +116,15 @@ export async function buildHttp(
 
 /**
  * The api role's background work: taking over the sagas of a process that died (POST /register
- * starts them), and, hourly, forgetting the idempotent answers older than a day. Embedded, the only other process is this one's predecessor: its leases (5 s)
- * are looked for at the pace they expire, so an idle platform sleeps.
+ * starts them), settling payment intents left without an outcome, and, hourly, forgetting the
+ * idempotent answers older than a day. The first two sleep until their next lease or intent
+ * falls due or an append wakes them; their safety poll is 5 s on PostgreSQL (other processes'
+ * sagas) and 30 s embedded (the only other process is this one's predecessor), so an idle
+ * platform sleeps.
  */
 export function startApi(core: PlatformCore): RunningRole {
-  core.sagas.startRecovery(core.db.kind === 'pglite' ? 5_000 : 1_000);
-  core.payments.start();
+  core.sagas.startRecovery(core.store.appended, core.db.kind === 'pglite' ? 30_000 : 5_000);
+  core.payments.start(core.store.appended);
   const pruner = setInterval(
     () =>
       void pruneAnswers(core.db).catch((error: unknown) =>

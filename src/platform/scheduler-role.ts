@@ -1,33 +1,43 @@
 import { reactionModules } from '../reactions/index.ts';
 import type { PlatformCore } from './core.ts';
 import { whileHolding } from '../kernel/db/try-lock.ts';
+import { startDueLoop } from '../kernel/due-loop.ts';
+import { msUntilNextTimer } from '../services/subscriptions/timer-claims.ts';
 import type { RunningRole } from './role.ts';
 
-const RENEWALS_EVERY_MS = 1_000;
+/** Renewal runs are at least this far apart, and at most this far while nothing falls due (a safety poll). */
+const RENEWALS_MIN_GAP_MS = 1_000;
+const RENEWALS_MAX_SLEEP_MS = 30_000;
 
 /**
  * Work that falls due by the clock: renewals, retries and ends of subscriptions, and the
  * reactions' periodic jobs (revenue recognition, compliance checks, churn retraining). Several
- * scheduler processes take turns (one lock): a renewal is never run twice at once.
+ * scheduler processes take turns (one lock): a renewal is never run twice at once. Between runs
+ * the scheduler sleeps until the next timer falls due or an append (a new or changed
+ * subscription) may have moved one.
  */
 export function startScheduler(core: PlatformCore): RunningRole {
-  const { renewals, clock, clockService, log, db } = core;
-  let running: Promise<unknown> | undefined;
-  // The test clock moves too: its advances run what falls due at once, and its tick the rest.
-  const timer = setInterval(() => {
-    if (running) return;
-    running = whileHolding(db, 'tributary.renewals', () =>
-      clockService ? clockService.tick() : renewals.runDue(clock.now()),
-    )
-      .catch((error: unknown) => log.error({ err: error }, 'renewal scheduler failed'))
-      .finally(() => (running = undefined));
-  }, RENEWALS_EVERY_MS);
+  const { renewals, clock, clockService, log, db, store } = core;
+  const stopRenewals = startDueLoop({
+    name: 'renewal scheduler',
+    // The test clock moves too: its advances run what falls due at once, and this loop the rest.
+    run: async () => {
+      const ran = await whileHolding(db, 'tributary.renewals', () =>
+        clockService ? clockService.tick() : renewals.runDue(clock.now()),
+      );
+      // Another process holds the run: look again soon, in case it stops.
+      return ran ? msUntilNextTimer(db, clock.now()) : RENEWALS_MIN_GAP_MS;
+    },
+    appended: store.appended,
+    minGapMs: RENEWALS_MIN_GAP_MS,
+    maxSleepMs: RENEWALS_MAX_SLEEP_MS,
+    log,
+  });
   const stopJobs = reactionModules.flatMap((module) => (module.start ? [module.start(core.reactionDeps)] : []));
   return {
     role: 'scheduler',
     async stop() {
-      clearInterval(timer);
-      await running;
+      await stopRenewals();
       await Promise.all(stopJobs.map((stop) => stop()));
     },
   };

@@ -5,6 +5,8 @@ import { backoffDelay, type RetryPolicy } from '../consumers/retry-policy.ts';
 import type { Database, Sql } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { registry } from '../metrics.ts';
+import { startDueLoop } from '../due-loop.ts';
+import type { AppendSignal } from '../store/append-signal.ts';
 import { continueTrace, currentTraceparent, withTrace } from '../tracing.ts';
 import {
   isFinished,
@@ -146,7 +148,7 @@ const withTimeout = async <T>(work: Promise<T>, timeoutMs: number | undefined, w
 export class SagaOrchestrator {
   private readonly definitions = new Map<string, SagaDefinition<never>>();
   private readonly running = new Map<string, Promise<SagaRecord>>();
-  private recovery: NodeJS.Timeout | undefined;
+  private stopRecovery: (() => Promise<void>) | undefined;
   private readonly leaseMs: number;
 
   constructor(private readonly options: SagaOrchestratorOptions) {
@@ -261,15 +263,35 @@ export class SagaOrchestrator {
     }
   }
 
-  /** Periodically takes over sagas whose lease expired (their process died) and resumes them. */
-  startRecovery(intervalMs = 1_000): void {
-    this.recovery ??= setInterval(
-      () =>
-        void Promise.all([this.recoverOnce(), this.sampleParked()]).catch((error: unknown) =>
-          this.options.log.error({ err: error }, 'saga recovery failed'),
-        ),
-      intervalMs,
+  /**
+   * Takes over sagas whose lease expired (their process died) and resumes them, and retries the
+   * parked ones that are due: when the next lease lapses or parked saga falls due, when an append
+   * wakes it (another process's saga moved on), and at least every `maxSleepMs`.
+   */
+  startRecovery(appended: AppendSignal, maxSleepMs: number): void {
+    this.stopRecovery ??= startDueLoop({
+      name: 'saga recovery',
+      run: async () => {
+        await Promise.all([this.recoverOnce(), this.sampleParked()]);
+        return this.msUntilNextDue();
+      },
+      appended,
+      minGapMs: Math.min(1_000, maxSleepMs),
+      maxSleepMs,
+      log: this.options.log,
+    });
+  }
+
+  /** Milliseconds until the next lease lapses or parked saga is due (null: none). */
+  private async msUntilNextDue(): Promise<number | null> {
+    const { rows } = await this.options.db.query<{ ms: string | number | null }>(
+      `select extract(epoch from least(
+         (select min(lease_until) from sagas where status in ('running', 'compensating')),
+         (select min(next_attempt_at) from sagas where status = 'compensation_failed')
+       ) - clock_timestamp()) * 1000 as ms`,
     );
+    const ms = rows[0]?.ms;
+    return ms === null || ms === undefined ? null : Math.max(0, Number(ms));
   }
 
   /**
@@ -303,8 +325,8 @@ export class SagaOrchestrator {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.recovery);
-    this.recovery = undefined;
+    await this.stopRecovery?.();
+    this.stopRecovery = undefined;
     await Promise.allSettled([...this.running.values()]);
   }
 

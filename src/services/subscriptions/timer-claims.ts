@@ -58,3 +58,10 @@ export async function releaseTimer(sql: Sql, subscriptionId: string, owner: stri
 export async function postponeTimer(sql: Sql, subscriptionId: string, dueAt: Date): Promise<void> {
   await sql.query('update subscription_timers set due_at = $2 where subscription_id = $1', [subscriptionId, dueAt]);
 }
+
+/** Milliseconds from `now` until the next timer falls due (0 while a claimed one is due; null: no timer). */
+export async function msUntilNextTimer(sql: Sql, now: Date): Promise<number | null> {
+  const { rows } = await sql.query<{ next: Date | null }>('select min(due_at) as next from subscription_timers');
+  const next = rows[0]?.next;
+  return next ? Math.max(0, new Date(next).getTime() - now.getTime()) : null;
+}

@@ -1,6 +1,8 @@
 import { Gauge } from 'prom-client';
 import type { Logger } from '../../../kernel/logger.ts';
 import { registry } from '../../../kernel/metrics.ts';
+import { startDueLoop } from '../../../kernel/due-loop.ts';
+import type { AppendSignal } from '../../../kernel/store/append-signal.ts';
 import { chargeResultOf, type ChargeResult } from '../gateway/index.ts';
 import { findIntent, intentOf, type IntentStatus, type StoredIntent } from './payment-intent.ts';
 import { refundIntent, type RefundDeps } from './refund-intent.ts';
@@ -37,8 +39,7 @@ export const refundBackoffMs = (attempts: number): number => Math.min(6 * HOUR_M
  * refunds that are due. Several processes may run it: intents are claimed with SKIP LOCKED.
  */
 export class PaymentReconciler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private stopLoop: (() => Promise<void>) | undefined;
 
   constructor(private readonly deps: PaymentReconcilerDeps) {}
 
@@ -53,8 +54,8 @@ export class PaymentReconciler {
     }
   }
 
-  /** One pass over the intents due; returns how many it looked at. */
-  async runOnce(): Promise<number> {
+  /** One pass over the intents due; resolves to the milliseconds until the next one is due (null: none open). */
+  async runOnce(): Promise<number | null> {
     const { db, windowMs } = this.deps;
     const { rows } = await db.query<Parameters<typeof intentOf>[0]>(
       `with due as (
@@ -80,22 +81,28 @@ export class PaymentReconciler {
         await this.failed(intent, error);
       }
     }
-    await this.sample();
-    return rows.length;
+    return this.sample();
   }
 
-  start(intervalMs = 1_000): void {
-    this.timer ??= setInterval(() => {
-      this.running ??= this.runOnce()
-        .catch((error: unknown) => this.deps.log.error({ err: error }, 'payment reconciler failed'))
-        .finally(() => (this.running = undefined));
-    }, intervalMs);
+  /**
+   * Runs passes while the process lives: at most every second, and otherwise when the next open
+   * intent falls due or an append (a charge recorded, a flow ended) wakes it, with a safety poll
+   * as long as the window (an intent opened meanwhile is due no sooner) and at most 30 s.
+   */
+  start(appended: AppendSignal): void {
+    this.stopLoop ??= startDueLoop({
+      name: 'payment reconciler',
+      run: () => this.runOnce(),
+      appended,
+      minGapMs: 1_000,
+      maxSleepMs: Math.min(30_000, Math.max(1_000, this.deps.windowMs)),
+      log: this.deps.log,
+    });
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+    await this.stopLoop?.();
+    this.stopLoop = undefined;
   }
 
   private async settlePending(intent: StoredIntent): Promise<void> {
@@ -139,13 +146,23 @@ export class PaymentReconciler {
     );
   }
 
-  /** The open intents, read from the store (so the gauge survives restarts and falls when they settle). */
-  private async sample(): Promise<void> {
-    const { rows } = await this.deps.db.query<{ status: string; n: string }>(
-      `select status, count(*) as n from payment_intents where status in ('pending', 'refund_due') group by status`,
+  /**
+   * The open intents, read from the store (so the gauge survives restarts and falls when they
+   * settle); resolves to the milliseconds until the first of them is due (null: none).
+   */
+  private async sample(): Promise<number | null> {
+    const { rows } = await this.deps.db.query<{ status: string; n: string; due_in_ms: string | number | null }>(
+      `select status, count(*) as n,
+         extract(epoch from min(case when status = 'pending'
+           then greatest(created_at + $1 * interval '1 millisecond', coalesce(next_attempt_at, created_at))
+           else next_attempt_at end) - clock_timestamp()) * 1000 as due_in_ms
+       from payment_intents where status in ('pending', 'refund_due') group by status`,
+      [this.deps.windowMs],
     );
     intentsOpen.reset();
     for (const status of ['pending', 'refund_due'])
       intentsOpen.set({ status }, Number(rows.find((row) => row.status === status)?.n ?? 0));
+    const due = rows.filter((row) => row.due_in_ms !== null).map((row) => Math.max(0, Number(row.due_in_ms)));
+    return due.length > 0 ? Math.min(...due) : null;
   }
 }

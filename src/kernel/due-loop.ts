@@ -1,0 +1,44 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from './logger.ts';
+import type { AppendSignal } from './store/append-signal.ts';
+
+export interface DueLoopOptions {
+  name: string;
+  /** Does what is due; resolves to the milliseconds until the next thing it knows of falls due (null: nothing). */
+  run: () => Promise<number | null>;
+  /** Something new may be due after an append to the log (a subscription created, a charge recorded). */
+  appended: AppendSignal;
+  /** Runs are never closer than this (under load it is the period). */
+  minGapMs: number;
+  /** Nor further apart than this: a safety poll for work that came without an append. */
+  maxSleepMs: number;
+  log: Logger;
+}
+
+/**
+ * Periodic work that sleeps while there is none: it runs again when what it knows of falls due,
+ * when an append wakes it, or after `maxSleepMs`, and never more often than every `minGapMs`.
+ * A failed run is tried again after `minGapMs`. Returns how to stop it (after the run in hand).
+ */
+export function startDueLoop(options: DueLoopOptions): () => Promise<void> {
+  const stop = new AbortController();
+  const { signal } = stop;
+  const loop = (async () => {
+    while (!signal.aborted) {
+      let untilDue: number | null;
+      try {
+        untilDue = await options.run();
+      } catch (error) {
+        options.log.error({ err: error }, `${options.name} failed; retrying`);
+        untilDue = 0;
+      }
+      await sleep(options.minGapMs, undefined, { signal }).catch(() => {});
+      const rest = Math.min(options.maxSleepMs, untilDue ?? Infinity) - options.minGapMs;
+      if (rest > 0 && !signal.aborted) await options.appended.wait(rest, signal);
+    }
+  })();
+  return async () => {
+    stop.abort();
+    await loop;
+  };
+}
