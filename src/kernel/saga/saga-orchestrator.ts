@@ -438,7 +438,7 @@ export class SagaOrchestrator {
     step: string,
     error: string,
   ): Promise<SagaRecord> {
-    const parked = await this.withHistory(definition, { kind: 'parked', error }, async (tx) => {
+    const parked = await this.options.db.transaction(async (tx) => {
       const next = await this.finishStep(
         record,
         step,
@@ -453,6 +453,7 @@ export class SagaOrchestrator {
          where id = $1 returning next_attempt_at, attempts`,
         [record.id, error, this.options.parkedRetryMs ?? 2_000],
       );
+      await definition.record?.(tx, { kind: 'parked', error }, { sagaId: record.id, state: record.state });
       return { ...next, attempts: rows[0]!.attempts, nextAttemptAt: rows[0]!.next_attempt_at, lastError: error };
     });
     sagaOutcomes.inc({ type: record.type, status: 'compensation_failed' });

@@ -27,8 +27,11 @@ const stepCommands: Record<string, (registrationId: string, at: string) => Regis
 
 const commandOf = (transition: SagaTransition, registrationId: string, at: string): RegistrationCommand => {
   switch (transition.kind) {
-    case 'step-completed':
-      return stepCommands[transition.step]!(registrationId, at);
+    case 'step-completed': {
+      const command = stepCommands[transition.step];
+      if (!command) throw new Error(`the registration's history has no event for step ${transition.step}`);
+      return command(registrationId, at);
+    }
     case 'failed': {
       const { code, message, details } = transition.failure;
       if (code === 'payment_declined') {
