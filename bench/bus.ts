@@ -285,7 +285,8 @@ const latencyRows: LatencyRow[] = [];
 const throughputRows: ThroughputRow[] = [];
 
 async function openStore(backend: 'PGlite' | 'PostgreSQL'): Promise<{ db: Database; store: EventStore }> {
-  const db = backend === 'PGlite' ? await openPglite() : await openTestPostgres({ poolSize: 10 });
+  // The platform's own pool (DATABASE_POOL_SIZE, 20): the paced appends, the relay and the consumers share it.
+  const db = backend === 'PGlite' ? await openPglite() : await openTestPostgres({ poolSize: 20 });
   await migrate(db, [...eventStoreMigrations, ...consumerMigrations]);
   return { db, store: new EventStore(db, testCatalog, systemClock) };
 }
