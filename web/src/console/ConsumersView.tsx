@@ -16,13 +16,17 @@ export function ConsumersView() {
     async () => (await api.GET('/admin/dlq', { params: { query: { limit: 200 } } })).data?.deadLetters,
     3_000,
   );
-  const [message, setMessage] = useState<string | null>(null);
+  // What the last replay did, and whether it went wrong (a failure is not shown as a success).
+  const [message, setMessage] = useState<{ text: string; ok: boolean } | null>(null);
   const replay = async (consumer: string) => {
     const { data, error } = await api.POST('/admin/dlq/{consumer}/replay', { params: { path: { consumer } } });
     setMessage(
       error
-        ? problemText(error)
-        : `${consumer}: ${data?.replayed ?? 0} replayed, ${data?.failed.length ?? 0} failed again`,
+        ? { text: problemText(error), ok: false }
+        : {
+            text: `${consumer}: ${data?.replayed ?? 0} replayed, ${data?.failed.length ?? 0} failed again`,
+            ok: (data?.failed.length ?? 0) === 0,
+          },
     );
     reload();
     reloadConsumers();
@@ -31,10 +35,10 @@ export function ConsumersView() {
     const { data, error } = await api.POST('/admin/dlq/{consumer}/{id}/replay', { params: { path: { consumer, id } } });
     setMessage(
       error
-        ? problemText(error)
+        ? { text: problemText(error), ok: false }
         : data?.replayed
-          ? `${consumer}: dead letter ${id} replayed`
-          : `${consumer}: dead letter ${id} failed again: ${data?.error ?? ''}`,
+          ? { text: `${consumer}: dead letter ${id} replayed`, ok: true }
+          : { text: `${consumer}: dead letter ${id} failed again: ${data?.error ?? ''}`, ok: false },
     );
     reload();
     reloadConsumers();
@@ -42,8 +46,8 @@ export function ConsumersView() {
   return (
     <>
       {message ? (
-        <p className="notice notice-ok" role="status">
-          {message}
+        <p className={`notice ${message.ok ? 'notice-ok' : 'notice-bad'}`} role={message.ok ? 'status' : 'alert'}>
+          {message.text}
         </p>
       ) : null}
       <section className="card">
@@ -73,7 +77,11 @@ export function ConsumersView() {
                   {c.partitions ? <PartitionLags partitions={c.partitions} /> : null}
                 </td>
                 <td>
-                  {c.checkpoint ? `${c.checkpoint.position} · ${dateTime(c.checkpoint.updatedAt)}` : 'Kafka offsets'}
+                  {c.checkpoint
+                    ? `${c.checkpoint.position} · ${dateTime(c.checkpoint.updatedAt)}`
+                    : c.partitions
+                      ? 'Kafka offsets'
+                      : 'none yet'}
                 </td>
                 <td className="num">
                   {c.deadLetters > 0 ? <span className="badge badge-compensation_failed">{c.deadLetters}</span> : 0}

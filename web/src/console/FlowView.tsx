@@ -238,7 +238,9 @@ function ConsumerDetail({ consumer }: { consumer: Flow['consumers'][number] }) {
         <dd>
           {consumer.checkpoint
             ? `position ${consumer.checkpoint.position} · ${dateTime(consumer.checkpoint.updatedAt)}`
-            : 'kept by Kafka (committed offsets)'}
+            : consumer.partitions
+              ? 'kept by Kafka (committed offsets)'
+              : 'none yet (nothing consumed)'}
         </dd>
         <dt>Dead letters</dt>
         <dd>{consumer.deadLetters}</dd>
