@@ -158,4 +158,29 @@ describe('analytics pipeline facts', () => {
       { day: '2026-03-05', amount: -2417 },
     ]);
   });
+
+  it('writes in one batch, whatever its order, what it writes one event at a time', async () => {
+    const daily = async () =>
+      (
+        await db.query(
+          `select day::text as day, currency, amount::int from analytics_mrr_daily where amount <> 0 order by day, currency`,
+        )
+      ).rows;
+    const retention = async () =>
+      (await db.query(`select subject, retained_months from analytics_facts where kind = 'signup'`)).rows;
+    await db.exec('delete from analytics_facts; delete from analytics_mrr_daily');
+    await deliver([now, atPeriodEnd, registered, created]);
+    const oneByOne = { facts: await facts(), daily: await daily(), retention: await retention() };
+
+    await db.exec('delete from analytics_facts; delete from analytics_mrr_daily');
+    await db.transaction((tx) =>
+      pipeline.handleBatch!([now, created, atPeriodEnd, registered], {
+        tx,
+        log: silentLogger,
+        metadataOf: (one) => ({ correlationId: 'c', causationId: one.id, actor: 'test' }),
+      }),
+    );
+    expect({ facts: await facts(), daily: await daily(), retention: await retention() }).toEqual(oneByOne);
+    expect(oneByOne.retention).toEqual([{ subject: customerId, retained_months: 2 }]);
+  });
 });

@@ -1,21 +1,12 @@
-import type { CustomerRegisteredData } from '../../domain/events/customer-registered.ts';
 import type { SubscriptionCancelledData } from '../../domain/events/subscription-cancelled.ts';
-import type { SubscriptionCreatedData } from '../../domain/events/subscription-created.ts';
 import { defineConsumer, type ConsumerDefinition } from '../../kernel/consumers/consumer.ts';
 import type { Sql } from '../../kernel/db/database.ts';
 import type { RecordedEvent } from '../../kernel/store/envelope.ts';
-import { dayOf, monthlyRecurring } from './monthly-recurring.ts';
+import { addToDailyMrr, recordNewSubscriptions, recordSignups, type Movement } from './analytics-batch-facts.ts';
+import { dayOf } from './monthly-recurring.ts';
 import { retainedMonths } from './retained-months.ts';
 
 export const ANALYTICS_PIPELINE = 'analytics';
-
-const cohortMonthOf = (registeredAt: string): string => `${registeredAt.slice(0, 7)}-01`;
-
-interface Movement {
-  day: string;
-  currency: string;
-  amount: number;
-}
 
 const movementOf = async (tx: Sql, kind: 'new' | 'churned', subscriptionId: string): Promise<Movement | null> => {
   const { rows } = await tx.query<{ day: string; currency: string | null; amount: string | number | null }>(
@@ -27,13 +18,6 @@ const movementOf = async (tx: Sql, kind: 'new' | 'churned', subscriptionId: stri
     ? { day: row.day, currency: row.currency, amount: Number(row.amount) }
     : null;
 };
-
-const addToDailyMrr = (tx: Sql, movement: Movement) =>
-  tx.query(
-    `insert into analytics_mrr_daily (day, currency, amount) values ($1, $2, $3)
-     on conflict (day, currency) do update set amount = analytics_mrr_daily.amount + excluded.amount`,
-    [movement.day, movement.currency, movement.amount],
-  );
 
 /**
  * Runs `write` on a subscription's MRR fact and moves the daily MRR totals by what it changed:
@@ -49,8 +33,7 @@ async function keepingDailyMrr(
   await write();
   const after = await movementOf(tx, kind, subscriptionId);
   if (before?.day === after?.day && before?.currency === after?.currency && before?.amount === after?.amount) return;
-  if (before) await addToDailyMrr(tx, { ...before, amount: -before.amount });
-  if (after) await addToDailyMrr(tx, after);
+  await addToDailyMrr(tx, [...(before ? [{ ...before, amount: -before.amount }] : []), ...(after ? [after] : [])]);
 }
 
 /** Customers have one subscription each (registration creates it): the customer churns when it does. */
@@ -72,54 +55,6 @@ async function refreshRetention(tx: Sql, customerId: string): Promise<void> {
     customerId,
     lastChurn ? retainedMonths(signup.at, lastChurn) : null,
   ]);
-}
-
-async function recordSignup(tx: Sql, eventId: string, data: CustomerRegisteredData): Promise<void> {
-  const cohort = cohortMonthOf(data.registeredAt);
-  await tx.query(
-    `insert into analytics_facts (kind, subject, event_id, customer_id, plan_id, at, day, cohort_month)
-     values ('signup', $1, $2, $1, $3, $4, $5, $6) on conflict (kind, subject) do nothing`,
-    [data.customerId, eventId, data.planId, data.registeredAt, dayOf(data.registeredAt), cohort],
-  );
-  // The saga registers the customer after creating the subscription: give its facts their cohort.
-  await tx.query(`update analytics_facts set cohort_month = $2 where customer_id = $1 and cohort_month is null`, [
-    data.customerId,
-    cohort,
-  ]);
-  await refreshRetention(tx, data.customerId);
-}
-
-async function recordNew(tx: Sql, eventId: string, data: SubscriptionCreatedData): Promise<void> {
-  const mrr = monthlyRecurring(data.price.amount, data.interval);
-  // Only a fact written now moves the daily totals (a redelivered event inserts nothing).
-  const inserted = await tx.query<{ day: string }>(
-    `insert into analytics_facts (kind, subject, event_id, customer_id, subscription_id, plan_id, currency, mrr_delta, at, day, cohort_month)
-     values ('new', $1, $2, $3, $1, $4, $5, $6, $7, $8,
-             (select cohort_month from analytics_facts where kind = 'signup' and subject = $3))
-     on conflict (kind, subject) do nothing
-     returning day::text as day`,
-    [
-      data.subscriptionId,
-      eventId,
-      data.customerId,
-      data.planId,
-      data.price.currency,
-      mrr,
-      data.createdAt,
-      dayOf(data.createdAt),
-    ],
-  );
-  if (inserted.rows[0])
-    await addToDailyMrr(tx, { day: inserted.rows[0].day, currency: data.price.currency, amount: mrr });
-  // A cancellation delivered before its creation (another topic) learns its plan and MRR now.
-  const backfilled = await tx.query<{ day: string }>(
-    `update analytics_facts set plan_id = $2, currency = $3, mrr_delta = -$4::bigint where kind = 'churned' and subject = $1 and mrr_delta is null returning day::text as day`,
-    [data.subscriptionId, data.planId, data.price.currency, mrr],
-  );
-  if (backfilled.rows[0]) {
-    await addToDailyMrr(tx, { day: backfilled.rows[0].day, currency: data.price.currency, amount: -mrr });
-    await refreshRetention(tx, data.customerId);
-  }
 }
 
 /**
@@ -150,7 +85,33 @@ async function recordChurn(tx: Sql, eventId: string, data: SubscriptionCancelled
       ],
     );
   });
-  await refreshRetention(tx, data.customerId);
+}
+
+/**
+ * Facts from a batch of events, a few statements for the whole batch: the signups, then the new
+ * subscriptions (their cohorts and MRR from the signups), then the churns one by one (rare), then
+ * the retention of the customers whose churn facts changed. The facts do not depend on the order
+ * the topics arrive in, so taking them by kind gives what one at a time would.
+ */
+async function recordFacts(tx: Sql, events: readonly RecordedEvent[]): Promise<void> {
+  const ofType = (type: string) => events.filter((event) => event.type === type);
+  const signups = ofType('CustomerRegistered');
+  const created = ofType('SubscriptionCreated');
+  const touched = new Set<string>();
+  if (signups.length > 0) for (const customer of await recordSignups(tx, signups)) touched.add(customer);
+  if (created.length > 0) for (const customer of await recordNewSubscriptions(tx, created)) touched.add(customer);
+  for (const churn of ofType('SubscriptionCancelled')) {
+    const data = churn.data as SubscriptionCancelledData;
+    await recordChurn(tx, churn.id, data);
+    touched.add(data.customerId);
+  }
+  if (touched.size === 0) return;
+  // Only a customer with a churn has a retention to work out.
+  const { rows } = await tx.query<{ customer_id: string }>(
+    `select distinct customer_id from analytics_facts where kind = 'churned' and customer_id = any($1::text[])`,
+    [[...touched]],
+  );
+  for (const { customer_id } of rows) await refreshRetention(tx, customer_id);
 }
 
 /** Turns what happened to customers and subscriptions into facts, written in the inbox's transaction (exactly once). */
@@ -158,14 +119,6 @@ export const analyticsPipeline = (): ConsumerDefinition =>
   defineConsumer({
     name: ANALYTICS_PIPELINE,
     topics: ['customer.registered', 'subscription.created', 'subscription.cancelled'],
-    async handle(event: RecordedEvent, { tx }) {
-      switch (event.type) {
-        case 'CustomerRegistered':
-          return recordSignup(tx, event.id, event.data as CustomerRegisteredData);
-        case 'SubscriptionCreated':
-          return recordNew(tx, event.id, event.data as SubscriptionCreatedData);
-        case 'SubscriptionCancelled':
-          return recordChurn(tx, event.id, event.data as SubscriptionCancelledData);
-      }
-    },
+    handle: (event, { tx }) => recordFacts(tx, [event]),
+    handleBatch: (events, { tx }) => recordFacts(tx, events),
   });
