@@ -29,7 +29,6 @@ import { ConsumerRunner } from '../src/kernel/consumers/consumer-runner.ts';
 import { loadConfig } from '../src/kernel/config.ts';
 import { silentLogger } from '../src/kernel/logger.ts';
 import { startPlatform, type Platform } from '../src/platform.ts';
-import { reactionConsumers } from '../src/reactions/index.ts';
 import { TEST_DATABASE_URL } from '../test/support/postgres.ts';
 import { SmtpMailer } from '../src/reactions/email/smtp-mailer.ts';
 import { MailboxMailer } from '../src/reactions/email/mailbox-mailer.ts';
@@ -44,6 +43,7 @@ import {
   fmtRatio,
   inParallel,
   machine,
+  platformReactions,
   printTable,
   progress,
   rate,
@@ -214,15 +214,7 @@ try {
     previous = events;
   }
 
-  const real = reactionConsumers({
-    config,
-    plans: platform.plans,
-    db: platform.db,
-    store: platform.store,
-    catalog: platform.catalog,
-    clock: platform.clock,
-    log: silentLogger,
-  });
+  const real = platformReactions(platform, silentLogger);
   let expected = 0;
   for (const consumer of real)
     expected += await count('select count(*) as n from events where type = any($1)', [

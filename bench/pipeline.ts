@@ -32,7 +32,6 @@ import { compareLogPositions } from '../src/kernel/projections/log-position.ts';
 import { Checkpoints } from '../src/kernel/store/checkpoints.ts';
 import type { LogPosition } from '../src/kernel/store/envelope.ts';
 import { startPlatform, type Platform } from '../src/platform.ts';
-import { reactionConsumers } from '../src/reactions/index.ts';
 import { analyticsPipeline } from '../src/views/analytics/analytics-pipeline.ts';
 import { freePort } from '../test/support/platform-process.ts';
 import { adminQuery, freshDatabaseUrl } from '../test/support/postgres.ts';
@@ -45,6 +44,7 @@ import {
   machine,
   paced,
   percentile,
+  platformReactions,
   printTable,
   progress,
   verdict,
@@ -147,15 +147,7 @@ async function serve(handlers: 'real' | 'noop'): Promise<void> {
   const platform = await startPlatform(config, { consumers: [] });
   await platform.http.listen({ port: config.port, host: config.host });
   await platform.started;
-  const reactions = reactionConsumers({
-    config,
-    plans: platform.plans,
-    db: platform.db,
-    store: platform.store,
-    catalog: platform.catalog,
-    clock: platform.clock,
-    log: platform.log,
-  });
+  const reactions = platformReactions(platform);
   const noop = (consumer: ConsumerDefinition): ConsumerDefinition => ({
     name: consumer.name,
     topics: consumer.topics,

@@ -2,6 +2,10 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '@platformatic/kafka';
+import type { ConsumerDefinition } from '../src/kernel/consumers/consumer.ts';
+import type { Logger } from '../src/kernel/logger.ts';
+import type { Platform } from '../src/platform.ts';
+import { reactionConsumers } from '../src/reactions/index.ts';
 
 /** Milliseconds `fn` takes. */
 export async function timed(fn: () => Promise<unknown>): Promise<number> {
@@ -124,3 +128,15 @@ export async function deleteKafkaPrefix(brokers: string, prefix: string): Promis
   if (groups.length > 0) await kafka.deleteGroups({ groups }).catch(() => {});
   await kafka.close();
 }
+
+/** The reaction consumers of a started platform, made as its consumers role makes them (the benches subscribe them). */
+export const platformReactions = (platform: Platform, log: Logger = platform.log): ConsumerDefinition[] =>
+  reactionConsumers({
+    config: platform.config,
+    plans: platform.plans,
+    db: platform.db,
+    store: platform.store,
+    catalog: platform.catalog,
+    clock: platform.clock,
+    log,
+  });
