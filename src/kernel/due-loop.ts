@@ -2,6 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from './logger.ts';
 import type { AppendSignal } from './store/append-signal.ts';
 
+/** The longest timer Node keeps (a pass's listener is dropped at its end long before). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 export interface DueLoopOptions {
   name: string;
   /** Does what is due; resolves to the milliseconds until the next thing it knows of falls due (null: nothing). */
@@ -25,6 +28,10 @@ export function startDueLoop(options: DueLoopOptions): () => Promise<void> {
   const { signal } = stop;
   const loop = (async () => {
     while (!signal.aborted) {
+      // Listening from before the run: an append during the run or the gap still wakes the next sleep.
+      const pass = new AbortController();
+      const passSignal = AbortSignal.any([signal, pass.signal]);
+      const appended = options.appended.wait(MAX_TIMER_MS, passSignal);
       let untilDue: number | null;
       try {
         untilDue = await options.run();
@@ -34,7 +41,9 @@ export function startDueLoop(options: DueLoopOptions): () => Promise<void> {
       }
       await sleep(options.minGapMs, undefined, { signal }).catch(() => {});
       const rest = Math.min(options.maxSleepMs, untilDue ?? Infinity) - options.minGapMs;
-      if (rest > 0 && !signal.aborted) await options.appended.wait(rest, signal);
+      if (rest > 0 && !signal.aborted)
+        await Promise.race([appended, sleep(rest, undefined, { signal: passSignal }).catch(() => {})]);
+      pass.abort();
     }
   })();
   return async () => {

@@ -35,6 +35,18 @@ describe('a due loop', () => {
     await stop();
   });
 
+  it('is woken by an append made while it ran or waited out the minimum gap', async () => {
+    let first = true;
+    const handle = loop(() => {
+      // Right after the first run, before the loop starts to sleep.
+      if (first) setImmediate(() => handle.appended.notify());
+      first = false;
+      return null;
+    }, 60_000);
+    await until(() => handle.runs.length === 2);
+    await handle.stop();
+  });
+
   it('runs again when what it knows of falls due, never closer than the minimum gap', async () => {
     const { runs, stop } = loop(() => 0);
     await sleep(150);
