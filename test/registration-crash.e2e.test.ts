@@ -96,6 +96,8 @@ const cancelPath = (boundary: string): Scenario => ({
   ],
 });
 
+const LAST_CHECKPOINT = 'register-customer:run:after-checkpoint';
+
 /** Every boundary of the run phase: local steps have no after-effect (effect and checkpoint commit together). */
 const RUN_BOUNDARIES = [
   'create-customer:run:before-effect',
@@ -106,7 +108,7 @@ const RUN_BOUNDARIES = [
   'create-subscription:run:before-effect',
   'create-subscription:run:after-checkpoint',
   'register-customer:run:before-effect',
-  'register-customer:run:after-checkpoint',
+  LAST_CHECKPOINT,
 ].map(completedPath);
 
 /** A declined card: the decline recorded but not checkpointed, and the customer's deletion. */
@@ -360,7 +362,10 @@ async function crashAndRecover(pipeline: Pipeline, scenario: Scenario, next: Sce
       view.steps.filter((step) => step.status === 'started'),
       'a step left started',
     ).toEqual([]);
-    expect(restarted.output()).toContain('saga: taking over from a process that stopped');
+    // The last step's checkpoint completes the saga: after it there is nothing to take over.
+    if (scenario.boundary === LAST_CHECKPOINT)
+      expect(restarted.output()).not.toContain('saga: taking over from a process that stopped');
+    else expect(restarted.output()).toContain('saga: taking over from a process that stopped');
     // A second retry gets the same answer again.
     const again = await register(restarted, payload, key);
     expect(again.status).toBe(scenario.status);

@@ -18,9 +18,14 @@ export async function handleCommand<Command, State, Event extends { type: string
   decider: Decider<Command, State, Event>,
   streamId: string,
   command: Command,
-  options: { tx?: Sql; metadata?: Partial<EventMetadata> } = {},
+  options: {
+    tx?: Sql;
+    metadata?: Partial<EventMetadata>;
+    /** The stream's id was made for this command: nothing to read (the append fails if it exists after all). */
+    newStream?: boolean;
+  } = {},
 ): Promise<Handled<State>> {
-  const history = await store.readStream(streamId, { tx: options.tx });
+  const history = options.newStream ? [] : await store.readStream(streamId, { tx: options.tx });
   const state = history.reduce(
     (current, event) => decider.evolve(current, event as unknown as Event),
     decider.initialState,
@@ -30,7 +35,7 @@ export async function handleCommand<Command, State, Event extends { type: string
   const appended = await store.append(
     streamId,
     events.map((event) => ({ type: event.type, data: event.data, metadata: options.metadata })),
-    { expectedVersion: history.length, tx: options.tx },
+    { expectedVersion: options.newStream ? 'no_stream' : history.length, tx: options.tx },
   );
   return { state: events.reduce(decider.evolve, state), appended };
 }

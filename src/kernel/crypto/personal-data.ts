@@ -42,11 +42,12 @@ export async function keysOf(sql: Sql, customerIds: readonly string[]): Promise<
 
 /** The customer's key, created (in `tx`) on first use. */
 export async function ensureKey(tx: Sql, customerId: string): Promise<Buffer> {
-  await tx.query(
-    'insert into customer_keys (customer_id, key, created_at) values ($1, $2, now()) on conflict (customer_id) do nothing',
+  const { rows } = await tx.query<{ key: Buffer | Uint8Array }>(
+    'insert into customer_keys (customer_id, key, created_at) values ($1, $2, now()) on conflict (customer_id) do nothing returning key',
     [customerId, randomBytes(32)],
   );
-  const key = await keyOf(tx, customerId);
+  // Created here: one round trip; it existed already: read it.
+  const key = rows[0] ? Buffer.from(rows[0].key) : await keyOf(tx, customerId);
   if (!key) throw new Error(`no key for customer ${customerId}`);
   return key;
 }

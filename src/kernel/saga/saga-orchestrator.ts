@@ -16,6 +16,7 @@ import {
   type SagaStep,
   type SagaTransition,
   type StepFailure,
+  type StepOutcome,
   type StepRecord,
   type StepResult,
 } from './saga.ts';
@@ -148,6 +149,8 @@ const withTimeout = async <T>(work: Promise<T>, timeoutMs: number | undefined, w
 export class SagaOrchestrator {
   private readonly definitions = new Map<string, SagaDefinition<never>>();
   private readonly running = new Map<string, Promise<SagaRecord>>();
+  /** Sagas created here whose history has not been written yet: it is known to be empty. */
+  private readonly fresh = new Set<string>();
   private stopRecovery: (() => Promise<void>) | undefined;
   private readonly leaseMs: number;
 
@@ -188,6 +191,7 @@ export class SagaOrchestrator {
             lastError: null,
           }
         : undefined;
+    if (created) this.fresh.add(id);
     return this.drive(id, created) as Promise<SagaRecord<State>>;
   }
 
@@ -372,6 +376,7 @@ export class SagaOrchestrator {
       return (await this.waitFor(id, 60_000))!;
     } finally {
       clearInterval(heartbeat);
+      this.fresh.delete(id);
     }
   }
 
@@ -396,16 +401,26 @@ export class SagaOrchestrator {
         if ('fail' in result) {
           const { fail } = result;
           const change = { status: 'compensating' as const, failure: fail };
-          record = await this.withHistory(definition, { kind: 'failed', step: step.name, failure: fail }, (tx) =>
-            this.finishStep(record, step.name, 'run', 'failed', fail.message, change, tx),
+          const { outcome } = result;
+          record = await this.withHistory(
+            definition,
+            { kind: 'failed', step: step.name, failure: fail },
+            async (tx) => {
+              await outcome?.(tx, true);
+              return this.finishStep(record, step.name, 'run', 'failed', fail.message, change, tx);
+            },
           );
           break;
         }
       }
+      // Its last step's checkpoint completed it; a saga left running with every step done (by an older version) completes here.
       if (record.status === 'running') {
         await this.setStatus(id, 'completed');
+        record = { ...record, status: 'completed' };
+      }
+      if (record.status === 'completed') {
         sagaOutcomes.inc({ type: record.type, status: 'completed' });
-        return { ...record, status: 'completed' };
+        return record;
       }
     }
 
@@ -453,7 +468,7 @@ export class SagaOrchestrator {
          where id = $1 returning next_attempt_at, attempts`,
         [record.id, error, this.options.parkedRetryMs ?? 2_000],
       );
-      await definition.record?.(tx, { kind: 'parked', error }, { sagaId: record.id, state: record.state });
+      await this.recordHistory(definition, tx, { kind: 'parked', error }, record);
       return { ...next, attempts: rows[0]!.attempts, nextAttemptAt: rows[0]!.next_attempt_at, lastError: error };
     });
     sagaOutcomes.inc({ type: record.type, status: 'compensation_failed' });
@@ -464,19 +479,27 @@ export class SagaOrchestrator {
     return parked;
   }
 
-  /** Writes a transition and the saga's history of it in one transaction (without a history, as it is). */
+  /** Writes a transition and the saga's history of it (when it keeps one) in one transaction. */
   private withHistory(
     definition: SagaDefinition<Record<string, unknown>>,
     transition: SagaTransition,
     write: (tx: Sql) => Promise<SagaRecord>,
   ): Promise<SagaRecord> {
-    const { record } = definition;
-    if (!record) return write(this.options.db);
     return this.options.db.transaction(async (tx) => {
       const next = await write(tx);
-      await record(tx, transition, { sagaId: next.id, state: next.state });
+      await this.recordHistory(definition, tx, transition, next);
       return next;
     });
+  }
+
+  private recordHistory(
+    definition: SagaDefinition<Record<string, unknown>>,
+    tx: Sql,
+    transition: SagaTransition,
+    record: SagaRecord,
+  ): Promise<void> {
+    const fresh = this.fresh.delete(record.id);
+    return definition.record?.(tx, transition, { sagaId: record.id, state: record.state, fresh }) ?? Promise.resolve();
   }
 
   /** Runs one phase of a step with retries; a thrown error that outlasts them is a failure. */
@@ -490,12 +513,25 @@ export class SagaOrchestrator {
     const { db, log } = this.options;
     let record = initial;
     const context = { sagaId: record.id, state: record.state, idempotencyKey: `${record.id}:${step.name}` };
+    // The last step's checkpoint completes the saga (and releases its lease) in the same statement.
+    const last = phase === 'run' && step === definition.steps[definition.steps.length - 1];
     const completed = (ok: Partial<Record<string, unknown>>, tx: Sql) =>
-      this.finishStep(record, step.name, phase, 'completed', null, { state: ok }, tx);
+      this.finishStep(
+        record,
+        step.name,
+        phase,
+        'completed',
+        null,
+        { state: ok, ...(last && { status: 'completed' }) },
+        tx,
+      );
     const transition: SagaTransition = { kind: 'step-completed', step: step.name };
     for (let attempt = 1; ; attempt++) {
       try {
-        record = await this.startStep(record, step.name, phase);
+        // A local step's start is kept in memory only: its effect and its checkpoint commit together, or neither.
+        record = step.local
+          ? withStep(record, step.name, phase, started, this.options.clock.now())
+          : await this.startStep(record, step.name, phase);
         const boundary = (point: SagaBoundary) => this.options.onBoundary?.(`${step.name}:${phase}:${point}`);
         boundary('before-effect');
         if (step.local) {
@@ -503,7 +539,7 @@ export class SagaOrchestrator {
             const result = await this.invoke(step, phase, context, tx);
             if (!('ok' in result)) return { record, result };
             const next = await completed(result.ok, tx);
-            if (phase === 'run') await definition.record?.(tx, transition, { sagaId: next.id, state: next.state });
+            if (phase === 'run') await this.recordHistory(definition, tx, transition, next);
             return { record: next, result };
           });
           boundary('after-checkpoint');
@@ -512,10 +548,13 @@ export class SagaOrchestrator {
         const result = await this.invoke(step, phase, context, undefined);
         boundary('after-effect');
         if ('ok' in result) {
-          const { ok } = result;
+          const { ok, outcome } = result;
           record =
             phase === 'run'
-              ? await this.withHistory(definition, transition, (tx) => completed(ok, tx))
+              ? await this.withHistory(definition, transition, async (tx) => {
+                  await outcome?.(tx, true);
+                  return completed(ok, tx);
+                })
               : await completed(ok, db);
         }
         boundary('after-checkpoint');
@@ -523,15 +562,8 @@ export class SagaOrchestrator {
       } catch (error) {
         if (error instanceof LeaseLostError) throw error;
         const message = error instanceof Error ? error.message : String(error);
-        await db
-          .query(`update saga_steps set error = $4 where saga_id = $1 and step = $2 and phase = $3`, [
-            record.id,
-            step.name,
-            phase,
-            message,
-          ])
-          .catch(() => {});
         record = withStep(record, step.name, phase, (s) => ({ ...s, error: message }));
+        await this.noteError(record, step.name, phase).catch(() => {});
         if (attempt >= retry.maxAttempts)
           return { record, result: { fail: { code: 'step_failed', message: `${step.name}: ${message}` } } };
         const delay = backoffDelay(retry, attempt);
@@ -551,9 +583,25 @@ export class SagaOrchestrator {
     tx: Sql | undefined,
   ) {
     const what = `${step.name} (${phase})`;
-    if (phase === 'run') return withTimeout(step.run(context, tx), step.timeoutMs, what);
+    if (phase === 'run') {
+      const work = step.run(context, tx);
+      return withTimeout(work, step.timeoutMs, what).catch((error: unknown) => {
+        void work.then((late) => late.outcome && this.recordLate(context.sagaId, late.outcome)).catch(() => {});
+        throw error;
+      });
+    }
     await withTimeout(step.compensate!(context, tx), step.timeoutMs, what);
     return { ok: {} };
+  }
+
+  /** What an attempt that outlived its timeout did, recorded when it lands: undone if the saga has stopped running. */
+  private async recordLate(id: string, outcome: StepOutcome): Promise<void> {
+    await this.options.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ status: SagaStatus }>('select status from sagas where id = $1 for update', [
+        id,
+      ]);
+      await outcome(tx, rows[0]?.status === 'running');
+    });
   }
 
   private async startStep(record: SagaRecord, step: string, phase: 'run' | 'compensate'): Promise<SagaRecord> {
@@ -565,12 +613,16 @@ export class SagaOrchestrator {
       [record.id, step, phase, this.options.owner, now],
     );
     if (rowCount === 0) throw new LeaseLostError();
-    return withStep(
-      record,
-      step,
-      phase,
-      (s) => ({ ...s, status: 'started', attempts: s.attempts + 1, error: null }),
-      now,
+    return withStep(record, step, phase, started, now);
+  }
+
+  /** A failed attempt's error, shown with the step (a local step's row is written here first). */
+  private async noteError(record: SagaRecord, step: string, phase: 'run' | 'compensate'): Promise<void> {
+    const row = record.steps.find((s) => s.step === step && s.phase === phase)!;
+    await this.options.db.query(
+      `insert into saga_steps (saga_id, step, phase, status, attempts, started_at, error) values ($1, $2, $3, 'started', $4, $5, $6)
+       on conflict (saga_id, step, phase) do update set attempts = excluded.attempts, error = excluded.error`,
+      [record.id, step, phase, row.attempts, row.startedAt, row.error],
     );
   }
 
@@ -585,16 +637,29 @@ export class SagaOrchestrator {
     tx: Sql,
   ): Promise<SagaRecord> {
     const now = this.options.clock.now();
+    const next = withStep(
+      record,
+      step,
+      phase,
+      (s) => ({ ...s, status, finishedAt: now, error: error ?? s.error }),
+      now,
+    );
+    const row = next.steps.find((s) => s.step === step && s.phase === phase)!;
     // One statement, so atomic even outside a transaction (an external step's checkpoint):
-    // a crash never leaves the saga's new state with its step still `started`.
+    // a crash never leaves the saga's new state with its step still `started`. A completed saga
+    // gives up its lease in it. A local step's row is first written here.
     const { rowCount } = await tx.query(
       `with saga as (
-         update sagas set state = state || $3, status = coalesce($4, status), failure = coalesce($5, failure), updated_at = $6
+         update sagas set state = state || $3, status = coalesce($4, status), failure = coalesce($5, failure), updated_at = $6,
+           lease_owner = case when $4::text = 'completed' then null else lease_owner end,
+           lease_until = case when $4::text = 'completed' then null else lease_until end
          where id = $1 and lease_owner = $2
          returning id
        )
-       update saga_steps set status = $9, finished_at = $6, error = coalesce($10, error)
-       where saga_id = (select id from saga) and step = $7 and phase = $8`,
+       insert into saga_steps (saga_id, step, phase, status, attempts, started_at, finished_at, error)
+       select id, $7, $8, $9, $11, $12, $6, $10 from saga
+       on conflict (saga_id, step, phase) do update set status = excluded.status, finished_at = excluded.finished_at,
+         attempts = excluded.attempts, error = coalesce(excluded.error, saga_steps.error)`,
       [
         record.id,
         this.options.owner,
@@ -606,10 +671,11 @@ export class SagaOrchestrator {
         phase,
         status,
         error,
+        row.attempts,
+        row.startedAt,
       ],
     );
     if (rowCount === 0) throw new LeaseLostError();
-    const next = withStep(record, step, phase, (s) => ({ ...s, status, finishedAt: now, error: error ?? s.error }));
     return {
       ...next,
       state: { ...record.state, ...change.state },
@@ -626,6 +692,14 @@ export class SagaOrchestrator {
     );
   }
 }
+
+/** A step's row as an attempt starts it. */
+const started = (row: StepRecord): StepRecord => ({
+  ...row,
+  status: 'started',
+  attempts: row.attempts + 1,
+  error: null,
+});
 
 /** The record with one step's row changed as the store changed it (a new row when it is the step's first start). */
 function withStep(

@@ -15,7 +15,16 @@ export interface StepFailure {
   details?: Record<string, unknown>;
 }
 
-export type StepResult<State> = { ok: Partial<State> } | { fail: StepFailure };
+/**
+ * How an external step records what its call did (e.g. the charge on the payment's stream).
+ * The engine runs it in the transaction of the step's checkpoint, so the outcome and the step's
+ * progress commit together; for an attempt that outlived its timeout, in a transaction of its
+ * own, `goesOn` false when the saga has stopped running meanwhile (so it can undo the effect).
+ */
+export type StepOutcome = (tx: Sql, goesOn: boolean) => Promise<void>;
+
+export type StepResult<State> =
+  { ok: Partial<State>; outcome?: StepOutcome } | { fail: StepFailure; outcome?: StepOutcome };
 
 /**
  * One step, declared as data. A local step runs in the transaction that records its outcome
@@ -39,6 +48,13 @@ export type SagaTransition =
   | { kind: 'compensated' }
   | { kind: 'parked'; error: string };
 
+export interface HistoryContext<State> {
+  sagaId: string;
+  state: State;
+  /** Nothing of its history was written before (the saga was created just now, here): there is nothing to read. */
+  fresh: boolean;
+}
+
 export interface SagaDefinition<State> {
   type: string;
   steps: SagaStep<State>[];
@@ -46,7 +62,7 @@ export interface SagaDefinition<State> {
    * Appends the saga's history (events on its own stream) in the transaction that records each
    * transition: the history never says more, or less, than the saga did.
    */
-  record?(tx: Sql, transition: SagaTransition, context: { sagaId: string; state: State }): Promise<void>;
+  record?(tx: Sql, transition: SagaTransition, context: HistoryContext<State>): Promise<void>;
 }
 
 export type SagaStatus = 'running' | 'completed' | 'compensating' | 'compensated' | 'compensation_failed';

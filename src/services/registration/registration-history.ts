@@ -3,7 +3,7 @@ import type { RegistrationCommand } from '../../domain/registration/commands.ts'
 import type { RegistrationEvent } from '../../domain/registration/events.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import type { Sql } from '../../kernel/db/database.ts';
-import type { SagaTransition } from '../../kernel/saga/saga.ts';
+import type { HistoryContext, SagaTransition } from '../../kernel/saga/saga.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
 import { registrationStream } from '../streams.ts';
 import type { RegistrationState } from './registration-saga.ts';
@@ -64,11 +64,11 @@ export function registrationHistory(deps: { store: EventStore; clock: Clock }) {
     return { state, version: history.length };
   };
 
-  return async (tx: Sql, transition: SagaTransition, { state }: { state: RegistrationState }): Promise<void> => {
+  return async (tx: Sql, transition: SagaTransition, { state, fresh }: HistoryContext<RegistrationState>) => {
     const { registrationId, customerId, paymentId, subscriptionId, planId } = state;
     const stream = registrationStream(registrationId);
     const at = clock.now().toISOString();
-    const known = running.get(registrationId) ?? (await read(stream, tx));
+    const known = running.get(registrationId) ?? (fresh ? { state: initialState, version: 0 } : await read(stream, tx));
     running.delete(registrationId);
     const commands: RegistrationCommand[] = [commandOf(transition, registrationId, at)];
     if (known.state.status === 'none')

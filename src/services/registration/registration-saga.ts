@@ -10,7 +10,7 @@ import type { Sealed } from '../../kernel/crypto/personal-data.ts';
 import { shred } from '../../kernel/crypto/personal-data.ts';
 import { reschedule } from '../subscriptions/renewal-scheduler.ts';
 import { chargeOnce } from '../payments/charge-once.ts';
-import type { Database } from '../../kernel/db/database.ts';
+import type { Database, Sql } from '../../kernel/db/database.ts';
 import { recordChargeOutcome } from '../payments/intents/charge-records.ts';
 import { findIntent, openIntent, settleIntent, type PaymentIntent } from '../payments/intents/payment-intent.ts';
 import { refundIntent } from '../payments/intents/refund-intent.ts';
@@ -116,7 +116,7 @@ export function registrationSaga(deps: {
             customerDecider,
             customerStream(state.customerId),
             { type: 'CreateCustomer', data },
-            { tx, metadata: metadata(state) },
+            { tx, metadata: metadata(state), newStream: true },
           );
           return { ok: {} };
         },
@@ -155,28 +155,23 @@ export function registrationSaga(deps: {
             customerId: state.customerId,
             description: `Registration ${state.registrationId} (${state.planId})`,
           });
-          // An attempt that outlived the step's timeout may land after the saga compensated: then the charge is refunded.
-          const usable = await db.transaction(async (tx) => {
-            const { rows } = await tx.query<{ status: string }>('select status from sagas where id = $1', [
-              state.registrationId,
-            ]);
-            const running = rows[0]?.status === 'running';
+          // Recorded with the step's checkpoint; by an attempt that outlived the step's timeout, when
+          // it lands: refunded if the registration has stopped meanwhile (it compensated).
+          const outcome = async (tx: Sql, goesOn: boolean) => {
             await recordChargeOutcome(store, tx, intent, result, now(), metadata(state));
-            const status = result.status === 'declined' ? 'declined' : running ? 'succeeded' : 'refund_due';
+            const status = result.status === 'declined' ? 'declined' : goesOn ? 'succeeded' : 'refund_due';
             await settleIntent(tx, idempotencyKey, {
               status,
               chargeId: result.chargeId,
               refundReason: 'registration_failed',
             });
-            return running;
-          });
-          if (!usable)
-            throw new Error('the registration stopped before the charge was answered; the charge is refunded');
+          };
           if (result.status === 'declined')
             return {
               fail: { code: 'payment_declined', message: result.message, details: { declineCode: result.declineCode } },
+              outcome,
             };
-          return { ok: { chargeId: result.chargeId } };
+          return { ok: { chargeId: result.chargeId }, outcome };
         },
         async compensate({ state, idempotencyKey }) {
           // Refund only what the gateway shows as charged (a timed-out charge may or may not have been);
@@ -214,7 +209,7 @@ export function registrationSaga(deps: {
                 start: now(),
               },
             },
-            { tx, metadata: metadata(state) },
+            { tx, metadata: metadata(state), newStream: true },
           );
           // Renewals charge the same card, and the scheduler looks at the subscription when its period ends.
           await tx!.query(

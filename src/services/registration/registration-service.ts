@@ -61,19 +61,29 @@ export class RegistrationService {
       throw new UnknownPaymentMethodTokenError(`unknown payment method token: ${request.paymentMethod}`);
 
     let registrationId = uuidv7();
+    let joined = false;
     if (options.idempotencyKey) {
       // Keyed: the request holds the email and name, which an unkeyed digest would let anyone confirm.
       const requestHash = await keyedHash(this.deps.db, 'idempotency-hmac', JSON.stringify(request));
       const claim = { scope: REGISTRATION_SCOPE, key: options.idempotencyKey, requestHash };
-      registrationId = await claimResource(this.deps.db, claim, registrationId);
-      const existing = await this.deps.sagas.get<RegistrationState>(registrationId);
-      if (existing) return this.finish(existing, options.waitMs);
+      const claimed = await claimResource(this.deps.db, claim, registrationId);
+      // A key claimed before: its registration may be running or finished (joined); a new claim has none yet.
+      if (claimed !== registrationId) {
+        registrationId = claimed;
+        joined = true;
+        const existing = await this.deps.sagas.get<RegistrationState>(registrationId);
+        if (existing) return this.finish(existing, options.waitMs);
+      }
     }
 
-    const { rows: taken } = await this.deps.db.query('select 1 from customer_emails where email = $1', [
-      await emailDigest(this.deps.db, request.email),
-    ]);
-    if (taken.length > 0) throw new EmailTakenError('this email already belongs to a customer');
+    // A joined key whose first request has not started its saga yet: that request's own claim of
+    // the email must not turn this one into a 409 (the saga's first step checks the email anyway).
+    if (!joined) {
+      const { rows: taken } = await this.deps.db.query('select 1 from customer_emails where email = $1', [
+        await emailDigest(this.deps.db, request.email),
+      ]);
+      if (taken.length > 0) throw new EmailTakenError('this email already belongs to a customer');
+    }
 
     // The saga's state holds the email and name only sealed with the new customer's key.
     const customerId = uuidv7();
