@@ -116,7 +116,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     if (!shutdown.signal.aborted) log.error({ err: error }, 'platform failed to start');
   });
   const stopFollowing = core.store.followCommits(); // readers of the log sleep until a commit
-  const stopSampling = sampleLag(subscriptions, views, () => ready.views);
+  const stopSampling = sampleLag(subscriptions, views, () => ready.views, core.store.appended);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -2,8 +2,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 /** The platform's Prometheus metrics, served at `/metrics`. */
 export const registry = new Registry();
-// The event-loop lag is sampled every 100 ms, not every 10 ms (the default): each sample wakes an idle process.
-collectDefaultMetrics({ register: registry, prefix: 'tributary_', eventLoopMonitoringPrecision: 100 });
+// The event-loop lag is sampled every 500 ms, not every 10 ms (the default): each sample wakes an idle process.
+// A stall of half a second or more is always seen; a shorter one by chance, in proportion to its length.
+collectDefaultMetrics({ register: registry, prefix: 'tributary_', eventLoopMonitoringPrecision: 500 });
 
 export const eventsAppended = new Counter({
   name: 'tributary_events_appended_total',

@@ -1,16 +1,41 @@
 import type { Subscription } from '../kernel/bus/bus.ts';
+import type { AppendSignal } from '../kernel/store/append-signal.ts';
 import type { View } from './views.ts';
 
-/** Samples consumer and projection lag in the background, so `/metrics` never waits on Kafka or a count. */
+/** A sample is taken at least this often, even when nothing says the lag could have changed. */
+const RESAMPLE_IDLE_MS = 300_000;
+
+/**
+ * Samples consumer and projection lag in the background, so `/metrics` never waits on Kafka or a
+ * count. Lag only grows with an append: after a sample that found none, the counts are skipped
+ * until something is appended (an idle platform sleeps), or `RESAMPLE_IDLE_MS` has passed (a
+ * commit notification missed, a Kafka relay publishing later).
+ */
 export function sampleLag(
   subscriptions: readonly Subscription[],
   views: readonly View[],
   ready: () => boolean,
+  appended: AppendSignal,
   everyMs = 30_000,
 ): () => void {
-  const timer = setInterval(() => {
-    for (const subscription of subscriptions) subscription.lag().catch(() => {});
-    if (ready()) for (const view of views) view.runner.lag().catch(() => {});
-  }, everyMs).unref();
+  let settled: { appends: number; at: number } | undefined;
+  const sample = async () => {
+    const now = Date.now();
+    if (settled && settled.appends === appended.count && now - settled.at < RESAMPLE_IDLE_MS) return;
+    const appends = appended.count;
+    const lags = await Promise.all([
+      ...subscriptions.map((subscription) => subscription.lag().catch(() => null)),
+      ...(ready()
+        ? views.map((view) =>
+            view.runner.lag().then(
+              (lag) => lag.events,
+              () => null,
+            ),
+          )
+        : [null]),
+    ]);
+    settled = lags.every((lag) => lag === 0) ? { appends, at: now } : undefined;
+  };
+  const timer = setInterval(() => void sample(), everyMs).unref();
   return () => clearInterval(timer);
 }

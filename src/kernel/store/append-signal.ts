@@ -7,9 +7,16 @@ import { EventEmitter } from 'node:events';
  */
 export class AppendSignal {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
+  private notified = 0;
 
   notify(): void {
+    this.notified += 1;
     this.emitter.emit('appended');
+  }
+
+  /** Appends signalled so far: two equal counts mean nothing was appended in between. */
+  get count(): number {
+    return this.notified;
   }
 
   /** Resolves at the next append (true) or after `timeoutMs` (false), whichever is first. */

@@ -1,6 +1,6 @@
 import type { ChurnScorer } from '../../domain/churn/churn-features.ts';
-import { ClockDrivenJob } from '../../kernel/clock-driven-job.ts';
 import type { Database } from '../../kernel/db/database.ts';
+import { startDueLoop } from '../../kernel/due-loop.ts';
 import type { ReactionDeps, ReactionModule } from '../reaction-module.ts';
 import { ChurnTrainer } from './churn-trainer.ts';
 import { CurrentChurnModel } from './current-churn-model.ts';
@@ -8,8 +8,10 @@ import { churnModelMigrations } from './migrations.ts';
 import { mlTraining } from './ml-training.ts';
 import { churnModelRoutes } from './routes.ts';
 
-/** How often (real time) the trainer checks whether a training is due and the scorer looks for a newer version. */
-const CHECK_INTERVAL_MS = 10_000;
+/** Checks (real time) whether a training is due and for a newer version: at most this often... */
+const CHECK_MIN_GAP_MS = 10_000;
+/** ...and at least this often while nothing is appended (versions trained by other processes, the clock). */
+const CHECK_MAX_SLEEP_MS = 30_000;
 
 export interface ChurnModel {
   /** Scores with the current version; null before one is trained. */
@@ -29,26 +31,25 @@ function createChurnModel(deps: ReactionDeps): ChurnModel {
     retrainIntervalMs: deps.config.churn.retrainIntervalMs,
     onTrained: (model) => current.use(model.version, model.parameters),
   });
-  const check = new ClockDrivenJob({
-    name: 'churn model check',
-    intervalMs: Math.min(CHECK_INTERVAL_MS, deps.config.churn.retrainIntervalMs),
-    log: deps.log,
-    run: async () => {
-      await current.refresh(deps.db);
-      const outcome = await trainer.train('due');
-      return outcome.status === 'trained' ? 1 : 0;
-    },
-  });
+  const check = async () => {
+    await current.refresh(deps.db);
+    await trainer.train('due');
+    return null; // nothing known to fall due: new examples come with appends
+  };
   return {
     scorer: current,
     trainer,
     start() {
-      void check
-        .catchUp()
-        .catch((error: unknown) =>
-          deps.log.error({ err: error }, 'churn model check failed; retrying at the next run'),
-        );
-      const stop = check.start();
+      // A retraining interval shorter than the gaps (tests) is checked at its own pace.
+      const { retrainIntervalMs } = deps.config.churn;
+      const stop = startDueLoop({
+        name: 'churn model check',
+        run: check,
+        appended: deps.store.appended,
+        minGapMs: Math.min(CHECK_MIN_GAP_MS, retrainIntervalMs),
+        maxSleepMs: Math.min(CHECK_MAX_SLEEP_MS, retrainIntervalMs),
+        log: deps.log,
+      });
       return async () => {
         await stop();
         await trainer.stop();
