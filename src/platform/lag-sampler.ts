@@ -20,7 +20,7 @@ export function sampleLag(
 ): () => void {
   let settled: { appends: number; at: number } | undefined;
   const sample = async () => {
-    const now = Date.now();
+    const now = performance.now(); // elapsed time, not business time
     if (settled && settled.appends === appended.count && now - settled.at < RESAMPLE_IDLE_MS) return;
     const appends = appended.count;
     const lags = await Promise.all([

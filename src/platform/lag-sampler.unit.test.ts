@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Subscription } from '../kernel/bus/bus.ts';
 import { AppendSignal } from '../kernel/store/append-signal.ts';
 import { sampleLag } from './lag-sampler.ts';
@@ -19,19 +19,18 @@ describe('the lag sampler', () => {
 
   it('stops counting once every lag is zero, until an append', async () => {
     const { appended, state, stop } = sampler();
+    await vi.waitFor(() => expect(state.samples).toBe(1));
     await sleep(100);
     expect(state.samples).toBe(1);
     appended.notify();
-    await sleep(50);
-    expect(state.samples).toBe(2);
+    await vi.waitFor(() => expect(state.samples).toBe(2));
     stop();
   });
 
   it('keeps counting while a lag is not zero', async () => {
     const { state, stop } = sampler();
     state.lag = 3;
-    await sleep(100);
-    expect(state.samples).toBeGreaterThan(2);
+    await vi.waitFor(() => expect(state.samples).toBeGreaterThan(2));
     stop();
   });
 });
