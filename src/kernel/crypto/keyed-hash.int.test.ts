@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Sql } from '../db/database.ts';
 import { openPglite } from '../db/pglite.ts';
 import { keyedHasher } from './keyed-hash.ts';
 
@@ -7,9 +8,9 @@ describe('keyedHasher', () => {
     const db = await openPglite();
     await db.exec('create table platform_secrets (name text primary key, value bytea not null)');
     let reads = 0;
-    const counted = (sql: typeof db) => ({
+    const counted = (sql: Sql): Sql => ({
       ...sql,
-      query: (text: string, params?: unknown[]) => (reads++, sql.query(text, params)),
+      query: <Row>(text: string, params?: unknown[]) => (reads++, sql.query<Row>(text, params)),
     });
     // Created in a transaction that rolls back: the next transaction must not hash with it.
     const rolledBack = await db
