@@ -12,8 +12,11 @@ export function isPermanentSmtpFailure(error: NodemailerError): boolean {
   return error.code === 'EENVELOPE';
 }
 
-/** Connections kept open to the SMTP server: a batch's emails go out over them at once. */
-export const SMTP_POOL_SIZE = 5;
+/**
+ * Connections kept open to the SMTP server: a batch's emails go out over them at once. Each email
+ * is a few round trips (MAIL, RCPT, DATA): with 10 the server always has work while replies travel.
+ */
+export const SMTP_POOL_SIZE = 10;
 
 /**
  * Sends over SMTP with nodemailer, on a pool of kept-alive connections (each reused for any
@@ -46,6 +49,7 @@ export class SmtpMailer implements Mailer {
       // Composed here and sent as is: nodemailer's own composer costs several times more CPU.
       const info = await this.transport.sendMail({
         envelope: { from: asciiAddress(this.from.address), to: [asciiAddress(email.to.address)] },
+        messageId: email.messageId, // the raw message's own: spares nodemailer making one up
         raw: composeMessage(email, this.from),
       });
       return { transport: 'smtp', detail: info.response };
