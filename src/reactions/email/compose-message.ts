@@ -38,7 +38,8 @@ export function parseSender(from: string): EmailAddress {
   return { name: first.name, address: first.address };
 }
 
-const header = (key: string, value: string) => foldLines(`${key}: ${value}`, 76);
+/** A header line, folded; a line break in a value would start a header of its own, so it is a space. */
+const header = (key: string, value: string) => foldLines(`${key}: ${value.replace(/[\r\n]+/g, ' ')}`, 76);
 
 /** A header value that may hold any text: non-ASCII words become encoded words. */
 const unstructured = (value: string) => (isPlainText(value) ? value : encodeWords(value, 'Q', 52));

@@ -26,6 +26,18 @@ describe('composeMessage', () => {
     expect(raw).toContain('X-Tributary-Event-Id: 0190-1');
   });
 
+  it('never lets a line break in a value start a header of its own', () => {
+    const raw = composeMessage(
+      {
+        ...email,
+        subject: 'Hi\r\nBcc: eve@example.com',
+        to: { name: 'Ann\r\nBcc: eve@example.com', address: 'a@example.com' },
+      },
+      parseSender('no-reply@tributary.local'),
+    ).toString('utf8');
+    expect(raw).not.toMatch(/^Bcc:/m);
+  });
+
   it('quotes or encodes display names and writes domains in ASCII', () => {
     expect(formatAddress({ name: 'Ann Lee', address: 'ann@example.com' })).toBe('Ann Lee <ann@example.com>');
     expect(formatAddress({ name: 'Lee, Ann "A"', address: 'ann@example.com' })).toBe(
