@@ -11,27 +11,35 @@ export async function keyedHash(sql: Sql, secretName: string, value: string): Pr
   return (await keyedHasher(sql, secretName))(value);
 }
 
-/** Secrets read through a database object: a secret never changes once created, so it is read once. */
-const secrets = new WeakMap<Sql, Map<string, Buffer>>();
+/**
+ * Secrets by database (`Sql.scope`, shared by its transactions): a secret never changes once
+ * committed, so a process reads it once, not once per transaction.
+ */
+const secrets = new WeakMap<object, Map<string, Buffer>>();
 
 /** `keyedHash` for many values: reads the secret once. */
 export async function keyedHasher(sql: Sql, secretName: string): Promise<(value: string) => string> {
-  const known = secrets.get(sql) ?? new Map<string, Buffer>();
-  let secret = known.get(secretName);
-  if (!secret) {
-    await sql.query('insert into platform_secrets (name, value) values ($1, $2) on conflict (name) do nothing', [
-      secretName,
-      randomBytes(32),
-    ]);
-    const { rows } = await sql.query<{ value: Buffer | Uint8Array }>(
-      'select value from platform_secrets where name = $1',
-      [secretName],
-    );
-    secret = Buffer.from(rows[0]!.value);
-    secrets.set(sql, known.set(secretName, secret));
-  }
-  const key = secret;
+  const known = (scope: object) => secrets.get(scope)?.get(secretName);
+  const key = known(sql.scope ?? sql) ?? known(sql) ?? (await readSecret(sql, secretName));
   return (value) => createHmac('sha256', key).update(value).digest('hex');
+}
+
+/** Reads the secret, creating it on first use; cached by database only once known committed. */
+async function readSecret(sql: Sql, secretName: string): Promise<Buffer> {
+  const { rowCount } = await sql.query(
+    'insert into platform_secrets (name, value) values ($1, $2) on conflict (name) do nothing',
+    [secretName, randomBytes(32)],
+  );
+  const { rows } = await sql.query<{ value: Buffer | Uint8Array }>(
+    'select value from platform_secrets where name = $1',
+    [secretName],
+  );
+  const secret = Buffer.from(rows[0]!.value);
+  // Created just now, in what may be a transaction that rolls back: kept by this object only.
+  const scope = rowCount === 0 ? (sql.scope ?? sql) : sql;
+  const known = secrets.get(scope) ?? new Map<string, Buffer>();
+  secrets.set(scope, known.set(secretName, secret));
+  return secret;
 }
 
 /** The normalised form of an address: what every email lookup compares. */

@@ -120,6 +120,14 @@ export async function decryptMany(
     sql,
     items.filter((item) => item.pii.alg !== 'legacy-clear').map((item) => item.customerId),
   );
+  return openMany(items, keys);
+}
+
+/** `decryptMany` with keys already read (`keysOf`): the caller also seals with them. */
+export function openMany(
+  items: readonly { customerId: string; pii: Pii }[],
+  keys: ReadonlyMap<string, Buffer>,
+): Map<string, PersonalData | null> {
   return new Map(items.map((item) => [item.customerId, open(item.customerId, item.pii, keys.get(item.customerId))]));
 }
 

@@ -4,6 +4,11 @@ export interface Sql {
   query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: Row[]; rowCount: number }>;
   /** Several statements, no parameters (migrations). */
   exec(text: string): Promise<void>;
+  /**
+   * The same object for a database and each of its transactions: what a cache of rows that never
+   * change once committed (a platform secret) is kept by, so a transaction does not read them again.
+   */
+  readonly scope?: object;
 }
 
 export interface Database extends Sql {

@@ -12,7 +12,8 @@ interface PgliteLike {
 // PGlite runs queries on this thread without yielding: give timers and I/O (HTTP) a turn first.
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-const sqlOf = (client: PgliteLike): Sql => ({
+const sqlOf = (client: PgliteLike, scope: object): Sql => ({
+  scope,
   async query<Row>(text: string, params?: unknown[]) {
     await yieldToEventLoop();
     const result = await client.query<Row>(text, params);
@@ -40,9 +41,9 @@ export async function openPglite(dataDir?: string): Promise<Database> {
   const db = await PGlite.create(dataDir, { loadDataDir: await templateFor(dataDir) });
   return {
     kind: 'pglite',
-    ...sqlOf(db),
+    ...sqlOf(db, db),
     // PGlite is one connection: its transaction holds it, so transactions run one at a time.
-    transaction: (fn) => db.transaction((tx) => fn(sqlOf(tx))),
+    transaction: (fn) => db.transaction((tx) => fn(sqlOf(tx, db))),
     listen(channel, onNotify) {
       const listening = db.listen(`${channel}_public`, () => onNotify());
       // Without the notification readers still see this process's appends at once (the store's signal).

@@ -22,7 +22,8 @@ const translate = (error: unknown): never => {
   throw error;
 };
 
-const sqlOf = (client: pg.Pool | pg.PoolClient): Sql => ({
+const sqlOf = (client: pg.Pool | pg.PoolClient, scope: object): Sql => ({
+  scope,
   async query(text, params) {
     const result = await client.query(text, params as unknown[]).catch(translate);
     return { rows: result.rows, rowCount: result.rowCount ?? 0 };
@@ -84,7 +85,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => {});
   if (schema) await pool.query(`create schema if not exists ${schema}`).catch(translate);
-  const base = sqlOf(pool);
+  const base = sqlOf(pool, pool);
   const clientConfig: pg.ClientConfig = {
     connectionString: options.url,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
@@ -96,7 +97,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       const client = await pool.connect().catch(translate);
       try {
         await client.query('begin');
-        const result = await fn(sqlOf(client));
+        const result = await fn(sqlOf(client, pool));
         await client.query('commit');
         return result;
       } catch (error) {

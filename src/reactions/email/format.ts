@@ -3,12 +3,21 @@ import type { Period } from '../../domain/events/common.ts';
 /** The locale of every email (one language for now). */
 export const EMAIL_LOCALE = 'en';
 
+// Building an Intl.NumberFormat costs tens of µs: one per locale and currency, not one per email.
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+const moneyFormat = (locale: string, currency: string): Intl.NumberFormat => {
+  const key = `${locale} ${currency}`;
+  let format = moneyFormats.get(key);
+  if (!format) moneyFormats.set(key, (format = new Intl.NumberFormat(locale, { style: 'currency', currency })));
+  return format;
+};
+
 /**
  * Integer minor units as money in their currency (`2900 EUR` → `€29.00`, `1234 JPY` → `¥1,234`).
  * The amount reaches Intl as a decimal string, never as a float.
  */
 export function formatMoney(amount: number, currency: string, locale: string = EMAIL_LOCALE): string {
-  const format = new Intl.NumberFormat(locale, { style: 'currency', currency });
+  const format = moneyFormat(locale, currency);
   const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
   const sign = amount < 0 ? '-' : '';
   const units = String(Math.abs(amount)).padStart(digits + 1, '0');

@@ -12,15 +12,25 @@ export async function findInvoiceNumber(tx: Sql, paymentId: string): Promise<str
 
 /** `findInvoiceNumber` for several payments: the numbers issued, by payment id. */
 export async function findInvoiceNumbers(tx: Sql, paymentIds: readonly string[]): Promise<Map<string, string>> {
-  if (paymentIds.length === 0) return new Map();
-  const { rows: columns } = await tx.query<{ n: number }>(
-    `select count(*)::int as n from information_schema.columns
-     where table_schema = current_schema() and table_name = 'invoices' and column_name in ('number', 'payment_id')`,
-  );
-  if (Number(columns[0]?.n ?? 0) < 2) return new Map();
+  if (paymentIds.length === 0 || !(await hasInvoices(tx))) return new Map();
   const { rows } = await tx.query<{ payment_id: string; number: string }>(
     'select payment_id::text as payment_id, number::text as number from invoices where payment_id = any($1::uuid[])',
     [[...new Set(paymentIds)]],
   );
   return new Map(rows.map((row) => [row.payment_id, row.number]));
+}
+
+/** Databases (`Sql.scope`) known to have the invoices table: once created it stays, so it is asked once. */
+const withInvoices = new WeakSet<object>();
+
+async function hasInvoices(tx: Sql): Promise<boolean> {
+  const scope = tx.scope ?? tx;
+  if (withInvoices.has(scope)) return true;
+  const { rows } = await tx.query<{ n: number }>(
+    `select count(*)::int as n from information_schema.columns
+     where table_schema = current_schema() and table_name = 'invoices' and column_name in ('number', 'payment_id')`,
+  );
+  if (Number(rows[0]?.n ?? 0) < 2) return false;
+  withInvoices.add(scope);
+  return true;
 }

@@ -1,9 +1,9 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import nodemailer from 'nodemailer';
 import { keyOf, openWith, type Sealed } from '../../kernel/crypto/personal-data.ts';
 import type { Sql } from '../../kernel/db/database.ts';
-import type { Delivery, Mailer, OutgoingEmail, Sealer } from './mailer.ts';
+import { composeMessage, parseSender } from './compose-message.ts';
+import type { Delivery, EmailAddress, Mailer, OutgoingEmail, Sealer } from './mailer.ts';
 
 /** The local mailbox's folder under the data directory. */
 export const mailboxDir = (dataDir: string) => join(dataDir, 'mailbox');
@@ -19,30 +19,27 @@ interface MailboxEnvelope {
 }
 
 /**
- * The embedded default: each email as an RFC 822 message (built by nodemailer, CRLF line ends)
+ * The embedded default: each email as an RFC 822 message (CRLF line ends)
  * sealed with the recipient's key, one file per message in `DATA_DIR/mailbox`. The admin reads
  * it opened at `GET /emails/{id}/message` (an `.eml` any mail client reads) until the customer
  * is erased; after that the file is unreadable ciphertext.
  */
 export class MailboxMailer implements Mailer {
   readonly kind = 'mailbox' as const;
-  private readonly transport;
+  private readonly from: EmailAddress;
   private readonly dir: string;
   private made: Promise<unknown> | undefined;
 
   constructor(options: { dataDir: string; from: string }) {
     this.dir = mailboxDir(options.dataDir);
-    this.transport = nodemailer.createTransport(
-      { streamTransport: true, buffer: true, newline: 'windows' },
-      { from: options.from },
-    );
+    this.from = parseSender(options.from);
   }
 
   async send(email: OutgoingEmail, sealer?: Sealer): Promise<Delivery> {
     if (!sealer) throw new Error("the mailbox keeps only sealed messages: send needs the recipient's sealer");
-    const { message } = await this.transport.sendMail({ ...email });
     const file = mailboxFile(email.messageId);
-    const envelope: MailboxEnvelope = { customerId: sealer.customerId, message: sealer.seal(message as Buffer) };
+    const message = composeMessage(email, this.from);
+    const envelope: MailboxEnvelope = { customerId: sealer.customerId, message: sealer.seal(message) };
     // Made once (and again only if that failed): not a system call per email.
     await (this.made ??= mkdir(this.dir, { recursive: true }).catch((error: unknown) => {
       this.made = undefined;

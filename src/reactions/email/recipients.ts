@@ -2,7 +2,7 @@ import { customerDecider } from '../../domain/customer/decider.ts';
 import type { CustomerEvent } from '../../domain/customer/events.ts';
 import type { Sql } from '../../kernel/db/database.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
-import { decryptMany } from '../../kernel/crypto/personal-data.ts';
+import { keysOf, openMany, type Pii } from '../../kernel/crypto/personal-data.ts';
 import { customerStream } from '../../services/streams.ts';
 
 export type Recipient =
@@ -18,17 +18,21 @@ export async function findRecipient(store: EventStore, tx: Sql, customerId: stri
   return (await findRecipients(store, tx, [customerId])).get(customerId)!;
 }
 
-/** `findRecipient` for several customers: their streams in one query, their keys in another. */
+/**
+ * `findRecipient` for several customers: their streams in one query, their keys in another (or
+ * the `keys` the caller read already, to seal with them too).
+ */
 export async function findRecipients(
   store: EventStore,
   tx: Sql,
   customerIds: readonly string[],
+  keys?: ReadonlyMap<string, Buffer>,
 ): Promise<Map<string, Recipient>> {
   const streams = await store.readStreams(customerIds.map(customerStream), { tx });
   const recipients = new Map<string, Recipient>();
   const sealed: {
     customerId: string;
-    customer: { pii: Parameters<typeof decryptMany>[0][number]['pii']; planId: string };
+    customer: { pii: Pii; planId: string };
   }[] = [];
   for (const customerId of new Set(customerIds)) {
     const events = streams.get(customerStream(customerId)) ?? [];
@@ -43,9 +47,13 @@ export async function findRecipients(
     else sealed.push({ customerId, customer });
   }
   // The address and name are encrypted with the customer's key: no key (erased) → no email.
-  const personal = await decryptMany(
+  const personal = openMany(
     sealed.map(({ customerId, customer }) => ({ customerId, pii: customer.pii })),
-    tx,
+    keys ??
+      (await keysOf(
+        tx,
+        sealed.map(({ customerId }) => customerId),
+      )),
   );
   for (const { customerId, customer } of sealed) {
     const clear = personal.get(customerId);

@@ -61,67 +61,105 @@ export async function sendEmails<Prepared>(
   events: readonly RecordedEvent[],
   { tx, log }: { tx: Sql; log: Logger },
 ): Promise<Map<string, unknown>> {
-  const recipients = await findRecipients(deps.store, tx, events.map(kind.customerIdOf));
+  // One read of the keys: they open the addresses, then seal what the log and the mailbox keep of them.
+  const keys = await keysOf(tx, [...new Set(events.map(kind.customerIdOf))]);
+  const recipients = await findRecipients(deps.store, tx, events.map(kind.customerIdOf), keys);
   const reachable = events.filter((event) => recipients.get(kind.customerIdOf(event))!.reachable);
   const prepared = await kind.prepare(tx, reachable);
-  // Addresses are kept sealed with their customer's key (opened just now, so it is there) and hashed.
-  const keys = await keysOf(tx, [...new Set(reachable.map(kind.customerIdOf))]);
-  const digest = await emailDigester(tx);
-  const sealerOf = (customerId: string) => ({
-    customerId,
-    seal: (clear: Buffer) => sealWith(keys.get(customerId)!, customerId, clear),
-  });
-  const now = deps.clock.now();
+  const batch = { recipients, keys, digest: await emailDigester(tx), now: deps.clock.now() };
   const notifications: NewNotification[] = [];
-  const outgoing = new Map<string, { email: OutgoingEmail; sealer: Sealer }>();
+  const outgoing = new Map<string, Outgoing>();
   for (const event of events) {
-    const customerId = kind.customerIdOf(event);
-    const recipient = recipients.get(customerId)!;
-    const base = { eventId: event.id, type: kind.type, customerId, messageId: messageIdOf(event.id), createdAt: now };
-    if (!recipient.reachable) {
-      notifications.push({
-        ...base,
-        to: null,
-        subject: null,
-        status: 'suppressed',
-        reason: recipient.reason,
-        transport: null,
-      });
-      log.info({ customerId, reason: recipient.reason, email: kind.type }, 'email suppressed');
-      continue;
-    }
-    const email = await kind.render(event, recipient, prepared);
-    const sealer = sealerOf(customerId);
-    const to = { sealed: sealer.seal(Buffer.from(recipient.email, 'utf8')), digest: digest(recipient.email) };
-    notifications.push({
-      ...base,
-      to,
-      subject: email.subject,
-      status: 'sent',
-      reason: null,
-      transport: deps.mailer.kind,
-    });
-    const message: OutgoingEmail = {
-      messageId: base.messageId,
-      to: { name: recipient.name, address: recipient.email },
-      subject: email.subject,
-      text: email.text,
-      html: email.html,
-      date: now,
-      headers: { 'X-Tributary-Event-Id': event.id, 'X-Tributary-Email': kind.type },
-    };
-    outgoing.set(event.id, { email: message, sealer });
+    const { notification, email } = await composeEmail(deps, kind, event, prepared, batch);
+    notifications.push(notification);
+    if (email) outgoing.set(event.id, email);
+    else
+      log.info(
+        { customerId: notification.customerId, reason: notification.reason, email: kind.type },
+        'email suppressed',
+      );
   }
   const recorded = await recordNotifications(tx, notifications);
+  const { deliveries, failures, failed } = await deliver(deps.mailer, kind.type, outgoing, recorded, log);
+  await dropNotifications(tx, failed);
+  await recordDeliveries(tx, deliveries);
+  if (deliveries.size > 0)
+    log.info({ email: kind.type, sent: deliveries.size, transport: deps.mailer.kind }, 'emails sent');
+  return failures;
+}
+
+/** An email ready to go, with what seals the copy a mailer keeps. */
+interface Outgoing {
+  email: OutgoingEmail;
+  sealer: Sealer;
+}
+
+/** What every email of a batch shares. */
+interface EmailBatch {
+  recipients: ReadonlyMap<string, Recipient>;
+  keys: ReadonlyMap<string, Buffer>;
+  digest: (email: string) => string;
+  now: Date;
+}
+
+/** The log entry of an event's email and, unless it is suppressed, the message to send. */
+async function composeEmail<Prepared>(
+  deps: EmailDeps,
+  kind: EmailKind<Prepared>,
+  event: RecordedEvent,
+  prepared: Prepared,
+  { recipients, keys, digest, now }: EmailBatch,
+): Promise<{ notification: NewNotification; email?: Outgoing }> {
+  const customerId = kind.customerIdOf(event);
+  const recipient = recipients.get(customerId)!;
+  const base = { eventId: event.id, type: kind.type, customerId, messageId: messageIdOf(event.id), createdAt: now };
+  if (!recipient.reachable) {
+    const suppressed = { to: null, subject: null, status: 'suppressed', transport: null } as const;
+    return { notification: { ...base, ...suppressed, reason: recipient.reason } };
+  }
+  const rendered = await kind.render(event, recipient, prepared);
+  // Addresses are kept sealed with their customer's key (it opened them just now, so it is there) and hashed.
+  const key = keys.get(customerId)!;
+  const sealer: Sealer = { customerId, seal: (clear) => sealWith(key, customerId, clear) };
+  const to = { sealed: sealer.seal(Buffer.from(recipient.email, 'utf8')), digest: digest(recipient.email) };
+  const notification: NewNotification = {
+    ...base,
+    to,
+    subject: rendered.subject,
+    status: 'sent',
+    reason: null,
+    transport: deps.mailer.kind,
+  };
+  const email: OutgoingEmail = {
+    messageId: base.messageId,
+    to: { name: recipient.name, address: recipient.email },
+    ...rendered,
+    date: now,
+    headers: { 'X-Tributary-Event-Id': event.id, 'X-Tributary-Email': kind.type },
+  };
+  return { notification, email: { email, sealer } };
+}
+
+/**
+ * Sends the emails recorded just now, all at once (the mailer's pool spreads them over its
+ * connections): their deliveries by notification id, and the failures by event id.
+ */
+async function deliver(
+  mailer: Mailer,
+  type: EmailType,
+  outgoing: ReadonlyMap<string, Outgoing>,
+  recorded: ReadonlyMap<string, number>,
+  log: Logger,
+): Promise<{ deliveries: Map<number, string>; failures: Map<string, unknown>; failed: number[] }> {
   const deliveries = new Map<number, string>();
   const failures = new Map<string, unknown>();
   const failed: number[] = [];
   await Promise.all(
     [...outgoing].map(async ([eventId, { email, sealer }]) => {
       const id = recorded.get(eventId);
-      if (id === undefined) return log.info({ eventId, email: kind.type }, 'email already sent for this event');
+      if (id === undefined) return log.info({ eventId, email: type }, 'email already sent for this event');
       try {
-        const delivery = await deps.mailer.send(email, sealer);
+        const delivery = await mailer.send(email, sealer);
         // An SMTP reply may name the recipient; a mailbox file name is the Message-ID's.
         deliveries.set(id, delivery.transport === 'smtp' ? scrubAddresses(delivery.detail) : delivery.detail);
       } catch (error) {
@@ -130,11 +168,7 @@ export async function sendEmails<Prepared>(
       }
     }),
   );
-  await dropNotifications(tx, failed);
-  await recordDeliveries(tx, deliveries);
-  if (deliveries.size > 0)
-    log.info({ email: kind.type, sent: deliveries.size, transport: deps.mailer.kind }, 'emails sent');
-  return failures;
+  return { deliveries, failures, failed };
 }
 
 /**
