@@ -371,7 +371,7 @@ const classify = (text: string): string => {
   if (/\b(sagas|saga_steps)\b/.test(text))
     return /^\s*select/i.test(text)
       ? 'saga state reads (select sagas, saga_steps)'
-      : 'saga state writes (start, lease, step start/finish, status)';
+      : 'saga state writes (start, lease, step start, step checkpoint with its history append)';
   if (/append_events/.test(text)) return 'event append (append_events)';
   if (/\bfrom events\b/.test(text)) return 'stream reads (deciders)';
   if (/gateway_/.test(text)) return 'payment gateway simulator (gateway_charges)';

@@ -104,6 +104,7 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
   const crashAt = config.clock === 'test' ? config.sagaCrashAt : undefined;
   const sagas = new SagaOrchestrator({
     db,
+    store,
     clock,
     log,
     owner: `${hostname()}:${process.pid}`,

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import { registry } from '../metrics.ts';
 import { startDueLoop } from '../due-loop.ts';
 import type { AppendSignal } from '../store/append-signal.ts';
+import type { EventStore, StreamAppend } from '../store/event-store.ts';
 import { continueTrace, currentTraceparent, withTrace } from '../tracing.ts';
 import {
   isFinished,
@@ -57,6 +58,8 @@ class LeaseLostError extends Error {}
 
 export interface SagaOrchestratorOptions {
   db: Database;
+  /** Where a saga that keeps a history (`SagaDefinition.record`) appends it. */
+  store?: EventStore;
   clock: Clock;
   log: Logger;
   /** This process's name in leases. */
@@ -402,14 +405,11 @@ export class SagaOrchestrator {
           const { fail } = result;
           const change = { status: 'compensating' as const, failure: fail };
           const { outcome } = result;
-          record = await this.withHistory(
-            definition,
-            { kind: 'failed', step: step.name, failure: fail },
-            async (tx) => {
-              await outcome?.(tx, true);
-              return this.finishStep(record, step.name, 'run', 'failed', fail.message, change, tx);
-            },
-          );
+          const failed: SagaTransition = { kind: 'failed', step: step.name, failure: fail };
+          record = await this.withHistory(definition, failed, record, async (tx, history) => {
+            await outcome?.(tx, true);
+            return this.finishStep(record, step.name, 'run', 'failed', fail.message, change, tx, history);
+          });
           break;
         }
       }
@@ -439,9 +439,11 @@ export class SagaOrchestrator {
       ({ record, result } = await this.attempt(definition, record, step, 'compensate', retry));
       if ('fail' in result) return this.park(definition, record, step.name, result.fail.message);
     }
-    record = await this.withHistory(definition, { kind: 'compensated' }, (tx) =>
-      this.setStatus(id, 'compensated', tx).then(() => ({ ...record, status: 'compensated' as const })),
-    );
+    record = await this.withHistory(definition, { kind: 'compensated' }, record, async (tx, history) => {
+      if (history) await this.store.append(history.streamId, history.events, { ...history, tx });
+      await this.setStatus(id, 'compensated', tx);
+      return { ...record, status: 'compensated' as const };
+    });
     sagaOutcomes.inc({ type: record.type, status: 'compensated' });
     return record;
   }
@@ -453,22 +455,14 @@ export class SagaOrchestrator {
     step: string,
     error: string,
   ): Promise<SagaRecord> {
-    const parked = await this.options.db.transaction(async (tx) => {
-      const next = await this.finishStep(
-        record,
-        step,
-        'compensate',
-        'failed',
-        error,
-        { status: 'compensation_failed' },
-        tx,
-      );
+    const parked = await this.withHistory(definition, { kind: 'parked', error }, record, async (tx, history) => {
+      const change = { status: 'compensation_failed' as const };
+      const next = await this.finishStep(record, step, 'compensate', 'failed', error, change, tx, history);
       const { rows } = await tx.query<{ next_attempt_at: Date; attempts: number }>(
         `update sagas set attempts = attempts + 1, next_attempt_at = ${parkedRetrySql('$3')}, last_error = $2, lease_owner = null, lease_until = null
          where id = $1 returning next_attempt_at, attempts`,
         [record.id, error, this.options.parkedRetryMs ?? 2_000],
       );
-      await this.recordHistory(definition, tx, { kind: 'parked', error }, record);
       return { ...next, attempts: rows[0]!.attempts, nextAttemptAt: rows[0]!.next_attempt_at, lastError: error };
     });
     sagaOutcomes.inc({ type: record.type, status: 'compensation_failed' });
@@ -479,27 +473,36 @@ export class SagaOrchestrator {
     return parked;
   }
 
-  /** Writes a transition and the saga's history of it (when it keeps one) in one transaction. */
-  private withHistory(
+  /**
+   * Writes a transition with `write` and the saga's history of it (when it keeps one) in one
+   * transaction: `tx`, or one of its own. The history's append is handed to `write`, which makes
+   * it in its own statement (one round trip for both).
+   */
+  private async withHistory(
     definition: SagaDefinition<Record<string, unknown>>,
     transition: SagaTransition,
-    write: (tx: Sql) => Promise<SagaRecord>,
+    after: SagaRecord,
+    write: (tx: Sql, history?: StreamAppend) => Promise<SagaRecord>,
+    tx?: Sql,
   ): Promise<SagaRecord> {
-    return this.options.db.transaction(async (tx) => {
-      const next = await write(tx);
-      await this.recordHistory(definition, tx, transition, next);
-      return next;
-    });
+    if (!definition.record) return tx ? write(tx) : this.options.db.transaction((own) => write(own));
+    const record = definition.record;
+    const run = async (tx: Sql) => {
+      let written: SagaRecord | undefined;
+      const append = async (history: StreamAppend) => {
+        if (written) await this.store.append(history.streamId, history.events, { ...history, tx });
+        else written = await write(tx, history);
+      };
+      const fresh = this.fresh.delete(after.id);
+      await record(tx, transition, { sagaId: after.id, state: after.state, fresh, append });
+      return written ?? write(tx);
+    };
+    return tx ? run(tx) : this.options.db.transaction(run);
   }
 
-  private recordHistory(
-    definition: SagaDefinition<Record<string, unknown>>,
-    tx: Sql,
-    transition: SagaTransition,
-    record: SagaRecord,
-  ): Promise<void> {
-    const fresh = this.fresh.delete(record.id);
-    return definition.record?.(tx, transition, { sagaId: record.id, state: record.state, fresh }) ?? Promise.resolve();
+  private get store(): EventStore {
+    if (!this.options.store) throw new Error('a saga with a history needs the orchestrator to have the event store');
+    return this.options.store;
   }
 
   /** Runs one phase of a step with retries; a thrown error that outlasts them is a failure. */
@@ -515,7 +518,7 @@ export class SagaOrchestrator {
     const context = { sagaId: record.id, state: record.state, idempotencyKey: `${record.id}:${step.name}` };
     // The last step's checkpoint completes the saga (and releases its lease) in the same statement.
     const last = phase === 'run' && step === definition.steps[definition.steps.length - 1];
-    const completed = (ok: Partial<Record<string, unknown>>, tx: Sql) =>
+    const completed = (ok: Partial<Record<string, unknown>>, tx: Sql, history?: StreamAppend) =>
       this.finishStep(
         record,
         step.name,
@@ -524,7 +527,12 @@ export class SagaOrchestrator {
         null,
         { state: ok, ...(last && { status: 'completed' }) },
         tx,
+        history,
       );
+    const after = (ok: Partial<Record<string, unknown>>): SagaRecord => ({
+      ...record,
+      state: { ...record.state, ...ok },
+    });
     const transition: SagaTransition = { kind: 'step-completed', step: step.name };
     for (let attempt = 1; ; attempt++) {
       try {
@@ -538,8 +546,17 @@ export class SagaOrchestrator {
           const outcome = await db.transaction(async (tx) => {
             const result = await this.invoke(step, phase, context, tx);
             if (!('ok' in result)) return { record, result };
-            const next = await completed(result.ok, tx);
-            if (phase === 'run') await this.recordHistory(definition, tx, transition, next);
+            const { ok } = result;
+            const next =
+              phase === 'run'
+                ? await this.withHistory(
+                    definition,
+                    transition,
+                    after(ok),
+                    (tx, history) => completed(ok, tx, history),
+                    tx,
+                  )
+                : await completed(ok, tx);
             return { record: next, result };
           });
           boundary('after-checkpoint');
@@ -551,9 +568,9 @@ export class SagaOrchestrator {
           const { ok, outcome } = result;
           record =
             phase === 'run'
-              ? await this.withHistory(definition, transition, async (tx) => {
+              ? await this.withHistory(definition, transition, after(ok), async (tx, history) => {
                   await outcome?.(tx, true);
-                  return completed(ok, tx);
+                  return completed(ok, tx, history);
                 })
               : await completed(ok, db);
         }
@@ -635,6 +652,7 @@ export class SagaOrchestrator {
     error: string | null,
     change: { state?: object; status?: SagaStatus; failure?: StepFailure },
     tx: Sql,
+    history?: StreamAppend,
   ): Promise<SagaRecord> {
     const now = this.options.clock.now();
     const next = withStep(
@@ -645,37 +663,42 @@ export class SagaOrchestrator {
       now,
     );
     const row = next.steps.find((s) => s.step === step && s.phase === phase)!;
-    // One statement, so atomic even outside a transaction (an external step's checkpoint):
+    // One statement, so atomic even outside a transaction (an external step's compensation):
     // a crash never leaves the saga's new state with its step still `started`. A completed saga
-    // gives up its lease in it. A local step's row is first written here.
-    const { rowCount } = await tx.query(
-      `with saga as (
+    // gives up its lease in it. A local step's row is first written here. The history's append
+    // goes with it; without the lease (guard empty) the caller's transaction rolls back.
+    const ctes = `saga as (
          update sagas set state = state || $3, status = coalesce($4, status), failure = coalesce($5, failure), updated_at = $6,
            lease_owner = case when $4::text = 'completed' then null else lease_owner end,
            lease_until = case when $4::text = 'completed' then null else lease_until end
          where id = $1 and lease_owner = $2
          returning id
-       )
-       insert into saga_steps (saga_id, step, phase, status, attempts, started_at, finished_at, error)
-       select id, $7, $8, $9, $11, $12, $6, $10 from saga
-       on conflict (saga_id, step, phase) do update set status = excluded.status, finished_at = excluded.finished_at,
-         attempts = excluded.attempts, error = coalesce(excluded.error, saga_steps.error)`,
-      [
-        record.id,
-        this.options.owner,
-        JSON.stringify(change.state ?? {}),
-        change.status ?? null,
-        change.failure ? JSON.stringify(change.failure) : null,
-        now,
-        step,
-        phase,
-        status,
-        error,
-        row.attempts,
-        row.startedAt,
-      ],
-    );
-    if (rowCount === 0) throw new LeaseLostError();
+       ), guard as (
+         insert into saga_steps (saga_id, step, phase, status, attempts, started_at, finished_at, error)
+         select id, $7, $8, $9, $11, $12, $6, $10 from saga
+         on conflict (saga_id, step, phase) do update set status = excluded.status, finished_at = excluded.finished_at,
+           attempts = excluded.attempts, error = coalesce(excluded.error, saga_steps.error)
+         returning 1
+       )`;
+    const params = [
+      record.id,
+      this.options.owner,
+      JSON.stringify(change.state ?? {}),
+      change.status ?? null,
+      change.failure ? JSON.stringify(change.failure) : null,
+      now,
+      step,
+      phase,
+      status,
+      error,
+      row.attempts,
+      row.startedAt,
+    ];
+    const guarded = history
+      ? (await this.store.appendAlong(history.streamId, history.events, { ...history, tx, along: { ctes, params } }))
+          .guarded
+      : (await tx.query<{ n: number }>(`with ${ctes} select count(*)::int as n from guard`, params)).rows[0]!.n;
+    if (guarded === 0) throw new LeaseLostError();
     return {
       ...next,
       state: { ...record.state, ...change.state },

@@ -1,5 +1,6 @@
 import type { Sql } from '../db/database.ts';
 import type { RetryPolicy } from '../consumers/retry-policy.ts';
+import type { StreamAppend } from '../store/event-store.ts';
 
 /** What a step needs to know; `idempotencyKey` (`sagaId:step`) goes to every external call. */
 export interface StepContext<State> {
@@ -53,6 +54,8 @@ export interface HistoryContext<State> {
   state: State;
   /** Nothing of its history was written before (the saga was created just now, here): there is nothing to read. */
   fresh: boolean;
+  /** Appends the transition's events, in the statement that records the transition when it can. */
+  append(history: StreamAppend): Promise<void>;
 }
 
 export interface SagaDefinition<State> {

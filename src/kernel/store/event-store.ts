@@ -61,17 +61,42 @@ export class EventStore {
 
   /** Appends events to one stream atomically; throws `ConcurrencyError` or `EventValidationError`. */
   async append(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    return (await this.appendIn('', [], streamId, events, options)).appended;
+  }
+
+  /**
+   * `append` in the statement that also runs `along`: data-modifying CTEs (their parameters
+   * numbered from $1) the last of which is named `guard`. One round trip for both; resolves with
+   * the append and how many rows `guard` returned. Both commit or roll back with `options.tx`.
+   */
+  async appendAlong(
+    streamId: string,
+    events: NewEvent[],
+    options: AppendOptions & { along: { ctes: string; params: unknown[] } },
+  ): Promise<{ appended: AppendResult; guarded: number }> {
+    const { ctes, params } = options.along;
+    return this.appendIn(`with ${ctes} `, params, streamId, events, options);
+  }
+
+  private async appendIn(
+    prefix: string,
+    params: unknown[],
+    streamId: string,
+    events: NewEvent[],
+    options: AppendOptions,
+  ): Promise<{ appended: AppendResult; guarded: number }> {
     if (events.length === 0) throw new RangeError('append needs at least one event');
     const expected = options.expectedVersion ?? 'any';
     const payload = events.map((event) => this.encode(event));
     const sql = options.tx ?? this.db;
-    let rows: { out_position: number; out_version: number; out_event_id: string }[];
+    const [stream, version, json] = [params.length + 1, params.length + 2, params.length + 3].map((n) => `$${n}`);
+    const guarded = prefix ? '(select count(*) from guard)::int' : '0';
+    let rows: { out_position: number; out_version: number; out_event_id: string; guarded: number }[];
     try {
-      ({ rows } = await sql.query('select * from append_events($1, $2, $3)', [
-        streamId,
-        String(expected),
-        JSON.stringify(payload),
-      ]));
+      ({ rows } = await sql.query(
+        `${prefix}select a.*, ${guarded} as guarded from append_events(${stream}, ${version}, ${json}) a`,
+        [...params, streamId, String(expected), JSON.stringify(payload)],
+      ));
     } catch (error) {
       const { code, detail } = error as { code?: string; detail?: string };
       if (code === 'TR409') throw new ConcurrencyError(streamId, expected, Number(detail));
@@ -80,12 +105,13 @@ export class EventStore {
     for (const event of payload) eventsAppended.inc({ type: event.type });
     this.appended.notify();
     const last = rows[rows.length - 1]!;
-    return {
+    const appended = {
       streamId,
       version: last.out_version,
       position: last.out_position,
       events: rows.map((row) => ({ id: row.out_event_id, version: row.out_version, position: row.out_position })),
     };
+    return { appended, guarded: last.guarded };
   }
 
   /** Appends to several streams in one transaction: all or nothing. */

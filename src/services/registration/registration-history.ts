@@ -64,7 +64,7 @@ export function registrationHistory(deps: { store: EventStore; clock: Clock }) {
     return { state, version: history.length };
   };
 
-  return async (tx: Sql, transition: SagaTransition, { state, fresh }: HistoryContext<RegistrationState>) => {
+  return async (tx: Sql, transition: SagaTransition, { state, fresh, append }: HistoryContext<RegistrationState>) => {
     const { registrationId, customerId, paymentId, subscriptionId, planId } = state;
     const stream = registrationStream(registrationId);
     const at = clock.now().toISOString();
@@ -90,7 +90,7 @@ export function registrationHistory(deps: { store: EventStore; clock: Clock }) {
         actor: `registration:${registrationId}`,
       };
       const data = events.map((event) => ({ type: event.type, data: event.data, metadata }));
-      await store.append(stream, data, { expectedVersion: known.version, tx });
+      await append({ streamId: stream, events: data, expectedVersion: known.version });
     }
     if (current.status === 'running' || current.status === 'compensating')
       running.set(registrationId, { state: current, version: known.version + events.length });
