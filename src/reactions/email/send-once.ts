@@ -5,6 +5,7 @@ import { scrubAddresses } from '../../kernel/crypto/scrub.ts';
 import { defineConsumer, type BatchFailures, type ConsumerDefinition } from '../../kernel/consumers/consumer.ts';
 import type { Sql } from '../../kernel/db/database.ts';
 import type { Logger } from '../../kernel/logger.ts';
+import { traceIdOf } from '../../kernel/tracing.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
 import type { RecordedEvent } from '../../kernel/store/envelope.ts';
 import type { Mailer, OutgoingEmail, Sealer } from './mailer.ts';
@@ -85,6 +86,19 @@ export async function sendEmails<Prepared>(
   await recordDeliveries(tx, deliveries);
   if (deliveries.size > 0)
     log.info({ email: kind.type, sent: deliveries.size, transport: deps.mailer.kind }, 'emails sent');
+  // A batch's line names no event: each email's own line carries its event's trace (followed end to end).
+  if (log.isLevelEnabled('debug'))
+    for (const event of events)
+      if (deliveries.has(recorded.get(event.id) ?? -1))
+        log.debug(
+          {
+            eventId: event.id,
+            eventType: event.type,
+            traceId: traceIdOf(event.metadata.traceparent),
+            email: kind.type,
+          },
+          'email sent',
+        );
   return failures;
 }
 
