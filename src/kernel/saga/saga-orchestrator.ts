@@ -566,8 +566,9 @@ export class SagaOrchestrator {
         boundary('after-effect');
         if ('ok' in result) {
           const { ok, outcome } = result;
+          // The checkpoint alone is one statement: a transaction only when an outcome or a history goes with it.
           record =
-            phase === 'run'
+            phase === 'run' && (outcome || definition.record)
               ? await this.withHistory(definition, transition, after(ok), async (tx, history) => {
                   await outcome?.(tx, true);
                   return completed(ok, tx, history);
