@@ -440,7 +440,8 @@ export class SagaOrchestrator {
       if ('fail' in result) return this.park(definition, record, step.name, result.fail.message);
     }
     record = await this.withHistory(definition, { kind: 'compensated' }, record, async (tx, history) => {
-      if (history) await this.store.append(history.streamId, history.events, { ...history, tx });
+      if (history)
+        await this.store.append(history.streamId, history.events, { expectedVersion: history.expectedVersion, tx });
       await this.setStatus(id, 'compensated', tx);
       return { ...record, status: 'compensated' as const };
     });
@@ -490,7 +491,8 @@ export class SagaOrchestrator {
     const run = async (tx: Sql) => {
       let written: SagaRecord | undefined;
       const append = async (history: StreamAppend) => {
-        if (written) await this.store.append(history.streamId, history.events, { ...history, tx });
+        if (written)
+          await this.store.append(history.streamId, history.events, { expectedVersion: history.expectedVersion, tx });
         else written = await write(tx, history);
       };
       const fresh = this.fresh.delete(after.id);
@@ -696,8 +698,13 @@ export class SagaOrchestrator {
       row.startedAt,
     ];
     const guarded = history
-      ? (await this.store.appendAlong(history.streamId, history.events, { ...history, tx, along: { ctes, params } }))
-          .guarded
+      ? (
+          await this.store.appendAlong(history.streamId, history.events, {
+            expectedVersion: history.expectedVersion,
+            tx,
+            along: { ctes, params },
+          })
+        ).guarded
       : (await tx.query<{ n: number }>(`with ${ctes} select count(*)::int as n from guard`, params)).rows[0]!.n;
     if (guarded === 0) throw new LeaseLostError();
     return {
