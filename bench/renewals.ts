@@ -21,6 +21,7 @@ import { silentLogger } from '../src/kernel/logger.ts';
 import { EventStore } from '../src/kernel/store/event-store.ts';
 import { migrations } from '../src/platform.ts';
 import { SimulatedGateway } from '../src/services/payments/gateway/index.ts';
+import { SagaOrchestrator } from '../src/kernel/saga/saga-orchestrator.ts';
 import { RenewalScheduler } from '../src/services/subscriptions/renewal-scheduler.ts';
 import { RENEWAL_DUE, seedDueRenewals } from '../test/support/due-renewals.ts';
 import { TEST_DATABASE_URL, uniqueName, adminQuery } from '../test/support/postgres.ts';
@@ -38,7 +39,8 @@ async function worker(schema: string): Promise<void> {
   const store = new EventStore(db, new EventCatalog(seedEvents), clock);
   const base = { db, store, clock, gateway, log: silentLogger, dunningDays: [1, 3, 5] };
   const payments = paymentReconciler({ ...base, windowMs: 60_000 });
-  const scheduler = new RenewalScheduler({ ...base, payments, taxRateBps: 0 });
+  const sagas = new SagaOrchestrator({ db, store, clock, log: silentLogger, owner: `bench-${process.pid}` });
+  const scheduler = new RenewalScheduler({ ...base, sagas, payments, taxRateBps: 0 });
   await db.query('select 1');
   console.log('ready');
   await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { v7 as uuidv7 } from 'uuid';
 import { seedEvents } from '../src/domain/events/index.ts';
 import { EventCatalog } from '../src/kernel/catalog/catalog.ts';
 import { TestClock } from '../src/kernel/clock.ts';
@@ -10,6 +11,7 @@ import { silentLogger } from '../src/kernel/logger.ts';
 import { EventStore } from '../src/kernel/store/event-store.ts';
 import { migrations } from '../src/platform.ts';
 import { SimulatedGateway } from '../src/services/payments/gateway/index.ts';
+import { SagaOrchestrator } from '../src/kernel/saga/saga-orchestrator.ts';
 import { RenewalScheduler } from '../src/services/subscriptions/renewal-scheduler.ts';
 import { RENEWAL_DUE, seedDueRenewals } from './support/due-renewals.ts';
 import { openTestPostgres, postgresAvailable, TEST_DATABASE_URL } from './support/postgres.ts';
@@ -40,7 +42,8 @@ describe('renewals shared by two schedulers on one PostgreSQL', async () => {
       const store = new EventStore(pool, catalog, clock);
       const base = { db: pool, store, clock, gateway, log: silentLogger, dunningDays: [1, 3, 5] };
       const payments = paymentReconciler({ ...base, windowMs: 60_000 });
-      const scheduler = new RenewalScheduler({ ...base, payments, taxRateBps: 0, batchSize: 10 });
+      const sagas = new SagaOrchestrator({ db: pool, store, clock, log: silentLogger, owner: uuidv7() });
+      const scheduler = new RenewalScheduler({ ...base, sagas, payments, taxRateBps: 0, batchSize: 10 });
       return { clock, gateway, scheduler };
     });
     const ran = await Promise.all(schedulers.map(({ clock, scheduler }) => scheduler.runDue(clock.now())));

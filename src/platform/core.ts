@@ -127,6 +127,7 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
     dunningDays,
   });
   const renewals = new RenewalScheduler({
+    sagas,
     db,
     store,
     clock,

@@ -21,21 +21,29 @@ export interface RenewalChargeDeps {
   dunningDays: number[];
 }
 
+/** The actor of what a renewal workflow records (its history is what this actor wrote). */
+export const renewalActor = (workflowId: string): string => `renewal:${workflowId}`;
+
 /**
- * Records a renewal charge's outcome with what it does to the subscription, in one transaction:
- * renewed, or past due (dunning) / cancelled for non-payment. A charge that went through for a
- * renewal that can no longer complete (the subscription was cancelled while the charge was at the
- * gateway, or the period was already paid) is recorded and marked `refund_due`: never left silent.
- * Returns the intent's new status. Used by the scheduler and by the reconciler alike.
+ * The reconciler's answer for a renewal charge found without an outcome: a renewal workflow
+ * still running records it itself (null); otherwise it is settled as the workflow would have
+ * (`settleRenewalIn`). Returns the intent's new status.
  */
 export async function settleRenewalCharge(
   deps: RenewalChargeDeps,
   intent: PaymentIntent,
   result: ChargeResult,
-): Promise<IntentStatus> {
+): Promise<IntentStatus | null> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await deps.db.transaction((tx) => settleIn(deps, tx, intent, result));
+      return await deps.db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ status: string }>('select status from sagas where id = $1 for update', [
+          intent.flowId,
+        ]);
+        const workflow = rows[0]?.status;
+        if (workflow === 'running' || workflow === 'compensating') return null;
+        return settleRenewalIn(deps, tx, intent, result);
+      });
     } catch (error) {
       // A cancellation committed between the read and the append: decide again on what it wrote.
       if (!(error instanceof ConcurrencyError) || attempt >= 5) throw error;
@@ -43,7 +51,14 @@ export async function settleRenewalCharge(
   }
 }
 
-async function settleIn(
+/**
+ * Records a renewal charge's outcome with what it does to the subscription, in `tx`: renewed, or
+ * past due (dunning) / cancelled for non-payment. A charge that went through for a renewal that
+ * can no longer complete (the subscription was cancelled while the charge was at the gateway, or
+ * the period was already paid) is recorded and marked `refund_due`: never left silent. Returns
+ * the intent's new status.
+ */
+export async function settleRenewalIn(
   deps: RenewalChargeDeps,
   tx: Sql,
   intent: PaymentIntent,
@@ -55,7 +70,7 @@ async function settleIn(
   const state = events.reduce(subscriptionDecider.evolve, subscriptionDecider.initialState);
   const now = clock.now();
   const at = now.toISOString();
-  const metadata = { correlationId: subscriptionId, causationId: null, actor: 'scheduler:renewals' };
+  const metadata = { correlationId: subscriptionId, causationId: null, actor: renewalActor(intent.flowId) };
   await recordChargeOutcome(store, tx, intent, result, at, metadata);
   const settle = async (status: IntentStatus, refundReason?: string) => {
     await settleIntent(tx, intent.idempotencyKey, { status, chargeId: result.chargeId, refundReason });
