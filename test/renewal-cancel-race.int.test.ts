@@ -92,6 +92,17 @@ function raceSuite(mode: Mode) {
       });
       expect(rows.map((row) => row.type)).not.toContain('SubscriptionRenewed');
 
+      // The renewal workflow completed, its refund step giving the charge back: its history says so.
+      const workflows = (await inject('GET', '/admin/workflows?type=renewal&limit=500')).json().items as {
+        id: string;
+        subscriptionId?: string;
+        status: string;
+      }[];
+      const renewal = workflows.find((item) => item.subscriptionId === subscriptionId);
+      expect(renewal?.status).toBe('completed');
+      const history = (await inject('GET', `/admin/workflows/${renewal!.id}`)).json().history as { type: string }[];
+      expect(history.map((event) => event.type)).toEqual(['PaymentProcessed', 'PaymentRefunded']);
+
       // The ledger posted the charge and reversed it: no cash kept for that payment.
       const paymentId = payment[0]!.data.paymentId as string;
       const entries = await waitFor('the ledger to post the refund', async () => {

@@ -138,6 +138,27 @@ function renewalSuite(mode: Mode) {
       },
     );
 
+    it.skipIf(skip)('runs each renewal as a workflow an operator can follow: its steps and its history', async () => {
+      const { subscriptionId } = await register('pro-monthly');
+      const now = (await inject('GET', '/admin/clock')).json().now as string;
+      await advanceTo(new Date(Date.parse(addMonths(now, 1)) + 3_600_000).toISOString());
+
+      const list = await inject('GET', '/admin/workflows?type=renewal&status=completed&limit=500');
+      expect(list.statusCode, list.body).toBe(200);
+      const renewal = (list.json().items as { id: string; subscriptionId?: string }[]).find(
+        (item) => item.subscriptionId === subscriptionId,
+      );
+      expect(renewal).toMatchObject({
+        type: 'renewal',
+        steps: ['decide', 'charge', 'refund'].map((name) => ({ name, phase: 'run', status: 'completed' })),
+      });
+      const one = await inject('GET', `/admin/workflows/${renewal!.id}`);
+      expect(one.statusCode, one.body).toBe(200);
+      const history = one.json().history as { type: string; metadata: { actor: string } }[];
+      expect(history.map((event) => event.type)).toEqual(['PaymentProcessed', 'SubscriptionRenewed']);
+      expect(new Set(history.map((event) => event.metadata.actor))).toEqual(new Set([`renewal:${renewal!.id}`]));
+    });
+
     it.skipIf(skip)('keeps the clock to admins, and never lets it go back', async () => {
       expect((await inject('GET', '/admin/clock', undefined, {})).statusCode).toBe(401);
       const now = (await inject('GET', '/admin/clock')).json().now as string;

@@ -122,11 +122,13 @@ export const configSchema = z.object({
   SAGA_CRASH_AT: z
     .string()
     .regex(
-      /^[\w-]+:(run|compensate):(before-effect|after-effect|after-checkpoint)$/,
-      'must be step:run|compensate:before-effect|after-effect|after-checkpoint',
+      /^([\w-]+\/)?[\w-]+:(run|compensate):(before-effect|after-effect|after-checkpoint)$/,
+      'must be [workflow/]step:run|compensate:before-effect|after-effect|after-checkpoint',
     )
     .optional()
-    .describe('tests only (with CLOCK=test): kill the process with SIGKILL at this saga step boundary'),
+    .describe(
+      'tests only (with CLOCK=test): kill the process with SIGKILL at this workflow step boundary (of any workflow, or of the one named)',
+    ),
   SMTP_URL: url(['smtp:', 'smtps:'])
     .optional()
     .describe('SMTP server for email, smtp[s]://[user:pass@]host:port; unset = .eml files in DATA_DIR/mailbox'),

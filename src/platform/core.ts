@@ -109,7 +109,9 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
     log,
     owner: `${hostname()}:${process.pid}`,
     parkedRetryMs: config.parkedRetryMs,
-    onBoundary: crashAt ? (boundary) => boundary === crashAt && process.kill(process.pid, 'SIGKILL') : undefined,
+    onBoundary: crashAt
+      ? (boundary, type) => [boundary, `${type}/${boundary}`].includes(crashAt) && process.kill(process.pid, 'SIGKILL')
+      : undefined,
   });
   sagas.register(registrationSaga({ db, store, gateway, clock, taxRateBps: config.billing.taxRateBps, faults }));
   sagas.register(erasureSaga({ store, clock }));

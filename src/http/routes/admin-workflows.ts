@@ -28,6 +28,7 @@ const workflow = z.object({
     'compensation_failed = parked: tried again on a growing backoff, or now with POST .../retry',
   ),
   customerId: z.string().optional(),
+  subscriptionId: z.string().optional(),
   startedAt: z.string(),
   updatedAt: z.string(),
   attempts: z.int().describe('times its compensation kept failing and it was parked'),
@@ -50,15 +51,24 @@ const envelope = z.object({
   metadata: z.object({ correlationId: z.string(), causationId: z.string().nullable(), actor: z.string() }),
 });
 
+interface Subjects {
+  customerId?: string;
+  subscriptionId?: string;
+}
+
+/** The customer and subscription a workflow is about, when its state names them. */
+const subjectsOf = ({ customerId, subscriptionId }: Subjects): Subjects => ({
+  ...(customerId ? { customerId } : {}),
+  ...(subscriptionId ? { subscriptionId } : {}),
+});
+
 const iso = (date: Date | null) => date?.toISOString();
 
 export const workflowJson = (record: SagaRecord) => ({
   id: record.id,
   type: record.type,
   status: record.status,
-  ...((record.state as { customerId?: string }).customerId
-    ? { customerId: (record.state as { customerId: string }).customerId }
-    : {}),
+  ...subjectsOf(record.state as Subjects),
   startedAt: record.createdAt.toISOString(),
   updatedAt: record.updatedAt.toISOString(),
   attempts: record.attempts,
@@ -77,7 +87,7 @@ export const workflowJson = (record: SagaRecord) => ({
 
 const envelopeJson = (event: RecordedEvent) => ({ ...event, occurredAt: event.occurredAt.toISOString() });
 
-/** The durable workflows (registration sagas) for operators: list, one with its history, retry a parked one. */
+/** The durable workflows (registrations, renewals, erasures) for operators: list, one with its history, retry a parked one. */
 export const adminWorkflowRoutes = (workflows: WorkflowService) => (app: FastifyInstance) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const params = z.object({ id: z.string().min(1).max(64) });

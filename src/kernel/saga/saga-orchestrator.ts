@@ -72,10 +72,10 @@ export interface SagaOrchestratorOptions {
   /** The first automatic retry of a parked saga comes this long after it parked (2 s). */
   parkedRetryMs?: number;
   /**
-   * Called at each step boundary as `step:phase:point`: crash-injection tests kill the process
-   * there (SAGA_CRASH_AT) to prove every registration still ends completed or compensated.
+   * Called at each step boundary as `step:phase:point`, with the saga's type: crash-injection
+   * tests kill the process there (SAGA_CRASH_AT) to prove every registration and renewal still ends.
    */
-  onBoundary?: (boundary: string) => void;
+  onBoundary?: (boundary: string, type: string) => void;
 }
 
 /** Before a step's effect; after an external effect, before its checkpoint; after the checkpoint (a local step's effect commits with it). */
@@ -542,7 +542,7 @@ export class SagaOrchestrator {
         record = step.local
           ? withStep(record, step.name, phase, started, this.options.clock.now())
           : await this.startStep(record, step.name, phase);
-        const boundary = (point: SagaBoundary) => this.options.onBoundary?.(`${step.name}:${phase}:${point}`);
+        const boundary = (point: SagaBoundary) => this.options.onBoundary?.(`${step.name}:${phase}:${point}`, record.type);
         boundary('before-effect');
         if (step.local) {
           const outcome = await db.transaction(async (tx) => {
