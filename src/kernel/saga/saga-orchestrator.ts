@@ -542,7 +542,8 @@ export class SagaOrchestrator {
         record = step.local
           ? withStep(record, step.name, phase, started, this.options.clock.now())
           : await this.startStep(record, step.name, phase);
-        const boundary = (point: SagaBoundary) => this.options.onBoundary?.(`${step.name}:${phase}:${point}`, record.type);
+        const boundary = (point: SagaBoundary) =>
+          this.options.onBoundary?.(`${step.name}:${phase}:${point}`, record.type);
         boundary('before-effect');
         if (step.local) {
           const outcome = await db.transaction(async (tx) => {
