@@ -23,19 +23,31 @@ export async function handleCommand<Command, State, Event extends { type: string
     metadata?: Partial<EventMetadata>;
     /** The stream's id was made for this command: nothing to read (the append fails if it exists after all). */
     newStream?: boolean;
+    /** The stream as the caller just read it (in `tx`): not read again; a stale one fails the append. */
+    loaded?: { state: State; version: number };
   } = {},
 ): Promise<Handled<State>> {
-  const history = options.newStream ? [] : await store.readStream(streamId, { tx: options.tx });
-  const state = history.reduce(
-    (current, event) => decider.evolve(current, event as unknown as Event),
-    decider.initialState,
-  );
+  const { state, version } = options.loaded ?? (await load(store, decider, streamId, options));
   const events = decider.decide(command, state);
   if (events.length === 0) return { state, appended: null };
   const appended = await store.append(
     streamId,
     events.map((event) => ({ type: event.type, data: event.data, metadata: options.metadata })),
-    { expectedVersion: options.newStream ? 'no_stream' : history.length, tx: options.tx },
+    { expectedVersion: options.newStream ? 'no_stream' : version, tx: options.tx },
   );
   return { state: events.reduce(decider.evolve, state), appended };
+}
+
+async function load<Command, State, Event extends { type: string; data: unknown }>(
+  store: EventStore,
+  decider: Decider<Command, State, Event>,
+  streamId: string,
+  options: { tx?: Sql; newStream?: boolean },
+): Promise<{ state: State; version: number }> {
+  const history = options.newStream ? [] : await store.readStream(streamId, { tx: options.tx });
+  const state = history.reduce(
+    (current, event) => decider.evolve(current, event as unknown as Event),
+    decider.initialState,
+  );
+  return { state, version: history.length };
 }

@@ -573,8 +573,8 @@ export class SagaOrchestrator {
           record =
             phase === 'run' && (outcome || definition.record)
               ? await this.withHistory(definition, transition, after(ok), async (tx, history) => {
-                  await outcome?.(tx, true);
-                  return completed(ok, tx, history);
+                  const recorded = await outcome?.(tx, true);
+                  return completed({ ...ok, ...recorded }, tx, history);
                 })
               : await completed(ok, db);
         }

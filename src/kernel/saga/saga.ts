@@ -19,13 +19,14 @@ export interface StepFailure {
 /**
  * How an external step records what its call did (e.g. the charge on the payment's stream).
  * The engine runs it in the transaction of the step's checkpoint, so the outcome and the step's
- * progress commit together; for an attempt that outlived its timeout, in a transaction of its
- * own, `goesOn` false when the saga has stopped running meanwhile (so it can undo the effect).
+ * progress commit together, and what it resolves to joins the state of a step that went on; for
+ * an attempt that outlived its timeout, in a transaction of its own, `goesOn` false when the saga
+ * has stopped running meanwhile (so it can undo the effect).
  */
-export type StepOutcome = (tx: Sql, goesOn: boolean) => Promise<void>;
+export type StepOutcome<State = unknown> = (tx: Sql, goesOn: boolean) => Promise<Partial<State> | void>;
 
 export type StepResult<State> =
-  { ok: Partial<State>; outcome?: StepOutcome } | { fail: StepFailure; outcome?: StepOutcome };
+  { ok: Partial<State>; outcome?: StepOutcome<State> } | { fail: StepFailure; outcome?: StepOutcome<State> };
 
 /**
  * One step, declared as data. A local step runs in the transaction that records its outcome

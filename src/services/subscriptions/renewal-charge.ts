@@ -76,7 +76,8 @@ export async function settleRenewalIn(
     await settleIntent(tx, intent.idempotencyKey, { status, chargeId: result.chargeId, refundReason });
     return status;
   };
-  const command = { tx, metadata };
+  // The stream was just read in this transaction: the commands append on that version, without reading it again.
+  const command = { tx, metadata, loaded: { state, version: events.length } };
   const { periodIndex, paymentId, amount, currency } = intent;
 
   if (result.status === 'succeeded') {

@@ -30,6 +30,8 @@ export interface RenewalState {
   customerId?: string;
   /** The subscription's end, cancelled at period end, fell due and was recorded. */
   ended?: boolean;
+  /** The charge went through, but the subscription can no longer use it (a cancellation raced it). */
+  refundDue?: boolean;
 }
 
 /**
@@ -132,18 +134,18 @@ export function renewalWorkflow(deps: RenewalWorkflowDeps): SagaDefinition<Renew
           if (!intent) return ok;
           const result = await charge(db, gateway, intent);
           // Recorded with the step's checkpoint, or by an attempt that outlived its timeout when it lands.
-          const outcome = async (tx: Sql) => {
-            await settleRenewalIn(deps, tx, intent, result);
-          };
+          const outcome = async (tx: Sql) =>
+            (await settleRenewalIn(deps, tx, intent, result)) === 'refund_due' ? { refundDue: true } : {};
           return { ok: {}, outcome };
         },
       },
       {
         name: 'refund',
         local: false,
-        async run({ state: { intent } }): Promise<StepResult<RenewalState>> {
+        async run({ state: { intent, refundDue } }): Promise<StepResult<RenewalState>> {
           // Charged for a renewal that can no longer complete (cancelled meanwhile): give it back now, or the reconciler will.
-          const stored = intent && (await findIntent(db, intent.idempotencyKey));
+          if (!intent || !refundDue) return ok;
+          const stored = await findIntent(db, intent.idempotencyKey);
           if (stored?.status === 'refund_due') await deps.payments.refund(stored);
           return ok;
         },
