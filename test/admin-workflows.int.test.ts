@@ -150,6 +150,29 @@ function workflowSuite(mode: Mode) {
       expect(seen.length).toBeGreaterThanOrEqual(3);
     });
 
+    it.skipIf(skip)('shows an erasure as a workflow whose history is what it did for its request', async () => {
+      const registered = await inject(
+        'POST',
+        '/register',
+        { email: `e-${uuidv7()}@example.com`, name: 'Eve', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' },
+        {},
+      );
+      expect(registered.statusCode).toBe(201);
+      const { customerId, subscriptionId } = registered.json() as { customerId: string; subscriptionId: string };
+      expect((await inject('POST', `/customers/${customerId}/erase`)).statusCode).toBe(200);
+
+      const page = (await inject('GET', '/admin/workflows?type=erasure&status=completed')).json() as {
+        items: WorkflowJson[];
+      };
+      const erasure = page.items.find((item) => item.customerId === customerId);
+      expect(erasure?.steps.map((step) => step.name)).toEqual(['cancel-subscriptions', 'shred-key', 'revoke-tokens']);
+      const { history } = (await inject('GET', `/admin/workflows/${erasure!.id}`)).json() as WorkflowJson;
+      expect(history!.map((event) => [event.type, event.streamId])).toEqual([
+        ['SubscriptionCancelled', `subscription-${subscriptionId}`],
+        ['CustomerDeleted', `customer-${customerId}`],
+      ]);
+    });
+
     it.skipIf(skip)('tributary workflows list|retry does the same from the CLI', async () => {
       const id = await parkedRegistration();
       const lines: string[] = [];

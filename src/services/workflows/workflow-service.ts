@@ -13,6 +13,10 @@ interface Subjects {
   customerId?: string;
   paymentId?: string;
   subscriptionId?: string;
+  /** An erasure's: the subscriptions it cancelled. */
+  cancelledSubscriptions?: string[];
+  /** The request a workflow runs for, when it writes as its requester (an erasure writes as the admin or the customer). */
+  metadata?: { correlationId?: string };
 }
 
 /** The workflows that move money, for operators: list, look at one with its history, retry a parked one. */
@@ -51,7 +55,10 @@ export class WorkflowService {
     });
   }
 
-  /** The events the workflow appended (its actor is `<type>:<id>`: its own history, its effects) and those about it (retries), in log order. */
+  /**
+   * The events the workflow appended (its actor is `<type>:<id>`, or it wrote in its request's
+   * correlation: its own history, its effects) and those about it (retries), in log order.
+   */
   private async history(workflow: SagaRecord): Promise<RecordedEvent[]> {
     const { store } = this.deps;
     const subjects = workflow.state as Subjects;
@@ -60,11 +67,13 @@ export class WorkflowService {
       subjects.customerId && customerStream(subjects.customerId),
       subjects.paymentId && paymentStream(subjects.paymentId),
       subjects.subscriptionId && subscriptionStream(subjects.subscriptionId),
+      ...(subjects.cancelledSubscriptions ?? []).map(subscriptionStream),
     ].filter((stream): stream is string => Boolean(stream));
     const actor = `${workflow.type}:${workflow.id}`;
+    const request = subjects.metadata?.correlationId;
     const own = (await Promise.all(streams.map((stream) => store.readStream(stream))))
       .flat()
-      .filter((event) => event.metadata.actor === actor);
+      .filter((event) => event.metadata.actor === actor || (request && event.metadata.correlationId === request));
     const about = await store.readStream(workflowStream(workflow.id));
     return [...own, ...about].sort((a, b) => a.position - b.position);
   }
