@@ -12,28 +12,43 @@ export class PoisonMessageError extends Error {
 
 /** A stored event as a CloudEvents 1.0 message in Kafka binary mode: attributes in `ce_*` headers, data as the body. */
 export function toCloudEvent(row: EventRow, topic: string): BusMessage {
+  return { topic, key: row.partition_key, headers: cloudEventHeaders(row), value: JSON.stringify(row.data) };
+}
+
+/**
+ * The same message with no broker in between (the embedded bus): the body is handed over as the
+ * store parsed it, and its JSON text is made only if something asks for it (a dead letter).
+ */
+export function toLocalCloudEvent(row: EventRow, topic: string): BusMessage {
   return {
     topic,
     key: row.partition_key,
-    headers: {
-      ce_specversion: '1.0',
-      ce_id: row.event_id,
-      ce_type: row.type,
-      ce_source: CLOUDEVENTS_SOURCE,
-      ce_subject: row.stream_id,
-      ce_time: new Date(row.occurred_at).toISOString(),
-      'content-type': 'application/json',
-      ce_schemaversion: String(row.schema_version),
-      ce_streamversion: String(row.version),
-      ce_position: String(row.position),
-      ce_txid: String(row.tx_id),
-      ce_correlationid: row.metadata.correlationId,
-      ...(row.metadata.causationId ? { ce_causationid: row.metadata.causationId } : {}),
-      ce_actor: row.metadata.actor,
-      // The CloudEvents distributed-tracing extension, in binary mode.
-      ...(row.metadata.traceparent ? { ce_traceparent: row.metadata.traceparent } : {}),
+    headers: cloudEventHeaders(row),
+    body: row.data,
+    get value() {
+      return JSON.stringify(row.data);
     },
-    value: JSON.stringify(row.data),
+  };
+}
+
+function cloudEventHeaders(row: EventRow): Record<string, string> {
+  return {
+    ce_specversion: '1.0',
+    ce_id: row.event_id,
+    ce_type: row.type,
+    ce_source: CLOUDEVENTS_SOURCE,
+    ce_subject: row.stream_id,
+    ce_time: new Date(row.occurred_at).toISOString(),
+    'content-type': 'application/json',
+    ce_schemaversion: String(row.schema_version),
+    ce_streamversion: String(row.version),
+    ce_position: String(row.position),
+    ce_txid: String(row.tx_id),
+    ce_correlationid: row.metadata.correlationId,
+    ...(row.metadata.causationId ? { ce_causationid: row.metadata.causationId } : {}),
+    ce_actor: row.metadata.actor,
+    // The CloudEvents distributed-tracing extension, in binary mode.
+    ...(row.metadata.traceparent ? { ce_traceparent: row.metadata.traceparent } : {}),
   };
 }
 
@@ -49,9 +64,9 @@ export function fromCloudEvent(catalog: EventCatalog, message: BusMessage): Reco
     throw new PoisonMessageError(`unsupported CloudEvents specversion ${headers.ce_specversion}`);
   const type = headers.ce_type!;
   if (!catalog.has(type)) throw new PoisonMessageError(`unknown event type ${type}`);
-  let body: unknown;
+  let body: unknown = message.body;
   try {
-    body = JSON.parse(message.value);
+    body ??= JSON.parse(message.value);
   } catch {
     throw new PoisonMessageError(`${type}: body is not JSON`);
   }

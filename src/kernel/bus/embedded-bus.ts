@@ -6,9 +6,9 @@ import { consumerLag } from '../metrics.ts';
 import { IdleBackoff } from '../store/append-signal.ts';
 import { Checkpoints } from '../store/checkpoints.ts';
 import type { LogPosition } from '../store/envelope.ts';
-import type { EventStore } from '../store/event-store.ts';
+import type { EventRow, EventStore } from '../store/event-store.ts';
 import type { Bus, Subscription } from './bus.ts';
-import { toCloudEvent } from './cloudevent.ts';
+import { toLocalCloudEvent } from './cloudevent.ts';
 
 export interface EmbeddedBusOptions {
   store: EventStore;
@@ -17,8 +17,16 @@ export interface EmbeddedBusOptions {
   log: Logger;
   /** The longest an idle group waits before looking again (an append or a commit notification wakes it sooner). */
   pollIntervalMs?: number;
-  batchSize?: number;
+  /** Rows of the log read at a time (EMBEDDED_PAGE). */
+  pageSize?: number;
 }
+
+/**
+ * A group reads the log a page at a time, every type, with the data of its own types only, and
+ * hands a page's events of its types to the runner as one batch. Filtering by type in the query
+ * instead made PostgreSQL sort all of the log after the position for each page.
+ */
+export const EMBEDDED_PAGE = 1_000;
 
 /**
  * The bus without a broker: each consumer group reads the store's global log from its own
@@ -42,38 +50,69 @@ export class EmbeddedBus implements Bus {
     const abort = new AbortController();
     let position: LogPosition = await this.checkpoints.load(checkpointName);
     const idle = new IdleBackoff(store.appended, 20, this.options.pollIntervalMs ?? 30_000);
+    const limit = this.options.pageSize ?? EMBEDDED_PAGE;
+    const wanted = new Set(types);
+    const read = (after: LogPosition) => store.readAllRaw(after, { limit, dataOf: types });
+    // The checkpoint is saved at most every second while the group is behind (or moves past other
+    // types' events only), when a batch catches it up, and at stop: a crash redelivers what came
+    // after it, which the consumer's inbox drops.
+    let saved = { position, at: performance.now() };
+    const save = async () => {
+      if (saved.position === position) return;
+      await this.checkpoints.save(checkpointName, position);
+      saved = { position, at: performance.now() };
+    };
 
-    const loop = async () => {
+    const follow = async () => {
+      let ahead: Promise<EventRow[]> | undefined;
       while (!abort.signal.aborted) {
         try {
-          const rows = await store.readAllRaw(position, { types, limit: this.options.batchSize ?? 200 });
-          if (rows.length === 0) {
+          const page = await (ahead ?? read(position));
+          ahead = undefined;
+          if (page.length === 0) {
+            if (performance.now() - saved.at >= 1_000) await save();
             await idle.wait(abort.signal);
             continue;
           }
           idle.reset();
-          // The checkpoint is saved once per batch (and on stop): a crash redelivers at most the
-          // batch, and the consumer's inbox drops what it already applied.
-          // The runner applies the batch in one transaction (one by one if something in it fails).
           if (abort.signal.aborted) return;
+          // A full page: the next one is read while the runner handles this one.
+          const end = page[page.length - 1]!;
+          if (page.length === limit) {
+            ahead = read({ txId: end.tx_id, position: end.position });
+            ahead.catch(() => {}); // awaited next turn, or dropped with the batch that failed
+          }
+          const rows = page.filter((row) => wanted.has(row.type));
           const messages = rows.map((row) => {
-            const message = toCloudEvent(row, catalog.get(row.type).topic);
+            const message = toLocalCloudEvent(row, catalog.get(row.type).topic);
             message.origin = { position: row.position };
             return message;
           });
-          try {
-            const done = await runner.processBatch(messages);
-            const last = done.length > 0 ? rows[done.length - 1] : undefined;
-            if (last) position = { txId: last.tx_id, position: last.position };
-            if (done.length < rows.length) return; // stopped in a retry wait: the rest is redelivered
-          } finally {
-            await this.checkpoints.save(checkpointName, position);
+          // The runner applies the batch in one transaction (one by one if something in it fails).
+          const done = messages.length > 0 ? await runner.processBatch(messages) : [];
+          if (done.length < rows.length) {
+            const handled = done.length > 0 ? rows[done.length - 1]! : undefined;
+            if (handled) position = { txId: handled.tx_id, position: handled.position };
+            return; // stopped in a retry wait: the rest is redelivered
           }
+          position = { txId: end.tx_id, position: end.position };
+          const caughtUp = page.length < limit && messages.length > 0;
+          if (caughtUp || performance.now() - saved.at >= 1_000) await save();
         } catch (error) {
           // The store is unreachable or the checkpoint could not be saved: the event is redelivered.
+          ahead = undefined;
           log.error({ err: error, consumer: runner.name }, 'embedded bus: delivery failed; retrying');
           await new Promise((resolve) => setTimeout(resolve, 1_000));
         }
+      }
+    };
+    const loop = async () => {
+      try {
+        await follow();
+      } finally {
+        await save().catch((error: unknown) =>
+          log.error({ err: error, consumer: runner.name }, 'embedded bus: could not save the checkpoint at stop'),
+        );
       }
     };
     const running = loop();

@@ -4,6 +4,8 @@ export interface BusMessage {
   key: string;
   headers: Record<string, string>;
   value: string;
+  /** The body already parsed (the embedded bus hands over the stored JSON): read instead of parsing `value`. */
+  body?: unknown;
   /** Where it came from, for dead letters and logs: partition/offset on Kafka, position embedded. */
   origin?: Record<string, string | number>;
 }
