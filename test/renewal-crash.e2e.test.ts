@@ -18,8 +18,8 @@ import { waitFor } from './support/wait-for.ts';
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
 
-/** Recorded in the decision's checkpoint only; charged, not recorded; charged and recorded, not refunded-or-not. */
-const BOUNDARIES = ['decide:run:after-checkpoint', 'charge:run:after-effect', 'charge:run:after-checkpoint'];
+/** Started (what is due decided), not charged; charged, not recorded; charged, recorded and completed. */
+const BOUNDARIES = ['charge:run:before-effect', 'charge:run:after-effect', 'charge:run:after-checkpoint'];
 
 const call = (platform: PlatformProcess, method: 'GET' | 'POST', path: string, body?: object) =>
   fetch(`${platform.url}${path}`, { method, headers: admin, body: body && JSON.stringify(body) });

@@ -150,7 +150,8 @@ function renewalSuite(mode: Mode) {
       );
       expect(renewal).toMatchObject({
         type: 'renewal',
-        steps: ['decide', 'charge', 'refund'].map((name) => ({ name, phase: 'run', status: 'completed' })),
+        // Nothing to end, no refund due: those steps are passed over.
+        steps: [{ name: 'charge', phase: 'run', status: 'completed' }],
       });
       const one = await inject('GET', `/admin/workflows/${renewal!.id}`);
       expect(one.statusCode, one.body).toBe(200);

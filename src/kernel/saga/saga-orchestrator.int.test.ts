@@ -12,7 +12,7 @@ import { SagaNotParkedError, SagaOrchestrator, sagasParked } from './saga-orches
 interface TestState {
   customer: string;
   charge?: string;
-  behaviour?: 'decline' | 'flaky' | 'broken-last' | 'broken-all' | 'refunds-down';
+  behaviour?: 'decline' | 'flaky' | 'broken-last' | 'broken-all' | 'refunds-down' | 'nothing-to-finish';
 }
 
 const fast = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
@@ -61,6 +61,7 @@ function testSaga(calls: Map<string, number>, refunds: Map<string, number>): Sag
         name: 'finish',
         local: true,
         retry: fast,
+        skip: (state) => state.behaviour === 'nothing-to-finish',
         async run({ state }, tx) {
           if (
             state.behaviour === 'broken-last' ||
@@ -116,6 +117,21 @@ function sagaSuite(backend: Backend) {
         ['finish', 'run', 'completed'],
       ]);
       expect(await customers(id)).toEqual([{ done: true }]);
+    });
+
+    it.skipIf(skip)('passes over a step with nothing to do: the last step to run completes the saga', async () => {
+      const id = uuidv7();
+      const record = await orchestrator('p1').start('test-saga', id, { customer: id, behaviour: 'nothing-to-finish' });
+      expect(record.status).toBe('completed');
+      const stored = await orchestrator('p2').get(id);
+      expect(stored?.status).toBe('completed');
+      expect(stored?.steps.map((step) => [step.step, step.status])).toEqual([
+        ['create', 'completed'],
+        ['charge', 'completed'],
+      ]);
+      const { rows } = await fixture.db.query('select lease_owner from sagas where id = $1', [id]);
+      expect(rows).toEqual([{ lease_owner: null }]); // completed by the charge's checkpoint, its lease given up
+      expect(await customers(id)).toEqual([{ done: false }]);
     });
 
     it.skipIf(skip)('compensates the completed steps when a step fails for a business reason', async () => {

@@ -396,7 +396,7 @@ export class SagaOrchestrator {
 
     if (record.status === 'running') {
       for (const step of definition.steps) {
-        if (done(step.name, 'run')) continue;
+        if (done(step.name, 'run') || step.skip?.(record.state)) continue;
         const retry = step.retry ??
           this.options.defaultRetry ?? { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2_000 };
         let result;
@@ -518,8 +518,10 @@ export class SagaOrchestrator {
     const { db, log } = this.options;
     let record = initial;
     const context = { sagaId: record.id, state: record.state, idempotencyKey: `${record.id}:${step.name}` };
-    // The last step's checkpoint completes the saga (and releases its lease) in the same statement.
-    const last = phase === 'run' && step === definition.steps[definition.steps.length - 1];
+    // The last step to run completes the saga (and releases its lease) in its checkpoint's statement.
+    const later = definition.steps.slice(definition.steps.indexOf(step) + 1);
+    const last = (ok: Partial<Record<string, unknown>>) =>
+      phase === 'run' && later.every((next) => next.skip?.({ ...record.state, ...ok }));
     const completed = (ok: Partial<Record<string, unknown>>, tx: Sql, history?: StreamAppend) =>
       this.finishStep(
         record,
@@ -527,7 +529,7 @@ export class SagaOrchestrator {
         phase,
         'completed',
         null,
-        { state: ok, ...(last && { status: 'completed' }) },
+        { state: ok, ...(last(ok) && { status: 'completed' }) },
         tx,
         history,
       );

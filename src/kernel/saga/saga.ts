@@ -41,6 +41,8 @@ export interface SagaStep<State> {
   retry?: RetryPolicy;
   /** A step attempt taking longer counts as failed (and is retried). */
   timeoutMs?: number;
+  /** Nothing to do for a saga in this state (e.g. no refund due): not started, not checkpointed, passed over. */
+  skip?(state: State): boolean;
 }
 
 /** A change in a saga's course, written to its history. */

@@ -4,6 +4,7 @@ import type { Database } from '../../kernel/db/database.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { SagaOrchestrator } from '../../kernel/saga/saga-orchestrator.ts';
 import {
+  dueRenewal,
   RENEWAL_WORKFLOW,
   renewalWorkflow,
   renewalWorkflowId,
@@ -93,12 +94,15 @@ export class RenewalScheduler {
     }
   }
 
-  /** The renewal workflow of this timer's due time: joined when it exists (a claim retaken after a crash). */
+  /**
+   * The renewal workflow of this timer's due time, with what fell due as its input; joined when
+   * it exists (a claim retaken after a crash): it goes on with what it decided then.
+   */
   private async process(job: ClaimedTimer): Promise<void> {
     const id = renewalWorkflowId(job.subscriptionId, job.dueAt);
-    const renewal = await this.deps.sagas.start<RenewalState>(RENEWAL_WORKFLOW, id, {
-      subscriptionId: job.subscriptionId,
-    });
+    const due = await dueRenewal(this.deps, job.subscriptionId, id);
+    if (!due) return;
+    const renewal = await this.deps.sagas.start<RenewalState>(RENEWAL_WORKFLOW, id, due);
     if (renewal.status !== 'completed') throw new Error(`renewal workflow ${id} ended ${renewal.status}`);
   }
 }

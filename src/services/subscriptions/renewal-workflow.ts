@@ -21,15 +21,15 @@ export const RENEWAL_WORKFLOW = 'renewal';
 /** Payment ids of renewals derive from their idempotency key, so a re-run renewal records the same payment. */
 const PAYMENT_ID_NAMESPACE = '6f1c1f36-5d4b-4b8e-9a55-2f8d4c1e7a10';
 
-/** What the renewal found when its timer fell due; no personal data (the card is the gateway's token). */
+/** What fell due when the renewal's timer fired (`dueRenewal`); no personal data (the card is the gateway's token). */
 export interface RenewalState {
   subscriptionId: string;
   /** The charge it makes (period, attempt, amount, key), decided once: a resumed renewal charges the same. */
   intent?: PaymentIntent;
   paymentId?: string;
   customerId?: string;
-  /** The subscription's end, cancelled at period end, fell due and was recorded. */
-  ended?: boolean;
+  /** The subscription, cancelled at period end, ends: its end fell due. */
+  end?: boolean;
   /** The charge went through, but the subscription can no longer use it (a cancellation raced it). */
   refundDue?: boolean;
 }
@@ -59,12 +59,60 @@ export interface RenewalWorkflowDeps {
 }
 
 /**
- * decide (local: end the subscription, or fix the charge that is due) → charge (external: the
- * intent, the gateway, and the outcome recorded with what it does to the subscription: renewed,
- * past due or cancelled by dunning) → refund (external: a charge the subscription can no longer
- * use, because a cancellation raced it, is given back). Declines are not failures: dunning is
- * the renewal's business. A step that keeps erroring fails the workflow, and the scheduler
- * tries the timer again later with the same charge key.
+ * What falls due for a subscription whose timer fired, decided from its stream: its end (it was
+ * cancelled at period end), the charge due (period, attempt, amount, key), or nothing (its timer
+ * is moved to where it belongs). The workflow's input: a workflow resumed after a crash charges
+ * what was decided here.
+ */
+export async function dueRenewal(
+  deps: Pick<RenewalWorkflowDeps, 'db' | 'store' | 'clock' | 'taxRateBps'>,
+  subscriptionId: string,
+  workflowId: string,
+): Promise<RenewalState | null> {
+  const { db, store, clock } = deps;
+  const subscription = await loadSubscription(store, subscriptionId);
+  const now = clock.now().getTime();
+  const nothing = async () => {
+    await reschedule(db, subscriptionId, subscription);
+    return null;
+  };
+  if (subscription.status === 'none') return nothing();
+  const { cancelAt, status } = subscription;
+  if (cancelAt && now >= Date.parse(cancelAt) && (status === 'active' || status === 'past_due'))
+    return { subscriptionId, customerId: subscription.customerId, end: true };
+  const due = nextRenewalDue(subscription);
+  if (!due || now < Date.parse(due.dueAt)) return nothing();
+  const idempotencyKey =
+    due.attempt === 1 ? `${subscriptionId}:${due.periodIndex}` : `${subscriptionId}:${due.periodIndex}:${due.attempt}`;
+  const { rows } = await db.query<{ token: string }>('select token from payment_methods where customer_id = $1', [
+    subscription.customerId,
+  ]);
+  const intent: PaymentIntent = {
+    idempotencyKey,
+    flowType: 'renewal',
+    flowId: workflowId,
+    paymentId: uuidv5(idempotencyKey, PAYMENT_ID_NAMESPACE),
+    customerId: subscription.customerId,
+    subscriptionId,
+    amount: due.amount,
+    currency: due.currency,
+    purpose: 'renewal',
+    periodIndex: due.periodIndex,
+    attempt: due.attempt,
+    taxRateBps: deps.taxRateBps,
+    paymentMethod: rows[0]?.token ?? 'none',
+    description: `Renewal of ${subscriptionId}, period ${due.periodIndex}`,
+  };
+  return { subscriptionId, customerId: subscription.customerId, paymentId: intent.paymentId, intent };
+}
+
+/**
+ * end (local: the subscription cancelled at period end ends) | charge (external: the intent, the
+ * gateway, and the outcome recorded with what it does to the subscription: renewed, past due or
+ * cancelled by dunning) → refund (external: a charge the subscription can no longer use, because
+ * a cancellation raced it, is given back). A step with nothing to do is passed over. Declines are
+ * not failures: dunning is the renewal's business. A step that keeps erroring fails the workflow,
+ * and the scheduler tries the timer again later with the same charge key.
  */
 export function renewalWorkflow(deps: RenewalWorkflowDeps): SagaDefinition<RenewalState> {
   const { db, store, clock, gateway } = deps;
@@ -72,80 +120,43 @@ export function renewalWorkflow(deps: RenewalWorkflowDeps): SagaDefinition<Renew
     type: RENEWAL_WORKFLOW,
     steps: [
       {
-        name: 'decide',
+        name: 'end',
         local: true,
+        skip: (state) => !state.end,
         async run({ sagaId, state: { subscriptionId } }, tx): Promise<StepResult<RenewalState>> {
-          const subscription = await loadSubscription(store, subscriptionId, tx);
-          const now = clock.now();
-          if (subscription.status === 'none') {
-            await reschedule(tx!, subscriptionId, subscription);
-            return ok;
-          }
           const metadata = { correlationId: subscriptionId, causationId: null, actor: renewalActor(sagaId) };
-          const { cancelAt, status } = subscription;
-          if (cancelAt && now.getTime() >= Date.parse(cancelAt) && (status === 'active' || status === 'past_due')) {
-            const { state: ended } = await handleCommand(
-              store,
-              subscriptionDecider,
-              subscriptionStream(subscriptionId),
-              { type: 'EndSubscription', data: { subscriptionId, endedAt: now.toISOString() } },
-              { tx, metadata },
-            );
-            await reschedule(tx!, subscriptionId, ended);
-            return { ok: { ended: true } };
-          }
-          const due = nextRenewalDue(subscription);
-          if (!due || now.getTime() < Date.parse(due.dueAt)) {
-            await reschedule(tx!, subscriptionId, subscription);
-            return ok;
-          }
-          const idempotencyKey =
-            due.attempt === 1
-              ? `${subscriptionId}:${due.periodIndex}`
-              : `${subscriptionId}:${due.periodIndex}:${due.attempt}`;
-          const { rows } = await tx!.query<{ token: string }>(
-            'select token from payment_methods where customer_id = $1',
-            [subscription.customerId],
+          const endedAt = clock.now().toISOString();
+          const { state: ended } = await handleCommand(
+            store,
+            subscriptionDecider,
+            subscriptionStream(subscriptionId),
+            { type: 'EndSubscription', data: { subscriptionId, endedAt } },
+            { tx, metadata },
           );
-          const intent: PaymentIntent = {
-            idempotencyKey,
-            flowType: 'renewal',
-            flowId: sagaId,
-            paymentId: uuidv5(idempotencyKey, PAYMENT_ID_NAMESPACE),
-            customerId: subscription.customerId,
-            subscriptionId,
-            amount: due.amount,
-            currency: due.currency,
-            purpose: 'renewal',
-            periodIndex: due.periodIndex,
-            attempt: due.attempt,
-            taxRateBps: deps.taxRateBps,
-            paymentMethod: rows[0]?.token ?? 'none',
-            description: `Renewal of ${subscriptionId}, period ${due.periodIndex}`,
-          };
-          return { ok: { intent, paymentId: intent.paymentId, customerId: intent.customerId } };
+          await reschedule(tx!, subscriptionId, ended);
+          return ok;
         },
       },
       {
         name: 'charge',
         local: false,
         timeoutMs: 15_000,
+        skip: (state) => !state.intent,
         async run({ state: { intent } }): Promise<StepResult<RenewalState>> {
-          if (!intent) return ok;
-          const result = await charge(db, gateway, intent);
+          const result = await charge(db, gateway, intent!);
           // Recorded with the step's checkpoint, or by an attempt that outlived its timeout when it lands.
           const outcome = async (tx: Sql) =>
-            (await settleRenewalIn(deps, tx, intent, result)) === 'refund_due' ? { refundDue: true } : {};
+            (await settleRenewalIn(deps, tx, intent!, result)) === 'refund_due' ? { refundDue: true } : {};
           return { ok: {}, outcome };
         },
       },
       {
         name: 'refund',
         local: false,
-        async run({ state: { intent, refundDue } }): Promise<StepResult<RenewalState>> {
+        skip: (state) => !state.refundDue,
+        async run({ state: { intent } }): Promise<StepResult<RenewalState>> {
           // Charged for a renewal that can no longer complete (cancelled meanwhile): give it back now, or the reconciler will.
-          if (!intent || !refundDue) return ok;
-          const stored = await findIntent(db, intent.idempotencyKey);
+          const stored = await findIntent(db, intent!.idempotencyKey);
           if (stored?.status === 'refund_due') await deps.payments.refund(stored);
           return ok;
         },
