@@ -12,9 +12,10 @@ const RENEWALS_MAX_SLEEP_MS = 30_000;
 /**
  * Work that falls due by the clock: renewals, retries and ends of subscriptions, and the
  * reactions' periodic jobs (revenue recognition, compliance checks, churn retraining). Several
- * scheduler processes take turns (one lock): a renewal is never run twice at once. Between runs
- * the scheduler sleeps until the next timer falls due or an append (a new or changed
- * subscription) may have moved one.
+ * scheduler processes share a month-end run, each claiming its own batches of due timers
+ * (`SKIP LOCKED`; a renewal's workflow id and charge key keep a retaken one from charging
+ * twice); the test clock's advances take turns under one lock. Between runs the scheduler sleeps
+ * until the next timer falls due or an append (a new or changed subscription) may have moved one.
  */
 export function startScheduler(core: PlatformCore): RunningRole {
   const { renewals, clock, clockService, log, db, store } = core;
@@ -22,9 +23,11 @@ export function startScheduler(core: PlatformCore): RunningRole {
     name: 'renewal scheduler',
     // The test clock moves too: its advances run what falls due at once, and this loop the rest.
     run: async () => {
-      const ran = await whileHolding(db, 'tributary.renewals', () =>
-        clockService ? clockService.tick() : renewals.runDue(clock.now()),
-      );
+      if (!clockService) {
+        await renewals.runDue(clock.now());
+        return msUntilNextTimer(db, clock.now());
+      }
+      const ran = await whileHolding(db, 'tributary.renewals', () => clockService.tick());
       // Another process holds the run: look again soon, in case it stops.
       return ran ? msUntilNextTimer(db, clock.now()) : RENEWALS_MIN_GAP_MS;
     },
