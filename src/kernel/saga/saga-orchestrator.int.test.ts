@@ -134,6 +134,25 @@ function sagaSuite(backend: Backend) {
       expect(await customers(id)).toEqual([{ done: false }]);
     });
 
+    it.skipIf(skip)(
+      'takes over a saga it was waiting for once the process holding it dies, even when its recovery joined the wait',
+      async () => {
+        const id = uuidv7();
+        await fixture.db.query(
+          `insert into sagas (id, type, status, state, lease_owner, lease_until, created_at, updated_at)
+           values ($1, 'test-saga', 'running', $2, 'a-dead-process', clock_timestamp() + interval '300 milliseconds', now(), now())`,
+          [id, JSON.stringify({ customer: id })],
+        );
+        const p1 = orchestrator('p1');
+        const joined = p1.start('test-saga', id, { customer: id }); // a retried start: it waits for the holder
+        await new Promise((resolve) => setTimeout(resolve, 400)); // the holder's lease lapses
+        expect(await p1.recoverOnce()).toContain(id); // recovery takes the lease: its run is the waiting one
+        expect((await joined).status).toBe('completed');
+        expect(await customers(id)).toEqual([{ done: true }]);
+      },
+      10_000,
+    );
+
     it.skipIf(skip)('compensates the completed steps when a step fails for a business reason', async () => {
       const id = uuidv7();
       const record = await orchestrator('p1').start('test-saga', id, { customer: id, behaviour: 'decline' });

@@ -155,6 +155,8 @@ export class SagaOrchestrator {
   /** Sagas created here whose history has not been written yet: it is known to be empty. */
   private readonly fresh = new Set<string>();
   private stopRecovery: (() => Promise<void>) | undefined;
+  /** Stopping: a saga another process holds is no longer waited for (nor taken over) here. */
+  private stopping = false;
   private readonly leaseMs: number;
 
   constructor(private readonly options: SagaOrchestratorOptions) {
@@ -332,6 +334,7 @@ export class SagaOrchestrator {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.stopRecovery?.();
     this.stopRecovery = undefined;
     await Promise.allSettled([...this.running.values()]);
@@ -357,7 +360,7 @@ export class SagaOrchestrator {
            returning traceparent`,
           [id, this.options.owner, this.leaseMs],
         );
-    if (!rows[0]) return (await this.waitFor(id, 60_000))!;
+    if (!rows[0]) return this.outcomeElsewhere(id);
     // Resumed outside the request that started it (recovery, a retry): in a span of the saga's own trace.
     const started = rows[0].traceparent;
     const trace = currentTraceparent() ?? (started ? continueTrace(started) : undefined);
@@ -376,11 +379,21 @@ export class SagaOrchestrator {
     } catch (error) {
       if (!(error instanceof LeaseLostError)) throw error;
       this.options.log.warn({ sagaId: id }, 'saga: lease lost; another process continues it');
-      return (await this.waitFor(id, 60_000))!;
+      return this.outcomeElsewhere(id);
     } finally {
       clearInterval(heartbeat);
       this.fresh.delete(id);
     }
+  }
+
+  /**
+   * The outcome of a saga another process holds; once that process's lease lapses (it died), the
+   * saga is taken over here. Waiting passively would keep recovery in this process from running
+   * it: its takeover joins this very drive.
+   */
+  private async outcomeElsewhere(id: string): Promise<SagaRecord> {
+    const record = await this.waitFor(id, this.leaseMs + 1_000);
+    return !record || isFinished(record.status) || this.stopping ? record! : this.driveOwned(id);
   }
 
   /**
