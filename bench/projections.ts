@@ -444,7 +444,8 @@ try {
     const consumed = performance.now() - started;
     progress(`consumers caught up in ${(consumed / 1000).toFixed(1)} s`);
     notes.push(
-      `The views' consumers (${viewConsumers.map((consumer) => consumer.name).join(', ')}) were caught up ${(consumed / 1000).toFixed(1)} s after the platform started, before the load (the analytics pipeline had read the log in step 3, with the same consumer group).`,
+      `The views' consumers (${viewConsumers.map((consumer) => consumer.name).join(', ')}) were caught up ${(consumed / 1000).toFixed(1)} s after the platform started, before the load.`,
+      'The analytics pipeline had read the log in step 3, with the same consumer group.',
     );
   }
   for (const projection of platform.projections) {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SagaNotParkedError } from '../../kernel/saga/saga-orchestrator.ts';
 import type { SagaRecord } from '../../kernel/saga/saga.ts';
 import type { RecordedEvent } from '../../kernel/store/envelope.ts';
-import type { WorkflowService } from '../../services/workflows/workflow-service.ts';
+import type { Subjects, WorkflowService } from '../../services/workflows/workflow-service.ts';
 import { NotFoundError, requireAdmin } from '../auth.ts';
 import { PROBLEM_BASE, sendProblem } from '../problem.ts';
 import { problem } from '../problem-schema.ts';
@@ -51,13 +51,8 @@ const envelope = z.object({
   metadata: z.object({ correlationId: z.string(), causationId: z.string().nullable(), actor: z.string() }),
 });
 
-interface Subjects {
-  customerId?: string;
-  subscriptionId?: string;
-}
-
 /** The customer and subscription a workflow is about, when its state names them. */
-const subjectsOf = ({ customerId, subscriptionId }: Subjects): Subjects => ({
+const subjectsOf = ({ customerId, subscriptionId }: Subjects): Pick<Subjects, 'customerId' | 'subscriptionId'> => ({
   ...(customerId ? { customerId } : {}),
   ...(subscriptionId ? { subscriptionId } : {}),
 });

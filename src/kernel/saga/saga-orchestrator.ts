@@ -9,6 +9,7 @@ import { startDueLoop } from '../due-loop.ts';
 import type { AppendSignal } from '../store/append-signal.ts';
 import type { EventStore, StreamAppend } from '../store/event-store.ts';
 import { continueTrace, currentTraceparent, withTrace } from '../tracing.ts';
+import { lockSagaStatus } from './saga-status.ts';
 import {
   isFinished,
   type SagaDefinition,
@@ -632,12 +633,7 @@ export class SagaOrchestrator {
 
   /** What an attempt that outlived its timeout did, recorded when it lands: undone if the saga has stopped running. */
   private async recordLate(id: string, outcome: StepOutcome): Promise<void> {
-    await this.options.db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ status: SagaStatus }>('select status from sagas where id = $1 for update', [
-        id,
-      ]);
-      await outcome(tx, rows[0]?.status === 'running');
-    });
+    await this.options.db.transaction(async (tx) => outcome(tx, (await lockSagaStatus(tx, id)) === 'running'));
   }
 
   private async startStep(record: SagaRecord, step: string, phase: 'run' | 'compensate'): Promise<SagaRecord> {

@@ -1,5 +1,6 @@
 import type { Clock } from '../../kernel/clock.ts';
 import type { Database } from '../../kernel/db/database.ts';
+import { isInFlight, lockSagaStatus } from '../../kernel/saga/saga-status.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
 import type { ChargeResult } from '../payments/gateway/index.ts';
 import { recordChargeOutcome } from '../payments/intents/charge-records.ts';
@@ -17,11 +18,8 @@ export async function settleRegistrationCharge(
 ): Promise<IntentStatus | null> {
   const { db, store, clock } = deps;
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ status: string }>('select status from sagas where id = $1 for update', [
-      intent.flowId,
-    ]);
-    const saga = rows[0]?.status;
-    if (saga === 'running' || saga === 'compensating') return null;
+    const saga = await lockSagaStatus(tx, intent.flowId);
+    if (isInFlight(saga)) return null;
     const metadata = { correlationId: intent.flowId, causationId: null, actor: `registration:${intent.flowId}` };
     await recordChargeOutcome(store, tx, intent, result, clock.now().toISOString(), metadata);
     const status: IntentStatus =

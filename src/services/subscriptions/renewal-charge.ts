@@ -2,6 +2,7 @@ import { subscriptionDecider, type Subscription } from '../../domain/subscriptio
 import type { SubscriptionEvent } from '../../domain/subscription/events.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import type { Database, Sql } from '../../kernel/db/database.ts';
+import { isInFlight, lockSagaStatus } from '../../kernel/saga/saga-status.ts';
 import { ConcurrencyError } from '../../kernel/store/errors.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
 import { handleCommand } from '../command-handler.ts';
@@ -37,11 +38,7 @@ export async function settleRenewalCharge(
   for (let attempt = 1; ; attempt++) {
     try {
       return await deps.db.transaction(async (tx) => {
-        const { rows } = await tx.query<{ status: string }>('select status from sagas where id = $1 for update', [
-          intent.flowId,
-        ]);
-        const workflow = rows[0]?.status;
-        if (workflow === 'running' || workflow === 'compensating') return null;
+        if (isInFlight(await lockSagaStatus(tx, intent.flowId))) return null;
         return settleRenewalIn(deps, tx, intent, result);
       });
     } catch (error) {

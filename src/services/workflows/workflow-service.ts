@@ -9,7 +9,7 @@ import { customerStream, paymentStream, registrationStream, subscriptionStream, 
 import { REGISTRATION_SAGA } from '../registration/registration-saga.ts';
 
 /** The ids a workflow's state may name: its history is what it wrote on their streams. */
-interface Subjects {
+export interface Subjects {
   customerId?: string;
   paymentId?: string;
   subscriptionId?: string;

@@ -67,9 +67,11 @@ export async function recordChurns(tx: Sql, events: readonly RecordedEvent[]): P
   const rows = [...churns.values()];
   const { rows: changed } = await tx.query<ChurnRow>(
     `with before as (
-       select subject, day::text as day, currency, mrr_delta from analytics_facts where kind = 'churned' and subject = any($1::text[])
+       select subject, day::text as day, currency, mrr_delta from analytics_facts
+       where kind = 'churned' and subject = any($1::text[])
      ), written as (
-       insert into analytics_facts (kind, subject, event_id, customer_id, subscription_id, plan_id, currency, mrr_delta, at, day, requested_at, reason, cohort_month)
+       insert into analytics_facts (kind, subject, event_id, customer_id, subscription_id, plan_id, currency,
+                                    mrr_delta, at, day, requested_at, reason, cohort_month)
        select 'churned', t.s, t.e, t.c, t.s, n.plan_id, n.currency, -n.mrr_delta, t.at, t.d, t.req, t.reason,
               (select cohort_month from analytics_facts where kind = 'signup' and subject = t.c)
        from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::date[], $6::timestamptz[], $7::text[])
