@@ -130,6 +130,7 @@ function instrumented(definition: ProjectionDefinition, profile: Profile): Proje
           }
         },
         exec: (text) => context.tx.exec(text),
+        onCommit: (callback) => context.tx.onCommit(callback),
       };
       try {
         await definition.apply(events, { ...context, tx });

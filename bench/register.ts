@@ -391,6 +391,7 @@ function instrument(db: Database, context: AsyncLocalStorage<Counter>): void {
   const wrap = (sql: Sql): Sql => ({
     query: ((text: string, params?: unknown[]) => (count(text), sql.query(text, params))) as Sql['query'],
     exec: (text: string) => (count(text), sql.exec(text)),
+    onCommit: (callback) => sql.onCommit(callback),
   });
   const { query, exec, transaction } = {
     query: db.query.bind(db),

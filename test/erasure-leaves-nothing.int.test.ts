@@ -248,6 +248,7 @@ function erasureSuite(mode: Mode) {
                 return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
               },
               exec: async (text: string) => void (await client.query(text)),
+              onCommit: (callback) => callback(),
             };
             const { rows } = await client.query<{ name: string }>(
               'select schema_name as name from information_schema.schemata where schema_name = $1 or schema_name like $2',

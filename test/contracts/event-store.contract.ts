@@ -9,6 +9,11 @@ import type { Backend, StoreFixture } from '../support/open-store.ts';
 import { openStore } from '../support/open-store.ts';
 import { thing } from '../support/test-catalog.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openPostgres } from '../../src/kernel/db/postgres.ts';
+import { EventStore } from '../../src/kernel/store/event-store.ts';
+import { TEST_DATABASE_URL } from '../support/postgres.ts';
+import { testCatalog } from '../support/test-catalog.ts';
 
 const stream = () => `thing-${uuidv7()}`;
 
@@ -196,6 +201,33 @@ export function eventStoreContract(backend: Backend, available: () => Promise<bo
       );
       const [event] = await fixture.store.readStream(id);
       expect(event).toMatchObject({ schemaVersion: 2, data: { customerId: 'c9', n: 7, note: 'upcast from v1' } });
+    });
+
+    it.skipIf(skip)('wakes the readers of another connection at the commit of an append, never before it', async () => {
+      // PostgreSQL: another process's view of the same schema; PGlite: one process, one database.
+      const schema = (fixture.db as { schema?: string }).schema;
+      const otherDb = schema ? await openPostgres({ url: TEST_DATABASE_URL, schema, poolSize: 2 }) : fixture.db;
+      const other = new EventStore(otherDb, testCatalog, fixture.clock);
+      const stop = other.followCommits();
+      try {
+        await waitFor('the other connection to listen', async () => {
+          const woken = other.appended.wait(500);
+          await fixture.store.append(stream(), [thing('c1', 1)]);
+          return (await woken) || null;
+        });
+        while (await other.appended.wait(300)); // a wake-up still on its way (the connection's first)
+        const [own, theirs] = [fixture.store.appended.wait(5_000), other.appended.wait(5_000)];
+        const state = (signal: Promise<boolean>) =>
+          Promise.race([signal.then(() => 'woken'), sleep(300).then(() => 'asleep')]);
+        await fixture.db.transaction(async (tx) => {
+          await fixture.store.append(stream(), [thing('c1', 2)], { tx });
+          expect([await state(own), await state(theirs)]).toEqual(['asleep', 'asleep']);
+        });
+        expect([await own, await theirs]).toEqual([true, true]);
+      } finally {
+        await stop();
+        if (otherDb !== fixture.db) await otherDb.close();
+      }
     });
 
     it.skipIf(skip)('applies migrations once: running them again, even concurrently, changes nothing', async () => {

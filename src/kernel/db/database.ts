@@ -9,6 +9,11 @@ export interface Sql {
    * change once committed (a platform secret) is kept by, so a transaction does not read them again.
    */
   readonly scope?: object;
+  /**
+   * Runs `callback` once what was written through this Sql is committed: at once on the database
+   * itself (each statement commits), after COMMIT in a transaction, never when it rolls back.
+   */
+  onCommit(callback: () => void): void;
 }
 
 export interface Database extends Sql {
@@ -22,6 +27,13 @@ export interface Database extends Sql {
    * missed). Returns how to stop listening.
    */
   listen(channel: string, onNotify: () => void): () => Promise<void>;
+  /**
+   * Wakes the listeners of `channel` in every process. Sent from outside any transaction, so
+   * callers send it after their commit: a commit that notifies holds PostgreSQL's notification
+   * lock until its WAL is flushed, which lines up every such commit behind the others. A burst
+   * of calls is sent as one notification.
+   */
+  notify(channel: string): void;
   close(): Promise<void>;
 }
 

@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { coalesced } from './coalesced.ts';
 import type { Database, Sql } from './database.ts';
 
 interface PgliteLike {
@@ -12,8 +13,11 @@ interface PgliteLike {
 // PGlite runs queries on this thread without yielding: give timers and I/O (HTTP) a turn first.
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-const sqlOf = (client: PgliteLike, scope: object): Sql => ({
+const atOnce = (callback: () => void) => callback();
+
+const sqlOf = (client: PgliteLike, scope: object, onCommit = atOnce): Sql => ({
   scope,
+  onCommit,
   async query<Row>(text: string, params?: unknown[]) {
     await yieldToEventLoop();
     const result = await client.query<Row>(text, params);
@@ -39,11 +43,17 @@ async function templateFor(dataDir: string | undefined): Promise<Blob | undefine
 /** PGlite in `dataDir` (a folder, created when missing) or in memory when `dataDir` is undefined. */
 export async function openPglite(dataDir?: string): Promise<Database> {
   const db = await PGlite.create(dataDir, { loadDataDir: await templateFor(dataDir) });
+  const notifiers = new Map<string, () => void>();
   return {
     kind: 'pglite',
     ...sqlOf(db, db),
     // PGlite is one connection: its transaction holds it, so transactions run one at a time.
-    transaction: (fn) => db.transaction((tx) => fn(sqlOf(tx, db))),
+    async transaction(fn) {
+      const committed: (() => void)[] = [];
+      const result = await db.transaction((tx) => fn(sqlOf(tx, db, (callback) => committed.push(callback))));
+      for (const callback of committed) callback();
+      return result;
+    },
     listen(channel, onNotify) {
       const listening = db.listen(`${channel}_public`, () => onNotify());
       // Without the notification readers still see this process's appends at once (the store's signal).
@@ -51,6 +61,11 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       return async () => {
         if (!db.closed) await (await listening)();
       };
+    },
+    notify(channel) {
+      const send = () => (db.closed ? Promise.resolve() : db.query(`select pg_notify($1, '')`, [`${channel}_public`]));
+      if (!notifiers.has(channel)) notifiers.set(channel, coalesced(send, 0));
+      notifiers.get(channel)!();
     },
     close: () => db.close(),
   };

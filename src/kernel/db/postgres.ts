@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { coalesced } from './coalesced.ts';
 import { DatabaseUnavailableError, type Database, type Sql } from './database.ts';
 
 // Positions and counts are bigint in SQL; they stay far below 2^53, so read them as numbers
@@ -22,8 +23,11 @@ const translate = (error: unknown): never => {
   throw error;
 };
 
-const sqlOf = (client: pg.Pool | pg.PoolClient, scope: object): Sql => ({
+const atOnce = (callback: () => void) => callback();
+
+const sqlOf = (client: pg.Pool | pg.PoolClient, scope: object, onCommit = atOnce): Sql => ({
   scope,
+  onCommit,
   async query(text, params) {
     const result = await client.query(text, params as unknown[]).catch(translate);
     return { rows: result.rows, rowCount: result.rowCount ?? 0 };
@@ -86,6 +90,18 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   pool.on('error', () => {});
   if (schema) await pool.query(`create schema if not exists ${schema}`).catch(translate);
   const base = sqlOf(pool, pool);
+  // Not waiting for its WAL flush: the notification carries no data, and it holds the
+  // notification lock only for as long as it takes to queue it. At most one every 10 ms: a
+  // round trip per commit would cost the writers more than the wait costs the readers.
+  const notifiers = new Map<string, () => void>();
+  const notifier = (channel: string) =>
+    coalesced(
+      () =>
+        pool.query(
+          `begin; set local synchronous_commit to off; select pg_notify(left('${channel.replaceAll("'", "''")}_' || current_schema(), 63), ''); commit`,
+        ),
+      10,
+    );
   const clientConfig: pg.ClientConfig = {
     connectionString: options.url,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
@@ -95,10 +111,12 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     ...base,
     async transaction(fn) {
       const client = await pool.connect().catch(translate);
+      const committed: (() => void)[] = [];
       try {
         await client.query('begin');
-        const result = await fn(sqlOf(client, pool));
+        const result = await fn(sqlOf(client, pool, (callback) => committed.push(callback)));
         await client.query('commit');
+        for (const callback of committed) callback();
         return result;
       } catch (error) {
         await client.query('rollback').catch(() => {});
@@ -108,6 +126,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       }
     },
     listen: (channel, onNotify) => listenOn(clientConfig, channel, onNotify),
+    notify(channel) {
+      if (!notifiers.has(channel)) notifiers.set(channel, notifier(channel));
+      notifiers.get(channel)!();
+    },
     async close() {
       await pool.end();
     },

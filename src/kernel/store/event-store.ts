@@ -41,8 +41,13 @@ const COLUMNS =
   'position, tx_id, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at';
 
 export class EventStore {
-  /** Fires after every append (readers in this process wake up at once). */
+  /** Fires at every commit of an append (readers in this process wake up at once). */
   readonly appended = new AppendSignal();
+  /** Wakes readers in this process and, through the database's notification, in every other. */
+  private readonly committed = () => {
+    this.appended.notify();
+    this.db.notify(APPENDED_CHANNEL);
+  };
 
   constructor(
     readonly db: Database,
@@ -103,7 +108,7 @@ export class EventStore {
       throw error;
     }
     for (const event of payload) eventsAppended.inc({ type: event.type });
-    this.appended.notify();
+    sql.onCommit(this.committed);
     const last = rows[rows.length - 1]!;
     const appended = {
       streamId,

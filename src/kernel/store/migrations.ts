@@ -90,4 +90,13 @@ export const eventStoreMigrations: Migration[] = [
       create trigger events_appended after insert on events for each statement execute function notify_events_appended();
     `,
   },
+  {
+    // The store notifies after its commits instead (Database.notify): a trigger's notification
+    // makes every appending commit wait for the one before it to flush its WAL.
+    id: '0003_event_store_notify_after_commit',
+    sql: `
+      drop trigger if exists events_appended on events;
+      drop function if exists notify_events_appended();
+    `,
+  },
 ];
