@@ -165,11 +165,13 @@ export class SimulatedGateway implements PaymentGateway {
       if (!parsed.success) throw invalidRequest(parsed.error);
       const request = parsed.data;
 
-      const previous = await this.store.findCharge(request.idempotencyKey);
-      if (previous) return this.replay(previous, request);
-
+      // A key seen before is found by the insert (one statement for a new key, the usual case).
       const card = TEST_PAYMENT_METHODS.get(request.paymentMethod);
-      if (!card) throw new UnknownPaymentMethodError(request.paymentMethod);
+      if (!card) {
+        const previous = await this.store.findCharge(request.idempotencyKey);
+        if (previous) return this.replay(previous, request);
+        throw new UnknownPaymentMethodError(request.paymentMethod);
+      }
       const details = {
         idempotencyKey: request.idempotencyKey,
         chargeId: newId('ch'),
@@ -185,7 +187,7 @@ export class SimulatedGateway implements PaymentGateway {
         ? { ...details, status: 'declined', declineCode: card.decline.code, message: card.decline.message }
         : { ...details, status: 'succeeded', brand: card.brand, last4: card.last4 };
       const { charge, inserted } = await this.store.insertCharge(record);
-      if (!inserted) return this.replay(charge, request); // a concurrent request with the key won
+      if (!inserted) return this.replay(charge, request); // an earlier (or concurrent) request with the key
       if (charge.status === 'succeeded') {
         this.stats.charges++;
         this.chargesByKey.set(charge.idempotencyKey, this.chargesFor(charge.idempotencyKey) + 1);
