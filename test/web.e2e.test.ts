@@ -99,8 +99,7 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
       .toEqual([
         ['Customer created', 'completed'],
         ['Payment', 'completed'],
-        ['Subscription started', 'completed'],
-        ['Welcome email queued', 'completed'],
+        ['Subscription started, welcome email queued', 'completed'],
       ]);
     expect(await steps.first().locator('.step-time').textContent()).toMatch(/\d\d:\d\d:\d\d/);
     await expect.poll(() => welcome.getByTestId('subscription-status').textContent()).toBe('active');
@@ -297,9 +296,10 @@ describe('web front in a browser', { timeout: 120_000 }, () => {
         .locator('li')
         .first()
         .waitFor({ timeout: STEP_TIMEOUT });
+      // A registration's three steps (create-customer, charge, activate), at least.
       expect(
         await detail.getByRole('list', { name: 'Workflow timeline' }).locator('li').count(),
-      ).toBeGreaterThanOrEqual(4);
+      ).toBeGreaterThanOrEqual(3);
       expect(await detail.getByRole('heading', { name: 'History' }).count()).toBe(1);
     });
 

@@ -563,7 +563,7 @@ export class SagaOrchestrator {
         boundary('before-effect');
         if (step.local) {
           const outcome = await db.transaction(async (tx) => {
-            const result = await this.invoke(step, phase, context, tx);
+            const result = await this.invoke(step, phase, { ...context, attempt }, tx);
             if (!('ok' in result)) return { record, result };
             const { ok } = result;
             const next =
@@ -581,7 +581,7 @@ export class SagaOrchestrator {
           boundary('after-checkpoint');
           return outcome;
         }
-        const result = await this.invoke(step, phase, context, undefined);
+        const result = await this.invoke(step, phase, { ...context, attempt }, undefined);
         boundary('after-effect');
         if ('ok' in result) {
           const { ok, outcome } = result;

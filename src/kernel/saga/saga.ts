@@ -7,6 +7,8 @@ export interface StepContext<State> {
   sagaId: string;
   state: State;
   idempotencyKey: string;
+  /** 1 for a step's first attempt in this process, then 2, 3… (a retry may not trust what the first assumed). */
+  attempt: number;
 }
 
 /** A business outcome that ends the saga: completed steps are compensated (e.g. a declined card). */

@@ -8,24 +8,19 @@ import type { EventStore } from '../../kernel/store/event-store.ts';
 import { registrationStream } from '../streams.ts';
 import type { RegistrationState } from './registration-saga.ts';
 
-/** The saga's forward steps, as the Registration aggregate names their outcomes. */
-const stepCommands: Record<string, (registrationId: string, at: string) => RegistrationCommand> = {
-  'create-customer': (registrationId, at) => ({
-    type: 'RecordCustomerCreated',
-    data: { registrationId, createdAt: at },
-  }),
-  charge: (registrationId, at) => ({ type: 'RecordPaymentCharged', data: { registrationId, chargedAt: at } }),
-  'create-subscription': (registrationId, at) => ({
-    type: 'RecordSubscriptionCreated',
-    data: { registrationId, createdAt: at },
-  }),
-  'register-customer': (registrationId, at) => ({
-    type: 'CompleteRegistration',
-    data: { registrationId, completedAt: at },
-  }),
+/** The saga's forward steps, as the Registration aggregate names their outcomes (activate: two of them). */
+const stepCommands: Record<string, (registrationId: string, at: string) => RegistrationCommand[]> = {
+  'create-customer': (registrationId, at) => [
+    { type: 'RecordCustomerCreated', data: { registrationId, createdAt: at } },
+  ],
+  charge: (registrationId, at) => [{ type: 'RecordPaymentCharged', data: { registrationId, chargedAt: at } }],
+  activate: (registrationId, at) => [
+    { type: 'RecordSubscriptionCreated', data: { registrationId, createdAt: at } },
+    { type: 'CompleteRegistration', data: { registrationId, completedAt: at } },
+  ],
 };
 
-const commandOf = (transition: SagaTransition, registrationId: string, at: string): RegistrationCommand => {
+const commandsOf = (transition: SagaTransition, registrationId: string, at: string): RegistrationCommand[] => {
   switch (transition.kind) {
     case 'step-completed': {
       const command = stepCommands[transition.step];
@@ -36,14 +31,14 @@ const commandOf = (transition: SagaTransition, registrationId: string, at: strin
       const { code, message, details } = transition.failure;
       if (code === 'payment_declined') {
         const declineCode = typeof details?.declineCode === 'string' ? details.declineCode : 'declined';
-        return { type: 'RecordPaymentDeclined', data: { registrationId, declineCode, message, declinedAt: at } };
+        return [{ type: 'RecordPaymentDeclined', data: { registrationId, declineCode, message, declinedAt: at } }];
       }
-      return { type: 'CompensateRegistration', data: { registrationId, error: `${code}: ${message}`, failedAt: at } };
+      return [{ type: 'CompensateRegistration', data: { registrationId, error: `${code}: ${message}`, failedAt: at } }];
     }
     case 'compensated':
-      return { type: 'RecordCompensated', data: { registrationId, compensatedAt: at } };
+      return [{ type: 'RecordCompensated', data: { registrationId, compensatedAt: at } }];
     case 'parked':
-      return { type: 'RecordCompensationFailed', data: { registrationId, error: transition.error, failedAt: at } };
+      return [{ type: 'RecordCompensationFailed', data: { registrationId, error: transition.error, failedAt: at } }];
   }
 };
 
@@ -70,7 +65,7 @@ export function registrationHistory(deps: { store: EventStore; clock: Clock }) {
     const at = clock.now().toISOString();
     const known = running.get(registrationId) ?? (fresh ? { state: initialState, version: 0 } : await read(stream, tx));
     running.delete(registrationId);
-    const commands: RegistrationCommand[] = [commandOf(transition, registrationId, at)];
+    const commands = commandsOf(transition, registrationId, at);
     if (known.state.status === 'none')
       commands.unshift({
         type: 'StartRegistration',

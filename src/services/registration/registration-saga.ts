@@ -1,5 +1,4 @@
 import { customerDecider } from '../../domain/customer/decider.ts';
-import { NotFoundError } from '../../domain/errors.ts';
 import { subscriptionDecider } from '../../domain/subscription/decider.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import type { EventStore } from '../../kernel/store/event-store.ts';
@@ -8,7 +7,7 @@ import { handleCommand } from '../command-handler.ts';
 import { customerStream, subscriptionStream } from '../streams.ts';
 import type { Sealed } from '../../kernel/crypto/personal-data.ts';
 import { shred } from '../../kernel/crypto/personal-data.ts';
-import { reschedule } from '../subscriptions/renewal-scheduler.ts';
+import { scheduleNew } from '../subscriptions/renewal-scheduler.ts';
 import { chargeOnce } from '../payments/charge-once.ts';
 import type { Database, Sql } from '../../kernel/db/database.ts';
 import { recordChargeOutcome } from '../payments/intents/charge-records.ts';
@@ -35,11 +34,24 @@ export interface RegistrationState {
   correlationId: string;
   chargeId?: string;
   position?: number;
+  /** When create-customer made the customer (its stream then holds CustomerCreated alone). */
+  customerCreatedAt?: string;
 }
 
 export const REGISTRATION_SAGA = 'registration';
 
-/** Test hook: makes the subscription step fail, to exercise the refund path. */
+/**
+ * The customer's stream as create-customer left it, so that activate need not read it; a change
+ * made since (an erasure, say) fails the append, and the retry reads the stream.
+ */
+const createdCustomer = (state: RegistrationState) => {
+  if (!state.customerCreatedAt) return undefined;
+  const { customerId, pii, planId, customerCreatedAt: createdAt } = state;
+  const created = { type: 'CustomerCreated' as const, data: { customerId, pii, planId, createdAt } };
+  return { state: customerDecider.evolve(customerDecider.initialState, created), version: 1 };
+};
+
+/** Test hook: makes the step after the charge fail, to exercise the refund path. */
 export interface RegistrationFaults {
   failSubscriptionStep?: boolean;
   /** A shorter step timeout of the charge, to exercise attempts that outlive it. */
@@ -69,9 +81,9 @@ export const registrationIntent = (
 });
 
 /**
- * create customer (pending) → charge → create subscription → register the customer
- * (CustomerRegistered: the welcome email goes out). A decline deletes the customer; a failure
- * after the charge refunds it too.
+ * create customer (pending) → charge → activate (create the subscription and register the
+ * customer, in one transaction). A decline deletes the customer; a failure after the charge
+ * refunds it too.
  */
 export function registrationSaga(deps: {
   db: Database;
@@ -118,7 +130,7 @@ export function registrationSaga(deps: {
             { type: 'CreateCustomer', data },
             { tx, metadata: metadata(state), newStream: true },
           );
-          return { ok: {} };
+          return { ok: { customerCreatedAt: data.createdAt } };
         },
         async compensate({ state }, tx) {
           await handleCommand(
@@ -143,7 +155,7 @@ export function registrationSaga(deps: {
         name: 'charge',
         local: false,
         timeoutMs: deps.faults?.chargeTimeoutMs ?? 15_000,
-        async run({ state, idempotencyKey }): Promise<StepResult<RegistrationState>> {
+        async run({ state, idempotencyKey, attempt }): Promise<StepResult<RegistrationState>> {
           const intent = registrationIntent(state, idempotencyKey, taxRateBps);
           // Durable before the call: a charge whose answer is lost (a crash, an abandoned attempt) is found by the reconciler.
           await openIntent(db, intent);
@@ -156,9 +168,12 @@ export function registrationSaga(deps: {
             description: `Registration ${state.registrationId} (${state.planId})`,
           });
           // Recorded with the step's checkpoint; by an attempt that outlived the step's timeout, when
-          // it lands: refunded if the registration has stopped meanwhile (it compensated).
+          // it lands: refunded if the registration has stopped meanwhile (it compensated). A first
+          // attempt does not read the payment stream: while the registration runs, only its own
+          // attempts record the charge (the later ones read it first).
           const outcome = async (tx: Sql, goesOn: boolean) => {
-            await recordChargeOutcome(store, tx, intent, result, now(), metadata(state));
+            const first = goesOn && attempt === 1;
+            await recordChargeOutcome(store, tx, intent, result, now(), metadata(state), first);
             const status = result.status === 'declined' ? 'declined' : goesOn ? 'succeeded' : 'refund_due';
             await settleIntent(tx, idempotencyKey, {
               status,
@@ -189,10 +204,12 @@ export function registrationSaga(deps: {
         },
       },
       {
-        name: 'create-subscription',
+        // After the charge, one local step finishes the registration: it commits whole or not at
+        // all, so a failure here has nothing of its own to undo (the charge is refunded).
+        name: 'activate',
         local: true,
         retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 200 },
-        async run({ state }, tx): Promise<StepResult<RegistrationState>> {
+        async run({ state, attempt }, tx): Promise<StepResult<RegistrationState>> {
           if (deps.faults?.failSubscriptionStep) throw new Error('subscription service unavailable (injected fault)');
           const { state: subscription } = await handleCommand(
             store,
@@ -212,50 +229,14 @@ export function registrationSaga(deps: {
             { tx, metadata: metadata(state), newStream: true },
           );
           // Renewals charge the same card, and the scheduler looks at the subscription when its period ends.
-          await tx!.query(
-            'insert into payment_methods (customer_id, token) values ($1, $2) on conflict (customer_id) do nothing',
-            [state.customerId, state.paymentMethod],
-          );
-          await reschedule(tx!, state.subscriptionId, subscription);
-          return { ok: {} };
-        },
-        async compensate({ state }, tx) {
-          // A later step failed (register-customer): the subscription must not stay active, and renew, for a deleted customer.
-          let cancelled;
-          try {
-            ({ state: cancelled } = await handleCommand(
-              store,
-              subscriptionDecider,
-              subscriptionStream(state.subscriptionId),
-              {
-                type: 'CancelSubscription',
-                data: {
-                  subscriptionId: state.subscriptionId,
-                  atPeriodEnd: false,
-                  reason: 'registration_failed',
-                  requestedAt: now(),
-                },
-              },
-              { tx, metadata: metadata(state) },
-            ));
-          } catch (error) {
-            // This step itself failed (its transaction rolled back): there is no subscription to cancel.
-            if (error instanceof NotFoundError) return;
-            throw error;
-          }
-          await reschedule(tx!, state.subscriptionId, cancelled);
-        },
-      },
-      {
-        name: 'register-customer',
-        local: true,
-        async run({ state }, tx): Promise<StepResult<RegistrationState>> {
+          await scheduleNew(tx!, subscription, state.paymentMethod);
+          // CustomerRegistered: the welcome email goes out.
           const { appended } = await handleCommand(
             store,
             customerDecider,
             customerStream(state.customerId),
             { type: 'RegisterCustomer', data: { customerId: state.customerId, registeredAt: now() } },
-            { tx, metadata: metadata(state) },
+            { tx, metadata: metadata(state), loaded: attempt === 1 ? createdCustomer(state) : undefined },
           );
           return { ok: appended ? { position: appended.position } : {} };
         },

@@ -29,7 +29,7 @@ async function forEachConcurrently<T>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-export { nextTimer, reschedule } from './subscription-timers.ts';
+export { nextTimer, reschedule, scheduleNew } from './subscription-timers.ts';
 
 export interface RenewalSchedulerDeps extends RenewalWorkflowDeps {
   db: Database;

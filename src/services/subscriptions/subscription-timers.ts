@@ -21,3 +21,18 @@ export async function reschedule(sql: Sql, subscriptionId: string, state: Subscr
     await sql.query('delete from subscription_timers where subscription_id = $1', [subscriptionId]);
   }
 }
+
+/**
+ * A new subscription's first timer and the card its renewals charge (kept once per customer), in
+ * one statement: what a registration leaves for the scheduler.
+ */
+export async function scheduleNew(sql: Sql, state: Subscription, paymentMethod: string): Promise<void> {
+  const due = nextTimer(state);
+  if (state.status === 'none' || !due) throw new Error('a new subscription has a first renewal to schedule');
+  await sql.query(
+    `with card as (insert into payment_methods (customer_id, token) values ($3, $4) on conflict (customer_id) do nothing)
+     insert into subscription_timers (subscription_id, due_at) values ($1, $2)
+     on conflict (subscription_id) do update set due_at = excluded.due_at`,
+    [state.subscriptionId, due, state.customerId, paymentMethod],
+  );
+}

@@ -26,7 +26,7 @@ async function loadSubscription(id: string, position: number) {
   return data;
 }
 
-/** The saga's steps as the customer sees them: the four to come, each ticking, then any compensation. */
+/** The saga's steps as the customer sees them: those to come, each ticking, then any compensation. */
 function stepItems(outcome: Outcome): StepItem[] {
   if (outcome.kind === 'idle') return [];
   const steps: SagaStep[] = outcome.steps;

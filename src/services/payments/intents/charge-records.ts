@@ -10,6 +10,8 @@ import type { PaymentIntent } from './payment-intent.ts';
 /**
  * Records a charge's outcome on its payment stream: PaymentProcessed or PaymentFailed. Idempotent
  * (the same gateway reference records nothing new), so the flow and the reconciler may both call it.
+ * `newStream`: the caller knows nobody has recorded it yet (the stream is not read; if it exists
+ * after all, the append fails).
  */
 export async function recordChargeOutcome(
   store: EventStore,
@@ -18,10 +20,12 @@ export async function recordChargeOutcome(
   result: ChargeResult,
   at: string,
   metadata: Partial<EventMetadata>,
+  newStream = false,
 ): Promise<void> {
   const { paymentId, customerId, subscriptionId, amount, currency, purpose } = intent;
   const details = { paymentId, customerId, subscriptionId, amount, currency, purpose };
   const stream = paymentStream(paymentId);
+  const options = { tx, metadata, newStream };
   if (result.status === 'declined') {
     const data = {
       ...details,
@@ -30,7 +34,7 @@ export async function recordChargeOutcome(
       attempt: intent.attempt,
       failedAt: at,
     };
-    await handleCommand(store, paymentDecider, stream, { type: 'RecordPaymentFailed', data }, { tx, metadata });
+    await handleCommand(store, paymentDecider, stream, { type: 'RecordPaymentFailed', data }, options);
     return;
   }
   const paymentMethod = { brand: result.brand, last4: result.last4, tokenId: intent.paymentMethod };
@@ -42,5 +46,5 @@ export async function recordChargeOutcome(
     processedAt: at,
     taxRateBps: intent.taxRateBps,
   };
-  await handleCommand(store, paymentDecider, stream, { type: 'RecordPaymentSucceeded', data }, { tx, metadata });
+  await handleCommand(store, paymentDecider, stream, { type: 'RecordPaymentSucceeded', data }, options);
 }
