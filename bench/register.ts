@@ -54,7 +54,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_MS = 2_000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const COUNT_N = Number(process.env.BENCH_COUNT_N ?? 200);
-const SAGA_STEPS = 4;
+const SAGA_STEPS = 3; // create-customer, charge, activate
 const PLAN_ID = 'pro-monthly';
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 /** The goals of issue 9: ≥ 0.7× the plain handler with p99 < 100 ms, ≤ 16 statements, ≥ 2× DBOS. */
