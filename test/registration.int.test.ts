@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import type { SimulatedGateway } from '../src/services/payments/gateway/index.ts';
-import type { RegistrationFaults } from '../src/services/registration/registration-saga.ts';
+import { registrationSaga, type RegistrationFaults } from '../src/services/registration/registration-saga.ts';
+import { ConcurrencyError } from '../src/kernel/store/errors.ts';
 import { ADMIN_TOKEN, openPlatform, type Mode, type PlatformFixture } from './support/platform-fixture.ts';
 import { waitFor } from './support/wait-for.ts';
 
@@ -285,6 +286,25 @@ function registrationSuite(mode: Mode) {
         } finally {
           gateway().setLatency(0);
         }
+      },
+    );
+
+    it.skipIf(skip)(
+      'activate run again over what it made (a saga from before it was one step): the retry reads and adds nothing',
+      async () => {
+        const created = (await register(body())).json();
+        const { platform } = fixture;
+        const { state } = (await platform.registrations.get(created.registrationId))!;
+        const saga = registrationSaga({ ...platform, taxRateBps: 0 });
+        const activate = saga.steps.find((step) => step.name === 'activate')!;
+        const context = (attempt: number) => ({ sagaId: created.registrationId, state, idempotencyKey: 'x', attempt });
+        const before = await eventsOf(created.customerId);
+        // The first attempt trusts that it makes the streams: the append fails, and rolls back.
+        await expect(platform.db.transaction((tx) => activate.run(context(1), tx))).rejects.toBeInstanceOf(
+          ConcurrencyError,
+        );
+        expect(await platform.db.transaction((tx) => activate.run(context(2), tx))).toEqual({ ok: {} });
+        expect(await eventsOf(created.customerId)).toEqual(before);
       },
     );
 

@@ -226,7 +226,8 @@ export function registrationSaga(deps: {
                 start: now(),
               },
             },
-            { tx, metadata: metadata(state), newStream: true },
+            // A retry reads it: a saga started before activate was one step may have made it.
+            { tx, metadata: metadata(state), newStream: attempt === 1 },
           );
           // Renewals charge the same card, and the scheduler looks at the subscription when its period ends.
           await scheduleNew(tx!, subscription, state.paymentMethod);
