@@ -17,3 +17,13 @@ export function coalesced(send: () => Promise<unknown>, intervalMs: number): () 
     else run();
   };
 }
+
+/** `coalesced` for each key of its own (a notification channel), made at the key's first call. */
+export function coalescedPerKey(send: (key: string) => Promise<unknown>, intervalMs: number): (key: string) => void {
+  const senders = new Map<string, () => void>();
+  return (key) => {
+    let sender = senders.get(key);
+    if (!sender) senders.set(key, (sender = coalesced(() => send(key), intervalMs)));
+    sender();
+  };
+}

@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { coalesced } from './coalesced.ts';
+import { coalescedPerKey } from './coalesced.ts';
 import type { Database, Sql } from './database.ts';
 
 interface PgliteLike {
@@ -43,14 +43,13 @@ async function templateFor(dataDir: string | undefined): Promise<Blob | undefine
 /** PGlite in `dataDir` (a folder, created when missing) or in memory when `dataDir` is undefined. */
 export async function openPglite(dataDir?: string): Promise<Database> {
   const db = await PGlite.create(dataDir, { loadDataDir: await templateFor(dataDir) });
-  const notifiers = new Map<string, () => void>();
   return {
     kind: 'pglite',
     ...sqlOf(db, db),
     // PGlite is one connection: its transaction holds it, so transactions run one at a time.
     async transaction(fn) {
-      const committed: (() => void)[] = [];
-      const result = await db.transaction((tx) => fn(sqlOf(tx, db, (callback) => committed.push(callback))));
+      const committed = new Set<() => void>(); // the same callback once, however many appends asked
+      const result = await db.transaction((tx) => fn(sqlOf(tx, db, (callback) => committed.add(callback))));
       for (const callback of committed) callback();
       return result;
     },
@@ -62,11 +61,10 @@ export async function openPglite(dataDir?: string): Promise<Database> {
         if (!db.closed) await (await listening)();
       };
     },
-    notify(channel) {
-      const send = () => (db.closed ? Promise.resolve() : db.query(`select pg_notify($1, '')`, [`${channel}_public`]));
-      if (!notifiers.has(channel)) notifiers.set(channel, coalesced(send, 0));
-      notifiers.get(channel)!();
-    },
+    notify: coalescedPerKey(
+      async (channel) => !db.closed && (await db.query(`select pg_notify($1, '')`, [`${channel}_public`])),
+      0,
+    ),
     close: () => db.close(),
   };
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { coalesced } from './coalesced.ts';
+import { coalescedPerKey } from './coalesced.ts';
 import { DatabaseUnavailableError, type Database, type Sql } from './database.ts';
 
 // Positions and counts are bigint in SQL; they stay far below 2^53, so read them as numbers
@@ -93,15 +93,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   // Not waiting for its WAL flush: the notification carries no data, and it holds the
   // notification lock only for as long as it takes to queue it. At most one every 10 ms: a
   // round trip per commit would cost the writers more than the wait costs the readers.
-  const notifiers = new Map<string, () => void>();
-  const notifier = (channel: string) =>
-    coalesced(
-      () =>
-        pool.query(
-          `begin; set local synchronous_commit to off; select pg_notify(left('${channel.replaceAll("'", "''")}_' || current_schema(), 63), ''); commit`,
-        ),
-      10,
-    );
+  const notify = coalescedPerKey(
+    (channel) =>
+      pool.query(
+        `begin; set local synchronous_commit to off; select pg_notify(left('${channel.replaceAll("'", "''")}_' || current_schema(), 63), ''); commit`,
+      ),
+    10,
+  );
   const clientConfig: pg.ClientConfig = {
     connectionString: options.url,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
@@ -111,10 +109,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     ...base,
     async transaction(fn) {
       const client = await pool.connect().catch(translate);
-      const committed: (() => void)[] = [];
+      const committed = new Set<() => void>(); // the same callback once, however many appends asked
       try {
         await client.query('begin');
-        const result = await fn(sqlOf(client, pool, (callback) => committed.push(callback)));
+        const result = await fn(sqlOf(client, pool, (callback) => committed.add(callback)));
         await client.query('commit');
         for (const callback of committed) callback();
         return result;
@@ -126,10 +124,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       }
     },
     listen: (channel, onNotify) => listenOn(clientConfig, channel, onNotify),
-    notify(channel) {
-      if (!notifiers.has(channel)) notifiers.set(channel, notifier(channel));
-      notifiers.get(channel)!();
-    },
+    notify,
     async close() {
       await pool.end();
     },
