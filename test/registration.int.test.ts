@@ -1,3 +1,4 @@
+import { DeferredWrites } from '../src/kernel/store/deferred-writes.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import type { SimulatedGateway } from '../src/services/payments/gateway/index.ts';
@@ -297,13 +298,21 @@ function registrationSuite(mode: Mode) {
         const { state } = (await platform.registrations.get(created.registrationId))!;
         const saga = registrationSaga({ ...platform, taxRateBps: 0 });
         const activate = saga.steps.find((step) => step.name === 'activate')!;
-        const context = (attempt: number) => ({ sagaId: created.registrationId, state, idempotencyKey: 'x', attempt });
+        const context = (attempt: number, writes: DeferredWrites) => ({
+          sagaId: created.registrationId,
+          state,
+          idempotencyKey: 'x',
+          attempt,
+          writes,
+        });
         const before = await eventsOf(created.customerId);
-        // The first attempt trusts that it makes the streams: the append fails, and rolls back.
-        await expect(platform.db.transaction((tx) => activate.run(context(1), tx))).rejects.toBeInstanceOf(
-          ConcurrencyError,
-        );
-        expect(await platform.db.transaction((tx) => activate.run(context(2), tx))).toEqual({ ok: {} });
+        // The first attempt trusts that it makes the streams: its appends, made with the checkpoint, fail.
+        const first = new DeferredWrites();
+        expect(await platform.db.transaction((tx) => activate.run(context(1, first), tx))).toEqual({ ok: {} });
+        await expect(platform.store.appendMany(first.appends)).rejects.toBeInstanceOf(ConcurrencyError);
+        const retry = new DeferredWrites();
+        expect(await platform.db.transaction((tx) => activate.run(context(2, retry), tx))).toEqual({ ok: {} });
+        expect(retry.appends).toEqual([]);
         expect(await eventsOf(created.customerId)).toEqual(before);
       },
     );

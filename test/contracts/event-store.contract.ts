@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { v7 as uuidv7, validate as isUuid, version as uuidVersion } from 'uuid';
 import { migrate } from '../../src/kernel/db/migrate.ts';
 import { consumerMigrations } from '../../src/kernel/consumers/migrations.ts';
 import { LOG_START, type RecordedEvent } from '../../src/kernel/store/envelope.ts';
-import { ConcurrencyError, EventValidationError } from '../../src/kernel/store/errors.ts';
+import { ConcurrencyError, EventValidationError, GuardError } from '../../src/kernel/store/errors.ts';
+import { lazyTransaction } from '../../src/kernel/db/lazy-transaction.ts';
 import { eventStoreMigrations } from '../../src/kernel/store/migrations.ts';
 import type { Backend, StoreFixture } from '../support/open-store.ts';
 import { openStore } from '../support/open-store.ts';
@@ -160,6 +161,80 @@ export function eventStoreContract(backend: Backend, available: () => Promise<bo
       ]);
       expect(results.map((result) => result.version)).toEqual([1, 2]);
     });
+
+    it.skipIf(skip)('appends to several streams and runs writes along, in one statement that fails whole', async () => {
+      const [a, b, name] = [stream(), stream(), `along-${uuidv7()}`];
+      const checkpoint = (guard: string) => ({
+        ctes: `w as (insert into checkpoints (name, tx_id, position, updated_at) values ($1, '0', 0, now())),
+               guard as (${guard})`,
+        params: [name],
+      });
+      const appends = [
+        { streamId: a, events: [thing('c1', 1)], expectedVersion: 'no_stream' as const },
+        { streamId: b, events: [thing('c2', 1), thing('c2', 2)] },
+      ];
+      const rows = () => fixture.db.query('select 1 from checkpoints where name = $1', [name]);
+      // A guard that finds nothing: neither the appends nor the write happen.
+      await expect(
+        fixture.store.appendStreams(appends, { along: checkpoint('select 1 where false') }),
+      ).rejects.toBeInstanceOf(GuardError);
+      expect((await rows()).rows.length).toBe(0);
+      expect(await fixture.store.readStream(a)).toHaveLength(0);
+      // A stream that refuses names itself, and nothing happens either.
+      await fixture.store.append(a, [thing('c1', 0)]);
+      await expect(fixture.store.appendStreams(appends, { along: checkpoint('select 1') })).rejects.toMatchObject({
+        name: 'ConcurrencyError',
+        streamId: a,
+        actual: 1,
+      });
+      expect((await rows()).rows.length).toBe(0);
+      const results = await fixture.store.appendStreams([{ ...appends[0]!, expectedVersion: 1 }, appends[1]!], {
+        along: checkpoint('select 1'),
+      });
+      expect(results.map((result) => [result.streamId, result.version])).toEqual([
+        [a, 2],
+        [b, 2],
+      ]);
+      expect(results[1]!.position).toBeGreaterThan(results[0]!.position);
+      expect((await rows()).rows.length).toBe(1);
+    });
+
+    it.skipIf(skip)(
+      'runs a lazy transaction of one last statement alone, and anything more in a transaction',
+      async () => {
+        const transactions = vi.spyOn(fixture.db, 'transaction');
+        const [a, b] = [stream(), stream()];
+        const committed: string[] = [];
+        const alone = await lazyTransaction(fixture.db, async (tx) => {
+          tx.onCommit(() => committed.push('alone'));
+          return fixture.store.appendStreams([{ streamId: a, events: [thing('c1', 1)] }], { tx, last: true });
+        });
+        expect(transactions).not.toHaveBeenCalled();
+        expect(alone[0]!.version).toBe(1);
+        expect(committed).toEqual(['alone']);
+        // A statement before the last begins a transaction; a failure after it rolls both back.
+        await expect(
+          lazyTransaction(fixture.db, async (tx) => {
+            tx.onCommit(() => committed.push('rolled back'));
+            await fixture.store.append(b, [thing('c2', 1)], { tx });
+            await fixture.store.appendStreams([{ streamId: a, events: [thing('c1', 2)], expectedVersion: 0 }], {
+              tx,
+              last: true,
+            });
+          }),
+        ).rejects.toBeInstanceOf(ConcurrencyError);
+        expect(transactions).toHaveBeenCalledTimes(1);
+        expect(await fixture.store.readStream(b)).toHaveLength(0);
+        await lazyTransaction(fixture.db, async (tx) => {
+          await fixture.store.append(b, [thing('c2', 1)], { tx });
+          await fixture.store.appendStreams([{ streamId: a, events: [thing('c1', 2)] }], { tx, last: true });
+          await expect(tx.query('select 1')).rejects.toThrow('a statement after the last one of a lazy transaction');
+        });
+        expect((await fixture.store.readStream(b)).length + (await fixture.store.readStream(a)).length).toBe(3);
+        expect(committed).toEqual(['alone']);
+        transactions.mockRestore();
+      },
+    );
 
     it.skipIf(skip)('reads a stream forward from a version, with a limit', async () => {
       const id = stream();

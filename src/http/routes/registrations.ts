@@ -83,7 +83,7 @@ function answer(reply: FastifyReply, registration: Registration, tokens: Custome
           subscriptionId: state.subscriptionId,
           paymentId: state.paymentId,
           status: 'completed' as const,
-          position: state.position ?? 0,
+          position: registration.position ?? state.position ?? 0,
           customerToken: tokens.issue(state.customerId, registration.updatedAt),
         });
     case 'compensated':

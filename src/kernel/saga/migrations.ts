@@ -52,4 +52,11 @@ export const sagaMigrations: Migration[] = [
       alter table sagas add column traceparent text;
     `,
   },
+  {
+    id: '0033_saga_position',
+    sql: /* sql */ `
+      -- The event store position its checkpoints' appends reached: a caller reads its writes from there.
+      alter table sagas add column position bigint;
+    `,
+  },
 ];

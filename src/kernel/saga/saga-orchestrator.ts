@@ -3,10 +3,13 @@ import { Counter, Gauge } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import { backoffDelay, type RetryPolicy } from '../consumers/retry-policy.ts';
 import type { Database, Sql } from '../db/database.ts';
+import { lastStatement, lazyTransaction } from '../db/lazy-transaction.ts';
 import type { Logger } from '../logger.ts';
 import { registry } from '../metrics.ts';
 import { startDueLoop } from '../due-loop.ts';
 import type { AppendSignal } from '../store/append-signal.ts';
+import { DeferredWrites } from '../store/deferred-writes.ts';
+import { GuardError } from '../store/errors.ts';
 import type { EventStore, StreamAppend } from '../store/event-store.ts';
 import { continueTrace, currentTraceparent, withTrace } from '../tracing.ts';
 import { lockSagaStatus } from './saga-status.ts';
@@ -19,6 +22,7 @@ import {
   type SagaTransition,
   type StepFailure,
   type StepOutcome,
+  type StepContext,
   type StepRecord,
   type StepResult,
 } from './saga.ts';
@@ -93,6 +97,7 @@ interface SagaRow {
   attempts: number;
   next_attempt_at: Date | null;
   last_error: string | null;
+  position: string | number | null;
 }
 
 interface StepRow {
@@ -127,6 +132,7 @@ const recordOf = <State>(row: SagaRow, steps: StepRecord[]): SagaRecord<State> =
   attempts: row.attempts,
   nextAttemptAt: row.next_attempt_at,
   lastError: row.last_error,
+  position: row.position === null ? null : Number(row.position),
   steps,
 });
 
@@ -195,6 +201,7 @@ export class SagaOrchestrator {
             attempts: 0,
             nextAttemptAt: null,
             lastError: null,
+            position: null,
           }
         : undefined;
     if (created) this.fresh.add(id);
@@ -421,8 +428,9 @@ export class SagaOrchestrator {
           const { outcome } = result;
           const failed: SagaTransition = { kind: 'failed', step: step.name, failure: fail };
           record = await this.withHistory(definition, failed, record, async (tx, history) => {
-            await outcome?.(tx, true);
-            return this.finishStep(record, step.name, 'run', 'failed', fail.message, change, tx, history);
+            const writes = new DeferredWrites();
+            await outcome?.(tx, true, writes);
+            return this.finishStep(record, step.name, 'run', 'failed', fail.message, change, { tx, history, writes });
           });
           break;
         }
@@ -472,7 +480,11 @@ export class SagaOrchestrator {
   ): Promise<SagaRecord> {
     const parked = await this.withHistory(definition, { kind: 'parked', error }, record, async (tx, history) => {
       const change = { status: 'compensation_failed' as const };
-      const next = await this.finishStep(record, step, 'compensate', 'failed', error, change, tx, history);
+      const next = await this.finishStep(record, step, 'compensate', 'failed', error, change, {
+        tx,
+        history,
+        more: true,
+      });
       const { rows } = await tx.query<{ next_attempt_at: Date; attempts: number }>(
         `update sagas set attempts = attempts + 1, next_attempt_at = ${parkedRetrySql('$3')}, last_error = $2, lease_owner = null, lease_until = null
          where id = $1 returning next_attempt_at, attempts`,
@@ -490,8 +502,8 @@ export class SagaOrchestrator {
 
   /**
    * Writes a transition with `write` and the saga's history of it (when it keeps one) in one
-   * transaction: `tx`, or one of its own. The history's append is handed to `write`, which makes
-   * it in its own statement (one round trip for both).
+   * transaction: `tx`, or one of its own (begun by its first statement: a `write` of one statement
+   * runs alone). The history's append is handed to `write`, which makes it in its own statement.
    */
   private async withHistory(
     definition: SagaDefinition<Record<string, unknown>>,
@@ -500,7 +512,7 @@ export class SagaOrchestrator {
     write: (tx: Sql, history?: StreamAppend) => Promise<SagaRecord>,
     tx?: Sql,
   ): Promise<SagaRecord> {
-    if (!definition.record) return tx ? write(tx) : this.options.db.transaction((own) => write(own));
+    if (!definition.record) return tx ? write(tx) : lazyTransaction(this.options.db, write);
     const record = definition.record;
     const run = async (tx: Sql) => {
       let written: SagaRecord | undefined;
@@ -513,7 +525,7 @@ export class SagaOrchestrator {
       await record(tx, transition, { sagaId: after.id, state: after.state, fresh, append });
       return written ?? write(tx);
     };
-    return tx ? run(tx) : this.options.db.transaction(run);
+    return tx ? run(tx) : lazyTransaction(this.options.db, run);
   }
 
   private get store(): EventStore {
@@ -531,12 +543,12 @@ export class SagaOrchestrator {
   ): Promise<{ record: SagaRecord; result: StepResult<Record<string, unknown>> }> {
     const { db, log } = this.options;
     let record = initial;
-    const context = { sagaId: record.id, state: record.state, idempotencyKey: `${record.id}:${step.name}` };
+    const base = { sagaId: record.id, state: record.state, idempotencyKey: `${record.id}:${step.name}` };
     // The last step to run completes the saga (and releases its lease) in its checkpoint's statement.
     const later = definition.steps.slice(definition.steps.indexOf(step) + 1);
     const last = (ok: Partial<Record<string, unknown>>) =>
       phase === 'run' && later.every((next) => next.skip?.({ ...record.state, ...ok }));
-    const completed = (ok: Partial<Record<string, unknown>>, tx: Sql, history?: StreamAppend) =>
+    const completed = (ok: Partial<Record<string, unknown>>, at: Checkpoint) =>
       this.finishStep(
         record,
         step.name,
@@ -544,8 +556,7 @@ export class SagaOrchestrator {
         'completed',
         null,
         { state: ok, ...(last(ok) && { status: 'completed' }) },
-        tx,
-        history,
+        at,
       );
     const after = (ok: Partial<Record<string, unknown>>): SagaRecord => ({
       ...record,
@@ -553,35 +564,38 @@ export class SagaOrchestrator {
     });
     const transition: SagaTransition = { kind: 'step-completed', step: step.name };
     for (let attempt = 1; ; attempt++) {
+      const context = { ...base, attempt, writes: new DeferredWrites() };
       try {
         // A local step's start is kept in memory only: its effect and its checkpoint commit together, or neither.
         record = step.local
           ? withStep(record, step.name, phase, started, this.options.clock.now())
-          : await this.startStep(record, step.name, phase);
+          : await this.startStep(record, step, phase, context);
         const boundary = (point: SagaBoundary) =>
           this.options.onBoundary?.(`${step.name}:${phase}:${point}`, record.type);
         boundary('before-effect');
         if (step.local) {
-          const outcome = await db.transaction(async (tx) => {
-            const result = await this.invoke(step, phase, { ...context, attempt }, tx);
+          // Begun by the step's first statement: a step that only defers its writes commits in its checkpoint's.
+          const outcome = await lazyTransaction(db, async (tx) => {
+            const result = await this.invoke(step, phase, context, tx);
             if (!('ok' in result)) return { record, result };
             const { ok } = result;
+            const { writes } = context;
             const next =
               phase === 'run'
                 ? await this.withHistory(
                     definition,
                     transition,
                     after(ok),
-                    (tx, history) => completed(ok, tx, history),
+                    (tx, history) => completed(ok, { tx, history, writes }),
                     tx,
                   )
-                : await completed(ok, tx);
+                : await completed(ok, { tx, writes });
             return { record: next, result };
           });
           boundary('after-checkpoint');
           return outcome;
         }
-        const result = await this.invoke(step, phase, { ...context, attempt }, undefined);
+        const result = await this.invoke(step, phase, context, undefined);
         boundary('after-effect');
         if ('ok' in result) {
           const { ok, outcome } = result;
@@ -589,10 +603,11 @@ export class SagaOrchestrator {
           record =
             phase === 'run' && (outcome || definition.record)
               ? await this.withHistory(definition, transition, after(ok), async (tx, history) => {
-                  const recorded = await outcome?.(tx, true);
-                  return completed({ ...ok, ...recorded }, tx, history);
+                  const { writes } = context;
+                  const recorded = await outcome?.(tx, true, writes);
+                  return completed({ ...ok, ...recorded }, { tx, history, writes });
                 })
-              : await completed(ok, db);
+              : await completed(ok, { tx: db, writes: context.writes });
         }
         boundary('after-checkpoint');
         return { record, result };
@@ -636,16 +651,29 @@ export class SagaOrchestrator {
     await this.options.db.transaction(async (tx) => outcome(tx, (await lockSagaStatus(tx, id)) === 'running'));
   }
 
-  private async startStep(record: SagaRecord, step: string, phase: 'run' | 'compensate'): Promise<SagaRecord> {
+  /** An external step's attempt starts, with its intent (in one statement), only while this process holds the lease. */
+  private async startStep(
+    record: SagaRecord,
+    step: SagaStep<Record<string, unknown>>,
+    phase: 'run' | 'compensate',
+    context: StepContext<Record<string, unknown>>,
+  ): Promise<SagaRecord> {
     const now = this.options.clock.now();
-    const { rowCount } = await this.options.db.query(
-      `insert into saga_steps (saga_id, step, phase, status, attempts, started_at)
-       select $1, $2, $3, 'started', 1, $5 from sagas where id = $1 and lease_owner = $4
-       on conflict (saga_id, step, phase) do update set status = 'started', attempts = saga_steps.attempts + 1, error = null`,
-      [record.id, step, phase, this.options.owner, now],
+    const params = [record.id, step.name, phase, this.options.owner, now];
+    const intent = new DeferredWrites();
+    if (phase === 'run') step.intent?.(context, intent);
+    const { ctes, params: more } = intent.ctes(params.length);
+    const { rows } = await this.options.db.query<{ n: number }>(
+      `with ${[...ctes, ''].join(', ')}started as (
+         insert into saga_steps (saga_id, step, phase, status, attempts, started_at)
+         select $1, $2, $3, 'started', 1, $5 from sagas where id = $1 and lease_owner = $4
+         on conflict (saga_id, step, phase) do update set status = 'started', attempts = saga_steps.attempts + 1, error = null
+         returning 1
+       ) select count(*)::int as n from started`,
+      [...params, ...more],
     );
-    if (rowCount === 0) throw new LeaseLostError();
-    return withStep(record, step, phase, started, now);
+    if (rows[0]!.n === 0) throw new LeaseLostError();
+    return withStep(record, step.name, phase, started, now);
   }
 
   /** A failed attempt's error, shown with the step (a local step's row is written here first). */
@@ -666,8 +694,7 @@ export class SagaOrchestrator {
     status: 'completed' | 'failed',
     error: string | null,
     change: { state?: object; status?: SagaStatus; failure?: StepFailure },
-    tx: Sql,
-    history?: StreamAppend,
+    { tx, history, writes = new DeferredWrites(), more = false }: Checkpoint,
   ): Promise<SagaRecord> {
     const now = this.options.clock.now();
     const next = withStep(
@@ -680,10 +707,13 @@ export class SagaOrchestrator {
     const row = next.steps.find((s) => s.step === step && s.phase === phase)!;
     // One statement, so atomic even outside a transaction (an external step's compensation):
     // a crash never leaves the saga's new state with its step still `started`. A completed saga
-    // gives up its lease in it. A local step's row is first written here. The history's append
-    // goes with it; without the lease (guard empty) the caller's transaction rolls back.
+    // gives up its lease in it. A local step's row is first written here. The history's and the
+    // step's appends and writes go with it; without the lease (guard empty) it fails whole.
+    const appends = [...writes.appends, ...(history ? [history] : [])];
+    const reached = appends.length ? `(select max(out_position) from appended)` : 'position';
     const ctes = `saga as (
          update sagas set state = state || $3, status = coalesce($4, status), failure = coalesce($5, failure), updated_at = $6,
+           position = ${reached},
            lease_owner = case when $4::text = 'completed' then null else lease_owner end,
            lease_until = case when $4::text = 'completed' then null else lease_until end
          where id = $1 and lease_owner = $2
@@ -709,22 +739,27 @@ export class SagaOrchestrator {
       row.attempts,
       row.startedAt,
     ];
-    const guarded = history
-      ? (
-          await this.store.appendAlong(history.streamId, history.events, {
-            expectedVersion: history.expectedVersion,
-            tx,
-            along: { ctes, params },
-          })
-        ).guarded
-      : (await tx.query<{ n: number }>(`with ${ctes} select count(*)::int as n from guard`, params)).rows[0]!.n;
-    if (guarded === 0) throw new LeaseLostError();
+    const extra = writes.ctes(params.length);
+    const along = { ctes: [...extra.ctes, ctes].join(', '), params: [...params, ...extra.params] };
+    let position = record.position;
+    try {
+      if (appends.length)
+        position = (await this.store.appendStreams(appends, { tx, along, last: !more })).at(-1)!.position;
+      else {
+        const text = `with ${along.ctes} select require_guard((select count(*) from guard))`;
+        await (more ? tx.query(text, along.params) : lastStatement(tx, text, along.params));
+      }
+    } catch (error) {
+      if (error instanceof GuardError || (error as { code?: string }).code === 'TR412') throw new LeaseLostError();
+      throw error;
+    }
     return {
       ...next,
       state: { ...record.state, ...change.state },
       status: change.status ?? record.status,
       failure: change.failure ?? record.failure,
       updatedAt: now,
+      position,
     };
   }
 
@@ -734,6 +769,14 @@ export class SagaOrchestrator {
       [id, status, this.options.clock.now()],
     );
   }
+}
+
+/** Where a checkpoint is written: with the saga's history and the step's writes; `more`: statements follow it. */
+interface Checkpoint {
+  tx: Sql;
+  history?: StreamAppend;
+  writes?: DeferredWrites;
+  more?: boolean;
 }
 
 /** A step's row as an attempt starts it. */

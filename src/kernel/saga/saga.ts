@@ -1,5 +1,6 @@
 import type { Sql } from '../db/database.ts';
 import type { RetryPolicy } from '../consumers/retry-policy.ts';
+import type { DeferredWrites } from '../store/deferred-writes.ts';
 import type { StreamAppend } from '../store/event-store.ts';
 
 /** What a step needs to know; `idempotencyKey` (`sagaId:step`) goes to every external call. */
@@ -9,6 +10,11 @@ export interface StepContext<State> {
   idempotencyKey: string;
   /** 1 for a step's first attempt in this process, then 2, 3… (a retry may not trust what the first assumed). */
   attempt: number;
+  /**
+   * Writes made in the statement of the step's checkpoint, when the step goes on (discarded when
+   * it fails): a local step that reads nothing and writes only here commits in that one statement.
+   */
+  writes: DeferredWrites;
 }
 
 /** A business outcome that ends the saga: completed steps are compensated (e.g. a declined card). */
@@ -25,7 +31,12 @@ export interface StepFailure {
  * an attempt that outlived its timeout, in a transaction of its own, `goesOn` false when the saga
  * has stopped running meanwhile (so it can undo the effect).
  */
-export type StepOutcome<State = unknown> = (tx: Sql, goesOn: boolean) => Promise<Partial<State> | void>;
+export type StepOutcome<State = unknown> = (
+  tx: Sql,
+  goesOn: boolean,
+  /** At the checkpoint: writes made in its statement (a late attempt writes through `tx`). */
+  writes?: DeferredWrites,
+) => Promise<Partial<State> | void>;
 
 export type StepResult<State> =
   { ok: Partial<State>; outcome?: StepOutcome<State> } | { fail: StepFailure; outcome?: StepOutcome<State> };
@@ -41,6 +52,11 @@ export interface SagaStep<State> {
   run(context: StepContext<State>, tx: Sql | undefined): Promise<StepResult<State>>;
   compensate?(context: StepContext<State>, tx: Sql | undefined): Promise<void>;
   retry?: RetryPolicy;
+  /**
+   * An external step's intent: writes made in the statement that starts each attempt, durable
+   * before its effect (e.g. a payment intent with its idempotency key).
+   */
+  intent?(context: StepContext<State>, writes: DeferredWrites): void;
   /** A step attempt taking longer counts as failed (and is retried). */
   timeoutMs?: number;
   /** Nothing to do for a saga in this state (e.g. no refund due): not started, not checkpointed, passed over. */
@@ -98,6 +114,8 @@ export interface SagaRecord<State = Record<string, unknown>> {
   /** When a parked saga is tried again. */
   nextAttemptAt: Date | null;
   lastError: string | null;
+  /** The event store position its checkpoints' appends reached (null: none yet): read your writes from there. */
+  position: number | null;
   steps: StepRecord[];
 }
 

@@ -12,6 +12,14 @@ export class ConcurrencyError extends Error {
   }
 }
 
+/** An append's guard (`appendStreams`' along) wrote nothing: nothing was appended. */
+export class GuardError extends Error {
+  override readonly name = 'GuardError';
+  constructor() {
+    super('the guard of the append wrote nothing: nothing was appended');
+  }
+}
+
 /** An event's data does not match its declared schema, or its type is not declared (HTTP 422). */
 export class EventValidationError extends Error {
   override readonly name = 'EventValidationError';

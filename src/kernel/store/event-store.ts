@@ -6,7 +6,8 @@ import type { Database, Sql } from '../db/database.ts';
 import { eventsAppended } from '../metrics.ts';
 import type { AppendResult, ExpectedVersion, LogPosition, NewEvent, RecordedEvent } from './envelope.ts';
 import { AppendSignal } from './append-signal.ts';
-import { ConcurrencyError } from './errors.ts';
+import { ConcurrencyError, GuardError } from './errors.ts';
+import { lastStatement } from '../db/lazy-transaction.ts';
 
 export interface AppendOptions {
   expectedVersion?: ExpectedVersion;
@@ -66,42 +67,17 @@ export class EventStore {
 
   /** Appends events to one stream atomically; throws `ConcurrencyError` or `EventValidationError`. */
   async append(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
-    return (await this.appendIn('', [], streamId, events, options)).appended;
-  }
-
-  /**
-   * `append` in the statement that also runs `along`: data-modifying CTEs (their parameters
-   * numbered from $1) the last of which is named `guard`. One round trip for both; resolves with
-   * the append and how many rows `guard` returned. Both commit or roll back with `options.tx`.
-   */
-  async appendAlong(
-    streamId: string,
-    events: NewEvent[],
-    options: AppendOptions & { along: { ctes: string; params: unknown[] } },
-  ): Promise<{ appended: AppendResult; guarded: number }> {
-    const { ctes, params } = options.along;
-    return this.appendIn(`with ${ctes} `, params, streamId, events, options);
-  }
-
-  private async appendIn(
-    prefix: string,
-    params: unknown[],
-    streamId: string,
-    events: NewEvent[],
-    options: AppendOptions,
-  ): Promise<{ appended: AppendResult; guarded: number }> {
     if (events.length === 0) throw new RangeError('append needs at least one event');
     const expected = options.expectedVersion ?? 'any';
     const payload = events.map((event) => this.encode(event));
     const sql = options.tx ?? this.db;
-    const [stream, version, json] = [params.length + 1, params.length + 2, params.length + 3].map((n) => `$${n}`);
-    const guarded = prefix ? '(select count(*) from guard)::int' : '0';
-    let rows: { out_position: number; out_version: number; out_event_id: string; guarded: number }[];
+    let rows: { out_position: number; out_version: number; out_event_id: string }[];
     try {
-      ({ rows } = await sql.query(
-        `${prefix}select a.*, ${guarded} as guarded from append_events(${stream}, ${version}, ${json}) a`,
-        [...params, streamId, String(expected), JSON.stringify(payload)],
-      ));
+      ({ rows } = await sql.query('select * from append_events($1, $2, $3)', [
+        streamId,
+        String(expected),
+        JSON.stringify(payload),
+      ]));
     } catch (error) {
       const { code, detail } = error as { code?: string; detail?: string };
       if (code === 'TR409') throw new ConcurrencyError(streamId, expected, Number(detail));
@@ -110,25 +86,63 @@ export class EventStore {
     for (const event of payload) eventsAppended.inc({ type: event.type });
     sql.onCommit(this.committed);
     const last = rows[rows.length - 1]!;
-    const appended = {
+    return {
       streamId,
       version: last.out_version,
       position: last.out_position,
       events: rows.map((row) => ({ id: row.out_event_id, version: row.out_version, position: row.out_position })),
     };
-    return { appended, guarded: last.guarded };
   }
 
-  /** Appends to several streams in one transaction: all or nothing. */
+  /** Appends to several streams in one statement: all or nothing. */
   async appendMany(appends: StreamAppend[], tx?: Sql): Promise<AppendResult[]> {
-    const run = async (sql: Sql) => {
-      const results: AppendResult[] = [];
-      for (const { streamId, events, expectedVersion } of appends) {
-        results.push(await this.append(streamId, events, { tx: sql, expectedVersion: expectedVersion ?? 'any' }));
-      }
-      return results;
-    };
-    return tx ? run(tx) : this.db.transaction(run);
+    return this.appendStreams(appends, { tx });
+  }
+
+  /**
+   * Appends to several streams, in order, in one statement that may also run `along`:
+   * data-modifying CTEs (parameters numbered from $1; they may read `appended`, the rows
+   * written) the last of which, named `guard`, must return a row, or the whole statement fails
+   * with GuardError (a saga's checkpoint without its lease). Through a LazyTransaction, `last`
+   * makes it the unit's last statement (alone, it commits by itself).
+   */
+  async appendStreams(
+    appends: StreamAppend[],
+    options: { tx?: Sql; along?: { ctes: string; params: unknown[] }; last?: boolean } = {},
+  ): Promise<AppendResult[]> {
+    if (appends.some((append) => append.events.length === 0)) throw new RangeError('append needs at least one event');
+    if (new Set(appends.map((append) => append.streamId)).size < appends.length)
+      throw new RangeError('one append per stream');
+    const encoded = appends.map(({ streamId, events, expectedVersion }) => ({
+      stream: streamId,
+      expected: String(expectedVersion ?? 'any'),
+      events: events.map((event) => this.encode(event)),
+    }));
+    const { ctes = '', params = [] } = options.along ?? {};
+    const text =
+      `with appended as materialized (select * from append_streams($${params.length + 1}))${ctes ? `, ${ctes}` : ''} ` +
+      `select a.*${ctes ? ', require_guard((select count(*) from guard))' : ''} from appended a`;
+    const sql = options.tx ?? this.db;
+    let rows: { out_stream: string; out_position: number; out_version: number; out_event_id: string }[];
+    try {
+      const all = [...params, JSON.stringify(encoded)];
+      ({ rows } = await (options.last ? lastStatement(sql, text, all) : sql.query(text, all)));
+    } catch (error) {
+      if ((error as { code?: string }).code === 'TR412') throw new GuardError();
+      throw concurrencyErrorOf(error, appends) ?? error;
+    }
+    for (const { events } of encoded) for (const event of events) eventsAppended.inc({ type: event.type });
+    sql.onCommit(this.committed);
+    return appends.map(({ streamId }) => {
+      const mine = rows.filter((row) => row.out_stream === streamId);
+      const last = mine[mine.length - 1]!;
+      const events = mine.map((row) => ({
+        id: row.out_event_id,
+        version: row.out_version,
+        position: row.out_position,
+      }));
+      return { streamId, version: last.out_version, position: last.out_position, events };
+    });
   }
 
   /** A stream's events from `fromVersion` (1 = the first), upcast to their current schema. */
@@ -248,3 +262,11 @@ export class EventStore {
 }
 
 export type { EventRow };
+
+/** The ConcurrencyError of a refused append among `appends` (append_events names the stream in its message). */
+function concurrencyErrorOf(error: unknown, appends: StreamAppend[]): ConcurrencyError | undefined {
+  const { code, detail, message } = error as { code?: string; detail?: string; message?: string };
+  if (code !== 'TR409') return undefined;
+  const refused = appends.find(({ streamId }) => message?.startsWith(`stream ${streamId}: `));
+  return refused && new ConcurrencyError(refused.streamId, refused.expectedVersion ?? 'any', Number(detail));
+}

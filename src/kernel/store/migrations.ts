@@ -99,4 +99,33 @@ export const eventStoreMigrations: Migration[] = [
       drop function if exists notify_events_appended();
     `,
   },
+  {
+    // Appends to several streams in one statement (a saga step's appends and its history, with
+    // its checkpoint): each as append_events, in order; the first refused one aborts them all.
+    id: '0034_event_store_append_streams',
+    sql: `
+      create function append_streams(p_appends jsonb)
+      returns table (out_stream text, out_position bigint, out_version integer, out_event_id uuid, out_tx_id xid8)
+      language plpgsql as $fn$
+      declare
+        a jsonb;
+      begin
+        for a in select value from jsonb_array_elements(p_appends) loop
+          return query select a->>'stream', r.out_position, r.out_version, r.out_event_id, r.out_tx_id
+            from append_events(a->>'stream', a->>'expected', a->'events') r;
+        end loop;
+      end
+      $fn$;
+
+      -- Aborts the statement it is called in (its appends with it) when its guard wrote nothing.
+      create function require_guard(n bigint) returns bigint language plpgsql as $fn$
+      begin
+        if n = 0 then
+          raise exception using errcode = 'TR412', message = 'the guard of the append wrote nothing';
+        end if;
+        return n;
+      end
+      $fn$;
+    `,
+  },
 ];

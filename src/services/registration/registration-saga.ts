@@ -12,6 +12,7 @@ import { chargeOnce } from '../payments/charge-once.ts';
 import type { Database, Sql } from '../../kernel/db/database.ts';
 import { recordChargeOutcome } from '../payments/intents/charge-records.ts';
 import { findIntent, openIntent, settleIntent, type PaymentIntent } from '../payments/intents/payment-intent.ts';
+import type { DeferredWrites } from '../../kernel/store/deferred-writes.ts';
 import { refundIntent } from '../payments/intents/refund-intent.ts';
 import type { PaymentGateway } from '../payments/gateway/index.ts';
 import { registrationHistory } from './registration-history.ts';
@@ -33,6 +34,7 @@ export interface RegistrationState {
   interval: 'month' | 'year';
   correlationId: string;
   chargeId?: string;
+  /** Where sagas from before the saga's own position kept it. */
   position?: number;
   /** When create-customer made the customer (its stream then holds CustomerCreated alone). */
   customerCreatedAt?: string;
@@ -50,6 +52,16 @@ const createdCustomer = (state: RegistrationState) => {
   const created = { type: 'CustomerCreated' as const, data: { customerId, pii, planId, createdAt } };
   return { state: customerDecider.evolve(customerDecider.initialState, created), version: 1 };
 };
+
+/** Claims the email's digest for the customer: false when another customer holds it. */
+async function claimEmail(tx: Sql, state: RegistrationState): Promise<boolean> {
+  const { rows } = await tx.query<{ customer_id: string }>(
+    `insert into customer_emails (email, customer_id) values ($1, $2)
+     on conflict (email) do update set email = excluded.email returning customer_id`,
+    [state.emailDigest, state.customerId],
+  );
+  return rows[0]?.customer_id === state.customerId;
+}
 
 /** Test hook: makes the step after the charge fail, to exercise the refund path. */
 export interface RegistrationFaults {
@@ -109,14 +121,16 @@ export function registrationSaga(deps: {
       {
         name: 'create-customer',
         local: true,
-        async run({ state }, tx): Promise<StepResult<RegistrationState>> {
-          // customer_emails keeps a keyed hash of the address, never the address itself.
-          const { rows } = await tx!.query<{ customer_id: string }>(
-            `insert into customer_emails (email, customer_id) values ($1, $2)
-             on conflict (email) do update set email = excluded.email returning customer_id`,
-            [state.emailDigest, state.customerId],
-          );
-          if (rows[0]?.customer_id !== state.customerId) {
+        async run({ state, attempt, writes }, tx): Promise<StepResult<RegistrationState>> {
+          // customer_emails keeps a keyed hash of the address, never the address itself. The first
+          // attempt claims it with its checkpoint (the service found it free; one taken meanwhile
+          // fails the statement), a retry claims it first and says when it is taken.
+          if (attempt === 1)
+            writes.write('insert into customer_emails (email, customer_id) values ($1, $2)', [
+              state.emailDigest,
+              state.customerId,
+            ]);
+          else if (!(await claimEmail(tx!, state))) {
             // Nothing of this attempt stays readable: its key goes, and with it the sealed state.
             await shred(state.customerId, tx!);
             return { fail: { code: 'email_taken', message: 'this email already belongs to a customer' } };
@@ -128,7 +142,7 @@ export function registrationSaga(deps: {
             customerDecider,
             customerStream(state.customerId),
             { type: 'CreateCustomer', data },
-            { tx, metadata: metadata(state), newStream: true },
+            { metadata: metadata(state), newStream: true, defer: writes },
           );
           return { ok: { customerCreatedAt: data.createdAt } };
         },
@@ -155,10 +169,12 @@ export function registrationSaga(deps: {
         name: 'charge',
         local: false,
         timeoutMs: deps.faults?.chargeTimeoutMs ?? 15_000,
+        // Durable before the call: a charge whose answer is lost (a crash, an abandoned attempt) is found by the reconciler.
+        intent({ state, idempotencyKey }, writes) {
+          void openIntent(writes, registrationIntent(state, idempotencyKey, taxRateBps)); // deferred: nothing to wait for
+        },
         async run({ state, idempotencyKey, attempt }): Promise<StepResult<RegistrationState>> {
           const intent = registrationIntent(state, idempotencyKey, taxRateBps);
-          // Durable before the call: a charge whose answer is lost (a crash, an abandoned attempt) is found by the reconciler.
-          await openIntent(db, intent);
           const result = await chargeOnce(gateway, {
             idempotencyKey,
             amount: state.amount,
@@ -171,11 +187,11 @@ export function registrationSaga(deps: {
           // it lands: refunded if the registration has stopped meanwhile (it compensated). A first
           // attempt does not read the payment stream: while the registration runs, only its own
           // attempts record the charge (the later ones read it first).
-          const outcome = async (tx: Sql, goesOn: boolean) => {
+          const outcome = async (tx: Sql, goesOn: boolean, writes?: DeferredWrites) => {
             const first = goesOn && attempt === 1;
-            await recordChargeOutcome(store, tx, intent, result, now(), metadata(state), first);
+            await recordChargeOutcome(store, tx, intent, result, now(), metadata(state), first, writes);
             const status = result.status === 'declined' ? 'declined' : goesOn ? 'succeeded' : 'refund_due';
-            await settleIntent(tx, idempotencyKey, {
+            await settleIntent(writes ?? tx, idempotencyKey, {
               status,
               chargeId: result.chargeId,
               refundReason: 'registration_failed',
@@ -209,8 +225,9 @@ export function registrationSaga(deps: {
         name: 'activate',
         local: true,
         retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 200 },
-        async run({ state, attempt }, tx): Promise<StepResult<RegistrationState>> {
+        async run({ state, attempt, writes }, tx): Promise<StepResult<RegistrationState>> {
           if (deps.faults?.failSubscriptionStep) throw new Error('subscription service unavailable (injected fault)');
+          // The first attempt reads nothing: its appends and writes go with its checkpoint, one statement.
           const { state: subscription } = await handleCommand(
             store,
             subscriptionDecider,
@@ -227,19 +244,24 @@ export function registrationSaga(deps: {
               },
             },
             // A retry reads it: a saga started before activate was one step may have made it.
-            { tx, metadata: metadata(state), newStream: attempt === 1 },
+            { tx, metadata: metadata(state), newStream: attempt === 1, defer: writes },
           );
           // Renewals charge the same card, and the scheduler looks at the subscription when its period ends.
-          await scheduleNew(tx!, subscription, state.paymentMethod);
+          scheduleNew(writes, subscription, state.paymentMethod);
           // CustomerRegistered: the welcome email goes out.
-          const { appended } = await handleCommand(
+          await handleCommand(
             store,
             customerDecider,
             customerStream(state.customerId),
             { type: 'RegisterCustomer', data: { customerId: state.customerId, registeredAt: now() } },
-            { tx, metadata: metadata(state), loaded: attempt === 1 ? createdCustomer(state) : undefined },
+            {
+              tx,
+              metadata: metadata(state),
+              loaded: attempt === 1 ? createdCustomer(state) : undefined,
+              defer: writes,
+            },
           );
-          return { ok: appended ? { position: appended.position } : {} };
+          return { ok: {} };
         },
       },
     ],

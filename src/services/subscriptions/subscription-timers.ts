@@ -1,3 +1,4 @@
+import type { DeferredWrites } from '../../kernel/store/deferred-writes.ts';
 import type { Subscription } from '../../domain/subscription/decider.ts';
 import { nextRenewalDue } from '../../domain/subscription/schedule.ts';
 import type { Sql } from '../../kernel/db/database.ts';
@@ -23,16 +24,19 @@ export async function reschedule(sql: Sql, subscriptionId: string, state: Subscr
 }
 
 /**
- * A new subscription's first timer and the card its renewals charge (kept once per customer), in
- * one statement: what a registration leaves for the scheduler.
+ * A new subscription's first timer and the card its renewals charge (kept once per customer),
+ * written with the registration's checkpoint: what a registration leaves for the scheduler.
  */
-export async function scheduleNew(sql: Sql, state: Subscription, paymentMethod: string): Promise<void> {
+export function scheduleNew(writes: DeferredWrites, state: Subscription, paymentMethod: string): void {
   const due = nextTimer(state);
   if (state.status === 'none' || !due) throw new Error('a new subscription has a first renewal to schedule');
-  await sql.query(
-    `with card as (insert into payment_methods (customer_id, token) values ($3, $4) on conflict (customer_id) do nothing)
-     insert into subscription_timers (subscription_id, due_at) values ($1, $2)
+  writes.write(
+    `insert into payment_methods (customer_id, token) values ($1, $2) on conflict (customer_id) do nothing`,
+    [state.customerId, paymentMethod],
+  );
+  writes.write(
+    `insert into subscription_timers (subscription_id, due_at) values ($1, $2)
      on conflict (subscription_id) do update set due_at = excluded.due_at`,
-    [state.subscriptionId, due, state.customerId, paymentMethod],
+    [state.subscriptionId, due],
   );
 }

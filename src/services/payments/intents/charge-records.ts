@@ -1,5 +1,6 @@
 import { paymentDecider } from '../../../domain/payment/decider.ts';
 import type { Sql } from '../../../kernel/db/database.ts';
+import type { DeferredWrites } from '../../../kernel/store/deferred-writes.ts';
 import type { EventMetadata } from '../../../kernel/store/envelope.ts';
 import type { EventStore } from '../../../kernel/store/event-store.ts';
 import { handleCommand } from '../../command-handler.ts';
@@ -11,7 +12,7 @@ import type { PaymentIntent } from './payment-intent.ts';
  * Records a charge's outcome on its payment stream: PaymentProcessed or PaymentFailed. Idempotent
  * (the same gateway reference records nothing new), so the flow and the reconciler may both call it.
  * `newStream`: the caller knows nobody has recorded it yet (the stream is not read; if it exists
- * after all, the append fails).
+ * after all, the append fails). `defer`: the append is made with the caller's checkpoint.
  */
 export async function recordChargeOutcome(
   store: EventStore,
@@ -21,11 +22,12 @@ export async function recordChargeOutcome(
   at: string,
   metadata: Partial<EventMetadata>,
   newStream = false,
+  defer?: DeferredWrites,
 ): Promise<void> {
   const { paymentId, customerId, subscriptionId, amount, currency, purpose } = intent;
   const details = { paymentId, customerId, subscriptionId, amount, currency, purpose };
   const stream = paymentStream(paymentId);
-  const options = { tx, metadata, newStream };
+  const options = { tx, metadata, newStream, defer };
   if (result.status === 'declined') {
     const data = {
       ...details,

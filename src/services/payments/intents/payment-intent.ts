@@ -1,3 +1,4 @@
+import { type DeferredWrites, writeTo } from '../../../kernel/store/deferred-writes.ts';
 import type { PaymentPurpose } from '../../../domain/events/common.ts';
 import type { Sql } from '../../../kernel/db/database.ts';
 
@@ -81,8 +82,9 @@ export const intentOf = (row: IntentRow): StoredIntent => ({
  * database's, like leases: the reconciler's window is operational time, not the business clock
  * (which a test may hold still or move by months).
  */
-export async function openIntent(sql: Sql, intent: PaymentIntent): Promise<void> {
-  await sql.query(
+export async function openIntent(target: Sql | DeferredWrites, intent: PaymentIntent): Promise<void> {
+  await writeTo(
+    target,
     `insert into payment_intents (idempotency_key, flow_type, flow_id, payment_id, customer_id, subscription_id, amount, currency,
        purpose, period_index, attempt, payment_method, tax_rate_bps, status, created_at, updated_at)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', clock_timestamp(), clock_timestamp())
@@ -111,11 +113,12 @@ export async function openIntent(sql: Sql, intent: PaymentIntent): Promise<void>
  * refunded intent is final: a late attempt's answer does not reopen it.
  */
 export async function settleIntent(
-  sql: Sql,
+  target: Sql | DeferredWrites,
   key: string,
   outcome: { status: IntentStatus; chargeId?: string | null; refundReason?: string },
 ): Promise<void> {
-  await sql.query(
+  await writeTo(
+    target,
     `update payment_intents set status = $2, charge_id = coalesce($3, charge_id), refund_reason = coalesce($4, refund_reason),
        next_attempt_at = case when $2 = 'refund_due' then clock_timestamp() else null end, last_error = null, updated_at = clock_timestamp()
      where idempotency_key = $1 and status <> 'refunded'`,
