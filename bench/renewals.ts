@@ -38,8 +38,8 @@ async function worker(schema: string): Promise<void> {
   const gateway = new SimulatedGateway({ clock, store: db });
   const store = new EventStore(db, new EventCatalog(seedEvents), clock);
   const base = { db, store, clock, gateway, log: silentLogger, dunningDays: [1, 3, 5] };
-  const payments = paymentReconciler({ ...base, windowMs: 60_000 });
   const sagas = new SagaOrchestrator({ db, store, clock, log: silentLogger, owner: `bench-${process.pid}` });
+  const payments = paymentReconciler({ ...base, windowMs: 60_000, sagas });
   const scheduler = new RenewalScheduler({ ...base, sagas, payments, taxRateBps: 0 });
   await db.query('select 1');
   console.log('ready');

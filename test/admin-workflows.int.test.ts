@@ -5,6 +5,8 @@ import type { SimulatedGateway } from '../src/services/payments/gateway/index.ts
 import type { RegistrationFaults } from '../src/services/registration/registration-saga.ts';
 import { ADMIN_TOKEN, openPlatform, type Mode, type PlatformFixture } from './support/platform-fixture.ts';
 import { waitFor } from './support/wait-for.ts';
+import { findIntent, settleIntent } from '../src/services/payments/intents/payment-intent.ts';
+import { REFUND_WORKFLOW, refundStateOf, refundWorkflowId } from '../src/services/payments/refund-workflow.ts';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -32,17 +34,19 @@ function workflowSuite(mode: Mode) {
     const inject = (method: 'GET' | 'POST', url: string, payload?: object, headers: Record<string, string> = admin) =>
       fixture.platform.http.inject({ method, url, payload, headers });
     const gateway = () => fixture.platform.gateway as SimulatedGateway;
+    const signUp = (name: string) =>
+      inject(
+        'POST',
+        '/register',
+        { email: `${name}-${uuidv7()}@example.com`, name, planId: 'pro-monthly', paymentMethod: 'pm_card_visa' },
+        {},
+      );
     /** A registration whose subscription step fails and whose refund the gateway refuses five times: parked. */
     const parkedRegistration = async (): Promise<string> => {
       faults.failSubscriptionStep = true;
       gateway().failNext(5, 'unavailable', 'refund');
       try {
-        const response = await inject(
-          'POST',
-          '/register',
-          { email: `p-${uuidv7()}@example.com`, name: 'Pat', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' },
-          {},
-        );
+        const response = await signUp('Pat');
         expect(response.statusCode, response.body).toBe(500);
         return response.json().registrationId as string;
       } finally {
@@ -128,12 +132,7 @@ function workflowSuite(mode: Mode) {
 
     it.skipIf(skip)('pages through workflows newest first', async () => {
       for (let i = 0; i < 3; i++) {
-        const response = await inject(
-          'POST',
-          '/register',
-          { email: `l-${uuidv7()}@example.com`, name: 'Lee', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' },
-          {},
-        );
+        const response = await signUp('Lee');
         expect(response.statusCode).toBe(201);
       }
       const seen: string[] = [];
@@ -151,12 +150,7 @@ function workflowSuite(mode: Mode) {
     });
 
     it.skipIf(skip)('shows an erasure as a workflow whose history is what it did for its request', async () => {
-      const registered = await inject(
-        'POST',
-        '/register',
-        { email: `e-${uuidv7()}@example.com`, name: 'Eve', planId: 'pro-monthly', paymentMethod: 'pm_card_visa' },
-        {},
-      );
+      const registered = await signUp('Eve');
       expect(registered.statusCode).toBe(201);
       const { customerId, subscriptionId } = registered.json() as { customerId: string; subscriptionId: string };
       expect((await inject('POST', `/customers/${customerId}/erase`)).statusCode).toBe(200);
@@ -171,6 +165,46 @@ function workflowSuite(mode: Mode) {
         ['SubscriptionCancelled', `subscription-${subscriptionId}`],
         ['CustomerDeleted', `customer-${customerId}`],
       ]);
+    });
+
+    it.skipIf(skip)('parks a refund the gateway keeps refusing, and gives the charge back when retried', async () => {
+      const registered = await signUp('Rae');
+      expect(registered.statusCode).toBe(201);
+      const { registrationId, paymentId } = registered.json() as { registrationId: string; paymentId: string };
+      // A charge its flow can no longer use (as a cancellation racing a renewal leaves one): a refund workflow gives it back.
+      const { db, sagas } = fixture.platform;
+      const key = `${registrationId}:charge`;
+      await settleIntent(db, key, { status: 'refund_due', refundReason: 'registration_failed' });
+      gateway().failNext(3, 'unavailable', 'refund');
+      const intent = (await findIntent(db, key))!;
+      const id = refundWorkflowId(intent);
+      await sagas.launch(REFUND_WORKFLOW, id, refundStateOf(intent));
+      const parked = await waitFor('the refund to park', async () => {
+        const one = (await inject('GET', `/admin/workflows/${id}`)).json() as WorkflowJson;
+        return one.status === 'compensation_failed' ? one : null;
+      });
+      gateway().clearFaults();
+      expect(parked).toMatchObject({ type: 'refund', attempts: 1, lastError: expect.stringContaining('outage') });
+      expect(parked.steps).toEqual([
+        expect.objectContaining({ name: 'refund', phase: 'run', status: 'failed', attempts: 3 }),
+      ]);
+      expect((await findIntent(db, key))!.status).toBe('refund_due');
+
+      const retry = await inject('POST', `/admin/workflows/${id}/retry`);
+      expect(retry.json()).toEqual({ id, status: 'running' });
+      const done = await waitFor('the retried refund to complete', async () => {
+        const one = (await inject('GET', `/admin/workflows/${id}`)).json() as WorkflowJson;
+        return one.status === 'completed' ? one : null;
+      });
+      expect(done.history!.map((event) => [event.type, event.metadata.actor])).toEqual([
+        ['WorkflowRetried', 'admin'],
+        ['PaymentRefunded', `refund:${id}`],
+      ]);
+      expect((await findIntent(db, key))!.status).toBe('refunded');
+      const charge = (await gateway().retrieve(key))!;
+      expect(charge.amountRefunded).toBe(charge.amount);
+      const payment = await fixture.platform.store.readStream(`payment-${paymentId}`);
+      expect(payment.map((event) => event.type)).toEqual(['PaymentProcessed', 'PaymentRefunded']);
     });
 
     it.skipIf(skip)('tributary workflows list|retry does the same from the CLI', async () => {

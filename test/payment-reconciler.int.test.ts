@@ -76,7 +76,18 @@ function reconcilerSuite(mode: Mode) {
       const payment = await fixture.platform.store.readStream(`payment-${paymentId}`);
       expect(payment.map((event) => event.type)).toEqual(['PaymentProcessed', 'PaymentRefunded']);
       expect(payment[1]!.data).toMatchObject({ reason: 'registration_failed' });
-      expect(payment.every((event) => event.metadata.actor === `registration:${registrationId}`)).toBe(true);
+      // The registration recorded its charge; a refund workflow of its own gave it back, in its correlation.
+      expect(payment[0]!.metadata.actor).toBe(`registration:${registrationId}`);
+      expect(payment[1]!.metadata).toMatchObject({
+        actor: expect.stringMatching(/^refund:/),
+        correlationId: registrationId,
+      });
+      const refund = (await fixture.platform.sagas.get(payment[1]!.metadata.actor.slice('refund:'.length)))!;
+      expect(refund).toMatchObject({
+        type: 'refund',
+        status: 'completed',
+        state: { paymentId, flowId: registrationId },
+      });
     });
   });
 }

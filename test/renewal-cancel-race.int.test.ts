@@ -74,10 +74,14 @@ function raceSuite(mode: Mode) {
       });
 
       // The store explains it: the charge, then its refund; no renewal after the cancellation.
-      const { rows } = await fixture.platform.db.query<{ type: string; data: Record<string, unknown> }>(
-        `select type, data from events where (stream_id like 'payment-%' and data->>'subscriptionId' = $1) or stream_id = $2 order by position`,
-        [subscriptionId, `subscription-${subscriptionId}`],
-      );
+      // (The refund workflow records the refund once the gateway made it.)
+      const rows = await waitFor('the refund recorded', async () => {
+        const { rows } = await fixture.platform.db.query<{ type: string; data: Record<string, unknown> }>(
+          `select type, data from events where (stream_id like 'payment-%' and data->>'subscriptionId' = $1) or stream_id = $2 order by position`,
+          [subscriptionId, `subscription-${subscriptionId}`],
+        );
+        return rows.some((row) => row.type === 'PaymentRefunded') ? rows : null;
+      });
       const payment = rows.filter((row) => row.type.startsWith('Payment'));
       expect(payment.map((row) => row.type)).toEqual(['PaymentProcessed', 'PaymentRefunded']);
       expect(payment[0]!.data).toMatchObject({
@@ -92,19 +96,22 @@ function raceSuite(mode: Mode) {
       });
       expect(rows.map((row) => row.type)).not.toContain('SubscriptionRenewed');
 
-      // The renewal workflow completed, its refund step giving the charge back: its history says so.
-      const workflows = (await inject('GET', '/admin/workflows?type=renewal&limit=500')).json().items as {
-        id: string;
-        subscriptionId?: string;
-        status: string;
-      }[];
-      const renewal = workflows.find((item) => item.subscriptionId === subscriptionId);
+      // The renewal workflow completed, its refund step handing the charge to a refund workflow,
+      // which gave it back: their histories say so.
+      type Workflow = { id: string; subscriptionId?: string; paymentId?: string; status: string };
+      const workflows = async (type: string) =>
+        (await inject('GET', `/admin/workflows?type=${type}&limit=500`)).json().items as Workflow[];
+      const historyOf = async (id: string) =>
+        ((await inject('GET', `/admin/workflows/${id}`)).json().history as { type: string }[]).map((e) => e.type);
+      const renewal = (await workflows('renewal')).find((item) => item.subscriptionId === subscriptionId);
       expect(renewal?.status).toBe('completed');
-      const history = (await inject('GET', `/admin/workflows/${renewal!.id}`)).json().history as { type: string }[];
-      expect(history.map((event) => event.type)).toEqual(['PaymentProcessed', 'PaymentRefunded']);
+      expect(await historyOf(renewal!.id)).toEqual(['PaymentProcessed']);
+      const paymentId = payment[0]!.data.paymentId as string;
+      const refund = (await workflows('refund')).find((item) => item.paymentId === paymentId);
+      expect(refund).toMatchObject({ status: 'completed', subscriptionId });
+      expect(await historyOf(refund!.id)).toEqual(['PaymentRefunded']);
 
       // The ledger posted the charge and reversed it: no cash kept for that payment.
-      const paymentId = payment[0]!.data.paymentId as string;
       const entries = await waitFor('the ledger to post the refund', async () => {
         const list = (await inject('GET', `/ledger/entries?paymentId=${paymentId}&limit=1000`)).json().entries as {
           kind: string;

@@ -41,8 +41,8 @@ describe('renewals shared by two schedulers on one PostgreSQL', async () => {
       const gateway = new SimulatedGateway({ clock, store: pool });
       const store = new EventStore(pool, catalog, clock);
       const base = { db: pool, store, clock, gateway, log: silentLogger, dunningDays: [1, 3, 5] };
-      const payments = paymentReconciler({ ...base, windowMs: 60_000 });
       const sagas = new SagaOrchestrator({ db: pool, store, clock, log: silentLogger, owner: uuidv7() });
+      const payments = paymentReconciler({ ...base, windowMs: 60_000, sagas });
       const scheduler = new RenewalScheduler({ ...base, sagas, payments, taxRateBps: 0, batchSize: 10 });
       return { clock, gateway, scheduler };
     });

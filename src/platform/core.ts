@@ -20,6 +20,7 @@ import type { ReactionDeps } from '../reactions/reaction-module.ts';
 import { cryptoMigrations } from '../kernel/crypto/migrations.ts';
 import { ErasureService } from '../services/customers/erasure.ts';
 import { erasureSaga } from '../services/customers/erasure-saga.ts';
+import { refundWorkflow } from '../services/payments/refund-workflow.ts';
 import { idempotencyMigrations } from '../kernel/idempotency.ts';
 import {
   gatewayMigrations,
@@ -115,6 +116,7 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
   });
   sagas.register(registrationSaga({ db, store, gateway, clock, taxRateBps: config.billing.taxRateBps, faults }));
   sagas.register(erasureSaga({ store, clock }));
+  sagas.register(refundWorkflow({ db, store, gateway, clock }));
   const erasure = new ErasureService({ store, sagas });
   const isKnownPaymentMethod = (token: string) => TEST_PAYMENT_METHODS.has(token);
   const registrations = new RegistrationService({ db, sagas, plans, isKnownPaymentMethod });
@@ -127,6 +129,7 @@ export async function openCore(config: Config, log: Logger, faults?: Registratio
     log,
     windowMs: config.gateway.intentWindowMs,
     dunningDays,
+    sagas,
   });
   const renewals = new RenewalScheduler({
     sagas,

@@ -29,6 +29,7 @@ const workflow = z.object({
   ),
   customerId: z.string().optional(),
   subscriptionId: z.string().optional(),
+  paymentId: z.string().optional(),
   startedAt: z.string(),
   updatedAt: z.string(),
   attempts: z.int().describe('times its compensation kept failing and it was parked'),
@@ -51,10 +52,15 @@ const envelope = z.object({
   metadata: z.object({ correlationId: z.string(), causationId: z.string().nullable(), actor: z.string() }),
 });
 
-/** The customer and subscription a workflow is about, when its state names them. */
-const subjectsOf = ({ customerId, subscriptionId }: Subjects): Pick<Subjects, 'customerId' | 'subscriptionId'> => ({
+/** The customer, subscription and payment a workflow is about, when its state names them. */
+const subjectsOf = ({
+  customerId,
+  subscriptionId,
+  paymentId,
+}: Subjects): Pick<Subjects, 'customerId' | 'subscriptionId' | 'paymentId'> => ({
   ...(customerId ? { customerId } : {}),
   ...(subscriptionId ? { subscriptionId } : {}),
+  ...(paymentId ? { paymentId } : {}),
 });
 
 const iso = (date: Date | null) => date?.toISOString();
@@ -82,7 +88,7 @@ export const workflowJson = (record: SagaRecord) => ({
 
 const envelopeJson = (event: RecordedEvent) => ({ ...event, occurredAt: event.occurredAt.toISOString() });
 
-/** The durable workflows (registrations, renewals, erasures) for operators: list, one with its history, retry a parked one. */
+/** The durable workflows (registrations, renewals, refunds, erasures) for operators: list, one with its history, retry a parked one. */
 export const adminWorkflowRoutes = (workflows: WorkflowService) => (app: FastifyInstance) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const params = z.object({ id: z.string().min(1).max(64) });

@@ -44,6 +44,9 @@ export const sagasParked = new Gauge({
 const parkedRetrySql = (param: string) =>
   `clock_timestamp() + least(interval '6 hours', ${param} * interval '1 millisecond' * power(2, least(attempts, 20)))`;
 
+/** A parked saga resumes compensating, or running when a forward step parked it (it has no failure). */
+const RESUMED_STATUS = `case when failure is null then 'running' else 'compensating' end`;
+
 /** Retrying a saga that is not parked: nothing to retry (409 at HTTP). */
 export class SagaNotParkedError extends Error {
   override readonly name = 'SagaNotParkedError';
@@ -179,6 +182,19 @@ export class SagaOrchestrator {
    * has finished, here or in the process that holds it.
    */
   async start<State extends object>(type: string, id: string, input: State): Promise<SagaRecord<State>> {
+    return this.drive(id, await this.create(type, id, input)) as Promise<SagaRecord<State>>;
+  }
+
+  /** Starts saga `id` like `start`, but resolves once it is stored: it runs on in the background. */
+  async launch<State extends object>(type: string, id: string, input: State): Promise<void> {
+    const created = await this.create(type, id, input);
+    void this.drive(id, created).catch((error: unknown) =>
+      this.options.log.error({ sagaId: id, err: error }, 'saga: run failed; recovery resumes it'),
+    );
+  }
+
+  /** Stores a new saga, its lease ours; the record when it was created here (undefined: it existed). */
+  private async create<State extends object>(type: string, id: string, input: State): Promise<SagaRecord | undefined> {
     const now = this.options.clock.now();
     const { rowCount } = await this.options.db.query(
       `insert into sagas (id, type, status, state, lease_owner, lease_until, created_at, updated_at, traceparent)
@@ -186,26 +202,23 @@ export class SagaOrchestrator {
        on conflict (id) do nothing`,
       [id, type, JSON.stringify(input), this.options.owner, this.leaseMs, now, currentTraceparent() ?? null],
     );
+    if (rowCount !== 1) return undefined;
     // A saga just created here is known whole, its lease ours: it runs without reading it back.
-    const created: SagaRecord | undefined =
-      rowCount === 1
-        ? {
-            id,
-            type,
-            status: 'running',
-            state: input as Record<string, unknown>,
-            failure: null,
-            steps: [],
-            createdAt: now,
-            updatedAt: now,
-            attempts: 0,
-            nextAttemptAt: null,
-            lastError: null,
-            position: null,
-          }
-        : undefined;
-    if (created) this.fresh.add(id);
-    return this.drive(id, created) as Promise<SagaRecord<State>>;
+    this.fresh.add(id);
+    return {
+      id,
+      type,
+      status: 'running',
+      state: input as Record<string, unknown>,
+      failure: null,
+      steps: [],
+      createdAt: now,
+      updatedAt: now,
+      attempts: 0,
+      nextAttemptAt: null,
+      lastError: null,
+      position: null,
+    };
   }
 
   async get<State = Record<string, unknown>>(id: string): Promise<SagaRecord<State> | null> {
@@ -247,17 +260,18 @@ export class SagaOrchestrator {
    * all). Throws SagaNotParkedError when it is not parked.
    */
   async retry(id: string, record?: (tx: Sql, saga: SagaRecord) => Promise<void>): Promise<SagaStatus> {
-    await this.options.db.transaction(async (tx) => {
+    const status = await this.options.db.transaction(async (tx) => {
       const { rows } = await tx.query<SagaRow>(
-        `update sagas set status = 'compensating', lease_owner = $2, lease_until = clock_timestamp() + $3 * interval '1 millisecond', next_attempt_at = null
+        `update sagas set status = ${RESUMED_STATUS}, lease_owner = $2, lease_until = clock_timestamp() + $3 * interval '1 millisecond', next_attempt_at = null
          where id = $1 and status = 'compensation_failed' returning *`,
         [id, this.options.owner, this.leaseMs],
       );
       if (!rows[0]) throw new SagaNotParkedError(`workflow ${id} is not parked: there is nothing to retry`);
       await record?.(tx, recordOf({ ...rows[0], status: 'compensation_failed' }, []));
+      return rows[0].status;
     });
     void this.drive(id).catch(() => {});
-    return 'compensating';
+    return status;
   }
 
   /** The parked gauge, from the store: it survives restarts and falls when parked sagas finish. */
@@ -329,7 +343,7 @@ export class SagaOrchestrator {
          for update skip locked
        )
        update sagas s set lease_owner = $1, lease_until = clock_timestamp() + $2 * interval '1 millisecond',
-         status = case when s.status = 'compensation_failed' then 'compensating' else s.status end, next_attempt_at = null
+         status = case when s.status = 'compensation_failed' then ${RESUMED_STATUS} else s.status end, next_attempt_at = null
        from (select id from expired union all select id from parked) due where s.id = due.id
        returning s.id`,
       [this.options.owner, this.leaseMs],
@@ -422,6 +436,8 @@ export class SagaOrchestrator {
           this.options.defaultRetry ?? { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2_000 };
         let result;
         ({ record, result } = await this.attempt(definition, record, step, 'run', retry));
+        if ('fail' in result && result.fail.code === 'step_failed' && step.whenExhausted === 'park')
+          return this.park(definition, record, step.name, 'run', result.fail.message);
         if ('fail' in result) {
           const { fail } = result;
           const change = { status: 'compensating' as const, failure: fail };
@@ -459,7 +475,7 @@ export class SagaOrchestrator {
       const retry = this.options.compensationRetry ?? { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 };
       let result;
       ({ record, result } = await this.attempt(definition, record, step, 'compensate', retry));
-      if ('fail' in result) return this.park(definition, record, step.name, result.fail.message);
+      if ('fail' in result) return this.park(definition, record, step.name, 'compensate', result.fail.message);
     }
     record = await this.withHistory(definition, { kind: 'compensated' }, record, async (tx, history) => {
       if (history)
@@ -471,16 +487,20 @@ export class SagaOrchestrator {
     return record;
   }
 
-  /** A compensation kept failing: parked, and due again later, in one transaction (never parked without its next attempt). */
+  /**
+   * A compensation (or a forward step that parks when its retries run out) kept failing: parked,
+   * and due again later, in one transaction (never parked without its next attempt).
+   */
   private async park(
     definition: SagaDefinition<Record<string, unknown>>,
     record: SagaRecord,
     step: string,
+    phase: 'run' | 'compensate',
     error: string,
   ): Promise<SagaRecord> {
     const parked = await this.withHistory(definition, { kind: 'parked', error }, record, async (tx, history) => {
       const change = { status: 'compensation_failed' as const };
-      const next = await this.finishStep(record, step, 'compensate', 'failed', error, change, {
+      const next = await this.finishStep(record, step, phase, 'failed', error, change, {
         tx,
         history,
         more: true,
@@ -495,7 +515,7 @@ export class SagaOrchestrator {
     sagaOutcomes.inc({ type: record.type, status: 'compensation_failed' });
     this.options.log.error(
       { sagaId: record.id, step, error, retryAt: parked.nextAttemptAt },
-      'saga: compensation keeps failing; parked, retried later',
+      'saga: a step keeps failing; parked, retried later',
     );
     return parked;
   }

@@ -53,6 +53,11 @@ export interface SagaStep<State> {
   compensate?(context: StepContext<State>, tx: Sql | undefined): Promise<void>;
   retry?: RetryPolicy;
   /**
+   * When its retries run out: compensate the saga (the default), or park it, to be tried again
+   * on the parked sagas' growing backoff, without end (a step that must happen: a refund).
+   */
+  whenExhausted?: 'compensate' | 'park';
+  /**
    * An external step's intent: writes made in the statement that starts each attempt, durable
    * before its effect (e.g. a payment intent with its idempotency key).
    */

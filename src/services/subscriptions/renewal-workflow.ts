@@ -155,7 +155,7 @@ export function renewalWorkflow(deps: RenewalWorkflowDeps): SagaDefinition<Renew
         local: false,
         skip: (state) => !state.refundDue,
         async run({ state: { intent } }): Promise<StepResult<RenewalState>> {
-          // Charged for a renewal that can no longer complete (cancelled meanwhile): give it back now, or the reconciler will.
+          // Charged for a renewal that can no longer complete (cancelled meanwhile): a refund workflow gives it back.
           const stored = await findIntent(db, intent!.idempotencyKey);
           if (stored?.status === 'refund_due') await deps.payments.refund(stored);
           return ok;

@@ -5,7 +5,9 @@ import { startDueLoop } from '../../../kernel/due-loop.ts';
 import type { AppendSignal } from '../../../kernel/store/append-signal.ts';
 import { chargeResultOf, type ChargeResult } from '../gateway/index.ts';
 import { findIntent, intentOf, type IntentStatus, type StoredIntent } from './payment-intent.ts';
-import { refundIntent, type RefundDeps } from './refund-intent.ts';
+import type { SagaOrchestrator } from '../../../kernel/saga/saga-orchestrator.ts';
+import { REFUND_WORKFLOW, refundStateOf, refundWorkflowId } from '../refund-workflow.ts';
+import type { RefundDeps } from './refund-intent.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -28,10 +30,12 @@ export interface PaymentReconcilerDeps extends RefundDeps {
   /** An intent pending longer than this is a call whose answer was lost. */
   windowMs: number;
   settlers: Partial<Record<StoredIntent['flowType'], FlowSettler>>;
+  /** Where refunds run, each as a workflow of its own. */
+  sagas: SagaOrchestrator;
 }
 
-/** Seconds to hours, without end: a refund the gateway keeps refusing is tried again, never dropped. */
-export const refundBackoffMs = (attempts: number): number => Math.min(6 * HOUR_MS, 1_000 * 2 ** Math.min(attempts, 30));
+/** Seconds to hours, without end: an intent whose settling keeps failing is tried again, never dropped. */
+export const settleBackoffMs = (attempts: number): number => Math.min(6 * HOUR_MS, 1_000 * 2 ** Math.min(attempts, 30));
 
 /**
  * Settles intents left without an outcome (a process died between the charge and its record, a
@@ -43,15 +47,16 @@ export class PaymentReconciler {
 
   constructor(private readonly deps: PaymentReconcilerDeps) {}
 
-  /** Refunds a charge its flow cannot use now; a failure is retried later by `runOnce`, on a growing backoff. */
-  async refund(intent: StoredIntent): Promise<boolean> {
-    try {
-      await refundIntent(this.deps, intent);
-      return true;
-    } catch (error) {
-      await this.failed(intent, error);
-      return false;
-    }
+  /**
+   * Hands a charge its flow cannot use to a refund workflow (it runs on in the background, and
+   * parks and retries when the gateway refuses); the intent is no longer due here once it is.
+   */
+  async refund(intent: StoredIntent): Promise<void> {
+    await this.deps.sagas.launch(REFUND_WORKFLOW, refundWorkflowId(intent), refundStateOf(intent));
+    await this.deps.db.query(
+      `update payment_intents set next_attempt_at = null where idempotency_key = $1 and status = 'refund_due'`,
+      [intent.idempotencyKey],
+    );
   }
 
   /** One pass over the intents due; resolves to the milliseconds until the next one is due (null: none open). */
@@ -135,7 +140,7 @@ export class PaymentReconciler {
     const { db, log } = this.deps;
     const message = error instanceof Error ? error.message : String(error);
     const attempts = intent.attempts + 1;
-    const retryInMs = refundBackoffMs(attempts);
+    const retryInMs = settleBackoffMs(attempts);
     log.error(
       { idempotencyKey: intent.idempotencyKey, status: intent.status, attempts, retryInMs, err: error },
       'payment intent: settling failed; retrying later',

@@ -19,22 +19,27 @@ export interface RefundDeps {
  * Refunds a charge its flow can no longer use (a cancellation raced the renewal, the registration
  * compensated) and records it: the charge's PaymentProcessed (if the flow had not recorded it) and
  * PaymentRefunded, so invoices and the ledger see the charge and its reversal. The refund's own
- * idempotency key (`<charge key>:refund`) makes a repeat refund nothing twice.
+ * idempotency key (`<charge key>:refund`) makes a repeat refund nothing twice. `actor`: who
+ * refunds (the flow itself, or a refund workflow), in the records' metadata.
  */
-export async function refundIntent(deps: RefundDeps, intent: StoredIntent): Promise<void> {
+export async function refundIntent(
+  deps: RefundDeps,
+  intent: StoredIntent,
+  actor = `${intent.flowType}:${intent.flowId}`,
+): Promise<'refunded' | 'declined' | 'not_at_gateway'> {
   const { db, store, gateway, clock } = deps;
   const charge = await gateway.retrieve(intent.idempotencyKey);
   const now = () => clock.now();
   // Not at the gateway (yet): the intent stays as it is; the reconciler looks again after its window.
-  if (!charge) return;
+  if (!charge) return 'not_at_gateway';
   if (charge.status !== 'succeeded') {
     // Declined: nothing was captured, nothing to give back.
     await settleIntent(db, intent.idempotencyKey, { status: 'declined', chargeId: charge.chargeId });
-    return;
+    return 'declined';
   }
   // A repeat with the same key answers the first refund: a crash after it refunds nothing twice.
   const refund = await gateway.refund({ idempotencyKey: `${intent.idempotencyKey}:refund`, chargeId: charge.chargeId });
-  const metadata = { correlationId: intent.flowId, causationId: null, actor: `${intent.flowType}:${intent.flowId}` };
+  const metadata = { correlationId: intent.flowId, causationId: null, actor };
   await db.transaction(async (tx) => {
     const at = now().toISOString();
     await recordChargeOutcome(store, tx, intent, chargeResultOf(charge), at, metadata);
@@ -49,4 +54,5 @@ export async function refundIntent(deps: RefundDeps, intent: StoredIntent): Prom
     );
     await settleIntent(tx, intent.idempotencyKey, { status: 'refunded', chargeId: charge.chargeId });
   });
+  return 'refunded';
 }
