@@ -11,7 +11,9 @@ export interface Migration {
  * advisory lock (per schema) makes a second process wait and then find nothing left to do.
  */
 export async function migrate(db: Database, migrations: readonly Migration[]): Promise<string[]> {
-  const ordered = [...migrations].sort((a, b) => a.id.localeCompare(b.id));
+  // A migration several modules need (the guard function) is in each one's list: it runs once.
+  const unique = new Map(migrations.map((migration) => [migration.id, migration]));
+  const ordered = [...unique.values()].sort((a, b) => a.id.localeCompare(b.id));
   return db.transaction(async (tx) => {
     await tx.query(`select pg_advisory_xact_lock(hashtext(current_schema() || '.tributary_migrations'))`);
     await tx.exec(

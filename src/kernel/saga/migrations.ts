@@ -1,3 +1,4 @@
+import { requireGuardMigration } from '../db/guard.ts';
 import type { Migration } from '../db/migrate.ts';
 
 export const sagaMigrations: Migration[] = [
@@ -59,4 +60,5 @@ export const sagaMigrations: Migration[] = [
       alter table sagas add column position bigint;
     `,
   },
+  requireGuardMigration,
 ];

@@ -3,6 +3,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import { backoffDelay, type RetryPolicy } from '../consumers/retry-policy.ts';
 import type { Database, Sql } from '../db/database.ts';
+import { GUARD_FAILED } from '../db/guard.ts';
 import { lastStatement, lazyTransaction } from '../db/lazy-transaction.ts';
 import type { Logger } from '../logger.ts';
 import { registry } from '../metrics.ts';
@@ -770,7 +771,7 @@ export class SagaOrchestrator {
         await (more ? tx.query(text, along.params) : lastStatement(tx, text, along.params));
       }
     } catch (error) {
-      if (error instanceof GuardError || (error as { code?: string }).code === 'TR412') throw new LeaseLostError();
+      if (error instanceof GuardError || (error as { code?: string }).code === GUARD_FAILED) throw new LeaseLostError();
       throw error;
     }
     return {

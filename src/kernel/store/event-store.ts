@@ -7,6 +7,7 @@ import { eventsAppended } from '../metrics.ts';
 import type { AppendResult, ExpectedVersion, LogPosition, NewEvent, RecordedEvent } from './envelope.ts';
 import { AppendSignal } from './append-signal.ts';
 import { ConcurrencyError, GuardError } from './errors.ts';
+import { GUARD_FAILED } from '../db/guard.ts';
 import { lastStatement } from '../db/lazy-transaction.ts';
 
 export interface AppendOptions {
@@ -128,7 +129,7 @@ export class EventStore {
       const all = [...params, JSON.stringify(encoded)];
       ({ rows } = await (options.last ? lastStatement(sql, text, all) : sql.query(text, all)));
     } catch (error) {
-      if ((error as { code?: string }).code === 'TR412') throw new GuardError();
+      if ((error as { code?: string }).code === GUARD_FAILED) throw new GuardError();
       throw concurrencyErrorOf(error, appends) ?? error;
     }
     for (const { events } of encoded) for (const event of events) eventsAppended.inc({ type: event.type });

@@ -1,3 +1,4 @@
+import { requireGuardMigration } from '../db/guard.ts';
 import type { Migration } from '../db/migrate.ts';
 
 export const eventStoreMigrations: Migration[] = [
@@ -117,15 +118,7 @@ export const eventStoreMigrations: Migration[] = [
       end
       $fn$;
 
-      -- Aborts the statement it is called in (its appends with it) when its guard wrote nothing.
-      create function require_guard(n bigint) returns bigint language plpgsql as $fn$
-      begin
-        if n = 0 then
-          raise exception using errcode = 'TR412', message = 'the guard of the append wrote nothing';
-        end if;
-        return n;
-      end
-      $fn$;
     `,
   },
+  requireGuardMigration,
 ];
