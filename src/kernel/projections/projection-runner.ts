@@ -344,7 +344,7 @@ export class ProjectionRunner {
     const started = performance.now();
     await db.transaction(async (tx) => {
       await tx.exec(`drop schema if exists ${shadow} cascade`);
-      await this.createSchema(tx, shadow);
+      await this.createSchema(tx, shadow, { shadow: true });
     });
     const total = await store.countAfter(LOG_START);
     Object.assign(this.progress!, { total, percent: total === 0 ? 100 : 0 });
@@ -374,6 +374,7 @@ export class ProjectionRunner {
       at = (await this.applyBatch(shadow, at, rows)) ?? at;
       moveOn(rows.length);
     }
+    if (this.definition.indexes) await db.exec(this.definition.indexes(shadow));
 
     // The shadow is near the head: pause the live loop, finish, swap.
     await this.runExclusive(async () => {
@@ -404,9 +405,15 @@ export class ProjectionRunner {
     this.deps.log.info({ projection: this.name, ...this.lastRebuild }, 'projection rebuilt');
   }
 
-  private async createSchema(tx: Pick<Database, 'exec' | 'query'>, schema: string): Promise<void> {
+  /** The schema with its tables; `shadow`: without the secondary indexes, which the rebuild adds once filled. */
+  private async createSchema(
+    tx: Pick<Database, 'exec' | 'query'>,
+    schema: string,
+    { shadow = false } = {},
+  ): Promise<void> {
     await tx.exec(`create schema ${schema}`);
     await tx.exec(this.definition.tables(schema));
+    if (!shadow && this.definition.indexes) await tx.exec(this.definition.indexes(schema));
     await tx.exec(`
       create table ${schema}.projection_state (
         singleton boolean primary key default true check (singleton),

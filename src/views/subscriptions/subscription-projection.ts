@@ -308,11 +308,6 @@ export function subscriptionProjection(): ProjectionDefinition {
         created_at timestamptz not null,
         ended_at timestamptz
       ) with (fillfactor = 80); -- room on the page: a renewal's update leaves the indexes alone (HOT)
-      -- The list's order (created_at, subscription_id) and its filters.
-      create index subscriptions_page on ${schema}.subscriptions (created_at, subscription_id);
-      create index subscriptions_customer_page on ${schema}.subscriptions (customer_id, created_at, subscription_id);
-      create index subscriptions_status_page on ${schema}.subscriptions (status, created_at, subscription_id);
-      create index subscriptions_plan_page on ${schema}.subscriptions (plan_id, created_at, subscription_id);
 
       create table ${schema}.pending_charges (
         customer_id text primary key,
@@ -321,6 +316,13 @@ export function subscriptionProjection(): ProjectionDefinition {
         currency text not null,
         at timestamptz not null
       );
+    `,
+    // The list's order (created_at, subscription_id) and its filters.
+    indexes: (schema) => /* sql */ `
+      create index subscriptions_page on ${schema}.subscriptions (created_at, subscription_id);
+      create index subscriptions_customer_page on ${schema}.subscriptions (customer_id, created_at, subscription_id);
+      create index subscriptions_status_page on ${schema}.subscriptions (status, created_at, subscription_id);
+      create index subscriptions_plan_page on ${schema}.subscriptions (plan_id, created_at, subscription_id);
     `,
     async apply(recorded, { tx, schema }) {
       const events = recorded as unknown as readonly SubscriptionEvent[];
