@@ -233,7 +233,17 @@ describe('the subscription projection, applied directly, and its API with a chur
   running.renew(2);
   running.pastDue(3, 1, 2);
 
-  const histories = [renewedThenEnded, compensated, declined, refundedRenewal, fresh, cancelling, running];
+  // A renewal appended twice (the view keeps the first), and a refund in the batch of its payment.
+  const replayed = history();
+  replayed.register();
+  replayed.renew(1);
+  const replayedPayment = replayed.renew(1, 3100);
+  replayed.refund(replayedPayment, 3100, replayed.subscriptionId);
+  replayed.renew(2);
+  replayed.pastDue(3, 1, 2);
+  replayed.renew(3);
+
+  const histories = [renewedThenEnded, compensated, declined, refundedRenewal, fresh, cancelling, running, replayed];
   let fixture: ViewFixture;
   let whole: Map<string, Record<string, unknown>>;
   beforeAll(async () => {
@@ -290,6 +300,31 @@ describe('the subscription projection, applied directly, and its API with a chur
       last_payment_id: renewal,
       last_payment_status: 'partially_refunded',
       last_payment_refunded: 1000,
+    });
+  });
+
+  it('gives the same rows when the later events of a subscription are written without reading its row first', async () => {
+    // After its creation a subscription's events are patched onto its row (renewals, payments, dunning,
+    // cancellation) unless they need the row: these splits send them down both ways.
+    const lastCreated = fixture.events.findLastIndex((event) => event.type === 'SubscriptionCreated');
+    const afterCreation = await fixture.build('sv_after_creation', [
+      fixture.events.slice(0, lastCreated + 1),
+      fixture.events.slice(lastCreated + 1),
+    ]);
+    const pairs = await fixture.build(
+      'sv_pairs',
+      Array.from({ length: Math.ceil(fixture.events.length / 2) }, (_, i) => fixture.events.slice(2 * i, 2 * i + 2)),
+    );
+    expect(afterCreation).toEqual(whole);
+    expect(pairs).toEqual(whole);
+    expect(whole.get(replayed.subscriptionId)).toMatchObject({
+      status: 'active',
+      period_index: 3,
+      renewals: 3,
+      failed_payments: 1,
+      last_payment_amount: 2900,
+      last_payment_status: 'processed',
+      last_payment_refunded: 0,
     });
   });
 

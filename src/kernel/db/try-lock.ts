@@ -13,6 +13,10 @@ export async function whileHolding(db: Database, name: string, work: () => Promi
       name,
     ]);
     if (!rows[0]?.held) return false;
+    // A statement with parameters leaves its portal, and with it a snapshot, open until the next
+    // statement: the idle transaction would hold back the xmin horizon (HOT pruning and vacuum of
+    // every table) for as long as `work` runs. A statement without parameters closes it.
+    await tx.exec('select');
     await work();
     return true;
   });

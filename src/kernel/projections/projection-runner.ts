@@ -5,7 +5,7 @@ import { whileHolding } from '../db/try-lock.ts';
 import type { Logger } from '../logger.ts';
 import { projectionApplied, projectionFailures, projectionLagEvents, projectionLagSeconds } from '../metrics.ts';
 import { AppendSignal, IdleBackoff } from '../store/append-signal.ts';
-import { LOG_START, type LogPosition } from '../store/envelope.ts';
+import { LOG_START, type LogPosition, type RecordedEvent } from '../store/envelope.ts';
 import type { EventRow, EventStore } from '../store/event-store.ts';
 import { ProjectionBehindError } from './errors.ts';
 import { compareLogPositions } from './log-position.ts';
@@ -295,10 +295,8 @@ export class ProjectionRunner {
     schema: string,
     from: LogPosition,
     rows: readonly EventRow[],
+    events = this.decodeBatch(rows),
   ): Promise<LogPosition | undefined> {
-    const events = rows
-      .filter((row) => this.types.has(row.type))
-      .map((row) => this.deps.store.decode(row, { trusted: true }));
     const last = rows[rows.length - 1]!;
     const next = { txId: last.tx_id, position: last.position };
     const prefetched = events.length > 0 ? await this.definition.prefetch?.(events) : undefined;
@@ -319,6 +317,11 @@ export class ProjectionRunner {
     if (!applied) return undefined;
     projectionApplied.inc({ projection: this.name }, rows.length);
     return next;
+  }
+
+  /** The events of `rows` that the projection applies, decoded. */
+  private decodeBatch(rows: readonly EventRow[]): RecordedEvent[] {
+    return rows.filter((row) => this.types.has(row.type)).map((row) => this.deps.store.decode(row, { trusted: true }));
   }
 
   /**
@@ -344,7 +347,7 @@ export class ProjectionRunner {
     const started = performance.now();
     await db.transaction(async (tx) => {
       await tx.exec(`drop schema if exists ${shadow} cascade`);
-      await this.createSchema(tx, shadow);
+      await this.createSchema(tx, shadow, { shadow: true });
     });
     const total = await store.countAfter(LOG_START);
     Object.assign(this.progress!, { total, percent: total === 0 ? 100 : 0 });
@@ -355,25 +358,31 @@ export class ProjectionRunner {
       progress.percent = Math.floor((progress.processed / progress.total) * 1000) / 10;
     };
 
-    // Read the next batch while the current one is applied.
+    // Read and decode the next batch while the current one is applied (this thread is idle while
+    // the database writes it).
     let at: LogPosition = LOG_START;
     const dataOf = this.definition.types;
-    let pending = store.readAllRaw(at, { limit: REBUILD_BATCH, dataOf });
+    const read = (after: LogPosition) =>
+      store
+        .readAllRaw(after, { limit: REBUILD_BATCH, dataOf })
+        .then((rows) => ({ rows, events: this.decodeBatch(rows) }));
+    let pending = read(at);
     for (;;) {
       if (this.shutdown.signal.aborted) throw new Error(`rebuild of ${this.name} interrupted by shutdown`);
-      const rows = await pending;
+      const { rows, events } = await pending;
       if (rows.length < REBUILD_BATCH) {
         if (rows.length > 0) {
-          at = (await this.applyBatch(shadow, at, rows)) ?? at;
+          at = (await this.applyBatch(shadow, at, rows, events)) ?? at;
           moveOn(rows.length);
         }
         break;
       }
       const last = rows[rows.length - 1]!;
-      pending = store.readAllRaw({ txId: last.tx_id, position: last.position }, { limit: REBUILD_BATCH, dataOf });
-      at = (await this.applyBatch(shadow, at, rows)) ?? at;
+      pending = read({ txId: last.tx_id, position: last.position });
+      at = (await this.applyBatch(shadow, at, rows, events)) ?? at;
       moveOn(rows.length);
     }
+    if (this.definition.indexes) await db.exec(this.definition.indexes(shadow));
 
     // The shadow is near the head: pause the live loop, finish, swap.
     await this.runExclusive(async () => {
@@ -404,9 +413,15 @@ export class ProjectionRunner {
     this.deps.log.info({ projection: this.name, ...this.lastRebuild }, 'projection rebuilt');
   }
 
-  private async createSchema(tx: Pick<Database, 'exec' | 'query'>, schema: string): Promise<void> {
+  /** The schema with its tables; `shadow`: without the secondary indexes, which the rebuild adds once filled. */
+  private async createSchema(
+    tx: Pick<Database, 'exec' | 'query'>,
+    schema: string,
+    { shadow = false } = {},
+  ): Promise<void> {
     await tx.exec(`create schema ${schema}`);
     await tx.exec(this.definition.tables(schema));
+    if (!shadow && this.definition.indexes) await tx.exec(this.definition.indexes(schema));
     await tx.exec(`
       create table ${schema}.projection_state (
         singleton boolean primary key default true check (singleton),

@@ -29,6 +29,12 @@ export interface ProjectionDefinition {
   /** DDL creating the tables and indexes in `schema` (called for the live schema and for every shadow). */
   tables(schema: string): string;
   /**
+   * DDL creating the secondary indexes in `schema`, apart from `tables` so that a rebuild fills its
+   * shadow without maintaining them row by row and builds each once before the swap; a new live
+   * schema gets them with its tables. Queries may rely on them only in the live schema.
+   */
+  indexes?(schema: string): string;
+  /**
    * Reads what `apply` needs from outside the view database (customer keys to decrypt personal
    * data), before the batch's transaction: embedded, the view and the platform share one PGlite
    * connection, which that transaction holds.

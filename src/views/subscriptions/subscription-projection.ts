@@ -9,6 +9,14 @@ import type { SubscriptionRenewedData } from '../../domain/events/subscription-r
 import type { Sql } from '../../kernel/db/database.ts';
 import { defineProjection, type ProjectionDefinition } from '../../kernel/projections/projection.ts';
 import { upsertRows, type Column } from '../upsert-rows.ts';
+import {
+  cancellationColumns,
+  lastPaymentColumns,
+  patchOf,
+  refundStatus,
+  writePatches,
+  type SubscriptionPatch,
+} from './subscription-patch.ts';
 
 export type SubscriptionStatus = 'active' | 'past_due' | 'cancelled' | 'ended';
 export type PaymentStatus = 'processed' | 'failed' | 'refunded' | 'partially_refunded';
@@ -72,18 +80,10 @@ const subscriptionColumns: readonly Column[] = [
   ['period_start', 'timestamptz'],
   ['period_end', 'timestamptz'],
   ['cancel_at', 'timestamptz'],
-  ['cancellation_reason', 'text'],
-  ['cancellation_at_period_end', 'boolean'],
-  ['cancellation_requested_at', 'timestamptz'],
-  ['cancellation_effective_at', 'timestamptz'],
+  ...cancellationColumns,
   ['renewals', 'integer'],
   ['failed_payments', 'integer'],
-  ['last_payment_id', 'text'],
-  ['last_payment_amount', 'bigint'],
-  ['last_payment_currency', 'text'],
-  ['last_payment_at', 'timestamptz'],
-  ['last_payment_status', 'text'],
-  ['last_payment_refunded', 'bigint'],
+  ...lastPaymentColumns,
   ['created_at', 'timestamptz'],
   ['ended_at', 'timestamptz'],
 ];
@@ -107,7 +107,7 @@ const TYPES = [
   'PaymentRefunded',
 ] as const;
 
-type SubscriptionEvent =
+export type SubscriptionEvent =
   | { type: 'SubscriptionCreated'; data: SubscriptionCreatedData }
   | { type: 'SubscriptionRenewed'; data: SubscriptionRenewedData }
   | { type: 'SubscriptionPastDue'; data: SubscriptionPastDueData }
@@ -116,9 +116,6 @@ type SubscriptionEvent =
   | { type: 'PaymentProcessed'; data: PaymentProcessedData }
   | { type: 'PaymentFailed'; data: PaymentFailedData }
   | { type: 'PaymentRefunded'; data: PaymentRefundedData };
-
-const refundStatus = (amount: number, refunded: number): PaymentStatus =>
-  refunded >= amount ? 'refunded' : 'partially_refunded';
 
 /** The subscription after one of its own events (as the write side's decider evolves it). */
 function evolve(
@@ -308,11 +305,6 @@ export function subscriptionProjection(): ProjectionDefinition {
         created_at timestamptz not null,
         ended_at timestamptz
       ) with (fillfactor = 80); -- room on the page: a renewal's update leaves the indexes alone (HOT)
-      -- The list's order (created_at, subscription_id) and its filters.
-      create index subscriptions_page on ${schema}.subscriptions (created_at, subscription_id);
-      create index subscriptions_customer_page on ${schema}.subscriptions (customer_id, created_at, subscription_id);
-      create index subscriptions_status_page on ${schema}.subscriptions (status, created_at, subscription_id);
-      create index subscriptions_plan_page on ${schema}.subscriptions (plan_id, created_at, subscription_id);
 
       create table ${schema}.pending_charges (
         customer_id text primary key,
@@ -322,11 +314,18 @@ export function subscriptionProjection(): ProjectionDefinition {
         at timestamptz not null
       );
     `,
+    // The list's order (created_at, subscription_id) and its filters.
+    indexes: (schema) => /* sql */ `
+      create index subscriptions_page on ${schema}.subscriptions (created_at, subscription_id);
+      create index subscriptions_customer_page on ${schema}.subscriptions (customer_id, created_at, subscription_id);
+      create index subscriptions_status_page on ${schema}.subscriptions (status, created_at, subscription_id);
+      create index subscriptions_plan_page on ${schema}.subscriptions (plan_id, created_at, subscription_id);
+    `,
     async apply(recorded, { tx, schema }) {
       const events = recorded as unknown as readonly SubscriptionEvent[];
-      // What to load: the subscriptions named, the charges of those created without their charge
-      // earlier in this batch, and the subscriptions of customers whose registration charge is refunded.
-      const subscriptionIds = new Set<string>();
+      // Each subscription's events; the charges of those created without their charge earlier in
+      // this batch; the customers whose registration charge is refunded (their subscriptions are read).
+      const bySubscription = new Map<string, SubscriptionEvent[]>();
       const charged = new Set<string>();
       const uncharged = new Set<string>();
       const refundedCustomers = new Set<string>();
@@ -338,15 +337,30 @@ export function subscriptionProjection(): ProjectionDefinition {
           continue;
         }
         if (event.type === 'SubscriptionCreated' && !charged.has(customerId)) uncharged.add(customerId);
-        if (event.data.subscriptionId) subscriptionIds.add(event.data.subscriptionId);
+        const { subscriptionId } = event.data;
+        if (!subscriptionId) continue;
+        const ofSubscription = bySubscription.get(subscriptionId);
+        if (ofSubscription) ofSubscription.push(event);
+        else bySubscription.set(subscriptionId, [event]);
+      }
+      // Most subscriptions are patched without reading their row; the rest are read and folded.
+      const patches = new Map<string, SubscriptionPatch>();
+      const toLoad: string[] = [];
+      for (const [subscriptionId, ofSubscription] of bySubscription) {
+        const patch = patchOf(subscriptionId, ofSubscription);
+        if (patch) patches.set(subscriptionId, patch);
+        else toLoad.push(subscriptionId);
       }
       const stored = await loadPendingCharges(tx, schema, [...uncharged]);
-      const subscriptions = await loadSubscriptions(tx, schema, [...subscriptionIds], [...refundedCustomers]);
+      const subscriptions = await loadSubscriptions(tx, schema, toLoad, [...refundedCustomers]);
+      // Read for a refunded registration charge: folded with the others read.
+      for (const subscriptionId of subscriptions.keys()) patches.delete(subscriptionId);
 
       const charges = new Map<string, PendingChargeRow>();
       const taken: string[] = [];
       const changed = new Set<string>();
       const applyTo = (subscriptionId: string, event: SubscriptionEvent, charge?: PendingChargeRow) => {
+        if (patches.has(subscriptionId)) return;
         const before = subscriptions.get(subscriptionId);
         const after = evolve(before, event, charge);
         if (!after || after === before) return;
@@ -395,7 +409,9 @@ export function subscriptionProjection(): ProjectionDefinition {
         subscriptionColumns,
         'subscription_id',
         [...changed].map((id) => subscriptions.get(id)! as unknown as Record<string, unknown>),
+        { arrays: true },
       );
+      await writePatches(tx, `${schema}.subscriptions`, [...patches.values()]);
     },
   });
 }
