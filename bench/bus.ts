@@ -9,7 +9,8 @@
  *
  * Kafka: KAFKA_BROKERS (127.0.0.1:9092; `npm run kafka:start`), topics and groups under a random
  * prefix, deleted after. PostgreSQL: TEST_DATABASE_URL, a fresh schema per store, dropped after.
- * `--only kafka,postgresql,pglite` runs some of the phases; `--json FILE` writes the results.
+ * `--only kafka,postgresql,pglite` runs some of the phases, `--part latency|throughput` one half of
+ * each; `--json FILE` writes the results.
  * Progress goes to stderr (BENCH_QUIET=1 hides it); BENCH_LOG=info shows the kernel's logs.
  */
 import { randomBytes } from 'node:crypto';
@@ -83,6 +84,12 @@ const ROUNDS = 2;
 const THROUGHPUT_CAP_MS = 4_000;
 /** Events appended after the latency runs, so that the throughput runs have enough to read. */
 const THROUGHPUT_EVENTS = 30_000;
+/** `--part latency|throughput`: one half of each phase (both by default). */
+const PART = argOf('part');
+if (PART !== undefined && PART !== 'latency' && PART !== 'throughput')
+  throw new Error(`--part is latency or throughput, not ${PART}`);
+const LATENCY = PART !== 'throughput';
+const THROUGHPUT = PART !== 'latency';
 
 // ---------------------------------------------------------------------------------------------
 // Latency: send times kept by event id; the handler notes the receive time.
@@ -315,6 +322,53 @@ function throughput(bus: string, baselineName: string, best: Record<keyof Consum
   );
 }
 
+/**
+ * The latency baseline: a bare producer and consumer configured as a Kafka user would: the idempotent
+ * producer (acks=all, like the bus) writing through the library's batching stream (up to 500 messages,
+ * linger 5 ms), and a consumer that fetches as soon as a byte is there (fetch.min.bytes=1).
+ */
+async function bareKafkaLatency(rawTopic: string, durationMs: number) {
+  const rawProbe = new Probe();
+  const producer = new Producer({
+    clientId: 'bench-raw',
+    bootstrapBrokers: BROKERS,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    partitioner: compatibilityPartitioner,
+    serializers: stringSerializers,
+    autocreateTopics: false,
+  });
+  const writer = producer.asStream({ batchSize: 500, batchTime: LINGER_MS });
+  writer.on('error', (error: unknown) => console.error('bare producer failed:', error));
+  const produce = async (index: number, dueAt: number) => {
+    const id = uuidv7();
+    rawProbe.send(id, dueAt);
+    writer.write({ topic: rawTopic, key: `c${index % 100}`, value: id } satisfies MessageToProduce<
+      string,
+      string,
+      string,
+      string
+    >);
+  };
+  const consumer = new Consumer({
+    clientId: 'bench-raw',
+    bootstrapBrokers: BROKERS,
+    groupId: `${PREFIX}raw-latency`,
+    minBytes: 1,
+    maxWaitTime: 1_000,
+    deserializers: stringDeserializers,
+  });
+  const stream = await consumer.consume({ topics: [rawTopic], mode: 'earliest' });
+  stream.on('data', (message: Message<string, string, string, string>) => rawProbe.received(message.value));
+  const raw = await pacedRun('baseline', rawProbe, RATE, durationMs, produce);
+  const rawLight = await pacedRun('baseline', rawProbe, LIGHT_RATE, LIGHT_MS, produce);
+  await stream.close();
+  await consumer.close();
+  await new Promise<void>((resolve) => writer.end(resolve));
+  await producer.close();
+  return { raw, rawLight };
+}
+
 async function benchKafka(durationMs: number): Promise<void> {
   const { db, store } = await openStore('PostgreSQL');
   const bus = new KafkaBus({ brokers: BROKERS, clientId: 'bench', topicPrefix: PREFIX, catalog: testCatalog, log });
@@ -325,14 +379,22 @@ async function benchKafka(durationMs: number): Promise<void> {
   try {
     await bus.start();
     await bus.ensureTopics(['raw.latency']);
-
-    // Latency: store append → relay → Kafka → KafkaBus → ConsumerRunner handler...
-    const probe = new Probe();
     await relay.start();
-    const subscription = await bus.subscribe(runnerFor(db, 'latency', (id) => probe.received(id)));
-    const ours = await pacedRun(name, probe, RATE, durationMs, appendProbed(store, probe, 'lat'));
-    const oursLight = await pacedRun(name, probe, LIGHT_RATE, LIGHT_MS, appendProbed(store, probe, 'light'));
-    await subscription.stop();
+    if (LATENCY) {
+      // Latency: store append → relay → Kafka → KafkaBus → ConsumerRunner handler, vs bare Kafka.
+      const probe = new Probe();
+      const subscription = await bus.subscribe(runnerFor(db, 'latency', (id) => probe.received(id)));
+      const ours = await pacedRun(name, probe, RATE, durationMs, appendProbed(store, probe, 'lat'));
+      const oursLight = await pacedRun(name, probe, LIGHT_RATE, LIGHT_MS, appendProbed(store, probe, 'light'));
+      await subscription.stop();
+      const { raw, rawLight } = await bareKafkaLatency(rawTopic, durationMs);
+      const baselineName = 'bare producer → bare consumer';
+      latencyRows.push(
+        { bus: name, perSecond: RATE, ours: ours.delivered, baselineName, baseline: raw.delivered },
+        { bus: name, perSecond: LIGHT_RATE, ours: oursLight.delivered, baselineName, baseline: rawLight.delivered },
+      );
+    }
+    if (!THROUGHPUT) return;
     // More events for the throughput runs, published by the relay.
     await fill(store, THROUGHPUT_EVENTS);
     const published = async () => {
@@ -345,53 +407,6 @@ async function benchKafka(durationMs: number): Promise<void> {
       if (performance.now() > deadline) throw new Error('the relay did not publish the events within 2 minutes');
     }
     await relay.stop();
-
-    // ...vs a bare producer and consumer configured as a Kafka user would: the idempotent producer
-    // (acks=all, like the bus) writing through the library's batching stream (up to 500 messages,
-    // linger 5 ms), and a consumer that fetches as soon as a byte is there (fetch.min.bytes=1).
-    const rawProbe = new Probe();
-    const producer = new Producer({
-      clientId: 'bench-raw',
-      bootstrapBrokers: BROKERS,
-      idempotent: true,
-      acks: ProduceAcks.ALL,
-      partitioner: compatibilityPartitioner,
-      serializers: stringSerializers,
-      autocreateTopics: false,
-    });
-    const writer = producer.asStream({ batchSize: 500, batchTime: LINGER_MS });
-    writer.on('error', (error: unknown) => console.error('bare producer failed:', error));
-    const produce = async (index: number, dueAt: number) => {
-      const id = uuidv7();
-      rawProbe.send(id, dueAt);
-      writer.write({ topic: rawTopic, key: `c${index % 100}`, value: id } satisfies MessageToProduce<
-        string,
-        string,
-        string,
-        string
-      >);
-    };
-    const consumer = new Consumer({
-      clientId: 'bench-raw',
-      bootstrapBrokers: BROKERS,
-      groupId: `${PREFIX}raw-latency`,
-      minBytes: 1,
-      maxWaitTime: 1_000,
-      deserializers: stringDeserializers,
-    });
-    const stream = await consumer.consume({ topics: [rawTopic], mode: 'earliest' });
-    stream.on('data', (message: Message<string, string, string, string>) => rawProbe.received(message.value));
-    const raw = await pacedRun('baseline', rawProbe, RATE, durationMs, produce);
-    const rawLight = await pacedRun('baseline', rawProbe, LIGHT_RATE, LIGHT_MS, produce);
-    await stream.close();
-    await consumer.close();
-    await new Promise<void>((resolve) => writer.end(resolve));
-    await producer.close();
-    const baselineName = 'bare producer → bare consumer';
-    latencyRows.push(
-      { bus: name, perSecond: RATE, ours: ours.delivered, baselineName, baseline: raw.delivered },
-      { bus: name, perSecond: LIGHT_RATE, ours: oursLight.delivered, baselineName, baseline: rawLight.delivered },
-    );
 
     // Throughput: everything published, read from the start by new groups.
     const events = await countEvents(db);
@@ -449,17 +464,20 @@ async function benchEmbedded(backend: 'PGlite' | 'PostgreSQL', durationMs: numbe
   const bus = new EmbeddedBus({ store, catalog: testCatalog, clock: systemClock, log });
   const name = `embedded + ${backend}`;
   try {
-    // Latency: append → EmbeddedBus (the store's log) → ConsumerRunner handler, vs the append's own commit.
-    const probe = new Probe();
-    const subscription = await bus.subscribe(runnerFor(db, 'latency', (id) => probe.received(id)));
-    const ours = await pacedRun(name, probe, RATE, durationMs, appendProbed(store, probe, 'lat'));
-    const light = await pacedRun(name, probe, LIGHT_RATE, LIGHT_MS, appendProbed(store, probe, 'light'));
-    await subscription.stop();
-    const baselineName = 'the append alone (call → committed)';
-    latencyRows.push(
-      { bus: name, perSecond: RATE, ours: ours.delivered, baselineName, baseline: ours.commits },
-      { bus: name, perSecond: LIGHT_RATE, ours: light.delivered, baselineName, baseline: light.commits },
-    );
+    if (LATENCY) {
+      // Latency: append → EmbeddedBus (the store's log) → ConsumerRunner handler, vs the append's own commit.
+      const probe = new Probe();
+      const subscription = await bus.subscribe(runnerFor(db, 'latency', (id) => probe.received(id)));
+      const ours = await pacedRun(name, probe, RATE, durationMs, appendProbed(store, probe, 'lat'));
+      const light = await pacedRun(name, probe, LIGHT_RATE, LIGHT_MS, appendProbed(store, probe, 'light'));
+      await subscription.stop();
+      const baselineName = 'the append alone (call → committed)';
+      latencyRows.push(
+        { bus: name, perSecond: RATE, ours: ours.delivered, baselineName, baseline: ours.commits },
+        { bus: name, perSecond: LIGHT_RATE, ours: light.delivered, baselineName, baseline: light.commits },
+      );
+    }
+    if (!THROUGHPUT) return;
 
     // Throughput: the whole log from the start, vs raw SELECTs of the same pages.
     await fill(store, THROUGHPUT_EVENTS);

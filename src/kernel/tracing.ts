@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /**
  * W3C Trace Context (`traceparent: 00-<trace id>-<span id>-<flags>`): one trace id follows a
@@ -25,12 +25,25 @@ export function parseTraceparent(header: string | undefined): TraceParent | null
   return { traceId, spanId, flags };
 }
 
-const format = (traceId: string, flags = '01') => `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+// Random bytes drawn 4 KiB at a time: a consumer makes a span per event, and a system call for
+// each one's 8 bytes was a fifth of a no-op consumer's time.
+const pool = Buffer.alloc(4096);
+let drawn = pool.length;
+function randomHex(bytes: number): string {
+  if (drawn + bytes > pool.length) {
+    randomFillSync(pool);
+    drawn = 0;
+  }
+  drawn += bytes;
+  return pool.toString('hex', drawn - bytes, drawn);
+}
+
+const format = (traceId: string, flags = '01') => `00-${traceId}-${randomHex(8)}-${flags}`;
 
 /** A new span: of the incoming trace when there is a valid one, else of a new trace. */
 export function continueTrace(incoming: string | undefined): string {
   const parent = parseTraceparent(incoming);
-  return parent ? format(parent.traceId, parent.flags) : format(randomBytes(16).toString('hex'));
+  return parent ? format(parent.traceId, parent.flags) : format(randomHex(16));
 }
 
 /** The trace id of a traceparent (undefined for none or an invalid one). */

@@ -16,18 +16,23 @@ export function toCloudEvent(row: EventRow, topic: string): BusMessage {
 }
 
 /**
- * The same message with no broker in between (the embedded bus): the body is handed over as the
- * store parsed it, and its JSON text is made only if something asks for it (a dead letter).
+ * The same message with no broker in between (the embedded bus): the runner reads the event from
+ * the stored row as the store parsed it, and the CloudEvents headers and the body's JSON text are
+ * made only if something asks for them (a dead letter).
  */
 export function toLocalCloudEvent(row: EventRow, topic: string): BusMessage {
+  let headers: Record<string, string> | undefined;
   return {
     topic,
     key: row.partition_key,
-    headers: cloudEventHeaders(row),
+    get headers() {
+      return (headers ??= cloudEventHeaders(row));
+    },
     body: row.data,
     get value() {
       return JSON.stringify(row.data);
     },
+    row,
   };
 }
 
@@ -56,6 +61,7 @@ const REQUIRED = ['ce_specversion', 'ce_id', 'ce_type', 'ce_source', 'ce_time'] 
 
 /** Reads a message back into an event, validated and upcast; throws `PoisonMessageError` when it cannot be. */
 export function fromCloudEvent(catalog: EventCatalog, message: BusMessage): RecordedEvent {
+  if (message.row) return fromStoredRow(catalog, message.row);
   const headers = message.headers;
   for (const name of REQUIRED) {
     if (!headers[name]) throw new PoisonMessageError(`not a CloudEvent: missing header ${name}`);
@@ -70,12 +76,7 @@ export function fromCloudEvent(catalog: EventCatalog, message: BusMessage): Reco
   } catch {
     throw new PoisonMessageError(`${type}: body is not JSON`);
   }
-  let decoded: { data: unknown; schemaVersion: number };
-  try {
-    decoded = catalog.decode(type, Number(headers.ce_schemaversion ?? catalog.get(type).version), body);
-  } catch (error) {
-    throw new PoisonMessageError((error as Error).message);
-  }
+  const decoded = decode(catalog, type, Number(headers.ce_schemaversion ?? catalog.get(type).version), body);
   return {
     id: headers.ce_id!,
     type,
@@ -94,4 +95,37 @@ export function fromCloudEvent(catalog: EventCatalog, message: BusMessage): Reco
       ...(headers.ce_traceparent ? { traceparent: headers.ce_traceparent } : {}),
     },
   };
+}
+
+/** The event a local message's headers would give, read from its row without writing them and parsing them back. */
+function fromStoredRow(catalog: EventCatalog, row: EventRow): RecordedEvent {
+  if (!catalog.has(row.type)) throw new PoisonMessageError(`unknown event type ${row.type}`);
+  const decoded = decode(catalog, row.type, row.schema_version, row.data);
+  const { correlationId, causationId, actor, traceparent } = row.metadata;
+  return {
+    id: row.event_id,
+    type: row.type,
+    schemaVersion: decoded.schemaVersion,
+    streamId: row.stream_id,
+    version: Number(row.version),
+    position: Number(row.position),
+    txId: String(row.tx_id),
+    occurredAt: new Date(row.occurred_at),
+    partitionKey: row.partition_key,
+    data: decoded.data,
+    metadata: {
+      correlationId: correlationId ?? row.event_id,
+      causationId: causationId || null,
+      actor: actor ?? 'unknown',
+      ...(traceparent ? { traceparent } : {}),
+    },
+  };
+}
+
+function decode(catalog: EventCatalog, type: string, schemaVersion: number, body: unknown) {
+  try {
+    return catalog.decode(type, schemaVersion, body);
+  } catch (error) {
+    throw new PoisonMessageError((error as Error).message);
+  }
 }

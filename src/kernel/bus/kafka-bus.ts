@@ -38,7 +38,7 @@ export interface KafkaBusOptions {
   heartbeatIntervalMs?: number;
   /** How long an idle fetch waits on the broker for new messages (default 1 s). */
   maxWaitMs?: number;
-  /** Most messages a consumer hands its runner at once, of those already fetched (default 500). */
+  /** Most messages a consumer hands its runner at once, of those already fetched (default 1,000). */
   batchSize?: number;
   /** First and longest wait between reconnection attempts (default 500 ms and 30 s). */
   retryDelayMs?: number;
@@ -314,7 +314,7 @@ class KafkaSubscription implements Subscription {
     this.log = bus.options.log.child({ consumer: runner.name });
     this.topics = runner.consumer.topics.map((topic) => bus.topicName(topic));
     this.groupId = bus.topicName(runner.name);
-    this.batchSize = bus.options.batchSize ?? 500;
+    this.batchSize = bus.options.batchSize ?? 1_000;
   }
 
   get consumer(): string {
@@ -415,6 +415,8 @@ class KafkaSubscription implements Subscription {
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
       maxWaitTime: options.maxWaitMs ?? 1_000,
+      // Fetching goes on while the runner applies a batch: the next one is there when it is done.
+      highWaterMark: 2 * this.batchSize,
       deserializers: stringDeserializers,
       retries: 3,
       retryDelay: 500,

@@ -1,3 +1,5 @@
+import type { EventRow } from '../store/event-store.ts';
+
 /** A message as it travels on a bus: Kafka's shape, used by the embedded bus too. */
 export interface BusMessage {
   topic: string;
@@ -6,6 +8,8 @@ export interface BusMessage {
   value: string;
   /** The body already parsed (the embedded bus hands over the stored JSON): read instead of parsing `value`. */
   body?: unknown;
+  /** The stored row it was made from (the embedded bus): the event is read from it, with the same checks. */
+  row?: EventRow;
   /** Where it came from, for dead letters and logs: partition/offset on Kafka, position embedded. */
   origin?: Record<string, string | number>;
 }

@@ -14,6 +14,21 @@ import type { DeadLetterStore } from './dead-letter-store.ts';
 import { PermanentError } from './permanent-error.ts';
 import { backoffDelay, type RetryPolicy } from './retry-policy.ts';
 
+/** A batch's inbox rows in one statement; it returns the ids that were already there (duplicates). */
+const INSERT_BATCH_INBOX = /* sql */ `
+  with batch as (select unnest($2::uuid[]) as event_id),
+    fresh as (
+      insert into inbox (consumer, event_id, processed_at) select $1, event_id, $3 from batch
+      on conflict do nothing returning event_id
+    )
+  select event_id from batch except select event_id from fresh`;
+
+/**
+ * An event id as PostgreSQL writes a uuid back. The batch's inbox statement is matched by text: an id
+ * written another way (upper case, braces) goes through `process`, where PostgreSQL compares the uuids.
+ */
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export type Outcome = 'processed' | 'duplicate' | 'dead-lettered';
 
 export interface ConsumerRunnerDeps {
@@ -92,6 +107,8 @@ export class ConsumerRunner {
     } catch {
       return this.oneByOne(messages); // `process` meets the same error at its message, after the ones before
     }
+    if (events.some((event) => !(event instanceof PoisonMessageError) && !CANONICAL_UUID.test(event.id)))
+      return this.oneByOne(messages);
     const failed: { index?: number; error?: unknown } = {};
     let applied: { outcomes: Outcome[]; retry: Map<number, unknown> };
     const end = handlerDuration.startTimer({ consumer: this.name });
@@ -137,17 +154,20 @@ export class ConsumerRunner {
     events: readonly (RecordedEvent | PoisonMessageError)[],
     failed: { index?: number; error?: unknown },
   ): Promise<{ outcomes: Outcome[]; retry: Map<number, unknown> }> {
-    const ids = [...new Set(events.flatMap((event) => (event instanceof PoisonMessageError ? [] : [event.id])))];
-    const { rows } = await tx.query<{ event_id: string }>(
-      'insert into inbox (consumer, event_id, processed_at) select $1, id, $3 from unnest($2::uuid[]) as id on conflict do nothing returning event_id',
-      [this.name, ids, this.deps.clock.now()],
-    );
-    const fresh = new Set(rows.map((row) => row.event_id));
+    const ids = new Set<string>();
+    for (const event of events) if (!(event instanceof PoisonMessageError)) ids.add(event.id);
+    // The statement answers the ids already in the inbox (usually none), not the rows it wrote.
+    const { rows } = await tx.query<{ event_id: string }>(INSERT_BATCH_INBOX, [
+      this.name,
+      [...ids],
+      this.deps.clock.now(),
+    ]);
+    for (const row of rows) ids.delete(row.event_id);
     const outcomes: Outcome[] = [];
     const todo: { index: number; event: RecordedEvent }[] = [];
     for (const [index, event] of events.entries()) {
       if (event instanceof PoisonMessageError) outcomes.push('dead-lettered');
-      else if (!fresh.delete(event.id)) outcomes.push('duplicate');
+      else if (!ids.delete(event.id)) outcomes.push('duplicate');
       else {
         outcomes.push('processed');
         todo.push({ index, event });
