@@ -128,6 +128,16 @@ export class PaymentReconciler {
     const settler = this.deps.settlers[intent.flowType];
     if (!settler) throw new Error(`no settler for ${intent.flowType} payment intents`);
     const status = await settler(intent, chargeResultOf(charge));
+    if (status === null) {
+      // Its flow still runs and records it itself; should the flow fail without doing so, look
+      // again after the window, not after the claim's minute.
+      await db.query(
+        `update payment_intents set next_attempt_at = clock_timestamp() + $2 * interval '1 millisecond'
+         where idempotency_key = $1 and status = 'pending'`,
+        [intent.idempotencyKey, this.deps.windowMs],
+      );
+      return;
+    }
     log.warn(
       { idempotencyKey: intent.idempotencyKey, flow: intent.flowType, status },
       'payment reconciler: settled an intent left without an outcome',
