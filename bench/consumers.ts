@@ -12,7 +12,8 @@
  * consumer processes (bench/consumer-process.ts) on the topics' 3 partitions.
  *
  * KAFKA_BROKERS (127.0.0.1:9092; `npm run kafka:start`), TEST_DATABASE_URL; `--registrations N`
- * (or BENCH_REGISTRATIONS, default 1,000), `--processes 1,2,3`, `--json FILE`. Progress goes to
+ * (or BENCH_REGISTRATIONS, default 1,000), `--processes 1,2,3`, `--part together` (only the
+ * all-consumers phase and its baselines, no email consumer alone), `--json FILE`. Progress goes to
  * stderr (BENCH_QUIET=1 hides it).
  */
 import { fork, spawn } from 'node:child_process';
@@ -54,6 +55,9 @@ import {
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const REGISTRATIONS = Number(argOf('registrations') ?? process.env.BENCH_REGISTRATIONS ?? 1_000);
 const PROCESSES = (argOf('processes') ?? '').split(',').filter(Boolean).map(Number);
+/** `--part together`: the all-consumers phase (and its baselines) only. */
+const PART = argOf('part');
+if (PART !== undefined && PART !== 'together') throw new Error(`--part is together, not ${PART}`);
 const CONCURRENCY = 16;
 const GOAL = 0.5;
 /** Each consumer alone, deliveries/s. */
@@ -262,7 +266,7 @@ try {
   });
   const alone: { consumer: string; transport: string; run: Run }[] = [];
   let smtpWarmUp = 0;
-  for (const transport of ['mailbox', 'smtp'] as const) {
+  for (const transport of PART === 'together' ? [] : (['mailbox', 'smtp'] as const)) {
     const mailer: Mailer =
       transport === 'smtp'
         ? new SmtpMailer({ url: smtpUrl, from: config.email.from, timeoutMs: 10_000 })

@@ -5,10 +5,20 @@ import type {
 } from '../../domain/events/index.ts';
 import type { RecordedEvent } from '../../kernel/store/envelope.ts';
 
+// Building an Intl.NumberFormat costs tens of µs (a few % of the audit-logger's CPU): once per currency.
+const exponents = new Map<string, number>();
+const exponentOf = (currency: string): number => {
+  let digits = exponents.get(currency);
+  if (digits === undefined) {
+    const format = new Intl.NumberFormat('en', { style: 'currency', currency });
+    exponents.set(currency, (digits = format.resolvedOptions().maximumFractionDigits ?? 2));
+  }
+  return digits;
+};
+
 /** Minor units as a decimal string in the currency's own exponent (JPY 0, EUR 2, KWD 3), without floats. */
 export function formatMinorUnits(amount: number, currency: string): string {
-  const digits =
-    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const digits = exponentOf(currency);
   if (digits === 0) return `${amount} ${currency}`;
   const text = String(amount).padStart(digits + 1, '0');
   return `${text.slice(0, -digits)}.${text.slice(-digits)} ${currency}`;

@@ -51,51 +51,70 @@ const toFinding = (row: Row): Finding => ({
 
 const HOUR = 3_600_000;
 
+/** A cancellation event: its id and data. */
+export interface Cancellation {
+  eventId: string;
+  data: SubscriptionCancelledData;
+}
+
 /**
- * The obligations one cancellation creates, recorded once per cancellation event (a redelivery
- * changes nothing). Retention is one obligation per customer: a later cancellation moves its
- * due date (and reopens it if an earlier one found the customer still subscribed).
+ * The obligations cancellations create (delivery order), recorded once per cancellation event (a
+ * redelivery changes nothing), in two statements whatever their number. Retention is one
+ * obligation per customer: a later cancellation moves its due date (and reopens it if an earlier
+ * one found the customer still subscribed). Of a customer's cancellations in one call only the
+ * first with the latest due date is written: one after the other they would leave the same row
+ * (each moves the date only forward, none of them checks it), and one statement cannot upsert a
+ * row twice.
  */
 export async function recordObligations(
   tx: Sql,
-  eventId: string,
-  data: SubscriptionCancelledData,
+  cancellations: readonly Cancellation[],
   policy: { graceHours: number; retentionDays: number },
 ): Promise<void> {
-  const effective = Date.parse(data.effectiveAt);
-  const checkAt = new Date(effective + policy.graceHours * HOUR).toISOString();
-  const insert = `insert into compliance_obligations (id, kind, customer_id, subscription_id, cancellation_event_id, effective_at, at_period_end, due_at)
-                  values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (id) do nothing`;
-  for (const kind of ['no_charge_after_cancellation', 'cancellation_took_effect'] as const) {
-    await tx.query(insert, [
-      `${eventId}:${kind}`,
+  if (cancellations.length === 0) return;
+  const checks = cancellations.flatMap(({ eventId, data }) => {
+    const checkAt = new Date(Date.parse(data.effectiveAt) + policy.graceHours * HOUR).toISOString();
+    return (['no_charge_after_cancellation', 'cancellation_took_effect'] as const).map((kind) => ({
+      id: `${eventId}:${kind}`,
       kind,
-      data.customerId,
-      data.subscriptionId,
       eventId,
-      data.effectiveAt,
-      data.atPeriodEnd,
-      checkAt,
-    ]);
+      data,
+      dueAt: checkAt,
+    }));
+  });
+  const retention = new Map<string, { id: string; eventId: string; data: SubscriptionCancelledData; dueAt: number }>();
+  for (const { eventId, data } of cancellations) {
+    const dueAt = Date.parse(data.effectiveAt) + policy.retentionDays * 24 * HOUR;
+    const kept = retention.get(data.customerId);
+    if (!kept || kept.dueAt < dueAt)
+      retention.set(data.customerId, { id: `retention:${data.customerId}`, eventId, data, dueAt });
   }
-  const retainUntil = new Date(effective + policy.retentionDays * 24 * HOUR).toISOString();
+  const columns = (rows: readonly { id: string; eventId: string; data: SubscriptionCancelledData }[]) => [
+    rows.map((row) => row.id),
+    rows.map((row) => row.data.customerId),
+    rows.map((row) => row.data.subscriptionId),
+    rows.map((row) => row.eventId),
+    rows.map((row) => row.data.effectiveAt),
+    rows.map((row) => row.data.atPeriodEnd),
+  ];
   await tx.query(
-    `insert into compliance_obligations (id, kind, customer_id, subscription_id, cancellation_event_id, effective_at, at_period_end, due_at)
-     values ($1, 'data_retention', $2, $3, $4, $5, $6, $7)
+    `insert into compliance_obligations (id, customer_id, subscription_id, cancellation_event_id, effective_at, at_period_end, kind, due_at)
+     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bool[], $7::text[], $8::timestamptz[])
+     on conflict (id) do nothing`,
+    [...columns(checks), checks.map((check) => check.kind), checks.map((check) => check.dueAt)],
+  );
+  const retained = [...retention.values()];
+  await tx.query(
+    `insert into compliance_obligations (id, customer_id, subscription_id, cancellation_event_id, effective_at, at_period_end, kind, due_at)
+     select id, customer_id, subscription_id, event_id, effective_at, at_period_end, 'data_retention', due_at
+     from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bool[], $7::timestamptz[])
+       as t (id, customer_id, subscription_id, event_id, effective_at, at_period_end, due_at)
      on conflict (id) do update set
        subscription_id = excluded.subscription_id, cancellation_event_id = excluded.cancellation_event_id,
        effective_at = excluded.effective_at, at_period_end = excluded.at_period_end, due_at = excluded.due_at,
        status = 'pending', checked_at = null, evidence = null
      where compliance_obligations.status <> 'passed' and compliance_obligations.due_at < excluded.due_at`,
-    [
-      `retention:${data.customerId}`,
-      data.customerId,
-      data.subscriptionId,
-      eventId,
-      data.effectiveAt,
-      data.atPeriodEnd,
-      retainUntil,
-    ],
+    [...columns(retained), retained.map((row) => new Date(row.dueAt).toISOString())],
   );
 }
 
