@@ -45,10 +45,10 @@ export async function recordSignups(tx: Sql, events: readonly RecordedEvent[]): 
        select 'signup', c, e, c, p, at, d, m
        from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::date[], $6::date[]) as t(c, e, p, at, d, m)
        on conflict (kind, subject) do nothing
-       returning day
+       returning day, cohort_month
      )
-     insert into analytics_cohort_days (day, retained_months, customers)
-     select day, null, count(*) from written group by day
+     insert into analytics_cohort_days (day, retained_months, cohort_month, day_of_month, customers)
+     select day, null, cohort_month, extract(day from day), count(*) from written group by day, cohort_month
      on conflict (day, retained_months) do update set customers = analytics_cohort_days.customers + excluded.customers`,
     [
       customers,

@@ -145,14 +145,15 @@ export async function refreshRetention(tx: Sql, customers: readonly string[]): P
        from unnest($1::text[], $2::int[]) as t(c, m), analytics_facts before
        where f.kind = 'signup' and f.subject = t.c and before.kind = 'signup' and before.subject = t.c
          and f.retained_months is distinct from t.m
-       returning f.day, before.retained_months as before, f.retained_months as after
+       returning f.day, f.cohort_month, before.retained_months as before, f.retained_months as after
      ), moves as (
-       select day, before as retained_months, -1 as n from changed
+       select day, cohort_month, before as retained_months, -1 as n from changed
        union all
-       select day, after, 1 from changed
+       select day, cohort_month, after, 1 from changed
      )
-     insert into analytics_cohort_days (day, retained_months, customers)
-     select day, retained_months, sum(n) from moves group by day, retained_months
+     insert into analytics_cohort_days (day, retained_months, cohort_month, day_of_month, customers)
+     select day, retained_months, cohort_month, extract(day from day), sum(n) from moves
+     group by day, retained_months, cohort_month
      on conflict (day, retained_months) do update set customers = analytics_cohort_days.customers + excluded.customers`,
     [retained.map((row) => row.customerId), retained.map((row) => row.months)],
   );

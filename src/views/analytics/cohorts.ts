@@ -23,7 +23,8 @@ function calendarOf(now: Date): { today: string; dayOfMonth: number; monthDays: 
  * this reads those rows rather than every signup: a signup's last anniversary not after `now` falls
  * in this month unless its day of the month (clamped to this month's length, as `+ interval` does)
  * comes after today's, whatever its time. Only the signups whose clamped day is today's (a day or a
- * few per cohort) are read one by one and their anniversary compared with `now` itself.
+ * few per cohort) are read one by one: their anniversary is today, passed unless its time of day
+ * is after now's.
  */
 export async function analyticsCohorts(db: Sql, now: Date, range: { from?: string; to?: string }): Promise<Cohort[]> {
   const from = range.from ? `${range.from}-01` : '0001-01-01';
@@ -31,14 +32,12 @@ export async function analyticsCohorts(db: Sql, now: Date, range: { from?: strin
   const { today, dayOfMonth, monthDays } = calendarOf(now);
   const { rows } = await db.query<CohortCount>(
     `with counted as (
-       -- days before today whose anniversary this month is wholly before or after today
-       select day, retained_months, customers,
-              ((extract(year from $1::timestamptz at time zone 'UTC') - extract(year from day)) * 12
-               + extract(month from $1::timestamptz at time zone 'UTC') - extract(month from day))::int
-              - case when extract(day from day)::int > $6::int then 1 else 0 end as observed_months
+       -- days before today whose anniversary this month is wholly before today, or wholly after (later)
+       select cohort_month, retained_months, day_of_month > $6::int as later, sum(customers)::int as customers
        from analytics_cohort_days
-       where day >= $2::date and day < $3::date + interval '1 month' and day < $4::date and customers <> 0
-         and least(extract(day from day)::int, $5::int) <> $6::int
+       where cohort_month between $2::date and $3::date and day < $4::date and customers <> 0
+         and least(day_of_month, $5::int) <> $6::int
+       group by 1, 2, 3
      ), boundary as (
        -- the days whose anniversary this month is today
        select d::date as day
@@ -47,21 +46,21 @@ export async function analyticsCohorts(db: Sql, now: Date, range: { from?: strin
               least($3::date + interval '1 month' - interval '1 day', $4::date),
               interval '1 day') as d
        where least(extract(day from d)::int, $5::int) = $6::int
-     ), signups as (
-       select f.retained_months, f.at,
-              ((extract(year from $1::timestamptz at time zone 'UTC') - extract(year from f.at at time zone 'UTC')) * 12
-               + extract(month from $1::timestamptz at time zone 'UTC') - extract(month from f.at at time zone 'UTC'))::int as d
+     ), passing as (
+       -- their anniversary falls today: it has passed unless its time of day is after now's
+       select f.cohort_month, f.retained_months,
+              (f.at at time zone 'UTC')::time > ($1::timestamptz at time zone 'UTC')::time as later,
+              count(*)::int as customers
        from boundary b join analytics_facts f on f.kind = 'signup' and f.day = b.day
        where f.at <= $1
+       group by 1, 2, 3
      )
-     select to_char(day, 'YYYY-MM') as month, retained_months, observed_months, sum(customers)::int as customers
-     from counted group by 1, 2, 3
-     union all
      -- the last anniversary not after now: the calendar-month distance, or one less
-     select to_char(at at time zone 'UTC', 'YYYY-MM'), retained_months,
-            d - case when ((at at time zone 'UTC') + make_interval(months => d)) at time zone 'UTC' > $1 then 1 else 0 end,
-            count(*)::int
-     from signups group by 1, 2, 3
+     select to_char(cohort_month, 'YYYY-MM') as month, retained_months,
+            ((extract(year from $4::date) - extract(year from cohort_month)) * 12
+             + extract(month from $4::date) - extract(month from cohort_month))::int - later::int as observed_months,
+            customers
+     from (select * from counted union all select * from passing) as signups
      order by 1`,
     [now, from, to, today, monthDays, dayOfMonth],
   );
