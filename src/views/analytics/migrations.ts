@@ -50,7 +50,7 @@ export const analyticsMigrations: Migration[] = [
     `,
   },
   {
-    id: '0014_analytics_cohort_days',
+    id: '0042_analytics_cohort_days',
     sql: /* sql */ `
       -- The signups per day (their cohort is its month) and retained_months, kept in step with the
       -- signup facts in the same transaction: the cohorts and the signups series read these rows
