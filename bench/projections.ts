@@ -13,7 +13,10 @@
  *    consumers only) and measures each query API's latency under concurrent keep-alive load.
  *
  * Flags: --events N, --months M (history length, 24), --concurrency C (connections, 8),
- * --seconds S (load per endpoint, 5), --no-catch-up, --json FILE (the rows, also written there). TEST_DATABASE_URL or DATABASE_URL
+ * --seconds S (load per endpoint, 5), --no-catch-up, --json FILE (the rows, also written there),
+ * --keep (leave the schema in place, its name printed, to EXPLAIN queries or measure again), --reuse SCHEMA (a
+ * schema a run with --keep left: no log, scans or rebuilds, only the query latency, after the platform has
+ * migrated it, rebuilt the views whose version changed and caught up). TEST_DATABASE_URL or DATABASE_URL
  * (postgres://postgres@127.0.0.1:5432/test). Progress goes to stderr (BENCH_QUIET=1 hides it).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -60,6 +63,8 @@ const { values: flags } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     seconds: { type: 'string', default: '5' },
     'no-catch-up': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    reuse: { type: 'string' },
     json: { type: 'string' },
   },
 });
@@ -77,7 +82,11 @@ const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const SLOW_MS = 1_000;
 
 const BASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `bench_proj_${randomBytes(4).toString('hex')}`;
+const REUSE = flags.reuse;
+const KEEP = flags.keep || REUSE !== undefined;
+if (REUSE !== undefined && !/^bench_proj_[0-9a-f]{8}$/.test(REUSE))
+  throw new Error(`--reuse ${REUSE}: not a bench schema`);
+const schema = REUSE ?? `bench_proj_${randomBytes(4).toString('hex')}`;
 const DATABASE_URL = `${BASE_URL}?options=-c%20search_path%3D${schema}`;
 
 const asAdmin = async (sql: string, params: unknown[] = []) => {
@@ -243,6 +252,9 @@ async function followWithAnalyticsPipeline(
   };
 }
 
+/** The ids and emails the load asks for, and the log's last instant ("today" for the time series). */
+type BenchSample = NonNullable<typeof generated>['sample'] & { lastAt: string };
+
 const cleanups: (() => Promise<void>)[] = [];
 const rebuildRows: RebuildRow[] = [];
 const latencyRows: string[][] = [];
@@ -253,14 +265,16 @@ let vacuumMs = 0;
 let failedGoals = 0;
 
 try {
-  await asAdmin(`create schema ${schema}`);
-  cleanups.push(async () => {
-    const rows = await asAdmin(
-      'select schema_name as name from information_schema.schemata where schema_name = $1 or schema_name like $2',
-      [schema, `${schema}\\_%`],
-    );
-    for (const { name } of rows as { name: string }[]) await asAdmin(`drop schema if exists ${name} cascade`);
-  });
+  if (REUSE === undefined) await asAdmin(`create schema ${schema}`);
+  if (KEEP) progress(`schema ${schema} is kept: drop schema ${schema} cascade when done`);
+  else
+    cleanups.push(async () => {
+      const rows = await asAdmin(
+        'select schema_name as name from information_schema.schemata where schema_name = $1 or schema_name like $2',
+        [schema, `${schema}\\_%`],
+      );
+      for (const { name } of rows as { name: string }[]) await asAdmin(`drop schema if exists ${name} cascade`);
+    });
   const db: Database = await openPostgres({ url: DATABASE_URL, poolSize: 8 });
   cleanups.unshift(() => db.close());
   await migrate(db, migrations);
@@ -269,51 +283,6 @@ try {
   const catalog = new EventCatalog(seedEvents);
   const plans = await loadPlans(config.plansFile);
 
-  // 1. The log.
-  progress(`writing ${fmtInt(EVENTS)} events (${MONTHS} months of history) into ${schema}...`);
-  let started = performance.now();
-  generated = await generateLog(db, {
-    events: EVENTS,
-    months: MONTHS,
-    plans: plans.list(),
-    catalog,
-    dunningDays: config.dunningDays,
-  });
-  generationMs = performance.now() - started;
-  started = performance.now();
-  await db.exec('vacuum analyze events');
-  await db.exec('vacuum analyze customer_keys');
-  vacuumMs = performance.now() - started;
-  progress(
-    `log written in ${(generationMs / 1000).toFixed(1)} s (${fmtInt(rate(generated.events, generationMs))} events/s), vacuum analyze ${(vacuumMs / 1000).toFixed(1)} s`,
-  );
-  progress(
-    `${fmtInt(generated.customers)} customers (${fmtInt(generated.registered)} registered), ${generated.firstAt.slice(0, 10)} … ${generated.lastAt.slice(0, 10)}`,
-  );
-  progress(
-    [...generated.byType]
-      .sort(([, a], [, b]) => b - a)
-      .map(([type, n]) => `${type} ${fmtInt(n)}`)
-      .join(', '),
-  );
-
-  // The personal data decrypts with the keys written (the customer view depends on it).
-  const probe = generated.sample.customers.slice(0, 20).map((customerId) => ({ customerId, pii: undefined as never }));
-  const { rows: probeRows } = await db.query<{ customer_id: string; data: { pii: never } }>(
-    `select data->>'customerId' as customer_id, data from events where type = 'CustomerRegistered' and data->>'customerId' = any($1::text[])`,
-    [probe.map((item) => item.customerId)],
-  );
-  const clear = await decryptMany(
-    probeRows.map((row) => ({ customerId: row.customer_id, pii: row.data.pii })),
-    db,
-  );
-  const emailOf = new Map(generated.sample.customers.map((id, i) => [id, generated!.sample.emails[i]]));
-  for (const row of probeRows) {
-    if (clear.get(row.customer_id)?.email !== emailOf.get(row.customer_id))
-      throw new Error(`customer ${row.customer_id}: personal data does not decrypt to what was sealed`);
-  }
-
-  // 2 and 3. Raw scans and rebuilds, view by view.
   const clock = new TestClock(undefined, { frozen: true });
   const liveBatch = config.views.batchSize;
   const depsOf = (module: ViewModule): ViewDeps => {
@@ -332,89 +301,148 @@ try {
     deps.schema = viewSchemaName(DATABASE_URL, module.projection(deps).schema);
     return deps;
   };
-  for (const module of viewModules) {
-    const store = new ProfiledStore(db, catalog, clock);
-    const deps = depsOf(module);
-    const definition = module.projection(deps);
-    if (definition.types.length === 0) {
-      notes.push(`The ${module.name} view has no projection yet (no event types): not measured.`);
-      continue;
-    }
-    const applied = async (schemaName: string) =>
-      Number(
-        (await db.query<{ n: number }>(`select events_applied as n from ${schemaName}.projection_state`)).rows[0]!.n,
-      );
-
-    const scan = await rawScan(store, REBUILD_BATCH);
-    progress(
-      `raw scan (batches of ${fmtInt(REBUILD_BATCH)}): ${fmtInt(scan.events)} events, ${fmtInt(rate(scan.events, scan.ms))}/s`,
-    );
-    store.profile = newProfile();
-    const profile = store.profile;
-    const rebuilder = new ProjectionRunner(instrumented(definition, profile), {
-      store,
-      db,
-      schema: deps.schema,
-      clock,
-      log: silentLogger,
-      batchSize: liveBatch,
-    });
-    await rebuilder.setup();
+  let started = performance.now();
+  if (REUSE === undefined) {
+    // 1. The log.
+    progress(`writing ${fmtInt(EVENTS)} events (${MONTHS} months of history) into ${schema}...`);
     started = performance.now();
-    await rebuilder.rebuild();
-    const ms = performance.now() - started;
-    const total = await applied(deps.schema);
-    progress(`${module.name} rebuild: ${fmtInt(total)} events, ${fmtInt(rate(total, ms))}/s`);
-    rebuildRows.push({
-      view: module.name,
-      how: `rebuild (shadow, batches of ${fmtInt(REBUILD_BATCH)}, swap)`,
-      events: total,
-      ms,
-      scanName: `readAllRaw, ${fmtInt(REBUILD_BATCH)} a read`,
-      scanMs: scan.ms,
-      scanEvents: scan.events,
-      profile,
-      applied: total,
+    generated = await generateLog(db, {
+      events: EVENTS,
+      months: MONTHS,
+      plans: plans.list(),
+      catalog,
+      dunningDays: config.dunningDays,
     });
+    generationMs = performance.now() - started;
+    started = performance.now();
+    await db.exec('vacuum analyze events');
+    await db.exec('vacuum analyze customer_keys');
+    vacuumMs = performance.now() - started;
+    progress(
+      `log written in ${(generationMs / 1000).toFixed(1)} s (${fmtInt(rate(generated.events, generationMs))} events/s), vacuum analyze ${(vacuumMs / 1000).toFixed(1)} s`,
+    );
+    progress(
+      `${fmtInt(generated.customers)} customers (${fmtInt(generated.registered)} registered), ${generated.firstAt.slice(0, 10)} … ${generated.lastAt.slice(0, 10)}`,
+    );
+    progress(
+      [...generated.byType]
+        .sort(([, a], [, b]) => b - a)
+        .map(([type, n]) => `${type} ${fmtInt(n)}`)
+        .join(', '),
+    );
 
-    if (!flags['no-catch-up']) {
-      const fresh = `${schema}_cu_${module.name}`;
-      const liveScan = await rawScan(store, liveBatch);
+    // The personal data decrypts with the keys written (the customer view depends on it).
+    const probe = generated.sample.customers
+      .slice(0, 20)
+      .map((customerId) => ({ customerId, pii: undefined as never }));
+    const { rows: probeRows } = await db.query<{ customer_id: string; data: { pii: never } }>(
+      `select data->>'customerId' as customer_id, data from events where type = 'CustomerRegistered' and data->>'customerId' = any($1::text[])`,
+      [probe.map((item) => item.customerId)],
+    );
+    const clear = await decryptMany(
+      probeRows.map((row) => ({ customerId: row.customer_id, pii: row.data.pii })),
+      db,
+    );
+    const emailOf = new Map(generated.sample.customers.map((id, i) => [id, generated!.sample.emails[i]]));
+    for (const row of probeRows) {
+      if (clear.get(row.customer_id)?.email !== emailOf.get(row.customer_id))
+        throw new Error(`customer ${row.customer_id}: personal data does not decrypt to what was sealed`);
+    }
+
+    // 2 and 3. Raw scans and rebuilds, view by view.
+    for (const module of viewModules) {
+      const store = new ProfiledStore(db, catalog, clock);
+      const deps = depsOf(module);
+      const definition = module.projection(deps);
+      if (definition.types.length === 0) {
+        notes.push(`The ${module.name} view has no projection yet (no event types): not measured.`);
+        continue;
+      }
+      const applied = async (schemaName: string) =>
+        Number(
+          (await db.query<{ n: number }>(`select events_applied as n from ${schemaName}.projection_state`)).rows[0]!.n,
+        );
+
+      const scan = await rawScan(store, REBUILD_BATCH);
       progress(
-        `raw scan (batches of ${fmtInt(liveBatch)}): ${fmtInt(liveScan.events)} events, ${fmtInt(rate(liveScan.events, liveScan.ms))}/s`,
+        `raw scan (batches of ${fmtInt(REBUILD_BATCH)}): ${fmtInt(scan.events)} events, ${fmtInt(rate(scan.events, scan.ms))}/s`,
       );
       store.profile = newProfile();
-      const follower = new ProjectionRunner(instrumented(definition, store.profile), {
+      const profile = store.profile;
+      const rebuilder = new ProjectionRunner(instrumented(definition, profile), {
         store,
         db,
-        schema: fresh,
+        schema: deps.schema,
         clock,
         log: silentLogger,
         batchSize: liveBatch,
       });
-      await follower.setup();
+      await rebuilder.setup();
       started = performance.now();
-      await follower.catchUp();
-      const followMs = performance.now() - started;
-      const followed = await applied(fresh);
-      progress(`${module.name} catch-up: ${fmtInt(followed)} events, ${fmtInt(rate(followed, followMs))}/s`);
+      await rebuilder.rebuild();
+      const ms = performance.now() - started;
+      const total = await applied(deps.schema);
+      progress(`${module.name} rebuild: ${fmtInt(total)} events, ${fmtInt(rate(total, ms))}/s`);
       rebuildRows.push({
         view: module.name,
-        how: `fresh view, catchUp (batches of ${fmtInt(liveBatch)})`,
-        events: followed,
-        ms: followMs,
-        scanName: `readAllRaw, ${fmtInt(liveBatch)} a read`,
-        scanMs: liveScan.ms,
-        scanEvents: liveScan.events,
-        profile: store.profile,
-        applied: followed,
+        how: `rebuild (shadow, batches of ${fmtInt(REBUILD_BATCH)}, swap)`,
+        events: total,
+        ms,
+        scanName: `readAllRaw, ${fmtInt(REBUILD_BATCH)} a read`,
+        scanMs: scan.ms,
+        scanEvents: scan.events,
+        profile,
+        applied: total,
       });
-      await db.exec(`drop schema ${fresh} cascade`);
-    }
-  }
 
-  // 3b. The analytics pipeline, a consumer of three topics: a fresh group reads the whole log on the embedded bus.
-  rebuildRows.push(await followWithAnalyticsPipeline(db, catalog, config.retry));
+      if (!flags['no-catch-up']) {
+        const fresh = `${schema}_cu_${module.name}`;
+        const liveScan = await rawScan(store, liveBatch);
+        progress(
+          `raw scan (batches of ${fmtInt(liveBatch)}): ${fmtInt(liveScan.events)} events, ${fmtInt(rate(liveScan.events, liveScan.ms))}/s`,
+        );
+        store.profile = newProfile();
+        const follower = new ProjectionRunner(instrumented(definition, store.profile), {
+          store,
+          db,
+          schema: fresh,
+          clock,
+          log: silentLogger,
+          batchSize: liveBatch,
+        });
+        await follower.setup();
+        started = performance.now();
+        await follower.catchUp();
+        const followMs = performance.now() - started;
+        const followed = await applied(fresh);
+        progress(`${module.name} catch-up: ${fmtInt(followed)} events, ${fmtInt(rate(followed, followMs))}/s`);
+        rebuildRows.push({
+          view: module.name,
+          how: `fresh view, catchUp (batches of ${fmtInt(liveBatch)})`,
+          events: followed,
+          ms: followMs,
+          scanName: `readAllRaw, ${fmtInt(liveBatch)} a read`,
+          scanMs: liveScan.ms,
+          scanEvents: liveScan.events,
+          profile: store.profile,
+          applied: followed,
+        });
+        await db.exec(`drop schema ${fresh} cascade`);
+      }
+    }
+
+    // 3b. The analytics pipeline, a consumer of three topics: a fresh group reads the whole log on the embedded bus.
+    rebuildRows.push(await followWithAnalyticsPipeline(db, catalog, config.retry));
+  }
+  // What step 4 asks for, kept with the schema for a run with --reuse.
+  if (generated && KEEP) {
+    await db.exec('create table bench_sample (sample jsonb not null)');
+    await db.query('insert into bench_sample values ($1)', [{ ...generated.sample, lastAt: generated.lastAt }]);
+  }
+  const { rows: kept } = generated
+    ? { rows: [] }
+    : await db.query<{ sample: BenchSample }>('select sample from bench_sample');
+  const sample: BenchSample = generated ? { ...generated.sample, lastAt: generated.lastAt } : kept[0]!.sample;
 
   // 4. Query latency: the platform on the same schema, its views already built.
   const dataDir = await mkdtemp(join(tmpdir(), 'tributary-bench-'));
@@ -457,8 +485,8 @@ try {
   await platform.http.listen({ host: '127.0.0.1', port: 0 });
   const port = (platform.http.server.address() as AddressInfo).port;
 
-  const { customers, subscriptions, emails } = generated.sample;
-  const today = new Date(generated.lastAt);
+  const { customers, subscriptions, emails } = sample;
+  const today = new Date(sample.lastAt);
   const day = (offsetDays: number) =>
     new Date(today.getTime() - offsetDays * 24 * 3600 * 1000).toISOString().slice(0, 10);
   const repeat = (count: number, path: (i: number) => string) => Array.from({ length: count }, (_, i) => path(i));
@@ -584,7 +612,9 @@ const logNote = generated
       .join(
         ', ',
       )}), ${fmtInt(generated.customers)} customers over ${MONTHS} months, written in ${seconds(generationMs)} (${fmtInt(rate(generated.events, generationMs))} events/s, set-based INSERTs of 5,000 rows) + vacuum analyze ${seconds(vacuumMs)}.`
-  : 'No log was written.';
+  : REUSE
+    ? `The log of schema ${REUSE} (--reuse), no rebuild measured.`
+    : 'No log was written.';
 
 printTable(
   'Projection rebuild speed (events/s)',
@@ -626,7 +656,7 @@ printTable(
     ];
   }),
   [
-    `${machine()}; PostgreSQL at ${BASE_URL.replace(/\/\/[^@]*@/, '//')} (schema ${schema}, dropped after).`,
+    `${machine()}; PostgreSQL at ${BASE_URL.replace(/\/\/[^@]*@/, '//')} (schema ${schema}, ${KEEP ? 'kept' : 'dropped after'}).`,
     logNote,
     'events = the projection checkpoint’s count (every event of the log is moved past, its types are applied); the raw scan reads the same log with `EventStore.readAllRaw` and no decoding, right before the run it is compared with.',
     'apply (its SQL) / prefetch / decode: time inside the view’s `apply` (in the batch transaction; in brackets, waiting for its statements), its `prefetch` (customer keys) and `EventStore.decode` (upcast and validation) of its events; the rest is reading the log and the checkpoint. A rebuild reads the next batch while it applies one: the driver parses that batch on the same thread, so its apply and prefetch include part of the reading; catch-up figures are clean.',

@@ -38,11 +38,18 @@ export async function recordSignups(tx: Sql, events: readonly RecordedEvent[]): 
   const signups = events.map((event) => ({ id: event.id, ...(event.data as CustomerRegisteredData) }));
   const customers = signups.map((s) => s.customerId);
   const cohorts = signups.map((s) => cohortMonthOf(s.registeredAt));
+  // Only a fact written now counts in its day's cohort (not churned yet: retained_months null).
   await tx.query(
-    `insert into analytics_facts (kind, subject, event_id, customer_id, plan_id, at, day, cohort_month)
-     select 'signup', c, e, c, p, at, d, m
-     from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::date[], $6::date[]) as t(c, e, p, at, d, m)
-     on conflict (kind, subject) do nothing`,
+    `with written as (
+       insert into analytics_facts (kind, subject, event_id, customer_id, plan_id, at, day, cohort_month)
+       select 'signup', c, e, c, p, at, d, m
+       from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::date[], $6::date[]) as t(c, e, p, at, d, m)
+       on conflict (kind, subject) do nothing
+       returning day, cohort_month
+     )
+     insert into analytics_cohort_days (day, retained_months, cohort_month, day_of_month, customers)
+     select day, null, cohort_month, extract(day from day), count(*) from written group by day, cohort_month
+     on conflict (day, retained_months) do update set customers = analytics_cohort_days.customers + excluded.customers`,
     [
       customers,
       signups.map((s) => s.id),

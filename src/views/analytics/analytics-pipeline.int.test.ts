@@ -5,6 +5,7 @@ import { openPglite } from '../../kernel/db/pglite.ts';
 import { silentLogger } from '../../kernel/logger.ts';
 import type { RecordedEvent } from '../../kernel/store/envelope.ts';
 import { analyticsPipeline } from './analytics-pipeline.ts';
+import { analyticsCohorts, cohortsOf, type CohortCount } from './cohorts.ts';
 import { analyticsMigrations } from './migrations.ts';
 
 let position = 0;
@@ -134,7 +135,7 @@ describe('analytics pipeline facts', () => {
   });
 
   it('dates a churn at the earliest end, counting the first request as the cancellation', async () => {
-    await db.exec('delete from analytics_facts; delete from analytics_mrr_daily');
+    await db.exec('delete from analytics_facts; delete from analytics_mrr_daily; delete from analytics_cohort_days');
     await deliver([created, registered, atPeriodEnd]);
     expect((await facts())[0]).toMatchObject({
       kind: 'churned',
@@ -168,11 +169,11 @@ describe('analytics pipeline facts', () => {
       ).rows;
     const retention = async () =>
       (await db.query(`select subject, retained_months from analytics_facts where kind = 'signup'`)).rows;
-    await db.exec('delete from analytics_facts; delete from analytics_mrr_daily');
+    await db.exec('delete from analytics_facts; delete from analytics_mrr_daily; delete from analytics_cohort_days');
     await deliver([now, atPeriodEnd, registered, created]);
     const oneByOne = { facts: await facts(), daily: await daily(), retention: await retention() };
 
-    await db.exec('delete from analytics_facts; delete from analytics_mrr_daily');
+    await db.exec('delete from analytics_facts; delete from analytics_mrr_daily; delete from analytics_cohort_days');
     await db.transaction((tx) =>
       pipeline.handleBatch!([now, created, atPeriodEnd, registered], {
         tx,
@@ -182,5 +183,132 @@ describe('analytics pipeline facts', () => {
     );
     expect({ facts: await facts(), daily: await daily(), retention: await retention() }).toEqual(oneByOne);
     expect(oneByOne.retention).toEqual([{ subject: customerId, retained_months: 2 }]);
+  });
+});
+
+/** Signups on days a month's anniversary clamps (the 29th to the 31st, a leap day), and on ordinary ones. */
+const SIGNUPS = [
+  '2024-02-29T12:00:00.000Z',
+  '2024-10-31T23:59:59.999Z',
+  '2024-11-30T00:00:00.000Z',
+  '2024-12-15T08:30:00.000Z',
+  '2024-12-31T10:00:00.000Z',
+  '2025-01-28T10:00:00.000Z',
+  '2025-01-29T06:00:00.000Z',
+  '2025-01-30T10:00:00.000Z',
+  '2025-01-31T00:00:00.000Z',
+  '2025-01-31T10:00:00.000Z',
+  '2025-02-01T10:00:00.000Z',
+  '2025-02-28T10:00:00.000Z',
+  '2025-03-15T10:00:00.000Z',
+  '2025-03-31T22:00:00.000Z',
+];
+const DAY_MS = 86_400_000;
+
+/** A signup, its subscription and, for most, a cancellation: at once some days later, or at a period end. */
+function historyOf(registeredAt: string, i: number): RecordedEvent[] {
+  const customerId = `c${i}`;
+  const subscriptionId = `s${i}`;
+  const events = [
+    event('SubscriptionCreated', {
+      subscriptionId,
+      customerId,
+      planId: 'pro-monthly',
+      price: { amount: 2900, currency: 'EUR' },
+      interval: 'month',
+      currentPeriod: { start: registeredAt, end: registeredAt },
+      createdAt: registeredAt,
+    }),
+    event('CustomerRegistered', { customerId, planId: 'pro-monthly', registeredAt }),
+  ];
+  if (i % 3 === 2) return events;
+  const requestedAt = new Date(Date.parse(registeredAt) + (20 + 17 * i) * DAY_MS + i * 3_600_000).toISOString();
+  const effectiveAt = i % 3 === 0 ? requestedAt : new Date(Date.parse(requestedAt) + 30 * DAY_MS).toISOString();
+  return [
+    ...events,
+    event('SubscriptionCancelled', {
+      subscriptionId,
+      customerId,
+      reason: 'too expensive',
+      atPeriodEnd: i % 3 === 1,
+      requestedAt,
+      effectiveAt,
+    }),
+  ];
+}
+
+/** The cohorts computed from every signup fact at each request, as the route did before the counts. */
+async function recomputed(db: Database, now: Date, range: { from?: string; to?: string }) {
+  const { rows } = await db.query<CohortCount>(
+    `select to_char(cohort_month, 'YYYY-MM') as month, retained_months, observed_months, count(*)::int as customers
+     from (
+       select cohort_month, retained_months,
+              d - case when ((at at time zone 'UTC') + make_interval(months => d)) at time zone 'UTC' > $1 then 1 else 0 end as observed_months
+       from (
+         select cohort_month, retained_months, at,
+                ((extract(year from $1::timestamptz at time zone 'UTC') - extract(year from at at time zone 'UTC')) * 12
+                 + extract(month from $1::timestamptz at time zone 'UTC') - extract(month from at at time zone 'UTC'))::int as d
+         from analytics_facts where kind = 'signup' and cohort_month between $2::date and $3::date and at <= $1
+       ) signups
+     ) ages
+     group by 1, 2, 3 order by 1`,
+    [now, range.from ? `${range.from}-01` : '0001-01-01', range.to ? `${range.to}-01` : '9999-12-01'],
+  );
+  return cohortsOf(rows);
+}
+
+describe('analytics cohorts', () => {
+  let db: Database;
+  const pipeline = analyticsPipeline();
+
+  beforeAll(async () => {
+    db = await openPglite();
+    await migrate(db, analyticsMigrations);
+    const events = SIGNUPS.flatMap(historyOf);
+    // Batches of a few events, so the counts move between batches as well as within one.
+    for (let at = 0; at < events.length; at += 5)
+      await db.transaction((tx) =>
+        pipeline.handleBatch!(events.slice(at, at + 5), {
+          tx,
+          log: silentLogger,
+          metadataOf: (one) => ({ correlationId: 'c', causationId: one.id, actor: 'test' }),
+        }),
+      );
+  });
+  afterAll(async () => db.close());
+
+  it('keeps the signups counted by day and retained_months in step with the facts', async () => {
+    const counted = await db.query(
+      `select day::text as day, retained_months, customers from analytics_cohort_days where customers <> 0 order by 1, 2`,
+    );
+    const facts = await db.query(
+      `select day::text as day, retained_months, count(*)::int as customers from analytics_facts
+       where kind = 'signup' group by 1, 2 order by 1, 2`,
+    );
+    expect(counted.rows).toEqual(facts.rows);
+    expect(facts.rows.some((row) => (row as { retained_months: unknown }).retained_months !== null)).toBe(true);
+  });
+
+  it('answers from the counts what counting every signup answers, at any time of any day', async () => {
+    const nows: Date[] = [];
+    // Every day from the first signup to months after the last, at its first and last instants and midday.
+    for (let day = Date.parse('2024-10-28T00:00:00.000Z'); day < Date.parse('2025-07-02T00:00:00.000Z'); day += DAY_MS)
+      nows.push(new Date(day), new Date(day + DAY_MS - 1));
+    // Just before, at and after a signup's time of day on the days its anniversaries fall.
+    for (const signup of SIGNUPS)
+      for (let months = 0; months < 8; months++) {
+        const at = new Date(signup);
+        const anniversary = Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + months, 1);
+        const lastDay = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + months + 1, 0)).getUTCDate();
+        const day = anniversary + (Math.min(at.getUTCDate(), lastDay) - 1) * DAY_MS;
+        const time = Date.parse(signup) % DAY_MS;
+        for (const offset of [-1, 0, 1]) nows.push(new Date(day + time + offset));
+      }
+    for (const now of nows) {
+      expect(await analyticsCohorts(db, now, {}), now.toISOString()).toEqual(await recomputed(db, now, {}));
+    }
+    const now = new Date('2025-05-31T10:00:00.000Z');
+    for (const range of [{ from: '2025-01' }, { to: '2024-12' }, { from: '2024-11', to: '2025-01' }])
+      expect(await analyticsCohorts(db, now, range)).toEqual(await recomputed(db, now, range));
   });
 });

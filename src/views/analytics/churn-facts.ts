@@ -137,9 +137,24 @@ export async function refreshRetention(tx: Sql, customers: readonly string[]): P
     retained.push({ customerId, months: lastChurn ? retainedMonths(signup.at, lastChurn) : null });
   }
   if (retained.length === 0) return;
+  // A signup whose retained_months changes moves from one count of its day to another (\`before\`
+  // reads the row as it was before this statement).
   await tx.query(
-    `update analytics_facts f set retained_months = t.m
-     from unnest($1::text[], $2::int[]) as t(c, m) where f.kind = 'signup' and f.subject = t.c`,
+    `with changed as (
+       update analytics_facts f set retained_months = t.m
+       from unnest($1::text[], $2::int[]) as t(c, m), analytics_facts before
+       where f.kind = 'signup' and f.subject = t.c and before.kind = 'signup' and before.subject = t.c
+         and f.retained_months is distinct from t.m
+       returning f.day, f.cohort_month, before.retained_months as before, f.retained_months as after
+     ), moves as (
+       select day, cohort_month, before as retained_months, -1 as n from changed
+       union all
+       select day, cohort_month, after, 1 from changed
+     )
+     insert into analytics_cohort_days (day, retained_months, cohort_month, day_of_month, customers)
+     select day, retained_months, cohort_month, extract(day from day), sum(n) from moves
+     group by day, retained_months, cohort_month
+     on conflict (day, retained_months) do update set customers = analytics_cohort_days.customers + excluded.customers`,
     [retained.map((row) => row.customerId), retained.map((row) => row.months)],
   );
 }

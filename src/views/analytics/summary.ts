@@ -40,36 +40,36 @@ export async function analyticsSummary(
   planName: (planId: string) => string | null,
 ): Promise<AnalyticsSummary> {
   const window = summaryWindow(now);
-  const totals = await db.query<{ plan_id: string; currency: string; subscriptions: number; mrr: unknown }>(
-    `select plan_id, currency, subscriptions, mrr from ${schema}.active_totals where subscriptions <> 0 order by plan_id, currency`,
-  );
-  const signups = await db.query<{ count: number }>(
-    `select coalesce(sum(signups), 0)::int as count from ${schema}.daily_signups where day between $1 and $2`,
-    [window.firstDay, window.lastDay],
-  );
-  const cancellations = await db.query<{ count: number }>(
-    `select count(*)::int as count from ${schema}.subscriptions where cancel_requested_at >= $1 and cancel_requested_at <= $2`,
-    [window.from, window.to],
-  );
+  // One statement, one round trip: each figure is a few index-range rows of the projection.
   // Active at the window start = active now + those that ended since - those that started since and
   // are still active: two index range scans over the window instead of one over every subscription.
-  const churn = await db.query<{ churned: number; joined: number }>(
-    `select (select count(*) from ${schema}.subscriptions where ended_at >= $1 and ended_at <= $2 and started_at < $1)::int as churned,
-            (select count(*) from ${schema}.subscriptions where started_at >= $1 and ended_at is null)::int as joined`,
-    [window.from, window.to],
+  const { rows } = await db.query<{
+    totals: { plan_id: string; currency: string; subscriptions: number; mrr: string }[];
+    signups: number;
+    cancellations: number;
+    churned: number;
+    joined: number;
+    revenue: { currency: string; amount: string }[];
+  }>(
+    `select
+       (select coalesce(json_agg(t order by plan_id, currency), '[]')
+        from (select plan_id, currency, subscriptions, mrr::text as mrr from ${schema}.active_totals where subscriptions <> 0) t) as totals,
+       (select coalesce(sum(signups), 0)::int from ${schema}.daily_signups where day between $3 and $4) as signups,
+       (select count(*)::int from ${schema}.subscriptions where cancel_requested_at >= $1 and cancel_requested_at <= $2) as cancellations,
+       (select count(*)::int from ${schema}.subscriptions where ended_at >= $1 and ended_at <= $2 and started_at < $1) as churned,
+       (select count(*)::int from ${schema}.subscriptions where started_at >= $1 and ended_at is null) as joined,
+       (select coalesce(json_agg(r order by currency), '[]')
+        from (select currency, sum(amount)::text as amount from ${schema}.daily_revenue where day between $3 and $4 group by currency) r) as revenue`,
+    [window.from, window.to, window.firstDay, window.lastDay],
   );
-  const revenue = await db.query<{ currency: string; amount: unknown }>(
-    `select currency, sum(amount)::bigint as amount from ${schema}.daily_revenue where day between $1 and $2 group by currency order by currency`,
-    [window.firstDay, window.lastDay],
-  );
+  const { totals, signups, cancellations, churned, joined, revenue } = rows[0]!;
   const byPlan = new Map<string, number>();
   const mrr = new Map<string, number>();
-  for (const row of totals.rows) {
+  for (const row of totals) {
     byPlan.set(row.plan_id, (byPlan.get(row.plan_id) ?? 0) + row.subscriptions);
     mrr.set(row.currency, (mrr.get(row.currency) ?? 0) + Number(row.mrr));
   }
   const total = [...byPlan.values()].reduce((sum, count) => sum + count, 0);
-  const { churned, joined } = churn.rows[0]!;
   const active = total + churned - joined;
   const mrrs = [...mrr].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amount]) => ({ currency, amount }));
   return {
@@ -81,9 +81,9 @@ export async function analyticsSummary(
     },
     mrr: mrrs,
     arr: mrrs.map(({ currency, amount }) => ({ currency, amount: annualRecurring(amount) })),
-    signups: signups.rows[0]!.count,
-    cancellations: cancellations.rows[0]!.count,
+    signups,
+    cancellations,
     churn: { rate: active === 0 ? null : churned / active, activeAtWindowStart: active, churned },
-    revenue: money(revenue.rows),
+    revenue: money(revenue),
   };
 }

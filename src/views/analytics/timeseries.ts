@@ -45,26 +45,31 @@ function perBucket(buckets: Bucket[], rows: DayRow[], currencies: string[] | nul
     }));
 }
 
+const startsOf = (buckets: readonly Bucket[]): string[] => buckets.map((bucket) => bucket.start);
+
+/**
+ * Sums the rows of `days` (day, currency, value) per bucket and currency in the database, `$1` the
+ * buckets' starts (a row before the first: day null): a row per bucket leaves it, not one per day.
+ */
+const perBucketSql = (days: string): string => `
+  select ($1::date[])[b]::text as day, currency, sum(value)::bigint as value
+  from (select width_bucket(day, $1::date[]) as b, currency, value from (${days}) as days) as bucketed
+  group by b, currency`;
+
 /**
  * MRR at the end of each bucket (at `now` for a bucket not over yet): the net new minus churned
  * MRR of every day before, from the pipeline's daily totals; today's facts are read one by one, so
  * a churn later today (or scheduled after `now`) does not count yet.
  */
-async function mrrSeries(
-  db: Sql,
-  buckets: Bucket[],
-  from: string,
-  to: string,
-  now: Date,
-): Promise<TimeSeries['series']> {
+async function mrrSeries(db: Sql, buckets: Bucket[], to: string, now: Date): Promise<TimeSeries['series']> {
   const today = dayOf(now);
   const { rows } = await db.query<DayRow>(
-    `select case when day < $1 then null else day::text end as day, currency, sum(amount)::bigint as value
-     from analytics_mrr_daily where day < $2 and day <= $3 group by 1, currency
-     union all
-     select case when day < $1 then null else day::text end, currency, sum(mrr_delta)::bigint
-     from analytics_facts where kind in ('new', 'churned') and day = $2 and day <= $3 and at <= $4 and mrr_delta is not null group by 1, currency`,
-    [from, today, to, now],
+    perBucketSql(`
+      select day, currency, amount as value from analytics_mrr_daily where day < $2 and day <= $3
+      union all
+      select day, currency, mrr_delta from analytics_facts
+      where kind in ('new', 'churned') and day = $2 and day <= $3 and at <= $4 and mrr_delta is not null`),
+    [startsOf(buckets), today, to, now],
   );
   const currencies = [...new Set(rows.map((row) => row.currency as string))].sort();
   const changes = perBucket(buckets, rows, currencies);
@@ -77,8 +82,8 @@ async function mrrSeries(
 }
 
 /**
- * signups, cancellations (by the day the first cancellation was asked for) and MRR come from the
- * pipeline's facts; revenue (captured minus refunded) from the projection.
+ * signups (the pipeline's counts per day), cancellations (by the day the first cancellation was
+ * asked for) and MRR come from the pipeline's facts; revenue (captured minus refunded) from the projection.
  */
 export async function analyticsTimeSeries(
   db: Sql,
@@ -91,25 +96,28 @@ export async function analyticsTimeSeries(
   let series: TimeSeries['series'];
   if (metric === 'signups') {
     const { rows } = await db.query<DayRow>(
-      `select day::text as day, null as currency, count(*)::int as value from analytics_facts where kind = 'signup' and day between $1 and $2 group by day`,
-      [from, to],
+      perBucketSql(
+        'select day, null as currency, customers as value from analytics_cohort_days where day between $2 and $3',
+      ),
+      [startsOf(buckets), from, to],
     );
     series = perBucket(buckets, rows, null);
   } else if (metric === 'cancellations') {
     const { rows } = await db.query<DayRow>(
-      `select (requested_at at time zone 'UTC')::date::text as day, null as currency, count(*)::int as value
-       from analytics_facts where kind = 'churned' and requested_at >= $1 and requested_at < $2 group by 1`,
-      [`${from}T00:00:00.000Z`, `${addDays(to, 1)}T00:00:00.000Z`],
+      perBucketSql(`
+        select (requested_at at time zone 'UTC')::date as day, null as currency, 1 as value
+        from analytics_facts where kind = 'churned' and requested_at >= $2 and requested_at < $3`),
+      [startsOf(buckets), `${from}T00:00:00.000Z`, `${addDays(to, 1)}T00:00:00.000Z`],
     );
     series = perBucket(buckets, rows, null);
   } else if (metric === 'revenue') {
     const { rows } = await db.query<DayRow>(
-      `select day::text as day, currency, sum(amount)::bigint as value from ${schema}.daily_revenue where day between $1 and $2 group by day, currency`,
-      [from, to],
+      perBucketSql(`select day, currency, amount as value from ${schema}.daily_revenue where day between $2 and $3`),
+      [startsOf(buckets), from, to],
     );
     series = perBucket(buckets, rows, [...new Set(rows.map((row) => row.currency as string))].sort());
   } else {
-    series = await mrrSeries(db, buckets, from, to, now);
+    series = await mrrSeries(db, buckets, to, now);
   }
   return { metric, interval, from, to, series };
 }
