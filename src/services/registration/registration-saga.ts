@@ -34,7 +34,7 @@ export interface RegistrationState {
   interval: 'month' | 'year';
   correlationId: string;
   chargeId?: string;
-  /** Where sagas from before the saga's own position kept it. */
+  /** The read-your-writes position, as sagas kept it before `SagaRecord.position` (newer ones keep it there). */
   position?: number;
   /** When create-customer made the customer (its stream then holds CustomerCreated alone). */
   customerCreatedAt?: string;
