@@ -24,10 +24,6 @@ export class DeferredWrites {
     this.writes.push({ text, params });
   }
 
-  get empty(): boolean {
-    return this.appends.length === 0 && this.writes.length === 0;
-  }
-
   /** The writes as CTEs `w0, w1…` with their parameters numbered from `$(offset + 1)`. */
   ctes(offset: number): { ctes: string[]; params: unknown[] } {
     const ctes: string[] = [];

@@ -35,7 +35,7 @@ export interface PaymentReconcilerDeps extends RefundDeps {
 }
 
 /** Seconds to hours, without end: an intent whose settling keeps failing is tried again, never dropped. */
-export const settleBackoffMs = (attempts: number): number => Math.min(6 * HOUR_MS, 1_000 * 2 ** Math.min(attempts, 30));
+const settleBackoffMs = (attempts: number): number => Math.min(6 * HOUR_MS, 1_000 * 2 ** Math.min(attempts, 30));
 
 /**
  * Settles intents left without an outcome (a process died between the charge and its record, a
