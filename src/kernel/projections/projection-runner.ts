@@ -362,10 +362,14 @@ export class ProjectionRunner {
     // the database writes it).
     let at: LogPosition = LOG_START;
     const dataOf = this.definition.types;
-    const read = (after: LogPosition) =>
-      store
+    const read = (after: LogPosition) => {
+      const next = store
         .readAllRaw(after, { limit: REBUILD_BATCH, dataOf })
         .then((rows) => ({ rows, events: this.decodeBatch(rows) }));
+      // When the batch being applied fails first, nobody awaits this read: keep its failure handled.
+      next.catch(() => undefined);
+      return next;
+    };
     let pending = read(at);
     for (;;) {
       if (this.shutdown.signal.aborted) throw new Error(`rebuild of ${this.name} interrupted by shutdown`);
