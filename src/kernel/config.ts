@@ -119,6 +119,9 @@ export const configSchema = z.object({
   WORKFLOW_PARKED_RETRY_MS: positiveInt(2_000).describe(
     'a workflow parked by a compensation that keeps failing is retried this long after, then twice as long each time (up to 6 h)',
   ),
+  WORKFLOW_RETENTION_DAYS: positiveInt(30).describe(
+    'a finished (completed or compensated) workflow is forgotten this many days after it ended, with the Idempotency-Key that started it; its events stay',
+  ),
   SAGA_CRASH_AT: z
     .string()
     .regex(
@@ -231,6 +234,7 @@ export interface Config {
   registerRateLimit: number;
   sagaCrashAt: string | undefined;
   parkedRetryMs: number;
+  workflowRetentionDays: number;
   dunningDays: number[];
   gateway: {
     url: string | undefined;
@@ -309,6 +313,7 @@ export function loadConfig(
     registerRateLimit: value.REGISTER_RATE_LIMIT,
     sagaCrashAt: value.SAGA_CRASH_AT,
     parkedRetryMs: value.WORKFLOW_PARKED_RETRY_MS,
+    workflowRetentionDays: value.WORKFLOW_RETENTION_DAYS,
     dunningDays: value.DUNNING_DAYS,
     gateway: {
       url: value.PAYMENT_GATEWAY_URL,

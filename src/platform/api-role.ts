@@ -22,6 +22,7 @@ import { asyncApiDocument } from '../kernel/catalog/asyncapi.ts';
 import type { DeadLetter } from '../kernel/consumers/dead-letter-store.ts';
 import { replayDeadLetter, replayDeadLetters } from '../kernel/consumers/replay-dead-letters.ts';
 import { pruneAnswers } from '../kernel/idempotency.ts';
+import { pruneFinishedWorkflows } from '../services/workflows/workflow-retention.ts';
 import { reactionModules } from '../reactions/index.ts';
 import { consumerRunner, type ConsumerEntry } from './consumers-role.ts';
 import type { PlatformCore } from './core.ts';
@@ -117,7 +118,7 @@ export async function buildHttp(
 /**
  * The api role's background work: taking over the sagas of a process that died (POST /register
  * starts them), settling payment intents left without an outcome, and, hourly, forgetting the
- * idempotent answers older than a day. The first two sleep until their next lease or intent
+ * idempotent answers older than a day and the workflows finished before the retention. The first two sleep until their next lease or intent
  * falls due or an append wakes them; their safety poll is 5 s on PostgreSQL (other processes'
  * sagas) and 30 s embedded (the only other process is this one's predecessor), so an idle
  * platform sleeps.
@@ -125,13 +126,7 @@ export async function buildHttp(
 export function startApi(core: PlatformCore): RunningRole {
   core.sagas.startRecovery(core.store.appended, core.db.kind === 'pglite' ? 30_000 : 5_000);
   core.payments.start(core.store.appended);
-  const pruner = setInterval(
-    () =>
-      void pruneAnswers(core.db).catch((error: unknown) =>
-        core.log.error({ err: error }, 'idempotency: pruning failed'),
-      ),
-    3_600_000,
-  );
+  const pruner = setInterval(() => void prune(core), 3_600_000);
   pruner.unref();
   return {
     role: 'api',
@@ -141,4 +136,14 @@ export function startApi(core: PlatformCore): RunningRole {
       await core.payments.stop();
     },
   };
+}
+
+/** Forgets what is past keeping: idempotent answers after a day, finished workflows after their retention. */
+async function prune(core: PlatformCore): Promise<void> {
+  const finishedBefore = new Date(core.clock.now().getTime() - core.config.workflowRetentionDays * 86_400_000);
+  await pruneAnswers(core.db).catch((error: unknown) => core.log.error({ err: error }, 'idempotency: pruning failed'));
+  await pruneFinishedWorkflows(core.db, finishedBefore).then(
+    (count) => count > 0 && core.log.info({ count, finishedBefore }, 'workflows: finished ones forgotten'),
+    (error: unknown) => core.log.error({ err: error }, 'workflows: pruning failed'),
+  );
 }
