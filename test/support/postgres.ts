@@ -28,7 +28,7 @@ export async function postgresAvailable(): Promise<boolean> {
 
 export const uniqueName = (prefix: string): string => `${prefix}_${randomBytes(5).toString('hex')}`;
 
-/** A database in a schema of its own; `close` drops the schema. */
+/** A database in a schema of its own; `close` drops the schema and its views' (`<schema>_<view>`). */
 export async function openTestPostgres(options: { poolSize?: number } = {}): Promise<Database & { schema: string }> {
   const schema = uniqueName('t');
   const db = await openPostgres({ url: TEST_DATABASE_URL, schema, poolSize: options.poolSize ?? 10 });
@@ -36,7 +36,13 @@ export async function openTestPostgres(options: { poolSize?: number } = {}): Pro
     ...db,
     schema,
     async close() {
-      await db.query(`drop schema if exists ${schema} cascade`).catch(() => {});
+      const { rows } = await db
+        .query<{ name: string }>('select nspname as name from pg_namespace where nspname = $1 or nspname like $2', [
+          schema,
+          `${schema}\\_%`,
+        ])
+        .catch(() => ({ rows: [] }));
+      for (const { name } of rows) await db.query(`drop schema if exists ${name} cascade`).catch(() => {});
       await db.close();
     },
   };
