@@ -30,7 +30,7 @@ import { ConsumerRunner } from '../src/kernel/consumers/consumer-runner.ts';
 import { loadConfig } from '../src/kernel/config.ts';
 import { silentLogger } from '../src/kernel/logger.ts';
 import { startPlatform, type Platform } from '../src/platform.ts';
-import { TEST_DATABASE_URL } from '../test/support/postgres.ts';
+import { dropSchemaAndViews, TEST_DATABASE_URL } from '../test/support/postgres.ts';
 import { SmtpMailer } from '../src/reactions/email/smtp-mailer.ts';
 import { MailboxMailer } from '../src/reactions/email/mailbox-mailer.ts';
 import type { Mailer } from '../src/reactions/email/mailer.ts';
@@ -156,12 +156,7 @@ try {
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   await admin.end();
-  cleanups.push(async () => {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    await client.query(`drop schema if exists ${schema} cascade`);
-    await client.end();
-  });
+  cleanups.push(() => dropSchemaAndViews(schema));
   const dataDir = await mkdtemp(join(tmpdir(), 'tributary-bench-'));
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   cleanups.push(() => deleteKafkaPrefix(BROKERS, prefix));

@@ -28,7 +28,7 @@ export async function postgresAvailable(): Promise<boolean> {
 
 export const uniqueName = (prefix: string): string => `${prefix}_${randomBytes(5).toString('hex')}`;
 
-/** A database in a schema of its own; `close` drops the schema and its views' (`<schema>_<view>`). */
+/** A database in a schema of its own; `close` drops the schema and its views'. */
 export async function openTestPostgres(options: { poolSize?: number } = {}): Promise<Database & { schema: string }> {
   const schema = uniqueName('t');
   const db = await openPostgres({ url: TEST_DATABASE_URL, schema, poolSize: options.poolSize ?? 10 });
@@ -36,16 +36,18 @@ export async function openTestPostgres(options: { poolSize?: number } = {}): Pro
     ...db,
     schema,
     async close() {
-      const { rows } = await db
-        .query<{ name: string }>('select nspname as name from pg_namespace where nspname = $1 or nspname like $2', [
-          schema,
-          `${schema}\\_%`,
-        ])
-        .catch(() => ({ rows: [] }));
-      for (const { name } of rows) await db.query(`drop schema if exists ${name} cascade`).catch(() => {});
+      await dropSchemaAndViews(schema).catch(() => {});
       await db.close();
     },
   };
+}
+
+/** Drops a schema and its views' schemas, which are named after it (`<schema>_customer_view`...). */
+export function dropSchemaAndViews(schema: string): Promise<void> {
+  return adminQuery(`do $$ declare s text; begin
+    for s in select nspname from pg_namespace where nspname = '${schema}' or starts_with(nspname, '${schema}_') loop
+      execute format('drop schema %I cascade', s);
+    end loop; end $$`);
 }
 
 /** Runs one statement as the test database's owner, on a connection of its own. */
@@ -66,11 +68,6 @@ export async function freshDatabaseUrl(prefix = 'e'): Promise<{ schema: string; 
   return {
     schema,
     url: `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`,
-    // The views' schemas are named after it (<schema>_customer_view...): dropped with it.
-    drop: () =>
-      adminQuery(`do $$ declare s text; begin
-        for s in select nspname from pg_namespace where nspname = '${schema}' or starts_with(nspname, '${schema}_') loop
-          execute format('drop schema %I cascade', s);
-        end loop; end $$`),
+    drop: () => dropSchemaAndViews(schema),
   };
 }
