@@ -1,6 +1,6 @@
 /** Minor units as the currency writes them (`EUR 29.00`, `JPY 500`), from the integer, never through a float. */
 export function formatMoney(amount: number, currency: string): string {
-  const format = new Intl.NumberFormat('en', { style: 'currency', currency, currencyDisplay: 'code' });
+  const format = moneyFormat(currency);
   const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
   const sign = amount < 0 ? '-' : '';
   const units = String(Math.abs(amount)).padStart(digits + 1, '0');
@@ -8,11 +8,25 @@ export function formatMoney(amount: number, currency: string): string {
   return format.format(`${sign}${decimal}` as Intl.StringNumericLiteral).replace(/\u00a0/g, ' ');
 }
 
+// Building an Intl format costs tens of µs: one per currency, and one for days.
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+function moneyFormat(currency: string): Intl.NumberFormat {
+  let format = moneyFormats.get(currency);
+  if (!format) {
+    format = new Intl.NumberFormat('en', { style: 'currency', currency, currencyDisplay: 'code' });
+    moneyFormats.set(currency, format);
+  }
+  return format;
+}
+const dayFormat = new Intl.DateTimeFormat('en-GB', {
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  timeZone: 'UTC',
+});
+
 /** A day in UTC, as invoices print it (`15 Jan 2026`). */
-export const formatDay = (iso: string): string =>
-  new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(
-    new Date(iso),
-  );
+export const formatDay = (iso: string): string => dayFormat.format(new Date(iso));
 
 /** A rate in basis points as a percentage (`20%`, `8.25%`). */
 export const formatRate = (bps: number): string => `${(bps / 100).toFixed(2).replace(/\.?0+$/, '')}%`;
