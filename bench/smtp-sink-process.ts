@@ -3,8 +3,11 @@
  * message and discards it. Prints `port N` when listening; `--port` (default: any free port).
  */
 import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
 import { SMTPServer } from 'smtp-server';
-import { argOf } from './support.ts';
+
+// Not bench/support.ts: it loads every reaction, which a process that only listens does not need.
+const { port } = parseArgs({ options: { port: { type: 'string', default: '0' } } }).values;
 
 let accepted = 0;
 const server = new SMTPServer({
@@ -16,7 +19,5 @@ const server = new SMTPServer({
     stream.on('end', () => callback(null, `queued as ${++accepted}`));
   },
 });
-server.listen(Number(argOf('port') ?? 0), '127.0.0.1', () =>
-  console.log(`port ${(server.server.address() as AddressInfo).port}`),
-);
+server.listen(Number(port), '127.0.0.1', () => console.log(`port ${(server.server.address() as AddressInfo).port}`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
