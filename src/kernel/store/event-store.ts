@@ -92,6 +92,7 @@ export class EventStore {
     keyOf: (append) => append.stream,
     concurrency: GROUPED_APPENDS_IN_FLIGHT,
     maxSize: GROUPED_APPENDS_MAX,
+    oneCallsFault: statementRefused,
   });
 
   private async appendAlone(append: EncodedAppend, sql: Sql): Promise<AppendResult> {
@@ -310,6 +311,16 @@ interface EncodedAppend {
 /** Grouped appends: statements in flight at once, and the most appends in one. */
 const GROUPED_APPENDS_IN_FLIGHT = 4;
 const GROUPED_APPENDS_MAX = 250;
+
+/**
+ * A statement PostgreSQL refused (a SQLSTATE), but for a lost connection or a server out of
+ * resources or shutting down (classes 08, 53, 57, 58): those concern every append of a group,
+ * which would otherwise each wait out the pool's connection timeout again, one after the other.
+ */
+const statementRefused = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|53|57|58)/.test(code);
+};
 
 const expectedOf = (expected: string): ExpectedVersion =>
   /^[0-9]+$/.test(expected) ? Number(expected) : (expected as ExpectedVersion);

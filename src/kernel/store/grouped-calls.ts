@@ -9,6 +9,11 @@ export interface GroupedCallsOptions<T, R> {
   concurrency: number;
   /** Most calls sent together. */
   maxSize: number;
+  /**
+   * Whether a failed send of several may be one call's fault, so that each is sent again alone
+   * (default: always). False fails them all with the error (the database unreachable).
+   */
+  oneCallsFault?: (error: unknown) => boolean;
 }
 
 interface Waiting<T, R> {
@@ -21,7 +26,8 @@ interface Waiting<T, R> {
  * Calls made while `concurrency` sends are in flight wait and go together in the next one, so a
  * burst costs a few round trips instead of one each (a lone call goes at once, alone). When a
  * send of several fails, each of its calls is sent alone, in order: each caller gets its own
- * answer, and one refused call does not fail the others.
+ * answer, and one refused call does not fail the others (unless `oneCallsFault` says the failure
+ * concerns them all).
  */
 export class GroupedCalls<T, R> {
   private readonly waiting: Waiting<T, R>[] = [];
@@ -74,7 +80,11 @@ export class GroupedCalls<T, R> {
         const results = await this.options.together(group.map((call) => call.item));
         group.forEach((call, index) => call.resolve(results[index]!));
         return;
-      } catch {
+      } catch (error) {
+        if (this.options.oneCallsFault?.(error) === false) {
+          for (const call of group) call.reject(error);
+          return;
+        }
         // Which call failed is not known: each is sent alone below and answers for itself.
       }
     }

@@ -7,7 +7,14 @@ interface Item {
 }
 
 /** A GroupedCalls whose sends wait until released, recording what was sent. */
-function harness(options: { concurrency?: number; maxSize?: number; refuse?: (item: Item) => boolean } = {}) {
+function harness(
+  options: {
+    concurrency?: number;
+    maxSize?: number;
+    refuse?: (item: Item) => boolean;
+    oneCallsFault?: (error: unknown) => boolean;
+  } = {},
+) {
   const sends: { kind: 'together' | 'alone'; items: Item[]; release: () => void }[] = [];
   const held = (kind: 'together' | 'alone', items: Item[]) =>
     new Promise<void>((release) => sends.push({ kind, items, release }));
@@ -27,6 +34,7 @@ function harness(options: { concurrency?: number; maxSize?: number; refuse?: (it
     keyOf: (item) => item.key,
     concurrency: options.concurrency ?? 1,
     maxSize: options.maxSize ?? 100,
+    ...(options.oneCallsFault ? { oneCallsFault: options.oneCallsFault } : {}),
   });
   const settle = async () => {
     for (let turn = 0; turn < 10; turn++) await Promise.resolve();
@@ -112,5 +120,23 @@ describe('GroupedCalls', () => {
       ['alone', [3]],
       ['alone', [4]],
     ]);
+  });
+
+  it('fails every call of a group at once with a failure that concerns them all', async () => {
+    const { calls, sends, settle } = harness({ refuse: (item) => item.value === 3, oneCallsFault: () => false });
+    const first = calls.call({ key: 'a', value: 1 });
+    const rest = [2, 3, 4].map((value) =>
+      calls.call({ key: `k${value}`, value }).then(
+        (result) => result,
+        (error: Error) => error.message,
+      ),
+    );
+    await settle();
+    sends[0]!.release();
+    await first;
+    await settle();
+    sends[1]!.release();
+    expect(await Promise.all(rest)).toEqual(['refused 3', 'refused 3', 'refused 3']);
+    expect(sends).toHaveLength(2);
   });
 });
