@@ -523,60 +523,64 @@ for (const [name, phase] of phases) {
 
 const p99Goal = (bus: string) => (bus.startsWith('Kafka') ? P99_GOAL_MS : EMBEDDED_P99_GOAL_MS);
 const ms = (latency: Latency) => `${fmtMs(latency.p50)} / ${fmtMs(latency.p95)} / ${fmtMs(latency.p99)}`;
-printTable(
-  'End-to-end latency (ms, p50 / p95 / p99)',
-  [
-    'bus',
-    'paced at',
-    'events',
-    'delivered/s',
-    'Tributary',
-    'baseline (same run)',
-    'baseline',
-    'p99 ratio',
-    'goal',
-    'met',
-  ],
-  latencyRows.map((row) => [
-    row.bus,
-    `${fmtInt(row.perSecond)}/s`,
-    fmtInt(row.ours.events),
-    fmtInt(row.ours.deliveredPerSecond),
-    ms(row.ours),
-    row.baselineName,
-    ms(row.baseline),
-    fmtRatio(row.ours.p99 / row.baseline.p99),
-    row.perSecond === RATE ? `p99 < ${p99Goal(row.bus)} ms` : 'info',
-    row.perSecond === RATE ? verdict(row.ours.p99 < p99Goal(row.bus)) : '',
-  ]),
-  [
-    `${machine()}. Events are appended one per call, each to a stream of its own, after a ${WARMUP_MS / 1000} s warm-up at the same pace; ${fmtInt(RATE)}/s for ${KAFKA_MS / 1000} s on Kafka, ${EMBEDDED_MS / 1000} s embedded; ${fmtInt(LIGHT_RATE)}/s for ${LIGHT_MS / 1000} s.`,
-    'Latency: from when the append (or send) was due to when the ConsumerRunner handler (or bare consumer) got the event, kept by event id (not occurredAt); the runner includes its inbox transaction.',
-    'delivered/s: events ÷ (first send → last receipt); below the paced rate, the consumer fell behind and the latency grew for the whole run.',
-  ],
-);
-printTable(
-  'Consumer throughput (events/s, first message to last)',
-  ['bus', 'consumer', 'events', 'Tributary', 'baseline (same run)', 'baseline', 'ratio', 'goal', 'met'],
-  throughputRows.map((row) => {
-    const ratio = row.ours / row.baseline;
-    const goal = row.bus.startsWith('Kafka') ? THROUGHPUT_GOAL : EMBEDDED_THROUGHPUT_GOAL;
-    return [
+// Each table only when this run measured it (`--part`): no notes about runs that did not happen.
+if (latencyRows.length > 0)
+  printTable(
+    'End-to-end latency (ms, p50 / p95 / p99)',
+    [
+      'bus',
+      'paced at',
+      'events',
+      'delivered/s',
+      'Tributary',
+      'baseline (same run)',
+      'baseline',
+      'p99 ratio',
+      'goal',
+      'met',
+    ],
+    latencyRows.map((row) => [
       row.bus,
-      row.consumer,
-      fmtInt(row.events),
-      fmtInt(row.ours),
+      `${fmtInt(row.perSecond)}/s`,
+      fmtInt(row.ours.events),
+      fmtInt(row.ours.deliveredPerSecond),
+      ms(row.ours),
       row.baselineName,
-      fmtInt(row.baseline),
-      fmtRatio(ratio),
-      row.goal ? `≥ ${goal}×` : 'diagnostic',
-      row.goal ? verdict(ratio >= goal) : '',
-    ];
-  }),
-  [
-    `Each consumer is a new group reading the store's events (the latency runs' and ${fmtInt(THROUGHPUT_EVENTS)} more) from the start, for at most ${THROUGHPUT_CAP_MS / 1000} s; best of ${ROUNDS} alternating rounds (events: that round's).`,
-    'The ConsumerRunner takes what the bus already holds (fetched on Kafka, a page of the log embedded) as a batch: the inbox rows and the handlers in one transaction per batch; the stubbed runner shows what the bus costs on its own.',
-    'The embedded bus reads a page of every type, with the data of the group’s types only, reads the next page while the runner handles one, and saves its checkpoint at most every second while behind.',
-  ],
-);
+      ms(row.baseline),
+      fmtRatio(row.ours.p99 / row.baseline.p99),
+      row.perSecond === RATE ? `p99 < ${p99Goal(row.bus)} ms` : 'info',
+      row.perSecond === RATE ? verdict(row.ours.p99 < p99Goal(row.bus)) : '',
+    ]),
+    [
+      `${machine()}. Events are appended one per call, each to a stream of its own, after a ${WARMUP_MS / 1000} s warm-up at the same pace; ${fmtInt(RATE)}/s for ${KAFKA_MS / 1000} s on Kafka, ${EMBEDDED_MS / 1000} s embedded; ${fmtInt(LIGHT_RATE)}/s for ${LIGHT_MS / 1000} s.`,
+      'Latency: from when the append (or send) was due to when the ConsumerRunner handler (or bare consumer) got the event, kept by event id (not occurredAt); the runner includes its inbox transaction.',
+      'delivered/s: events ÷ (first send → last receipt); below the paced rate, the consumer fell behind and the latency grew for the whole run.',
+    ],
+  );
+if (throughputRows.length > 0)
+  printTable(
+    'Consumer throughput (events/s, first message to last)',
+    ['bus', 'consumer', 'events', 'Tributary', 'baseline (same run)', 'baseline', 'ratio', 'goal', 'met'],
+    throughputRows.map((row) => {
+      const ratio = row.ours / row.baseline;
+      const goal = row.bus.startsWith('Kafka') ? THROUGHPUT_GOAL : EMBEDDED_THROUGHPUT_GOAL;
+      return [
+        row.bus,
+        row.consumer,
+        fmtInt(row.events),
+        fmtInt(row.ours),
+        row.baselineName,
+        fmtInt(row.baseline),
+        fmtRatio(ratio),
+        row.goal ? `≥ ${goal}×` : 'diagnostic',
+        row.goal ? verdict(ratio >= goal) : '',
+      ];
+    }),
+    [
+      ...(latencyRows.length > 0 ? [] : [`${machine()}.`]),
+      `Each consumer is a new group reading the store's events (${LATENCY ? `the latency runs' and ${fmtInt(THROUGHPUT_EVENTS)} more` : fmtInt(THROUGHPUT_EVENTS)}) from the start, for at most ${THROUGHPUT_CAP_MS / 1000} s; best of ${ROUNDS} alternating rounds (events: that round's).`,
+      'The ConsumerRunner takes what the bus already holds (fetched on Kafka, a page of the log embedded) as a batch: the inbox rows and the handlers in one transaction per batch; the stubbed runner shows what the bus costs on its own.',
+      'The embedded bus reads a page of every type, with the data of the group’s types only, reads the next page while the runner handles one, and saves its checkpoint at most every second.',
+    ],
+  );
 await writeJson({ bench: 'bus', latency: latencyRows, throughput: throughputRows });

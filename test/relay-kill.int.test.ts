@@ -131,8 +131,12 @@ describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)',
 
     const first = startRelay();
     let appended = 0;
+    // The writer stops halfway until the kill: it is mid-stream then however fast the appends are.
+    let killed = () => {};
+    const afterKill = new Promise<void>((resolve) => (killed = resolve));
     const writing = (async () => {
       while (appended < TOTAL) {
+        if (appended === TOTAL / 2) await afterKill;
         const appends = Array.from({ length: PER_TRANSACTION }, () => {
           const customerId = uuidv7();
           const data = customerRegistered(customerId);
@@ -155,6 +159,7 @@ describe.skipIf(skip)('the outbox relay killed mid-stream (PostgreSQL + Kafka)',
     );
     first.kill('SIGKILL');
     await once(first, 'exit');
+    killed();
     expect(first.signalCode).toBe('SIGKILL');
     const checkpoints = new Checkpoints(db, systemClock);
     const atKill = await checkpoints.load('relay');

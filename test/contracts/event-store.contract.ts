@@ -107,6 +107,25 @@ export function eventStoreContract(backend: Backend, available: () => Promise<bo
       expect(events.map((event) => event.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     });
 
+    it.skipIf(skip)('answers each of a burst of appends for itself; a refused one fails alone', async () => {
+      const ids = Array.from({ length: 40 }, () => stream());
+      await fixture.store.append(ids[7]!, [thing('c1', 0)]);
+      const results = await Promise.allSettled(
+        ids.map((id, n) =>
+          fixture.store.append(id, [thing('c1', n), thing('c1', n)], { expectedVersion: 'no_stream' }),
+        ),
+      );
+      expect(results.map((result) => result.status === 'fulfilled')).toEqual(ids.map((_, n) => n !== 7));
+      expect((results[7] as PromiseRejectedResult).reason).toMatchObject({ streamId: ids[7], actual: 1 });
+      for (const [n, result] of results.entries()) {
+        if (result.status === 'rejected') continue;
+        const events = await fixture.store.readStream(ids[n]!);
+        expect(result.value).toMatchObject({ streamId: ids[n], version: 2, position: events[1]!.position });
+        expect(result.value.events.map((event) => event.id)).toEqual(events.map((event) => event.id));
+        expect(events.map((event) => (event.data as { n: number }).n)).toEqual([n, n]);
+      }
+    });
+
     it.skipIf(skip)('stores an event id once: a retried append returns the stored events', async () => {
       const id = stream();
       const eventId = uuidv7();

@@ -6,6 +6,7 @@ import type { Database, Sql } from '../db/database.ts';
 import { eventsAppended } from '../metrics.ts';
 import type { AppendResult, ExpectedVersion, LogPosition, NewEvent, RecordedEvent } from './envelope.ts';
 import { AppendSignal } from './append-signal.ts';
+import { GroupedCalls } from './grouped-calls.ts';
 import { ConcurrencyError, GuardError } from './errors.ts';
 import { GUARD_FAILED } from '../db/guard.ts';
 import { lastStatement } from '../db/lazy-transaction.ts';
@@ -66,33 +67,61 @@ export class EventStore {
     return this.db.listen(APPENDED_CHANNEL, () => this.appended.notify());
   }
 
-  /** Appends events to one stream atomically; throws `ConcurrencyError` or `EventValidationError`. */
+  /**
+   * Appends events to one stream atomically; throws `ConcurrencyError` or `EventValidationError`.
+   * Outside a transaction, appends made while others are in flight are sent together (see `grouped`).
+   */
   async append(streamId: string, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     if (events.length === 0) throw new RangeError('append needs at least one event');
-    const expected = options.expectedVersion ?? 'any';
-    const payload = events.map((event) => this.encode(event));
-    const sql = options.tx ?? this.db;
-    let rows: { out_position: number; out_version: number; out_event_id: string }[];
+    const append: EncodedAppend = {
+      stream: streamId,
+      expected: String(options.expectedVersion ?? 'any'),
+      events: events.map((event) => this.encode(event)),
+    };
+    return options.tx ? this.appendAlone(append, options.tx) : this.grouped.call(append);
+  }
+
+  /**
+   * Appends outside a transaction: a burst of them (1,000 callers a second) goes as a few
+   * `append_streams` statements, one commit each, instead of a statement and a commit per call
+   * queued on the pool ahead of the readers. Calls to one stream keep their order.
+   */
+  private readonly grouped = new GroupedCalls<EncodedAppend, AppendResult>({
+    together: (appends) => this.appendTogether(appends),
+    alone: (append) => this.appendAlone(append, this.db),
+    keyOf: (append) => append.stream,
+    concurrency: GROUPED_APPENDS_IN_FLIGHT,
+    maxSize: GROUPED_APPENDS_MAX,
+    oneCallsFault: statementRefused,
+  });
+
+  private async appendAlone(append: EncodedAppend, sql: Sql): Promise<AppendResult> {
+    let rows: AppendedRow[];
     try {
       ({ rows } = await sql.query('select * from append_events($1, $2, $3)', [
-        streamId,
-        String(expected),
-        JSON.stringify(payload),
+        append.stream,
+        append.expected,
+        JSON.stringify(append.events),
       ]));
     } catch (error) {
       const { code, detail } = error as { code?: string; detail?: string };
-      if (code === 'TR409') throw new ConcurrencyError(streamId, expected, Number(detail));
+      if (code === 'TR409') throw new ConcurrencyError(append.stream, expectedOf(append.expected), Number(detail));
       throw error;
     }
-    for (const event of payload) eventsAppended.inc({ type: event.type });
+    for (const event of append.events) eventsAppended.inc({ type: event.type });
     sql.onCommit(this.committed);
-    const last = rows[rows.length - 1]!;
-    return {
-      streamId,
-      version: last.out_version,
-      position: last.out_position,
-      events: rows.map((row) => ({ id: row.out_event_id, version: row.out_version, position: row.out_position })),
-    };
+    return resultOf(append.stream, rows);
+  }
+
+  /** Appends to distinct streams in one statement (all or nothing; the caller sends each alone if it fails). */
+  private async appendTogether(appends: EncodedAppend[]): Promise<AppendResult[]> {
+    const { rows } = await this.db.query<StreamRow>('select * from append_streams($1)', [JSON.stringify(appends)]);
+    for (const append of appends) for (const event of append.events) eventsAppended.inc({ type: event.type });
+    this.db.onCommit(this.committed);
+    return resultsOf(
+      appends.map((append) => append.stream),
+      rows,
+    );
   }
 
   /** Appends to several streams in one statement: all or nothing. */
@@ -124,7 +153,7 @@ export class EventStore {
       `with appended as materialized (select * from append_streams($${params.length + 1}))${ctes ? `, ${ctes}` : ''} ` +
       `select a.*${ctes ? ', require_guard((select count(*) from guard))' : ''} from appended a`;
     const sql = options.tx ?? this.db;
-    let rows: { out_stream: string; out_position: number; out_version: number; out_event_id: string }[];
+    let rows: StreamRow[];
     try {
       const all = [...params, JSON.stringify(encoded)];
       ({ rows } = await (options.last ? lastStatement(sql, text, all) : sql.query(text, all)));
@@ -134,16 +163,10 @@ export class EventStore {
     }
     for (const { events } of encoded) for (const event of events) eventsAppended.inc({ type: event.type });
     sql.onCommit(this.committed);
-    return appends.map(({ streamId }) => {
-      const mine = rows.filter((row) => row.out_stream === streamId);
-      const last = mine[mine.length - 1]!;
-      const events = mine.map((row) => ({
-        id: row.out_event_id,
-        version: row.out_version,
-        position: row.out_position,
-      }));
-      return { streamId, version: last.out_version, position: last.out_position, events };
-    });
+    return resultsOf(
+      appends.map(({ streamId }) => streamId),
+      rows,
+    );
   }
 
   /** A stream's events from `fromVersion` (1 = the first), upcast to their current schema. */
@@ -220,7 +243,7 @@ export class EventStore {
     return rows[0]?.n ?? 0;
   }
 
-  private encode(event: NewEvent) {
+  private encode(event: NewEvent): EncodedEvent {
     const data = this.catalog.validateForAppend(event.type, event.data);
     const id = event.id ?? uuidv7();
     const traceparent = event.metadata?.traceparent ?? currentTraceparent();
@@ -263,6 +286,59 @@ export class EventStore {
 }
 
 export type { EventRow };
+
+type AppendedRow = { out_position: number; out_version: number; out_event_id: string };
+type StreamRow = AppendedRow & { out_stream: string };
+
+/** An event as the store's SQL functions take it. */
+interface EncodedEvent {
+  id: string;
+  type: string;
+  schemaVersion: number;
+  data: unknown;
+  metadata: RecordedEvent['metadata'];
+  partitionKey: string;
+  occurredAt: string;
+}
+
+/** An append as `append_events` and `append_streams` take it. */
+interface EncodedAppend {
+  stream: string;
+  expected: string;
+  events: EncodedEvent[];
+}
+
+/** Grouped appends: statements in flight at once, and the most appends in one. */
+const GROUPED_APPENDS_IN_FLIGHT = 4;
+const GROUPED_APPENDS_MAX = 250;
+
+/**
+ * A statement PostgreSQL refused (a SQLSTATE), but for a lost connection or a server out of
+ * resources or shutting down (classes 08, 53, 57, 58): those concern every append of a group,
+ * which would otherwise each wait out the pool's connection timeout again, one after the other.
+ */
+const statementRefused = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|53|57|58)/.test(code);
+};
+
+const expectedOf = (expected: string): ExpectedVersion =>
+  /^[0-9]+$/.test(expected) ? Number(expected) : (expected as ExpectedVersion);
+
+function resultOf(streamId: string, rows: readonly AppendedRow[]): AppendResult {
+  const last = rows[rows.length - 1]!;
+  const events = rows.map((row) => ({ id: row.out_event_id, version: row.out_version, position: row.out_position }));
+  return { streamId, version: last.out_version, position: last.out_position, events };
+}
+
+function resultsOf(streamIds: readonly string[], rows: readonly StreamRow[]): AppendResult[] {
+  return streamIds.map((streamId) =>
+    resultOf(
+      streamId,
+      rows.filter((row) => row.out_stream === streamId),
+    ),
+  );
+}
 
 /** The ConcurrencyError of a refused append among `appends` (append_events names the stream in its message). */
 function concurrencyErrorOf(error: unknown, appends: StreamAppend[]): ConcurrencyError | undefined {

@@ -121,4 +121,58 @@ export const eventStoreMigrations: Migration[] = [
     `,
   },
   requireGuardMigration,
+  {
+    // The stored-id checks look the append's ids up in the event_id index. As `not exists` and
+    // `in` over jsonb_array_elements (estimated at 100 rows) they were planned as a hash join over
+    // a seq scan of all events while the table was under some 10,000 rows: each append read the
+    // whole log of a young store (1,000 appends a second could not keep up).
+    id: '0043_event_store_append_id_lookup',
+    sql: /* sql */ `
+      create or replace function append_events(p_stream text, p_expected text, p_events jsonb)
+      returns table (out_position bigint, out_version integer, out_event_id uuid, out_tx_id xid8)
+      language plpgsql set plan_cache_mode = force_custom_plan as $fn$
+      declare
+        current_version integer;
+        ids uuid[];
+        stored uuid[];
+        fresh jsonb;
+      begin
+        perform pg_advisory_xact_lock(hashtext('tributary.stream:' || p_stream));
+        select coalesce(max(e.version), 0) into current_version from events e where e.stream_id = p_stream;
+
+        ids := array(select (v->>'id')::uuid from jsonb_array_elements(p_events) v);
+        stored := array(select e.event_id from events e where e.event_id = any(ids));
+        select coalesce(jsonb_agg(x.value order by x.ordinality), '[]'::jsonb) into fresh
+        from jsonb_array_elements(p_events) with ordinality as x(value, ordinality)
+        where not (x.value->>'id')::uuid = any(stored);
+
+        if jsonb_array_length(fresh) = 0 then
+          -- every event is already stored: report them as they are
+          return query select e.position, e.version, e.event_id, e.tx_id from events e
+            where e.event_id = any(stored)
+            order by e.position;
+          return;
+        end if;
+
+        if (p_expected = 'no_stream' and current_version <> 0)
+          or (p_expected = 'stream_exists' and current_version = 0)
+          or (p_expected ~ '^[0-9]+$' and current_version <> p_expected::integer) then
+          raise exception using
+            errcode = 'TR409',
+            message = format('stream %s: expected version %s, actual %s', p_stream, p_expected, current_version),
+            detail = current_version::text;
+        end if;
+
+        return query
+          insert into events (tx_id, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at)
+          select pg_current_xact_id(), (x.value->>'id')::uuid, p_stream, current_version + x.ordinality::integer,
+                 x.value->>'type', (x.value->>'schemaVersion')::integer, x.value->'data', x.value->'metadata',
+                 x.value->>'partitionKey', (x.value->>'occurredAt')::timestamptz
+          from jsonb_array_elements(fresh) with ordinality as x(value, ordinality)
+          order by x.ordinality
+          returning position, version, event_id, tx_id;
+      end
+      $fn$;
+    `,
+  },
 ];
