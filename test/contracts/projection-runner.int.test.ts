@@ -191,6 +191,13 @@ function projectionRunnerSuite(backend: Backend) {
           [`${schema}\\_%`],
         );
         expect(rows[0]!.n).toBe(0);
+        // The shadow was filled unlogged: what was swapped in is durable again.
+        const { rows: unlogged } = await fixture.db.query<{ name: string }>(
+          `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = $1 and c.relpersistence <> 'p'`,
+          [schema],
+        );
+        expect(unlogged).toEqual([]);
       },
     );
 

@@ -10,6 +10,7 @@ import type { EventRow, EventStore } from '../store/event-store.ts';
 import { ProjectionBehindError } from './errors.ts';
 import { compareLogPositions } from './log-position.ts';
 import type { ProjectionDefinition } from './projection.ts';
+import { setShadowLogging } from './shadow-logging.ts';
 
 export interface ProjectionRunnerDeps {
   /** The event store whose global log the projection reads. */
@@ -348,6 +349,7 @@ export class ProjectionRunner {
     await db.transaction(async (tx) => {
       await tx.exec(`drop schema if exists ${shadow} cascade`);
       await this.createSchema(tx, shadow, { shadow: true });
+      await setShadowLogging(tx, shadow, false);
     });
     const total = await store.countAfter(LOG_START);
     Object.assign(this.progress!, { total, percent: total === 0 ? 100 : 0 });
@@ -386,6 +388,7 @@ export class ProjectionRunner {
       at = (await this.applyBatch(shadow, at, rows, events)) ?? at;
       moveOn(rows.length);
     }
+    await db.transaction((tx) => setShadowLogging(tx, shadow, true));
     if (this.definition.indexes) await db.exec(this.definition.indexes(shadow));
 
     // The shadow is near the head: pause the live loop, finish, swap.
