@@ -201,6 +201,30 @@ function projectionRunnerSuite(backend: Backend) {
       },
     );
 
+    it.skipIf(skip)(
+      'a rebuild whose shadow lost its checkpoint (unlogged tables emptied by a restart) fails instead of swapping it in',
+      async () => {
+        const { runnerOf, totals, appendThings } = await open();
+        await appendThings(2, 4);
+        const live = runnerOf(sums());
+        await live.setup();
+        await live.catchUp();
+        const before = await totals();
+        const base = sums();
+        const emptied = runnerOf({
+          ...base,
+          async apply(events, context) {
+            await base.apply(events, context);
+            if (context.schema.endsWith('_rebuild'))
+              await context.tx.query(`delete from ${context.schema}.projection_state`);
+          },
+        });
+        await emptied.setup();
+        await expect(emptied.rebuild()).rejects.toThrow(/checkpoint moved/);
+        expect(await totals()).toEqual(before);
+      },
+    );
+
     it.skipIf(skip)('a process starting with a new version of the projection rebuilds its view', async () => {
       const { runnerOf, totals, appendThings, fixture } = await open();
       await appendThings(2, 4);
