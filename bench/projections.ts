@@ -155,9 +155,10 @@ function instrumented(definition: ProjectionDefinition, profile: Profile): Proje
 class ProfiledStore extends EventStore {
   profile = newProfile();
 
-  override decode(row: EventRow) {
+  // The options pass through: the runner decodes `trusted` (no validation of what the store validated at append).
+  override decode(row: EventRow, options?: { trusted?: boolean }) {
     const started = performance.now();
-    const event = super.decode(row);
+    const event = super.decode(row, options);
     this.profile.decodeMs += performance.now() - started;
     return event;
   }

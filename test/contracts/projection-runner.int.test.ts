@@ -191,6 +191,37 @@ function projectionRunnerSuite(backend: Backend) {
           [`${schema}\\_%`],
         );
         expect(rows[0]!.n).toBe(0);
+        // The shadow was filled unlogged: what was swapped in is durable again.
+        const { rows: unlogged } = await fixture.db.query<{ name: string }>(
+          `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = $1 and c.relpersistence <> 'p'`,
+          [schema],
+        );
+        expect(unlogged).toEqual([]);
+      },
+    );
+
+    it.skipIf(skip)(
+      'a rebuild whose shadow lost its checkpoint (unlogged tables emptied by a restart) fails instead of swapping it in',
+      async () => {
+        const { runnerOf, totals, appendThings } = await open();
+        await appendThings(2, 4);
+        const live = runnerOf(sums());
+        await live.setup();
+        await live.catchUp();
+        const before = await totals();
+        const base = sums();
+        const emptied = runnerOf({
+          ...base,
+          async apply(events, context) {
+            await base.apply(events, context);
+            if (context.schema.endsWith('_rebuild'))
+              await context.tx.query(`delete from ${context.schema}.projection_state`);
+          },
+        });
+        await emptied.setup();
+        await expect(emptied.rebuild()).rejects.toThrow(/checkpoint moved/);
+        expect(await totals()).toEqual(before);
       },
     );
 

@@ -10,6 +10,7 @@ import type { EventRow, EventStore } from '../store/event-store.ts';
 import { ProjectionBehindError } from './errors.ts';
 import { compareLogPositions } from './log-position.ts';
 import type { ProjectionDefinition } from './projection.ts';
+import { setShadowLogging } from './shadow-logging.ts';
 
 export interface ProjectionRunnerDeps {
   /** The event store whose global log the projection reads. */
@@ -348,6 +349,7 @@ export class ProjectionRunner {
     await db.transaction(async (tx) => {
       await tx.exec(`drop schema if exists ${shadow} cascade`);
       await this.createSchema(tx, shadow, { shadow: true });
+      await setShadowLogging(tx, shadow, false);
     });
     const total = await store.countAfter(LOG_START);
     Object.assign(this.progress!, { total, percent: total === 0 ? 100 : 0 });
@@ -376,16 +378,17 @@ export class ProjectionRunner {
       const { rows, events } = await pending;
       if (rows.length < REBUILD_BATCH) {
         if (rows.length > 0) {
-          at = (await this.applyBatch(shadow, at, rows, events)) ?? at;
+          at = await this.applyToShadow(shadow, at, rows, events);
           moveOn(rows.length);
         }
         break;
       }
       const last = rows[rows.length - 1]!;
       pending = read({ txId: last.tx_id, position: last.position });
-      at = (await this.applyBatch(shadow, at, rows, events)) ?? at;
+      at = await this.applyToShadow(shadow, at, rows, events);
       moveOn(rows.length);
     }
+    await db.transaction((tx) => setShadowLogging(tx, shadow, true));
     if (this.definition.indexes) await db.exec(this.definition.indexes(shadow));
 
     // The shadow is near the head: pause the live loop, finish, swap.
@@ -393,12 +396,16 @@ export class ProjectionRunner {
       for (;;) {
         const rows = await store.readAllRaw(at, { limit: REBUILD_BATCH, dataOf });
         if (rows.length === 0) break;
-        at = (await this.applyBatch(shadow, at, rows)) ?? at;
+        at = await this.applyToShadow(shadow, at, rows);
         moveOn(rows.length);
       }
       const retired = `${schema}_retired`;
       await db.transaction(async (tx) => {
         await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`tributary.projection:${schema}`]);
+        const { rows: state } = await tx.query<StateRow>(
+          `select tx_id::text, position from ${shadow}.projection_state`,
+        );
+        if (state[0]?.tx_id !== at.txId || state[0].position !== at.position) throw this.shadowLost();
         await tx.exec(
           `drop schema if exists ${retired} cascade; alter schema ${schema} rename to ${retired}; alter schema ${shadow} rename to ${schema}`,
         );
@@ -415,6 +422,27 @@ export class ProjectionRunner {
       seconds: Math.round(seconds * 10) / 10,
     };
     this.deps.log.info({ projection: this.name, ...this.lastRebuild }, 'projection rebuilt');
+  }
+
+  /**
+   * One batch into the shadow, which only this rebuild writes (it holds the rebuild lock): a
+   * checkpoint other than `from` means its unlogged tables were emptied by a database crash.
+   */
+  private async applyToShadow(
+    shadow: string,
+    from: LogPosition,
+    rows: readonly EventRow[],
+    events?: RecordedEvent[],
+  ): Promise<LogPosition> {
+    const next = await this.applyBatch(shadow, from, rows, events);
+    if (!next) throw this.shadowLost();
+    return next;
+  }
+
+  private shadowLost(): Error {
+    return new Error(
+      `rebuild of ${this.name}: its shadow's checkpoint moved (emptied by a database restart?); start again`,
+    );
   }
 
   /** The schema with its tables; `shadow`: without the secondary indexes, which the rebuild adds once filled. */
