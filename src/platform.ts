@@ -16,6 +16,7 @@ import type { EventStore } from './kernel/store/event-store.ts';
 import { buildHttp, startApi } from './platform/api-role.ts';
 import { selectConsumers, startConsumers } from './platform/consumers-role.ts';
 import { migrations, openCore, type PlatformCore } from './platform/core.ts';
+import { loopDelay } from './kernel/metrics.ts';
 import { sampleLag } from './platform/lag-sampler.ts';
 import { startProjections } from './platform/projections-role.ts';
 import { startRelay } from './platform/relay-role.ts';
@@ -116,6 +117,8 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     if (!shutdown.signal.aborted) log.error({ err: error }, 'platform failed to start');
   });
   const stopFollowing = core.store.followCommits(); // readers of the log sleep until a commit
+  loopDelay.wake(); // the start is work, and so is each append (a commit notification)
+  const stopWaking = core.store.appended.on(loopDelay.wake);
   const stopSampling = sampleLag(subscriptions, views, () => ready.views, core.store.appended);
 
   let stopping: Promise<void> | undefined;
@@ -123,6 +126,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     (stopping ??= (async () => {
       shutdown.abort();
       stopSampling();
+      stopWaking();
       await http.close();
       await core.bus.close(); // also ends a start still waiting for Kafka
       await started.catch(() => {});

@@ -14,6 +14,7 @@ import { registerInputGuard } from './input-guard.ts';
 import { frameworkProblem, registerProblemHandlers, writeClientErrorProblem } from './problem.ts';
 import { registerTracing, requestId, requestLogBindings } from './tracing.ts';
 import { operationsRoutes, type ReadinessCheck } from './routes/operations.ts';
+import { loopDelay } from '../kernel/metrics.ts';
 
 export type App = FastifyInstance & { withTypeProvider: FastifyInstance['withTypeProvider'] };
 
@@ -65,6 +66,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     clientErrorHandler: writeClientErrorProblem,
   }).withTypeProvider<ZodTypeProvider>();
   registerTracing(app);
+  // A request is work: the event-loop delay is sampled while there is some.
+  app.addHook('onRequest', (_request, _reply, done) => {
+    loopDelay.wake();
+    done();
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Bodies are JSON: a text/plain one is 415, not a string for the schema to refuse.

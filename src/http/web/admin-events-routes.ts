@@ -6,7 +6,7 @@ import { NotFoundError, requireAdmin } from '../auth.ts';
 import { problem } from '../problem-schema.ts';
 import { EventBrowser, matches } from './event-browser.ts';
 import { eventEnvelope, toEnvelope } from './event-view.ts';
-import { followLog, formatPosition, parsePosition, readableTail } from './live-log.ts';
+import { followLog, formatPosition, parsePosition } from './live-log.ts';
 
 const filter = {
   type: z.string().max(100).optional(),
@@ -66,7 +66,7 @@ export const adminEventRoutes = (deps: { store: EventStore }) => (app: FastifyIn
     },
     async (request, reply) => {
       requireAdmin(request);
-      const from = parsePosition(request.headers['last-event-id']) ?? (await readableTail(deps.store));
+      const from = parsePosition(request.headers['last-event-id']) ?? (await deps.store.readableHead());
       const closed = new AbortController();
       request.raw.once('close', () => closed.abort());
       reply.hijack();

@@ -1,15 +1,6 @@
 import type { EventStore } from '../../kernel/store/event-store.ts';
 import type { LogPosition, RecordedEvent } from '../../kernel/store/envelope.ts';
 
-/** Where a new follower starts: after the last event the global-log reader can already see. */
-export async function readableTail(store: EventStore): Promise<LogPosition> {
-  const { rows } = await store.db.query<{ tx_id: string; position: number }>(
-    `select tx_id::text, position from events where tx_id < pg_snapshot_xmin(pg_current_snapshot())
-     order by tx_id desc, position desc limit 1`,
-  );
-  return rows[0] ? { txId: rows[0].tx_id, position: Number(rows[0].position) } : { txId: '0', position: 0 };
-}
-
 /** `txId:position`, the SSE event id a reconnecting browser sends back as Last-Event-ID. */
 export const formatPosition = (at: LogPosition) => `${at.txId}:${at.position}`;
 

@@ -13,6 +13,12 @@ export interface Subscription {
   readonly consumer: string;
   /** Events published to its topics and not yet processed. */
   lag(): Promise<number>;
+  /**
+   * True while the member waits, having read everything its process has seen of the log since:
+   * its lag is zero as far as this process knows (a commit nobody announced is seen within the
+   * store's safety poll), without a count. Where a bus has no such knowledge, absent.
+   */
+  caughtUp?(): boolean;
   /** The lag per topic partition, where the bus has partitions (Kafka). */
   lagByPartition?(): Promise<PartitionLag[]>;
   /** Finishes the message in hand, commits, leaves the group. */

@@ -3,10 +3,9 @@ import type { Clock } from '../clock.ts';
 import type { ConsumerRunner } from '../consumers/consumer-runner.ts';
 import type { Logger } from '../logger.ts';
 import { consumerLag } from '../metrics.ts';
-import { IdleBackoff } from '../store/append-signal.ts';
 import { Checkpoints } from '../store/checkpoints.ts';
 import type { LogPosition } from '../store/envelope.ts';
-import type { EventRow, EventStore } from '../store/event-store.ts';
+import type { EventStore } from '../store/event-store.ts';
 import type { Bus, Subscription } from './bus.ts';
 import { toLocalCloudEvent } from './cloudevent.ts';
 
@@ -15,7 +14,10 @@ export interface EmbeddedBusOptions {
   catalog: EventCatalog;
   clock: Clock;
   log: Logger;
-  /** The longest an idle group waits before looking again (an append or a commit notification wakes it sooner). */
+  /**
+   * The longest an idle group sleeps through a move of the log that no append in this process nor
+   * commit notification announced (the store's shared safety poll, `store.watch`).
+   */
   pollIntervalMs?: number;
   /** Rows of the log read at a time (EMBEDDED_PAGE). */
   pageSize?: number;
@@ -49,14 +51,19 @@ export class EmbeddedBus implements Bus {
     const checkpointName = `consumer:${runner.name}`;
     const abort = new AbortController();
     let position: LogPosition = await this.checkpoints.load(checkpointName);
-    const idle = new IdleBackoff(store.appended, 20, this.options.pollIntervalMs ?? 30_000);
+    const { watch } = store;
+    const maxMs = this.options.pollIntervalMs ?? 30_000;
     const limit = this.options.pageSize ?? EMBEDDED_PAGE;
     const wanted = new Set(types);
-    const read = (after: LogPosition) => store.readAllRaw(after, { limit, dataOf: types });
-    // The checkpoint is saved at most every second (also while idle) and at stop, not after every
-    // batch: at 1,000 events a second a caught-up group handles a batch every few ms, and a save
-    // each time was a write in its loop. A crash redelivers what came after it, which the
-    // consumer's inbox drops.
+    // With the watch's count before the read: a move of the log after it ends the wait that follows.
+    const read = (after: LogPosition) => ({
+      since: watch.count,
+      rows: store.readAllRaw(after, { limit, dataOf: types }),
+    });
+    // The checkpoint is saved at most every second while the group reads, a second after it moved
+    // when the group then sleeps, and at stop, not after every batch: at 1,000 events a second a
+    // caught-up group handles a batch every few ms, and a save each time was a write in its loop.
+    // A crash redelivers what came after it, which the consumer's inbox drops.
     let saved = { position, at: performance.now() };
     const save = async () => {
       if (saved.position === position) return;
@@ -64,24 +71,40 @@ export class EmbeddedBus implements Bus {
       saved = { position, at: performance.now() };
     };
 
+    /** The watch's count taken before the read that found nothing, while the group waits after it. */
+    let idleSince: number | undefined;
+    const sleep = async (since: number, timeoutMs?: number) => {
+      idleSince = since;
+      try {
+        return await watch.wait(since, { maxMs, signal: abort.signal, timeoutMs });
+      } finally {
+        idleSince = undefined;
+      }
+    };
+
     const follow = async () => {
-      let ahead: Promise<EventRow[]> | undefined;
+      let ahead: ReturnType<typeof read> | undefined;
       while (!abort.signal.aborted) {
         try {
-          const page = await (ahead ?? read(position));
+          const { since, rows: reading } = ahead ?? read(position);
+          const page = await reading;
           ahead = undefined;
           if (page.length === 0) {
-            if (performance.now() - saved.at >= 1_000) await save();
-            await idle.wait(abort.signal);
+            if (saved.position !== position) {
+              const left = 1_000 - (performance.now() - saved.at);
+              if (left > 0 && (await sleep(since, left))) continue;
+              if (abort.signal.aborted) continue;
+              await save();
+            }
+            await sleep(since);
             continue;
           }
-          idle.reset();
           if (abort.signal.aborted) return;
           // A full page: the next one is read while the runner handles this one.
           const end = page[page.length - 1]!;
           if (page.length === limit) {
             ahead = read({ txId: end.tx_id, position: end.position });
-            ahead.catch(() => {}); // awaited next turn, or dropped with the batch that failed
+            ahead.rows.catch(() => {}); // awaited next turn, or dropped with the batch that failed
           }
           const rows = page.filter((row) => wanted.has(row.type));
           const messages = rows.map((row) => {
@@ -119,6 +142,7 @@ export class EmbeddedBus implements Bus {
 
     const subscription: Subscription = {
       consumer: runner.name,
+      caughtUp: () => idleSince === watch.count,
       lag: async () => {
         const lag = await store.countAfter(position, types);
         consumerLag.set({ consumer: runner.name }, lag);

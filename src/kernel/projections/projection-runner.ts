@@ -4,7 +4,7 @@ import type { Database } from '../db/database.ts';
 import { whileHolding } from '../db/try-lock.ts';
 import type { Logger } from '../logger.ts';
 import { projectionApplied, projectionFailures, projectionLagEvents, projectionLagSeconds } from '../metrics.ts';
-import { AppendSignal, IdleBackoff } from '../store/append-signal.ts';
+import { AppendSignal } from '../store/append-signal.ts';
 import { LOG_START, type LogPosition, type RecordedEvent } from '../store/envelope.ts';
 import type { EventRow, EventStore } from '../store/event-store.ts';
 import { ProjectionBehindError } from './errors.ts';
@@ -23,7 +23,10 @@ export interface ProjectionRunnerDeps {
   log: Logger;
   /** Events per transaction while following the log (a rebuild uses larger batches). */
   batchSize: number;
-  /** The longest an idle projection waits before looking again (an append or a commit notification wakes it sooner). */
+  /**
+   * The longest an idle projection sleeps through a move of the log that no append in this process
+   * nor commit notification announced (the store's shared safety poll, `store.watch`).
+   */
   pollMs?: number;
 }
 
@@ -83,6 +86,8 @@ export class ProjectionRunner {
   /** A live schema written by another version of the projection: it is not followed until rebuilt. */
   private outdated = false;
   private readonly types: ReadonlySet<string>;
+  /** The store watch's count taken before the live read that found nothing, while the loop waits after it. */
+  private idleSince: number | undefined;
 
   constructor(
     readonly definition: ProjectionDefinition,
@@ -195,6 +200,15 @@ export class ProjectionRunner {
     };
   }
 
+  /**
+   * True while the live loop waits, having applied everything this process has seen of the log
+   * since: the lag is zero as far as this process knows (a commit nobody announced is seen within
+   * the store's safety poll), without a count.
+   */
+  get caughtUp(): boolean {
+    return this.idleSince === this.deps.store.watch.count;
+  }
+
   /** Events not applied yet and the age of the oldest, also set as metrics. */
   async lag(checkpoint?: LogPosition): Promise<{ events: number; seconds: number }> {
     const at = checkpoint ?? (await this.checkpoint());
@@ -210,19 +224,24 @@ export class ProjectionRunner {
 
   private async follow(): Promise<void> {
     let failures = 0;
-    const idle = new IdleBackoff(this.deps.store.appended, 20, this.deps.pollMs ?? 30_000);
+    const { watch } = this.deps.store;
+    const maxMs = this.deps.pollMs ?? 30_000;
     while (!this.shutdown.signal.aborted) {
       try {
         if (this.outdated) {
           await this.bringUpToVersion();
           continue;
         }
+        // Taken before the read: a move of the log after it ends the wait that follows.
+        const since = watch.count;
         const moved = await this.runExclusive(() => this.liveStep());
         this.state = 'running';
         this.lastError = null;
         failures = 0;
-        if (moved === 0) await idle.wait(this.shutdown.signal);
-        else idle.reset();
+        if (moved === 0) {
+          this.idleSince = since;
+          await watch.wait(since, { maxMs, signal: this.shutdown.signal }).finally(() => (this.idleSince = undefined));
+        }
       } catch (error) {
         failures += 1;
         this.state = 'failing';

@@ -14,6 +14,12 @@ export class AppendSignal {
     this.emitter.emit('appended');
   }
 
+  /** Calls `listener` at every append signalled from now on; returns how to stop. */
+  on(listener: () => void): () => void {
+    this.emitter.on('appended', listener);
+    return () => this.emitter.off('appended', listener);
+  }
+
   /** Appends signalled so far: two equal counts mean nothing was appended in between. */
   get count(): number {
     return this.notified;

@@ -4,9 +4,17 @@ import type { EventCatalog } from '../catalog/catalog.ts';
 import type { Clock } from '../clock.ts';
 import type { Database, Sql } from '../db/database.ts';
 import { eventsAppended } from '../metrics.ts';
-import type { AppendResult, ExpectedVersion, LogPosition, NewEvent, RecordedEvent } from './envelope.ts';
+import {
+  LOG_START,
+  type AppendResult,
+  type ExpectedVersion,
+  type LogPosition,
+  type NewEvent,
+  type RecordedEvent,
+} from './envelope.ts';
 import { AppendSignal } from './append-signal.ts';
 import { GroupedCalls } from './grouped-calls.ts';
+import { LogWatch } from './log-watch.ts';
 import { ConcurrencyError, GuardError } from './errors.ts';
 import { GUARD_FAILED } from '../db/guard.ts';
 import { lastStatement } from '../db/lazy-transaction.ts';
@@ -46,6 +54,11 @@ const COLUMNS =
 export class EventStore {
   /** Fires at every commit of an append (readers in this process wake up at once). */
   readonly appended = new AppendSignal();
+  /** Where the followers of the log wait when they have read everything (one safety poll for all). */
+  readonly watch = new LogWatch(this.appended, async () => {
+    const head = await this.readableHead();
+    return `${head.txId}:${head.position}`;
+  });
   /** Wakes readers in this process and, through the database's notification, in every other. */
   private readonly committed = () => {
     this.appended.notify();
@@ -231,6 +244,15 @@ export class EventStore {
       params,
     );
     return rows;
+  }
+
+  /** The last event a reader of the global log can see now (the start of the log when none). */
+  async readableHead(): Promise<LogPosition> {
+    const { rows } = await this.db.query<{ tx_id: string; position: number }>(
+      `select tx_id::text, position from events where tx_id < pg_snapshot_xmin(pg_current_snapshot())
+       order by tx_id desc, position desc limit 1`,
+    );
+    return rows[0] ? { txId: rows[0].tx_id, position: Number(rows[0].position) } : LOG_START;
   }
 
   /** How many readable events lie after `after` (optionally of some types): a reader's lag. */
