@@ -399,7 +399,9 @@ async function benchKafka(durationMs: number): Promise<void> {
     await fill(store, THROUGHPUT_EVENTS);
     const published = async () => {
       const { rows } = await db.query<{ done: boolean }>(
-        `select (select position from checkpoints where name = 'relay') >= (select max(position) from events) as done`,
+        // In the log's order (tx_id, position): the highest position can come before the checkpoint.
+        `select not exists (select 1 from events e join checkpoints c on c.name = 'relay' and (e.tx_id, e.position) > (c.tx_id, c.position))
+           and exists (select 1 from checkpoints where name = 'relay') as done`,
       );
       return rows[0]?.done === true;
     };

@@ -208,7 +208,8 @@ try {
   for (let previous = -1; ; await sleep(500)) {
     const events = await count('select count(*) as n from events');
     const published = await count(
-      `select count(*) as n from events where position <= coalesce((select position from checkpoints where name = 'relay'), 0)`,
+      // In the log's order (tx_id, position): a position alone can sort after the checkpoint and yet be published.
+      `select count(*) as n from events e join checkpoints c on c.name = 'relay' and (e.tx_id, e.position) <= (c.tx_id, c.position)`,
     );
     if (events === previous && published >= events) break;
     previous = events;
