@@ -118,10 +118,10 @@ export async function buildHttp(
 /**
  * The api role's background work: taking over the sagas of a process that died (POST /register
  * starts them), settling payment intents left without an outcome, and, hourly, forgetting the
- * idempotent answers older than a day and the workflows finished before the retention. The first two sleep until their next lease or intent
- * falls due or an append wakes them; their safety poll is 5 s on PostgreSQL (other processes'
- * sagas) and 30 s embedded (the only other process is this one's predecessor), so an idle
- * platform sleeps.
+ * idempotent answers older than a day and the workflows finished before their retention. The
+ * first two sleep until their next lease or intent falls due or an append wakes them; their
+ * safety poll is 5 s on PostgreSQL (other processes' sagas) and 30 s embedded (the only other
+ * process is this one's predecessor), so an idle platform sleeps.
  */
 export function startApi(core: PlatformCore): RunningRole {
   core.sagas.startRecovery(core.store.appended, core.db.kind === 'pglite' ? 30_000 : 5_000);
