@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { ConsumerRunner } from '../consumers/consumer-runner.ts';
 import type { Logger } from '../logger.ts';
 import { consumerLag } from '../metrics.ts';
-import { Checkpoints } from '../store/checkpoints.ts';
+import { GroupPosition, PositionTaken } from '../consumers/group-position.ts';
 import type { LogPosition } from '../store/envelope.ts';
 import type { EventStore } from '../store/event-store.ts';
 import type { Bus, Subscription } from './bus.ts';
@@ -31,26 +31,27 @@ export interface EmbeddedBusOptions {
 export const EMBEDDED_PAGE = 1_000;
 
 /**
- * The bus without a broker: each consumer group reads the store's global log from its own
- * durable checkpoint, saved after each handled batch (at least once, like Kafka offsets).
+ * The bus without a broker: each consumer group reads the store's global log from its own durable
+ * position. A consumer whose effects live in the store's database moves it in each batch's
+ * transaction (exactly once without inbox rows); any other saves it after its batches (at least
+ * once, like Kafka offsets, its inbox dropping what is redelivered).
  */
 export class EmbeddedBus implements Bus {
   readonly kind = 'embedded' as const;
   private readonly subscriptions = new Set<Subscription>();
-  private readonly checkpoints: Checkpoints;
 
-  constructor(private readonly options: EmbeddedBusOptions) {
-    this.checkpoints = new Checkpoints(options.store.db, options.clock);
-  }
+  constructor(private readonly options: EmbeddedBusOptions) {}
 
   async start(): Promise<void> {}
 
   async subscribe(runner: ConsumerRunner): Promise<Subscription> {
     const { store, catalog, log } = this.options;
     const types = catalog.typesOf(runner.consumer.topics);
-    const checkpointName = `consumer:${runner.name}`;
+    const stored = new GroupPosition(runner.name, store.db, this.options.clock);
+    // The position can move in a batch's transaction only where the effects are written.
+    const ordered = runner.db === store.db;
     const abort = new AbortController();
-    let position: LogPosition = await this.checkpoints.load(checkpointName);
+    let position: LogPosition = await stored.load();
     const { watch } = store;
     const maxMs = this.options.pollIntervalMs ?? 30_000;
     const limit = this.options.pageSize ?? EMBEDDED_PAGE;
@@ -60,14 +61,14 @@ export class EmbeddedBus implements Bus {
       since: watch.count,
       rows: store.readAllRaw(after, { limit, dataOf: types }),
     });
-    // The checkpoint is saved at most every second while the group reads, a second after it moved
-    // when the group then sleeps, and at stop, not after every batch: at 1,000 events a second a
-    // caught-up group handles a batch every few ms, and a save each time was a write in its loop.
-    // A crash redelivers what came after it, which the consumer's inbox drops.
+    // Past its batches' own moves, the position is saved at most every second while the group
+    // reads, a second after it moved when the group then sleeps, and at stop, not after every page:
+    // at 1,000 events a second a caught-up group reads a page every few ms, and a save each time was
+    // a write in its loop. A crash redelivers what came after it, which the inbox drops.
     let saved = { position, at: performance.now() };
     const save = async () => {
       if (saved.position === position) return;
-      await this.checkpoints.save(checkpointName, position);
+      await stored.advance(position);
       saved = { position, at: performance.now() };
     };
 
@@ -113,7 +114,12 @@ export class EmbeddedBus implements Bus {
             return message;
           });
           // The runner applies the batch in one transaction (one by one if something in it fails).
-          const done = messages.length > 0 ? await runner.processBatch(messages) : [];
+          const positions = rows.map((row) => ({ txId: row.tx_id, position: row.position }));
+          const batch =
+            ordered && messages.length > 0
+              ? stored.batch(positions, position, { txId: end.tx_id, position: end.position })
+              : undefined;
+          const done = messages.length > 0 ? await runner.processBatch(messages, batch) : [];
           if (done.length < rows.length) {
             const handled = done.length > 0 ? rows[done.length - 1]! : undefined;
             if (handled) position = { txId: handled.tx_id, position: handled.position };
@@ -122,10 +128,14 @@ export class EmbeddedBus implements Bus {
           position = { txId: end.tx_id, position: end.position };
           if (performance.now() - saved.at >= 1_000) await save();
         } catch (error) {
-          // The store is unreachable or the checkpoint could not be saved: the event is redelivered.
+          // The store is unreachable, the position could not be saved, or another member of the
+          // group has moved it: read on from the stored position (what is redelivered is dropped).
           ahead = undefined;
-          log.error({ err: error, consumer: runner.name }, 'embedded bus: delivery failed; retrying');
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          if (!(error instanceof PositionTaken))
+            log.error({ err: error, consumer: runner.name }, 'embedded bus: delivery failed; retrying');
+          await new Promise((resolve) => setTimeout(resolve, error instanceof PositionTaken ? 0 : 1_000));
+          position = await stored.load().catch(() => position);
+          saved = { position, at: performance.now() };
         }
       }
     };

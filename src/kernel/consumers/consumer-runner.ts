@@ -11,6 +11,7 @@ import { consumerProcessed, deadLetters, handlerDuration, handlerFailures } from
 import type { RecordedEvent } from '../store/envelope.ts';
 import type { ConsumerDefinition, HandlerContext } from './consumer.ts';
 import type { DeadLetterStore } from './dead-letter-store.ts';
+import { PositionTaken, type OrderedBatch } from './group-position.ts';
 import { PermanentError } from './permanent-error.ts';
 import { backoffDelay, type RetryPolicy } from './retry-policy.ts';
 
@@ -30,6 +31,12 @@ const INSERT_BATCH_INBOX = /* sql */ `
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export type Outcome = 'processed' | 'duplicate' | 'dead-lettered';
+
+/** A message of an ordered batch: the inbox path asks the batch whether the group already passed it. */
+interface InBatch {
+  batch: OrderedBatch;
+  index: number;
+}
 
 export interface ConsumerRunnerDeps {
   db: Database;
@@ -60,12 +67,17 @@ export class ConsumerRunner {
     return this.consumer.name;
   }
 
+  /** Where the handler's effects and the inbox are written. */
+  get db(): Database {
+    return this.deps.db;
+  }
+
   /** Stops retry waits early: the event in hand is left uncommitted and is redelivered later (a batch's transaction in hand still commits). */
   stop(): void {
     this.stopping = true;
   }
 
-  async process(message: BusMessage): Promise<Outcome | 'interrupted'> {
+  async process(message: BusMessage, inBatch?: InBatch): Promise<Outcome | 'interrupted'> {
     let event: RecordedEvent;
     try {
       event = fromCloudEvent(this.deps.catalog, message);
@@ -74,7 +86,7 @@ export class ConsumerRunner {
       await this.deadLetter(message, error.message, true, 0);
       return 'dead-lettered';
     }
-    return this.processEvent(message, event);
+    return this.processEvent(message, event, undefined, inBatch);
   }
 
   /**
@@ -88,12 +100,16 @@ export class ConsumerRunner {
    * the batch is processed again one message at a time with `process` (each in its own transaction,
    * with its retries and dead letter), the failure in the batch counting as the failing event's
    * first attempt: one bad event neither blocks nor duplicates the others.
+   *
+   * With an `ordered` batch (the embedded bus) the transaction moves the group's position past the
+   * batch instead of writing its inbox rows; the paths one event at a time still use the inbox.
    */
-  async processBatch(messages: readonly BusMessage[]): Promise<Outcome[]> {
+  async processBatch(messages: readonly BusMessage[], ordered?: OrderedBatch): Promise<Outcome[]> {
+    if (messages.length === 0) return [];
     // A runner whose `process` is decorated (tests counting outcomes) sees every message go through it.
     const batched = this.consumer.batch !== false || this.consumer.handleBatch !== undefined;
-    if (messages.length <= 1 || !batched || this.process !== ConsumerRunner.prototype.process)
-      return this.oneByOne(messages);
+    if ((messages.length === 1 && !ordered) || !batched || this.process !== ConsumerRunner.prototype.process)
+      return this.oneByOne(messages, undefined, ordered);
     const events: (RecordedEvent | PoisonMessageError)[] = [];
     try {
       for (const message of messages) {
@@ -105,17 +121,21 @@ export class ConsumerRunner {
         }
       }
     } catch {
-      return this.oneByOne(messages); // `process` meets the same error at its message, after the ones before
+      return this.oneByOne(messages, undefined, ordered); // `process` meets the same error at its message, after the ones before
     }
+    // A poison message is dead-lettered after the commit: not once its position is passed.
+    if (ordered && events.some((event) => event instanceof PoisonMessageError))
+      return this.oneByOne(messages, undefined, ordered);
     if (events.some((event) => !(event instanceof PoisonMessageError) && !CANONICAL_UUID.test(event.id)))
-      return this.oneByOne(messages);
+      return this.oneByOne(messages, undefined, ordered);
     const failed: { index?: number; error?: unknown } = {};
     let applied: { outcomes: Outcome[]; retry: Map<number, unknown> };
     const end = handlerDuration.startTimer({ consumer: this.name });
     try {
-      applied = await this.deps.db.transaction((tx) => this.applyBatch(tx, events, failed));
+      applied = await this.deps.db.transaction((tx) => this.applyBatch(tx, events, failed, ordered));
     } catch (error) {
       end();
+      if (error instanceof PositionTaken) throw error; // the bus reads on from where the other member is
       // A statement in an aborted transaction fails whatever its handler: not that event's fault.
       const attributable =
         failed.index !== undefined && (failed.error as { code?: unknown } | null)?.code !== '25P02'
@@ -126,7 +146,7 @@ export class ConsumerRunner {
           { consumer: this.name, err: error, size: messages.length },
           'batch failed; processing its messages one at a time',
         );
-      return this.oneByOne(messages, attributable);
+      return this.oneByOne(messages, attributable, ordered);
     }
     end();
     const { outcomes, retry } = applied;
@@ -138,7 +158,8 @@ export class ConsumerRunner {
     }
     // Events the batch handler reported as failed on their own: committed without them, retried alone.
     for (const [index, error] of retry) {
-      const outcome = await this.processEvent(messages[index]!, events[index] as RecordedEvent, error);
+      const inBatch = ordered && { batch: ordered, index };
+      const outcome = await this.processEvent(messages[index]!, events[index] as RecordedEvent, error, inBatch);
       if (outcome === 'interrupted') return outcomes.slice(0, index);
       outcomes[index] = outcome;
     }
@@ -146,23 +167,28 @@ export class ConsumerRunner {
   }
 
   /**
-   * The batch's transaction: the inbox rows of its events (the duplicates drop out), then the batch
-   * handler, or the handler of each new event in order. `failed` names the event whose handler threw.
+   * The batch's transaction: the inbox rows of its events (the duplicates drop out), or the claim of
+   * an ordered batch, then the batch handler, or the handler of each new event in order. `failed`
+   * names the event whose handler threw.
    */
   private async applyBatch(
     tx: Sql,
     events: readonly (RecordedEvent | PoisonMessageError)[],
     failed: { index?: number; error?: unknown },
+    ordered?: OrderedBatch,
   ): Promise<{ outcomes: Outcome[]; retry: Map<number, unknown> }> {
     const ids = new Set<string>();
     for (const event of events) if (!(event instanceof PoisonMessageError)) ids.add(event.id);
-    // The statement answers the ids already in the inbox (usually none), not the rows it wrote.
-    const { rows } = await tx.query<{ event_id: string }>(INSERT_BATCH_INBOX, [
-      this.name,
-      [...ids],
-      this.deps.clock.now(),
-    ]);
-    for (const row of rows) ids.delete(row.event_id);
+    const { checkInbox } = ordered ? await ordered.claim(tx) : { checkInbox: true };
+    if (checkInbox) {
+      // The statement answers the ids already in the inbox (usually none), not the rows it wrote.
+      const { rows } = await tx.query<{ event_id: string }>(INSERT_BATCH_INBOX, [
+        this.name,
+        [...ids],
+        this.deps.clock.now(),
+      ]);
+      for (const row of rows) ids.delete(row.event_id);
+    }
     const outcomes: Outcome[] = [];
     const todo: { index: number; event: RecordedEvent }[] = [];
     for (const [index, event] of events.entries()) {
@@ -186,10 +212,7 @@ export class ConsumerRunner {
       );
       if (failures && failures.size > 0) {
         for (const { index, event } of todo) if (failures.has(event.id)) retry.set(index, failures.get(event.id));
-        await tx.query('delete from inbox where consumer = $1 and event_id = any($2::uuid[])', [
-          this.name,
-          [...failures.keys()],
-        ]);
+        await this.keepFailures(tx, todo, failures, checkInbox, ordered);
       }
       return { outcomes, retry };
     }
@@ -207,16 +230,46 @@ export class ConsumerRunner {
     return { outcomes, retry };
   }
 
+  /**
+   * The batch commits without the events its handler reported failed (retried alone next): their
+   * inbox rows go, or in an ordered batch without inbox rows, the others' are written and the
+   * position stays before the batch, whose range is then checked against the inbox.
+   */
+  private async keepFailures(
+    tx: Sql,
+    todo: readonly { event: RecordedEvent }[],
+    failures: ReadonlyMap<string, unknown>,
+    checkInbox: boolean,
+    ordered?: OrderedBatch,
+  ): Promise<void> {
+    await ordered?.keep(tx);
+    if (checkInbox) {
+      await tx.query('delete from inbox where consumer = $1 and event_id = any($2::uuid[])', [
+        this.name,
+        [...failures.keys()],
+      ]);
+      return;
+    }
+    const done = todo.map(({ event }) => event.id).filter((id) => !failures.has(id));
+    await tx.query(
+      'insert into inbox (consumer, event_id, processed_at) select $1, unnest($2::uuid[]), $3 on conflict do nothing',
+      [this.name, done, this.deps.clock.now()],
+    );
+  }
+
   private async oneByOne(
     messages: readonly BusMessage[],
     failed?: { index: number; error: unknown },
+    ordered?: OrderedBatch,
   ): Promise<Outcome[]> {
+    await ordered?.throughInbox();
     const outcomes: Outcome[] = [];
     for (const [index, message] of messages.entries()) {
+      const inBatch = ordered && { batch: ordered, index };
       const outcome =
         failed?.index === index
-          ? await this.processEvent(message, fromCloudEvent(this.deps.catalog, message), failed.error)
-          : await this.process(message);
+          ? await this.processEvent(message, fromCloudEvent(this.deps.catalog, message), failed.error, inBatch)
+          : await this.process(message, inBatch);
       if (outcome === 'interrupted') break;
       outcomes.push(outcome);
     }
@@ -228,12 +281,13 @@ export class ConsumerRunner {
     message: BusMessage,
     event: RecordedEvent,
     firstFailure?: unknown,
+    inBatch?: InBatch,
   ): Promise<Outcome | 'interrupted'> {
     const log = this.logOf(event);
     for (let attempt = 1; ; attempt++) {
       try {
         if (attempt === 1 && firstFailure !== undefined) throw firstFailure;
-        return await this.applyOnce(event, log);
+        return await this.applyOnce(event, log, inBatch);
       } catch (error) {
         handlerFailures.inc({ consumer: this.name });
         const reason = error instanceof Error ? error.message : String(error);
@@ -291,12 +345,13 @@ export class ConsumerRunner {
     return true;
   }
 
-  private async applyOnce(event: RecordedEvent, log: Logger): Promise<Outcome> {
+  private async applyOnce(event: RecordedEvent, log: Logger, inBatch?: InBatch): Promise<Outcome> {
     const end = handlerDuration.startTimer({ consumer: this.name });
     // A span of the event's trace: what the handler appends and logs carries its trace id.
     const span = continueTrace(event.metadata.traceparent);
     const outcome = await withTrace(span, () =>
       this.deps.db.transaction(async (tx) => {
+        if (inBatch && (await inBatch.batch.passed(tx, inBatch.index))) return 'duplicate' as const;
         const { rowCount } = await tx.query(
           'insert into inbox (consumer, event_id, processed_at) values ($1, $2, $3) on conflict do nothing',
           [this.name, event.id, this.deps.clock.now()],

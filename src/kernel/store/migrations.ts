@@ -175,4 +175,12 @@ export const eventStoreMigrations: Migration[] = [
       $fn$;
     `,
   },
+  {
+    // A consumer group on the embedded bus moves its checkpoint in the transaction of a batch's
+    // effects, without inbox rows; events it takes through the inbox instead lie up to here.
+    id: '0045_checkpoint_inbox_range',
+    sql: /* sql */ `
+      alter table checkpoints add column inbox_until_tx xid8, add column inbox_until_position bigint;
+    `,
+  },
 ];

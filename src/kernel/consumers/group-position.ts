@@ -1,0 +1,118 @@
+import type { Clock } from '../clock.ts';
+import type { Sql } from '../db/database.ts';
+import { LOG_START, type LogPosition } from '../store/envelope.ts';
+
+/** Another member of the group (another process) has already moved its position past the batch. */
+export class PositionTaken extends Error {
+  constructor(group: string) {
+    super(`consumer group ${group}: another member has moved its position past this batch`);
+    this.name = 'PositionTaken';
+  }
+}
+
+/**
+ * What the embedded bus gives the runner with a batch read in the log's order, when the consumer's
+ * effects live in the store's database: the group's position moves in the batch's own transaction,
+ * so the batch needs no inbox rows (a redelivery starts after it).
+ */
+export interface OrderedBatch {
+  /**
+   * The batch transaction's first statement: moves the group's position past the batch (its row
+   * locked until the commit), throws `PositionTaken` when it already was, and answers whether
+   * events of the batch may have been applied through the inbox (then the inbox is checked).
+   */
+  claim(tx: Sql): Promise<{ checkInbox: boolean }>;
+  /** Some of the batch is left to its retries: the position goes back before it, and its range is checked against the inbox. */
+  keep(tx: Sql): Promise<void>;
+  /** Before the batch's events go one at a time through the inbox: its range is checked against the inbox from now on. */
+  throughInbox(): Promise<void>;
+  /** In the inbox transaction of one of its events: whether the group's position is already past it (another member applied it). */
+  passed(tx: Sql, index: number): Promise<boolean>;
+}
+
+/**
+ * A consumer group's position in the store's log (its `consumer:<name>` checkpoint) with the range
+ * of the log whose events it may have taken through the inbox (`inbox_until`). The position only
+ * moves forward. Its row is locked by each transaction that applies the group's events, so two
+ * members of a group take turns and neither applies what the other did.
+ */
+export class GroupPosition {
+  readonly name: string;
+
+  constructor(
+    private readonly group: string,
+    private readonly sql: Sql,
+    private readonly clock: Clock,
+  ) {
+    this.name = `consumer:${group}`;
+  }
+
+  /** The stored position, after creating the row (every later statement has a row to lock). */
+  async load(): Promise<LogPosition> {
+    await this.sql.query(
+      `insert into checkpoints (name, tx_id, position, updated_at) values ($1, '0', 0, $2) on conflict do nothing`,
+      [this.name, this.clock.now()],
+    );
+    const { rows } = await this.sql.query<{ tx_id: string; position: number }>(
+      'select tx_id::text, position from checkpoints where name = $1',
+      [this.name],
+    );
+    const row = rows[0];
+    return row ? { txId: row.tx_id, position: row.position } : LOG_START;
+  }
+
+  /** Moves the position forward to `to` (never back): what the group read past outside a batch's transaction. */
+  async advance(to: LogPosition, sql: Sql = this.sql): Promise<void> {
+    await sql.query(
+      `update checkpoints set tx_id = $2::xid8, position = $3, updated_at = $4
+       where name = $1 and (tx_id, position) < ($2::xid8, $3::bigint)`,
+      [this.name, to.txId, to.position, this.clock.now()],
+    );
+  }
+
+  /**
+   * A batch of the events at `positions` (in order), read after `before` (no event of the group
+   * lies between it and the first) from a page that ends at `end`.
+   */
+  batch(positions: readonly LogPosition[], before: LogPosition, end: LogPosition): OrderedBatch {
+    const first = positions[0]!;
+    return {
+      claim: async (tx) => {
+        // An update re-checks its condition on the row's latest version once a concurrent one commits.
+        const { rows } = await tx.query<{ check_inbox: boolean }>(
+          `update checkpoints set tx_id = $4::xid8, position = $5, updated_at = $6
+           where name = $1 and (tx_id, position) < ($2::xid8, $3::bigint)
+           returning coalesce((inbox_until_tx, inbox_until_position) >= ($2::xid8, $3::bigint), false) as check_inbox`,
+          [this.name, first.txId, first.position, end.txId, end.position, this.clock.now()],
+        );
+        if (rows.length === 0) throw new PositionTaken(this.group);
+        return { checkInbox: rows[0]!.check_inbox };
+      },
+      keep: async (tx) => {
+        await tx.query(`update checkpoints set tx_id = $2::xid8, position = $3 where name = $1`, [
+          this.name,
+          before.txId,
+          before.position,
+        ]);
+        await this.markInbox(end, tx);
+      },
+      throughInbox: () => this.markInbox(end, this.sql),
+      passed: async (tx, index) => {
+        const at = positions[index]!;
+        const { rows } = await tx.query<{ passed: boolean }>(
+          `select (tx_id, position) >= ($2::xid8, $3::bigint) as passed from checkpoints where name = $1 for share`,
+          [this.name, at.txId, at.position],
+        );
+        return rows[0]?.passed === true;
+      },
+    };
+  }
+
+  private async markInbox(until: LogPosition, sql: Sql): Promise<void> {
+    await sql.query(
+      `update checkpoints set inbox_until_tx = $2::xid8, inbox_until_position = $3
+       where name = $1 and (inbox_until_tx is null or (inbox_until_tx, inbox_until_position) < ($2::xid8, $3::bigint))`,
+      [this.name, until.txId, until.position],
+    );
+  }
+}
