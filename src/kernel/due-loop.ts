@@ -1,9 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Database } from './db/database.ts';
 import type { Logger } from './logger.ts';
 import type { AppendSignal } from './store/append-signal.ts';
 
 /** The longest timer Node keeps (a pass's listener is dropped at its end long before). */
 const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A due loop's safety poll on `db`: on PostgreSQL 30 s, for other processes' work and a lost
+ * notification; embedded, every change is this process's own (its appends wake the loops and
+ * what falls due by the clock is known), so 5 minutes, and an idle platform sleeps.
+ */
+export const safetyPollMs = (db: Pick<Database, 'kind'>): number => (db.kind === 'pglite' ? 300_000 : 30_000);
 
 export interface DueLoopOptions {
   name: string;

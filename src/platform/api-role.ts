@@ -21,6 +21,7 @@ import { systemClock } from '../kernel/clock.ts';
 import { asyncApiDocument } from '../kernel/catalog/asyncapi.ts';
 import type { DeadLetter } from '../kernel/consumers/dead-letter-store.ts';
 import { replayDeadLetter, replayDeadLetters } from '../kernel/consumers/replay-dead-letters.ts';
+import { safetyPollMs } from '../kernel/due-loop.ts';
 import { pruneAnswers } from '../kernel/idempotency.ts';
 import { pruneFinishedWorkflows } from '../services/workflows/workflow-retention.ts';
 import { reactionModules } from '../reactions/index.ts';
@@ -119,12 +120,12 @@ export async function buildHttp(
  * The api role's background work: taking over the sagas of a process that died (POST /register
  * starts them), settling payment intents left without an outcome, and, hourly, forgetting the
  * idempotent answers older than a day and the workflows finished before their retention. The
- * first two sleep until their next lease or intent falls due or an append wakes them; their
- * safety poll is 5 s on PostgreSQL (other processes' sagas) and 30 s embedded (the only other
- * process is this one's predecessor), so an idle platform sleeps.
+ * first two sleep until their next lease or intent falls due or an append wakes them; the
+ * recovery's safety poll is 5 s on PostgreSQL (other processes' sagas) and 5 minutes embedded
+ * (the only other process is this one's predecessor), so an idle platform sleeps.
  */
 export function startApi(core: PlatformCore): RunningRole {
-  core.sagas.startRecovery(core.store.appended, core.db.kind === 'pglite' ? 30_000 : 5_000);
+  core.sagas.startRecovery(core.store.appended, core.db.kind === 'pglite' ? safetyPollMs(core.db) : 5_000);
   core.payments.start(core.store.appended);
   const pruner = setInterval(() => void prune(core), 3_600_000);
   pruner.unref();

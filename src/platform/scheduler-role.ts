@@ -1,13 +1,12 @@
 import { reactionModules } from '../reactions/index.ts';
 import type { PlatformCore } from './core.ts';
 import { whileHolding } from '../kernel/db/try-lock.ts';
-import { startDueLoop } from '../kernel/due-loop.ts';
+import { safetyPollMs, startDueLoop } from '../kernel/due-loop.ts';
 import { msUntilNextTimer } from '../services/subscriptions/timer-claims.ts';
 import type { RunningRole } from './role.ts';
 
-/** Renewal runs are at least this far apart, and at most this far while nothing falls due (a safety poll). */
+/** Renewal runs are at least this far apart (while nothing falls due, the safety poll's apart). */
 const RENEWALS_MIN_GAP_MS = 1_000;
-const RENEWALS_MAX_SLEEP_MS = 30_000;
 
 /**
  * Work that falls due by the clock: renewals, retries and ends of subscriptions, and the
@@ -33,7 +32,7 @@ export function startScheduler(core: PlatformCore): RunningRole {
     },
     appended: store.appended,
     minGapMs: RENEWALS_MIN_GAP_MS,
-    maxSleepMs: RENEWALS_MAX_SLEEP_MS,
+    maxSleepMs: safetyPollMs(db),
     log,
   });
   const stopJobs = reactionModules.flatMap((module) => (module.start ? [module.start(core.reactionDeps)] : []));

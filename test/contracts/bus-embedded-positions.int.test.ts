@@ -4,6 +4,7 @@ import { EmbeddedBus } from '../../src/kernel/bus/embedded-bus.ts';
 import type { ConsumerDefinition } from '../../src/kernel/consumers/consumer.ts';
 import { ConsumerRunner } from '../../src/kernel/consumers/consumer-runner.ts';
 import { DeadLetterStore } from '../../src/kernel/consumers/dead-letter-store.ts';
+import type { Sql } from '../../src/kernel/db/database.ts';
 import { silentLogger } from '../../src/kernel/logger.ts';
 import { openStore, type Backend, type StoreFixture } from '../support/open-store.ts';
 import { postgresAvailable } from '../support/postgres.ts';
@@ -49,7 +50,7 @@ for (const backend of backends) {
       return subscription;
     };
 
-    const effect = async (event: { id: string; data: unknown }, tx: StoreFixture['db']) => {
+    const effect = async (event: { id: string; data: unknown }, tx: Sql) => {
       await tx.query('insert into effects values ($1, $2)', [event.id, (event.data as { n: number }).n]);
     };
     const recorder: ConsumerDefinition = {

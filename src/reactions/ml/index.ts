@@ -1,6 +1,6 @@
 import type { ChurnScorer } from '../../domain/churn/churn-features.ts';
 import type { Database } from '../../kernel/db/database.ts';
-import { startDueLoop } from '../../kernel/due-loop.ts';
+import { safetyPollMs, startDueLoop } from '../../kernel/due-loop.ts';
 import type { ReactionDeps, ReactionModule } from '../reaction-module.ts';
 import { ChurnTrainer } from './churn-trainer.ts';
 import { CurrentChurnModel } from './current-churn-model.ts';
@@ -8,10 +8,11 @@ import { churnModelMigrations } from './migrations.ts';
 import { mlTraining } from './ml-training.ts';
 import { churnModelRoutes } from './routes.ts';
 
-/** Checks (real time) whether a training is due and for a newer version: at most this often... */
+/**
+ * Checks (real time) whether a training is due and for a newer version: at most this often, and
+ * at least every safety poll while nothing is appended (versions trained by other processes, the clock).
+ */
 const CHECK_MIN_GAP_MS = 10_000;
-/** ...and at least this often while nothing is appended (versions trained by other processes, the clock). */
-const CHECK_MAX_SLEEP_MS = 30_000;
 
 export interface ChurnModel {
   /** Scores with the current version; null before one is trained. */
@@ -47,7 +48,7 @@ function createChurnModel(deps: ReactionDeps): ChurnModel {
         run: check,
         appended: deps.store.appended,
         minGapMs: Math.min(CHECK_MIN_GAP_MS, retrainIntervalMs),
-        maxSleepMs: Math.min(CHECK_MAX_SLEEP_MS, retrainIntervalMs),
+        maxSleepMs: Math.min(safetyPollMs(deps.db), retrainIntervalMs),
         log: deps.log,
       });
       return async () => {

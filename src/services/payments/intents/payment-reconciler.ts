@@ -1,7 +1,7 @@
 import { Gauge } from 'prom-client';
 import type { Logger } from '../../../kernel/logger.ts';
 import { registry } from '../../../kernel/metrics.ts';
-import { startDueLoop } from '../../../kernel/due-loop.ts';
+import { safetyPollMs, startDueLoop } from '../../../kernel/due-loop.ts';
 import type { AppendSignal } from '../../../kernel/store/append-signal.ts';
 import { chargeResultOf, type ChargeResult } from '../gateway/index.ts';
 import { findIntent, intentOf, type IntentStatus, type StoredIntent } from './payment-intent.ts';
@@ -92,7 +92,7 @@ export class PaymentReconciler {
   /**
    * Runs passes while the process lives: at most every second, and otherwise when the next open
    * intent falls due or an append (a charge recorded, a flow ended) wakes it, with a safety poll
-   * as long as the window (an intent opened meanwhile is due no sooner) and at most 30 s.
+   * as long as the window (an intent opened meanwhile is due no sooner) and at most the database's.
    */
   start(appended: AppendSignal): void {
     this.stopLoop ??= startDueLoop({
@@ -100,7 +100,7 @@ export class PaymentReconciler {
       run: () => this.runOnce(),
       appended,
       minGapMs: 1_000,
-      maxSleepMs: Math.min(30_000, Math.max(1_000, this.deps.windowMs)),
+      maxSleepMs: Math.min(safetyPollMs(this.deps.db), Math.max(1_000, this.deps.windowMs)),
       log: this.deps.log,
     });
   }
