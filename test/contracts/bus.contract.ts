@@ -65,7 +65,7 @@ export function busContract(name: string, open: () => Promise<BusFixture | null>
       const runner = runnerFor(consumer, retry);
       if (onDeliver) {
         const process = runner.process.bind(runner);
-        runner.process = (message, inBatch) => (onDeliver(message), process(message, inBatch));
+        runner.process = (message) => (onDeliver(message), process(message));
       }
       const subscription = await fixture!.bus.subscribe(runner);
       running.push(subscription);

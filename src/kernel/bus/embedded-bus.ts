@@ -111,14 +111,13 @@ export class EmbeddedBus implements Bus {
           const messages = rows.map((row) => {
             const message = toLocalCloudEvent(row, catalog.get(row.type).topic);
             message.origin = { position: row.position };
+            message.log = store.db;
             return message;
           });
           // The runner applies the batch in one transaction (one by one if something in it fails).
-          const positions = rows.map((row) => ({ txId: row.tx_id, position: row.position }));
+          const first = rows[0] && { txId: rows[0].tx_id, position: rows[0].position };
           const batch =
-            ordered && messages.length > 0
-              ? stored.batch(positions, position, { txId: end.tx_id, position: end.position })
-              : undefined;
+            ordered && first ? stored.batch(first, position, { txId: end.tx_id, position: end.position }) : undefined;
           const done = messages.length > 0 ? await runner.processBatch(messages, batch) : [];
           if (done.length < rows.length) {
             const handled = done.length > 0 ? rows[done.length - 1]! : undefined;

@@ -1,3 +1,4 @@
+import type { Database } from '../db/database.ts';
 import type { EventRow } from '../store/event-store.ts';
 
 /** A message as it travels on a bus: Kafka's shape, used by the embedded bus too. */
@@ -10,6 +11,8 @@ export interface BusMessage {
   body?: unknown;
   /** The stored row it was made from (the embedded bus): the event is read from it, with the same checks. */
   row?: EventRow;
+  /** The database of the log it was read from (the embedded bus): a group whose effects go there keeps its position there. */
+  log?: Database;
   /** Where it came from, for dead letters and logs: partition/offset on Kafka, position embedded. */
   origin?: Record<string, string | number>;
 }

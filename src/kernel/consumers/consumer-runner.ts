@@ -11,7 +11,7 @@ import { consumerProcessed, deadLetters, handlerDuration, handlerFailures } from
 import type { RecordedEvent } from '../store/envelope.ts';
 import type { ConsumerDefinition, HandlerContext } from './consumer.ts';
 import type { DeadLetterStore } from './dead-letter-store.ts';
-import { PositionTaken, type OrderedBatch } from './group-position.ts';
+import { positionPassed, PositionTaken, type OrderedBatch } from './group-position.ts';
 import { PermanentError } from './permanent-error.ts';
 import { backoffDelay, type RetryPolicy } from './retry-policy.ts';
 
@@ -31,12 +31,6 @@ const INSERT_BATCH_INBOX = /* sql */ `
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export type Outcome = 'processed' | 'duplicate' | 'dead-lettered';
-
-/** A message of an ordered batch: the inbox path asks the batch whether the group already passed it. */
-interface InBatch {
-  batch: OrderedBatch;
-  index: number;
-}
 
 export interface ConsumerRunnerDeps {
   db: Database;
@@ -77,7 +71,7 @@ export class ConsumerRunner {
     this.stopping = true;
   }
 
-  async process(message: BusMessage, inBatch?: InBatch): Promise<Outcome | 'interrupted'> {
+  async process(message: BusMessage): Promise<Outcome | 'interrupted'> {
     let event: RecordedEvent;
     try {
       event = fromCloudEvent(this.deps.catalog, message);
@@ -86,7 +80,7 @@ export class ConsumerRunner {
       await this.deadLetter(message, error.message, true, 0);
       return 'dead-lettered';
     }
-    return this.processEvent(message, event, undefined, inBatch);
+    return this.processEvent(message, event);
   }
 
   /**
@@ -158,8 +152,7 @@ export class ConsumerRunner {
     }
     // Events the batch handler reported as failed on their own: committed without them, retried alone.
     for (const [index, error] of retry) {
-      const inBatch = ordered && { batch: ordered, index };
-      const outcome = await this.processEvent(messages[index]!, events[index] as RecordedEvent, error, inBatch);
+      const outcome = await this.processEvent(messages[index]!, events[index] as RecordedEvent, error);
       if (outcome === 'interrupted') return outcomes.slice(0, index);
       outcomes[index] = outcome;
     }
@@ -265,11 +258,10 @@ export class ConsumerRunner {
     await ordered?.throughInbox();
     const outcomes: Outcome[] = [];
     for (const [index, message] of messages.entries()) {
-      const inBatch = ordered && { batch: ordered, index };
       const outcome =
         failed?.index === index
-          ? await this.processEvent(message, fromCloudEvent(this.deps.catalog, message), failed.error, inBatch)
-          : await this.process(message, inBatch);
+          ? await this.processEvent(message, fromCloudEvent(this.deps.catalog, message), failed.error)
+          : await this.process(message);
       if (outcome === 'interrupted') break;
       outcomes.push(outcome);
     }
@@ -281,13 +273,12 @@ export class ConsumerRunner {
     message: BusMessage,
     event: RecordedEvent,
     firstFailure?: unknown,
-    inBatch?: InBatch,
   ): Promise<Outcome | 'interrupted'> {
     const log = this.logOf(event);
     for (let attempt = 1; ; attempt++) {
       try {
         if (attempt === 1 && firstFailure !== undefined) throw firstFailure;
-        return await this.applyOnce(event, log, inBatch);
+        return await this.applyOnce(event, log, message);
       } catch (error) {
         handlerFailures.inc({ consumer: this.name });
         const reason = error instanceof Error ? error.message : String(error);
@@ -345,13 +336,18 @@ export class ConsumerRunner {
     return true;
   }
 
-  private async applyOnce(event: RecordedEvent, log: Logger, inBatch?: InBatch): Promise<Outcome> {
+  /**
+   * The event's own transaction: its inbox row and its effect. A `message` the embedded bus read
+   * from this runner's database is also a duplicate once the group's position has passed it (a
+   * batch committed without inbox rows); a replayed dead letter, which the group did pass, is not.
+   */
+  private async applyOnce(event: RecordedEvent, log: Logger, message?: BusMessage): Promise<Outcome> {
     const end = handlerDuration.startTimer({ consumer: this.name });
     // A span of the event's trace: what the handler appends and logs carries its trace id.
     const span = continueTrace(event.metadata.traceparent);
     const outcome = await withTrace(span, () =>
       this.deps.db.transaction(async (tx) => {
-        if (inBatch && (await inBatch.batch.passed(tx, inBatch.index))) return 'duplicate' as const;
+        if (message?.log === this.deps.db && (await positionPassed(tx, this.name, event))) return 'duplicate' as const;
         const { rowCount } = await tx.query(
           'insert into inbox (consumer, event_id, processed_at) values ($1, $2, $3) on conflict do nothing',
           [this.name, event.id, this.deps.clock.now()],

@@ -26,8 +26,19 @@ export interface OrderedBatch {
   keep(tx: Sql): Promise<void>;
   /** Before the batch's events go one at a time through the inbox: its range is checked against the inbox from now on. */
   throughInbox(): Promise<void>;
-  /** In the inbox transaction of one of its events: whether the group's position is already past it (another member applied it). */
-  passed(tx: Sql, index: number): Promise<boolean>;
+}
+
+/**
+ * In the inbox transaction of an event the embedded bus delivered: whether the group's position
+ * is already past it (a batch committed it without an inbox row). Waits for a batch that holds
+ * the position's row, so two members of the group never both apply it.
+ */
+export async function positionPassed(tx: Sql, group: string, at: LogPosition): Promise<boolean> {
+  const { rows } = await tx.query<{ passed: boolean }>(
+    `select (tx_id, position) >= ($2::xid8, $3::bigint) as passed from checkpoints where name = $1 for share`,
+    [`consumer:${group}`, at.txId, at.position],
+  );
+  return rows[0]?.passed === true;
 }
 
 /**
@@ -71,11 +82,10 @@ export class GroupPosition {
   }
 
   /**
-   * A batch of the events at `positions` (in order), read after `before` (no event of the group
-   * lies between it and the first) from a page that ends at `end`.
+   * A batch whose first event is at `first`, read after `before` (no event of the group lies
+   * between them) from a page that ends at `end`.
    */
-  batch(positions: readonly LogPosition[], before: LogPosition, end: LogPosition): OrderedBatch {
-    const first = positions[0]!;
+  batch(first: LogPosition, before: LogPosition, end: LogPosition): OrderedBatch {
     return {
       claim: async (tx) => {
         // An update re-checks its condition on the row's latest version once a concurrent one commits.
@@ -97,14 +107,6 @@ export class GroupPosition {
         await this.markInbox(end, tx);
       },
       throughInbox: () => this.markInbox(end, this.sql),
-      passed: async (tx, index) => {
-        const at = positions[index]!;
-        const { rows } = await tx.query<{ passed: boolean }>(
-          `select (tx_id, position) >= ($2::xid8, $3::bigint) as passed from checkpoints where name = $1 for share`,
-          [this.name, at.txId, at.position],
-        );
-        return rows[0]?.passed === true;
-      },
     };
   }
 
