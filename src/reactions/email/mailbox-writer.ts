@@ -37,24 +37,32 @@ parentPort.on('message', ({ id, files }) => {
 });
 `;
 
+/** Threads writing at once: the file system's work per file is mostly the kernel's, on either core. */
+const THREADS = 2;
+
 interface Pending {
-  files: FileToWrite[];
+  thread: Thread;
   settle: ((error: Error | null) => void)[];
 }
 
+interface Thread {
+  worker: Worker;
+  inFlight: number;
+}
+
 /**
- * Writes the mailbox's files in a thread of its own. Four file system calls per email through
+ * Writes the mailbox's files in threads of their own. Four file system calls per email through
  * the thread pool (open, write, close, rename) cost the consumers' thread more than composing
- * and sealing the email: here the files a tick asked for go to the thread as one message, and
- * the thread writes them one after the other, synchronously, off the consumers' thread.
+ * and sealing the email: here the files a tick asked for go to the threads in one message each
+ * (half to each), and a thread writes its share one file after the other, synchronously.
  *
  * `write` resolves once the file is in place under its name (the same promise as before: an
- * email counts as sent only then). The thread is made on first use, holds the process open only
- * while writes are in flight, and is made again if it dies.
+ * email counts as sent only then). The threads are made on first use, hold the process open only
+ * while writes are in flight, and are made again if one dies.
  */
 export class MailboxWriter {
-  private worker: Worker | undefined;
-  private queued: Pending | undefined;
+  private threads: (Thread | undefined)[] = [];
+  private queued: { files: FileToWrite[]; settle: Pending['settle'] } | undefined;
   private readonly inFlight = new Map<number, Pending>();
   private nextId = 0;
 
@@ -70,47 +78,55 @@ export class MailboxWriter {
   }
 
   async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    this.fail(new Error('the mailbox writer was closed'));
-    await worker?.terminate();
+    const threads = this.threads;
+    this.threads = [];
+    for (const thread of threads) if (thread) this.fail(thread, new Error('the mailbox writer was closed'));
+    await Promise.all(threads.map((thread) => thread?.worker.terminate()));
   }
 
   private flush(): void {
-    const pending = this.queued!;
+    const { files, settle } = this.queued!;
     this.queued = undefined;
-    const id = this.nextId++;
-    this.inFlight.set(id, pending);
-    const worker = (this.worker ??= this.start());
-    worker.ref();
-    worker.postMessage({ id, files: pending.files });
+    const share = Math.ceil(files.length / THREADS);
+    for (let index = 0, from = 0; from < files.length; index++, from += share) {
+      const thread = (this.threads[index] ??= this.start(index));
+      const id = this.nextId++;
+      this.inFlight.set(id, { thread, settle: settle.slice(from, from + share) });
+      if (thread.inFlight++ === 0) thread.worker.ref();
+      thread.worker.postMessage({ id, files: files.slice(from, from + share) });
+    }
   }
 
-  private start(): Worker {
-    const worker = new Worker(THREAD, { eval: true });
+  private start(index: number): Thread {
+    const thread: Thread = { worker: new Worker(THREAD, { eval: true }), inFlight: 0 };
+    const { worker } = thread;
     worker.on('message', ({ id, errors }: { id: number; errors: ({ message: string; code?: string } | null)[] }) => {
       const pending = this.inFlight.get(id);
       if (!pending) return;
       this.inFlight.delete(id);
-      if (this.inFlight.size === 0) worker.unref();
-      pending.settle.forEach((settle, index) => {
-        const error = errors[index];
+      if (--thread.inFlight === 0) worker.unref();
+      pending.settle.forEach((settle, at) => {
+        const error = errors[at];
         settle(error ? Object.assign(new Error(error.message), { code: error.code }) : null);
       });
     });
     const died = (error: Error) => {
-      if (this.worker !== worker) return;
-      this.worker = undefined;
-      this.fail(error);
+      if (this.threads[index] !== thread) return;
+      this.threads[index] = undefined;
+      this.fail(thread, error);
     };
     worker.on('error', died);
-    worker.on('exit', (code) => died(new Error(`the mailbox writer stopped (exit code ${code})`)));
-    return worker;
+    worker.on('exit', (code) => died(new Error(`a mailbox writer thread stopped (exit code ${code})`)));
+    return thread;
   }
 
-  /** Rejects every write in flight: nothing says whether it was made, so its email is retried. */
-  private fail(error: Error): void {
-    for (const pending of this.inFlight.values()) for (const settle of pending.settle) settle(error);
-    this.inFlight.clear();
+  /** Rejects the thread's writes in flight: nothing says whether they were made, so their emails are retried. */
+  private fail(thread: Thread, error: Error): void {
+    for (const [id, pending] of this.inFlight) {
+      if (pending.thread !== thread) continue;
+      this.inFlight.delete(id);
+      for (const settle of pending.settle) settle(error);
+    }
+    thread.inFlight = 0;
   }
 }
