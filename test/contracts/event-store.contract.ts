@@ -297,6 +297,28 @@ export function eventStoreContract(backend: Backend, available: () => Promise<bo
       expect(event).toMatchObject({ schemaVersion: 2, data: { customerId: 'c9', n: 7, note: 'upcast from v1' } });
     });
 
+    it.skipIf(skip)('reads several streams at once, trusted or not, older versions upcast either way', async () => {
+      const [first, second, missing] = [stream(), stream(), stream()];
+      await fixture.store.append(first, [thing('c1', 1), thing('c1', 2)]);
+      await fixture.db.query(
+        `insert into events (tx_id, event_id, stream_id, version, type, schema_version, data, metadata, partition_key, occurred_at)
+         values (pg_current_xact_id(), $1, $2, 1, 'ThingHappened', 1, $3, $4, 'c9', now())`,
+        [
+          uuidv7(),
+          second,
+          JSON.stringify({ customerId: 'c9', n: 7 }),
+          JSON.stringify({ correlationId: 'x', causationId: null, actor: 'system' }),
+        ],
+      );
+      for (const trusted of [false, true]) {
+        const streams = await fixture.store.readStreams([first, second, missing, first], { trusted });
+        expect([...streams.keys()]).toEqual([first, second, missing]);
+        expect(streams.get(first)!.map((event) => (event.data as { n: number }).n)).toEqual([1, 2]);
+        expect(streams.get(second)![0]).toMatchObject({ schemaVersion: 2, data: { note: 'upcast from v1' } });
+        expect(streams.get(missing)).toEqual([]);
+      }
+    });
+
     it.skipIf(skip)('wakes the readers of another connection at the commit of an append, never before it', async () => {
       // PostgreSQL: another process's view of the same schema; PGlite: one process, one database.
       const schema = (fixture.db as { schema?: string }).schema;

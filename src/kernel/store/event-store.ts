@@ -194,8 +194,16 @@ export class EventStore {
     return rows.map((row) => this.decode(row));
   }
 
-  /** Several streams in one query (a consumer's batch): each stream's events in version order, [] for one not found. */
-  async readStreams(streamIds: readonly string[], options: { tx?: Sql } = {}): Promise<Map<string, RecordedEvent[]>> {
+  /**
+   * Several streams in one query (a consumer's batch): each stream's events in version order, [] for
+   * one not found. `trusted`: data of the current version is taken as the store validated it at
+   * append, not validated again (a consumer reading the streams its events refer to, as a projection
+   * rebuilding; older versions are still upcast and validated).
+   */
+  async readStreams(
+    streamIds: readonly string[],
+    options: { tx?: Sql; trusted?: boolean } = {},
+  ): Promise<Map<string, RecordedEvent[]>> {
     const unique = [...new Set(streamIds)];
     const streams = new Map<string, RecordedEvent[]>(unique.map((id) => [id, []]));
     if (unique.length === 0) return streams;
@@ -203,7 +211,8 @@ export class EventStore {
       `select ${COLUMNS} from events where stream_id = any($1::text[]) order by stream_id, version`,
       [unique],
     );
-    for (const row of rows) streams.get(row.stream_id)?.push(this.decode(row));
+    const decode = { trusted: options.trusted ?? false };
+    for (const row of rows) streams.get(row.stream_id)?.push(this.decode(row, decode));
     return streams;
   }
 

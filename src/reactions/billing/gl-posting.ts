@@ -55,7 +55,7 @@ async function postCharges(
     todo.length > 1
       ? await deps.store.readStreams(
           todo.map((event) => streamsOfPayment(event.data)),
-          { tx },
+          { tx, trusted: true },
         )
       : undefined;
   const entries: JournalEntry[] = [];

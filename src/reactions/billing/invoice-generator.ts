@@ -111,7 +111,7 @@ export const invoiceGenerator = (deps: InvoiceGeneratorDeps): ConsumerDefinition
             ? streamsOfPayment(event.data as PaymentProcessedData)
             : paymentStream(paymentIdOf(event)),
         ),
-        { tx },
+        { tx, trusted: true },
       );
       const invoices: NewInvoice[] = [];
       for (const event of todo) invoices.push(await invoiceOf(deps, tx, event, streams));

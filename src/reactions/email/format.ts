@@ -3,13 +3,17 @@ import type { Period } from '../../domain/events/common.ts';
 /** The locale of every email (one language for now). */
 export const EMAIL_LOCALE = 'en';
 
-// Building an Intl.NumberFormat costs tens of µs: one per locale and currency, not one per email.
-const moneyFormats = new Map<string, Intl.NumberFormat>();
-const moneyFormat = (locale: string, currency: string): Intl.NumberFormat => {
+// Building an Intl.NumberFormat costs tens of µs, and asking its resolved options a few: one per
+// locale and currency, with its number of decimals, not one per email.
+const moneyFormats = new Map<string, { format: Intl.NumberFormat; digits: number }>();
+const moneyFormat = (locale: string, currency: string) => {
   const key = `${locale} ${currency}`;
-  let format = moneyFormats.get(key);
-  if (!format) moneyFormats.set(key, (format = new Intl.NumberFormat(locale, { style: 'currency', currency })));
-  return format;
+  let money = moneyFormats.get(key);
+  if (!money) {
+    const format = new Intl.NumberFormat(locale, { style: 'currency', currency });
+    moneyFormats.set(key, (money = { format, digits: format.resolvedOptions().maximumFractionDigits ?? 2 }));
+  }
+  return money;
 };
 
 /**
@@ -17,8 +21,7 @@ const moneyFormat = (locale: string, currency: string): Intl.NumberFormat => {
  * The amount reaches Intl as a decimal string, never as a float.
  */
 export function formatMoney(amount: number, currency: string, locale: string = EMAIL_LOCALE): string {
-  const format = moneyFormat(locale, currency);
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  const { format, digits } = moneyFormat(locale, currency);
   const sign = amount < 0 ? '-' : '';
   const units = String(Math.abs(amount)).padStart(digits + 1, '0');
   const decimal = digits === 0 ? units : `${units.slice(0, -digits)}.${units.slice(-digits)}`;

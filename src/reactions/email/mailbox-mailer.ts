@@ -1,9 +1,10 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { keyOf, openWith, type Sealed } from '../../kernel/crypto/personal-data.ts';
 import type { Sql } from '../../kernel/db/database.ts';
 import { composeMessage, parseSender } from './compose-message.ts';
 import type { Delivery, EmailAddress, Mailer, OutgoingEmail, Sealer } from './mailer.ts';
+import { MailboxWriter } from './mailbox-writer.ts';
 
 /** The local mailbox's folder under the data directory. */
 export const mailboxDir = (dataDir: string) => join(dataDir, 'mailbox');
@@ -28,7 +29,7 @@ export class MailboxMailer implements Mailer {
   readonly kind = 'mailbox' as const;
   private readonly from: EmailAddress;
   private readonly dir: string;
-  private made: Promise<unknown> | undefined;
+  private readonly writer = new MailboxWriter();
 
   constructor(options: { dataDir: string; from: string }) {
     this.dir = mailboxDir(options.dataDir);
@@ -40,16 +41,17 @@ export class MailboxMailer implements Mailer {
     const file = mailboxFile(email.messageId);
     const message = composeMessage(email, this.from);
     const envelope: MailboxEnvelope = { customerId: sealer.customerId, message: sealer.seal(message) };
-    // Made once (and again only if that failed): not a system call per email.
-    await (this.made ??= mkdir(this.dir, { recursive: true }).catch((error: unknown) => {
-      this.made = undefined;
-      throw error;
-    }));
-    // Written aside and renamed: a reader never sees half an email, even after a crash.
-    const partial = join(this.dir, `.${file}.partial`);
-    await writeFile(partial, JSON.stringify(envelope));
-    await rename(partial, join(this.dir, file));
+    // Written aside and renamed (a reader never sees half an email, even after a crash), off this thread.
+    await this.writer.write({
+      partial: join(this.dir, `.${file}.partial`),
+      path: join(this.dir, file),
+      content: JSON.stringify(envelope),
+    });
     return { transport: 'mailbox', detail: file };
+  }
+
+  async close(): Promise<void> {
+    await this.writer.close();
   }
 }
 

@@ -58,7 +58,7 @@ export const paymentReceipt = (deps: EmailDeps) =>
         payment.subscriptionId ? [subscriptionStream(payment.subscriptionId)] : [],
       );
       // One after the other: a transaction is one connection (PGlite's cannot take two queries at once).
-      const streams = await deps.store.readStreams(subscriptions, { tx });
+      const streams = await deps.store.readStreams(subscriptions, { tx, trusted: true });
       const invoices = await findInvoiceNumbers(
         tx,
         payments.map((payment) => payment.paymentId),

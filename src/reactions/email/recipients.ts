@@ -28,7 +28,7 @@ export async function findRecipients(
   customerIds: readonly string[],
   keys?: ReadonlyMap<string, Buffer>,
 ): Promise<Map<string, Recipient>> {
-  const streams = await store.readStreams(customerIds.map(customerStream), { tx });
+  const streams = await store.readStreams(customerIds.map(customerStream), { tx, trusted: true });
   const recipients = new Map<string, Recipient>();
   const sealed: {
     customerId: string;
