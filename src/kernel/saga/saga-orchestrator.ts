@@ -182,8 +182,13 @@ export class SagaOrchestrator {
    * Starts saga `id` (a retried start with the same id starts nothing new) and resolves when it
    * has finished, here or in the process that holds it.
    */
-  async start<State extends object>(type: string, id: string, input: State): Promise<SagaRecord<State>> {
-    return this.drive(id, await this.create(type, id, input)) as Promise<SagaRecord<State>>;
+  async start<State extends object>(
+    type: string,
+    id: string,
+    input: State,
+    options: { writes?: DeferredWrites } = {},
+  ): Promise<SagaRecord<State>> {
+    return this.drive(id, await this.create(type, id, input, options.writes)) as Promise<SagaRecord<State>>;
   }
 
   /** Starts saga `id` like `start`, but resolves once it is stored: it runs on in the background. */
@@ -197,9 +202,17 @@ export class SagaOrchestrator {
   /**
    * Stores a new saga, its lease ours; the record when it was created here (undefined: it existed).
    * When its first step is external, that step's first attempt starts (with its intent) in the
-   * same statement: the saga's first step costs no statement of its own.
+   * same statement: the saga's first step costs no statement of its own. `writes` (no appends)
+   * are made in that statement too, only when the saga is new (e.g. the key its sealed state needs);
+   * one that fails (a unique key taken) fails the creation, with its error.
    */
-  private async create<State extends object>(type: string, id: string, input: State): Promise<SagaRecord | undefined> {
+  private async create<State extends object>(
+    type: string,
+    id: string,
+    input: State,
+    writes = new DeferredWrites(),
+  ): Promise<SagaRecord | undefined> {
+    if (writes.appends.length) throw new RangeError("a saga's creation makes writes, not appends");
     const now = this.options.clock.now();
     const definition = this.definitions.get(type) as SagaDefinition<Record<string, unknown>> | undefined;
     const state = input as Record<string, unknown>;
@@ -207,10 +220,9 @@ export class SagaOrchestrator {
     const start = first && !first.local ? first : undefined;
     const params: unknown[] = [id, type, JSON.stringify(input), this.options.owner, this.leaseMs, now];
     params.push(currentTraceparent() ?? null, start?.name ?? null);
-    const intent = new DeferredWrites();
-    if (start) start.intent?.(this.contextOf(id, state, start, intent), intent);
-    const { ctes, params: more } = intent.ctes(params.length);
-    // The intent's writes are no CTE of `saga`'s: a saga that existed fails the statement whole (guard).
+    if (start) start.intent?.(this.contextOf(id, state, start, writes), writes);
+    const { ctes, params: more } = writes.ctes(params.length);
+    // The writes are no CTEs of `saga`'s: a saga that existed fails the statement whole (guard).
     const { rows } = await this.options.db
       .query<{ n: number }>(
         `with saga as (
