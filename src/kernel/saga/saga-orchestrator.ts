@@ -41,6 +41,9 @@ export const sagasParked = new Gauge({
   registers: [registry],
 });
 
+/** The engine's statements at each step (creation, step starts, checkpoints, heartbeats): parsed and planned once per connection. */
+const PREPARED = { prepared: true } as const;
+
 /** A parked saga is tried again after `parkedRetryMs`, then twice as long each time, up to every 6 hours, without end. */
 const parkedRetrySql = (param: string) =>
   `clock_timestamp() + least(interval '6 hours', ${param} * interval '1 millisecond' * power(2, least(attempts, 20)))`;
@@ -235,6 +238,7 @@ export class SagaOrchestrator {
            select id, $8, 'run', 'started', 1, $6 from saga where $8::text is not null
          ) select ${ctes.length ? 'require_guard((select count(*) from saga))' : '(select count(*) from saga)'} as n`,
         [...params, ...more],
+        PREPARED,
       )
       .catch((error: unknown) => {
         if ((error as { code?: string }).code === GUARD_FAILED) return { rows: [{ n: 0 }] };
@@ -441,6 +445,7 @@ export class SagaOrchestrator {
           .query(
             `update sagas set lease_until = clock_timestamp() + $3 * interval '1 millisecond' where id = $1 and lease_owner = $2`,
             [id, this.options.owner, this.leaseMs],
+            PREPARED,
           )
           .catch(() => {}),
       Math.max(50, Math.floor(this.leaseMs / 3)),
@@ -762,6 +767,7 @@ export class SagaOrchestrator {
          returning 1
        ) select count(*)::int as n from started`,
       [...params, ...more],
+      PREPARED,
     );
     if (rows[0]!.n === 0) throw new LeaseLostError();
     return withStep(record, step.name, phase, started, now);
@@ -845,10 +851,10 @@ export class SagaOrchestrator {
     let position = record.position;
     try {
       if (appends.length)
-        position = (await this.store.appendStreams(appends, { tx, along, last: !more })).at(-1)!.position;
+        position = (await this.store.appendStreams(appends, { tx, along, last: !more, ...PREPARED })).at(-1)!.position;
       else {
         const text = `with ${along.ctes} select require_guard((select count(*) from guard))`;
-        await (more ? tx.query(text, along.params) : lastStatement(tx, text, along.params));
+        await (more ? tx.query(text, along.params, PREPARED) : lastStatement(tx, text, along.params, PREPARED));
       }
     } catch (error) {
       if (error instanceof GuardError || (error as { code?: string }).code === GUARD_FAILED) throw new LeaseLostError();

@@ -121,7 +121,9 @@ export class RegistrationService {
   }
 
   private async emailTaken(digest: string): Promise<boolean> {
-    const { rows } = await this.deps.db.query('select 1 from customer_emails where email = $1', [digest]);
+    const { rows } = await this.deps.db.query('select 1 from customer_emails where email = $1', [digest], {
+      prepared: true,
+    });
     return rows.length > 0;
   }
 
