@@ -16,6 +16,8 @@
  * Clients use node:http with a keep-alive agent, unique emails and Idempotency-Keys; the rate limit
  * is raised with REGISTER_RATE_LIMIT. PostgreSQL: TEST_DATABASE_URL, a fresh schema per server,
  * dropped after. Env: BENCH_SECONDS (10), BENCH_CONCURRENCY (16), BENCH_COUNT_N (200).
+ * Options: `--postgres` runs only the PostgreSQL rows (embedded bus: baseline, reactions off, npm start);
+ * `--statements` only the statement counts; `--json FILE` writes the rows there too.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -67,6 +69,8 @@ const args = benchArgs({
   'platform-without-reactions': { type: 'boolean' },
   /** Only the statements per registration (a minute, no HTTP, no DBOS). */
   statements: { type: 'boolean' },
+  /** Only the PostgreSQL rows with the embedded bus (its baseline, npm start, reactions off): no PGlite, Kafka, DBOS. */
+  postgres: { type: 'boolean' },
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -516,6 +520,67 @@ function printStatements(trips: Trips): void {
   );
 }
 
+/** `--postgres`: the goal's rows alone, PostgreSQL with the embedded bus beside its baseline. */
+async function mainPostgres(): Promise<void> {
+  const platform = async () => ({
+    DATA_DIR: await tempDir('bench-register-'),
+    DATABASE_URL: postgresUrl(await freshSchema()),
+  });
+  try {
+    console.error('baseline on PostgreSQL...');
+    const baseline = await measure(async () => {
+      const schema = await freshSchema();
+      return startBenchProcess('--baseline', { BASELINE_DATABASE_URL: TEST_DATABASE_URL, BASELINE_SCHEMA: schema });
+    });
+    if (baseline.ok === 0 || baseline.other.size > 0)
+      throw new Error(`the PostgreSQL baseline answered ${describeOther(baseline)} non-201 and ${baseline.ok} 201s`);
+    console.error('platform on PostgreSQL, reactions off...');
+    const bare = await measure(async () =>
+      startBenchProcess('--platform-without-reactions', { ...common, ...(await platform()) }),
+    );
+    console.error('platform on PostgreSQL (npm start)...');
+    const full = await measure(async () =>
+      startPlatformProcess({ ...common, ...(await platform()) }, { waitForHealth: true }),
+    );
+    const rows: [string, LoadResult][] = [
+      ['baseline', baseline],
+      ['saga, reactions off', bare],
+      ['saga (npm start)', full],
+    ];
+    printTable(
+      `POST /register, ${CONCURRENCY} concurrent clients over HTTP, ${SECONDS} s each (PostgreSQL, embedded bus)`,
+      ['server', 'registrations/s', 'p50 ms', 'p99 ms', 'non-201', 'vs baseline (rate)', `goal ≥ ${GOAL_VS_BASELINE}×`],
+      rows.map(([server, r]) => [
+        server,
+        fmtInt(r.rate),
+        fmtMs(r.p50),
+        fmtMs(r.p99),
+        describeOther(r),
+        server === 'baseline' ? '—' : fmtRatio(r.rate / baseline.rate),
+        server === 'baseline' ? '—' : verdict(r.rate >= GOAL_VS_BASELINE * baseline.rate && r.p99 < GOAL_P99_MS),
+      ]),
+      [`${await machine()}; client, server and database share the machine.`],
+    );
+    await writeJsonRows(
+      args.json,
+      'register',
+      rows.map(([server, r]) => ({
+        table: 'http',
+        backend: 'PostgreSQL (embedded bus)',
+        server,
+        registrationsPerSecond: r.rate,
+        p50Ms: r.p50,
+        p99Ms: r.p99,
+        non201: Object.fromEntries(r.other),
+        vsBaseline: r.rate / baseline.rate,
+      })),
+      { machine: machine(), concurrency: CONCURRENCY, seconds: SECONDS },
+    );
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  }
+}
+
 async function main(): Promise<void> {
   const brokers = await kafkaBrokers();
   const targets: { backend: string; platform: () => Promise<Record<string, string>>; withoutReactions: boolean }[] = [
@@ -694,6 +759,9 @@ if (args.baseline) {
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   }
+  process.exit(0);
+} else if (args.postgres) {
+  await mainPostgres();
   process.exit(0);
 } else {
   await main();

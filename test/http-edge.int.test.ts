@@ -388,12 +388,17 @@ describe('the test clock', async () => {
       paymentMethod: 'pm_card_visa',
     });
     expect(response.statusCode, response.body).toBe(201);
-    const { subscriptionId, customerToken } = response.json() as { subscriptionId: string; customerToken: string };
+    const { subscriptionId, customerToken, position } = response.json() as {
+      subscriptionId: string;
+      customerToken: string;
+      position: number;
+    };
     const advanced = await inject('POST', '/admin/clock/advance', { days: 90 });
     expect([200, 202]).toContain(advanced.statusCode);
+    // Read your write: the view has applied the registration (it may lag the 201 otherwise).
     const read = await fixture.platform.http.inject({
       method: 'GET',
-      url: `/subscriptions/${subscriptionId}`,
+      url: `/subscriptions/${subscriptionId}?minPosition=${position}`,
       headers: { authorization: `Bearer ${customerToken}` },
     });
     expect(read.statusCode, read.body).toBe(200);

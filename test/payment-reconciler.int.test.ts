@@ -82,7 +82,8 @@ function reconcilerSuite(mode: Mode) {
         actor: expect.stringMatching(/^refund:/),
         correlationId: registrationId,
       });
-      const refund = (await fixture.platform.sagas.get(payment[1]!.metadata.actor.slice('refund:'.length)))!;
+      // The refund is recorded by the workflow's step, which then completes it in its checkpoint.
+      const refund = (await fixture.platform.sagas.waitFor(payment[1]!.metadata.actor.slice('refund:'.length), 5_000))!;
       expect(refund).toMatchObject({
         type: 'refund',
         status: 'completed',

@@ -1,5 +1,6 @@
 import type { Sql } from './db/database.ts';
 import type { Migration } from './db/migrate.ts';
+import type { DeferredWrites } from './store/deferred-writes.ts';
 
 /**
  * Idempotency keys, one table for every write. A key is claimed per scope (route and caller) with
@@ -53,6 +54,23 @@ export interface KeyClaim {
   key: string;
   /** The keyed hash of the request. */
   requestHash: string;
+}
+
+/** The unique key a claim made by `claimNewResource` breaks when the key was claimed before. */
+export const CLAIM_TAKEN_CONSTRAINT = 'http_idempotency_pkey';
+
+/**
+ * Claims `key` for a new resource in `writes`, the statement that creates it: that statement
+ * fails (unique violation on CLAIM_TAKEN_CONSTRAINT) when the key was claimed before, and
+ * `claimResource` then says by whom.
+ */
+export function claimNewResource(writes: DeferredWrites, claim: KeyClaim, resource: string): void {
+  writes.write('insert into http_idempotency (scope, key, request_hash, resource) values ($1, $2, $3, $4)', [
+    claim.scope,
+    claim.key,
+    claim.requestHash,
+    resource,
+  ]);
 }
 
 /**

@@ -148,6 +148,57 @@ export function eventStoreContract(backend: Backend, available: () => Promise<bo
       expect(rows[0]!.n).toBe(1);
     });
 
+    it.skipIf(skip)(
+      'stores event ids once across streams: a retried appendMany reports the stored events',
+      async () => {
+        const [a, b, c] = [stream(), stream(), stream()];
+        const [a1, a2, b1, b2] = [uuidv7(), uuidv7(), uuidv7(), uuidv7()];
+        const first = await fixture.store.appendMany([
+          {
+            streamId: a,
+            events: [
+              { ...thing('c1', 1), id: a1 },
+              { ...thing('c1', 2), id: a2 },
+            ],
+            expectedVersion: 'no_stream',
+          },
+          { streamId: b, events: [{ ...thing('c2', 1), id: b1 }], expectedVersion: 'no_stream' },
+        ]);
+        // a: stored whole (its expectation is no longer checked); b: one stored, one new (checked); c: new.
+        const retry = await fixture.store.appendMany([
+          {
+            streamId: a,
+            events: [
+              { ...thing('c1', 1), id: a1 },
+              { ...thing('c1', 2), id: a2 },
+            ],
+            expectedVersion: 'no_stream',
+          },
+          {
+            streamId: b,
+            events: [
+              { ...thing('c2', 1), id: b1 },
+              { ...thing('c2', 2), id: b2 },
+            ],
+            expectedVersion: 1,
+          },
+          { streamId: c, events: [thing('c3', 1)], expectedVersion: 'no_stream' },
+        ]);
+        expect(retry[0]).toEqual(first[0]);
+        expect(retry[1]!.events.map((event) => [event.id, event.version])).toEqual([[b2, 2]]);
+        expect(retry[2]).toMatchObject({ streamId: c, version: 1 });
+        expect((await fixture.store.readStream(a)).map((event) => event.id)).toEqual([a1, a2]);
+        expect((await fixture.store.readStream(b)).map((event) => event.id)).toEqual([b1, b2]);
+        // A new event on a stream whose expectation no longer holds is refused, naming the stream.
+        await expect(
+          fixture.store.appendMany([
+            { streamId: a, events: [{ ...thing('c1', 1), id: a1 }], expectedVersion: 'no_stream' },
+            { streamId: b, events: [thing('c2', 3)], expectedVersion: 1 },
+          ]),
+        ).rejects.toMatchObject({ name: 'ConcurrencyError', streamId: b, actual: 2 });
+      },
+    );
+
     it.skipIf(skip)('refuses an invalid event naming the field, and writes nothing of the batch', async () => {
       const id = stream();
       const bad = { type: 'ThingHappened', data: { customerId: 'c1', n: 1.5, note: 'x' } };

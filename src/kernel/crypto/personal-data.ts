@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Sql } from '../db/database.ts';
+import type { DeferredWrites } from '../store/deferred-writes.ts';
 
 /**
  * Crypto-shredding of personal data: each customer has an AES-256 key of its own (`customer_keys`);
@@ -108,6 +109,16 @@ export async function openTexts<T extends { customerId: string; sealed: Sealed |
 /** Encrypts a customer's email and name with its key, creating the key (in `tx`) on first use. */
 export async function encrypt(customerId: string, data: PersonalData, tx: Sql): Promise<Sealed> {
   const key = await ensureKey(tx, customerId);
+  return sealWith(key, customerId, Buffer.from(JSON.stringify({ email: data.email, name: data.name }), 'utf8'));
+}
+
+/**
+ * `encrypt` for a customer that has no key yet (its id was just drawn): the key is created by
+ * `writes`, in the statement that first stores what it seals (both commit, or neither).
+ */
+export function encryptNew(customerId: string, data: PersonalData, writes: DeferredWrites): Sealed {
+  const key = randomBytes(32);
+  writes.write('insert into customer_keys (customer_id, key, created_at) values ($1, $2, now())', [customerId, key]);
   return sealWith(key, customerId, Buffer.from(JSON.stringify({ email: data.email, name: data.name }), 'utf8'));
 }
 

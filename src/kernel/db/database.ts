@@ -1,7 +1,20 @@
+export interface QueryOptions {
+  /**
+   * One of a few fixed texts run at every step of a hot path, whose plans are all key lookups (so
+   * a cached plan never goes bad as tables grow): PostgreSQL parses and plans it once per
+   * connection (a named prepared statement) instead of at every call. PGlite ignores it.
+   */
+  prepared?: boolean;
+}
+
 /** The one SQL surface the kernel uses, implemented by PostgreSQL (`pg`) and PGlite. */
 export interface Sql {
   /** One statement, with `$n` parameters. */
-  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: Row[]; rowCount: number }>;
+  query<Row = Record<string, unknown>>(
+    text: string,
+    params?: unknown[],
+    options?: QueryOptions,
+  ): Promise<{ rows: Row[]; rowCount: number }>;
   /** Several statements, no parameters (migrations). */
   exec(text: string): Promise<void>;
   /**

@@ -1,4 +1,4 @@
-import type { Database, Sql } from './database.ts';
+import type { Database, QueryOptions, Sql } from './database.ts';
 
 /** Thrown inside the transaction to roll it back (the unit of work failed outside it). */
 const ROLL_BACK = Symbol('roll back');
@@ -21,9 +21,9 @@ export class LazyTransaction implements Sql {
     this.scope = db.scope;
   }
 
-  async query<Row = Record<string, unknown>>(text: string, params?: unknown[]) {
+  async query<Row = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions) {
     this.assertOpen();
-    return (await this.begin()).query<Row>(text, params);
+    return (await this.begin()).query<Row>(text, params, options);
   }
 
   async exec(text: string): Promise<void> {
@@ -32,10 +32,10 @@ export class LazyTransaction implements Sql {
   }
 
   /** The unit's last statement: alone (it commits by itself) when nothing came before it. */
-  async last<Row = Record<string, unknown>>(text: string, params?: unknown[]) {
+  async last<Row = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions) {
     this.assertOpen();
     this.closed = true;
-    return (this.tx ? await this.tx : this.db).query<Row>(text, params);
+    return (this.tx ? await this.tx : this.db).query<Row>(text, params, options);
   }
 
   onCommit(callback: () => void): void {
@@ -73,8 +73,12 @@ export class LazyTransaction implements Sql {
 }
 
 /** `text` as the last statement of `sql`'s unit of work (see LazyTransaction.last); any other Sql just runs it. */
-export const lastStatement = <Row = Record<string, unknown>>(sql: Sql, text: string, params: unknown[]) =>
-  sql instanceof LazyTransaction ? sql.last<Row>(text, params) : sql.query<Row>(text, params);
+export const lastStatement = <Row = Record<string, unknown>>(
+  sql: Sql,
+  text: string,
+  params: unknown[],
+  options?: QueryOptions,
+) => (sql instanceof LazyTransaction ? sql.last<Row>(text, params, options) : sql.query<Row>(text, params, options));
 
 /** Runs `work` in a LazyTransaction: committed when it resolves, rolled back when it throws. */
 export async function lazyTransaction<T>(db: Database, work: (tx: LazyTransaction) => Promise<T>): Promise<T> {

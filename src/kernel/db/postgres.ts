@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { coalescedPerKey } from './coalesced.ts';
 import { DatabaseUnavailableError, type Database, type Sql } from './database.ts';
@@ -25,11 +26,22 @@ const translate = (error: unknown): never => {
 
 const atOnce = (callback: () => void) => callback();
 
+/** A prepared statement's name: the same for the same text in every process and connection. */
+const preparedNames = new Map<string, string>();
+const preparedName = (text: string): string => {
+  let name = preparedNames.get(text);
+  if (!name) preparedNames.set(text, (name = `tr_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`));
+  return name;
+};
+
 const sqlOf = (client: pg.Pool | pg.PoolClient, scope: object, onCommit = atOnce): Sql => ({
   scope,
   onCommit,
-  async query(text, params) {
-    const result = await client.query(text, params as unknown[]).catch(translate);
+  async query(text, params, options) {
+    const values = params as unknown[] | undefined;
+    const result = await (
+      options?.prepared ? client.query({ name: preparedName(text), text, values }) : client.query(text, values)
+    ).catch(translate);
     return { rows: result.rows, rowCount: result.rowCount ?? 0 };
   },
   async exec(text) {

@@ -41,6 +41,9 @@ export const sagasParked = new Gauge({
   registers: [registry],
 });
 
+/** The engine's statements at each step (creation, step starts, checkpoints, heartbeats): parsed and planned once per connection. */
+const PREPARED = { prepared: true } as const;
+
 /** A parked saga is tried again after `parkedRetryMs`, then twice as long each time, up to every 6 hours, without end. */
 const parkedRetrySql = (param: string) =>
   `clock_timestamp() + least(interval '6 hours', ${param} * interval '1 millisecond' * power(2, least(attempts, 20)))`;
@@ -182,8 +185,13 @@ export class SagaOrchestrator {
    * Starts saga `id` (a retried start with the same id starts nothing new) and resolves when it
    * has finished, here or in the process that holds it.
    */
-  async start<State extends object>(type: string, id: string, input: State): Promise<SagaRecord<State>> {
-    return this.drive(id, await this.create(type, id, input)) as Promise<SagaRecord<State>>;
+  async start<State extends object>(
+    type: string,
+    id: string,
+    input: State,
+    options: { writes?: DeferredWrites } = {},
+  ): Promise<SagaRecord<State>> {
+    return this.drive(id, await this.create(type, id, input, options.writes)) as Promise<SagaRecord<State>>;
   }
 
   /** Starts saga `id` like `start`, but resolves once it is stored: it runs on in the background. */
@@ -194,23 +202,56 @@ export class SagaOrchestrator {
     );
   }
 
-  /** Stores a new saga, its lease ours; the record when it was created here (undefined: it existed). */
-  private async create<State extends object>(type: string, id: string, input: State): Promise<SagaRecord | undefined> {
+  /**
+   * Stores a new saga, its lease ours; the record when it was created here (undefined: it existed).
+   * When its first step is external, that step's first attempt starts (with its intent) in the
+   * same statement: the saga's first step costs no statement of its own. `writes` (no appends)
+   * are made in that statement too, only when the saga is new (e.g. the key its sealed state needs);
+   * one that fails (a unique key taken) fails the creation, with its error.
+   */
+  private async create<State extends object>(
+    type: string,
+    id: string,
+    input: State,
+    writes = new DeferredWrites(),
+  ): Promise<SagaRecord | undefined> {
+    if (writes.appends.length) throw new RangeError("a saga's creation makes writes, not appends");
     const now = this.options.clock.now();
-    const { rowCount } = await this.options.db.query(
-      `insert into sagas (id, type, status, state, lease_owner, lease_until, created_at, updated_at, traceparent)
-       values ($1, $2, 'running', $3, $4, clock_timestamp() + $5 * interval '1 millisecond', $6, $6, $7)
-       on conflict (id) do nothing`,
-      [id, type, JSON.stringify(input), this.options.owner, this.leaseMs, now, currentTraceparent() ?? null],
-    );
-    if (rowCount !== 1) return undefined;
+    const definition = this.definitions.get(type) as SagaDefinition<Record<string, unknown>> | undefined;
+    const state = input as Record<string, unknown>;
+    const first = definition?.steps.find((step) => !step.skip?.(state));
+    const start = first && !first.local ? first : undefined;
+    const params: unknown[] = [id, type, JSON.stringify(input), this.options.owner, this.leaseMs, now];
+    params.push(currentTraceparent() ?? null, start?.name ?? null);
+    if (start) start.intent?.(this.contextOf(id, state, start, writes), writes);
+    const { ctes, params: more } = writes.ctes(params.length);
+    // The writes are no CTEs of `saga`'s: a saga that existed fails the statement whole (guard).
+    const { rows } = await this.options.db
+      .query<{ n: number }>(
+        `with saga as (
+           insert into sagas (id, type, status, state, lease_owner, lease_until, created_at, updated_at, traceparent)
+           values ($1, $2, 'running', $3, $4, clock_timestamp() + $5 * interval '1 millisecond', $6, $6, $7)
+           on conflict (id) do nothing
+           returning id
+         ), ${[...ctes, ''].join(', ')}started as (
+           insert into saga_steps (saga_id, step, phase, status, attempts, started_at)
+           select id, $8, 'run', 'started', 1, $6 from saga where $8::text is not null
+         ) select ${ctes.length ? 'require_guard((select count(*) from saga))' : '(select count(*) from saga)'} as n`,
+        [...params, ...more],
+        PREPARED,
+      )
+      .catch((error: unknown) => {
+        if ((error as { code?: string }).code === GUARD_FAILED) return { rows: [{ n: 0 }] };
+        throw error;
+      });
+    if (Number(rows[0]!.n) !== 1) return undefined;
     // A saga just created here is known whole, its lease ours: it runs without reading it back.
     this.fresh.add(id);
-    return {
+    const created: SagaRecord = {
       id,
       type,
       status: 'running',
-      state: input as Record<string, unknown>,
+      state,
       failure: null,
       steps: [],
       createdAt: now,
@@ -220,6 +261,17 @@ export class SagaOrchestrator {
       lastError: null,
       position: null,
     };
+    return start ? withStep(created, start.name, 'run', started, now) : created;
+  }
+
+  /** What a step's first attempt in this process is given. */
+  private contextOf(
+    sagaId: string,
+    state: Record<string, unknown>,
+    step: SagaStep<Record<string, unknown>>,
+    writes: DeferredWrites,
+  ): StepContext<Record<string, unknown>> {
+    return { sagaId, state, idempotencyKey: `${sagaId}:${step.name}`, attempt: 1, writes };
   }
 
   async get<State = Record<string, unknown>>(id: string): Promise<SagaRecord<State> | null> {
@@ -393,6 +445,7 @@ export class SagaOrchestrator {
           .query(
             `update sagas set lease_until = clock_timestamp() + $3 * interval '1 millisecond' where id = $1 and lease_owner = $2`,
             [id, this.options.owner, this.leaseMs],
+            PREPARED,
           )
           .catch(() => {}),
       Math.max(50, Math.floor(this.leaseMs / 3)),
@@ -431,12 +484,18 @@ export class SagaOrchestrator {
       record.steps.some((s) => s.step === name && s.phase === phase && s.status === 'completed');
 
     if (record.status === 'running') {
+      // The external step whose first attempt was started by the statement before (the saga's creation, a checkpoint).
+      let startedStep = created?.steps.find((s) => s.status === 'started')?.step;
       for (const step of definition.steps) {
         if (done(step.name, 'run') || step.skip?.(record.state)) continue;
         const retry = step.retry ??
           this.options.defaultRetry ?? { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2_000 };
         let result;
-        ({ record, result } = await this.attempt(definition, record, step, 'run', retry));
+        ({
+          record,
+          result,
+          startedNext: startedStep,
+        } = await this.attempt(definition, record, step, 'run', retry, startedStep === step.name));
         if ('fail' in result && result.fail.code === 'step_failed' && step.whenExhausted === 'park')
           return this.park(definition, record, step.name, 'run', result.fail.message);
         if ('fail' in result) {
@@ -561,7 +620,9 @@ export class SagaOrchestrator {
     step: SagaStep<Record<string, unknown>>,
     phase: 'run' | 'compensate',
     retry: RetryPolicy,
-  ): Promise<{ record: SagaRecord; result: StepResult<Record<string, unknown>> }> {
+    /** Its first attempt was started already (with its intent), by the statement before. */
+    startedAlready = false,
+  ): Promise<{ record: SagaRecord; result: StepResult<Record<string, unknown>>; startedNext?: string }> {
     const { db, log } = this.options;
     let record = initial;
     const base = { sagaId: record.id, state: record.state, idempotencyKey: `${record.id}:${step.name}` };
@@ -569,16 +630,30 @@ export class SagaOrchestrator {
     const later = definition.steps.slice(definition.steps.indexOf(step) + 1);
     const last = (ok: Partial<Record<string, unknown>>) =>
       phase === 'run' && later.every((next) => next.skip?.({ ...record.state, ...ok }));
-    const completed = (ok: Partial<Record<string, unknown>>, at: Checkpoint) =>
-      this.finishStep(
+    // The next step, when external, starts its first attempt (with its intent) in this one's checkpoint.
+    let startedNext: string | undefined;
+    const completed = (ok: Partial<Record<string, unknown>>, at: Checkpoint) => {
+      const state = { ...record.state, ...ok };
+      const next = phase === 'run' ? later.find((s) => !s.skip?.(state)) : undefined;
+      const done = (name: string) =>
+        record.steps.some((s) => s.step === name && s.phase === 'run' && s.status === 'completed');
+      let checkpoint = at;
+      if (next && !next.local && !done(next.name)) {
+        const writes = at.writes ?? new DeferredWrites();
+        next.intent?.(this.contextOf(record.id, state, next, writes), writes);
+        checkpoint = { ...at, writes, next: next.name };
+        startedNext = next.name;
+      }
+      return this.finishStep(
         record,
         step.name,
         phase,
         'completed',
         null,
         { state: ok, ...(last(ok) && { status: 'completed' }) },
-        at,
+        checkpoint,
       );
+    };
     const after = (ok: Partial<Record<string, unknown>>): SagaRecord => ({
       ...record,
       state: { ...record.state, ...ok },
@@ -586,11 +661,11 @@ export class SagaOrchestrator {
     const transition: SagaTransition = { kind: 'step-completed', step: step.name };
     for (let attempt = 1; ; attempt++) {
       const context = { ...base, attempt, writes: new DeferredWrites() };
+      startedNext = undefined;
       try {
         // A local step's start is kept in memory only: its effect and its checkpoint commit together, or neither.
-        record = step.local
-          ? withStep(record, step.name, phase, started, this.options.clock.now())
-          : await this.startStep(record, step, phase, context);
+        if (step.local) record = withStep(record, step.name, phase, started, this.options.clock.now());
+        else if (!(startedAlready && attempt === 1)) record = await this.startStep(record, step, phase, context);
         const boundary = (point: SagaBoundary) =>
           this.options.onBoundary?.(`${step.name}:${phase}:${point}`, record.type);
         boundary('before-effect');
@@ -614,7 +689,7 @@ export class SagaOrchestrator {
             return { record: next, result };
           });
           boundary('after-checkpoint');
-          return outcome;
+          return { ...outcome, startedNext };
         }
         const result = await this.invoke(step, phase, context, undefined);
         boundary('after-effect');
@@ -631,7 +706,7 @@ export class SagaOrchestrator {
               : await completed(ok, { tx: db, writes: context.writes });
         }
         boundary('after-checkpoint');
-        return { record, result };
+        return { record, result, startedNext };
       } catch (error) {
         if (error instanceof LeaseLostError) throw error;
         const message = error instanceof Error ? error.message : String(error);
@@ -692,6 +767,7 @@ export class SagaOrchestrator {
          returning 1
        ) select count(*)::int as n from started`,
       [...params, ...more],
+      PREPARED,
     );
     if (rows[0]!.n === 0) throw new LeaseLostError();
     return withStep(record, step.name, phase, started, now);
@@ -715,16 +791,17 @@ export class SagaOrchestrator {
     status: 'completed' | 'failed',
     error: string | null,
     change: { state?: object; status?: SagaStatus; failure?: StepFailure },
-    { tx, history, writes = new DeferredWrites(), more = false }: Checkpoint,
+    { tx, history, writes = new DeferredWrites(), more = false, next: nextStep }: Checkpoint,
   ): Promise<SagaRecord> {
     const now = this.options.clock.now();
-    const next = withStep(
+    const finished = withStep(
       record,
       step,
       phase,
       (s) => ({ ...s, status, finishedAt: now, error: error ?? s.error }),
       now,
     );
+    const next = nextStep ? withStep(finished, nextStep, 'run', started, now) : finished;
     const row = next.steps.find((s) => s.step === step && s.phase === phase)!;
     // One statement, so atomic even outside a transaction (an external step's compensation):
     // a crash never leaves the saga's new state with its step still `started`. A completed saga
@@ -739,7 +816,15 @@ export class SagaOrchestrator {
            lease_until = case when $4::text = 'completed' then null else lease_until end
          where id = $1 and lease_owner = $2
          returning id
-       ), guard as (
+       ),${
+         nextStep
+           ? ` next_started as (
+         insert into saga_steps (saga_id, step, phase, status, attempts, started_at)
+         select id, $13, 'run', 'started', 1, $6 from saga
+         on conflict (saga_id, step, phase) do update set status = 'started', attempts = saga_steps.attempts + 1, error = null
+       ),`
+           : ''
+       } guard as (
          insert into saga_steps (saga_id, step, phase, status, attempts, started_at, finished_at, error)
          select id, $7, $8, $9, $11, $12, $6, $10 from saga
          on conflict (saga_id, step, phase) do update set status = excluded.status, finished_at = excluded.finished_at,
@@ -759,16 +844,17 @@ export class SagaOrchestrator {
       error,
       row.attempts,
       row.startedAt,
+      ...(nextStep ? [nextStep] : []),
     ];
     const extra = writes.ctes(params.length);
     const along = { ctes: [...extra.ctes, ctes].join(', '), params: [...params, ...extra.params] };
     let position = record.position;
     try {
       if (appends.length)
-        position = (await this.store.appendStreams(appends, { tx, along, last: !more })).at(-1)!.position;
+        position = (await this.store.appendStreams(appends, { tx, along, last: !more, ...PREPARED })).at(-1)!.position;
       else {
         const text = `with ${along.ctes} select require_guard((select count(*) from guard))`;
-        await (more ? tx.query(text, along.params) : lastStatement(tx, text, along.params));
+        await (more ? tx.query(text, along.params, PREPARED) : lastStatement(tx, text, along.params, PREPARED));
       }
     } catch (error) {
       if (error instanceof GuardError || (error as { code?: string }).code === GUARD_FAILED) throw new LeaseLostError();
@@ -792,12 +878,16 @@ export class SagaOrchestrator {
   }
 }
 
-/** Where a checkpoint is written: with the saga's history and the step's writes; `more`: statements follow it. */
+/**
+ * Where a checkpoint is written: with the saga's history and the step's writes; `more`: statements
+ * follow it; `next`: the external step whose first attempt starts in it (its intent among `writes`).
+ */
 interface Checkpoint {
   tx: Sql;
   history?: StreamAppend;
   writes?: DeferredWrites;
   more?: boolean;
+  next?: string;
 }
 
 /** A step's row as an attempt starts it. */

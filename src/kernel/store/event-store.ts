@@ -147,11 +147,12 @@ export class EventStore {
    * data-modifying CTEs (parameters numbered from $1; they may read `appended`, the rows
    * written) the last of which, named `guard`, must return a row, or the whole statement fails
    * with GuardError (a saga's checkpoint without its lease). Through a LazyTransaction, `last`
-   * makes it the unit's last statement (alone, it commits by itself).
+   * makes it the unit's last statement (alone, it commits by itself). `prepared`: see QueryOptions
+   * (the CTEs must be of a few fixed texts, each a key lookup).
    */
   async appendStreams(
     appends: StreamAppend[],
-    options: { tx?: Sql; along?: { ctes: string; params: unknown[] }; last?: boolean } = {},
+    options: { tx?: Sql; along?: { ctes: string; params: unknown[] }; last?: boolean; prepared?: boolean } = {},
   ): Promise<AppendResult[]> {
     if (appends.some((append) => append.events.length === 0)) throw new RangeError('append needs at least one event');
     if (new Set(appends.map((append) => append.streamId)).size < appends.length)
@@ -169,7 +170,8 @@ export class EventStore {
     let rows: StreamRow[];
     try {
       const all = [...params, JSON.stringify(encoded)];
-      ({ rows } = await (options.last ? lastStatement(sql, text, all) : sql.query(text, all)));
+      const prepared = { prepared: options.prepared === true };
+      ({ rows } = await (options.last ? lastStatement(sql, text, all, prepared) : sql.query(text, all, prepared)));
     } catch (error) {
       if ((error as { code?: string }).code === GUARD_FAILED) throw new GuardError();
       throw concurrencyErrorOf(error, appends) ?? error;

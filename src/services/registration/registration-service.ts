@@ -5,8 +5,9 @@ import type { SagaOrchestrator } from '../../kernel/saga/saga-orchestrator.ts';
 import type { PlanCatalog } from '../plans/index.ts';
 import { REGISTRATION_SAGA, type RegistrationState } from './registration-saga.ts';
 import { emailDigest, keyedHash } from '../../kernel/crypto/keyed-hash.ts';
-import { encrypt } from '../../kernel/crypto/personal-data.ts';
-import { claimResource, isKeyOfResource } from '../../kernel/idempotency.ts';
+import { encrypt, encryptNew, type Sealed } from '../../kernel/crypto/personal-data.ts';
+import { CLAIM_TAKEN_CONSTRAINT, claimNewResource, claimResource, isKeyOfResource } from '../../kernel/idempotency.ts';
+import { DeferredWrites } from '../../kernel/store/deferred-writes.ts';
 
 /** Registration keys are one scope, whoever sends them (anonymous or admin). */
 const REGISTRATION_SCOPE = 'registration';
@@ -29,6 +30,12 @@ export class UnknownPaymentMethodTokenError extends Error {
 }
 
 export type Registration = SagaRecord<RegistrationState>;
+
+/** The statement that would have created the registration found its Idempotency-Key claimed. */
+const claimTaken = (error: unknown): boolean => {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  return code === '23505' && constraint === CLAIM_TAKEN_CONSTRAINT;
+};
 
 const normalize = (request: RegistrationRequest): RegistrationRequest => ({
   ...request,
@@ -56,16 +63,40 @@ export class RegistrationService {
     options: { idempotencyKey?: string; waitMs: number; correlationId: string },
   ): Promise<Registration> {
     const request = normalize(input);
-    const plan = this.deps.plans.require(request.planId);
+    this.deps.plans.require(request.planId);
     if (!this.deps.isKnownPaymentMethod(request.paymentMethod))
       throw new UnknownPaymentMethodTokenError(`unknown payment method token: ${request.paymentMethod}`);
 
+    const digest = await emailDigest(this.deps.db, request.email);
+    // Keyed: the request holds the email and name, which an unkeyed digest would let anyone confirm.
+    const claim = options.idempotencyKey
+      ? {
+          scope: REGISTRATION_SCOPE,
+          key: options.idempotencyKey,
+          requestHash: await keyedHash(this.deps.db, 'idempotency-hmac', JSON.stringify(request)),
+        }
+      : undefined;
+
+    // The common case, a new request for a free email: its key's claim, the customer's key and
+    // the saga are stored in one statement. A key claimed before fails it whole: joined below.
+    if (!(await this.emailTaken(digest))) {
+      const registrationId = uuidv7();
+      const writes = new DeferredWrites();
+      if (claim) claimNewResource(writes, claim, registrationId);
+      const state = await this.stateOf(request, registrationId, digest, options.correlationId, (customerId, data) =>
+        Promise.resolve(encryptNew(customerId, data, writes)),
+      );
+      const run = this.deps.sagas.start(REGISTRATION_SAGA, registrationId, state, { writes });
+      const registration = await this.race(run, registrationId, options.waitMs).catch((error: unknown) => {
+        if (claimTaken(error)) return undefined;
+        throw error;
+      });
+      if (registration) return registration;
+    }
+
     let registrationId = uuidv7();
     let joined = false;
-    if (options.idempotencyKey) {
-      // Keyed: the request holds the email and name, which an unkeyed digest would let anyone confirm.
-      const requestHash = await keyedHash(this.deps.db, 'idempotency-hmac', JSON.stringify(request));
-      const claim = { scope: REGISTRATION_SCOPE, key: options.idempotencyKey, requestHash };
+    if (claim) {
       const claimed = await claimResource(this.deps.db, claim, registrationId);
       // A key claimed before: its registration may be running or finished (joined); a new claim has none yet.
       if (claimed !== registrationId) {
@@ -78,32 +109,49 @@ export class RegistrationService {
 
     // A joined key whose first request has not started its saga yet: that request's own claim of
     // the email must not turn this one into a 409 (the saga's first step checks the email anyway).
-    if (!joined) {
-      const { rows: taken } = await this.deps.db.query('select 1 from customer_emails where email = $1', [
-        await emailDigest(this.deps.db, request.email),
-      ]);
-      if (taken.length > 0) throw new EmailTakenError('this email already belongs to a customer');
-    }
+    if (!joined && (await this.emailTaken(digest)))
+      throw new EmailTakenError('this email already belongs to a customer');
 
     // The saga's state holds the email and name only sealed with the new customer's key.
+    const state = await this.stateOf(request, registrationId, digest, options.correlationId, (customerId, data) =>
+      encrypt(customerId, data, this.deps.db),
+    );
+    const run = this.deps.sagas.start(REGISTRATION_SAGA, registrationId, state);
+    return this.race(run, registrationId, options.waitMs);
+  }
+
+  private async emailTaken(digest: string): Promise<boolean> {
+    const { rows } = await this.deps.db.query('select 1 from customer_emails where email = $1', [digest], {
+      prepared: true,
+    });
+    return rows.length > 0;
+  }
+
+  /** A new registration's state, its personal data sealed by `seal` under the new customer's key. */
+  private async stateOf(
+    request: RegistrationRequest,
+    registrationId: string,
+    emailDigest: string,
+    correlationId: string,
+    seal: (customerId: string, data: { email: string; name: string }) => Promise<Sealed>,
+  ): Promise<RegistrationState> {
+    const plan = this.deps.plans.require(request.planId);
     const customerId = uuidv7();
     const { email, name, planId, paymentMethod } = request;
-    const state: RegistrationState = {
+    return {
       registrationId,
       customerId,
       subscriptionId: uuidv7(),
       paymentId: uuidv7(),
-      pii: await encrypt(customerId, { email, name }, this.deps.db),
-      emailDigest: await emailDigest(this.deps.db, email),
+      pii: await seal(customerId, { email, name }),
+      emailDigest,
       planId,
       paymentMethod,
       amount: plan.amount,
       currency: plan.currency,
       interval: plan.interval,
-      correlationId: options.correlationId,
+      correlationId,
     };
-    const run = this.deps.sagas.start(REGISTRATION_SAGA, registrationId, state);
-    return this.race(run, registrationId, options.waitMs);
   }
 
   /** Whether `key` is the Idempotency-Key that started registration `id` (its holder may follow it). */
