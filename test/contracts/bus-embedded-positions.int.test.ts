@@ -76,9 +76,19 @@ for (const backend of backends) {
     };
     const expectOnce = async (count: number) =>
       expect(await effects()).toEqual(Array.from({ length: count }, (_, n) => ({ n, times: 1 })));
-    /** What a crash leaves when it comes before the group saved the position it read to. */
-    const crashBack = () =>
-      fixture.db.query(`update checkpoints set tx_id = '0', position = 0 where name = 'consumer:recorder'`);
+    /**
+     * Five events through the member subscribed, then what a crash leaves when it comes before the
+     * group saved the position it read to, then a new member and five events more.
+     */
+    const crashAfterFiveThenFiveMore = async () => {
+      await append(0, 5);
+      await caughtUp(running[0]!, 5);
+      await running.pop()!.stop();
+      await fixture.db.query(`update checkpoints set tx_id = '0', position = 0 where name = 'consumer:recorder'`);
+      const again = await subscribe(recorder);
+      await append(5, 5);
+      await caughtUp(again, 10);
+    };
 
     it.skipIf(skip)('commits a batch with its position and no inbox rows; a restart redelivers nothing', async () => {
       await open();
@@ -119,13 +129,7 @@ for (const backend of backends) {
             return failed;
           },
         });
-        await append(0, 5);
-        await caughtUp(running[0]!, 5);
-        await running.pop()!.stop();
-        await crashBack(); // the failing batch's transaction left the position before it
-        const again = await subscribe(recorder);
-        await append(5, 5);
-        await caughtUp(again, 10);
+        await crashAfterFiveThenFiveMore(); // the failing batch's transaction left the position before it
         expect(failures).toBe(1);
         await expectOnce(10);
       },
@@ -143,13 +147,7 @@ for (const backend of backends) {
             await effect(event, context.tx);
           },
         });
-        await append(0, 5);
-        await caughtUp(running[0]!, 5);
-        await running.pop()!.stop();
-        await crashBack(); // one event at a time through the inbox: the position was saved later
-        const again = await subscribe(recorder);
-        await append(5, 5);
-        await caughtUp(again, 10);
+        await crashAfterFiveThenFiveMore(); // one event at a time through the inbox: the position was saved later
         expect(attempts).toBe(2); // failed in the batch, then applied alone; not again after the crash
         await expectOnce(10);
       },

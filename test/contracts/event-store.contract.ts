@@ -153,27 +153,22 @@ export function eventStoreContract(backend: Backend, available: () => Promise<bo
       async () => {
         const [a, b, c] = [stream(), stream(), stream()];
         const [a1, a2, b1, b2] = [uuidv7(), uuidv7(), uuidv7(), uuidv7()];
+        // The same append to a, first and in the retry.
+        const appendA = {
+          streamId: a,
+          events: [
+            { ...thing('c1', 1), id: a1 },
+            { ...thing('c1', 2), id: a2 },
+          ],
+          expectedVersion: 'no_stream' as const,
+        };
         const first = await fixture.store.appendMany([
-          {
-            streamId: a,
-            events: [
-              { ...thing('c1', 1), id: a1 },
-              { ...thing('c1', 2), id: a2 },
-            ],
-            expectedVersion: 'no_stream',
-          },
+          appendA,
           { streamId: b, events: [{ ...thing('c2', 1), id: b1 }], expectedVersion: 'no_stream' },
         ]);
         // a: stored whole (its expectation is no longer checked); b: one stored, one new (checked); c: new.
         const retry = await fixture.store.appendMany([
-          {
-            streamId: a,
-            events: [
-              { ...thing('c1', 1), id: a1 },
-              { ...thing('c1', 2), id: a2 },
-            ],
-            expectedVersion: 'no_stream',
-          },
+          appendA,
           {
             streamId: b,
             events: [

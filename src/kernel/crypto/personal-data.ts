@@ -106,10 +106,12 @@ export async function openTexts<T extends { customerId: string; sealed: Sealed |
   });
 }
 
+const sealPersonal = (key: Buffer, customerId: string, data: PersonalData): Sealed =>
+  sealWith(key, customerId, Buffer.from(JSON.stringify({ email: data.email, name: data.name }), 'utf8'));
+
 /** Encrypts a customer's email and name with its key, creating the key (in `tx`) on first use. */
 export async function encrypt(customerId: string, data: PersonalData, tx: Sql): Promise<Sealed> {
-  const key = await ensureKey(tx, customerId);
-  return sealWith(key, customerId, Buffer.from(JSON.stringify({ email: data.email, name: data.name }), 'utf8'));
+  return sealPersonal(await ensureKey(tx, customerId), customerId, data);
 }
 
 /**
@@ -119,7 +121,7 @@ export async function encrypt(customerId: string, data: PersonalData, tx: Sql): 
 export function encryptNew(customerId: string, data: PersonalData, writes: DeferredWrites): Sealed {
   const key = randomBytes(32);
   writes.write('insert into customer_keys (customer_id, key, created_at) values ($1, $2, now())', [customerId, key]);
-  return sealWith(key, customerId, Buffer.from(JSON.stringify({ email: data.email, name: data.name }), 'utf8'));
+  return sealPersonal(key, customerId, data);
 }
 
 function open(customerId: string, pii: Pii, key: Buffer | undefined): PersonalData | null {
