@@ -29,8 +29,10 @@ export class TestClock implements Clock {
 
   constructor(start?: Date, options: { frozen?: boolean; wall?: () => number } = {}) {
     this.wall = options.wall ?? Date.now;
-    this.offsetMs = start ? start.getTime() - this.wall() : 0;
-    this.frozenAt = options.frozen ? this.now().getTime() : null;
+    const wallNow = this.wall();
+    // One reading of the wall: a tick between two would freeze the clock a millisecond past its start.
+    this.offsetMs = start ? start.getTime() - wallNow : 0;
+    this.frozenAt = options.frozen ? wallNow + this.offsetMs : null;
   }
 
   now(): Date {

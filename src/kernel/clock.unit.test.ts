@@ -31,6 +31,12 @@ describe('the test clock', () => {
     expect(clock.now().toISOString()).toBe('2027-02-01T00:00:02.000Z');
   });
 
+  it('freezes at the given start even when the wall ticks while it is made', () => {
+    let ms = Date.parse('2026-01-01T00:00:00Z');
+    const clock = new TestClock(new Date('2026-01-01T00:00:00Z'), { wall: () => ms++, frozen: true });
+    expect(clock.now().toISOString()).toBe('2026-01-01T00:00:00.000Z');
+  });
+
   it('restores a saved state, never going back', () => {
     const wall = wallAt(Date.parse('2026-01-01T00:00:00Z'));
     const saved = new TestClock(undefined, { wall: wall.now });
