@@ -78,7 +78,8 @@ function pdfText(pdf: Buffer): string {
       ? Buffer.from(token.slice(1, -1), 'hex').toString('latin1')
       : token.slice(1, -1).replace(/\\([()\\])/g, '$1');
   const lines: string[] = [];
-  for (const match of pdf.toString('latin1').matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
+  // Up to "\nendstream" only: a compressed stream's last byte can be "\r", and inflate ignores one left over.
+  for (const match of pdf.toString('latin1').matchAll(/stream\r?\n([\s\S]*?)\nendstream/g)) {
     let content = match[1]!;
     try {
       content = inflateSync(Buffer.from(content, 'latin1')).toString('latin1');
