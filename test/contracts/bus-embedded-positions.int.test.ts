@@ -10,6 +10,7 @@ import { openStore, type Backend, type StoreFixture } from '../support/open-stor
 import { postgresAvailable } from '../support/postgres.ts';
 import { testCatalog, thing } from '../support/test-catalog.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { leavingOneToItsRetry, throwingOnce } from '../support/failing-once.ts';
 
 /**
  * The embedded bus moves a group's position in the transaction of its batch's effects, without
@@ -117,20 +118,10 @@ for (const backend of backends) {
       'after a batch handler left one event to its retry, a crash does not apply the others again',
       async () => {
         await open();
-        let failures = 0;
-        await subscribe({
-          ...recorder,
-          async handleBatch(events, { tx }) {
-            const failed = new Map<string, unknown>();
-            for (const event of events) {
-              if ((event.data as { n: number }).n === 2 && failures++ === 0) failed.set(event.id, new Error('once'));
-              else await effect(event, tx);
-            }
-            return failed;
-          },
-        });
+        const flaky = leavingOneToItsRetry(recorder, 2, effect);
+        await subscribe(flaky.definition);
         await crashAfterFiveThenFiveMore(); // the failing batch's transaction left the position before it
-        expect(failures).toBe(1);
+        expect(flaky.calls.failures).toBe(1);
         await expectOnce(10);
       },
     );
@@ -139,16 +130,10 @@ for (const backend of backends) {
       'after a failed batch went one event at a time through the inbox, a crash does not apply them again',
       async () => {
         await open();
-        let attempts = 0;
-        await subscribe({
-          ...recorder,
-          async handle(event, context) {
-            if ((event.data as { n: number }).n === 3 && attempts++ === 0) throw new Error('once');
-            await effect(event, context.tx);
-          },
-        });
+        const flaky = throwingOnce(recorder, 3, effect);
+        await subscribe(flaky.definition);
         await crashAfterFiveThenFiveMore(); // one event at a time through the inbox: the position was saved later
-        expect(attempts).toBe(2); // failed in the batch, then applied alone; not again after the crash
+        expect(flaky.calls.attempts).toBe(2); // failed in the batch, then applied alone; not again after the crash
         await expectOnce(10);
       },
     );

@@ -111,7 +111,7 @@ export class EmbeddedBus implements Bus {
           const messages = rows.map((row) => {
             const message = toLocalCloudEvent(row, catalog.get(row.type).topic);
             message.origin = { position: row.position };
-            message.log = store.db;
+            if (ordered) message.mark = stored;
             return message;
           });
           // The runner applies the batch in one transaction (one by one if something in it fails).

@@ -14,6 +14,7 @@ import {
 import type { EventCatalog } from '../catalog/catalog.ts';
 import type { ConsumerRunner } from '../consumers/consumer-runner.ts';
 import { deadLetterTopic } from '../consumers/consumer.ts';
+import { PartitionMarks } from '../consumers/partition-marks.ts';
 import type { Logger } from '../logger.ts';
 import { consumerLag } from '../metrics.ts';
 import type { Bus, PartitionLag, Subscription } from './bus.ts';
@@ -305,6 +306,8 @@ class KafkaSubscription implements Subscription {
   private running: Promise<void> | undefined;
   private stopped: Promise<void> | undefined;
   private readonly batchSize: number;
+  /** Per partition, how far the group's batches applied the log: a batch writes no inbox rows. */
+  private readonly marks: PartitionMarks;
 
   constructor(
     private readonly bus: KafkaBus,
@@ -315,6 +318,7 @@ class KafkaSubscription implements Subscription {
     this.topics = runner.consumer.topics.map((topic) => bus.topicName(topic));
     this.groupId = bus.topicName(runner.name);
     this.batchSize = bus.options.batchSize ?? 1_000;
+    this.marks = new PartitionMarks(runner.name, runner.db);
   }
 
   get consumer(): string {
@@ -374,9 +378,10 @@ class KafkaSubscription implements Subscription {
    */
   private async handle(messages: StringMessage[]): Promise<number> {
     const busMessages = messages.map((message) => this.toBusMessage(message));
+    const ordered = this.marks.batch(busMessages);
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.runner.processBatch(busMessages)).length;
+        return (await this.runner.processBatch(busMessages, ordered)).length;
       } catch (error) {
         if (this.stopping.signal.aborted) return 0;
         const first = messages[0]!;

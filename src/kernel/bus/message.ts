@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.ts';
+import type { PositionMark } from '../consumers/ordered-batch.ts';
 import type { EventRow } from '../store/event-store.ts';
 
 /** A message as it travels on a bus: Kafka's shape, used by the embedded bus too. */
@@ -11,8 +11,8 @@ export interface BusMessage {
   body?: unknown;
   /** The stored row it was made from (the embedded bus): the event is read from it, with the same checks. */
   row?: EventRow;
-  /** The database of the log it was read from (the embedded bus): a group whose effects go there keeps its position there. */
-  log?: Database;
+  /** The position its bus keeps in the runner's database for it, past which it is a duplicate (none: the inbox alone decides). */
+  mark?: PositionMark;
   /** Where it came from, for dead letters and logs: partition/offset on Kafka, position embedded. */
   origin?: Record<string, string | number>;
 }

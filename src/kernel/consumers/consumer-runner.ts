@@ -11,7 +11,8 @@ import { consumerProcessed, deadLetters, handlerDuration, handlerFailures } from
 import type { RecordedEvent } from '../store/envelope.ts';
 import type { ConsumerDefinition, HandlerContext } from './consumer.ts';
 import type { DeadLetterStore } from './dead-letter-store.ts';
-import { positionPassed, PositionTaken, type OrderedBatch } from './group-position.ts';
+import { PositionTaken } from './group-position.ts';
+import type { OrderedBatch } from './ordered-batch.ts';
 import { PermanentError } from './permanent-error.ts';
 import { backoffDelay, type RetryPolicy } from './retry-policy.ts';
 
@@ -95,8 +96,8 @@ export class ConsumerRunner {
    * with its retries and dead letter), the failure in the batch counting as the failing event's
    * first attempt: one bad event neither blocks nor duplicates the others.
    *
-   * With an `ordered` batch (the embedded bus) the transaction moves the group's position past the
-   * batch instead of writing its inbox rows; the paths one event at a time still use the inbox.
+   * With an `ordered` batch (the embedded bus, Kafka) the transaction moves the bus's positions past
+   * the batch instead of writing its inbox rows; the paths one event at a time still use the inbox.
    */
   async processBatch(messages: readonly BusMessage[], ordered?: OrderedBatch): Promise<Outcome[]> {
     if (messages.length === 0) return [];
@@ -170,9 +171,10 @@ export class ConsumerRunner {
     failed: { index?: number; error?: unknown },
     ordered?: OrderedBatch,
   ): Promise<{ outcomes: Outcome[]; retry: Map<number, unknown> }> {
+    const { checkInbox, passed } = ordered ? await ordered.claim(tx) : { checkInbox: true, passed: undefined };
     const ids = new Set<string>();
-    for (const event of events) if (!(event instanceof PoisonMessageError)) ids.add(event.id);
-    const { checkInbox } = ordered ? await ordered.claim(tx) : { checkInbox: true };
+    for (const [index, event] of events.entries())
+      if (!(event instanceof PoisonMessageError) && !passed?.has(index)) ids.add(event.id);
     if (checkInbox) {
       // The statement answers the ids already in the inbox (usually none), not the rows it wrote.
       const { rows } = await tx.query<{ event_id: string }>(INSERT_BATCH_INBOX, [
@@ -337,9 +339,9 @@ export class ConsumerRunner {
   }
 
   /**
-   * The event's own transaction: its inbox row and its effect. A `message` the embedded bus read
-   * from this runner's database is also a duplicate once the group's position has passed it (a
-   * batch committed without inbox rows); a replayed dead letter, which the group did pass, is not.
+   * The event's own transaction: its inbox row and its effect. A `message` whose bus keeps a
+   * position here is also a duplicate once that position has passed it (a batch committed without
+   * inbox rows); a replayed dead letter, which the position did pass, is not.
    */
   private async applyOnce(event: RecordedEvent, log: Logger, message?: BusMessage): Promise<Outcome> {
     const end = handlerDuration.startTimer({ consumer: this.name });
@@ -347,7 +349,7 @@ export class ConsumerRunner {
     const span = continueTrace(event.metadata.traceparent);
     const outcome = await withTrace(span, () =>
       this.deps.db.transaction(async (tx) => {
-        if (message?.log === this.deps.db && (await positionPassed(tx, this.name, event))) return 'duplicate' as const;
+        if (message?.mark && (await message.mark.passed(tx, event))) return 'duplicate' as const;
         const { rowCount } = await tx.query(
           'insert into inbox (consumer, event_id, processed_at) values ($1, $2, $3) on conflict do nothing',
           [this.name, event.id, this.deps.clock.now()],

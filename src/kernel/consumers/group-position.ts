@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { Sql } from '../db/database.ts';
 import { LOG_START, type LogPosition } from '../store/envelope.ts';
+import type { OrderedBatch, PositionMark } from './ordered-batch.ts';
 
 /** Another member of the group (another process) has already moved its position past the batch. */
 export class PositionTaken extends Error {
@@ -11,43 +12,12 @@ export class PositionTaken extends Error {
 }
 
 /**
- * What the embedded bus gives the runner with a batch read in the log's order, when the consumer's
- * effects live in the store's database: the group's position moves in the batch's own transaction,
- * so the batch needs no inbox rows (a redelivery starts after it).
- */
-export interface OrderedBatch {
-  /**
-   * The batch transaction's first statement: moves the group's position past the batch (its row
-   * locked until the commit), throws `PositionTaken` when it already was, and answers whether
-   * events of the batch may have been applied through the inbox (then the inbox is checked).
-   */
-  claim(tx: Sql): Promise<{ checkInbox: boolean }>;
-  /** Some of the batch is left to its retries: the position goes back before it, and its range is checked against the inbox. */
-  keep(tx: Sql): Promise<void>;
-  /** Before the batch's events go one at a time through the inbox: its range is checked against the inbox from now on. */
-  throughInbox(): Promise<void>;
-}
-
-/**
- * In the inbox transaction of an event the embedded bus delivered: whether the group's position
- * is already past it (a batch committed it without an inbox row). Waits for a batch that holds
- * the position's row, so two members of the group never both apply it.
- */
-export async function positionPassed(tx: Sql, group: string, at: LogPosition): Promise<boolean> {
-  const { rows } = await tx.query<{ passed: boolean }>(
-    `select (tx_id, position) >= ($2::xid8, $3::bigint) as passed from checkpoints where name = $1 for share`,
-    [`consumer:${group}`, at.txId, at.position],
-  );
-  return rows[0]?.passed === true;
-}
-
-/**
  * A consumer group's position in the store's log (its `consumer:<name>` checkpoint) with the range
  * of the log whose events it may have taken through the inbox (`inbox_until`). The position only
  * moves forward. Its row is locked by each transaction that applies the group's events, so two
  * members of a group take turns and neither applies what the other did.
  */
-export class GroupPosition {
+export class GroupPosition implements PositionMark {
   readonly name: string;
 
   constructor(
@@ -70,6 +40,15 @@ export class GroupPosition {
     );
     const row = rows[0];
     return row ? { txId: row.tx_id, position: row.position } : LOG_START;
+  }
+
+  /** Under a share lock of the position's row: two members of the group never both apply an event. */
+  async passed(tx: Sql, at: LogPosition): Promise<boolean> {
+    const { rows } = await tx.query<{ passed: boolean }>(
+      `select (tx_id, position) >= ($2::xid8, $3::bigint) as passed from checkpoints where name = $1 for share`,
+      [this.name, at.txId, at.position],
+    );
+    return rows[0]?.passed === true;
   }
 
   /** Moves the position forward to `to` (never back): what the group read past outside a batch's transaction. */

@@ -32,4 +32,22 @@ export const consumerMigrations: Migration[] = [
       create index dead_letters_pending on dead_letters (consumer, id) where replayed_at is null;
     `,
   },
+  {
+    // Per consumer and Kafka partition: the log position its batches applied up to (the relay
+    // publishes in the log's order), so a batch needs no inbox row per event; events it took
+    // through the inbox instead lie up to inbox_until.
+    id: '0046_partition_marks',
+    sql: /* sql */ `
+      create table partition_marks (
+        consumer text not null,
+        topic text not null,
+        partition integer not null,
+        tx_id xid8 not null,
+        position bigint not null,
+        inbox_until_tx xid8,
+        inbox_until_position bigint,
+        primary key (consumer, topic, partition)
+      );
+    `,
+  },
 ];
