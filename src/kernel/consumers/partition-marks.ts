@@ -68,11 +68,11 @@ export class PartitionMarks {
       if (!at || typeof partition !== 'number') return undefined;
       positions.push(at);
       const key = keyOf(message.topic, partition);
-      const range = ranges.get(key) ?? { topic: message.topic, partition, end: at, indexes: [] };
-      if (compareLogPositions(at, range.end) > 0) range.end = at;
+      let range = ranges.get(key);
+      if (!range) ranges.set(key, (range = { topic: message.topic, partition, end: at, indexes: [] }));
+      else if (compareLogPositions(at, range.end) > 0) range.end = at;
       range.indexes.push(index);
-      ranges.set(key, range);
-      message.mark ??= this.markOf(message.topic, partition);
+      message.mark ??= this.markOf(key, message.topic, partition);
     }
     const all = [...ranges.values()];
     let claimed = new Map<string, Mark>();
@@ -140,8 +140,7 @@ export class PartitionMarks {
   }
 
   /** A partition's mark, for an event of it going through the inbox alone: under a share lock, as a batch moving it holds the row. */
-  private markOf(topic: string, partition: number): PositionMark {
-    const key = keyOf(topic, partition);
+  private markOf(key: string, topic: string, partition: number): PositionMark {
     let mark = this.marks.get(key);
     if (!mark) {
       mark = {
