@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { ConsumerRunner } from '../consumers/consumer-runner.ts';
 import type { Logger } from '../logger.ts';
 import { consumerLag } from '../metrics.ts';
-import { GroupPosition, PositionTaken } from '../consumers/group-position.ts';
+import { GroupPosition, groupPositionMark, PositionTaken } from '../consumers/group-position.ts';
 import type { LogPosition } from '../store/envelope.ts';
 import type { EventStore } from '../store/event-store.ts';
 import type { Bus, Subscription } from './bus.ts';
@@ -48,6 +48,7 @@ export class EmbeddedBus implements Bus {
     const { store, catalog, log } = this.options;
     const types = catalog.typesOf(runner.consumer.topics);
     const stored = new GroupPosition(runner.name, store.db, this.options.clock);
+    const mark = groupPositionMark(store.db);
     // The position can move in a batch's transaction only where the effects are written.
     const ordered = runner.db === store.db;
     const abort = new AbortController();
@@ -111,7 +112,7 @@ export class EmbeddedBus implements Bus {
           const messages = rows.map((row) => {
             const message = toLocalCloudEvent(row, catalog.get(row.type).topic);
             message.origin = { position: row.position };
-            if (ordered) message.mark = stored;
+            message.mark = mark;
             return message;
           });
           // The runner applies the batch in one transaction (one by one if something in it fails).

@@ -349,7 +349,8 @@ export class ConsumerRunner {
     const span = continueTrace(event.metadata.traceparent);
     const outcome = await withTrace(span, () =>
       this.deps.db.transaction(async (tx) => {
-        if (message?.mark && (await message.mark.passed(tx, event))) return 'duplicate' as const;
+        if (message?.mark && (await message.mark.passed(tx, this.deps.db, this.name, event)))
+          return 'duplicate' as const;
         const { rowCount } = await tx.query(
           'insert into inbox (consumer, event_id, processed_at) values ($1, $2, $3) on conflict do nothing',
           [this.name, event.id, this.deps.clock.now()],

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts';
-import type { Sql } from '../db/database.ts';
+import type { Database, Sql } from '../db/database.ts';
 import { LOG_START, type LogPosition } from '../store/envelope.ts';
 import type { OrderedBatch, PositionMark } from './ordered-batch.ts';
 
@@ -12,12 +12,29 @@ export class PositionTaken extends Error {
 }
 
 /**
+ * The embedded bus's positions, kept in the store's database `log`: under a share lock of the
+ * group's row, so two members of the group never both apply an event.
+ */
+export function groupPositionMark(log: Database): PositionMark {
+  return {
+    async passed(tx, db, group, at) {
+      if (db !== log) return false;
+      const { rows } = await tx.query<{ passed: boolean }>(
+        `select (tx_id, position) >= ($2::xid8, $3::bigint) as passed from checkpoints where name = $1 for share`,
+        [`consumer:${group}`, at.txId, at.position],
+      );
+      return rows[0]?.passed === true;
+    },
+  };
+}
+
+/**
  * A consumer group's position in the store's log (its `consumer:<name>` checkpoint) with the range
  * of the log whose events it may have taken through the inbox (`inbox_until`). The position only
  * moves forward. Its row is locked by each transaction that applies the group's events, so two
  * members of a group take turns and neither applies what the other did.
  */
-export class GroupPosition implements PositionMark {
+export class GroupPosition {
   readonly name: string;
 
   constructor(
@@ -40,15 +57,6 @@ export class GroupPosition implements PositionMark {
     );
     const row = rows[0];
     return row ? { txId: row.tx_id, position: row.position } : LOG_START;
-  }
-
-  /** Under a share lock of the position's row: two members of the group never both apply an event. */
-  async passed(tx: Sql, at: LogPosition): Promise<boolean> {
-    const { rows } = await tx.query<{ passed: boolean }>(
-      `select (tx_id, position) >= ($2::xid8, $3::bigint) as passed from checkpoints where name = $1 for share`,
-      [this.name, at.txId, at.position],
-    );
-    return rows[0]?.passed === true;
   }
 
   /** Moves the position forward to `to` (never back): what the group read past outside a batch's transaction. */

@@ -1,14 +1,17 @@
-import type { Sql } from '../db/database.ts';
+import type { Database, Sql } from '../db/database.ts';
 import type { LogPosition } from '../store/envelope.ts';
 
 /**
- * A position a bus keeps in the runner's database for the messages it delivers (the embedded bus's
- * group position, a Kafka partition's mark): an event it has passed was applied by a batch that
- * wrote no inbox row for it.
+ * Where a bus keeps its consumer groups' positions for a message it delivered (the embedded bus's
+ * group positions in the store's database, Kafka's partition marks in the runner's): an event a
+ * group's position has passed was applied by a batch that wrote no inbox row for it.
  */
 export interface PositionMark {
-  /** In the event's inbox transaction: whether the position is already past it (waits for a batch moving it). */
-  passed(tx: Sql, at: LogPosition): Promise<boolean>;
+  /**
+   * In the event's inbox transaction in `db`: whether the group's position there is already past
+   * it (false where `db` keeps none). Waits for a batch moving the position.
+   */
+  passed(tx: Sql, db: Database, group: string, at: LogPosition): Promise<boolean>;
 }
 
 /**

@@ -139,24 +139,26 @@ export class PartitionMarks {
     ]);
   }
 
-  /** A partition's mark, for an event of it going through the inbox alone: under a share lock, as a batch moving it holds the row. */
+  /** A partition's mark, checked for an event of it going through the inbox alone (by whichever group processes it). */
   private markOf(key: string, topic: string, partition: number): PositionMark {
     let mark = this.marks.get(key);
-    if (!mark) {
-      mark = {
-        passed: async (tx, at) => {
-          const { rows } = await tx.query<{ passed: boolean }>(
-            `select (tx_id, position) >= ($4::xid8, $5::bigint) as passed from partition_marks
-             where consumer = $1 and topic = $2 and partition = $3 for share`,
-            [this.consumer, topic, partition, at.txId, at.position],
-          );
-          return rows[0]?.passed === true;
-        },
-      };
-      this.marks.set(key, mark);
-    }
+    if (!mark) this.marks.set(key, (mark = partitionMark(topic, partition)));
     return mark;
   }
+}
+
+/** Under a share lock of the mark's row, as a batch moving it holds the row. */
+function partitionMark(topic: string, partition: number): PositionMark {
+  return {
+    async passed(tx, _db, group, at) {
+      const { rows } = await tx.query<{ passed: boolean }>(
+        `select (tx_id, position) >= ($4::xid8, $5::bigint) as passed from partition_marks
+         where consumer = $1 and topic = $2 and partition = $3 for share`,
+        [group, topic, partition, at.txId, at.position],
+      );
+      return rows[0]?.passed === true;
+    },
+  };
 }
 
 const keyOf = (topic: string, partition: number) => `${topic}\0${partition}`;
