@@ -45,9 +45,27 @@ function upsertFrom(table: string, columns: readonly Column[], key: string, rela
 export function unnestRows(
   columns: readonly Column[],
   rows: readonly Record<string, unknown>[],
-): { relation: string; params: unknown[] } {
-  const arrays = columns.map(([name]) => rows.map((row) => row[name] ?? null));
+): { relation: string; params: string[] } {
+  const arrays = columns.map(([name]) => arrayLiteral(rows.map((row) => row[name])));
   const unnested = columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ');
   const names = columns.map(([name]) => name).join(', ');
   return { relation: `unnest(${unnested}) as r(${names})`, params: arrays };
 }
+
+/**
+ * An array's text literal (`{"a",NULL,"b"}`), written in one join: the driver's own conversion
+ * builds it element by element through generic value handling, a second or so per million rows.
+ */
+function arrayLiteral(values: readonly unknown[]): string {
+  return `{${values.map(arrayElement).join(',')}}`;
+}
+
+function arrayElement(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  if (typeof value !== 'string') throw new TypeError(`not an array element of a view row: ${typeof value}`);
+  return ESCAPED.test(value) ? `"${value.replace(/[\\"]/g, '\\$&')}"` : `"${value}"`;
+}
+
+const ESCAPED = /[\\"]/;
