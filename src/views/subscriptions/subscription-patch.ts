@@ -1,5 +1,5 @@
 import type { Sql } from '../../kernel/db/database.ts';
-import { unnestRows, type Column } from '../upsert-rows.ts';
+import { unnestRows, type Column, type Write } from '../upsert-rows.ts';
 import type { PaymentStatus, SubscriptionEvent, SubscriptionStatus } from './subscription-projection.ts';
 
 /**
@@ -201,45 +201,57 @@ const renewalAssignments = [
   `renewals = s.renewals + case when ${RENEWED} then 1 else 0 end`,
 ];
 
-/** Applies the patches with one UPDATE per kind; a subscription without a row is left without one, as `evolve` leaves it. */
-export async function writePatches(tx: Sql, table: string, patches: readonly SubscriptionPatch[]): Promise<void> {
-  if (patches.length === 0) return;
-  // Each patch finds its row by key. Pricing those lookups as reads from disk, the planner would
-  // rather hash the whole table (several times slower: the view is in memory) for a few thousand.
-  await tx.exec('set local enable_hashjoin = off; set local enable_mergejoin = off');
+/**
+ * Each patch finds its row by key. Pricing those lookups as reads from disk, the planner would
+ * rather hash the whole table (several times slower: the view is in memory) for a few thousand:
+ * run before `patchWrites`, in the same transaction.
+ */
+export const lookUpPatchedRowsByKey = (tx: Sql): Promise<void> =>
+  tx.exec('set local enable_hashjoin = off; set local enable_mergejoin = off');
+
+/** The patches as UPDATEs, one per kind; a subscription without a row is left without one, as `evolve` leaves it. */
+export function patchWrites(table: string, patches: readonly SubscriptionPatch[]): Write[] {
   const payments = patches.filter(isPaymentOnly);
   const others = payments.length === 0 ? patches : patches.filter((patch) => !isPaymentOnly(patch));
-  await updateFrom(tx, table, paymentPatchColumns, payments, [
-    `status = case when ${RENEWED} then 'active' else s.status end`,
-    ...renewalAssignments,
-    ...lastPaymentColumns.map(([column]) =>
-      column === 'last_payment_refunded' ? `${column} = 0` : `${column} = r.${column}`,
-    ),
-  ]);
   const ifFlag = (flag: string, columns: readonly Column[]) =>
     columns.map(([column]) => `${column} = case when r.${flag} then r.${column} else s.${column} end`);
-  await updateFrom(tx, table, patchColumns, others, [
-    `status = case when ${RENEWED} then r.status_if_renewed else coalesce(r.status, s.status) end`,
-    ...renewalAssignments,
-    'failed_payments = s.failed_payments + r.failed_payments_added',
-    ...ifFlag('paid', lastPaymentColumns),
-    ...ifFlag('cancelled', cancellationColumns),
-    ...ifFlag('cancel_at_set', [['cancel_at', 'timestamptz']]),
-    'ended_at = coalesce(r.ended_at, s.ended_at)',
-  ]);
+  const writes: Write[] = [];
+  if (payments.length > 0)
+    writes.push(
+      updateFrom(table, paymentPatchColumns, payments, [
+        `status = case when ${RENEWED} then 'active' else s.status end`,
+        ...renewalAssignments,
+        ...lastPaymentColumns.map(([column]) =>
+          column === 'last_payment_refunded' ? `${column} = 0` : `${column} = r.${column}`,
+        ),
+      ]),
+    );
+  if (others.length > 0)
+    writes.push(
+      updateFrom(table, patchColumns, others, [
+        `status = case when ${RENEWED} then r.status_if_renewed else coalesce(r.status, s.status) end`,
+        ...renewalAssignments,
+        'failed_payments = s.failed_payments + r.failed_payments_added',
+        ...ifFlag('paid', lastPaymentColumns),
+        ...ifFlag('cancelled', cancellationColumns),
+        ...ifFlag('cancel_at_set', [['cancel_at', 'timestamptz']]),
+        'ended_at = coalesce(r.ended_at, s.ended_at)',
+      ]),
+    );
+  return writes;
 }
 
-async function updateFrom(
-  tx: Sql,
-  table: string,
-  columns: readonly Column[],
-  patches: readonly SubscriptionPatch[],
-  assignments: readonly string[],
-): Promise<void> {
-  if (patches.length === 0) return;
-  const { relation, params } = unnestRows(columns, patches as unknown as Record<string, unknown>[]);
-  await tx.query(
-    `update ${table} s set ${assignments.join(', ')} from ${relation} where s.subscription_id = r.subscription_id`,
-    params,
-  );
-}
+const updateFrom =
+  (
+    table: string,
+    columns: readonly Column[],
+    patches: readonly SubscriptionPatch[],
+    assignments: readonly string[],
+  ): Write =>
+  (first) => {
+    const { relation, params } = unnestRows(columns, patches as unknown as Record<string, unknown>[], first);
+    return {
+      text: `update ${table} s set ${assignments.join(', ')} from ${relation} where s.subscription_id = r.subscription_id`,
+      params,
+    };
+  };
