@@ -243,7 +243,24 @@ describe('the subscription projection, applied directly, and its API with a chur
   replayed.pastDue(3, 1, 2);
   replayed.renew(3);
 
-  const histories = [renewedThenEnded, compensated, declined, refundedRenewal, fresh, cancelling, running, replayed];
+  // A free-text reason with what an array literal must quote, written by a fold and by a patch.
+  const quotedReason = 'said "no", {twice} \\ NULL\n';
+  const quoted = history();
+  quoted.register();
+  quoted.renew(1);
+  quoted.cancel(at(40), at(40), quotedReason);
+
+  const histories = [
+    renewedThenEnded,
+    compensated,
+    declined,
+    refundedRenewal,
+    fresh,
+    cancelling,
+    running,
+    replayed,
+    quoted,
+  ];
   let fixture: ViewFixture;
   let whole: Map<string, Record<string, unknown>>;
   beforeAll(async () => {
@@ -317,6 +334,7 @@ describe('the subscription projection, applied directly, and its API with a chur
     );
     expect(afterCreation).toEqual(whole);
     expect(pairs).toEqual(whole);
+    expect(whole.get(quoted.subscriptionId)).toMatchObject({ status: 'cancelled', cancellation_reason: quotedReason });
     expect(whole.get(replayed.subscriptionId)).toMatchObject({
       status: 'active',
       period_index: 3,

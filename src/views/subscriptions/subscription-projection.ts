@@ -8,13 +8,14 @@ import type { SubscriptionPastDueData } from '../../domain/events/subscription-p
 import type { SubscriptionRenewedData } from '../../domain/events/subscription-renewed.ts';
 import type { Sql } from '../../kernel/db/database.ts';
 import { defineProjection, type ProjectionDefinition } from '../../kernel/projections/projection.ts';
-import { upsertRows, type Column } from '../upsert-rows.ts';
+import { upsertRows, upsertWrite, writeTogether, type Column } from '../upsert-rows.ts';
 import {
   cancellationColumns,
   lastPaymentColumns,
+  lookUpPatchedRowsByKey,
   patchOf,
+  patchWrites,
   refundStatus,
-  writePatches,
   type SubscriptionPatch,
 } from './subscription-patch.ts';
 
@@ -403,15 +404,15 @@ export function subscriptionProjection(): ProjectionDefinition {
       await upsertRows(tx, `${schema}.pending_charges`, pendingChargeColumns, 'customer_id', [
         ...charges.values(),
       ] as unknown as Record<string, unknown>[]);
-      await upsertRows(
-        tx,
-        `${schema}.subscriptions`,
-        subscriptionColumns,
-        'subscription_id',
-        [...changed].map((id) => subscriptions.get(id)! as unknown as Record<string, unknown>),
-        { arrays: true },
-      );
-      await writePatches(tx, `${schema}.subscriptions`, [...patches.values()]);
+      // The rows folded and the patches are different subscriptions: one statement writes them all.
+      if (patches.size > 0) await lookUpPatchedRowsByKey(tx);
+      const folded = [...changed].map((id) => subscriptions.get(id)! as unknown as Record<string, unknown>);
+      await writeTogether(tx, [
+        ...(folded.length > 0
+          ? [upsertWrite(`${schema}.subscriptions`, subscriptionColumns, 'subscription_id', folded)]
+          : []),
+        ...patchWrites(`${schema}.subscriptions`, [...patches.values()]),
+      ]);
     },
   });
 }
