@@ -1,4 +1,5 @@
 import type { EventCatalog } from '../catalog/catalog.ts';
+import type { PositionMark } from '../consumers/ordered-batch.ts';
 import type { EventRow } from '../store/event-store.ts';
 import type { RecordedEvent } from '../store/envelope.ts';
 import type { BusMessage } from './message.ts';
@@ -17,23 +18,40 @@ export function toCloudEvent(row: EventRow, topic: string): BusMessage {
 
 /**
  * The same message with no broker in between (the embedded bus): the runner reads the event from
- * the stored row as the store parsed it, and the CloudEvents headers and the body's JSON text are
- * made only if something asks for them (a dead letter).
+ * the stored row as the store parsed it, and the CloudEvents headers, the body's JSON text and the
+ * origin are made only if something asks for them (a dead letter). A class, not an object literal
+ * with getters: the bus makes one per event of a page, and each literal's getters were closures.
  */
-export function toLocalCloudEvent(row: EventRow, topic: string): BusMessage {
-  let headers: Record<string, string> | undefined;
-  return {
-    topic,
-    key: row.partition_key,
-    get headers() {
-      return (headers ??= cloudEventHeaders(row));
-    },
-    body: row.data,
-    get value() {
-      return JSON.stringify(row.data);
-    },
-    row,
-  };
+class LocalCloudEvent implements BusMessage {
+  readonly key: string;
+  readonly body: unknown;
+  private made: Record<string, string> | undefined;
+
+  constructor(
+    readonly row: EventRow,
+    readonly topic: string,
+    readonly mark: PositionMark | undefined,
+  ) {
+    this.key = row.partition_key;
+    this.body = row.data;
+  }
+
+  get headers(): Record<string, string> {
+    return (this.made ??= cloudEventHeaders(this.row));
+  }
+
+  get value(): string {
+    return JSON.stringify(this.row.data);
+  }
+
+  get origin(): Record<string, string | number> {
+    return { position: this.row.position };
+  }
+}
+
+/** A stored event as a local message; `mark`: where the bus keeps the groups' positions (see `BusMessage.mark`). */
+export function toLocalCloudEvent(row: EventRow, topic: string, mark?: PositionMark): BusMessage {
+  return new LocalCloudEvent(row, topic, mark);
 }
 
 function cloudEventHeaders(row: EventRow): Record<string, string> {

@@ -109,12 +109,7 @@ export class EmbeddedBus implements Bus {
             ahead.rows.catch(() => {}); // awaited next turn, or dropped with the batch that failed
           }
           const rows = page.filter((row) => wanted.has(row.type));
-          const messages = rows.map((row) => {
-            const message = toLocalCloudEvent(row, catalog.get(row.type).topic);
-            message.origin = { position: row.position };
-            message.mark = mark;
-            return message;
-          });
+          const messages = rows.map((row) => toLocalCloudEvent(row, catalog.get(row.type).topic, mark));
           // The runner applies the batch in one transaction (one by one if something in it fails).
           const first = rows[0] && { txId: rows[0].tx_id, position: rows[0].position };
           const batch =

@@ -1,5 +1,5 @@
 import { scrubAddresses } from '../crypto/scrub.ts';
-import { continueTrace, traceIdOf, withTrace } from '../tracing.ts';
+import { continueTrace, withTrace } from '../tracing.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fromCloudEvent, PoisonMessageError } from '../bus/cloudevent.ts';
 import type { BusMessage } from '../bus/message.ts';
@@ -11,6 +11,7 @@ import { consumerProcessed, deadLetters, handlerDuration, handlerFailures } from
 import type { RecordedEvent } from '../store/envelope.ts';
 import type { ConsumerDefinition, HandlerContext } from './consumer.ts';
 import type { DeadLetterStore } from './dead-letter-store.ts';
+import { EventContext, eventLogger, reactionMetadata } from './event-context.ts';
 import { PositionTaken } from './group-position.ts';
 import type { OrderedBatch } from './ordered-batch.ts';
 import { PermanentError } from './permanent-error.ts';
@@ -298,36 +299,15 @@ export class ConsumerRunner {
   }
 
   private logOf(event: RecordedEvent): Logger {
-    return this.deps.log.child({
-      consumer: this.name,
-      eventId: event.id,
-      eventType: event.type,
-      correlationId: event.metadata.correlationId,
-      causationId: event.metadata.causationId,
-      traceId: traceIdOf(event.metadata.traceparent),
-    });
+    return eventLogger(this.deps.log, this.name, event);
   }
 
   private metadataOf(event: RecordedEvent, traceparent: string) {
-    return {
-      correlationId: event.metadata.correlationId,
-      causationId: event.id,
-      actor: `consumer:${this.name}`,
-      traceparent,
-    };
+    return reactionMetadata(this.name, event, traceparent);
   }
 
-  /** The handler's context; its logger (a pino child per event, not free) is made only when used. */
   private contextOf(event: RecordedEvent, tx: Sql, traceparent: string, log?: Logger): HandlerContext {
-    let logger = log;
-    const logOf = () => (logger ??= this.logOf(event));
-    return {
-      tx,
-      get log() {
-        return logOf();
-      },
-      metadata: this.metadataOf(event, traceparent),
-    };
+    return new EventContext(tx, this.name, event, traceparent, this.deps.log, log);
   }
 
   /** Runs the handler for a dead letter again; true when its effect is now committed. */

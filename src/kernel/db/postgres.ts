@@ -34,20 +34,28 @@ const preparedName = (text: string): string => {
   return name;
 };
 
-const sqlOf = (client: pg.Pool | pg.PoolClient, scope: object, onCommit = atOnce): Sql => ({
-  scope,
-  onCommit,
-  async query(text, params, options) {
-    const values = params as unknown[] | undefined;
-    const result = await (
-      options?.prepared ? client.query({ name: preparedName(text), text, values }) : client.query(text, values)
-    ).catch(translate);
-    return { rows: result.rows, rowCount: result.rowCount ?? 0 };
-  },
-  async exec(text) {
-    await client.query(text).catch(translate);
-  },
-});
+/**
+ * `begun`: the BEGIN of the transaction this Sql runs in, sent without waiting for its answer, so
+ * that it goes out with the first statement (pipelined): a statement's result counts only with it.
+ */
+const sqlOf = (client: pg.Pool | pg.PoolClient, scope: object, onCommit = atOnce, begun?: Promise<unknown>): Sql => {
+  const after = <T>(sent: Promise<T>): Promise<T> =>
+    begun ? Promise.all([begun, sent]).then(([, result]) => result) : sent;
+  return {
+    scope,
+    onCommit,
+    async query(text, params, options) {
+      const values = params as unknown[] | undefined;
+      const result = await after(
+        options?.prepared ? client.query({ name: preparedName(text), text, values }) : client.query(text, values),
+      ).catch(translate);
+      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    },
+    async exec(text) {
+      await after(client.query(text)).catch(translate);
+    },
+  };
+};
 
 /** A connection of its own that LISTENs, reconnecting with backoff (a pool connection would be handed out). */
 function listenOn(config: pg.ClientConfig, channel: string, onNotify: () => void): () => Promise<void> {
@@ -96,6 +104,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     connectionString: options.url,
     max: options.poolSize ?? 20,
     connectionTimeoutMillis: 5_000,
+    // A statement can be sent before the answer to the one before it (a transaction's BEGIN).
+    pipeline: true,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   // An idle client losing its connection must not crash the process; the next query reports it.
@@ -123,8 +133,12 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       const client = await pool.connect().catch(translate);
       const committed = new Set<() => void>(); // the same callback once, however many appends asked
       try {
-        await client.query('begin');
-        const result = await fn(sqlOf(client, pool, (callback) => committed.add(callback)));
+        // Not awaited: BEGIN goes out with the first statement, one round trip for both. BEGIN fails
+        // only with its session (a lost connection, a server shutting down), and so does what follows it.
+        const begun = client.query('begin');
+        begun.catch(() => {}); // its failure is the statements' (or the commit's) to report
+        const result = await fn(sqlOf(client, pool, (callback) => committed.add(callback), begun));
+        await begun.catch(translate);
         await client.query('commit');
         for (const callback of committed) callback();
         return result;
