@@ -143,18 +143,17 @@ const recordOf = <State>(row: SagaRow, steps: StepRecord[]): SagaRecord<State> =
   steps,
 });
 
+/** A plain timer, cleared when the work settles: an aborted `sleep` builds a DOMException at every step. */
 const withTimeout = async <T>(work: Promise<T>, timeoutMs: number | undefined, what: string): Promise<T> => {
   if (!timeoutMs) return work;
-  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
   try {
-    return await Promise.race([
-      work,
-      sleep(timeoutMs, undefined, { signal: abort.signal }).then(() =>
-        Promise.reject(new Error(`${what} timed out after ${timeoutMs} ms`)),
-      ),
-    ]);
+    return await Promise.race([work, timeout]);
   } finally {
-    abort.abort();
+    clearTimeout(timer);
   }
 };
 
