@@ -1,7 +1,7 @@
 /**
  * CPU time a server and its PostgreSQL backends used (Linux `/proc`), so a bench can say what a
- * request costs whatever else shares the machine: on a loaded machine requests/s move with the
- * neighbours, the CPU per request much less.
+ * request costs beside what it gets: on a loaded machine requests/s move with the neighbours, the
+ * CPU per request less (it still grows with contention: compare runs at like loads).
  */
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
