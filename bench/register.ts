@@ -46,6 +46,7 @@ import { loadPlans } from '../src/services/plans/index.ts';
 import { emailDigest } from '../src/kernel/crypto/keyed-hash.ts';
 import { encrypt } from '../src/kernel/crypto/personal-data.ts';
 import { benchArgs, writeJsonRows } from './json-output.ts';
+import { cpuBetween, readCpu, type CpuReading } from './process-cpu.ts';
 import { measureEngine, printEngines, type EngineResult } from './workflow-engines.ts';
 import { freePort, startPlatformProcess, type PlatformProcess } from '../test/support/platform-process.ts';
 import { freshDatabaseUrl, TEST_DATABASE_URL } from '../test/support/postgres.ts';
@@ -255,6 +256,8 @@ interface LoadResult {
   p99: number;
   ok: number;
   other: Map<number, number>;
+  /** CPU milliseconds per 201 in the window: the server process's and its PostgreSQL backends'. */
+  cpu: { serverMs: number; databaseMs: number | null } | null;
 }
 
 const post = (agent: http.Agent, url: URL, body: string, key: string): Promise<number> =>
@@ -282,7 +285,7 @@ const post = (agent: http.Agent, url: URL, body: string, key: string): Promise<n
     request.end(body);
   });
 
-async function load(baseUrl: string): Promise<LoadResult> {
+async function load(baseUrl: string, readCpu?: () => Promise<CpuReading>): Promise<LoadResult> {
   const url = new URL(baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const run = randomBytes(4).toString('hex');
@@ -311,9 +314,12 @@ async function load(baseUrl: string): Promise<LoadResult> {
   await sleep(WARMUP_MS);
   measuring = true;
   const start = performance.now();
+  const cpuBefore = await readCpu?.();
   await sleep(SECONDS * 1000);
+  const cpuAfter = await readCpu?.();
   measuring = false;
   const elapsed = performance.now() - start;
+  const cpu = cpuBefore && cpuAfter ? cpuBetween(cpuBefore, cpuAfter) : null;
   stopping = true;
   await Promise.all(clients);
   agent.destroy();
@@ -323,6 +329,10 @@ async function load(baseUrl: string): Promise<LoadResult> {
     p99: percentile(latencies, 0.99),
     ok: latencies.length,
     other,
+    cpu: cpu && {
+      serverMs: cpu.serverMs / latencies.length,
+      databaseMs: cpu.databaseMs === null ? null : cpu.databaseMs / latencies.length,
+    },
   };
 }
 
@@ -459,15 +469,30 @@ interface Row {
   note?: string;
 }
 
-async function measure(start: () => Promise<PlatformProcess>): Promise<LoadResult> {
-  const server = await start();
+/** Starts a server (its PostgreSQL connections named `applicationName`, PGAPPNAME) and loads it. */
+async function measure(start: (env: { PGAPPNAME: string }) => Promise<PlatformProcess>): Promise<LoadResult> {
+  const applicationName = `bench-register-${randomBytes(4).toString('hex')}`;
+  const server = await start({ PGAPPNAME: applicationName });
   try {
     await waitFor('/ready', async () => (await fetch(`${server.url}/ready`)).ok, 120_000);
-    return await load(server.url);
+    return await load(server.url, () => readCpu(TEST_DATABASE_URL, server.child.pid!, applicationName));
   } finally {
     await server.stop('SIGTERM');
   }
 }
+
+const totalCpu = (result: LoadResult) =>
+  result.cpu && result.cpu.databaseMs !== null ? result.cpu.serverMs + result.cpu.databaseMs : null;
+
+const describeCpu = (result: LoadResult) =>
+  result.cpu
+    ? `${fmtMs(result.cpu.serverMs)} + ${result.cpu.databaseMs === null ? '—' : fmtMs(result.cpu.databaseMs)}`
+    : '—';
+
+const cpuRatio = (baseline: LoadResult, result: LoadResult) => {
+  const [ours, theirs] = [totalCpu(result), totalCpu(baseline)];
+  return ours && theirs ? fmtRatio(theirs / ours) : '—';
+};
 
 const describeOther = (result: LoadResult) =>
   [...result.other].map(([status, count]) => `${count}×${status || 'error'}`).join(', ') || '0';
@@ -528,19 +553,23 @@ async function mainPostgres(): Promise<void> {
   });
   try {
     console.error('baseline on PostgreSQL...');
-    const baseline = await measure(async () => {
+    const baseline = await measure(async (env) => {
       const schema = await freshSchema();
-      return startBenchProcess('--baseline', { BASELINE_DATABASE_URL: TEST_DATABASE_URL, BASELINE_SCHEMA: schema });
+      return startBenchProcess('--baseline', {
+        BASELINE_DATABASE_URL: TEST_DATABASE_URL,
+        BASELINE_SCHEMA: schema,
+        ...env,
+      });
     });
     if (baseline.ok === 0 || baseline.other.size > 0)
       throw new Error(`the PostgreSQL baseline answered ${describeOther(baseline)} non-201 and ${baseline.ok} 201s`);
     console.error('platform on PostgreSQL, reactions off...');
-    const bare = await measure(async () =>
-      startBenchProcess('--platform-without-reactions', { ...common, ...(await platform()) }),
+    const bare = await measure(async (env) =>
+      startBenchProcess('--platform-without-reactions', { ...common, ...(await platform()), ...env }),
     );
     console.error('platform on PostgreSQL (npm start)...');
-    const full = await measure(async () =>
-      startPlatformProcess({ ...common, ...(await platform()) }, { waitForHealth: true }),
+    const full = await measure(async (env) =>
+      startPlatformProcess({ ...common, ...(await platform()), ...env }, { waitForHealth: true }),
     );
     const rows: [string, LoadResult][] = [
       ['baseline', baseline],
@@ -549,7 +578,17 @@ async function mainPostgres(): Promise<void> {
     ];
     printTable(
       `POST /register, ${CONCURRENCY} concurrent clients over HTTP, ${SECONDS} s each (PostgreSQL, embedded bus)`,
-      ['server', 'registrations/s', 'p50 ms', 'p99 ms', 'non-201', 'vs baseline (rate)', `goal ≥ ${GOAL_VS_BASELINE}×`],
+      [
+        'server',
+        'registrations/s',
+        'p50 ms',
+        'p99 ms',
+        'non-201',
+        'vs baseline (rate)',
+        `goal ≥ ${GOAL_VS_BASELINE}×`,
+        'CPU ms per registration: server + PostgreSQL',
+        'baseline CPU ÷ this CPU',
+      ],
       rows.map(([server, r]) => [
         server,
         fmtInt(r.rate),
@@ -558,8 +597,13 @@ async function mainPostgres(): Promise<void> {
         describeOther(r),
         server === 'baseline' ? '—' : fmtRatio(r.rate / baseline.rate),
         server === 'baseline' ? '—' : verdict(r.rate >= GOAL_VS_BASELINE * baseline.rate && r.p99 < GOAL_P99_MS),
+        describeCpu(r),
+        server === 'baseline' ? '—' : cpuRatio(baseline, r),
       ]),
-      [`${await machine()}; client, server and database share the machine.`],
+      [
+        `${await machine()}; client, server and database share the machine.`,
+        'CPU per registration: the server process and the PostgreSQL backends it opened, from /proc over the measured window; on two shared cores the rate follows it (the ratio of CPU is the ratio a CPU-bound run can reach).',
+      ],
     );
     await writeJsonRows(
       args.json,
@@ -573,6 +617,7 @@ async function mainPostgres(): Promise<void> {
         p99Ms: r.p99,
         non201: Object.fromEntries(r.other),
         vsBaseline: r.rate / baseline.rate,
+        cpuMsPerRegistration: r.cpu,
       })),
       { machine: machine(), concurrency: CONCURRENCY, seconds: SECONDS },
     );
@@ -624,25 +669,29 @@ async function main(): Promise<void> {
   try {
     // Baselines first, one per database.
     console.error('baseline on PGlite...');
-    const pgliteBaseline = await measure(async () =>
-      startBenchProcess('--baseline', { BASELINE_DATA_DIR: join(await tempDir('bench-baseline-'), 'store') }),
+    const pgliteBaseline = await measure(async (env) =>
+      startBenchProcess('--baseline', { BASELINE_DATA_DIR: join(await tempDir('bench-baseline-'), 'store'), ...env }),
     );
     console.error('baseline on PostgreSQL...');
-    const pgBaseline = await measure(async () => {
+    const pgBaseline = await measure(async (env) => {
       const schema = await freshSchema();
-      return startBenchProcess('--baseline', { BASELINE_DATABASE_URL: TEST_DATABASE_URL, BASELINE_SCHEMA: schema });
+      return startBenchProcess('--baseline', {
+        BASELINE_DATABASE_URL: TEST_DATABASE_URL,
+        BASELINE_SCHEMA: schema,
+        ...env,
+      });
     });
     for (const target of targets) {
       console.error(`platform on ${target.backend}...`);
       const baseline = target.backend.startsWith('embedded') ? pgliteBaseline : pgBaseline;
-      const result = await measure(async () =>
-        startPlatformProcess({ ...common, ...(await target.platform()) }, { waitForHealth: true }),
+      const result = await measure(async (env) =>
+        startPlatformProcess({ ...common, ...(await target.platform()), ...env }, { waitForHealth: true }),
       );
       rows.push({ backend: target.backend, server: 'saga (npm start)', result, baseline });
       if (target.withoutReactions) {
         console.error(`platform on ${target.backend}, reactions off...`);
-        const bare = await measure(async () =>
-          startBenchProcess('--platform-without-reactions', { ...common, ...(await target.platform()) }),
+        const bare = await measure(async (env) =>
+          startBenchProcess('--platform-without-reactions', { ...common, ...(await target.platform()), ...env }),
         );
         rows.push({ backend: target.backend, server: 'saga, reactions off', result: bare, baseline });
       }

@@ -219,6 +219,29 @@ function registrationSuite(mode: Mode) {
       expect(again.json()).toMatchObject({ status: 409, field: 'email' });
     });
 
+    it.skipIf(skip)(
+      'gives concurrent registrations of one email under different keys one customer and a 409',
+      async () => {
+        const pairs = await Promise.all(
+          Array.from({ length: 5 }, async () => {
+            const payload = body();
+            return Promise.all([0, 1].map(() => register(payload, { 'idempotency-key': uuidv7() })));
+          }),
+        );
+        for (const pair of pairs) {
+          expect(pair.map((response) => response.statusCode).sort()).toEqual([201, 409]);
+          const loser = pair.find((response) => response.statusCode === 409)!.json();
+          expect(loser).toMatchObject({ status: 409 });
+          // Refused by its saga (the email claimed while it ran): compensated, nothing of it kept.
+          if (loser.registrationId) {
+            const registration = await fixture.platform.registrations.get(loser.registrationId);
+            expect(registration?.status).toBe('compensated');
+            expect(await eventsOf(registration!.state.customerId)).not.toContain('CustomerRegistered');
+          }
+        }
+      },
+    );
+
     it.skipIf(skip)('charges once when the gateway times out after charging', async () => {
       gateway().failNext(1, 'timeout-after-charge');
       const response = await register(body());

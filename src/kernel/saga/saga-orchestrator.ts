@@ -143,18 +143,17 @@ const recordOf = <State>(row: SagaRow, steps: StepRecord[]): SagaRecord<State> =
   steps,
 });
 
+/** A plain timer, cleared when the work settles: an aborted `sleep` builds a DOMException at every step. */
 const withTimeout = async <T>(work: Promise<T>, timeoutMs: number | undefined, what: string): Promise<T> => {
   if (!timeoutMs) return work;
-  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
   try {
-    return await Promise.race([
-      work,
-      sleep(timeoutMs, undefined, { signal: abort.signal }).then(() =>
-        Promise.reject(new Error(`${what} timed out after ${timeoutMs} ms`)),
-      ),
-    ]);
+    return await Promise.race([work, timeout]);
   } finally {
-    abort.abort();
+    clearTimeout(timer);
   }
 };
 
@@ -168,6 +167,8 @@ export class SagaOrchestrator {
   private readonly running = new Map<string, Promise<SagaRecord>>();
   /** Sagas created here whose history has not been written yet: it is known to be empty. */
   private readonly fresh = new Set<string>();
+  /** Sagas started here whose first (local) step's checkpoint is to store them. */
+  private readonly unstored = new Map<string, Creation>();
   private stopRecovery: (() => Promise<void>) | undefined;
   /** Stopping: a saga another process holds is no longer waited for (nor taken over) here. */
   private stopping = false;
@@ -189,41 +190,45 @@ export class SagaOrchestrator {
     type: string,
     id: string,
     input: State,
-    options: { writes?: DeferredWrites } = {},
+    options: StartOptions = {},
   ): Promise<SagaRecord<State>> {
-    return this.drive(id, await this.create(type, id, input, options.writes)) as Promise<SagaRecord<State>>;
+    const creation = this.creationOf(type, id, input, options.writes);
+    const created =
+      options.storedByFirstStep && !creation.start ? this.storeLater(creation) : await this.insert(creation);
+    return this.drive(id, created) as Promise<SagaRecord<State>>;
   }
 
   /** Starts saga `id` like `start`, but resolves once it is stored: it runs on in the background. */
   async launch<State extends object>(type: string, id: string, input: State): Promise<void> {
-    const created = await this.create(type, id, input);
+    const created = await this.insert(this.creationOf(type, id, input));
     void this.drive(id, created).catch((error: unknown) =>
       this.options.log.error({ sagaId: id, err: error }, 'saga: run failed; recovery resumes it'),
     );
   }
 
   /**
-   * Stores a new saga, its lease ours; the record when it was created here (undefined: it existed).
-   * When its first step is external, that step's first attempt starts (with its intent) in the
-   * same statement: the saga's first step costs no statement of its own. `writes` (no appends)
-   * are made in that statement too, only when the saga is new (e.g. the key its sealed state needs);
-   * one that fails (a unique key taken) fails the creation, with its error.
+   * A new saga as its creation stores it. When its first step is external, that step's first
+   * attempt starts (with its intent) in the creation's statement: the saga's first step costs no
+   * statement of its own. `writes` (no appends) are made with the creation, only when the saga is
+   * new (e.g. the key its sealed state needs); one that fails (a unique key taken) fails the
+   * creation, with its error.
    */
-  private async create<State extends object>(
-    type: string,
-    id: string,
-    input: State,
-    writes = new DeferredWrites(),
-  ): Promise<SagaRecord | undefined> {
+  private creationOf(type: string, id: string, input: object, writes = new DeferredWrites()): Creation {
     if (writes.appends.length) throw new RangeError("a saga's creation makes writes, not appends");
     const now = this.options.clock.now();
     const definition = this.definitions.get(type) as SagaDefinition<Record<string, unknown>> | undefined;
     const state = input as Record<string, unknown>;
     const first = definition?.steps.find((step) => !step.skip?.(state));
     const start = first && !first.local ? first : undefined;
-    const params: unknown[] = [id, type, JSON.stringify(input), this.options.owner, this.leaseMs, now];
-    params.push(currentTraceparent() ?? null, start?.name ?? null);
     if (start) start.intent?.(this.contextOf(id, state, start, writes), writes);
+    return { id, type, state, writes, now, traceparent: currentTraceparent() ?? null, start };
+  }
+
+  /** Stores a new saga, its lease ours; the record when it was created here (undefined: it existed). */
+  private async insert(creation: Creation): Promise<SagaRecord | undefined> {
+    const { id, type, state, writes, now, traceparent, start } = creation;
+    const params: unknown[] = [id, type, JSON.stringify(state), this.options.owner, this.leaseMs, now];
+    params.push(traceparent, start?.name ?? null);
     const { ctes, params: more } = writes.ctes(params.length);
     // The writes are no CTEs of `saga`'s: a saga that existed fails the statement whole (guard).
     const { rows } = await this.options.db
@@ -245,7 +250,28 @@ export class SagaOrchestrator {
         throw error;
       });
     if (Number(rows[0]!.n) !== 1) return undefined;
-    // A saga just created here is known whole, its lease ours: it runs without reading it back.
+    return this.createdRecord(creation);
+  }
+
+  /**
+   * A new saga whose first step is local, stored by that step's checkpoint (with the creation's
+   * writes): until then nothing of it is durable, so a crash leaves nothing to resume. A first
+   * attempt that fails stores it as `insert` does before it retries.
+   */
+  private storeLater(creation: Creation): SagaRecord {
+    this.unstored.set(creation.id, creation);
+    return this.createdRecord(creation);
+  }
+
+  /** The creation's error (e.g. a key claimed meanwhile) is the start's: thrown. */
+  private async storeNow(id: string): Promise<void> {
+    const creation = this.unstored.get(id)!;
+    this.unstored.delete(id);
+    if (!(await this.insert(creation))) throw new Error(`saga ${id} existed before its creation was stored`);
+  }
+
+  /** A saga just created here is known whole, its lease ours: it runs without reading it back. */
+  private createdRecord({ id, type, state, now, start }: Creation): SagaRecord {
     this.fresh.add(id);
     const created: SagaRecord = {
       id,
@@ -459,6 +485,7 @@ export class SagaOrchestrator {
     } finally {
       clearInterval(heartbeat);
       this.fresh.delete(id);
+      this.unstored.delete(id);
     }
   }
 
@@ -709,6 +736,8 @@ export class SagaOrchestrator {
         return { record, result, startedNext };
       } catch (error) {
         if (error instanceof LeaseLostError) throw error;
+        // Its checkpoint was to store the saga: stored now, before the error is noted and retried.
+        if (this.unstored.has(record.id)) await this.storeNow(record.id);
         const message = error instanceof Error ? error.message : String(error);
         record = withStep(record, step.name, phase, (s) => ({ ...s, error: message }));
         await this.noteError(record, step.name, phase).catch(() => {});
@@ -809,22 +838,16 @@ export class SagaOrchestrator {
     // step's appends and writes go with it; without the lease (guard empty) it fails whole.
     const appends = [...writes.appends, ...(history ? [history] : [])];
     const reached = appends.length ? `(select max(out_position) from appended)` : 'position';
-    const ctes = `saga as (
-         update sagas set state = state || $3, status = coalesce($4, status), failure = coalesce($5, failure), updated_at = $6,
-           position = ${reached},
-           lease_owner = case when $4::text = 'completed' then null else lease_owner end,
-           lease_until = case when $4::text = 'completed' then null else lease_until end
-         where id = $1 and lease_owner = $2
-         returning id
-       ),${
-         nextStep
-           ? ` next_started as (
+    const unstored = this.unstored.get(record.id);
+    const ctes = `${unstored ? insertedSaga(appends.length ? reached : 'null', nextStep ? 14 : 13) : updatedSaga(reached)},${
+      nextStep
+        ? ` next_started as (
          insert into saga_steps (saga_id, step, phase, status, attempts, started_at)
          select id, $13, 'run', 'started', 1, $6 from saga
          on conflict (saga_id, step, phase) do update set status = 'started', attempts = saga_steps.attempts + 1, error = null
        ),`
-           : ''
-       } guard as (
+        : ''
+    } guard as (
          insert into saga_steps (saga_id, step, phase, status, attempts, started_at, finished_at, error)
          select id, $7, $8, $9, $11, $12, $6, $10 from saga
          on conflict (saga_id, step, phase) do update set status = excluded.status, finished_at = excluded.finished_at,
@@ -846,7 +869,9 @@ export class SagaOrchestrator {
       row.startedAt,
       ...(nextStep ? [nextStep] : []),
     ];
-    const extra = writes.ctes(params.length);
+    if (unstored)
+      params.push(unstored.type, JSON.stringify(unstored.state), this.leaseMs, unstored.now, unstored.traceparent);
+    const extra = (unstored ? mergedWrites(unstored.writes, writes) : writes).ctes(params.length);
     const along = { ctes: [...extra.ctes, ctes].join(', '), params: [...params, ...extra.params] };
     let position = record.position;
     try {
@@ -857,9 +882,11 @@ export class SagaOrchestrator {
         await (more ? tx.query(text, along.params, PREPARED) : lastStatement(tx, text, along.params, PREPARED));
       }
     } catch (error) {
-      if (error instanceof GuardError || (error as { code?: string }).code === GUARD_FAILED) throw new LeaseLostError();
+      const guard = error instanceof GuardError || (error as { code?: string }).code === GUARD_FAILED;
+      if (guard && !unstored) throw new LeaseLostError();
       throw error;
     }
+    this.unstored.delete(record.id);
     return {
       ...next,
       state: { ...record.state, ...change.state },
@@ -882,6 +909,61 @@ export class SagaOrchestrator {
  * Where a checkpoint is written: with the saga's history and the step's writes; `more`: statements
  * follow it; `next`: the external step whose first attempt starts in it (its intent among `writes`).
  */
+/** How `start` stores a new saga. */
+export interface StartOptions {
+  /** Made with the creation, only when the saga is new. */
+  writes?: DeferredWrites;
+  /**
+   * Stored by its first step's checkpoint when that step is local (`storeLater`): one statement
+   * and one commit fewer. Only for an id never used before (a retried start must not use it).
+   */
+  storedByFirstStep?: boolean;
+}
+
+/** A new saga, as its creation stores it. */
+interface Creation {
+  id: string;
+  type: string;
+  state: Record<string, unknown>;
+  writes: DeferredWrites;
+  now: Date;
+  traceparent: string | null;
+  /** Its first step, when external: its first attempt starts in the creation's statement. */
+  start: SagaStep<Record<string, unknown>> | undefined;
+}
+
+/** A checkpoint's `saga` CTE: the saga's new state, only while this process holds its lease. */
+const updatedSaga = (reached: string) => `saga as (
+         update sagas set state = state || $3, status = coalesce($4, status), failure = coalesce($5, failure), updated_at = $6,
+           position = ${reached},
+           lease_owner = case when $4::text = 'completed' then null else lease_owner end,
+           lease_until = case when $4::text = 'completed' then null else lease_until end
+         where id = $1 and lease_owner = $2
+         returning id
+       )`;
+
+/**
+ * The first checkpoint of a saga `storeLater` kept: the saga stored as that checkpoint leaves it,
+ * its lease ours. Its creation's type, state, lease, time and trace are parameters `$n`… `$n+4`.
+ */
+const insertedSaga = (reached: string, n: number) => `saga as (
+         insert into sagas (id, type, status, state, failure, lease_owner, lease_until, created_at, updated_at, traceparent, position)
+         values ($1, $${n}, coalesce($4, 'running'), $${n + 1}::jsonb || $3::jsonb, $5::jsonb,
+           case when $4::text = 'completed' then null else $2 end,
+           case when $4::text = 'completed' then null else clock_timestamp() + $${n + 2} * interval '1 millisecond' end,
+           $${n + 3}, $6, $${n + 4}, ${reached})
+         on conflict (id) do nothing
+         returning id
+       )`;
+
+/** The writes of `first` and then `then`'s, as one (no appends: a creation has none). */
+const mergedWrites = (first: DeferredWrites, then: DeferredWrites): DeferredWrites => {
+  const both = new DeferredWrites();
+  for (const write of [...first.writes, ...then.writes]) both.write(write.text, write.params);
+  for (const append of then.appends) both.append(append);
+  return both;
+};
+
 interface Checkpoint {
   tx: Sql;
   history?: StreamAppend;

@@ -86,7 +86,8 @@ export class RegistrationService {
       const state = await this.stateOf(request, registrationId, digest, options.correlationId, (customerId, data) =>
         Promise.resolve(encryptNew(customerId, data, writes)),
       );
-      const run = this.deps.sagas.start(REGISTRATION_SAGA, registrationId, state, { writes });
+      // Stored by create-customer's checkpoint, with the claim and the key: one statement and one commit.
+      const run = this.deps.sagas.start(REGISTRATION_SAGA, registrationId, state, { writes, storedByFirstStep: true });
       const registration = await this.race(run, registrationId, options.waitMs).catch((error: unknown) => {
         if (claimTaken(error)) return undefined;
         throw error;
@@ -174,7 +175,8 @@ export class RegistrationService {
     const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), waitMs)));
     run.catch(() => {}); // the orchestrator logs; a later GET shows the outcome
     try {
-      return (await Promise.race([run, timeout])) ?? (await this.get(id))!;
+      // A saga its first checkpoint has not stored yet is not in the store: its run answers.
+      return (await Promise.race([run, timeout])) ?? (await this.get(id)) ?? (await run);
     } finally {
       clearTimeout(timer);
     }
