@@ -11,7 +11,7 @@ export interface BusMessage {
   body?: unknown;
   /** The stored row it was made from (the embedded bus): the event is read from it, with the same checks. */
   row?: EventRow;
-  /** The position its bus keeps in the runner's database for it, past which it is a duplicate (none: the inbox alone decides). */
+  /** Where its bus keeps the groups' positions for it: a group whose position passed it has applied it (none: the inbox alone decides). */
   mark?: PositionMark;
   /** Where it came from, for dead letters and logs: partition/offset on Kafka, position embedded. */
   origin?: Record<string, string | number>;
