@@ -14,7 +14,7 @@
  * KAFKA_BROKERS (127.0.0.1:9092; `npm run kafka:start`), TEST_DATABASE_URL; `--registrations N`
  * (or BENCH_REGISTRATIONS, default 1,000), `--processes 1,2,3`, `--part together` (only the
  * all-consumers phase and its baselines, no email consumer alone), `--json FILE`. Progress goes to
- * stderr (BENCH_QUIET=1 hides it).
+ * stderr (BENCH_QUIET=1 hides it). BENCH_CPU_PROFILE=FILE writes a CPU profile of the real consumers' phase.
  */
 import { fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -38,6 +38,7 @@ import { welcomeEmail } from '../src/reactions/email/welcome-email.ts';
 import { paymentReceipt } from '../src/reactions/email/payment-receipt.ts';
 import { renewalNotice } from '../src/reactions/email/renewal-notice.ts';
 import { warmUpMailer } from './smtp-warm-up.ts';
+import { profiled } from './cpu-profile.ts';
 import {
   argOf,
   deleteKafkaPrefix,
@@ -244,7 +245,7 @@ try {
   progress(`no-op handlers: ${fmtInt(baselines[0]!.delivered)} deliveries, ${fmtInt(baselines[0]!.perSecond)}/s`);
   // The real consumers once (their effects can be made once only), between two baseline rounds.
   const deadBefore = await count('select count(*) as n from dead_letters');
-  const ours = await run(platform, real, expected);
+  const ours = await profiled(() => run(platform, real, expected));
   const deadLettered = (await count('select count(*) as n from dead_letters')) - deadBefore;
   progress(
     `real consumers: ${fmtInt(ours.delivered)} deliveries, ${fmtInt(ours.perSecond)}/s, ${deadLettered} dead letters`,
