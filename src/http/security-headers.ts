@@ -3,8 +3,8 @@ import helmet, { type HelmetOptions } from 'helmet';
 
 /**
  * Helmet's headers on every answer, its middleware built once. `@fastify/helmet` built it again
- * at every request (parsing the Content-Security-Policy each time: about 0.1 ms of a
- * registration's CPU) and decorated each reply for per-route options, which no route here uses.
+ * at every request (parsing the Content-Security-Policy each time: 9-13 µs a request,
+ * under 1 µs built once) and decorated each reply for per-route options, which no route here uses.
  */
 export function registerSecurityHeaders(app: FastifyInstance, options: HelmetOptions): void {
   const apply = helmet(options);
