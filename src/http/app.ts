@@ -1,4 +1,3 @@
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -11,6 +10,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from '../kernel/logger.ts';
 import { registerInputGuard } from './input-guard.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 import { frameworkProblem, registerProblemHandlers, writeClientErrorProblem } from './problem.ts';
 import { registerTracing, requestId, requestLogBindings } from './tracing.ts';
 import { operationsRoutes, type ReadinessCheck } from './routes/operations.ts';
@@ -76,7 +76,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   // Bodies are JSON: a text/plain one is 415, not a string for the schema to refuse.
   app.removeContentTypeParser('text/plain');
   registerProblemHandlers(app);
-  await app.register(fastifyHelmet, { contentSecurityPolicy, crossOriginEmbedderPolicy: false });
+  registerSecurityHeaders(app, { contentSecurityPolicy, crossOriginEmbedderPolicy: false });
   // Answers carry personal data or live state: no cache keeps them unless a route says otherwise.
   app.addHook('onSend', async (_request, reply) => {
     if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../kernel/ids.ts';
 import { continueTrace, traceIdOf, withTrace } from '../kernel/tracing.ts';
 
 /** The span of a request, chosen when Fastify names the request (before its first log line). */

@@ -1,5 +1,5 @@
 import { currentTraceparent } from '../tracing.ts';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../ids.ts';
 import type { EventCatalog } from '../catalog/catalog.ts';
 import type { Clock } from '../clock.ts';
 import type { Database, Sql } from '../db/database.ts';

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../../kernel/ids.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import { currentTraceparent } from '../../kernel/tracing.ts';
 import type { SagaOrchestrator } from '../../kernel/saga/saga-orchestrator.ts';

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../../kernel/ids.ts';
 import type { Database } from '../../kernel/db/database.ts';
 import { isFinished, type SagaRecord } from '../../kernel/saga/saga.ts';
 import type { SagaOrchestrator } from '../../kernel/saga/saga-orchestrator.ts';

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../../../kernel/ids.ts';
 import type { Sql } from '../../../kernel/db/database.ts';
 import { accountOf, type AccountCode } from './accounts.ts';
 
