@@ -40,7 +40,7 @@ import type { ProjectionDefinition } from '../src/kernel/projections/projection.
 import { ProjectionRunner } from '../src/kernel/projections/projection-runner.ts';
 import { viewSchemaName } from '../src/kernel/projections/view-database.ts';
 import { LOG_START, type LogPosition } from '../src/kernel/store/envelope.ts';
-import { EventStore, type EventRow } from '../src/kernel/store/event-store.ts';
+import { EventStore, type EventRow, type ProjectedRow } from '../src/kernel/store/event-store.ts';
 import { seedEvents } from '../src/domain/events/index.ts';
 import { decryptMany } from '../src/kernel/crypto/personal-data.ts';
 import { loadPlans } from '../src/services/plans/index.ts';
@@ -168,6 +168,13 @@ class ProfiledStore extends EventStore {
   override decode(row: EventRow, options?: { trusted?: boolean }) {
     const started = performance.now();
     const event = super.decode(row, options);
+    this.profile.decodeMs += performance.now() - started;
+    return event;
+  }
+
+  override decodeProjected(row: ProjectedRow, options?: { trusted?: boolean }) {
+    const started = performance.now();
+    const event = super.decodeProjected(row, options);
     this.profile.decodeMs += performance.now() - started;
     return event;
   }

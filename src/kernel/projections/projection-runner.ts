@@ -5,8 +5,8 @@ import { whileHolding } from '../db/try-lock.ts';
 import type { Logger } from '../logger.ts';
 import { projectionApplied, projectionFailures, projectionLagEvents, projectionLagSeconds } from '../metrics.ts';
 import { AppendSignal } from '../store/append-signal.ts';
-import { LOG_START, type LogPosition, type RecordedEvent } from '../store/envelope.ts';
-import type { EventRow, EventStore } from '../store/event-store.ts';
+import { LOG_START, type LogPosition, type ProjectedEvent } from '../store/envelope.ts';
+import type { EventStore, ProjectedRow } from '../store/event-store.ts';
 import { ProjectionBehindError } from './errors.ts';
 import { compareLogPositions } from './log-position.ts';
 import type { ProjectionDefinition } from './projection.ts';
@@ -288,7 +288,7 @@ export class ProjectionRunner {
   /** One batch into the live schema; resolves to how many events the checkpoint moved past. */
   private async liveStep(): Promise<number> {
     this.at ??= await this.checkpoint();
-    const rows = await this.deps.store.readAllRaw(this.at, {
+    const rows = await this.deps.store.readProjected(this.at, {
       limit: this.deps.batchSize,
       dataOf: this.definition.types,
     });
@@ -314,7 +314,7 @@ export class ProjectionRunner {
   private async applyBatch(
     schema: string,
     from: LogPosition,
-    rows: readonly EventRow[],
+    rows: readonly ProjectedRow[],
     events = this.decodeBatch(rows),
   ): Promise<LogPosition | undefined> {
     const last = rows[rows.length - 1]!;
@@ -340,8 +340,10 @@ export class ProjectionRunner {
   }
 
   /** The events of `rows` that the projection applies, decoded. */
-  private decodeBatch(rows: readonly EventRow[]): RecordedEvent[] {
-    return rows.filter((row) => this.types.has(row.type)).map((row) => this.deps.store.decode(row, { trusted: true }));
+  private decodeBatch(rows: readonly ProjectedRow[]): ProjectedEvent[] {
+    return rows
+      .filter((row) => this.types.has(row.type))
+      .map((row) => this.deps.store.decodeProjected(row, { trusted: true }));
   }
 
   /**
@@ -385,7 +387,7 @@ export class ProjectionRunner {
     const dataOf = this.definition.types;
     const read = (after: LogPosition) => {
       const next = store
-        .readAllRaw(after, { limit: REBUILD_BATCH, dataOf })
+        .readProjected(after, { limit: REBUILD_BATCH, dataOf })
         .then((rows) => ({ rows, events: this.decodeBatch(rows) }));
       // When the batch being applied fails first, nobody awaits this read: keep its failure handled.
       next.catch(() => undefined);
@@ -413,7 +415,7 @@ export class ProjectionRunner {
     // The shadow is near the head: pause the live loop, finish, swap.
     await this.runExclusive(async () => {
       for (;;) {
-        const rows = await store.readAllRaw(at, { limit: REBUILD_BATCH, dataOf });
+        const rows = await store.readProjected(at, { limit: REBUILD_BATCH, dataOf });
         if (rows.length === 0) break;
         at = await this.applyToShadow(shadow, at, rows);
         moveOn(rows.length);
@@ -450,8 +452,8 @@ export class ProjectionRunner {
   private async applyToShadow(
     shadow: string,
     from: LogPosition,
-    rows: readonly EventRow[],
-    events?: RecordedEvent[],
+    rows: readonly ProjectedRow[],
+    events?: ProjectedEvent[],
   ): Promise<LogPosition> {
     const next = await this.applyBatch(shadow, from, rows, events);
     if (!next) throw this.shadowLost();
