@@ -61,6 +61,12 @@ interface StateRow {
 
 const REBUILD_BATCH = 5_000;
 
+/** Rows of the log and, decoded, the events of them that the projection applies. */
+interface Batch {
+  rows: ProjectedRow[];
+  events: ProjectedEvent[];
+}
+
 /**
  * Keeps one projection's view up to date with the event store's global log. Each batch of
  * events is applied in one transaction of the view database together with the checkpoint, so a
@@ -88,6 +94,8 @@ export class ProjectionRunner {
   private readonly types: ReadonlySet<string>;
   /** The store watch's count taken before the live read that found nothing, while the loop waits after it. */
   private idleSince: number | undefined;
+  /** The live batch after `after`, read while the one before it is applied. */
+  private readAhead: { after: LogPosition; batch: Promise<Batch> } | undefined;
 
   constructor(
     readonly definition: ProjectionDefinition,
@@ -288,12 +296,16 @@ export class ProjectionRunner {
   /** One batch into the live schema; resolves to how many events the checkpoint moved past. */
   private async liveStep(): Promise<number> {
     this.at ??= await this.checkpoint();
-    const rows = await this.deps.store.readProjected(this.at, {
-      limit: this.deps.batchSize,
-      dataOf: this.definition.types,
-    });
+    const { rows, events } = await this.takeLiveBatch(this.at);
     if (rows.length === 0) return 0;
-    const next = await this.applyBatch(this.deps.schema, this.at, rows);
+    if (rows.length === this.deps.batchSize) {
+      // A full batch: the log goes on. Its next batch is read while this one is written, and taken
+      // by the next step only if it starts where this one's checkpoint ends (nothing else moved it).
+      const last = rows[rows.length - 1]!;
+      const after = { txId: last.tx_id, position: last.position };
+      this.readAhead = { after, batch: this.readBatch(after, this.deps.batchSize) };
+    }
+    const next = await this.applyBatch(this.deps.schema, this.at, rows, events);
     if (!next) {
       // Another process moved the checkpoint, or swapped in a view of another version.
       const state = await this.loadState(this.deps.schema);
@@ -337,6 +349,28 @@ export class ProjectionRunner {
     if (!applied) return undefined;
     projectionApplied.inc({ projection: this.name }, rows.length);
     return next;
+  }
+
+  /**
+   * The live batch after `at`: the one read ahead when it was read after `at`, else read now. A
+   * batch read earlier is still the log after `at` (fewer events at most: a reader of the log never
+   * sees a transaction that sorts before what it has read commit later).
+   */
+  private takeLiveBatch(at: LogPosition): Promise<Batch> {
+    const ahead = this.readAhead;
+    this.readAhead = undefined;
+    if (ahead && compareLogPositions(ahead.after, at) === 0) return ahead.batch;
+    return this.readBatch(at, this.deps.batchSize);
+  }
+
+  /** The `limit` events after `after`, read and decoded. */
+  private readBatch(after: LogPosition, limit: number): Promise<Batch> {
+    const batch = this.deps.store
+      .readProjected(after, { limit, dataOf: this.definition.types })
+      .then((rows) => ({ rows, events: this.decodeBatch(rows) }));
+    // A batch read ahead is not awaited when the one before it fails or moves elsewhere: keep its failure handled.
+    batch.catch(() => undefined);
+    return batch;
   }
 
   /** The events of `rows` that the projection applies, decoded. */
@@ -385,14 +419,7 @@ export class ProjectionRunner {
     // the database writes it).
     let at: LogPosition = LOG_START;
     const dataOf = this.definition.types;
-    const read = (after: LogPosition) => {
-      const next = store
-        .readProjected(after, { limit: REBUILD_BATCH, dataOf })
-        .then((rows) => ({ rows, events: this.decodeBatch(rows) }));
-      // When the batch being applied fails first, nobody awaits this read: keep its failure handled.
-      next.catch(() => undefined);
-      return next;
-    };
+    const read = (after: LogPosition) => this.readBatch(after, REBUILD_BATCH);
     let pending = read(at);
     for (;;) {
       if (this.shutdown.signal.aborted) throw new Error(`rebuild of ${this.name} interrupted by shutdown`);
