@@ -17,7 +17,7 @@
  * --keep (leave the schema in place, its name printed, to EXPLAIN queries or measure again), --reuse SCHEMA (a
  * schema a run with --keep left: no log, scans or rebuilds, only the query latency, after the platform has
  * migrated it, rebuilt the views whose version changed and caught up), --rebuilds (with --reuse: the scans and
- * rebuilds on that log too), --views NAME,... (scan and rebuild only these views; the analytics pipeline runs
+ * rebuilds on that log too, not the analytics pipeline, whose consumer group has read it), --views NAME,... (scan and rebuild only these views; the analytics pipeline runs
  * with `analytics`), --no-queries (no query latency, step 4). TEST_DATABASE_URL or DATABASE_URL
  * (postgres://postgres@127.0.0.1:5432/test). Progress goes to stderr (BENCH_QUIET=1 hides it).
  */
@@ -450,7 +450,9 @@ try {
     }
 
     // 3b. The analytics pipeline, a consumer of three topics: a fresh group reads the whole log on the embedded bus.
-    if (measured('analytics')) rebuildRows.push(await followWithAnalyticsPipeline(db, catalog, config.retry));
+    // Not on a kept log: its group has read it already.
+    if (measured('analytics') && REUSE === undefined)
+      rebuildRows.push(await followWithAnalyticsPipeline(db, catalog, config.retry));
   }
   // What step 4 asks for, kept with the schema for a run with --reuse.
   if (generated && KEEP) {
