@@ -684,7 +684,7 @@ printTable(
     `${machine()}; PostgreSQL at ${BASE_URL.replace(/\/\/[^@]*@/, '//')} (schema ${schema}, ${KEEP ? 'kept' : 'dropped after'}).`,
     logNote,
     'events = the projection checkpoint’s count (every event of the log is moved past, its types are applied); the raw scan reads the same log with `EventStore.readAllRaw` and no decoding, right before the run it is compared with.',
-    'apply (its SQL) / prefetch / decode: time inside the view’s `apply` (in the batch transaction; in brackets, waiting for its statements), its `prefetch` (customer keys) and `EventStore.decode` (upcast and validation) of its events; the rest is reading the log and the checkpoint. A rebuild reads the next batch while it applies one: the driver parses that batch on the same thread, so its apply and prefetch include part of the reading; catch-up figures are clean.',
+    'apply (its SQL) / prefetch / decode: time inside the view’s `apply` (in the batch transaction; in brackets, waiting for its statements), its `prefetch` (customer keys) and `EventStore.decode` (upcast and validation) of its events; the rest is reading the log and the checkpoint. A rebuild, and a catch-up whose batch came full, read the next batch while they apply one: the driver parses that batch on the same thread, so their apply and prefetch include part of the reading.',
     ...notes.filter((note) => note.includes('no projection')),
   ],
 );
