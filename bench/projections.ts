@@ -16,7 +16,9 @@
  * --seconds S (load per endpoint, 5), --no-catch-up, --json FILE (the rows, also written there),
  * --keep (leave the schema in place, its name printed, to EXPLAIN queries or measure again), --reuse SCHEMA (a
  * schema a run with --keep left: no log, scans or rebuilds, only the query latency, after the platform has
- * migrated it, rebuilt the views whose version changed and caught up). TEST_DATABASE_URL or DATABASE_URL
+ * migrated it, rebuilt the views whose version changed and caught up), --rebuilds (with --reuse: the scans and
+ * rebuilds on that log too, not the analytics pipeline, whose consumer group has read it), --views NAME,... (scan and rebuild only these views; the analytics pipeline runs
+ * with `analytics`), --no-queries (no query latency, step 4). TEST_DATABASE_URL or DATABASE_URL
  * (postgres://postgres@127.0.0.1:5432/test). Progress goes to stderr (BENCH_QUIET=1 hides it).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -38,7 +40,7 @@ import type { ProjectionDefinition } from '../src/kernel/projections/projection.
 import { ProjectionRunner } from '../src/kernel/projections/projection-runner.ts';
 import { viewSchemaName } from '../src/kernel/projections/view-database.ts';
 import { LOG_START, type LogPosition } from '../src/kernel/store/envelope.ts';
-import { EventStore, type EventRow } from '../src/kernel/store/event-store.ts';
+import { EventStore, type EventRow, type ProjectedRow } from '../src/kernel/store/event-store.ts';
 import { seedEvents } from '../src/domain/events/index.ts';
 import { decryptMany } from '../src/kernel/crypto/personal-data.ts';
 import { loadPlans } from '../src/services/plans/index.ts';
@@ -63,6 +65,9 @@ const { values: flags } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     seconds: { type: 'string', default: '5' },
     'no-catch-up': { type: 'boolean', default: false },
+    'no-queries': { type: 'boolean', default: false },
+    rebuilds: { type: 'boolean', default: false },
+    views: { type: 'string' },
     keep: { type: 'boolean', default: false },
     reuse: { type: 'string' },
     json: { type: 'string' },
@@ -87,6 +92,10 @@ const KEEP = flags.keep || REUSE !== undefined;
 if (REUSE !== undefined && !/^bench_proj_[0-9a-f]{8}$/.test(REUSE))
   throw new Error(`--reuse ${REUSE}: not a bench schema`);
 const schema = REUSE ?? `bench_proj_${randomBytes(4).toString('hex')}`;
+/** Steps 2 and 3: on a new log, or on a kept one when asked. */
+const REBUILDS = REUSE === undefined || flags.rebuilds;
+const VIEWS = flags.views?.split(',');
+const measured = (name: string) => VIEWS === undefined || VIEWS.includes(name);
 const DATABASE_URL = `${BASE_URL}?options=-c%20search_path%3D${schema}`;
 
 const asAdmin = async (sql: string, params: unknown[] = []) => {
@@ -159,6 +168,13 @@ class ProfiledStore extends EventStore {
   override decode(row: EventRow, options?: { trusted?: boolean }) {
     const started = performance.now();
     const event = super.decode(row, options);
+    this.profile.decodeMs += performance.now() - started;
+    return event;
+  }
+
+  override decodeProjected(row: ProjectedRow, options?: { trusted?: boolean }) {
+    const started = performance.now();
+    const event = super.decodeProjected(row, options);
     this.profile.decodeMs += performance.now() - started;
     return event;
   }
@@ -349,9 +365,10 @@ try {
       if (clear.get(row.customer_id)?.email !== emailOf.get(row.customer_id))
         throw new Error(`customer ${row.customer_id}: personal data does not decrypt to what was sealed`);
     }
-
+  }
+  if (REBUILDS) {
     // 2 and 3. Raw scans and rebuilds, view by view.
-    for (const module of viewModules) {
+    for (const module of viewModules.filter((view) => measured(view.name))) {
       const store = new ProfiledStore(db, catalog, clock);
       const deps = depsOf(module);
       const definition = module.projection(deps);
@@ -433,13 +450,23 @@ try {
     }
 
     // 3b. The analytics pipeline, a consumer of three topics: a fresh group reads the whole log on the embedded bus.
-    rebuildRows.push(await followWithAnalyticsPipeline(db, catalog, config.retry));
+    // Not on a kept log: its group has read it already.
+    if (measured('analytics') && REUSE === undefined)
+      rebuildRows.push(await followWithAnalyticsPipeline(db, catalog, config.retry));
   }
   // What step 4 asks for, kept with the schema for a run with --reuse.
   if (generated && KEEP) {
     await db.exec('create table bench_sample (sample jsonb not null)');
     await db.query('insert into bench_sample values ($1)', [{ ...generated.sample, lastAt: generated.lastAt }]);
   }
+  if (!flags['no-queries']) await measureQueries(db, depsOf);
+} finally {
+  for (const cleanup of cleanups)
+    await cleanup().catch((error: unknown) => progress(`cleanup failed: ${(error as Error).message}`));
+}
+
+/** Step 4: each query API's latency, the platform started on the bench's schema (its views built). */
+async function measureQueries(db: Database, depsOf: (module: ViewModule) => ViewDeps): Promise<void> {
   const { rows: kept } = generated
     ? { rows: [] }
     : await db.query<{ sample: BenchSample }>('select sample from bench_sample');
@@ -464,7 +491,7 @@ try {
   cleanups.unshift(() => platform.stop());
   await platform.started;
   if (viewConsumers.length > 0) {
-    started = performance.now();
+    const started = performance.now();
     progress(`waiting for ${viewConsumers.map((consumer) => consumer.name).join(', ')} to read the log...`);
     for (;;) {
       const lags = await Promise.all(platform.subscriptions.map((subscription) => subscription.lag()));
@@ -600,9 +627,6 @@ try {
       'baseline' in endpoint ? '—' : verdict(met),
     ]);
   }
-} finally {
-  for (const cleanup of cleanups)
-    await cleanup().catch((error: unknown) => progress(`cleanup failed: ${(error as Error).message}`));
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -614,7 +638,7 @@ const logNote = generated
         ', ',
       )}), ${fmtInt(generated.customers)} customers over ${MONTHS} months, written in ${seconds(generationMs)} (${fmtInt(rate(generated.events, generationMs))} events/s, set-based INSERTs of 5,000 rows) + vacuum analyze ${seconds(vacuumMs)}.`
   : REUSE
-    ? `The log of schema ${REUSE} (--reuse), no rebuild measured.`
+    ? `The log of schema ${REUSE} (--reuse)${REBUILDS ? '' : ', no rebuild measured'}.`
     : 'No log was written.';
 
 printTable(
@@ -660,22 +684,23 @@ printTable(
     `${machine()}; PostgreSQL at ${BASE_URL.replace(/\/\/[^@]*@/, '//')} (schema ${schema}, ${KEEP ? 'kept' : 'dropped after'}).`,
     logNote,
     'events = the projection checkpoint’s count (every event of the log is moved past, its types are applied); the raw scan reads the same log with `EventStore.readAllRaw` and no decoding, right before the run it is compared with.',
-    'apply (its SQL) / prefetch / decode: time inside the view’s `apply` (in the batch transaction; in brackets, waiting for its statements), its `prefetch` (customer keys) and `EventStore.decode` (upcast and validation) of its events; the rest is reading the log and the checkpoint. A rebuild reads the next batch while it applies one: the driver parses that batch on the same thread, so its apply and prefetch include part of the reading; catch-up figures are clean.',
+    'apply (its SQL) / prefetch / decode: time inside the view’s `apply` (in the batch transaction; in brackets, waiting for its statements), its `prefetch` (customer keys) and `EventStore.decode` (upcast and validation) of its events; the rest is reading the log and the checkpoint. A rebuild, and a catch-up whose batch came full, read the next batch while they apply one: the driver parses that batch on the same thread, so their apply and prefetch include part of the reading.',
     ...notes.filter((note) => note.includes('no projection')),
   ],
 );
 
-printTable(
-  `Query latency (ms), alone and under load (${CONCURRENCY} keep-alive connections, ${LOAD_MS / 1000} s per endpoint, admin token)`,
-  ['endpoint', 'alone p50 ms', 'alone p99 ms', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'answers', 'goal p99', 'met'],
-  latencyRows,
-  [
-    'The platform runs in this process on the benchmark schema (embedded bus on PostgreSQL, no reactions); the load runs in a worker thread: a closed loop, each connection sends its next request when the answer arrives. Latency is from sending to the last byte of the answer.',
-    `alone: one connection for ${Math.min(2, LOAD_MS / 1000)} s (the query's own cost); then ${CONCURRENCY} connections for ${LOAD_MS / 1000} s (the goal). The baseline row is a route that reads no database: the floor of HTTP, auth and the machine's load.`,
-    'Ids and emails are drawn from the log’s registered customers (a new one per request, in turn); list queries ask for a page of 20.',
-    ...notes.filter((note) => !note.includes('no projection')),
-  ],
-);
+if (!flags['no-queries'])
+  printTable(
+    `Query latency (ms), alone and under load (${CONCURRENCY} keep-alive connections, ${LOAD_MS / 1000} s per endpoint, admin token)`,
+    ['endpoint', 'alone p50 ms', 'alone p99 ms', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'answers', 'goal p99', 'met'],
+    latencyRows,
+    [
+      'The platform runs in this process on the benchmark schema (embedded bus on PostgreSQL, no reactions); the load runs in a worker thread: a closed loop, each connection sends its next request when the answer arrives. Latency is from sending to the last byte of the answer.',
+      `alone: one connection for ${Math.min(2, LOAD_MS / 1000)} s (the query's own cost); then ${CONCURRENCY} connections for ${LOAD_MS / 1000} s (the goal). The baseline row is a route that reads no database: the floor of HTTP, auth and the machine's load.`,
+      'Ids and emails are drawn from the log’s registered customers (a new one per request, in turn); list queries ask for a page of 20.',
+      ...notes.filter((note) => !note.includes('no projection')),
+    ],
+  );
 
 if (failedGoals > 0) progress(`${failedGoals} goal(s) missed`);
 await writeJsonRows(

@@ -6,7 +6,7 @@ import { defineProjection, type ProjectionDefinition } from '../../src/kernel/pr
 import { ProjectionRunner } from '../../src/kernel/projections/projection-runner.ts';
 import { openPostgres } from '../../src/kernel/db/postgres.ts';
 import { EventStore } from '../../src/kernel/store/event-store.ts';
-import type { RecordedEvent } from '../../src/kernel/store/envelope.ts';
+import type { ProjectedEvent } from '../../src/kernel/store/envelope.ts';
 import { openStore, type Backend, type StoreFixture } from '../support/open-store.ts';
 import { postgresAvailable, TEST_DATABASE_URL } from '../support/postgres.ts';
 import { thing } from '../support/test-catalog.ts';
@@ -21,7 +21,7 @@ const sums = (options: { version?: number; failOn?: { n: number | undefined } } 
     types: ['ThingHappened'],
     tables: (schema) =>
       `create table ${schema}.sums (customer_id text primary key, total bigint not null, events int not null)`,
-    async apply(events: readonly RecordedEvent[], { tx, schema }: { tx: Sql; schema: string }) {
+    async apply(events: readonly ProjectedEvent[], { tx, schema }: { tx: Sql; schema: string }) {
       for (const event of events) {
         const { customerId, n } = event.data as { customerId: string; n: number };
         await tx.query(

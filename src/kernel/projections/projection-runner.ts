@@ -5,8 +5,8 @@ import { whileHolding } from '../db/try-lock.ts';
 import type { Logger } from '../logger.ts';
 import { projectionApplied, projectionFailures, projectionLagEvents, projectionLagSeconds } from '../metrics.ts';
 import { AppendSignal } from '../store/append-signal.ts';
-import { LOG_START, type LogPosition, type RecordedEvent } from '../store/envelope.ts';
-import type { EventRow, EventStore } from '../store/event-store.ts';
+import { LOG_START, type LogPosition, type ProjectedEvent } from '../store/envelope.ts';
+import type { EventStore, ProjectedRow } from '../store/event-store.ts';
 import { ProjectionBehindError } from './errors.ts';
 import { compareLogPositions } from './log-position.ts';
 import type { ProjectionDefinition } from './projection.ts';
@@ -61,6 +61,12 @@ interface StateRow {
 
 const REBUILD_BATCH = 5_000;
 
+/** Rows of the log and, decoded, the events of them that the projection applies. */
+interface Batch {
+  rows: ProjectedRow[];
+  events: ProjectedEvent[];
+}
+
 /**
  * Keeps one projection's view up to date with the event store's global log. Each batch of
  * events is applied in one transaction of the view database together with the checkpoint, so a
@@ -88,6 +94,8 @@ export class ProjectionRunner {
   private readonly types: ReadonlySet<string>;
   /** The store watch's count taken before the live read that found nothing, while the loop waits after it. */
   private idleSince: number | undefined;
+  /** The live batch after `after`, read while the one before it is applied. */
+  private readAhead: { after: LogPosition; batch: Promise<Batch> } | undefined;
 
   constructor(
     readonly definition: ProjectionDefinition,
@@ -288,12 +296,16 @@ export class ProjectionRunner {
   /** One batch into the live schema; resolves to how many events the checkpoint moved past. */
   private async liveStep(): Promise<number> {
     this.at ??= await this.checkpoint();
-    const rows = await this.deps.store.readAllRaw(this.at, {
-      limit: this.deps.batchSize,
-      dataOf: this.definition.types,
-    });
+    const { rows, events } = await this.takeLiveBatch(this.at);
     if (rows.length === 0) return 0;
-    const next = await this.applyBatch(this.deps.schema, this.at, rows);
+    if (rows.length === this.deps.batchSize) {
+      // A full batch: the log goes on. Its next batch is read while this one is written, and taken
+      // by the next step only if it starts where this one's checkpoint ends (nothing else moved it).
+      const last = rows[rows.length - 1]!;
+      const after = { txId: last.tx_id, position: last.position };
+      this.readAhead = { after, batch: this.readBatch(after, this.deps.batchSize) };
+    }
+    const next = await this.applyBatch(this.deps.schema, this.at, rows, events);
     if (!next) {
       // Another process moved the checkpoint, or swapped in a view of another version.
       const state = await this.loadState(this.deps.schema);
@@ -314,7 +326,7 @@ export class ProjectionRunner {
   private async applyBatch(
     schema: string,
     from: LogPosition,
-    rows: readonly EventRow[],
+    rows: readonly ProjectedRow[],
     events = this.decodeBatch(rows),
   ): Promise<LogPosition | undefined> {
     const last = rows[rows.length - 1]!;
@@ -339,9 +351,33 @@ export class ProjectionRunner {
     return next;
   }
 
+  /**
+   * The live batch after `at`: the one read ahead when it was read after `at`, else read now. A
+   * batch read earlier is still the log after `at` (fewer events at most: a reader of the log never
+   * sees a transaction that sorts before what it has read commit later).
+   */
+  private takeLiveBatch(at: LogPosition): Promise<Batch> {
+    const ahead = this.readAhead;
+    this.readAhead = undefined;
+    if (ahead && compareLogPositions(ahead.after, at) === 0) return ahead.batch;
+    return this.readBatch(at, this.deps.batchSize);
+  }
+
+  /** The `limit` events after `after`, read and decoded. */
+  private readBatch(after: LogPosition, limit: number): Promise<Batch> {
+    const batch = this.deps.store
+      .readProjected(after, { limit, dataOf: this.definition.types })
+      .then((rows) => ({ rows, events: this.decodeBatch(rows) }));
+    // A batch read ahead is not awaited when the one before it fails or moves elsewhere: keep its failure handled.
+    batch.catch(() => undefined);
+    return batch;
+  }
+
   /** The events of `rows` that the projection applies, decoded. */
-  private decodeBatch(rows: readonly EventRow[]): RecordedEvent[] {
-    return rows.filter((row) => this.types.has(row.type)).map((row) => this.deps.store.decode(row, { trusted: true }));
+  private decodeBatch(rows: readonly ProjectedRow[]): ProjectedEvent[] {
+    return rows
+      .filter((row) => this.types.has(row.type))
+      .map((row) => this.deps.store.decodeProjected(row, { trusted: true }));
   }
 
   /**
@@ -383,14 +419,7 @@ export class ProjectionRunner {
     // the database writes it).
     let at: LogPosition = LOG_START;
     const dataOf = this.definition.types;
-    const read = (after: LogPosition) => {
-      const next = store
-        .readAllRaw(after, { limit: REBUILD_BATCH, dataOf })
-        .then((rows) => ({ rows, events: this.decodeBatch(rows) }));
-      // When the batch being applied fails first, nobody awaits this read: keep its failure handled.
-      next.catch(() => undefined);
-      return next;
-    };
+    const read = (after: LogPosition) => this.readBatch(after, REBUILD_BATCH);
     let pending = read(at);
     for (;;) {
       if (this.shutdown.signal.aborted) throw new Error(`rebuild of ${this.name} interrupted by shutdown`);
@@ -413,7 +442,7 @@ export class ProjectionRunner {
     // The shadow is near the head: pause the live loop, finish, swap.
     await this.runExclusive(async () => {
       for (;;) {
-        const rows = await store.readAllRaw(at, { limit: REBUILD_BATCH, dataOf });
+        const rows = await store.readProjected(at, { limit: REBUILD_BATCH, dataOf });
         if (rows.length === 0) break;
         at = await this.applyToShadow(shadow, at, rows);
         moveOn(rows.length);
@@ -450,8 +479,8 @@ export class ProjectionRunner {
   private async applyToShadow(
     shadow: string,
     from: LogPosition,
-    rows: readonly EventRow[],
-    events?: RecordedEvent[],
+    rows: readonly ProjectedRow[],
+    events?: ProjectedEvent[],
   ): Promise<LogPosition> {
     const next = await this.applyBatch(shadow, from, rows, events);
     if (!next) throw this.shadowLost();

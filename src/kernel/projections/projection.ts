@@ -1,5 +1,5 @@
 import type { Sql } from '../db/database.ts';
-import type { RecordedEvent } from '../store/envelope.ts';
+import type { ProjectedEvent } from '../store/envelope.ts';
 
 export interface ProjectionContext {
   /** The view database's transaction: the view change commits with the projection's checkpoint. */
@@ -39,9 +39,12 @@ export interface ProjectionDefinition {
    * data), before the batch's transaction: embedded, the view and the platform share one PGlite
    * connection, which that transaction holds.
    */
-  prefetch?(events: readonly RecordedEvent[]): Promise<unknown>;
-  /** Applies a batch of events in log order, in one transaction; set-based SQL keeps rebuilds fast. */
-  apply(events: readonly RecordedEvent[], context: ProjectionContext): Promise<void>;
+  prefetch?(events: readonly ProjectedEvent[]): Promise<unknown>;
+  /**
+   * Applies a batch of events in log order, in one transaction; set-based SQL keeps rebuilds fast.
+   * The events carry their type, data and place in the log, not the rest of the envelope (`ProjectedEvent`).
+   */
+  apply(events: readonly ProjectedEvent[], context: ProjectionContext): Promise<void>;
 }
 
 export const defineProjection = (definition: ProjectionDefinition): ProjectionDefinition => definition;

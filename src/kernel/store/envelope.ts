@@ -29,6 +29,16 @@ export interface RecordedEvent<Data = unknown> {
   metadata: EventMetadata;
 }
 
+/**
+ * An event as a projection reads it (`EventStore.readProjected`): its type and data, and where it
+ * is in the log. No view reads the rest of the envelope; a projection that needs more of it adds
+ * the field here and to that read.
+ */
+export type ProjectedEvent<Data = unknown> = Pick<
+  RecordedEvent<Data>,
+  'type' | 'schemaVersion' | 'position' | 'txId' | 'data'
+>;
+
 /** An event to append; the store fills in the rest. */
 export interface NewEvent {
   /** UUID v7; given by the caller when a retried command must not append twice. */

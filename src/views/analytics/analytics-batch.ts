@@ -4,7 +4,7 @@ import type { SubscriptionCancelledData } from '../../domain/events/subscription
 import type { SubscriptionCreatedData } from '../../domain/events/subscription-created.ts';
 import type { SubscriptionEndedData } from '../../domain/events/subscription-ended.ts';
 import type { CustomerRegisteredData } from '../../domain/events/customer-registered.ts';
-import type { RecordedEvent } from '../../kernel/store/envelope.ts';
+import type { ProjectedEvent } from '../../kernel/store/envelope.ts';
 import { dayOf, monthlyRecurring } from './monthly-recurring.ts';
 
 export const ANALYTICS_EVENT_TYPES = [
@@ -51,7 +51,7 @@ const earliest = (a: string | null, b: string | null): string | null =>
  * which is also what a cancellation at period end becomes when the period is already over).
  * Revenue is what was captured, minus what was refunded, on the UTC day each happened.
  */
-export function foldAnalyticsBatch(events: readonly RecordedEvent[]): AnalyticsBatch {
+export function foldAnalyticsBatch(events: readonly ProjectedEvent[]): AnalyticsBatch {
   const created = new Map<string, NewSubscriptionRow>();
   const changed = new Map<string, SubscriptionChange>();
   const signups = new Map<string, number>();

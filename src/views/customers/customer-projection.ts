@@ -3,7 +3,7 @@ import type { CustomerDeletedData } from '../../domain/events/customer-deleted.t
 import type { CustomerRegisteredData } from '../../domain/events/customer-registered.ts';
 import type { Database, Sql } from '../../kernel/db/database.ts';
 import { defineProjection, type ProjectionDefinition } from '../../kernel/projections/projection.ts';
-import type { RecordedEvent } from '../../kernel/store/envelope.ts';
+import type { ProjectedEvent } from '../../kernel/store/envelope.ts';
 import { emailDigester } from '../../kernel/crypto/keyed-hash.ts';
 import { decryptMany, type Pii } from '../../kernel/crypto/personal-data.ts';
 import { upsertRows, type Column } from '../upsert-rows.ts';
@@ -44,7 +44,7 @@ type CustomerEvent =
   | { type: 'CustomerRegistered'; data: CustomerRegisteredData }
   | { type: 'CustomerDeleted'; data: CustomerDeletedData };
 
-const asCustomerEvent = (event: RecordedEvent) => event as unknown as CustomerEvent;
+const asCustomerEvent = (event: ProjectedEvent) => event as unknown as CustomerEvent;
 
 /**
  * One customer's row after one event. Personal data is filled in after the fold (decrypted once
@@ -102,7 +102,7 @@ function evolve(row: CustomerRow | undefined, event: CustomerEvent): CustomerRow
 }
 
 /** The personal data each customer's last event of the batch carries (the same on all of its events). */
-function sealedPersonalData(events: readonly RecordedEvent[]): Map<string, Pii> {
+function sealedPersonalData(events: readonly ProjectedEvent[]): Map<string, Pii> {
   const sealed = new Map<string, Pii>();
   for (const event of events.map(asCustomerEvent)) {
     if (event.type !== 'CustomerDeleted') sealed.set(event.data.customerId, event.data.pii);
