@@ -292,8 +292,9 @@ export class EventStore {
   /** The last event a reader of the global log can see now (the start of the log when none). */
   async readableHead(): Promise<LogPosition> {
     const { rows } = await this.db.query<{ tx_id: string; position: number }>(
+      // Ordered by the column, not by the text of the select list, which would put '999' after '1000'.
       `select tx_id::text, position from events where tx_id < pg_snapshot_xmin(pg_current_snapshot())
-       order by tx_id desc, position desc limit 1`,
+       order by events.tx_id desc, position desc limit 1`,
     );
     return rows[0] ? { txId: rows[0].tx_id, position: Number(rows[0].position) } : LOG_START;
   }
