@@ -63,23 +63,34 @@ function projectionRunnerSuite(backend: Backend) {
             )
           ).rows.map((row) => [row.customer_id, { total: Number(row.total), events: row.events }]),
         );
+      // The log is readable up to the oldest transaction open in the database (another suite's, on a
+      // shared cluster): a test reads its events once they are readable, not before.
+      const readable = async (position: number) => {
+        await waitFor(
+          `event ${position} readable`,
+          async () => (await fixture.store.readableHead()).position >= position,
+        );
+        return position;
+      };
       const appendThings = async (customers: number, perCustomer: number) => {
         let last = 0;
         for (let c = 0; c < customers; c++) {
           for (let i = 1; i <= perCustomer; i++)
             last = (await fixture.store.append(`c-${c}`, [thing(`c${c}`, i)])).position;
         }
-        return last;
+        return readable(last);
       };
-      return { fixture, schema, runnerOf, totals, appendThings };
+      return { fixture, schema, runnerOf, totals, appendThings, readable };
     };
 
     it.skipIf(skip)(
       'applies every event once; a failing batch writes nothing, not even its checkpoint, and is applied once when retried',
       async () => {
-        const { runnerOf, totals, appendThings, fixture } = await open();
+        const { runnerOf, totals, appendThings, fixture, readable } = await open();
         await appendThings(3, 10);
-        await fixture.store.append('other', [{ type: 'OtherThingHappened', data: { customerId: 'x' } }]);
+        await readable(
+          (await fixture.store.append('other', [{ type: 'OtherThingHappened', data: { customerId: 'x' } }])).position,
+        );
         const failOn = { n: 9 as number | undefined };
         const runner = runnerOf(sums({ failOn }));
         await runner.setup();
