@@ -39,6 +39,8 @@ function advance(now: number, random: Uint8Array): void {
 /** A new UUID v7 (time-ordered within this process, like `uuid`'s `v7()`). */
 export function uuidv7(): string {
   const random = random16();
+  // The wall clock, as uuid's v7() reads it: an id's time orders ids, it is no business time (a
+  // frozen test clock must not make every id share one millisecond).
   advance(Date.now(), random);
   return v7({ random, msecs: state.msecs, seq: state.seq });
 }
