@@ -16,7 +16,8 @@
  * Clients use node:http with a keep-alive agent, unique emails and Idempotency-Keys; the rate limit
  * is raised with REGISTER_RATE_LIMIT. PostgreSQL: TEST_DATABASE_URL, a fresh schema per server,
  * dropped after. Env: BENCH_SECONDS (10), BENCH_CONCURRENCY (16), BENCH_COUNT_N (200).
- * Options: `--postgres` runs only the PostgreSQL rows (embedded bus: baseline, reactions off, npm start);
+ * Options: `--postgres` runs only the PostgreSQL rows (embedded bus: baseline, the API role alone,
+ * reactions off, npm start);
  * `--statements` only the statement counts; `--json FILE` writes the rows there too.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -70,7 +71,7 @@ const args = benchArgs({
   'platform-without-reactions': { type: 'boolean' },
   /** Only the statements per registration (a minute, no HTTP, no DBOS). */
   statements: { type: 'boolean' },
-  /** Only the PostgreSQL rows with the embedded bus (its baseline, npm start, reactions off): no PGlite, Kafka, DBOS. */
+  /** Only the PostgreSQL rows with the embedded bus (its baseline, the API role, reactions off, npm start): no PGlite, Kafka, DBOS. */
   postgres: { type: 'boolean' },
 });
 
@@ -571,8 +572,17 @@ async function mainPostgres(): Promise<void> {
     const full = await measure(async (env) =>
       startPlatformProcess({ ...common, ...(await platform()), ...env }, { waitForHealth: true }),
     );
+    // What the baseline does (HTTP and the writes, no view): the API role alone, as a scaled-out deployment runs it.
+    console.error('platform on PostgreSQL (npm start, API role alone)...');
+    const api = await measure(async (env) =>
+      startPlatformProcess(
+        { ...common, ...(await platform()), ...env, TRIBUTARY_ROLES: 'api' },
+        { waitForHealth: true },
+      ),
+    );
     const rows: [string, LoadResult][] = [
       ['baseline', baseline],
+      ['saga, API role alone', api],
       ['saga, reactions off', bare],
       ['saga (npm start)', full],
     ];
@@ -602,6 +612,7 @@ async function mainPostgres(): Promise<void> {
       ]),
       [
         `${await machine()}; client, server and database share the machine.`,
+        'API role alone: `npm start` with TRIBUTARY_ROLES=api, as the API servers of a scaled-out deployment run (what the baseline does: HTTP and the writes, no view); reactions off: the API and the three projections in one process; npm start: every role.',
         'CPU per registration: the server process and the PostgreSQL backends it opened, from /proc over the measured window; on two shared cores the rate follows it (the ratio of CPU is the ratio a CPU-bound run can reach).',
       ],
     );
