@@ -6,13 +6,14 @@ import { openStore, type Backend, type StoreFixture } from '../../../test/suppor
 import { postgresAvailable } from '../../../test/support/postgres.ts';
 import { currentTraceparent, traceIdOf } from '../tracing.ts';
 import { sagaMigrations } from './migrations.ts';
+import type { Database, Sql } from '../db/database.ts';
 import type { SagaDefinition } from './saga.ts';
 import { SagaNotParkedError, SagaOrchestrator, sagasParked } from './saga-orchestrator.ts';
 
 interface TestState {
   customer: string;
   charge?: string;
-  behaviour?: 'decline' | 'flaky' | 'broken-last' | 'broken-all' | 'refunds-down' | 'nothing-to-finish';
+  behaviour?: 'decline' | 'flaky' | 'flaky-last' | 'broken-last' | 'broken-all' | 'refunds-down' | 'nothing-to-finish';
 }
 
 const fast = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
@@ -20,6 +21,8 @@ const fast = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
 const repaired = new Set<string>();
 /** The trace each charge ran in, by its idempotency key. */
 const traces = new Map<string, string | undefined>();
+/** Sagas whose last step failed once already (`flaky-last`). */
+const failedOnce = new Set<string>();
 
 function testSaga(calls: Map<string, number>, refunds: Map<string, number>): SagaDefinition<TestState> {
   const count = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1).get(key)!;
@@ -69,6 +72,10 @@ function testSaga(calls: Map<string, number>, refunds: Map<string, number>): Sag
             state.behaviour === 'refunds-down'
           )
             throw new Error('cannot finish');
+          if (state.behaviour === 'flaky-last' && !failedOnce.has(state.customer)) {
+            failedOnce.add(state.customer);
+            throw new Error('not now');
+          }
           await tx!.query('update customers set done = true where id = $1', [state.customer]);
           return { ok: {} };
         },
@@ -118,6 +125,53 @@ function sagaSuite(backend: Backend) {
       ]);
       expect(await customers(id)).toEqual([{ done: true }]);
     });
+
+    it.skipIf(skip)("writes an external step's checkpoint in the next local step's statement", async () => {
+      const id = uuidv7();
+      const { db } = fixture;
+      let statements = 0;
+      const counted = <S extends Sql>(sql: S): S => ({
+        ...sql,
+        query: ((...args) => (statements++, sql.query(...args))) as Sql['query'],
+      });
+      const instance = new SagaOrchestrator({
+        db: { ...counted(db), transaction: (fn) => db.transaction((tx) => fn(counted(tx))) } as Database,
+        clock: fixture.clock,
+        log: silentLogger,
+        owner: 'p1',
+      });
+      instance.register(testSaga(calls, refunds));
+      const record = await instance.start('test-saga', id, { customer: id });
+      // The saga's creation; create's insert and its checkpoint (starting the charge); finish's update
+      // and its checkpoint, with the charge's.
+      expect(statements).toBe(5);
+      const stored = await orchestrator('p2').get(id);
+      expect(stored).toMatchObject({ status: 'completed', state: { charge: `ch_${id}:charge` }, position: null });
+      expect(stored?.steps.map((step) => [step.step, step.status, step.attempts])).toEqual([
+        ['create', 'completed', 1],
+        ['charge', 'completed', 1],
+        ['finish', 'completed', 1],
+      ]);
+      expect(record.state).toEqual(stored?.state);
+    });
+
+    it.skipIf(skip)(
+      "writes the external step's checkpoint alone when the local step after it fails, and never runs it again",
+      async () => {
+        const id = uuidv7();
+        const record = await orchestrator('p1').start('test-saga', id, { customer: id, behaviour: 'flaky-last' });
+        expect(record.status).toBe('completed');
+        expect(calls.get(`${id}:charge`)).toBe(1);
+        const stored = await orchestrator('p2').get(id);
+        expect(stored?.state).toMatchObject({ charge: `ch_${id}:charge` });
+        expect(stored?.steps.map((step) => [step.step, step.status, step.attempts, step.error])).toEqual([
+          ['create', 'completed', 1, null],
+          ['charge', 'completed', 1, null],
+          ['finish', 'completed', 2, 'not now'],
+        ]);
+        expect(await customers(id)).toEqual([{ done: true }]);
+      },
+    );
 
     it.skipIf(skip)('passes over a step with nothing to do: the last step to run completes the saga', async () => {
       const id = uuidv7();

@@ -158,7 +158,9 @@ const withTimeout = async <T>(work: Promise<T>, timeoutMs: number | undefined, w
 };
 
 /**
- * Runs sagas declared as data: each step's outcome is stored durably before the next one runs,
+ * Runs sagas declared as data: each step's outcome is stored durably before the next one runs
+ * (an external step's outcome followed by a local step commits with that step's effect, in its
+ * statement: a crash before it runs the external step again, with the same idempotency key),
  * a failed step compensates the completed ones in reverse, and sagas left unfinished by a dead
  * process are taken over (lease + heartbeat, `FOR UPDATE SKIP LOCKED`) and resumed.
  */
@@ -513,6 +515,8 @@ export class SagaOrchestrator {
     if (record.status === 'running') {
       // The external step whose first attempt was started by the statement before (the saga's creation, a checkpoint).
       let startedStep = created?.steps.find((s) => s.status === 'started')?.step;
+      // An external step's checkpoint that rides with the next (local) step's.
+      let carried: Carried | undefined;
       for (const step of definition.steps) {
         if (done(step.name, 'run') || step.skip?.(record.state)) continue;
         const retry = step.retry ??
@@ -522,7 +526,8 @@ export class SagaOrchestrator {
           record,
           result,
           startedNext: startedStep,
-        } = await this.attempt(definition, record, step, 'run', retry, startedStep === step.name));
+          carried,
+        } = await this.attempt(definition, record, step, 'run', retry, startedStep === step.name, carried));
         if ('fail' in result && result.fail.code === 'step_failed' && step.whenExhausted === 'park')
           return this.park(definition, record, step.name, 'run', result.fail.message);
         if ('fail' in result) {
@@ -538,6 +543,7 @@ export class SagaOrchestrator {
           break;
         }
       }
+      if (carried) record = await this.writeAlone(record, carried);
       // Its last step's checkpoint completed it; a saga left running with every step done (by an older version) completes here.
       if (record.status === 'running') {
         await this.setStatus(id, 'completed');
@@ -649,9 +655,19 @@ export class SagaOrchestrator {
     retry: RetryPolicy,
     /** Its first attempt was started already (with its intent), by the statement before. */
     startedAlready = false,
-  ): Promise<{ record: SagaRecord; result: StepResult<Record<string, unknown>>; startedNext?: string }> {
+    /** The step before's checkpoint, written with this (local) step's, or alone first when it does not go on. */
+    carried?: Carried,
+  ): Promise<{
+    record: SagaRecord;
+    result: StepResult<Record<string, unknown>>;
+    startedNext?: string;
+    carried?: Carried;
+  }> {
     const { db, log } = this.options;
     let record = initial;
+    // Only a local step's first statement can take the step before's checkpoint along.
+    if (carried && !(step.local && phase === 'run'))
+      [record, carried] = [await this.writeAlone(initial, carried), undefined];
     const base = { sagaId: record.id, state: record.state, idempotencyKey: `${record.id}:${step.name}` };
     // The last step to run completes the saga (and releases its lease) in its checkpoint's statement.
     const later = definition.steps.slice(definition.steps.indexOf(step) + 1);
@@ -699,8 +715,14 @@ export class SagaOrchestrator {
         if (step.local) {
           // Begun by the step's first statement: a step that only defers its writes commits in its checkpoint's.
           const outcome = await lazyTransaction(db, async (tx) => {
+            const riding = carried && (await carried.prepare(tx));
+            if (riding) {
+              record = after(riding.state);
+              context.state = record.state;
+            }
             const result = await this.invoke(step, phase, context, tx);
-            if (!('ok' in result)) return { record, result };
+            if (!('ok' in result))
+              return { record: riding ? await this.writeCarried(record, riding, tx) : record, result };
             const { ok } = result;
             const { writes } = context;
             const next =
@@ -709,17 +731,30 @@ export class SagaOrchestrator {
                     definition,
                     transition,
                     after(ok),
-                    (tx, history) => completed(ok, { tx, history, writes }),
+                    (tx, history) => completed(ok, { tx, history, writes, carried: riding }),
                     tx,
                   )
                 : await completed(ok, { tx, writes });
             return { record: next, result };
           });
+          carried?.written();
           boundary('after-checkpoint');
           return { ...outcome, startedNext };
         }
         const result = await this.invoke(step, phase, context, undefined);
         boundary('after-effect');
+        if ('ok' in result && phase === 'run' && later.find((s) => !s.skip?.(after(result.ok).state))?.local) {
+          // The next step is local: this checkpoint rides with that step's, one statement and one commit fewer.
+          const ok = result.ok;
+          const carried = this.carry(definition, record, step.name, ok, result.outcome, context.writes, () =>
+            boundary('after-checkpoint'),
+          );
+          return {
+            record: withStep(after(ok), step.name, phase, completedAt(this.options.clock.now())),
+            result,
+            carried,
+          };
+        }
         if ('ok' in result) {
           const { ok, outcome } = result;
           // The checkpoint alone is one statement: a transaction only when an outcome or a history goes with it.
@@ -738,6 +773,8 @@ export class SagaOrchestrator {
         if (error instanceof LeaseLostError) throw error;
         // Its checkpoint was to store the saga: stored now, before the error is noted and retried.
         if (this.unstored.has(record.id)) await this.storeNow(record.id);
+        // The step before's checkpoint rode with this one's: written alone, before the retries.
+        if (carried) [record, carried] = [await this.writeAlone(record, carried), undefined];
         const message = error instanceof Error ? error.message : String(error);
         record = withStep(record, step.name, phase, (s) => ({ ...s, error: message }));
         await this.noteError(record, step.name, phase).catch(() => {});
@@ -751,6 +788,62 @@ export class SagaOrchestrator {
         await sleep(delay);
       }
     }
+  }
+
+  /**
+   * An external step's checkpoint, kept to ride with the next (local) step's statement: its
+   * outcome and history are made (deferred) in the transaction that writes them, once.
+   */
+  private carry(
+    definition: SagaDefinition<Record<string, unknown>>,
+    record: SagaRecord,
+    step: string,
+    ok: Partial<Record<string, unknown>>,
+    outcome: StepOutcome | undefined,
+    writes: DeferredWrites,
+    written: () => void,
+  ): Carried {
+    let prepared: Promise<CarriedCheckpoint> | undefined;
+    const prepare = async (tx: Sql): Promise<CarriedCheckpoint> => {
+      const state = { ...ok, ...(await outcome?.(tx, true, writes)) };
+      const histories: StreamAppend[] = [];
+      await definition.record?.(
+        tx,
+        { kind: 'step-completed', step },
+        {
+          sagaId: record.id,
+          state: { ...record.state, ...state },
+          fresh: this.fresh.delete(record.id),
+          append: async (history) => void histories.push(history),
+        },
+      );
+      return { step, state, writes, histories };
+    };
+    return {
+      prepare: (tx) =>
+        (prepared ??= prepare(tx).catch((error: unknown) => {
+          prepared = undefined;
+          throw error;
+        })),
+      written,
+    };
+  }
+
+  /** A carried checkpoint written alone (in `tx`, as its last statement). */
+  private writeCarried(record: SagaRecord, carried: CarriedCheckpoint, tx: Sql): Promise<SagaRecord> {
+    const { step, state, writes, histories } = carried;
+    const [history, ...more] = mergeByStream(histories);
+    const all = concatWrites(writes);
+    for (const append of [...writes.appends, ...more]) all.append(append);
+    return this.finishStep(record, step, 'run', 'completed', null, { state }, { tx, history, writes: all });
+  }
+
+  private async writeAlone(record: SagaRecord, carried: Carried): Promise<SagaRecord> {
+    const written = await lazyTransaction(this.options.db, async (tx) =>
+      this.writeCarried(record, await carried.prepare(tx), tx),
+    );
+    carried.written();
+    return written;
   }
 
   private async invoke(
@@ -820,7 +913,7 @@ export class SagaOrchestrator {
     status: 'completed' | 'failed',
     error: string | null,
     change: { state?: object; status?: SagaStatus; failure?: StepFailure },
-    { tx, history, writes = new DeferredWrites(), more = false, next: nextStep }: Checkpoint,
+    { tx, history, writes = new DeferredWrites(), more = false, next: nextStep, carried }: Checkpoint,
   ): Promise<SagaRecord> {
     const now = this.options.clock.now();
     const finished = withStep(
@@ -836,7 +929,9 @@ export class SagaOrchestrator {
     // a crash never leaves the saga's new state with its step still `started`. A completed saga
     // gives up its lease in it. A local step's row is first written here. The history's and the
     // step's appends and writes go with it; without the lease (guard empty) it fails whole.
-    const appends = [...writes.appends, ...(history ? [history] : [])];
+    const histories = mergeByStream([...(carried?.histories ?? []), ...(history ? [history] : [])]);
+    const appends = [...(carried?.writes.appends ?? []), ...writes.appends, ...histories];
+    const state = { ...carried?.state, ...change.state };
     const reached = appends.length ? `(select max(out_position) from appended)` : 'position';
     const unstored = this.unstored.get(record.id);
     const ctes = `${unstored ? insertedSaga(appends.length ? reached : 'null', nextStep ? 14 : 13) : updatedSaga(reached)},${
@@ -857,7 +952,7 @@ export class SagaOrchestrator {
     const params = [
       record.id,
       this.options.owner,
-      JSON.stringify(change.state ?? {}),
+      JSON.stringify(state),
       change.status ?? null,
       change.failure ? JSON.stringify(change.failure) : null,
       now,
@@ -871,8 +966,17 @@ export class SagaOrchestrator {
     ];
     if (unstored)
       params.push(unstored.type, JSON.stringify(unstored.state), this.leaseMs, unstored.now, unstored.traceparent);
-    const extra = (unstored ? mergedWrites(unstored.writes, writes) : writes).ctes(params.length);
-    const along = { ctes: [...extra.ctes, ctes].join(', '), params: [...params, ...extra.params] };
+    // The carried step's row completes with this one's (it exists: its attempt started it).
+    const carriedRow = carried && next.steps.find((s) => s.step === carried.step && s.phase === 'run')!;
+    const carriedCte = carried
+      ? `, carried_done as (
+         update saga_steps set status = 'completed', finished_at = $6, attempts = $${params.length + 2}
+         where saga_id = (select id from saga) and step = $${params.length + 1} and phase = 'run'
+       )`
+      : '';
+    if (carried) params.push(carried.step, carriedRow!.attempts);
+    const extra = concatWrites(unstored?.writes, carried?.writes, writes).ctes(params.length);
+    const along = { ctes: [...extra.ctes, ctes + carriedCte].join(', '), params: [...params, ...extra.params] };
     let position = record.position;
     try {
       if (appends.length)
@@ -889,7 +993,7 @@ export class SagaOrchestrator {
     this.unstored.delete(record.id);
     return {
       ...next,
-      state: { ...record.state, ...change.state },
+      state: { ...record.state, ...state },
       status: change.status ?? record.status,
       failure: change.failure ?? record.failure,
       updatedAt: now,
@@ -956,13 +1060,38 @@ const insertedSaga = (reached: string, n: number) => `saga as (
          returning id
        )`;
 
-/** The writes of `first` and then `then`'s, as one (no appends: a creation has none). */
-const mergedWrites = (first: DeferredWrites, then: DeferredWrites): DeferredWrites => {
-  const both = new DeferredWrites();
-  for (const write of [...first.writes, ...then.writes]) both.write(write.text, write.params);
-  for (const append of then.appends) both.append(append);
-  return both;
+/** The writes (not the appends) of each source in turn, as one. */
+const concatWrites = (...sources: (DeferredWrites | undefined)[]): DeferredWrites => {
+  const all = new DeferredWrites();
+  for (const source of sources) for (const write of source?.writes ?? []) all.write(write.text, write.params);
+  return all;
 };
+
+/** Appends of one history, in order: those to the same stream as one (each follows the one before it). */
+const mergeByStream = (appends: StreamAppend[]): StreamAppend[] => {
+  const merged: StreamAppend[] = [];
+  for (const append of appends) {
+    const same = merged.findIndex((m) => m.streamId === append.streamId);
+    if (same < 0) merged.push(append);
+    else merged[same] = { ...merged[same]!, events: [...merged[same]!.events, ...append.events] };
+  }
+  return merged;
+};
+
+/** An external step's checkpoint that rides with the next (local) step's statement. */
+interface Carried {
+  /** Its outcome and history, made in `tx` (once: a second call gives the first's). */
+  prepare(tx: Sql): Promise<CarriedCheckpoint>;
+  /** Its `after-checkpoint` boundary, once it is written. */
+  written(): void;
+}
+
+interface CarriedCheckpoint {
+  step: string;
+  state: Partial<Record<string, unknown>>;
+  writes: DeferredWrites;
+  histories: StreamAppend[];
+}
 
 interface Checkpoint {
   tx: Sql;
@@ -970,7 +1099,14 @@ interface Checkpoint {
   writes?: DeferredWrites;
   more?: boolean;
   next?: string;
+  /** The step before's checkpoint, written in this one's statement. */
+  carried?: CarriedCheckpoint;
 }
+
+/** A step's row as its checkpoint completes it. */
+const completedAt =
+  (now: Date) =>
+  (row: StepRecord): StepRecord => ({ ...row, status: 'completed', finishedAt: now });
 
 /** A step's row as an attempt starts it. */
 const started = (row: StepRecord): StepRecord => ({
