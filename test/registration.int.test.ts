@@ -211,13 +211,21 @@ function registrationSuite(mode: Mode) {
       expect(await eventCount()).toBe(before);
     });
 
-    it.skipIf(skip)('answers 409 for an email that belongs to an active customer', async () => {
-      const payload = body();
-      expect((await register(payload)).statusCode).toBe(201);
-      const again = await register({ ...payload, email: payload.email.toUpperCase() });
-      expect(again.statusCode).toBe(409);
-      expect(again.json()).toMatchObject({ status: 409, field: 'email' });
-    });
+    it.skipIf(skip)(
+      'answers 409 for an email that belongs to an active customer, with no registration started',
+      async () => {
+        const payload = body();
+        expect((await register(payload)).statusCode).toBe(201);
+        const sagas = async () => (await fixture.platform.db.query('select id from sagas')).rows.length;
+        const [events, started] = [await eventCount(), await sagas()];
+        for (const headers of [{}, { 'idempotency-key': uuidv7() }] as Record<string, string>[]) {
+          const again = await register({ ...payload, email: payload.email.toUpperCase() }, headers);
+          expect(again.statusCode).toBe(409);
+          expect(again.json()).toMatchObject({ status: 409, field: 'email' });
+        }
+        expect([await eventCount(), await sagas()]).toEqual([events, started]);
+      },
+    );
 
     it.skipIf(skip)(
       'gives concurrent registrations of one email under different keys one customer and a 409',

@@ -41,6 +41,8 @@ export const sagasParked = new Gauge({
   registers: [registry],
 });
 
+const UNIQUE_VIOLATION = '23505';
+
 /** The engine's statements at each step (creation, step starts, checkpoints, heartbeats): parsed and planned once per connection. */
 const PREPARED = { prepared: true } as const;
 
@@ -771,8 +773,16 @@ export class SagaOrchestrator {
         return { record, result, startedNext };
       } catch (error) {
         if (error instanceof LeaseLostError) throw error;
-        // Its checkpoint was to store the saga: stored now, before the error is noted and retried.
-        if (this.unstored.has(record.id)) await this.storeNow(record.id);
+        // Its checkpoint was to store the saga: stored now, before the error is noted and retried. A
+        // unique key its creation or first step claims was taken (an Idempotency-Key, an address):
+        // nothing is stored, and the start fails with that error for its caller to answer.
+        if (this.unstored.has(record.id)) {
+          if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+            this.unstored.delete(record.id);
+            throw error;
+          }
+          await this.storeNow(record.id);
+        }
         // The step before's checkpoint rode with this one's: written alone, before the retries.
         if (carried) [record, carried] = [await this.writeAlone(record, carried), undefined];
         const message = error instanceof Error ? error.message : String(error);

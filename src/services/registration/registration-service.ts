@@ -6,7 +6,13 @@ import type { PlanCatalog } from '../plans/index.ts';
 import { REGISTRATION_SAGA, type RegistrationState } from './registration-saga.ts';
 import { emailDigest, keyedHash } from '../../kernel/crypto/keyed-hash.ts';
 import { encrypt, encryptNew, type Sealed } from '../../kernel/crypto/personal-data.ts';
-import { CLAIM_TAKEN_CONSTRAINT, claimNewResource, claimResource, isKeyOfResource } from '../../kernel/idempotency.ts';
+import {
+  CLAIM_TAKEN_CONSTRAINT,
+  claimNewResource,
+  claimResource,
+  isKeyOfResource,
+  type KeyClaim,
+} from '../../kernel/idempotency.ts';
 import { DeferredWrites } from '../../kernel/store/deferred-writes.ts';
 
 /** Registration keys are one scope, whoever sends them (anonymous or admin). */
@@ -31,11 +37,15 @@ export class UnknownPaymentMethodTokenError extends Error {
 
 export type Registration = SagaRecord<RegistrationState>;
 
-/** The statement that would have created the registration found its Idempotency-Key claimed. */
-const claimTaken = (error: unknown): boolean => {
-  const { code, constraint } = error as { code?: string; constraint?: string };
-  return code === '23505' && constraint === CLAIM_TAKEN_CONSTRAINT;
+/** The statement that would have created the registration found `constraint`'s key taken. */
+const keyTaken = (error: unknown, constraint: string): boolean => {
+  const found = error as { code?: string; constraint?: string };
+  return found.code === '23505' && found.constraint === constraint;
 };
+/** Its Idempotency-Key claimed by an earlier request. */
+const claimTaken = (error: unknown) => keyTaken(error, CLAIM_TAKEN_CONSTRAINT);
+/** Its email's digest held by another customer. */
+const emailClaimed = (error: unknown) => keyTaken(error, 'customer_emails_pkey');
 
 const normalize = (request: RegistrationRequest): RegistrationRequest => ({
   ...request,
@@ -56,7 +66,8 @@ export class RegistrationService {
 
   /**
    * Starts (or joins) the registration and waits up to `waitMs` for it to finish. Checks that
-   * need nothing written (plan, token, email in use) are done first, so bad input writes nothing.
+   * need nothing written (plan, token) are done first, and an email in use fails the statement
+   * that would store the registration: bad input writes nothing.
    */
   async register(
     input: RegistrationRequest,
@@ -77,23 +88,8 @@ export class RegistrationService {
         }
       : undefined;
 
-    // The common case, a new request for a free email: its key's claim, the customer's key and
-    // the saga are stored in one statement. A key claimed before fails it whole: joined below.
-    if (!(await this.emailTaken(digest))) {
-      const registrationId = uuidv7();
-      const writes = new DeferredWrites();
-      if (claim) claimNewResource(writes, claim, registrationId);
-      const state = await this.stateOf(request, registrationId, digest, options.correlationId, (customerId, data) =>
-        Promise.resolve(encryptNew(customerId, data, writes)),
-      );
-      // Stored by create-customer's checkpoint, with the claim and the key: one statement and one commit.
-      const run = this.deps.sagas.start(REGISTRATION_SAGA, registrationId, state, { writes, storedByFirstStep: true });
-      const registration = await this.race(run, registrationId, options.waitMs).catch((error: unknown) => {
-        if (claimTaken(error)) return undefined;
-        throw error;
-      });
-      if (registration) return registration;
-    }
+    const registration = await this.startNew(request, digest, claim, options);
+    if (registration) return registration;
 
     let registrationId = uuidv7();
     let joined = false;
@@ -119,6 +115,31 @@ export class RegistrationService {
     );
     const run = this.deps.sagas.start(REGISTRATION_SAGA, registrationId, state);
     return this.race(run, registrationId, options.waitMs);
+  }
+
+  /**
+   * The common case, a new request for a free email: its key's claim, the customer's key, the
+   * email's claim and the saga are stored in one statement. A key claimed before or an email
+   * another customer holds fails it whole, nothing written: undefined (joined, or 409, after).
+   */
+  private async startNew(
+    request: RegistrationRequest,
+    digest: string,
+    claim: KeyClaim | undefined,
+    options: { waitMs: number; correlationId: string },
+  ): Promise<Registration | undefined> {
+    const registrationId = uuidv7();
+    const writes = new DeferredWrites();
+    if (claim) claimNewResource(writes, claim, registrationId);
+    const state = await this.stateOf(request, registrationId, digest, options.correlationId, (customerId, data) =>
+      Promise.resolve(encryptNew(customerId, data, writes)),
+    );
+    // Stored by create-customer's checkpoint, with the claims and the key: one statement and one commit.
+    const run = this.deps.sagas.start(REGISTRATION_SAGA, registrationId, state, { writes, storedByFirstStep: true });
+    return this.race(run, registrationId, options.waitMs).catch((error: unknown) => {
+      if (claimTaken(error) || emailClaimed(error)) return undefined;
+      throw error;
+    });
   }
 
   private async emailTaken(digest: string): Promise<boolean> {
