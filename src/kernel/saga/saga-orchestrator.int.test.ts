@@ -173,6 +173,21 @@ function sagaSuite(backend: Backend) {
       },
     );
 
+    it.skipIf(skip)(
+      'stores nothing of a new saga whose first statement breaks a unique key: its start fails with the error',
+      async () => {
+        const [first, second] = [uuidv7(), uuidv7()];
+        const p1 = orchestrator('p1');
+        await p1.start('test-saga', first, { customer: first }, { storedByFirstStep: true });
+        // The same customer again: create's insert breaks customers' primary key.
+        await expect(
+          p1.start('test-saga', second, { customer: first }, { storedByFirstStep: true }),
+        ).rejects.toMatchObject({ code: '23505' });
+        expect(await p1.get(second)).toBeNull();
+        expect(calls.get(`${second}:charge`)).toBeUndefined();
+      },
+    );
+
     it.skipIf(skip)('passes over a step with nothing to do: the last step to run completes the saga', async () => {
       const id = uuidv7();
       const record = await orchestrator('p1').start('test-saga', id, { customer: id, behaviour: 'nothing-to-finish' });
