@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { Sql } from '../db/database.ts';
+import { pooledRandomBytes } from './random-pool.ts';
 import type { DeferredWrites } from '../store/deferred-writes.ts';
 
 /**
@@ -45,7 +46,7 @@ export async function keysOf(sql: Sql, customerIds: readonly string[]): Promise<
 export async function ensureKey(tx: Sql, customerId: string): Promise<Buffer> {
   const { rows } = await tx.query<{ key: Buffer | Uint8Array }>(
     'insert into customer_keys (customer_id, key, created_at) values ($1, $2, now()) on conflict (customer_id) do nothing returning key',
-    [customerId, randomBytes(32)],
+    [customerId, newKey()],
   );
   // Created here: one round trip; it existed already: read it.
   const key = rows[0] ? Buffer.from(rows[0].key) : await keyOf(tx, customerId);
@@ -53,19 +54,11 @@ export async function ensureKey(tx: Sql, customerId: string): Promise<Buffer> {
   return key;
 }
 
-/** Random IVs drawn from the CSPRNG in blocks: one call per 512 seals instead of one each. */
-const IV_BYTES = 12;
-const IV_BLOCK = IV_BYTES * 512;
-let ivs = Buffer.alloc(0);
-let ivOffset = 0;
-function nextIv(): Buffer {
-  // A fresh block each time (never refilled in place): an IV handed out is never overwritten.
-  if (ivOffset + IV_BYTES > ivs.length) {
-    ivs = randomBytes(IV_BLOCK);
-    ivOffset = 0;
-  }
-  return ivs.subarray(ivOffset, (ivOffset += IV_BYTES));
-}
+/** A customer's new AES-256 key: a copy of its own, so no other value shares its memory. */
+const newKey = (): Buffer => Buffer.from(pooledRandomBytes(32));
+
+/** A new 96-bit GCM IV. */
+const nextIv = (): Buffer => pooledRandomBytes(12);
 
 /** Seals bytes with a customer's key. */
 export function sealWith(key: Buffer, customerId: string, clear: Buffer): Sealed {
@@ -119,7 +112,7 @@ export async function encrypt(customerId: string, data: PersonalData, tx: Sql): 
  * `writes`, in the statement that first stores what it seals (both commit, or neither).
  */
 export function encryptNew(customerId: string, data: PersonalData, writes: DeferredWrites): Sealed {
-  const key = randomBytes(32);
+  const key = newKey();
   writes.write('insert into customer_keys (customer_id, key, created_at) values ($1, $2, now())', [customerId, key]);
   return sealPersonal(key, customerId, data);
 }

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pooledRandomBytes } from '../../../kernel/crypto/random-pool.ts';
 import { systemClock, type Clock } from '../../../kernel/clock.ts';
 import type { Database } from '../../../kernel/db/database.ts';
 import { MemoryChargeStore, SqlChargeStore, type ChargeStore, type StoredRefund } from './charge-store.ts';
@@ -89,7 +89,7 @@ export interface GatewayCounters {
 
 const isStore = (value: Database | ChargeStore): value is ChargeStore => 'insertCharge' in value;
 
-const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
+const newId = (prefix: string) => `${prefix}_${pooledRandomBytes(12).toString('hex')}`;
 
 /**
  * The payment gateway simulator: Stripe-style test tokens, idempotent by key, with injectable
