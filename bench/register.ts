@@ -36,7 +36,7 @@ import { seedEvents } from '../src/domain/events/index.ts';
 import { EventCatalog } from '../src/kernel/catalog/catalog.ts';
 import { systemClock } from '../src/kernel/clock.ts';
 import { loadConfig } from '../src/kernel/config.ts';
-import type { Database, Sql } from '../src/kernel/db/database.ts';
+import type { Database, QueryOptions, Sql } from '../src/kernel/db/database.ts';
 import { migrate } from '../src/kernel/db/migrate.ts';
 import { openPglite } from '../src/kernel/db/pglite.ts';
 import { openPostgres } from '../src/kernel/db/postgres.ts';
@@ -404,7 +404,10 @@ function instrument(db: Database, context: AsyncLocalStorage<Counter>): void {
     counter.set(kind, (counter.get(kind) ?? 0) + 1);
   };
   const wrap = (sql: Sql): Sql => ({
-    query: ((text: string, params?: unknown[]) => (count(text), sql.query(text, params))) as Sql['query'],
+    query: ((text: string, params?: unknown[], options?: QueryOptions) => (
+      count(text),
+      sql.query(text, params, options)
+    )) as Sql['query'],
     exec: (text: string) => (count(text), sql.exec(text)),
     onCommit: (callback) => sql.onCommit(callback),
   });
@@ -415,7 +418,11 @@ function instrument(db: Database, context: AsyncLocalStorage<Counter>): void {
   };
   // Every service holds this very object: replacing its methods counts everyone's statements.
   const mutable = db as { -readonly [K in keyof Database]: Database[K] };
-  mutable.query = ((text: string, params?: unknown[]) => (count(text), query(text, params))) as Database['query'];
+  // The options kept: a prepared statement stays prepared (counting must not change what is counted).
+  mutable.query = ((text: string, params?: unknown[], options?: QueryOptions) => (
+    count(text),
+    query(text, params, options)
+  )) as Database['query'];
   mutable.exec = (text: string) => (count(text), exec(text));
   mutable.transaction = ((fn: (tx: Sql) => Promise<unknown>) => {
     count('BEGIN');
