@@ -123,8 +123,9 @@ export function registrationSaga(deps: {
         local: true,
         async run({ state, attempt, writes }, tx): Promise<StepResult<RegistrationState>> {
           // customer_emails keeps a keyed hash of the address, never the address itself. The first
-          // attempt claims it with its checkpoint (the service found it free; one taken meanwhile
-          // fails the statement), a retry claims it first and says when it is taken.
+          // attempt claims it with its checkpoint (one taken fails the statement whole: a saga this
+          // checkpoint was to store is not stored, and the service answers 409; a stored one
+          // retries), a retry claims it first and says when it is taken.
           if (attempt === 1)
             writes.write('insert into customer_emails (email, customer_id) values ($1, $2)', [
               state.emailDigest,
