@@ -5,6 +5,7 @@ import { backoffDelay, type RetryPolicy } from '../consumers/retry-policy.ts';
 import type { Database, Sql } from '../db/database.ts';
 import { GUARD_FAILED } from '../db/guard.ts';
 import { lastStatement, lazyTransaction } from '../db/lazy-transaction.ts';
+import { isUniqueViolation } from '../db/unique-violation.ts';
 import type { Logger } from '../logger.ts';
 import { registry } from '../metrics.ts';
 import { startDueLoop } from '../due-loop.ts';
@@ -40,8 +41,6 @@ export const sagasParked = new Gauge({
   labelNames: ['type'],
   registers: [registry],
 });
-
-const UNIQUE_VIOLATION = '23505';
 
 /** The engine's statements at each step (creation, step starts, checkpoints, heartbeats): parsed and planned once per connection. */
 const PREPARED = { prepared: true } as const;
@@ -671,15 +670,17 @@ export class SagaOrchestrator {
     if (carried && !(step.local && phase === 'run'))
       [record, carried] = [await this.writeAlone(initial, carried), undefined];
     const base = { sagaId: record.id, state: record.state, idempotencyKey: `${record.id}:${step.name}` };
-    // The last step to run completes the saga (and releases its lease) in its checkpoint's statement.
+    // The step that runs after this one, with its outcome `ok` (none: the saga is done, or compensating).
     const later = definition.steps.slice(definition.steps.indexOf(step) + 1);
-    const last = (ok: Partial<Record<string, unknown>>) =>
-      phase === 'run' && later.every((next) => next.skip?.({ ...record.state, ...ok }));
+    const nextOf = (ok: Partial<Record<string, unknown>>) =>
+      phase === 'run' ? later.find((next) => !next.skip?.({ ...record.state, ...ok })) : undefined;
+    // The last step to run completes the saga (and releases its lease) in its checkpoint's statement.
+    const last = (ok: Partial<Record<string, unknown>>) => phase === 'run' && !nextOf(ok);
     // The next step, when external, starts its first attempt (with its intent) in this one's checkpoint.
     let startedNext: string | undefined;
     const completed = (ok: Partial<Record<string, unknown>>, at: Checkpoint) => {
       const state = { ...record.state, ...ok };
-      const next = phase === 'run' ? later.find((s) => !s.skip?.(state)) : undefined;
+      const next = nextOf(ok);
       const done = (name: string) =>
         record.steps.some((s) => s.step === name && s.phase === 'run' && s.status === 'completed');
       let checkpoint = at;
@@ -745,7 +746,7 @@ export class SagaOrchestrator {
         }
         const result = await this.invoke(step, phase, context, undefined);
         boundary('after-effect');
-        if ('ok' in result && phase === 'run' && later.find((s) => !s.skip?.(after(result.ok).state))?.local) {
+        if ('ok' in result && nextOf(result.ok)?.local) {
           // The next step is local: this checkpoint rides with that step's, one statement and one commit fewer.
           const ok = result.ok;
           const carried = this.carry(definition, record, step.name, ok, result.outcome, context.writes, () =>
@@ -777,7 +778,7 @@ export class SagaOrchestrator {
         // unique key its creation or first step claims was taken (an Idempotency-Key, an address):
         // nothing is stored, and the start fails with that error for its caller to answer.
         if (this.unstored.has(record.id)) {
-          if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+          if (isUniqueViolation(error)) {
             this.unstored.delete(record.id);
             throw error;
           }
@@ -843,6 +844,7 @@ export class SagaOrchestrator {
   private writeCarried(record: SagaRecord, carried: CarriedCheckpoint, tx: Sql): Promise<SagaRecord> {
     const { step, state, writes, histories } = carried;
     const [history, ...more] = mergeByStream(histories);
+    // A copy: the carried writes stay as they were, should a merged statement have them again.
     const all = concatWrites(writes);
     for (const append of [...writes.appends, ...more]) all.append(append);
     return this.finishStep(record, step, 'run', 'completed', null, { state }, { tx, history, writes: all });

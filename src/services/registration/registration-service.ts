@@ -14,6 +14,7 @@ import {
   type KeyClaim,
 } from '../../kernel/idempotency.ts';
 import { DeferredWrites } from '../../kernel/store/deferred-writes.ts';
+import { isUniqueViolation } from '../../kernel/db/unique-violation.ts';
 
 /** Registration keys are one scope, whoever sends them (anonymous or admin). */
 const REGISTRATION_SCOPE = 'registration';
@@ -37,15 +38,10 @@ export class UnknownPaymentMethodTokenError extends Error {
 
 export type Registration = SagaRecord<RegistrationState>;
 
-/** The statement that would have created the registration found `constraint`'s key taken. */
-const keyTaken = (error: unknown, constraint: string): boolean => {
-  const found = error as { code?: string; constraint?: string };
-  return found.code === '23505' && found.constraint === constraint;
-};
-/** Its Idempotency-Key claimed by an earlier request. */
-const claimTaken = (error: unknown) => keyTaken(error, CLAIM_TAKEN_CONSTRAINT);
+/** The statement that would have created the registration found its Idempotency-Key claimed before. */
+const claimTaken = (error: unknown) => isUniqueViolation(error, CLAIM_TAKEN_CONSTRAINT);
 /** Its email's digest held by another customer. */
-const emailClaimed = (error: unknown) => keyTaken(error, 'customer_emails_pkey');
+const emailClaimed = (error: unknown) => isUniqueViolation(error, 'customer_emails_pkey');
 
 const normalize = (request: RegistrationRequest): RegistrationRequest => ({
   ...request,

@@ -1,5 +1,6 @@
 import type { Database, Sql } from '../../../kernel/db/database.ts';
 import type { Migration } from '../../../kernel/db/migrate.ts';
+import { isUniqueViolation } from '../../../kernel/db/unique-violation.ts';
 import type { GatewayCharge, RefundResult } from './gateway.ts';
 
 /** A refund as the gateway keeps it: its result and the parameters it was asked with. */
@@ -178,8 +179,6 @@ const refundOf = (row: RefundRow): StoredRefund => ({
   createdAt: iso(row.created_at),
 });
 
-const UNIQUE_VIOLATION = '23505';
-
 /** Charges and refunds in `gateway_charges` / `gateway_refunds` (PostgreSQL or PGlite; run `gatewayMigrations` first). */
 export class SqlChargeStore implements ChargeStore {
   constructor(private readonly db: Database) {}
@@ -236,7 +235,7 @@ export class SqlChargeStore implements ChargeStore {
       return await this.db.transaction((tx) => this.refundIn(tx, idempotencyKey, chargeId, decide));
     } catch (error) {
       // The same key, first used concurrently (perhaps for another charge): decide against what won.
-      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      if (!isUniqueViolation(error)) throw error;
       return this.db.transaction((tx) => this.refundIn(tx, idempotencyKey, chargeId, decide));
     }
   }
