@@ -107,7 +107,11 @@ function raceSuite(mode: Mode) {
       expect(renewal?.status).toBe('completed');
       expect(await historyOf(renewal!.id)).toEqual(['PaymentProcessed']);
       const paymentId = payment[0]!.data.paymentId as string;
-      const refund = (await workflows('refund')).find((item) => item.paymentId === paymentId);
+      // PaymentRefunded is appended by the refund step; the workflow completes with that step's checkpoint, just after.
+      const refund = await waitFor('the refund workflow to complete', async () => {
+        const item = (await workflows('refund')).find((candidate) => candidate.paymentId === paymentId);
+        return item?.status === 'completed' ? item : null;
+      });
       expect(refund).toMatchObject({ status: 'completed', subscriptionId });
       expect(await historyOf(refund!.id)).toEqual(['PaymentRefunded']);
 
