@@ -73,6 +73,8 @@ const args = benchArgs({
   statements: { type: 'boolean' },
   /** Only the PostgreSQL rows with the embedded bus (its baseline, the API role, reactions off, npm start): no PGlite, Kafka, DBOS. */
   postgres: { type: 'boolean' },
+  /** With --postgres: measure the rows in turn this many times and print medians (default 1). */
+  rounds: { type: 'string' },
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -553,48 +555,101 @@ function printStatements(trips: Trips): void {
   );
 }
 
-/** `--postgres`: the goal's rows alone, PostgreSQL with the embedded bus beside its baseline. */
+/** A configuration's rounds: median rate, latencies and CPU, its rate's range, its ratio to each round's baseline. */
+interface Rounds {
+  server: string;
+  results: LoadResult[];
+}
+
+const median = (values: readonly number[]) => percentile(values, 0.5);
+const range = (values: readonly number[], format: (value: number) => string) =>
+  values.length > 1 ? ` (${format(Math.min(...values))}–${format(Math.max(...values))})` : '';
+
+/** The median of each round's rate over the same round's baseline: a slow minute of the machine slows both. */
+const medianRatio = (rounds: Rounds, baseline: Rounds) =>
+  median(rounds.results.map((result, round) => result.rate / baseline.results[round]!.rate));
+
+/** Median CPU per registration of the rounds (server + PostgreSQL), as one LoadResult's `cpu`. */
+function medianCpu(results: readonly LoadResult[]): LoadResult['cpu'] {
+  const cpus = results.flatMap((result) => (result.cpu ? [result.cpu] : []));
+  if (cpus.length === 0) return null;
+  const database = cpus.flatMap((cpu) => (cpu.databaseMs === null ? [] : [cpu.databaseMs]));
+  return {
+    serverMs: median(cpus.map((cpu) => cpu.serverMs)),
+    databaseMs: database.length > 0 ? median(database) : null,
+  };
+}
+
+/** What the table shows of a configuration: medians of its rounds, its non-201s summed. */
+function summary({ results }: Rounds): LoadResult {
+  const other = new Map<number, number>();
+  for (const result of results)
+    for (const [status, count] of result.other) other.set(status, (other.get(status) ?? 0) + count);
+  return {
+    rate: median(results.map((result) => result.rate)),
+    p50: median(results.map((result) => result.p50)),
+    p99: median(results.map((result) => result.p99)),
+    ok: results.reduce((total, result) => total + result.ok, 0),
+    other,
+    cpu: medianCpu(results),
+  };
+}
+
+/**
+ * `--postgres`: the goal's rows alone, PostgreSQL with the embedded bus beside its baseline;
+ * `--rounds N` measures them in turn N times (this machine moves ±20% from one minute to the next).
+ */
 async function mainPostgres(): Promise<void> {
+  const roundCount = Math.max(1, Number(args.rounds ?? 1));
   const platform = async () => ({
     DATA_DIR: await tempDir('bench-register-'),
     DATABASE_URL: postgresUrl(await freshSchema()),
   });
-  try {
-    console.error('baseline on PostgreSQL...');
-    const baseline = await measure(async (env) => {
-      const schema = await freshSchema();
-      return startBenchProcess('--baseline', {
-        BASELINE_DATABASE_URL: TEST_DATABASE_URL,
-        BASELINE_SCHEMA: schema,
-        ...env,
-      });
-    });
-    if (baseline.ok === 0 || baseline.other.size > 0)
-      throw new Error(`the PostgreSQL baseline answered ${describeOther(baseline)} non-201 and ${baseline.ok} 201s`);
-    console.error('platform on PostgreSQL, reactions off...');
-    const bare = await measure(async (env) =>
-      startBenchProcess('--platform-without-reactions', { ...common, ...(await platform()), ...env }),
-    );
-    console.error('platform on PostgreSQL (npm start)...');
-    const full = await measure(async (env) =>
-      startPlatformProcess({ ...common, ...(await platform()), ...env }, { waitForHealth: true }),
-    );
+  const servers: [string, (env: { PGAPPNAME: string }) => Promise<PlatformProcess>][] = [
+    [
+      'baseline',
+      async (env) =>
+        startBenchProcess('--baseline', {
+          BASELINE_DATABASE_URL: TEST_DATABASE_URL,
+          BASELINE_SCHEMA: await freshSchema(),
+          ...env,
+        }),
+    ],
     // What the baseline does (HTTP and the writes, no view): the API role alone, as a scaled-out deployment runs it.
-    console.error('platform on PostgreSQL (npm start, API role alone)...');
-    const api = await measure(async (env) =>
-      startPlatformProcess(
-        { ...common, ...(await platform()), ...env, TRIBUTARY_ROLES: 'api' },
-        { waitForHealth: true },
-      ),
-    );
-    const rows: [string, LoadResult][] = [
-      ['baseline', baseline],
-      ['saga, API role alone', api],
-      ['saga, reactions off', bare],
-      ['saga (npm start)', full],
-    ];
+    [
+      'saga, API role alone',
+      async (env) =>
+        startPlatformProcess(
+          { ...common, ...(await platform()), ...env, TRIBUTARY_ROLES: 'api' },
+          { waitForHealth: true },
+        ),
+    ],
+    [
+      'saga, reactions off',
+      async (env) => startBenchProcess('--platform-without-reactions', { ...common, ...(await platform()), ...env }),
+    ],
+    [
+      'saga (npm start)',
+      async (env) => startPlatformProcess({ ...common, ...(await platform()), ...env }, { waitForHealth: true }),
+    ],
+  ];
+  try {
+    const rounds: Rounds[] = servers.map(([server]) => ({ server, results: [] }));
+    for (let round = 1; round <= roundCount; round++) {
+      for (const [index, [server, start]] of servers.entries()) {
+        console.error(`round ${round} of ${roundCount}: ${server} on PostgreSQL...`);
+        const result = await measure(start);
+        if (server === 'baseline' && (result.ok === 0 || result.other.size > 0))
+          throw new Error(`the PostgreSQL baseline answered ${describeOther(result)} non-201 and ${result.ok} 201s`);
+        rounds[index]!.results.push(result);
+      }
+    }
+    const [baselineRounds] = rounds as [Rounds, ...Rounds[]];
+    const baseline = summary(baselineRounds);
+    const rows = rounds.map((each) => ({ ...each, result: summary(each), ratio: medianRatio(each, baselineRounds) }));
+    const several = roundCount > 1;
     printTable(
-      `POST /register, ${CONCURRENCY} concurrent clients over HTTP, ${SECONDS} s each (PostgreSQL, embedded bus)`,
+      `POST /register, ${CONCURRENCY} concurrent clients over HTTP, ${SECONDS} s each${several ? `, ${roundCount} rounds in turn (medians; the range in brackets)` : ''} (PostgreSQL, embedded bus)`,
       [
         'server',
         'registrations/s',
@@ -602,42 +657,62 @@ async function mainPostgres(): Promise<void> {
         'p99 ms',
         'non-201',
         'vs baseline (rate)',
-        `goal ≥ ${GOAL_VS_BASELINE}×`,
+        `goal ≥ ${GOAL_VS_BASELINE}×, p99 < ${GOAL_P99_MS} ms`,
         'CPU ms per registration: server + PostgreSQL',
         'baseline CPU ÷ this CPU',
       ],
-      rows.map(([server, r]) => [
-        server,
-        fmtInt(r.rate),
-        fmtMs(r.p50),
-        fmtMs(r.p99),
-        describeOther(r),
-        server === 'baseline' ? '—' : fmtRatio(r.rate / baseline.rate),
-        server === 'baseline' ? '—' : verdict(r.rate >= GOAL_VS_BASELINE * baseline.rate && r.p99 < GOAL_P99_MS),
-        describeCpu(r),
-        server === 'baseline' ? '—' : cpuRatio(baseline, r),
-      ]),
+      rows.map(({ server, results, result, ratio }) => {
+        const isBaseline = server === 'baseline';
+        const ratios = results.map((each, round) => each.rate / baselineRounds.results[round]!.rate);
+        return [
+          server,
+          fmtInt(result.rate) +
+            range(
+              results.map((each) => each.rate),
+              fmtInt,
+            ),
+          fmtMs(result.p50),
+          fmtMs(result.p99) +
+            range(
+              results.map((each) => each.p99),
+              fmtMs,
+            ),
+          describeOther(result),
+          isBaseline ? '—' : fmtRatio(ratio) + range(ratios, fmtRatio),
+          isBaseline ? '—' : verdict(ratio >= GOAL_VS_BASELINE && result.p99 < GOAL_P99_MS),
+          describeCpu(result),
+          isBaseline ? '—' : cpuRatio(baseline, result),
+        ];
+      }),
       [
         `${await machine()}; client, server and database share the machine.`,
         'API role alone: `npm start` with TRIBUTARY_ROLES=api, as the API servers of a scaled-out deployment run (what the baseline does: HTTP and the writes, no view); reactions off: the API and the three projections in one process; npm start: every role.',
         'CPU per registration: the server process and the PostgreSQL backends it opened, from /proc over the measured window; on two shared cores the rate follows it (the ratio of CPU is the ratio a CPU-bound run can reach).',
+        ...(several
+          ? [
+              "Rounds: every server measured once per round, in the order of the table; a ratio is the median over the rounds of the rate divided by the same round's baseline rate.",
+            ]
+          : []),
       ],
     );
     await writeJsonRows(
       args.json,
       'register',
-      rows.map(([server, r]) => ({
-        table: 'http',
-        backend: 'PostgreSQL (embedded bus)',
-        server,
-        registrationsPerSecond: r.rate,
-        p50Ms: r.p50,
-        p99Ms: r.p99,
-        non201: Object.fromEntries(r.other),
-        vsBaseline: r.rate / baseline.rate,
-        cpuMsPerRegistration: r.cpu,
-      })),
-      { machine: machine(), concurrency: CONCURRENCY, seconds: SECONDS },
+      rows.flatMap(({ server, results }) =>
+        results.map((r, round) => ({
+          table: 'http',
+          backend: 'PostgreSQL (embedded bus)',
+          server,
+          round: round + 1,
+          registrationsPerSecond: r.rate,
+          p50Ms: r.p50,
+          p99Ms: r.p99,
+          non201: Object.fromEntries(r.other),
+          vsBaseline: r.rate / baselineRounds.results[round]!.rate,
+          cpuMsPerRegistration: r.cpu,
+        })),
+      ),
+      { machine: machine(), concurrency: CONCURRENCY, seconds: SECONDS, rounds: roundCount },
     );
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
