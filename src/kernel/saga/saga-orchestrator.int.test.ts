@@ -13,7 +13,15 @@ import { SagaNotParkedError, SagaOrchestrator, sagasParked } from './saga-orches
 interface TestState {
   customer: string;
   charge?: string;
-  behaviour?: 'decline' | 'flaky' | 'flaky-last' | 'broken-last' | 'broken-all' | 'refunds-down' | 'nothing-to-finish';
+  behaviour?:
+    | 'decline'
+    | 'flaky'
+    | 'flaky-last'
+    | 'flaky-outcome'
+    | 'broken-last'
+    | 'broken-all'
+    | 'refunds-down'
+    | 'nothing-to-finish';
 }
 
 const fast = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
@@ -21,7 +29,7 @@ const fast = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
 const repaired = new Set<string>();
 /** The trace each charge ran in, by its idempotency key. */
 const traces = new Map<string, string | undefined>();
-/** Sagas whose last step failed once already (`flaky-last`). */
+/** Sagas whose last step (`flaky-last`) or whose charge's outcome (`flaky-outcome`) failed once already. */
 const failedOnce = new Set<string>();
 
 function testSaga(calls: Map<string, number>, refunds: Map<string, number>): SagaDefinition<TestState> {
@@ -52,6 +60,18 @@ function testSaga(calls: Map<string, number>, refunds: Map<string, number>): Sag
               fail: { code: 'card_declined', message: 'declined', details: { declineCode: 'generic_decline' } },
             };
           if (state.behaviour === 'flaky' && n < 3) throw new Error('gateway unavailable');
+          if (state.behaviour === 'flaky-outcome')
+            return {
+              ok: { charge: `ch_${idempotencyKey}` },
+              // Records the charge in the checkpoint's statement; the first time, the database fails after that write was handed over.
+              async outcome(_tx, _goesOn, writes) {
+                writes!.write('insert into charges_recorded (key) values ($1)', [idempotencyKey]);
+                if (!failedOnce.has(state.customer)) {
+                  failedOnce.add(state.customer);
+                  throw new Error('connection reset');
+                }
+              },
+            };
           return { ok: { charge: `ch_${idempotencyKey}` } };
         },
         async compensate({ state, idempotencyKey }) {
@@ -110,6 +130,7 @@ function sagaSuite(backend: Backend) {
       fixture = await openStore(backend);
       await migrate(fixture.db, sagaMigrations);
       await fixture.db.exec('create table customers (id text primary key, done boolean not null default false)');
+      await fixture.db.exec('create table charges_recorded (key text primary key)');
     });
     afterAll(async () => fixture?.close());
 
@@ -170,6 +191,24 @@ function sagaSuite(backend: Backend) {
           ['finish', 'completed', 2, 'not now'],
         ]);
         expect(await customers(id)).toEqual([{ done: true }]);
+      },
+    );
+
+    it.skipIf(skip)(
+      "records the external step's outcome once when making it failed in the local step's transaction",
+      async () => {
+        const id = uuidv7();
+        const record = await orchestrator('p1').start('test-saga', id, { customer: id, behaviour: 'flaky-outcome' });
+        expect(record.status).toBe('completed');
+        expect(calls.get(`${id}:charge`)).toBe(1);
+        const { rows } = await fixture.db.query('select key from charges_recorded where key = $1', [`${id}:charge`]);
+        expect(rows).toHaveLength(1);
+        const stored = await orchestrator('p2').get(id);
+        expect(stored?.steps.map((step) => [step.step, step.status, step.attempts, step.error])).toEqual([
+          ['create', 'completed', 1, null],
+          ['charge', 'completed', 1, null],
+          ['finish', 'completed', 2, 'connection reset'],
+        ]);
       },
     );
 

@@ -816,7 +816,9 @@ export class SagaOrchestrator {
   ): Carried {
     let prepared: Promise<CarriedCheckpoint> | undefined;
     const prepare = async (tx: Sql): Promise<CarriedCheckpoint> => {
-      const state = { ...ok, ...(await outcome?.(tx, true, writes)) };
+      // A copy each time: an outcome that failed after handing over writes leaves none behind for the next try.
+      const all = copyOf(writes);
+      const state = { ...ok, ...(await outcome?.(tx, true, all)) };
       const histories: StreamAppend[] = [];
       await definition.record?.(
         tx,
@@ -828,7 +830,7 @@ export class SagaOrchestrator {
           append: async (history) => void histories.push(history),
         },
       );
-      return { step, state, writes, histories };
+      return { step, state, writes: all, histories };
     };
     return {
       prepare: (tx) =>
@@ -1077,6 +1079,13 @@ const concatWrites = (...sources: (DeferredWrites | undefined)[]): DeferredWrite
   const all = new DeferredWrites();
   for (const source of sources) for (const write of source?.writes ?? []) all.write(write.text, write.params);
   return all;
+};
+
+/** Another DeferredWrites holding the same writes and appends. */
+const copyOf = (writes: DeferredWrites): DeferredWrites => {
+  const copy = concatWrites(writes);
+  for (const append of writes.appends) copy.append(append);
+  return copy;
 };
 
 /** Appends of one history, in order: those to the same stream as one (each follows the one before it). */
