@@ -600,7 +600,9 @@ function summary({ results }: Rounds): LoadResult {
  * `--rounds N` measures them in turn N times (this machine moves ±20% from one minute to the next).
  */
 async function mainPostgres(): Promise<void> {
-  const roundCount = Math.max(1, Number(args.rounds ?? 1));
+  const roundCount = Number(args.rounds ?? 1);
+  if (!Number.isInteger(roundCount) || roundCount < 1)
+    throw new Error(`--rounds takes a whole number of rounds (1 or more), not ${args.rounds}`);
   const platform = async () => ({
     DATA_DIR: await tempDir('bench-register-'),
     DATABASE_URL: postgresUrl(await freshSchema()),
