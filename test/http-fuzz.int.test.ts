@@ -256,7 +256,12 @@ describe('every operation of the OpenAPI document, under generated requests', as
         fc.asyncProperty(request(operation), async ({ params, query, headers, body }) => {
           let index = 0;
           const path = operation.path.replace(/\{[^}]+\}/g, () => encode(String(params[index++] ?? 'x')));
-          const [pairs, unknown] = query;
+          const [chosen, unknown] = query;
+          // /admin/verify waits up to 10 s by default for the reactions to settle the charges; this platform runs none.
+          const pairs =
+            operation.path === '/admin/verify' && !chosen.some(([name]) => name === 'settleMs')
+              ? [...chosen, ['settleMs', '0'] as const]
+              : chosen;
           const search = [...pairs.filter(([name]) => name !== ''), ...(unknown ? [[unknown, '1'] as const] : [])]
             .map(([name, value]) => `${encode(name)}=${encode(value)}`)
             .join('&');
