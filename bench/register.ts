@@ -17,7 +17,7 @@
  * is raised with REGISTER_RATE_LIMIT. PostgreSQL: TEST_DATABASE_URL, a fresh schema per server,
  * dropped after. Env: BENCH_SECONDS (10), BENCH_CONCURRENCY (16), BENCH_COUNT_N (200).
  * Options: `--postgres` runs only the PostgreSQL rows (embedded bus: baseline, the API role alone,
- * reactions off, npm start);
+ * reactions off, npm start), `--rounds N` with it N times in turn (medians);
  * `--statements` only the statement counts; `--json FILE` writes the rows there too.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
