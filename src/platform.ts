@@ -85,11 +85,18 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const consumers = selectConsumers(allConsumers, config.consumerNames);
   const ready = { store: false, views: false };
   const subscriptions: Subscription[] = [];
-  const http = await buildHttp(core, views, allConsumers, subscriptions, [
-    { name: 'store', check: async () => ready.store && (await core.db.query('select 1'), true) },
-    { name: 'bus', check: () => core.bus.healthy() },
-    { name: 'views', check: async () => ready.views },
-  ]);
+  const http = await buildHttp(
+    core,
+    views,
+    allConsumers,
+    subscriptions,
+    [
+      { name: 'store', check: async () => ready.store && (await core.db.query('select 1'), true) },
+      { name: 'bus', check: () => core.bus.healthy() },
+      { name: 'views', check: async () => ready.views },
+    ],
+    () => ready.store,
+  );
 
   const shutdown = new AbortController();
   const running: RunningRole[] = [];

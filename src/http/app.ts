@@ -12,6 +12,7 @@ import type { Logger } from '../kernel/logger.ts';
 import { registerInputGuard } from './input-guard.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { frameworkProblem, registerProblemHandlers, writeClientErrorProblem } from './problem.ts';
+import { registerStartingGate } from './starting-gate.ts';
 import { registerTracing, requestId, requestLogBindings } from './tracing.ts';
 import { operationsRoutes, type ReadinessCheck } from './routes/operations.ts';
 import { loopDelay } from '../kernel/metrics.ts';
@@ -28,6 +29,8 @@ export interface HttpDeps {
   configure?: (app: FastifyInstance) => void;
   /** More routes (the services'), registered after the documentation plugins. */
   routes?: ((app: FastifyInstance) => void)[];
+  /** Whether the store is ready: until then the routes that need it answer 503 (starting). */
+  started?: () => boolean;
 }
 
 /**
@@ -66,6 +69,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     clientErrorHandler: writeClientErrorProblem,
   }).withTypeProvider<ZodTypeProvider>();
   registerTracing(app);
+  if (deps.started) registerStartingGate(app, deps.started);
   // A request is work: the event-loop delay is sampled while there is some.
   app.addHook('onRequest', (_request, _reply, done) => {
     loopDelay.wake();

@@ -10,6 +10,7 @@ import { UnknownPlanError } from '../services/plans/index.ts';
 import { EmailTakenError, UnknownPaymentMethodTokenError } from '../services/registration/registration-service.ts';
 import { NotFoundError, UnauthorizedError } from './auth.ts';
 import { InvalidRequestError } from './invalid-request.ts';
+import { StartingError } from './starting-gate.ts';
 import { IdempotencyKeyInFlightError, IdempotencyKeyMismatchError } from '../kernel/idempotency.ts';
 import { ProjectionBehindError, UnknownProjectionError } from '../kernel/projections/errors.ts';
 
@@ -45,6 +46,14 @@ export function toProblem(error: unknown): Problem {
       status: 400,
       detail: error.message,
       field: error.field,
+    };
+  }
+  if (error instanceof StartingError) {
+    return {
+      type: `${PROBLEM_BASE}starting`,
+      title: 'The platform is starting',
+      status: 503,
+      detail: error.message,
     };
   }
   if (error instanceof ProjectionBehindError) {

@@ -40,6 +40,8 @@ export async function buildHttp(
   consumers: readonly ConsumerEntry[],
   subscriptions: readonly Subscription[],
   checks: ReadinessCheck[],
+  /** The store is migrated: until then the routes that need it answer 503. */
+  started: () => boolean,
 ): Promise<FastifyInstance> {
   const {
     config,
@@ -72,6 +74,7 @@ export async function buildHttp(
   }, config.tokenRevocationCacheMs);
   return buildHttpApp({
     log,
+    started,
     metricsToken: config.metricsToken,
     checks,
     asyncApi: () =>
