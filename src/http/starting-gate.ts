@@ -16,9 +16,9 @@ export class StartingError extends Error {
  * a start neither fails with a 500 nor writes half of its work into a store still being migrated.
  */
 export function registerStartingGate(app: FastifyInstance, started: () => boolean): void {
-  app.addHook('onRequest', async (request) => {
-    if (started()) return;
-    const path = request.routeOptions.url ?? request.url.split('?')[0]!;
-    if (!OPEN.test(path)) throw new StartingError();
+  // A callback hook: once started, a request pays one call, no promise.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (started() || OPEN.test(request.routeOptions.url ?? request.url.split('?')[0]!)) done();
+    else done(new StartingError());
   });
 }
