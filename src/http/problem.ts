@@ -270,7 +270,8 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     const problem = toProblem(error);
     if (problem.status === 401) void reply.header('www-authenticate', 'Bearer');
     if (problem.status === 503) void reply.header('retry-after', '1');
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    // A start in progress is no failure: /ready says so, and the client is told when to come back.
+    if (problem.status >= 500 && !(error instanceof StartingError)) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, { ...problem, instance: request.url });
   });
   app.setNotFoundHandler((request, reply) =>
