@@ -1,8 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 
-/** Answered before the store is ready: the probes, the documents and the web front's files and pages. */
-const OPEN = /^\/(health|ready|metrics|openapi\.json|asyncapi\.json|account|console)?$|^\/(docs|assets|console)\//;
-
 /** A request that needs the store, received while the process is still preparing it. */
 export class StartingError extends Error {
   constructor() {
@@ -11,14 +8,16 @@ export class StartingError extends Error {
 }
 
 /**
- * Until `started()` (the store migrated), a request that would read or write the store answers
- * 503 problem+json with Retry-After, not the database's error: a request in the first seconds of
- * a start neither fails with a 500 nor writes half of its work into a store still being migrated.
+ * Until `started()` (the store migrated), the API's routes answer 503 problem+json with
+ * Retry-After, not the database's error: a request in the first seconds of a start neither fails
+ * with a 500 nor writes half of its work into a store still being migrated. The routes hidden from
+ * the OpenAPI document (the probes, the documents, the web front's pages and files) need no store
+ * and answer as usual.
  */
 export function registerStartingGate(app: FastifyInstance, started: () => boolean): void {
   // A callback hook: once started, a request pays one call, no promise.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (started() || OPEN.test(request.routeOptions.url ?? request.url.split('?')[0]!)) done();
+    if (started() || request.routeOptions.schema?.hide === true) done();
     else done(new StartingError());
   });
 }
