@@ -561,13 +561,11 @@ interface Rounds {
   results: LoadResult[];
 }
 
-const median = (values: readonly number[]) => percentile(values, 0.5);
+/** The middle value (the mean of the middle two for an even count). */
+const median = (values: readonly number[]) =>
+  (percentile(values, 0.5) + percentile(values, 0.5 + 0.5 / values.length)) / 2;
 const range = (values: readonly number[], format: (value: number) => string) =>
   values.length > 1 ? ` (${format(Math.min(...values))}–${format(Math.max(...values))})` : '';
-
-/** The median of each round's rate over the same round's baseline: a slow minute of the machine slows both. */
-const medianRatio = (rounds: Rounds, baseline: Rounds) =>
-  median(rounds.results.map((result, round) => result.rate / baseline.results[round]!.rate));
 
 /** Median CPU per registration of the rounds (server + PostgreSQL), as one LoadResult's `cpu`. */
 function medianCpu(results: readonly LoadResult[]): LoadResult['cpu'] {
@@ -648,7 +646,11 @@ async function mainPostgres(): Promise<void> {
     }
     const [baselineRounds] = rounds as [Rounds, ...Rounds[]];
     const baseline = summary(baselineRounds);
-    const rows = rounds.map((each) => ({ ...each, result: summary(each), ratio: medianRatio(each, baselineRounds) }));
+    // Each round's rate over the same round's baseline: a slow minute of the machine slows both.
+    const rows = rounds.map((each) => {
+      const ratios = each.results.map((result, round) => result.rate / baselineRounds.results[round]!.rate);
+      return { ...each, result: summary(each), ratios, ratio: median(ratios) };
+    });
     const several = roundCount > 1;
     printTable(
       `POST /register, ${CONCURRENCY} concurrent clients over HTTP, ${SECONDS} s each${several ? `, ${roundCount} rounds in turn (medians; the range in brackets)` : ''} (PostgreSQL, embedded bus)`,
@@ -663,9 +665,8 @@ async function mainPostgres(): Promise<void> {
         'CPU ms per registration: server + PostgreSQL',
         'baseline CPU ÷ this CPU',
       ],
-      rows.map(({ server, results, result, ratio }) => {
+      rows.map(({ server, results, result, ratios, ratio }) => {
         const isBaseline = server === 'baseline';
-        const ratios = results.map((each, round) => each.rate / baselineRounds.results[round]!.rate);
         return [
           server,
           fmtInt(result.rate) +
@@ -700,7 +701,7 @@ async function mainPostgres(): Promise<void> {
     await writeJsonRows(
       args.json,
       'register',
-      rows.flatMap(({ server, results }) =>
+      rows.flatMap(({ server, results, ratios }) =>
         results.map((r, round) => ({
           table: 'http',
           backend: 'PostgreSQL (embedded bus)',
@@ -710,7 +711,7 @@ async function mainPostgres(): Promise<void> {
           p50Ms: r.p50,
           p99Ms: r.p99,
           non201: Object.fromEntries(r.other),
-          vsBaseline: r.rate / baselineRounds.results[round]!.rate,
+          vsBaseline: ratios[round],
           cpuMsPerRegistration: r.cpu,
         })),
       ),
