@@ -8,7 +8,6 @@ import { silentLogger } from '../kernel/logger.ts';
 import { migrations, startPlatform } from '../platform.ts';
 import { reactionConsumers } from '../reactions/index.ts';
 import { loadPlans } from '../services/plans/index.ts';
-import { simulateCommand } from '../simulator/simulate-command.ts';
 import { parseSimulateOptions, SimulateOptionsError } from '../simulator/simulate-options.ts';
 import { serve, serveGateway } from './serve.ts';
 import { listProjections, rebuildProjection } from './projections-command.ts';
@@ -185,6 +184,8 @@ async function run(argv: string[]): Promise<void> {
 }
 
 async function simulate(args: string[]): Promise<void> {
+  // Loaded only for this command: it and its progress bar are no part of a start.
+  const { simulateCommand } = await import('../simulator/simulate-command.ts');
   try {
     return await simulateCommand(
       parseSimulateOptions(

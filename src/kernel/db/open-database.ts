@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import type { Database } from './database.ts';
 import { openPglite } from './pglite.ts';
-import { openPostgres } from './postgres.ts';
 
 /** Two processes must never open one PGlite folder (it is a single-process database). */
 export class DataDirInUseError extends Error {
@@ -38,7 +37,11 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
 
 /** PostgreSQL when `DATABASE_URL` is set, else PGlite in `DATA_DIR/store`. */
 export async function openDatabase(config: Config): Promise<Database> {
-  if (config.databaseUrl) return openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+  if (config.databaseUrl) {
+    // Loaded only here: the embedded default never needs the PostgreSQL driver.
+    const { openPostgres } = await import('./postgres.ts');
+    return openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+  }
   await mkdir(config.dataDir, { recursive: true });
   const unlock = await lockDataDir(config.dataDir);
   try {

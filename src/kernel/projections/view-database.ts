@@ -1,5 +1,4 @@
 import type { Database } from '../db/database.ts';
-import { openPostgres } from '../db/postgres.ts';
 
 /**
  * The read database of a view: its own PostgreSQL when `url` is set, else the platform's database
@@ -11,6 +10,7 @@ export async function openViewDatabase(
   poolSize: number,
 ): Promise<{ db: Database; own: boolean }> {
   if (!url) return { db: { ...platformDb, close: async () => {} }, own: false };
+  const { openPostgres } = await import('../db/postgres.ts'); // only for a view with a PostgreSQL of its own
   return { db: await openPostgres({ url, poolSize }), own: true };
 }
 

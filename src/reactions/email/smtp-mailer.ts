@@ -1,4 +1,4 @@
-import nodemailer, { type NodemailerError } from 'nodemailer';
+import type { NodemailerError } from 'nodemailer';
 import { PermanentError } from '../../kernel/consumers/permanent-error.ts';
 import { scrubAddresses } from '../../kernel/crypto/scrub.ts';
 import { asciiAddress, composeMessage, parseSender } from './compose-message.ts';
@@ -18,36 +18,46 @@ export function isPermanentSmtpFailure(error: NodemailerError): boolean {
  */
 export const SMTP_POOL_SIZE = 10;
 
+type SmtpOptions = { url: string; from: string; timeoutMs: number; poolSize?: number };
+
+/** The pool of kept-alive connections (each reused for any number of messages; one that fails is replaced). */
+async function openPool({ url, poolSize, timeoutMs }: SmtpOptions) {
+  const { default: nodemailer } = await import('nodemailer');
+  return nodemailer.createTransport({
+    url,
+    pool: true,
+    maxConnections: poolSize ?? SMTP_POOL_SIZE,
+    maxMessages: Infinity,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+  });
+}
+
 /**
- * Sends over SMTP with nodemailer, on a pool of kept-alive connections (each reused for any
- * number of messages; one that fails is replaced), closed by `close()`.
+ * Sends over SMTP with nodemailer, on a pool of kept-alive connections, closed by `close()`.
+ * nodemailer is loaded with the first email: a start, or a process that sends none, does without it.
  */
 export class SmtpMailer implements Mailer {
   readonly kind = 'smtp' as const;
-  private readonly transport;
+  private pool: ReturnType<typeof openPool> | undefined;
   private readonly from: EmailAddress;
 
-  constructor(options: { url: string; from: string; timeoutMs: number; poolSize?: number }) {
-    this.transport = nodemailer.createTransport({
-      url: options.url,
-      pool: true,
-      maxConnections: options.poolSize ?? SMTP_POOL_SIZE,
-      maxMessages: Infinity,
-      connectionTimeout: options.timeoutMs,
-      greetingTimeout: options.timeoutMs,
-      socketTimeout: options.timeoutMs,
-    });
+  constructor(private readonly options: SmtpOptions) {
     this.from = parseSender(options.from);
   }
 
   async close(): Promise<void> {
-    this.transport.close();
+    const pool = this.pool;
+    this.pool = undefined;
+    (await pool)?.close();
   }
 
   async send(email: OutgoingEmail): Promise<Delivery> {
+    const transport = await (this.pool ??= openPool(this.options));
     try {
       // Composed here and sent as is: nodemailer's own composer costs several times more CPU.
-      const info = await this.transport.sendMail({
+      const info = await transport.sendMail({
         envelope: { from: asciiAddress(this.from.address), to: [asciiAddress(email.to.address)] },
         messageId: email.messageId, // the raw message's own: spares nodemailer making one up
         raw: composeMessage(email, this.from),
