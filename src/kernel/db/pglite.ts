@@ -1,7 +1,8 @@
 import { PGlite } from '@electric-sql/pglite';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { coalescedPerKey } from './coalesced.ts';
 import type { Database, Sql } from './database.ts';
 
@@ -29,15 +30,36 @@ const sqlOf = (client: PgliteLike, scope: object, onCommit = atOnce): Sql => ({
 });
 
 /**
- * A database already through initdb and the migrations, built by `npm run build`: a new folder
- * starts from it, since running initdb in WebAssembly is most of a first start. Without it (tests
- * on the sources before any build) the folder is initialised the slow way.
+ * A database already through initdb, built by `npm run build` (running initdb in WebAssembly is
+ * most of a first start): a folder a new store is copied from, and the same files as a tarball
+ * for a database in memory. Without them (tests on the sources before any build) a new database
+ * is initialised the slow way.
  */
-const TEMPLATE = new URL('../../../dist/pglite-template.tar', import.meta.url);
+const TEMPLATE_FOLDER = fileURLToPath(new URL('../../../dist/pglite-template', import.meta.url));
+const TEMPLATE_TARBALL = new URL('../../../dist/pglite-template.tar', import.meta.url);
 
+/**
+ * A new folder is a copy of the template folder (half the time of PGlite unpacking the tarball,
+ * and a synchronous copy half that of an asynchronous one: nothing else runs yet), made beside it
+ * and renamed: a crash never leaves half a database where the store is looked for.
+ */
+function copyTemplate(dataDir: string): boolean {
+  if (existsSync(dataDir) || !existsSync(join(TEMPLATE_FOLDER, 'PG_VERSION'))) return false;
+  const copy = `${dataDir}.${process.pid}.new`;
+  try {
+    cpSync(TEMPLATE_FOLDER, copy, { recursive: true });
+    renameSync(copy, dataDir);
+    return true;
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
+
+/** The tarball a database in memory starts from (or a folder that exists but holds no database yet). */
 async function templateFor(dataDir: string | undefined): Promise<Blob | undefined> {
-  if (!dataDir || existsSync(join(dataDir, 'PG_VERSION')) || !existsSync(TEMPLATE)) return undefined;
-  return new Blob([await readFile(TEMPLATE)]);
+  if (dataDir && (existsSync(join(dataDir, 'PG_VERSION')) || copyTemplate(dataDir))) return undefined;
+  if (!existsSync(TEMPLATE_TARBALL)) return undefined;
+  return new Blob([await readFile(TEMPLATE_TARBALL)]);
 }
 
 /**
