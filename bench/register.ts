@@ -52,7 +52,7 @@ import { measureEngine, printEngines, type EngineResult } from './workflow-engin
 import { freePort, startPlatformProcess, type PlatformProcess } from '../test/support/platform-process.ts';
 import { freshDatabaseUrl, TEST_DATABASE_URL } from '../test/support/postgres.ts';
 import { waitFor } from '../test/support/wait-for.ts';
-import { fmtInt, fmtMs, fmtRatio, machine, percentile, printTable, verdict } from './support.ts';
+import { fmtInt, fmtMs, fmtRatio, machine, median, percentile, printTable, verdict } from './support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_MS = 2_000;
@@ -561,9 +561,6 @@ interface Rounds {
   results: LoadResult[];
 }
 
-/** The middle value (the mean of the middle two for an even count). */
-const median = (values: readonly number[]) =>
-  (percentile(values, 0.5) + percentile(values, 0.5 + 0.5 / values.length)) / 2;
 const range = (values: readonly number[], format: (value: number) => string) =>
   values.length > 1 ? ` (${format(Math.min(...values))}–${format(Math.max(...values))})` : '';
 

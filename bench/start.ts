@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fmtMs, fmtRatio, machine, percentile, printTable, progress, verdict } from './support.ts';
+import { fmtMs, fmtRatio, machine, median, printTable, progress, verdict } from './support.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '3' }, port: { type: 'string' }, json: { type: 'string' } },
@@ -115,7 +115,6 @@ for (let run = 1; run <= runs; run++) {
   }
 }
 
-const median = (list: number[]) => percentile(list, 0.5);
 const floor = median(rows[0]!.ready);
 printTable(
   `Start to /health and /ready (embedded, median of ${runs} runs, ms from spawn)`,

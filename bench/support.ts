@@ -75,6 +75,13 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? NaN;
 }
 
+/** The middle value, or the mean of the middle two for an even count. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 export const fmtInt = (value: number): string => Math.round(value).toLocaleString('en-US');
 export const fmtMs = (value: number): string => (value < 10 ? value.toFixed(2) : value.toFixed(1));
 export const fmtRatio = (value: number): string => `${value.toFixed(2)}×`;

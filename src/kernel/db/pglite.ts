@@ -43,22 +43,20 @@ const TEMPLATE_TARBALL = new URL('../../../dist/pglite-template.tar', import.met
  * and a synchronous copy half that of an asynchronous one: nothing else runs yet), made beside it
  * and renamed: a crash never leaves half a database where the store is looked for.
  */
-function copyTemplate(dataDir: string): boolean {
-  if (existsSync(dataDir) || !existsSync(join(TEMPLATE_FOLDER, 'PG_VERSION'))) return false;
+function copyTemplate(dataDir: string): void {
+  if (existsSync(dataDir) || !existsSync(join(TEMPLATE_FOLDER, 'PG_VERSION'))) return;
   const copy = `${dataDir}.${process.pid}.new`;
   try {
     cpSync(TEMPLATE_FOLDER, copy, { recursive: true });
     renameSync(copy, dataDir);
-    return true;
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }
 }
 
-/** The tarball a database in memory starts from (or a folder that exists but holds no database yet). */
-async function templateFor(dataDir: string | undefined): Promise<Blob | undefined> {
-  if (dataDir && (existsSync(join(dataDir, 'PG_VERSION')) || copyTemplate(dataDir))) return undefined;
-  if (!existsSync(TEMPLATE_TARBALL)) return undefined;
+/** The tarball a database with no files yet starts from: in memory, or a folder that exists but holds no database. */
+async function tarballFor(dataDir: string | undefined): Promise<Blob | undefined> {
+  if ((dataDir && existsSync(join(dataDir, 'PG_VERSION'))) || !existsSync(TEMPLATE_TARBALL)) return undefined;
   return new Blob([await readFile(TEMPLATE_TARBALL)]);
 }
 
@@ -86,8 +84,9 @@ async function keepingLoopAlive<T>(work: () => Promise<T>): Promise<T> {
 
 /** PGlite in `dataDir` (a folder, created when missing) or in memory when `dataDir` is undefined. */
 export async function openPglite(dataDir?: string): Promise<Database> {
+  if (dataDir) copyTemplate(dataDir);
   const db = await keepingLoopAlive(async () =>
-    PGlite.create(dataDir, { loadDataDir: await templateFor(dataDir), startParams: START_PARAMS }),
+    PGlite.create(dataDir, { loadDataDir: await tarballFor(dataDir), startParams: START_PARAMS }),
   );
   return {
     kind: 'pglite',
