@@ -1,7 +1,7 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -53,6 +53,16 @@ const contentSecurityPolicy = {
   },
 };
 
+/**
+ * zod validates and serializes every route. Given at construction, Fastify never loads its
+ * defaults, Ajv and fast-json-stringify (about 50 ms of each start). Fastify types these factories
+ * for Ajv's JSON schemas; zod's compilers take the route's zod schemas.
+ */
+const zodCompilers = {
+  buildValidator: () => validatorCompiler,
+  buildSerializer: () => serializerCompiler,
+} as unknown as NonNullable<FastifyServerOptions['schemaController']>['compilersFactory'];
+
 /** The Fastify app: zod-validated routes, OpenAPI 3.1 at /openapi.json, docs at /docs, problem+json errors. */
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -67,6 +77,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     frameworkErrors: (error, request, reply) => frameworkProblem(error, request, reply),
     // Errors before any request exists (431 headers too large, 400 malformed): problem+json on the socket.
     clientErrorHandler: writeClientErrorProblem,
+    schemaController: { compilersFactory: zodCompilers },
   }).withTypeProvider<ZodTypeProvider>();
   registerTracing(app);
   if (deps.started) registerStartingGate(app, deps.started);
@@ -75,8 +86,6 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     loopDelay.wake();
     done();
   });
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
   // Bodies are JSON: a text/plain one is 415, not a string for the schema to refuse.
   app.removeContentTypeParser('text/plain');
   registerProblemHandlers(app);

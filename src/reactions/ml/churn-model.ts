@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ChurnFeatures } from '../../domain/churn/churn-features.ts';
 import { churnEncodingSchema, encodeChurnFeatures, encodedNames, type ChurnEncoding } from './churn-encoding.ts';
-import { predictProbability, type LogisticFit } from './logistic-regression.ts';
+import { predictProbability, type LogisticFit } from './logistic-model.ts';
 
 /** A trained churn model as stored (churn_models.parameters) and served: enough to score alone. */
 export const churnModelParametersSchema = z.object({

@@ -3,7 +3,7 @@ import type { Database } from '../../kernel/db/database.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { loadExamples } from './churn-examples.ts';
 import { countExamples, currentModelVersion, storeModelVersion, type ChurnModelVersion } from './churn-model-store.ts';
-import { trainChurnModel, type SetSizes } from './train-churn-model.ts';
+import type { SetSizes } from './train-churn-model.ts';
 
 export type TrainingOutcome =
   | { status: 'trained'; model: ChurnModelVersion }
@@ -80,6 +80,8 @@ export class ChurnTrainer {
         if (notDue) return { status: 'not_due', reason: notDue };
       }
       const examples = await loadExamples(tx);
+      // Loaded with the first training: its matrix library is no part of a start.
+      const { trainChurnModel } = await import('./train-churn-model.ts');
       const result = trainChurnModel(examples);
       if (!result.trained) {
         this.lastRefusal = { examples: examples.length, at: now.getTime() };

@@ -1,4 +1,5 @@
 import { CholeskyDecomposition, Matrix, solve } from 'ml-matrix';
+import { linear, sigmoid, type LogisticFit } from './logistic-model.ts';
 
 /**
  * Binary logistic regression with an L2 penalty, fitted by Newton's method (IRLS) with a
@@ -8,13 +9,6 @@ import { CholeskyDecomposition, Matrix, solve } from 'ml-matrix';
  * test. The objective is strictly convex (L2), so Newton reaches its one optimum in a few steps,
  * whatever the order of the rows; ml-matrix solves each step.
  */
-export interface LogisticFit {
-  intercept: number;
-  weights: number[];
-  iterations: number;
-  converged: boolean;
-}
-
 export interface LogisticOptions {
   /** λ in mean log loss + λ/2·‖w‖² (the intercept is not penalised). */
   l2: number;
@@ -25,14 +19,6 @@ export interface LogisticOptions {
 
 /** log(1 + e^z) without overflow. */
 const softplus = (z: number) => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
-
-export const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
-
-const linear = (theta: readonly number[], row: readonly number[]) => {
-  let z = theta[0]!;
-  for (let j = 0; j < row.length; j++) z += theta[j + 1]! * row[j]!;
-  return z;
-};
 
 function objective(x: readonly number[][], y: readonly number[], theta: readonly number[], l2: number): number {
   let loss = 0;
@@ -108,7 +94,3 @@ export function fitLogisticRegression(
   }
   return { intercept: theta[0]!, weights: theta.slice(1), iterations: maxIterations, converged: false };
 }
-
-/** P(y = 1 | row) under a fit. */
-export const predictProbability = (fit: Pick<LogisticFit, 'intercept' | 'weights'>, row: readonly number[]): number =>
-  sigmoid(linear([fit.intercept, ...fit.weights], row));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fitLogisticRegression, predictProbability, sigmoid } from './logistic-regression.ts';
+import { predictProbability, sigmoid } from './logistic-model.ts';
+import { fitLogisticRegression } from './logistic-regression.ts';
 
 /** A seeded generator (mulberry32): the same data at every run. */
 const seeded = (seed: number) => () => {
