@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -30,5 +31,18 @@ describe('openPglite on a folder', () => {
     const db = await openPglite(store);
     expect((await db.query<{ one: number }>('select 1 as one')).rows).toEqual([{ one: 1 }]);
     await db.close();
+  });
+
+  it('removes the copies a crashed start left beside the store, not those of a process still running', async () => {
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!; // a process that has exited; this one's parent runs
+    for (const pid of [gone, process.ppid]) {
+      await mkdir(join(root, `store.${pid}.new`));
+      await writeFile(join(root, `store.${pid}.new`, 'PG_VERSION'), '17');
+    }
+    await mkdir(join(root, 'store.backup.new')); // not a copy's name: left alone
+
+    const db = await openPglite(join(root, 'store'));
+    await db.close();
+    expect((await readdir(root)).sort()).toEqual(['store', 'store.backup.new', `store.${process.ppid}.new`].sort());
   });
 });

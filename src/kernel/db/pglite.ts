@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
-import { cpSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { coalescedPerKey } from './coalesced.ts';
 import type { Database, Sql } from './database.ts';
@@ -54,6 +54,26 @@ function copyTemplate(dataDir: string): void {
   }
 }
 
+const isRunning = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Copies that a crash left beside the store (`<store>.<pid>.new`, their process gone): never read, 40 MB each. */
+function removeAbandonedCopies(dataDir: string): void {
+  const parent = dirname(dataDir);
+  if (!existsSync(parent)) return;
+  const prefix = `${basename(dataDir)}.`;
+  for (const name of readdirSync(parent)) {
+    const pid = name.startsWith(prefix) && name.endsWith('.new') ? name.slice(prefix.length, -'.new'.length) : '';
+    if (/^\d+$/.test(pid) && !isRunning(Number(pid))) rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
 /** The tarball a database with no files yet starts from: in memory, or a folder that exists but holds no database. */
 async function tarballFor(dataDir: string | undefined): Promise<Blob | undefined> {
   if ((dataDir && existsSync(join(dataDir, 'PG_VERSION'))) || !existsSync(TEMPLATE_TARBALL)) return undefined;
@@ -84,7 +104,10 @@ async function keepingLoopAlive<T>(work: () => Promise<T>): Promise<T> {
 
 /** PGlite in `dataDir` (a folder, created when missing) or in memory when `dataDir` is undefined. */
 export async function openPglite(dataDir?: string): Promise<Database> {
-  if (dataDir) copyTemplate(dataDir);
+  if (dataDir) {
+    removeAbandonedCopies(dataDir);
+    copyTemplate(dataDir);
+  }
   const db = await keepingLoopAlive(async () =>
     PGlite.create(dataDir, { loadDataDir: await tarballFor(dataDir), startParams: START_PARAMS }),
   );
