@@ -2,7 +2,8 @@
  * POST /register over HTTP, 16 concurrent clients, each figure beside a baseline in the same run:
  * `npm run bench:register`.
  *
- * - The platform runs as `npm start` does (a child process, configured by environment only):
+ * - The platform runs as `npm start` does (a child process of the build in dist/, configured by
+ *   environment only; `npm run build:server` after changing src/):
  *   embedded (PGlite + the embedded bus), PostgreSQL with the embedded bus, and PostgreSQL + Kafka
  *   (the outbox relay) when `scripts/kafka/start.sh` gives a broker (or KAFKA_BROKERS is set).
  * - The baseline is a plain Fastify handler (this file, in a child process of its own) that makes
@@ -618,7 +619,7 @@ async function mainPostgres(): Promise<void> {
       async (env) =>
         startPlatformProcess(
           { ...common, ...(await platform()), ...env, TRIBUTARY_ROLES: 'api' },
-          { waitForHealth: true },
+          { waitForHealth: true, compiled: true },
         ),
     ],
     [
@@ -627,7 +628,8 @@ async function mainPostgres(): Promise<void> {
     ],
     [
       'saga (npm start)',
-      async (env) => startPlatformProcess({ ...common, ...(await platform()), ...env }, { waitForHealth: true }),
+      async (env) =>
+        startPlatformProcess({ ...common, ...(await platform()), ...env }, { waitForHealth: true, compiled: true }),
     ],
   ];
   try {
@@ -778,7 +780,10 @@ async function main(): Promise<void> {
       console.error(`platform on ${target.backend}...`);
       const baseline = target.backend.startsWith('embedded') ? pgliteBaseline : pgBaseline;
       const result = await measure(async (env) =>
-        startPlatformProcess({ ...common, ...(await target.platform()), ...env }, { waitForHealth: true }),
+        startPlatformProcess(
+          { ...common, ...(await target.platform()), ...env },
+          { waitForHealth: true, compiled: true },
+        ),
       );
       rows.push({ backend: target.backend, server: 'saga (npm start)', result, baseline });
       if (target.withoutReactions) {

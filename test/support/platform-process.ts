@@ -20,14 +20,19 @@ export interface PlatformProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** `npm start` as a user runs it: a real process, configured by environment variables only. */
+/**
+ * `npm start` as a user runs it: a real process, configured by environment variables only. It runs
+ * the TypeScript sources (the tests need no build), or with `compiled` what `npm start` runs
+ * (`bin/tributary.js`, the build in dist/).
+ */
 export async function startPlatformProcess(
   env: Record<string, string>,
-  options: { waitForHealth?: boolean; command?: 'start' | 'gateway' } = {},
+  options: { waitForHealth?: boolean; command?: 'start' | 'gateway'; compiled?: boolean } = {},
 ): Promise<PlatformProcess> {
   const port = await freePort();
   const command = options.command ?? 'start';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', command], {
+  const entry = options.compiled ? ['bin/tributary.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const child = spawn(process.execPath, [...entry, command], {
     env: { ...process.env, LOG_LEVEL: 'info', PORT: String(port), GATEWAY_PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
