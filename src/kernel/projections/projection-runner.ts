@@ -117,7 +117,7 @@ export class ProjectionRunner {
     const { schema } = this.deps;
     await this.deps.db.transaction(async (tx) => {
       await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`tributary.projection:${schema}`]);
-      const { rows } = await tx.query('select 1 from information_schema.schemata where schema_name = $1', [schema]);
+      const { rows } = await tx.query('select 1 from pg_namespace where nspname = $1', [schema]);
       if (rows.length === 0) await this.createSchema(tx, schema);
     });
     const state = await this.loadState(schema);
