@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { coalescedPerKey } from './coalesced.ts';
 import type { Database, Sql } from './database.ts';
@@ -38,6 +38,9 @@ const sqlOf = (client: PgliteLike, scope: object, onCommit = atOnce): Sql => ({
 const TEMPLATE_FOLDER = fileURLToPath(new URL('../../../dist/pglite-template', import.meta.url));
 const TEMPLATE_TARBALL = new URL('../../../dist/pglite-template.tar', import.meta.url);
 
+/** Where a process copies the template before renaming it into place: beside the store, named after the process. */
+const copyPath = (dataDir: string, pid: number) => `${dataDir}.${pid}.new`;
+
 /**
  * A new folder is a copy of the template folder (half the time of PGlite unpacking the tarball,
  * and a synchronous copy half that of an asynchronous one: nothing else runs yet), made beside it
@@ -45,7 +48,7 @@ const TEMPLATE_TARBALL = new URL('../../../dist/pglite-template.tar', import.met
  */
 function copyTemplate(dataDir: string): void {
   if (existsSync(dataDir) || !existsSync(join(TEMPLATE_FOLDER, 'PG_VERSION'))) return;
-  const copy = `${dataDir}.${process.pid}.new`;
+  const copy = copyPath(dataDir, process.pid);
   try {
     cpSync(TEMPLATE_FOLDER, copy, { recursive: true });
     renameSync(copy, dataDir);
@@ -67,10 +70,10 @@ const isRunning = (pid: number) => {
 function removeAbandonedCopies(dataDir: string): void {
   const parent = dirname(dataDir);
   if (!existsSync(parent)) return;
-  const prefix = `${basename(dataDir)}.`;
   for (const name of readdirSync(parent)) {
-    const pid = name.startsWith(prefix) && name.endsWith('.new') ? name.slice(prefix.length, -'.new'.length) : '';
-    if (/^\d+$/.test(pid) && !isRunning(Number(pid))) rmSync(join(parent, name), { recursive: true, force: true });
+    const pid = Number(name.match(/\.(\d+)\.new$/)?.[1]);
+    const path = join(parent, name);
+    if (path === copyPath(dataDir, pid) && !isRunning(pid)) rmSync(path, { recursive: true, force: true });
   }
 }
 
