@@ -67,6 +67,8 @@ export interface PlatformOptions {
   log?: Logger;
   /** Test hooks: injected failures of the registration saga. */
   faults?: RegistrationFaults;
+  /** The store already being opened (`tributary start` opens it while the platform's modules load). */
+  db?: Promise<Database>;
 }
 
 /**
@@ -76,7 +78,7 @@ export interface PlatformOptions {
  */
 export async function startPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
   const log = options.log ?? createLogger(config.logLevel);
-  const core = await openCore(config, log, options.faults);
+  const core = await openCore(config, log, options.faults, options.db);
   const views = await openViews(core);
   const allConsumers = options.consumers?.map((consumer) => ({ consumer, db: core.db })) ?? [
     ...reactionConsumers(core.reactionDeps).map((consumer) => ({ consumer, db: core.db })),

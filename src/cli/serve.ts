@@ -1,14 +1,18 @@
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../kernel/config.ts';
+import type { Database } from '../kernel/db/database.ts';
 import { openDatabase } from '../kernel/db/open-database.ts';
 import { createLogger } from '../kernel/logger.ts';
 import { startGatewayService } from '../services/payments/gateway/index.ts';
 import { startPlatform } from '../platform.ts';
 
-/** Runs the whole platform in this process until SIGTERM or SIGINT, then stops gracefully. */
-export async function serve(config: Config): Promise<void> {
-  const platform = await startPlatform(config);
+/**
+ * Runs the whole platform in this process until SIGTERM or SIGINT, then stops gracefully; `db`:
+ * its store, already being opened.
+ */
+export async function serve(config: Config, db?: Promise<Database>): Promise<void> {
+  const platform = await startPlatform(config, { db });
   const address = await platform.http.listen({ port: config.port, host: config.host });
   platform.log.info(
     { address, store: platform.db.kind, bus: platform.bus.kind, clock: config.clock },

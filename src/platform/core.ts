@@ -87,10 +87,15 @@ export interface PlatformCore {
 }
 
 /** Opens the database and builds the services; nothing runs yet. */
-export async function openCore(config: Config, log: Logger, faults?: RegistrationFaults): Promise<PlatformCore> {
+export async function openCore(
+  config: Config,
+  log: Logger,
+  faults?: RegistrationFaults,
+  opening: Promise<Database> = openDatabase(config),
+): Promise<PlatformCore> {
   const clock = config.clock === 'test' ? new TestClock() : systemClock;
   const catalog = new EventCatalog(seedEvents);
-  const db = await openDatabase(config);
+  const db = await opening;
   const store = new EventStore(db, catalog, clock);
   const bus = await openBus(config, { store, catalog, clock, log });
   const plans = await loadPlans(config.plansFile);

@@ -33,6 +33,8 @@ const NETWORK_ATTEMPTS = 4;
 const REGISTRATION_POLL_MS = 100;
 const REGISTRATION_WAIT_MS = 60_000;
 const ADVANCE_POLL_MS = 250;
+/** How long a request is repeated while the platform answers 503 (starting, its store unreachable): nothing was done. */
+const UNAVAILABLE_WAIT_MS = 60_000;
 
 const problemDetail = (body: unknown) => {
   const problem = body as { title?: string; detail?: string } | null;
@@ -55,6 +57,7 @@ export class PlatformClient {
 
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
     const url = new URL(path, this.baseUrl);
+    const unavailableUntil = Date.now() + UNAVAILABLE_WAIT_MS;
     for (let attempt = 1; ; attempt++) {
       try {
         const response = await fetch(url, {
@@ -67,6 +70,10 @@ export class PlatformClient {
           body: body === undefined ? undefined : JSON.stringify(body),
         });
         const text = await response.text();
+        if (response.status === 503 && Date.now() < unavailableUntil) {
+          await sleep(Math.min(retryAfterSeconds(response.headers), 5) * 1000);
+          continue;
+        }
         return { status: response.status, headers: response.headers, body: text ? parseJson(text) : null };
       } catch (error) {
         // Safe to repeat: reads, absolute clock moves and PUTs are idempotent, other writes carry their key.

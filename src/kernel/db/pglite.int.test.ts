@@ -46,3 +46,58 @@ describe('openPglite on a folder', () => {
     expect((await readdir(root)).sort()).toEqual(['store', 'store.backup.new', `store.${process.ppid}.new`].sort());
   });
 });
+
+describe('openPglite, its thread seen from this one', () => {
+  it('answers statements with their rows and their errors with PostgreSQL’s fields', async () => {
+    const db = await openPglite();
+    try {
+      await db.exec('create table t (id int primary key, doc jsonb, at timestamptz)');
+      const at = new Date('2026-01-02T03:04:05Z');
+      await db.query('insert into t values ($1, $2, $3)', [1, { a: [1, 2], toJSON: () => ({ kept: true }) }, at]);
+      expect((await db.query('select * from t')).rows).toEqual([{ id: 1, doc: { kept: true }, at }]);
+      const failure = await db.query('insert into t values (1, null, null)').catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(Error);
+      expect(failure).toMatchObject({ code: '23505', constraint: 't_pkey', table: 't' });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('commits a transaction that resolves, rolls back one that throws, and runs onCommit only after a commit', async () => {
+    const db = await openPglite();
+    try {
+      await db.exec('create table n (v int)');
+      const committed: string[] = [];
+      await db.transaction(async (tx) => {
+        await tx.query('insert into n values (1)');
+        tx.onCommit(() => committed.push('first'));
+      });
+      const thrown = new Error('no');
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.query('insert into n values (2)');
+          tx.onCommit(() => committed.push('second'));
+          throw thrown;
+        }),
+      ).rejects.toBe(thrown);
+      expect((await db.query('select v from n')).rows).toEqual([{ v: 1 }]);
+      expect(committed).toEqual(['first']);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('calls a listener at a notification, stops at its unlisten, and refuses statements once closed', async () => {
+    const db = await openPglite();
+    let heard = 0;
+    const unlisten = db.listen('wake', () => heard++);
+    await db.query("select pg_notify('wake_public', '')");
+    await expect.poll(() => heard).toBe(1);
+    await unlisten();
+    await db.query("select pg_notify('wake_public', '')");
+    await db.query('select 1');
+    expect(heard).toBe(1);
+    await db.close();
+    await expect(db.query('select 1')).rejects.toThrow(/stopped/);
+  });
+});

@@ -1,141 +1,163 @@
-import { PGlite } from '@electric-sql/pglite';
-import { cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { coalescedPerKey } from './coalesced.ts';
 import type { Database, Sql } from './database.ts';
+import type { ErrorFields, Reply, Request } from './pglite-worker.ts';
 
-interface PgliteLike {
-  query<Row>(text: string, params?: unknown[]): Promise<{ rows: Row[]; affectedRows?: number }>;
-  exec(text: string): Promise<unknown>;
+type Op = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+const WORKER = new URL(`./pglite-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+/**
+ * The worker's entry: its JavaScript in the build; from the sources (tests, `tsx`), a stub that
+ * registers tsx in the thread first (Node 20 loads a worker's entry before its `--import` hooks).
+ */
+function workerEntry(): { entry: URL | string; eval: boolean } {
+  if (!WORKER.pathname.endsWith('.ts')) return { entry: WORKER, eval: false };
+  // require.resolve finds the CommonJS build of tsx's API; its ES module build is beside it.
+  const tsx = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
+  const entry = `import(${JSON.stringify(tsx)}).then(({ register }) => (register(), import(${JSON.stringify(WORKER.href)})))`;
+  return { entry, eval: true };
 }
 
-// PGlite runs queries on this thread without yielding: give timers and I/O (HTTP) a turn first.
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+const errorOf = ({ message, ...fields }: ErrorFields): Error => Object.assign(new Error(message), fields);
+
+/**
+ * A parameter as it crosses to the worker: an object other than an array, a date or bytes (a JSON
+ * value) as its JSON text, what PGlite would have sent for it, so that its `toJSON` still counts.
+ */
+const portable = (value: unknown): unknown =>
+  value !== null &&
+  typeof value === 'object' &&
+  !Array.isArray(value) &&
+  !(value instanceof Date) &&
+  !(value instanceof Uint8Array)
+    ? JSON.stringify(value)
+    : value;
+
+/**
+ * PGlite in a worker thread (`pglite-worker.ts`), one request per message. The thread keeps the
+ * process alive only while a request is in flight, as PGlite on this thread would.
+ */
+class PgliteThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+  private lost: Error | undefined;
+  readonly opened: Promise<void>;
+  readonly notifications = new Map<string, Set<() => void>>();
+
+  constructor(dataDir: string | undefined) {
+    const { entry, eval: isCode } = workerEntry();
+    this.worker = new Worker(entry, { workerData: dataDir, eval: isCode });
+    this.worker.unref();
+    this.opened = new Promise((resolve, reject) => {
+      this.worker.on('message', (reply: Reply) => {
+        if ('opened' in reply) resolve();
+        else if ('failed' in reply) reject(errorOf(reply.failed));
+        else if ('notify' in reply) for (const onNotify of this.notifications.get(reply.notify) ?? []) onNotify();
+        else this.settle(reply);
+      });
+      const fail = (error: Error) => {
+        this.lost = error;
+        reject(error);
+        for (const { reject: rejectRequest } of this.pending.values()) rejectRequest(error);
+        this.pending.clear();
+      };
+      this.worker.on('error', fail);
+      this.worker.on('exit', () => fail(new Error('the PGlite thread has stopped')));
+    });
+    this.opened.catch(() => {}); // reported to whoever awaits it
+  }
+
+  request<T>(op: Op): Promise<T> {
+    if (this.lost) return Promise.reject(this.lost);
+    const id = this.nextId++;
+    if (this.pending.size === 0) this.worker.ref();
+    this.worker.postMessage({ ...op, id });
+    return new Promise<T>((resolve, reject) =>
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.request({ op: 'close' });
+    await this.worker.terminate();
+  }
+
+  private settle(reply: Extract<Reply, { id: number }>): void {
+    const request = this.pending.get(reply.id);
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if ('error' in reply) request?.reject(errorOf(reply.error));
+    else request?.resolve(reply.result);
+  }
+}
 
 const atOnce = (callback: () => void) => callback();
 
-const sqlOf = (client: PgliteLike, scope: object, onCommit = atOnce): Sql => ({
+const sqlOf = (thread: PgliteThread, scope: object, tx?: number, onCommit = atOnce): Sql => ({
   scope,
   onCommit,
-  async query<Row>(text: string, params?: unknown[]) {
-    await yieldToEventLoop();
-    const result = await client.query<Row>(text, params);
-    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+  query<Row>(text: string, params?: unknown[]) {
+    return thread.request<{ rows: Row[]; rowCount: number }>({ op: 'query', text, params: params?.map(portable), tx });
   },
   async exec(text) {
-    await client.exec(text);
+    await thread.request({ op: 'exec', text, tx });
   },
 });
 
-/**
- * A database already through initdb, built by `npm run build` (running initdb in WebAssembly is
- * most of a first start): a folder a new store is copied from, and the same files as a tarball
- * for a database in memory. Without them (tests on the sources before any build) a new database
- * is initialised the slow way.
- */
-const TEMPLATE_FOLDER = fileURLToPath(new URL('../../../dist/pglite-template', import.meta.url));
-const TEMPLATE_TARBALL = new URL('../../../dist/pglite-template.tar', import.meta.url);
-
-/** Where a process copies the template before renaming it into place: beside the store, named after the process. */
-const copyPath = (dataDir: string, pid: number) => `${dataDir}.${pid}.new`;
-
-/**
- * A new folder is a copy of the template folder (half the time of PGlite unpacking the tarball,
- * and a synchronous copy half that of an asynchronous one: nothing else runs yet), made beside it
- * and renamed: a crash never leaves half a database where the store is looked for.
- */
-function copyTemplate(dataDir: string): void {
-  if (existsSync(dataDir) || !existsSync(join(TEMPLATE_FOLDER, 'PG_VERSION'))) return;
-  const copy = copyPath(dataDir, process.pid);
-  try {
-    cpSync(TEMPLATE_FOLDER, copy, { recursive: true });
-    renameSync(copy, dataDir);
-  } finally {
-    rmSync(copy, { recursive: true, force: true });
-  }
-}
-
-const isRunning = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
-/** Copies that a crash left beside the store (`<store>.<pid>.new`, their process gone): never read, 40 MB each. */
-function removeAbandonedCopies(dataDir: string): void {
-  const parent = dirname(dataDir);
-  if (!existsSync(parent)) return;
-  for (const name of readdirSync(parent)) {
-    const pid = Number(name.match(/\.(\d+)\.new$/)?.[1]);
-    const path = join(parent, name);
-    if (path === copyPath(dataDir, pid) && !isRunning(pid)) rmSync(path, { recursive: true, force: true });
-  }
-}
-
-/** The tarball a database with no files yet starts from: in memory, or a folder that exists but holds no database. */
-async function tarballFor(dataDir: string | undefined): Promise<Blob | undefined> {
-  if ((dataDir && existsSync(join(dataDir, 'PG_VERSION'))) || !existsSync(TEMPLATE_TARBALL)) return undefined;
-  return new Blob([await readFile(TEMPLATE_TARBALL)]);
-}
-
-/**
- * PostgreSQL's default 128 MB of shared buffers is zeroed by the WebAssembly runtime at every
- * start (about a third of a second here); 32 MB start in 0.6 s instead of 0.9. Pages past them
- * are read through the operating system's file cache.
- */
-const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
-
-/**
- * While PGlite compiles its WebAssembly nothing else may hold the event loop (early in a start),
- * and Node, finding the loop empty, then waits for every background task to finish: the
- * optimizing compilation of the whole module, 200–300 ms of each start on this machine. A timer
- * keeps the loop running, and the optimized code comes in when it is ready.
- */
-async function keepingLoopAlive<T>(work: () => Promise<T>): Promise<T> {
-  const awake = setInterval(() => {}, 60_000);
-  try {
-    return await work();
-  } finally {
-    clearInterval(awake);
-  }
-}
-
 /** PGlite in `dataDir` (a folder, created when missing) or in memory when `dataDir` is undefined. */
 export async function openPglite(dataDir?: string): Promise<Database> {
-  if (dataDir) {
-    removeAbandonedCopies(dataDir);
-    copyTemplate(dataDir);
-  }
-  const db = await keepingLoopAlive(async () =>
-    PGlite.create(dataDir, { loadDataDir: await tarballFor(dataDir), startParams: START_PARAMS }),
-  );
+  const thread = new PgliteThread(dataDir);
+  await thread.opened;
+  const scope = {};
+  let closed = false;
   return {
     kind: 'pglite',
-    ...sqlOf(db, db),
+    ...sqlOf(thread, scope),
     // PGlite is one connection: its transaction holds it, so transactions run one at a time.
     async transaction(fn) {
+      const tx = await thread.request<number>({ op: 'begin' });
       const committed = new Set<() => void>(); // the same callback once, however many appends asked
-      const result = await db.transaction((tx) => fn(sqlOf(tx, db, (callback) => committed.add(callback))));
+      let result;
+      try {
+        result = await fn(sqlOf(thread, scope, tx, (callback) => committed.add(callback)));
+      } catch (error) {
+        await thread.request({ op: 'end', tx, commit: false }).catch(() => {}); // the first error is the one to report
+        throw error;
+      }
+      await thread.request({ op: 'end', tx, commit: true });
       for (const callback of committed) callback();
       return result;
     },
     listen(channel, onNotify) {
-      const listening = db.listen(`${channel}_public`, () => onNotify());
+      const name = `${channel}_public`;
+      const listeners = thread.notifications.get(name) ?? new Set();
+      thread.notifications.set(name, listeners.add(onNotify));
       // Without the notification readers still see this process's appends at once (the store's signal).
-      listening.catch(() => undefined);
+      const listening = thread.request({ op: 'listen', channel: name }).catch(() => undefined);
       return async () => {
-        if (!db.closed) await (await listening)();
+        listeners.delete(onNotify);
+        await listening;
+        if (listeners.size === 0 && !closed) await thread.request({ op: 'unlisten', channel: name }).catch(() => {});
       };
     },
     notify: coalescedPerKey(
-      async (channel) => !db.closed && (await db.query(`select pg_notify($1, '')`, [`${channel}_public`])),
+      async (channel) =>
+        !closed &&
+        (await thread.request({ op: 'query', text: 'select pg_notify($1, $2)', params: [`${channel}_public`, ''] })),
       0,
     ),
-    close: () => db.close(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await thread.close();
+    },
   };
 }
