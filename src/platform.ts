@@ -6,6 +6,8 @@ import type { Config } from './kernel/config.ts';
 import type { ConsumerDefinition } from './kernel/consumers/consumer.ts';
 import type { DeadLetterStore } from './kernel/consumers/dead-letter-store.ts';
 import type { Database } from './kernel/db/database.ts';
+import { startDatabase } from './kernel/db/open-database.ts';
+import type { OpeningDatabase } from './kernel/db/pglite.ts';
 import { migrate } from './kernel/db/migrate.ts';
 import { createLogger, type Logger } from './kernel/logger.ts';
 import type { OutboxRelay } from './kernel/outbox/outbox-relay.ts';
@@ -67,8 +69,8 @@ export interface PlatformOptions {
   log?: Logger;
   /** Test hooks: injected failures of the registration saga. */
   faults?: RegistrationFaults;
-  /** The store already being opened (`tributary start` opens it while the platform's modules load). */
-  db?: Promise<Database>;
+  /** The store, already being opened (`tributary start` opens it while the platform's modules load). */
+  store?: Promise<OpeningDatabase>;
 }
 
 /**
@@ -78,7 +80,9 @@ export interface PlatformOptions {
  */
 export async function startPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
   const log = options.log ?? createLogger(config.logLevel);
-  const core = await openCore(config, log, options.faults, options.db);
+  // The services are built and the HTTP server answers while PGlite starts in its thread.
+  const store = await (options.store ?? startDatabase(config));
+  const core = await openCore(config, log, store.db, options.faults);
   const views = await openViews(core);
   const allConsumers = options.consumers?.map((consumer) => ({ consumer, db: core.db })) ?? [
     ...reactionConsumers(core.reactionDeps).map((consumer) => ({ consumer, db: core.db })),
@@ -104,6 +108,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const running: RunningRole[] = [];
   let relay: OutboxRelay | undefined;
   const started = (async () => {
+    await store.opened; // a store that cannot open fails the start (PostgreSQL's connections are retried below)
     await retryForever('database migration', () => migrate(core.db, migrations), log, shutdown.signal);
     await core.clockService?.restore();
     ready.store = true;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, describeConfig, loadConfig } from '../kernel/config.ts';
-import { DataDirInUseError, openDatabase } from '../kernel/db/open-database.ts';
+import { DataDirInUseError, startDatabase } from '../kernel/db/open-database.ts';
 import { parseSimulateOptions, SimulateOptionsError } from '../simulator/simulate-options.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -58,7 +58,7 @@ async function run(argv: string[]): Promise<void> {
   const config = loadConfig(undefined, { TRIBUTARY_ROLES: values.roles, TRIBUTARY_CONSUMERS: values.consumers });
   if (command === 'start') {
     // The store opens (PGlite starts in its thread) while the platform's modules load.
-    const opening = openDatabase(config);
+    const opening = startDatabase(config);
     opening.catch(() => {}); // reported by the start that awaits it
     const { serve } = await import('./serve.ts');
     return serve(config, opening);

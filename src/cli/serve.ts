@@ -1,24 +1,32 @@
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../kernel/config.ts';
-import type { Database } from '../kernel/db/database.ts';
+import type { OpeningDatabase } from '../kernel/db/pglite.ts';
 import { openDatabase } from '../kernel/db/open-database.ts';
 import { createLogger } from '../kernel/logger.ts';
 import { startGatewayService } from '../services/payments/gateway/index.ts';
 import { startPlatform } from '../platform.ts';
 
 /**
- * Runs the whole platform in this process until SIGTERM or SIGINT, then stops gracefully; `db`:
+ * Runs the whole platform in this process until SIGTERM or SIGINT, then stops gracefully; `store`:
  * its store, already being opened.
  */
-export async function serve(config: Config, db?: Promise<Database>): Promise<void> {
-  const platform = await startPlatform(config, { db });
+export async function serve(config: Config, store?: Promise<OpeningDatabase>): Promise<void> {
+  const platform = await startPlatform(config, { store });
+  let stopping = false;
+  // A start that fails for good (a store that cannot open) ends the process; it was logged.
+  platform.started.catch(async () => {
+    if (stopping) return;
+    await platform.stop();
+    process.exit(1);
+  });
   const address = await platform.http.listen({ port: config.port, host: config.host });
   platform.log.info(
     { address, store: platform.db.kind, bus: platform.bus.kind, clock: config.clock },
     `tributary listening on ${address}`,
   );
   const stop = async (signal: string) => {
+    stopping = true;
     platform.log.info({ signal }, 'stopping: finishing in-flight work');
     await platform.stop();
     process.exit(0);

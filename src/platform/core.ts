@@ -9,7 +9,6 @@ import type { Config } from '../kernel/config.ts';
 import { DeadLetterStore } from '../kernel/consumers/dead-letter-store.ts';
 import { consumerMigrations } from '../kernel/consumers/migrations.ts';
 import type { Database } from '../kernel/db/database.ts';
-import { openDatabase } from '../kernel/db/open-database.ts';
 import type { Logger } from '../kernel/logger.ts';
 import { sagaMigrations } from '../kernel/saga/migrations.ts';
 import { SagaOrchestrator } from '../kernel/saga/saga-orchestrator.ts';
@@ -86,16 +85,15 @@ export interface PlatformCore {
   isKnownPaymentMethod(token: string): boolean;
 }
 
-/** Opens the database and builds the services; nothing runs yet. */
+/** Builds the services on the database; nothing runs yet. */
 export async function openCore(
   config: Config,
   log: Logger,
+  db: Database,
   faults?: RegistrationFaults,
-  opening: Promise<Database> = openDatabase(config),
 ): Promise<PlatformCore> {
   const clock = config.clock === 'test' ? new TestClock() : systemClock;
   const catalog = new EventCatalog(seedEvents);
-  const db = await opening;
   const store = new EventStore(db, catalog, clock);
   const bus = await openBus(config, { store, catalog, clock, log });
   const plans = await loadPlans(config.plansFile);

@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import type { Database } from './database.ts';
-import { openPglite } from './pglite.ts';
+import { startPglite, type OpeningDatabase } from './pglite.ts';
 
 /** Two processes must never open one PGlite folder (it is a single-process database). */
 export class DataDirInUseError extends Error {
@@ -37,24 +37,36 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
 
 /** PostgreSQL when `DATABASE_URL` is set, else PGlite in `DATA_DIR/store`. */
 export async function openDatabase(config: Config): Promise<Database> {
+  const { db, opened } = await startDatabase(config);
+  await opened.catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
+  return db;
+}
+
+/**
+ * `openDatabase` without waiting for PGlite to start (its statements wait for it): a start goes on
+ * meanwhile. The folder is locked first, so a second process is refused at once.
+ */
+export async function startDatabase(config: Config): Promise<OpeningDatabase> {
   if (config.databaseUrl) {
     // Loaded only here: the embedded default never needs the PostgreSQL driver.
     const { openPostgres } = await import('./postgres.ts');
-    return openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+    const db = await openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+    return { db, opened: Promise.resolve() };
   }
   await mkdir(config.dataDir, { recursive: true });
   const unlock = await lockDataDir(config.dataDir);
-  try {
-    const db = await openPglite(join(config.dataDir, 'store'));
-    return {
+  const { db, opened } = startPglite(join(config.dataDir, 'store'));
+  return {
+    db: {
       ...db,
       async close() {
         await db.close();
         await unlock();
       },
-    };
-  } catch (error) {
-    await unlock();
-    throw error;
-  }
+    },
+    opened,
+  };
 }

@@ -101,3 +101,16 @@ describe('openPglite, its thread seen from this one', () => {
     await expect(db.query('select 1')).rejects.toThrow(/stopped/);
   });
 });
+
+describe('openPglite on a folder that holds no usable database', () => {
+  it('fails with the folder named', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'pglite-'));
+    try {
+      await mkdir(join(root, 'store'));
+      await writeFile(join(root, 'store', 'PG_VERSION'), '17'); // a database's marker, and nothing else
+      await expect(openPglite(join(root, 'store'))).rejects.toThrow(/could not open .*store/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -56,11 +56,19 @@ class PgliteThread {
     const { entry, eval: isCode } = workerEntry();
     this.worker = new Worker(entry, { workerData: dataDir, eval: isCode });
     this.worker.unref();
+    let opening = true;
+    const cannotOpen = `PGlite could not open ${dataDir ?? 'a database in memory'}`;
     this.opened = new Promise((resolve, reject) => {
       this.worker.on('message', (reply: Reply) => {
-        if ('opened' in reply) resolve();
-        else if ('failed' in reply) reject(errorOf(reply.failed));
-        else if ('notify' in reply) for (const onNotify of this.notifications.get(reply.notify) ?? []) onNotify();
+        if ('opened' in reply) {
+          opening = false;
+          resolve();
+        } else if ('failed' in reply) {
+          opening = false;
+          this.lost = errorOf({ ...reply.failed, message: `${cannotOpen}: ${reply.failed.message}` });
+          reject(this.lost);
+          void this.worker.terminate(); // its requests fail with the thread's end
+        } else if ('notify' in reply) for (const onNotify of this.notifications.get(reply.notify) ?? []) onNotify();
         else this.settle(reply);
       });
       const fail = (error: Error) => {
@@ -70,7 +78,11 @@ class PgliteThread {
         this.pending.clear();
       };
       this.worker.on('error', fail);
-      this.worker.on('exit', () => fail(new Error('the PGlite thread has stopped')));
+      this.worker.on('exit', (code) =>
+        fail(
+          new Error(opening ? `${cannotOpen} (its thread exited with code ${code})` : 'the PGlite thread has stopped'),
+        ),
+      );
     });
     this.opened.catch(() => {}); // reported to whoever awaits it
   }
@@ -86,7 +98,7 @@ class PgliteThread {
   }
 
   async close(): Promise<void> {
-    await this.request({ op: 'close' });
+    if (!this.lost) await this.request({ op: 'close' });
     await this.worker.terminate();
   }
 
@@ -112,10 +124,29 @@ const sqlOf = (thread: PgliteThread, scope: object, tx?: number, onCommit = atOn
   },
 });
 
+/** A database whose statements wait until it has opened (they fail if it cannot), and its opening. */
+export interface OpeningDatabase {
+  db: Database;
+  opened: Promise<void>;
+}
+
 /** PGlite in `dataDir` (a folder, created when missing) or in memory when `dataDir` is undefined. */
 export async function openPglite(dataDir?: string): Promise<Database> {
+  const { db, opened } = startPglite(dataDir);
+  await opened.catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
+  return db;
+}
+
+/** `openPglite` without waiting: PGlite starts in its thread while this one goes on. */
+export function startPglite(dataDir?: string): OpeningDatabase {
   const thread = new PgliteThread(dataDir);
-  await thread.opened;
+  return { db: pgliteDatabase(thread), opened: thread.opened };
+}
+
+function pgliteDatabase(thread: PgliteThread): Database {
   const scope = {};
   let closed = false;
   return {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock.ts';
-import type { Database } from '../db/database.ts';
+import type { Database, Sql } from '../db/database.ts';
 import { whileHolding } from '../db/try-lock.ts';
 import type { Logger } from '../logger.ts';
 import { projectionApplied, projectionFailures, projectionLagEvents, projectionLagSeconds } from '../metrics.ts';
@@ -115,11 +115,14 @@ export class ProjectionRunner {
   /** Creates the live schema when missing; a schema of another version is rebuilt by `start`. */
   async setup(): Promise<void> {
     const { schema } = this.deps;
-    await this.deps.db.transaction(async (tx) => {
-      await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`tributary.projection:${schema}`]);
-      const { rows } = await tx.query('select 1 from pg_namespace where nspname = $1', [schema]);
-      if (rows.length === 0) await this.createSchema(tx, schema);
-    });
+    // A live schema, once there, stays (a rebuild swaps another in, in one transaction): no lock to see it.
+    const exists = async (sql: Sql) =>
+      (await sql.query('select 1 from pg_namespace where nspname = $1', [schema])).rows.length > 0;
+    if (!(await exists(this.deps.db)))
+      await this.deps.db.transaction(async (tx) => {
+        await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`tributary.projection:${schema}`]);
+        if (!(await exists(tx))) await this.createSchema(tx, schema);
+      });
     const state = await this.loadState(schema);
     this.outdated = state.version !== this.definition.version;
     this.at = { txId: state.tx_id, position: state.position };

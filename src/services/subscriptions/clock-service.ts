@@ -54,19 +54,20 @@ export class ClockService {
     return this.advances.get(id);
   }
 
-  /** Sets the clock to its saved state (never back), then saves it. */
+  /** Sets the clock to its saved state (never back); saves it when there was none, or it moved. */
   async restore(): Promise<void> {
     const { rows } = await this.deps.db.query<{ now: Date; offset_ms: string | number; frozen_at: Date | null }>(
       'select now, offset_ms, frozen_at from test_clock where id = 1',
     );
     const row = rows[0];
-    if (row) {
-      const clock = this.deps.clock;
-      clock.restore({ offsetMs: Number(row.offset_ms), frozenAt: row.frozen_at?.getTime() ?? null });
-      // A clock saved before offsets existed: never earlier than it showed.
-      if (!row.frozen_at && row.now > clock.now()) clock.advanceTo(row.now);
+    if (!row) return this.save();
+    const clock = this.deps.clock;
+    clock.restore({ offsetMs: Number(row.offset_ms), frozenAt: row.frozen_at?.getTime() ?? null });
+    // A clock saved before offsets existed: never earlier than it showed.
+    if (!row.frozen_at && row.now > clock.now()) {
+      clock.advanceTo(row.now);
+      await this.save();
     }
-    await this.save();
   }
 
   async freeze(): Promise<void> {
