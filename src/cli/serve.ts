@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../kernel/config.ts';
-import type { OpeningDatabase } from '../kernel/db/pglite.ts';
+import type { OpeningDatabase } from '../kernel/db/database.ts';
 import { openDatabase } from '../kernel/db/open-database.ts';
 import { createLogger } from '../kernel/logger.ts';
 import { startGatewayService } from '../services/payments/gateway/index.ts';

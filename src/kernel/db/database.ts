@@ -50,6 +50,12 @@ export interface Database extends Sql {
   close(): Promise<void>;
 }
 
+/** A database whose statements wait until it has opened (they fail if it cannot), and its opening. */
+export interface OpeningDatabase {
+  db: Database;
+  opened: Promise<void>;
+}
+
 /** A failure to reach the database, as opposed to a failing statement. */
 export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';

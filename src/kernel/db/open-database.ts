@@ -1,8 +1,8 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
-import type { Database } from './database.ts';
-import { startPglite, type OpeningDatabase } from './pglite.ts';
+import type { Database, OpeningDatabase } from './database.ts';
+import { startPglite } from './pglite.ts';
 
 /** Two processes must never open one PGlite folder (it is a single-process database). */
 export class DataDirInUseError extends Error {

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { coalescedPerKey } from './coalesced.ts';
-import type { Database, Sql } from './database.ts';
+import type { Database, OpeningDatabase, Sql } from './database.ts';
 import type { ErrorFields, Reply, Request } from './pglite-worker.ts';
 
 type Op = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -124,12 +124,6 @@ const sqlOf = (thread: PgliteThread, scope: object, tx?: number, onCommit = atOn
   },
 });
 
-/** A database whose statements wait until it has opened (they fail if it cannot), and its opening. */
-export interface OpeningDatabase {
-  db: Database;
-  opened: Promise<void>;
-}
-
 /** PGlite in `dataDir` (a folder, created when missing) or in memory when `dataDir` is undefined. */
 export async function openPglite(dataDir?: string): Promise<Database> {
   const { db, opened } = startPglite(dataDir);
@@ -146,6 +140,7 @@ export function startPglite(dataDir?: string): OpeningDatabase {
   return { db: pgliteDatabase(thread), opened: thread.opened };
 }
 
+/** The Database interface over the thread: a transaction is held open in the worker between its begin and end. */
 function pgliteDatabase(thread: PgliteThread): Database {
   const scope = {};
   let closed = false;
