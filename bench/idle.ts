@@ -40,7 +40,7 @@ const freePort = (): Promise<number> =>
 const stopped = (child: ChildProcess) =>
   new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
 
-if (!existsSync('dist/cli/main.js')) throw new Error('dist/ is missing: run `npm run build` first');
+if (!existsSync('dist/app/main.js')) throw new Error('dist/ is missing: run `npm run build` first');
 const dataDir = await mkdtemp(join(tmpdir(), 'bench-idle-'));
 const port = values.port ? Number(values.port) : await freePort();
 const platform = spawn(process.execPath, ['bin/tributary.js', 'start'], {

@@ -83,7 +83,7 @@ const plainNode = () =>
     { ready: '/' },
   );
 
-if (!existsSync('dist/cli/main.js')) throw new Error('dist/ is missing: run `npm run build` first');
+if (!existsSync('dist/app/main.js')) throw new Error('dist/ is missing: run `npm run build` first');
 
 interface Row {
   what: string;

@@ -1,10 +1,14 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, describeConfig, loadConfig } from '../kernel/config.ts';
+import { ConfigError } from '../kernel/config-error.ts';
 import { DataDirInUseError, startDatabase } from '../kernel/db/open-database.ts';
+import { warmUpPglite } from '../kernel/db/pglite.ts';
 import { parseSimulateOptions, SimulateOptionsError } from '../simulator/simulate-options.ts';
 import { UsageError } from './usage-error.ts';
 
-const USAGE = `Usage: tributary <command> [options]
+/** The help text, with the configuration's variables (`describeConfig()`, loaded with the configuration). */
+const usage = (
+  variables: readonly { name: string; description: string; default?: string }[],
+) => `Usage: tributary <command> [options]
 
 Commands:
   start [--roles R,R] [--consumers C,C]
@@ -26,7 +30,7 @@ Commands:
   help                       this text
 
 Configuration (environment variables):
-${describeConfig()
+${variables
   .map(
     (variable) =>
       `  ${variable.name.padEnd(26)} ${variable.description}${variable.default ? ` (default ${variable.default})` : ''}`,
@@ -51,8 +55,11 @@ async function run(argv: string[]): Promise<void> {
     },
   });
   const [command = 'start', ...rest] = positionals;
+  // Before the configuration (zod) and the platform load: an embedded store's thread boots meanwhile.
+  if (command === 'start' && !values.help) warmUpPglite();
+  const { describeConfig, loadConfig } = await import('../kernel/config.ts');
   if (values.help || command === 'help') {
-    process.stdout.write(USAGE);
+    process.stdout.write(usage(describeConfig()));
     return;
   }
   const config = loadConfig(undefined, { TRIBUTARY_ROLES: values.roles, TRIBUTARY_CONSUMERS: values.consumers });
@@ -70,6 +77,7 @@ async function run(argv: string[]): Promise<void> {
 async function simulate(args: string[]): Promise<void> {
   // Loaded only for this command: it and its progress bar are no part of a start.
   const { simulateCommand } = await import('../simulator/simulate-command.ts');
+  const { loadConfig } = await import('../kernel/config.ts');
   try {
     return await simulateCommand(
       parseSimulateOptions(

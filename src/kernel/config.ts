@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { ConfigError } from './config-error.ts';
+
+export { ConfigError };
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -257,11 +260,6 @@ export interface Config {
   clockAdvanceWaitMs: number;
   metricsToken: string | undefined;
   tokenRevocationCacheMs: number;
-}
-
-/** A configuration value that cannot start the platform; its message is one line for the operator. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
 }
 
 /**

@@ -49,13 +49,19 @@ export async function openViews(core: PlatformCore): Promise<View[]> {
   );
 }
 
-/** Migrates each view's own database and creates its live schema when missing (every process reads them). */
+/**
+ * Migrates each view's own database and creates its live schema when missing (every process reads
+ * them), the views side by side: their statements queue together rather than one view after another.
+ */
 export async function setUpViews(views: readonly View[], core: PlatformCore, signal: AbortSignal): Promise<void> {
-  for (const { module, deps, own, runner } of views) {
-    const migrations = [...consumerMigrations, ...(module.migrations ?? [])];
-    if (own) await retryForever(`${module.name} view migration`, () => migrate(deps.db, migrations), core.log, signal);
-    await retryForever(`${module.name} view setup`, () => runner.setup(), core.log, signal);
-  }
+  await Promise.all(
+    views.map(async ({ module, deps, own, runner }) => {
+      const migrations = [...consumerMigrations, ...(module.migrations ?? [])];
+      if (own)
+        await retryForever(`${module.name} view migration`, () => migrate(deps.db, migrations), core.log, signal);
+      await retryForever(`${module.name} view setup`, () => runner.setup(), core.log, signal);
+    }),
+  );
 }
 
 /** The views' consumers, with the database each keeps its inbox in (beside its effect: exactly-once). */

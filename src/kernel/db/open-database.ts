@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import type { Database, OpeningDatabase } from './database.ts';
-import { startPglite } from './pglite.ts';
+import { discardWarmPglite, startPglite } from './pglite.ts';
 
 /** Two processes must never open one PGlite folder (it is a single-process database). */
 export class DataDirInUseError extends Error {
@@ -53,6 +53,7 @@ export async function startDatabase(config: Config): Promise<OpeningDatabase> {
   if (config.databaseUrl) {
     // Loaded only here: the embedded default never needs the PostgreSQL driver.
     const { openPostgres } = await import('./postgres.ts');
+    discardWarmPglite();
     const db = await openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize });
     return { db, opened: Promise.resolve() };
   }

@@ -65,11 +65,26 @@ async function tarballFor(dataDir: string | undefined): Promise<Blob | undefined
  */
 const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
 
+/** What PGlite loads at every start, whatever the store: its WebAssembly, compiled, and its file bundle. */
+export interface PgliteAssets {
+  pgliteWasmModule: WebAssembly.Module;
+  fsBundle: Blob;
+}
+
+export async function loadPgliteAssets(): Promise<PgliteAssets> {
+  const dist = new URL('.', import.meta.resolve('@electric-sql/pglite'));
+  const [wasm, bundle] = await Promise.all([
+    readFile(new URL('pglite.wasm', dist)),
+    readFile(new URL('pglite.data', dist)),
+  ]);
+  return { pgliteWasmModule: await WebAssembly.compile(wasm), fsBundle: new Blob([bundle]) };
+}
+
 /** PGlite in `dataDir` (a folder, created from the template when missing) or in memory when `dataDir` is undefined. */
-export async function createPglite(dataDir?: string): Promise<PGlite> {
+export async function createPglite(dataDir: string | undefined, assets: PgliteAssets): Promise<PGlite> {
   if (dataDir) {
     removeAbandonedCopies(dataDir);
     copyTemplate(dataDir);
   }
-  return PGlite.create(dataDir, { loadDataDir: await tarballFor(dataDir), startParams: START_PARAMS });
+  return PGlite.create(dataDir, { ...assets, loadDataDir: await tarballFor(dataDir), startParams: START_PARAMS });
 }

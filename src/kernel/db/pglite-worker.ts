@@ -1,13 +1,15 @@
 /**
  * The thread PGlite runs in (see `pglite.ts`): PostgreSQL's WebAssembly computes here while the
  * main thread parses requests and runs handlers, and it starts while the main thread loads the
- * platform's modules. It answers the main thread's requests one message each.
+ * platform's modules. It answers the main thread's requests one message each, the first of them
+ * naming the store to open.
  */
 import type { PGlite, Transaction } from '@electric-sql/pglite';
-import { parentPort, workerData } from 'node:worker_threads';
-import { createPglite } from './pglite-files.ts';
+import { parentPort } from 'node:worker_threads';
+import { createPglite, loadPgliteAssets } from './pglite-files.ts';
 
 export type Request = { id: number } & (
+  | { op: 'open'; dataDir?: string }
   | { op: 'query'; text: string; params?: unknown[]; tx?: number }
   | { op: 'exec'; text: string; tx?: number }
   | { op: 'begin' }
@@ -47,7 +49,7 @@ let nextTx = 1;
 const transactions = new Map<number, { tx: Transaction; end: (commit: boolean) => void; ended: Promise<unknown> }>();
 const unlistens = new Map<string, () => Promise<void>>();
 
-async function answer(db: PGlite, request: Request): Promise<unknown> {
+async function answer(db: PGlite, request: Exclude<Request, { op: 'open' }>): Promise<unknown> {
   switch (request.op) {
     case 'query': {
       const result = await (request.tx ? transactions.get(request.tx)!.tx : db).query(request.text, request.params);
@@ -96,18 +98,26 @@ function begin(db: PGlite): Promise<number> {
   });
 }
 
-// Listening from the start keeps this thread's loop busy while PGlite compiles its WebAssembly
-// (with an empty loop Node would first wait for the whole optimizing compilation).
-const opening = createPglite(workerData as string | undefined);
+// What every store needs is loaded before one is named (the thread can start before the
+// configuration is read); the first request names it. Listening from the start also keeps this
+// thread's loop busy while PGlite compiles (with an empty loop Node would first wait for the whole
+// optimizing compilation).
+const assets = loadPgliteAssets();
+assets.catch(() => {}); // reported by the opening
+let opening: Promise<PGlite> | undefined;
 port.on('message', (request: Request) => {
-  opening
+  if (request.op === 'open') {
+    opening = assets.then((loaded) => createPglite(request.dataDir, loaded));
+    opening.then(
+      () => post({ opened: true }),
+      (error: unknown) => post({ failed: fieldsOf(error) }),
+    );
+    return;
+  }
+  (opening ?? Promise.reject(new Error('no store is open in this thread')))
     .then((db) => answer(db, request))
     .then(
       (result) => post({ id: request.id, result }),
       (error: unknown) => post({ id: request.id, error: fieldsOf(error) }),
     );
 });
-opening.then(
-  () => post({ opened: true }),
-  (error: unknown) => post({ failed: fieldsOf(error) }),
-);

@@ -41,50 +41,58 @@ const portable = (value: unknown): unknown =>
     : value;
 
 /**
- * PGlite in a worker thread (`pglite-worker.ts`), one request per message. The thread keeps the
- * process alive only while a request is in flight, as PGlite on this thread would.
+ * PGlite in a worker thread (`pglite-worker.ts`), one request per message, the first naming the
+ * store (`open`). The thread keeps the process alive only while a request is in flight, as PGlite
+ * on this thread would.
  */
 class PgliteThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private nextId = 1;
   private lost: Error | undefined;
-  readonly opened: Promise<void>;
+  private named = false;
+  private opening: { resolve: () => void; reject: (error: Error) => void; store: string } | undefined;
   readonly notifications = new Map<string, Set<() => void>>();
 
-  constructor(dataDir: string | undefined) {
+  constructor() {
     const { entry, eval: isCode } = workerEntry();
-    this.worker = new Worker(entry, { workerData: dataDir, eval: isCode });
+    this.worker = new Worker(entry, { eval: isCode });
     this.worker.unref();
-    let opening = true;
-    const cannotOpen = `PGlite could not open ${dataDir ?? 'a database in memory'}`;
-    this.opened = new Promise((resolve, reject) => {
-      this.worker.on('message', (reply: Reply) => {
-        if ('opened' in reply) {
-          opening = false;
-          resolve();
-        } else if ('failed' in reply) {
-          opening = false;
-          this.lost = errorOf({ ...reply.failed, message: `${cannotOpen}: ${reply.failed.message}` });
-          reject(this.lost);
-          void this.worker.terminate(); // its requests fail with the thread's end
-        } else if ('notify' in reply) for (const onNotify of this.notifications.get(reply.notify) ?? []) onNotify();
-        else this.settle(reply);
-      });
-      const fail = (error: Error) => {
-        this.lost = error;
-        reject(error);
-        for (const { reject: rejectRequest } of this.pending.values()) rejectRequest(error);
-        this.pending.clear();
-      };
-      this.worker.on('error', fail);
-      this.worker.on('exit', (code) =>
-        fail(
-          new Error(opening ? `${cannotOpen} (its thread exited with code ${code})` : 'the PGlite thread has stopped'),
-        ),
-      );
+    this.worker.on('message', (reply: Reply) => {
+      if ('opened' in reply) this.opening?.resolve();
+      else if ('failed' in reply) {
+        this.fail(
+          errorOf({
+            ...reply.failed,
+            message: `PGlite could not open ${this.opening?.store}: ${reply.failed.message}`,
+          }),
+        );
+        void this.worker.terminate();
+      } else if ('notify' in reply) for (const onNotify of this.notifications.get(reply.notify) ?? []) onNotify();
+      else this.settle(reply);
     });
-    this.opened.catch(() => {}); // reported to whoever awaits it
+    this.worker.on('error', (error) => this.fail(error));
+    this.worker.on('exit', (code) =>
+      this.fail(
+        new Error(
+          this.opening
+            ? `PGlite could not open ${this.opening.store} (its thread exited with code ${code})`
+            : 'the PGlite thread has stopped',
+        ),
+      ),
+    );
+  }
+
+  /** Opens the store (a folder, or in memory when undefined); resolves once PGlite has started. */
+  open(dataDir: string | undefined): Promise<void> {
+    const opened = new Promise<void>((resolve, reject) => {
+      const store = dataDir ?? 'a database in memory';
+      this.opening = { resolve: () => ((this.opening = undefined), resolve()), reject, store };
+    });
+    opened.catch(() => {}); // reported to whoever awaits it
+    this.named = true;
+    this.worker.postMessage({ op: 'open', dataDir, id: 0 });
+    return opened;
   }
 
   request<T>(op: Op): Promise<T> {
@@ -98,8 +106,16 @@ class PgliteThread {
   }
 
   async close(): Promise<void> {
-    if (!this.lost) await this.request({ op: 'close' });
+    if (this.named && !this.lost) await this.request({ op: 'close' });
     await this.worker.terminate();
+  }
+
+  private fail(error: Error): void {
+    this.lost ??= error;
+    this.opening?.reject(error);
+    this.opening = undefined;
+    for (const { reject } of this.pending.values()) reject(error);
+    this.pending.clear();
   }
 
   private settle(reply: Extract<Reply, { id: number }>): void {
@@ -109,6 +125,24 @@ class PgliteThread {
     if ('error' in reply) request?.reject(errorOf(reply.error));
     else request?.resolve(reply.result);
   }
+}
+
+/** A thread started before its store is named (`warmUpPglite`), taken by the next `startPglite`. */
+let warm: PgliteThread | undefined;
+
+/**
+ * Starts PGlite's thread ahead of the store (`tributary start`, before its configuration and
+ * modules load): Node's boot in the thread, PGlite's module and its compiled WebAssembly are ready
+ * by the time the store is opened.
+ */
+export function warmUpPglite(): void {
+  warm ??= new PgliteThread();
+}
+
+/** Ends a thread started ahead that no store will use (the configuration names PostgreSQL). */
+export function discardWarmPglite(): void {
+  void warm?.close();
+  warm = undefined;
 }
 
 const atOnce = (callback: () => void) => callback();
@@ -136,8 +170,9 @@ export async function openPglite(dataDir?: string): Promise<Database> {
 
 /** `openPglite` without waiting: PGlite starts in its thread while this one goes on. */
 export function startPglite(dataDir?: string): OpeningDatabase {
-  const thread = new PgliteThread(dataDir);
-  return { db: pgliteDatabase(thread), opened: thread.opened };
+  const thread = warm ?? new PgliteThread();
+  warm = undefined;
+  return { db: pgliteDatabase(thread), opened: thread.open(dataDir) };
 }
 
 /** The Database interface over the thread: a transaction is held open in the worker between its begin and end. */
