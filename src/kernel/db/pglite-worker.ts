@@ -12,7 +12,7 @@ export type Request = { id: number } & (
   | { op: 'open'; dataDir?: string }
   | { op: 'query'; text: string; params?: unknown[]; tx?: number }
   | { op: 'exec'; text: string; tx?: number }
-  | { op: 'begin' }
+  | { op: 'begin'; tx: number }
   | { op: 'end'; tx: number; commit: boolean }
   | { op: 'listen' | 'unlisten'; channel: string }
   | { op: 'close' }
@@ -44,25 +44,35 @@ const fieldsOf = (error: unknown): ErrorFields => {
 
 /** Rejects a transaction's promise so that PGlite rolls it back. */
 const ROLLBACK = Symbol('rollback');
-let nextTx = 1;
-/** Open transactions: the handle their statements use, how to end them, and their end. */
-const transactions = new Map<number, { tx: Transaction; end: (commit: boolean) => void; ended: Promise<unknown> }>();
+
+interface OpenTransaction {
+  /** The handle its statements use, once PGlite is inside it (rejected when BEGIN failed). */
+  handle: Promise<Transaction>;
+  /** Commits or rolls back, once inside. */
+  end: (commit: boolean) => void;
+  ended: Promise<unknown>;
+}
+const transactions = new Map<number, OpenTransaction>();
+
+const sqlOf = async (db: PGlite, tx: number | undefined) => (tx ? transactions.get(tx)!.handle : db);
 const unlistens = new Map<string, () => Promise<void>>();
 
 async function answer(db: PGlite, request: Exclude<Request, { op: 'open' }>): Promise<unknown> {
   switch (request.op) {
     case 'query': {
-      const result = await (request.tx ? transactions.get(request.tx)!.tx : db).query(request.text, request.params);
+      const result = await (await sqlOf(db, request.tx)).query(request.text, request.params);
       return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
     }
     case 'exec':
-      await (request.tx ? transactions.get(request.tx)!.tx : db).exec(request.text);
+      await (await sqlOf(db, request.tx)).exec(request.text);
       return undefined;
     case 'begin':
-      return begin(db);
+      await begin(db, request.tx);
+      return undefined;
     case 'end': {
       const open = transactions.get(request.tx)!;
       transactions.delete(request.tx);
+      await open.handle;
       open.end(request.commit);
       await open.ended.catch((error: unknown) => {
         if (error !== ROLLBACK) throw error;
@@ -83,19 +93,25 @@ async function answer(db: PGlite, request: Exclude<Request, { op: 'open' }>): Pr
   }
 }
 
-/** Starts a transaction, held open until its `end` request: resolves with its number once inside. */
-function begin(db: PGlite): Promise<number> {
-  const id = nextTx++;
-  return new Promise((inside, failed) => {
-    const ended = db.transaction(
-      (tx) =>
-        new Promise((commit, rollback) => {
-          transactions.set(id, { tx, end: (ok) => (ok ? commit(undefined) : rollback(ROLLBACK)), ended });
-          inside(id);
-        }),
-    );
-    ended.catch(failed); // BEGIN itself failed (after `inside`, a no-op: `end` reports the outcome)
-  });
+/**
+ * Starts transaction `tx`, numbered by the main thread, which sends its statements without waiting
+ * (they wait here for the handle): held open until its `end` request. Resolves once inside.
+ */
+function begin(db: PGlite, tx: number): Promise<Transaction> {
+  let inside!: (handle: Transaction) => void;
+  let failed!: (error: unknown) => void;
+  const handle = new Promise<Transaction>((resolve, reject) => ((inside = resolve), (failed = reject)));
+  const open: OpenTransaction = { handle, end: () => {}, ended: Promise.resolve() };
+  open.ended = db.transaction(
+    (handle) =>
+      new Promise((commit, rollback) => {
+        open.end = (ok) => (ok ? commit(undefined) : rollback(ROLLBACK));
+        inside(handle);
+      }),
+  );
+  open.ended.catch(failed); // BEGIN itself failed (once inside, a no-op: `end` reports the outcome)
+  transactions.set(tx, open);
+  return handle;
 }
 
 // What every store needs is loaded before one is named (the thread can start before the

@@ -49,6 +49,8 @@ class PgliteThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private nextId = 1;
+  /** Transactions are numbered here, so that their statements need not wait for the BEGIN's answer. */
+  private lastTx = 0;
   private lost: Error | undefined;
   private named = false;
   private opening: { resolve: () => void; reject: (error: Error) => void; store: string } | undefined;
@@ -103,6 +105,13 @@ class PgliteThread {
     return new Promise<T>((resolve, reject) =>
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject }),
     );
+  }
+
+  /** Begins a transaction; its statements may be sent at once, and its end reports a failed BEGIN. */
+  begin(): number {
+    const tx = ++this.lastTx;
+    this.request({ op: 'begin', tx }).catch(() => {});
+    return tx;
   }
 
   async close(): Promise<void> {
@@ -184,7 +193,7 @@ function pgliteDatabase(thread: PgliteThread): Database {
     ...sqlOf(thread, scope),
     // PGlite is one connection: its transaction holds it, so transactions run one at a time.
     async transaction(fn) {
-      const tx = await thread.request<number>({ op: 'begin' });
+      const tx = thread.begin();
       const committed = new Set<() => void>(); // the same callback once, however many appends asked
       let result;
       try {
