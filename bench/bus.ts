@@ -595,7 +595,12 @@ if (throughputRows.length > 0)
     }),
     [
       ...(latencyRows.length > 0 ? [] : [`${machine()}.`]),
-      `Each consumer is a new group reading from the start, for at most ${THROUGHPUT_CAP_MS / 1000} s: on Kafka a topic of its own (${fmtInt(THROUGHPUT_EVENTS)} events the relay published${LATENCY ? ' after the latency runs' : ''}), embedded the store's log (${LATENCY ? `the latency runs' events and ${fmtInt(THROUGHPUT_EVENTS)} more` : fmtInt(THROUGHPUT_EVENTS)}); best of ${ROUNDS} alternating rounds (events: that round's).`,
+      [
+        `Each consumer is a new group reading from the start, for at most ${THROUGHPUT_CAP_MS / 1000} s:`,
+        `on Kafka a topic of its own (${fmtInt(THROUGHPUT_EVENTS)} events the relay published${LATENCY ? ' after the latency runs' : ''}),`,
+        `embedded the store's log (${LATENCY ? `the latency runs' events and ${fmtInt(THROUGHPUT_EVENTS)} more` : fmtInt(THROUGHPUT_EVENTS)});`,
+        `best of ${ROUNDS} alternating rounds (events: that round's).`,
+      ].join(' '),
       'The ConsumerRunner takes what the bus already holds (fetched on Kafka, a page of the log embedded) as a batch: the inbox rows and the handlers in one transaction per batch; the stubbed runner shows what the bus costs on its own.',
       'The embedded bus reads a page of every type, with the data of the group’s types only, reads the next page while the runner handles one, and saves its checkpoint at most every second.',
     ],

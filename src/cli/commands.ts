@@ -70,9 +70,9 @@ export async function runCommand(
         return withPlatform(config, async (platform) => {
           const letters = await platform.deadLetters.list({ consumer: values.consumer });
           for (const letter of letters) {
-            console.log(
-              `${letter.id}\t${letter.consumer}\t${letter.eventType ?? '-'}\t${letter.eventId ?? '-'}\t${letter.poison ? 'poison' : `${letter.attempts} attempts`}\t${letter.error}`,
-            );
+            const attempts = letter.poison ? 'poison' : `${letter.attempts} attempts`;
+            const fields = [letter.id, letter.consumer, letter.eventType ?? '-', letter.eventId ?? '-', attempts];
+            console.log([...fields, letter.error].join('\t'));
           }
           if (letters.length === 0) console.log('no dead letters');
         });

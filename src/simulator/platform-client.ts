@@ -33,8 +33,12 @@ const NETWORK_ATTEMPTS = 4;
 const REGISTRATION_POLL_MS = 100;
 const REGISTRATION_WAIT_MS = 60_000;
 const ADVANCE_POLL_MS = 250;
-/** How long a request is repeated while the platform answers 503 (starting, its store unreachable): nothing was done. */
-const UNAVAILABLE_WAIT_MS = 60_000;
+/**
+ * How often a request is repeated while the platform answers 503 (starting, its store unreachable:
+ * nothing was done), each after its Retry-After (1 s, at most 5): about a minute.
+ */
+const UNAVAILABLE_ATTEMPTS = 60;
+const MAX_RETRY_AFTER_S = 5;
 
 const problemDetail = (body: unknown) => {
   const problem = body as { title?: string; detail?: string } | null;
@@ -57,7 +61,7 @@ export class PlatformClient {
 
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
     const url = new URL(path, this.baseUrl);
-    const unavailableUntil = Date.now() + UNAVAILABLE_WAIT_MS;
+    let unavailable = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         const response = await fetch(url, {
@@ -70,8 +74,9 @@ export class PlatformClient {
           body: body === undefined ? undefined : JSON.stringify(body),
         });
         const text = await response.text();
-        if (response.status === 503 && Date.now() < unavailableUntil) {
-          await sleep(Math.min(retryAfterSeconds(response.headers), 5) * 1000);
+        if (response.status === 503 && ++unavailable < UNAVAILABLE_ATTEMPTS) {
+          await sleep(Math.min(retryAfterSeconds(response.headers), MAX_RETRY_AFTER_S) * 1000);
+          attempt = 0; // an answer: the network attempts start again
           continue;
         }
         return { status: response.status, headers: response.headers, body: text ? parseJson(text) : null };

@@ -56,6 +56,15 @@ export interface OpeningDatabase {
   opened: Promise<void>;
 }
 
+/** The database once it has opened; closed again when it cannot open, and the error thrown. */
+export async function whenOpened({ db, opened }: OpeningDatabase): Promise<Database> {
+  await opened.catch(async (error: unknown) => {
+    await db.close().catch(() => {}); // the opening's error is the one to report
+    throw error;
+  });
+  return db;
+}
+
 /** A failure to reach the database, as opposed to a failing statement. */
 export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';

@@ -1,22 +1,14 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
-import type { Database, OpeningDatabase } from './database.ts';
+import { processAlive } from '../process-alive.ts';
+import { whenOpened, type Database, type OpeningDatabase } from './database.ts';
 import { discardWarmPglite, startPglite } from './pglite.ts';
 
 /** Two processes must never open one PGlite folder (it is a single-process database). */
 export class DataDirInUseError extends Error {
   override readonly name = 'DataDirInUseError';
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === 'EPERM';
-  }
-};
 
 async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   const lockFile = join(dataDir, 'store.pid');
@@ -27,7 +19,7 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
     } catch (error) {
       if ((error as { code?: string }).code !== 'EEXIST') throw error;
       const holder = Number(await readFile(lockFile, 'utf8').catch(() => '0'));
-      if (holder && holder !== process.pid && alive(holder)) {
+      if (holder && holder !== process.pid && processAlive(holder)) {
         throw new DataDirInUseError(`${dataDir} is in use by process ${holder}; stop it, or use its HTTP API`);
       }
       await rm(lockFile, { force: true }); // left by a process that died
@@ -37,12 +29,7 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
 
 /** PostgreSQL when `DATABASE_URL` is set, else PGlite in `DATA_DIR/store`. */
 export async function openDatabase(config: Config): Promise<Database> {
-  const { db, opened } = await startDatabase(config);
-  await opened.catch(async (error: unknown) => {
-    await db.close();
-    throw error;
-  });
-  return db;
+  return whenOpened(await startDatabase(config));
 }
 
 /**

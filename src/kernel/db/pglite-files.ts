@@ -3,6 +3,7 @@ import { cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processAlive } from '../process-alive.ts';
 
 /**
  * A database already through initdb, built by `npm run build` (running initdb in WebAssembly is
@@ -32,15 +33,6 @@ function copyTemplate(dataDir: string): void {
   }
 }
 
-const isRunning = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 /** Copies that a crash left beside the store (`<store>.<pid>.new`, their process gone): never read, 40 MB each. */
 function removeAbandonedCopies(dataDir: string): void {
   const parent = dirname(dataDir);
@@ -48,7 +40,7 @@ function removeAbandonedCopies(dataDir: string): void {
   for (const name of readdirSync(parent)) {
     const pid = Number(name.match(/\.(\d+)\.new$/)?.[1]);
     const path = join(parent, name);
-    if (path === copyPath(dataDir, pid) && !isRunning(pid)) rmSync(path, { recursive: true, force: true });
+    if (path === copyPath(dataDir, pid) && !processAlive(pid)) rmSync(path, { recursive: true, force: true });
   }
 }
 

@@ -2,10 +2,11 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { coalescedPerKey } from './coalesced.ts';
-import type { Database, OpeningDatabase, Sql } from './database.ts';
+import { whenOpened, type Database, type OpeningDatabase, type Sql } from './database.ts';
 import type { ErrorFields, Reply, Request } from './pglite-worker.ts';
 
-type Op = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+/** A request as sent, before it is numbered (each member of the union without its id). */
+type Op = Request extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
 
 const WORKER = new URL(`./pglite-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
@@ -169,12 +170,7 @@ const sqlOf = (thread: PgliteThread, scope: object, tx?: number, onCommit = atOn
 
 /** PGlite in `dataDir` (a folder, created when missing) or in memory when `dataDir` is undefined. */
 export async function openPglite(dataDir?: string): Promise<Database> {
-  const { db, opened } = startPglite(dataDir);
-  await opened.catch(async (error: unknown) => {
-    await db.close();
-    throw error;
-  });
-  return db;
+  return whenOpened(startPglite(dataDir));
 }
 
 /** `openPglite` without waiting: PGlite starts in its thread while this one goes on. */
