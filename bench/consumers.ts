@@ -2,18 +2,19 @@
  * Events per second through all the platform's consumers on Kafka: `npm run bench:consumers`.
  *
  * The platform (PostgreSQL + Kafka, its own schema and topic prefix) registers customers through
- * its API with no consumer running, the relay publishes their events; then every real reaction
- * consumer (src/reactions) joins as a new group and reads them all from the start, beside the same
- * groups with a no-op handler through the same ConsumerRunner (the baseline, same run).
+ * its API with no consumer running, renews them a month later and erases one in ten; the relay
+ * publishes their events. Then every real reaction consumer (src/reactions) joins as a new group
+ * and reads them all from the start, beside the same groups with a no-op handler through the same
+ * ConsumerRunner (the baseline, same run).
  *
- * Then each email consumer alone, into the mailbox and into a local SMTP server (a process of its
- * own, pooled kept-alive connections, opened and warmed up before the rounds), its notification
- * log emptied before each round; and with `--processes 1,2,3` the no-op groups run in 1, 2 and 3
- * consumer processes (bench/consumer-process.ts) on the topics' 3 partitions.
+ * Then each consumer alone, its effects emptied first: the email consumers into the mailbox and
+ * into a local SMTP server (a process of its own, pooled kept-alive connections, opened and warmed
+ * up before the rounds); and with `--processes 1,2,3` the no-op groups run in 1, 2 and 3 consumer
+ * processes (bench/consumer-process.ts) on the topics' 3 partitions.
  *
  * KAFKA_BROKERS (127.0.0.1:9092; `npm run kafka:start`), TEST_DATABASE_URL; `--registrations N`
  * (or BENCH_REGISTRATIONS, default 1,000), `--processes 1,2,3`, `--part together` (only the
- * all-consumers phase and its baselines, no email consumer alone), `--json FILE`. Progress goes to
+ * all-consumers phase and its baselines, no consumer alone), `--json FILE`. Progress goes to
  * stderr (BENCH_QUIET=1 hides it). BENCH_CPU_PROFILE=FILE writes a CPU profile of the real consumers' phase.
  */
 import { fork, spawn } from 'node:child_process';
@@ -34,6 +35,7 @@ import { dropSchemaAndViews, TEST_DATABASE_URL } from '../test/support/postgres.
 import { SmtpMailer } from '../src/reactions/email/smtp-mailer.ts';
 import { MailboxMailer } from '../src/reactions/email/mailbox-mailer.ts';
 import type { Mailer } from '../src/reactions/email/mailer.ts';
+import { EMAIL_TYPES } from '../src/reactions/email/notification-log.ts';
 import { welcomeEmail } from '../src/reactions/email/welcome-email.ts';
 import { paymentReceipt } from '../src/reactions/email/payment-receipt.ts';
 import { renewalNotice } from '../src/reactions/email/renewal-notice.ts';
@@ -63,6 +65,25 @@ const CONCURRENCY = 16;
 const GOAL = 0.5;
 /** Each consumer alone, deliveries/s. */
 const EACH_GOAL = 1_000;
+const EMAIL_KINDS = [welcomeEmail, paymentReceipt, renewalNotice];
+/** Their consumers' names: an email consumer is named after the type of email it sends. */
+const EMAIL_CONSUMERS = new Set<string>(EMAIL_TYPES);
+/** Every this many customers, one is erased after the renewals. */
+const ERASE_EVERY = 10;
+/**
+ * What a consumer's round alone empties first, so that it makes its effects again rather than
+ * meet them (the email consumers empty their notification log). Forgetting a recipient is an
+ * update whichever the notification log holds: nothing to empty.
+ */
+const EFFECTS: Record<string, string | undefined> = {
+  // The records refuse a truncation (append-only): the bench's own schema lifts that for a moment.
+  'audit-logger': `begin; alter table audit_records disable trigger user; truncate audit_records;
+    alter table audit_records enable trigger user; update audit_chain_head set last_id = 0, last_hash = repeat('0', 64); commit`,
+  'invoice-generator': 'truncate invoices, invoice_counters',
+  'gl-posting': 'truncate journal_lines, journal_entries, revenue_schedules',
+  'compliance-check': 'truncate compliance_obligations',
+  'ml-training': 'truncate churn_examples',
+};
 /** A run ends when every event reached every group, or when nothing arrived for this long. */
 const IDLE_MS = 5_000;
 
@@ -187,6 +208,7 @@ try {
 
   progress(`registering ${fmtInt(REGISTRATIONS)} customers (${CONCURRENCY} at a time)...`);
   let failed = 0;
+  const customers: string[] = [];
   await inParallel(CONCURRENCY, REGISTRATIONS, async (index) => {
     const response = await platform.http.inject({
       method: 'POST',
@@ -199,6 +221,7 @@ try {
       },
     });
     if (response.statusCode >= 300) failed++;
+    else customers.push(response.json<{ customerId: string }>().customerId);
   });
   if (failed > 0) progress(`${failed} registrations were refused`);
   // A month later on the test clock: every subscription renews (subscription.renewed, payments, invoices).
@@ -209,6 +232,26 @@ try {
     headers: { authorization: 'Bearer bench-admin-token' },
   });
   progress(`clock advanced 32 days: ${advanced.statusCode} ${advanced.body.slice(0, 120)}`);
+  // Every renewal done before the erasures, so that the workload is the same in every run.
+  for (let status = advanced.statusCode === 202 ? 'running' : 'done'; status === 'running'; await sleep(200)) {
+    const advance = await platform.http.inject({
+      method: 'GET',
+      url: String(advanced.headers.location),
+      headers: { authorization: 'Bearer bench-admin-token' },
+    });
+    status = advance.json<{ status: string }>().status;
+  }
+  // Every tenth customer erased: cancellations and deletions, for the consumers that follow them.
+  const erased = customers.filter((_, index) => index % ERASE_EVERY === 0);
+  await inParallel(CONCURRENCY, erased.length, async (index) => {
+    const response = await platform.http.inject({
+      method: 'POST',
+      url: `/customers/${erased[index]}/erase`,
+      headers: { authorization: 'Bearer bench-admin-token' },
+    });
+    if (response.statusCode !== 200) throw new Error(`erasure answered ${response.statusCode}: ${response.body}`);
+  });
+  progress(`${fmtInt(erased.length)} customers erased`);
   // Every event published by the relay (the sagas finish in the background).
   const count = async (sql: string, params: unknown[] = []) =>
     Number((await platform.db.query<{ n: string }>(sql, params)).rows[0]!.n);
@@ -254,6 +297,19 @@ try {
   progress(`no-op handlers: ${fmtInt(baselines[1]!.delivered)} deliveries, ${fmtInt(baselines[1]!.perSecond)}/s`);
   const baseline = baselines.reduce((best, next) => (next.perSecond > best.perSecond ? next : best));
 
+  // Every other consumer alone, its effects emptied first; then each email consumer, per transport.
+  const alone: { consumer: string; transport?: 'mailbox' | 'smtp'; run: Run }[] = [];
+  const wantedBy = (consumer: ConsumerDefinition) =>
+    count('select count(*) as n from events where type = any($1)', [platform.catalog.typesOf(consumer.topics)]);
+  const deadBeforeAlone = await count('select count(*) as n from dead_letters');
+  for (const consumer of PART === 'together' ? [] : real.filter(({ name }) => !EMAIL_CONSUMERS.has(name))) {
+    const effects = EFFECTS[consumer.name];
+    if (effects) await platform.db.query(effects);
+    const result = await run(platform, [{ ...consumer, name: `${consumer.name}-alone` }], await wantedBy(consumer));
+    progress(`${consumer.name} alone: ${fmtInt(result.delivered)} deliveries, ${fmtInt(result.perSecond)}/s`);
+    alone.push({ consumer: consumer.name, run: result });
+  }
+
   // Each email consumer alone, into the mailbox and into an SMTP server (a process of its own).
   const sink = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'smtp-sink-process.ts')], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -267,7 +323,6 @@ try {
     mailer,
     plan: async (planId: string) => platform.plans.get(planId),
   });
-  const alone: { consumer: string; transport: string; run: Run }[] = [];
   let smtpWarmUp = 0;
   for (const transport of PART === 'together' ? [] : (['mailbox', 'smtp'] as const)) {
     const mailer: Mailer =
@@ -279,13 +334,14 @@ try {
       smtpWarmUp = await warmUpMailer(mailer, REGISTRATIONS);
       progress(`SMTP pool opened and warmed up: ${fmtInt(REGISTRATIONS)} emails, ${fmtInt(smtpWarmUp)}/s`);
     }
-    for (const make of [welcomeEmail, paymentReceipt, renewalNotice]) {
+    for (const make of EMAIL_KINDS) {
       const consumer = make(emailDeps(mailer));
       await platform.db.query('delete from notifications where type = $1', [consumer.name]);
-      const wanted = await count('select count(*) as n from events where type = any($1)', [
-        platform.catalog.typesOf(consumer.topics),
-      ]);
-      const result = await run(platform, [{ ...consumer, name: `${consumer.name}-${transport}` }], wanted);
+      const result = await run(
+        platform,
+        [{ ...consumer, name: `${consumer.name}-${transport}` }],
+        await wantedBy(consumer),
+      );
       const sent = await count(
         `select count(*) as n from notifications where type = $1 and (delivery is not null or status = 'suppressed')`,
         [consumer.name],
@@ -297,6 +353,7 @@ try {
     }
     await mailer.close?.();
   }
+  const deadLetteredAlone = (await count('select count(*) as n from dead_letters')) - deadBeforeAlone;
 
   // The no-op groups in 1, 2, 3... consumer processes of their own (3 partitions per topic).
   const scaling: { processes: number; delivered: number; perSecond: number }[] = [];
@@ -354,7 +411,7 @@ try {
 
   const ratio = ours.perSecond / baseline.perSecond;
   const aloneRow = ({ consumer, transport, run: mine }: (typeof alone)[number]) => [
-    `· ${consumer} alone, into the ${transport === 'smtp' ? 'SMTP server' : 'mailbox'}`,
+    `· ${consumer} alone${transport ? `, into the ${transport === 'smtp' ? 'SMTP server' : 'mailbox'}` : ''}`,
     fmtInt(mine.delivered),
     fmtInt(mine.perSecond),
     '',
@@ -390,7 +447,7 @@ try {
           '',
         ];
       }),
-      ...alone.filter(({ transport }) => transport === 'mailbox').map(aloneRow),
+      ...alone.filter(({ transport }) => transport !== 'smtp').map(aloneRow),
       [
         '· SMTP warm-up before its rounds (the pool opened, welcome emails straight through the mailer)',
         fmtInt(REGISTRATIONS),
@@ -415,11 +472,11 @@ try {
     ],
     [
       `${machine()}.`,
-      `${fmtInt(REGISTRATIONS)} registrations through POST /register (${CONCURRENCY} at a time) and a 32-day advance of the test clock (renewals) made ${fmtInt(events)} events; every consumer then joined as a new group and read its topics from the start, all at once. A delivery is one event handled by one consumer (effects committed with the inbox, in batches of what the consumer had fetched).`,
+      `${fmtInt(REGISTRATIONS)} registrations through POST /register (${CONCURRENCY} at a time), a 32-day advance of the test clock (renewals) and the erasure of one customer in ${ERASE_EVERY} (cancellations, deletions) made ${fmtInt(events)} events; every consumer then joined as a new group and read its topics from the start, all at once. A delivery is one event handled by one consumer (effects committed with the inbox, in batches of what the consumer had fetched).`,
       'Rates: deliveries ÷ (start of the first handler call → end of the last), handlers held until every group has joined (a group joins in 0.3–2.5 s, one after another); per consumer, its own while all ran at once.',
-      `Alone: each email consumer as a new group, its notification log emptied first, into .eml files or a local SMTP server (smtp-server in a process of its own; pooled, kept-alive connections, opened and warmed up by ${fmtInt(REGISTRATIONS)} emails before the first round, as the all-consumers phase ran the mailbox's path before its rounds).`,
+      `Alone: each consumer as a new group reading all its events, its effects emptied first (${Object.keys(EFFECTS).join(', ')}: their tables; the email consumers: their notification log; the recipient forgetter's updates need none); each email consumer into .eml files or a local SMTP server (smtp-server in a process of its own; pooled, kept-alive connections, opened and warmed up by ${fmtInt(REGISTRATIONS)} emails before the first round, as the all-consumers phase ran the mailbox's path before its rounds).`,
       `Processes: the ${real.length} no-op groups in N processes of bench/consumer-process.ts (each its own Kafka consumers, 3 partitions per topic); the ratio is against 1 process.`,
-      `Baseline: best of two rounds of the same consumers' groups with a no-op handler (decode, inbox, commit: what the runner and Kafka cost). Dead letters during the real run: ${deadLettered}.`,
+      `Baseline: best of two rounds of the same consumers' groups with a no-op handler (decode, inbox, commit: what the runner and Kafka cost). Dead letters during the real run: ${deadLettered}; during the rounds alone: ${deadLetteredAlone}.`,
     ],
   );
   await writeJson({
@@ -440,6 +497,7 @@ try {
     smtpWarmUp: { emails: REGISTRATIONS, perSecond: smtpWarmUp },
     scaling,
     deadLettered,
+    deadLetteredAlone,
   });
 } finally {
   for (const cleanup of cleanups) await cleanup().catch((error: unknown) => console.error('cleanup failed:', error));
