@@ -41,6 +41,7 @@ import { paymentReceipt } from '../src/reactions/email/payment-receipt.ts';
 import { renewalNotice } from '../src/reactions/email/renewal-notice.ts';
 import { warmUpMailer } from './smtp-warm-up.ts';
 import { profiled } from './cpu-profile.ts';
+import { cpuBetween, readCpu } from './process-cpu.ts';
 import {
   argOf,
   deleteKafkaPrefix,
@@ -89,15 +90,23 @@ const IDLE_MS = 5_000;
 
 const id = randomBytes(4).toString('hex');
 const schema = `bench_consumers_${id}`;
+/** The platform's PostgreSQL connections, whose backends' CPU a run counts. */
+const APPLICATION_NAME = schema;
 const prefix = `bench-consumers-${id}.`;
 
 interface Run {
   delivered: number;
   expected: number;
   perSecond: number;
+  /** CPU per delivery, µs, from every group joined to the last delivery: this process's (all its threads) and its PostgreSQL backends'. */
+  cpuPerDelivery: { node: number; postgres: number };
   /** Per consumer: its deliveries and its own rate (first to last of its events, all running at once). */
   each: Map<string, { delivered: number; perSecond: number }>;
 }
+
+/** A run's CPU per delivery as a table writes it: this process's + its PostgreSQL backends', µs. */
+const cpuText = ({ cpuPerDelivery: { node, postgres } }: Run) => `${fmtInt(node)} + ${fmtInt(postgres)}`;
+const cpuTotal = ({ cpuPerDelivery: { node, postgres } }: Run) => node + postgres;
 
 /** Subscribes a runner per consumer, waits until they delivered `expected` (or went idle), stops them. */
 async function run(platform: Platform, consumers: ConsumerDefinition[], expected: number): Promise<Run> {
@@ -164,10 +173,12 @@ async function run(platform: Platform, consumers: ConsumerDefinition[], expected
     });
     subscriptions.push(await platform.bus.subscribe(runner));
   }
+  const cpuBefore = await readCpu(TEST_DATABASE_URL, process.pid, APPLICATION_NAME);
   allJoined();
   const started = performance.now();
   while (delivered < expected && (inFlight > 0 || performance.now() - Math.max(last, started) < IDLE_MS))
     await sleep(20);
+  const cpu = cpuBetween(cpuBefore, await readCpu(TEST_DATABASE_URL, process.pid, APPLICATION_NAME))!;
   await Promise.all(subscriptions.map((subscription) => subscription.stop()));
   const rates = new Map(
     [...each].map(([name, mine]) => [
@@ -175,7 +186,9 @@ async function run(platform: Platform, consumers: ConsumerDefinition[], expected
       { delivered: mine.delivered, perSecond: rate(mine.delivered, mine.last - mine.first) },
     ]),
   );
-  return { delivered, expected, perSecond: rate(delivered, last - first), each: rates };
+  const perDelivery = (ms: number | null) => ((ms ?? 0) * 1_000) / Math.max(delivered, 1);
+  const cpuPerDelivery = { node: perDelivery(cpu.serverMs), postgres: perDelivery(cpu.databaseMs) };
+  return { delivered, expected, perSecond: rate(delivered, last - first), cpuPerDelivery, each: rates };
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -191,7 +204,7 @@ try {
 
   const config = loadConfig({
     ...process.env,
-    DATABASE_URL: `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`,
+    DATABASE_URL: `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}&application_name=${APPLICATION_NAME}`,
     KAFKA_BROKERS: BROKERS,
     KAFKA_TOPIC_PREFIX: prefix,
     DATA_DIR: dataDir,
@@ -306,7 +319,9 @@ try {
     const effects = EFFECTS[consumer.name];
     if (effects) await platform.db.query(effects);
     const result = await run(platform, [{ ...consumer, name: `${consumer.name}-alone` }], await wantedBy(consumer));
-    progress(`${consumer.name} alone: ${fmtInt(result.delivered)} deliveries, ${fmtInt(result.perSecond)}/s`);
+    progress(
+      `${consumer.name} alone: ${fmtInt(result.delivered)} deliveries, ${fmtInt(result.perSecond)}/s, CPU µs a delivery ${cpuText(result)}`,
+    );
     alone.push({ consumer: consumer.name, run: result });
   }
 
@@ -347,7 +362,7 @@ try {
         [consumer.name],
       );
       progress(
-        `${consumer.name} alone into the ${transport}: ${fmtInt(result.delivered)} deliveries (${fmtInt(sent)} emails logged), ${fmtInt(result.perSecond)}/s`,
+        `${consumer.name} alone into the ${transport}: ${fmtInt(result.delivered)} deliveries (${fmtInt(sent)} emails logged), ${fmtInt(result.perSecond)}/s, CPU µs a delivery ${cpuText(result)}`,
       );
       alone.push({ consumer: consumer.name, transport, run: result });
     }
@@ -411,7 +426,7 @@ try {
 
   const ratio = ours.perSecond / baseline.perSecond;
   const aloneRow = ({ consumer, transport, run: mine }: (typeof alone)[number]) => [
-    `· ${consumer} alone${transport ? `, into the ${transport === 'smtp' ? 'SMTP server' : 'mailbox'}` : ''}`,
+    `· ${consumer} alone${transport ? `, into the ${transport === 'smtp' ? 'SMTP server' : 'mailbox'}` : ''} (CPU µs a delivery: ${cpuText(mine)})`,
     fmtInt(mine.delivered),
     fmtInt(mine.perSecond),
     '',
@@ -433,6 +448,16 @@ try {
         fmtRatio(ratio),
         `≥ ${GOAL}×`,
         ratio >= GOAL ? '✅' : '❌ missed',
+      ],
+      [
+        '· CPU per delivery, µs: this process + its PostgreSQL backends (all running)',
+        '',
+        cpuText(ours),
+        'the same, no-op handlers',
+        cpuText(baseline),
+        fmtRatio(cpuTotal(baseline) / cpuTotal(ours)),
+        'diagnostic',
+        '',
       ],
       ...real.map((consumer) => {
         const mine = ours.each.get(consumer.name);
@@ -474,6 +499,7 @@ try {
       `${machine()}.`,
       `${fmtInt(REGISTRATIONS)} registrations through POST /register (${CONCURRENCY} at a time), a 32-day advance of the test clock (renewals) and the erasure of one customer in ${ERASE_EVERY} (cancellations, deletions) made ${fmtInt(events)} events; every consumer then joined as a new group and read its topics from the start, all at once. A delivery is one event handled by one consumer (effects committed with the inbox, in batches of what the consumer had fetched).`,
       'Rates: deliveries ÷ (start of the first handler call → end of the last), handlers held until every group has joined (a group joins in 0.3–2.5 s, one after another); per consumer, its own while all ran at once.',
+      "CPU per delivery: this process's (every thread: the mailbox's file writers, the garbage collector's) and its PostgreSQL backends', from /proc in 10 ms ticks, from every group joined to the last delivery.",
       `Alone: each consumer as a new group reading all its events, its effects emptied first (${Object.keys(EFFECTS).join(', ')}: their tables; the email consumers: their notification log; the recipient forgetter's updates need none); each email consumer into .eml files or a local SMTP server (smtp-server in a process of its own; pooled, kept-alive connections, opened and warmed up by ${fmtInt(REGISTRATIONS)} emails before the first round, as the all-consumers phase ran the mailbox's path before its rounds).`,
       `Processes: the ${real.length} no-op groups in N processes of bench/consumer-process.ts (each its own Kafka consumers, 3 partitions per topic); the ratio is against 1 process.`,
       `Baseline: best of two rounds of the same consumers' groups with a no-op handler (decode, inbox, commit: what the runner and Kafka cost). Dead letters during the real run: ${deadLettered}; during the rounds alone: ${deadLetteredAlone}.`,
@@ -484,8 +510,13 @@ try {
     registrations: REGISTRATIONS,
     events,
     expected,
-    together: { perSecond: ours.perSecond, delivered: ours.delivered, each: Object.fromEntries(ours.each) },
-    baseline: { perSecond: baseline.perSecond, delivered: baseline.delivered },
+    together: {
+      perSecond: ours.perSecond,
+      delivered: ours.delivered,
+      cpuPerDelivery: ours.cpuPerDelivery,
+      each: Object.fromEntries(ours.each),
+    },
+    baseline: { perSecond: baseline.perSecond, delivered: baseline.delivered, cpuPerDelivery: baseline.cpuPerDelivery },
     ratio,
     goal: GOAL,
     alone: alone.map(({ consumer, transport, run: mine }) => ({
@@ -493,6 +524,7 @@ try {
       transport,
       delivered: mine.delivered,
       perSecond: mine.perSecond,
+      cpuPerDelivery: mine.cpuPerDelivery,
     })),
     smtpWarmUp: { emails: REGISTRATIONS, perSecond: smtpWarmUp },
     scaling,
