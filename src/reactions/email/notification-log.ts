@@ -172,11 +172,15 @@ export async function findNotification(sql: Sql, id: number): Promise<Notificati
 /**
  * Erasure: the log keeps that an email went out, not to whom. The address was sealed with the
  * shredded key already; the hash goes too, so nothing links the entries to an address any more.
+ * Answers how many entries each customer had forgotten.
  */
-export async function forgetRecipient(tx: Sql, customerId: string): Promise<number> {
-  const { rowCount } = await tx.query(
-    'update notifications set to_address = null, to_digest = null where customer_id = $1 and (to_address is not null or to_digest is not null)',
-    [customerId],
+export async function forgetRecipients(tx: Sql, customerIds: readonly string[]): Promise<Map<string, number>> {
+  const { rows } = await tx.query<{ customer_id: string }>(
+    `update notifications set to_address = null, to_digest = null
+     where customer_id = any($1::uuid[]) and (to_address is not null or to_digest is not null) returning customer_id`,
+    [customerIds],
   );
-  return rowCount;
+  const forgotten = new Map<string, number>();
+  for (const { customer_id: id } of rows) forgotten.set(id, (forgotten.get(id) ?? 0) + 1);
+  return forgotten;
 }
