@@ -14,13 +14,18 @@ import { startPlatform } from '../platform.ts';
 export async function serve(config: Config, store?: Promise<OpeningDatabase>): Promise<void> {
   const platform = await startPlatform(config, { store });
   let stopping = false;
+  let failed = false;
   // A start that fails for good (a store that cannot open) ends the process; it was logged.
   platform.started.catch(async () => {
     if (stopping) return;
+    failed = true;
     await platform.stop();
     process.exit(1);
   });
+  // The store may fail while the rest starts: then nothing listens, or nothing says it does.
+  if (failed) return;
   const address = await platform.http.listen({ port: config.port, host: config.host });
+  if (failed) return;
   platform.log.info(
     { address, store: platform.db.kind, bus: platform.bus.kind, clock: config.clock },
     `tributary listening on ${address}`,
