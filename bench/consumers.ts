@@ -362,7 +362,8 @@ try {
         [consumer.name],
       );
       progress(
-        `${consumer.name} alone into the ${transport}: ${fmtInt(result.delivered)} deliveries (${fmtInt(sent)} emails logged), ${fmtInt(result.perSecond)}/s, CPU µs a delivery ${cpuText(result)}`,
+        `${consumer.name} alone into the ${transport}: ${fmtInt(result.delivered)} deliveries ` +
+          `(${fmtInt(sent)} emails logged), ${fmtInt(result.perSecond)}/s, CPU µs a delivery ${cpuText(result)}`,
       );
       alone.push({ consumer: consumer.name, transport, run: result });
     }
@@ -497,12 +498,27 @@ try {
     ],
     [
       `${machine()}.`,
-      `${fmtInt(REGISTRATIONS)} registrations through POST /register (${CONCURRENCY} at a time), a 32-day advance of the test clock (renewals) and the erasure of one customer in ${ERASE_EVERY} (cancellations, deletions) made ${fmtInt(events)} events; every consumer then joined as a new group and read its topics from the start, all at once. A delivery is one event handled by one consumer (effects committed with the inbox, in batches of what the consumer had fetched).`,
-      'Rates: deliveries ÷ (start of the first handler call → end of the last), handlers held until every group has joined (a group joins in 0.3–2.5 s, one after another); per consumer, its own while all ran at once.',
-      "CPU per delivery: this process's (every thread: the mailbox's file writers, the garbage collector's) and its PostgreSQL backends', from /proc in 10 ms ticks (a round of 100 deliveries reads in steps of 100 µs), from every group joined to the last delivery.",
-      `Alone: each consumer as a new group reading all its events, its effects emptied first (${Object.keys(EFFECTS).join(', ')}: their tables; the email consumers: their notification log; the recipient forgetter's updates need none); each email consumer into .eml files or a local SMTP server (smtp-server in a process of its own; pooled, kept-alive connections, opened and warmed up by ${fmtInt(REGISTRATIONS)} emails before the first round, as the all-consumers phase ran the mailbox's path before its rounds).`,
-      `Processes: the ${real.length} no-op groups in N processes of bench/consumer-process.ts (each its own Kafka consumers, 3 partitions per topic); the ratio is against 1 process.`,
-      `Baseline: best of two rounds of the same consumers' groups with a no-op handler (decode, inbox, commit: what the runner and Kafka cost). Dead letters during the real run: ${deadLettered}; during the rounds alone: ${deadLetteredAlone}.`,
+      `${fmtInt(REGISTRATIONS)} registrations through POST /register (${CONCURRENCY} at a time), a 32-day advance of the ` +
+        `test clock (renewals) and the erasure of one customer in ${ERASE_EVERY} (cancellations, deletions) made ` +
+        `${fmtInt(events)} events; every consumer then joined as a new group and read its topics from the start, all at ` +
+        'once. A delivery is one event handled by one consumer (effects committed with the inbox, in batches of what the ' +
+        'consumer had fetched).',
+      'Rates: deliveries ÷ (start of the first handler call → end of the last), handlers held until every group has ' +
+        'joined (a group joins in 0.3–2.5 s, one after another); per consumer, its own while all ran at once.',
+      "CPU per delivery: this process's (every thread: the mailbox's file writers, the garbage collector's) and its " +
+        "PostgreSQL backends', from /proc in 10 ms ticks (a round of 100 deliveries reads in steps of 100 µs), from " +
+        'every group joined to the last delivery.',
+      'Alone: each consumer as a new group reading all its events, its effects emptied first ' +
+        `(${Object.keys(EFFECTS).join(', ')}: their tables; the email consumers: their notification log; the ` +
+        "recipient forgetter's updates need none); each email consumer into .eml files or a local SMTP server " +
+        '(smtp-server in a process of its own; pooled, kept-alive connections, opened and warmed up by ' +
+        `${fmtInt(REGISTRATIONS)} emails before the first round, as the all-consumers phase ran the mailbox's path ` +
+        'before its rounds).',
+      `Processes: the ${real.length} no-op groups in N processes of bench/consumer-process.ts (each its own Kafka ` +
+        'consumers, 3 partitions per topic); the ratio is against 1 process.',
+      "Baseline: best of two rounds of the same consumers' groups with a no-op handler (decode, inbox, commit: what " +
+        `the runner and Kafka cost). Dead letters during the real run: ${deadLettered}; during the rounds alone: ` +
+        `${deadLetteredAlone}.`,
     ],
   );
   await writeJson({
