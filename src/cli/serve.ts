@@ -22,9 +22,8 @@ export async function serve(config: Config, store?: Promise<OpeningDatabase>): P
     await platform.stop();
     process.exit(1);
   });
-  // The store may fail while the rest starts: then nothing listens, or nothing says it does.
-  if (failed) return;
   const address = await platform.http.listen({ port: config.port, host: config.host });
+  // The store failed while the server started listening: the process is ending, say nothing of it.
   if (failed) return;
   platform.log.info(
     { address, store: platform.db.kind, bus: platform.bus.kind, clock: config.clock },

@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './config-error.ts';
 
-export { ConfigError };
-
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const url = (protocols: string[]) =>

@@ -1,4 +1,4 @@
-import { ConfigError } from '../kernel/config.ts';
+import { ConfigError } from '../kernel/config-error.ts';
 import type { Subscription } from '../kernel/bus/bus.ts';
 import type { ConsumerDefinition } from '../kernel/consumers/consumer.ts';
 import { ConsumerRunner } from '../kernel/consumers/consumer-runner.ts';
